@@ -1,0 +1,1 @@
+"""Deciding what to bid on, and how: profiles, matcher, auction simulator, reports."""

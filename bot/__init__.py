@@ -1,0 +1,1 @@
+"""Telegram: the sales team's window."""

@@ -1,0 +1,1 @@
+"""Getting notices from sources (Scrapy spiders, parsers, the EIS replay)."""

@@ -1,0 +1,1 @@
+"""Persistence and reference data: the one package every other package may import."""

@@ -1,0 +1,88 @@
+"""The normalized notice: the one shape every source (XML card, JSON, search page, RSS) produces.
+
+It lives in ``data`` rather than ``crawler`` because the matcher, the store, the bot and the
+reports all read it; the crawler only produces it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Law = Literal["44-FZ", "223-FZ"]
+Kind = Literal["auction", "competition", "quotation", "single_supplier", "other"]
+Completeness = Literal["card", "listing"]
+
+
+class NoticeItem(BaseModel):
+    """One position of the purchase object (what is bought), as far as the source gives it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    okpd2: str | None = None
+    ktru: str | None = None
+    quantity: Decimal | None = None
+    unit: str | None = None
+    price: Decimal | None = None
+    sum: Decimal | None = None
+
+
+class Notice(BaseModel):
+    """A procurement notice, normalized.
+
+    Money is ``Decimal`` as published (no float ever), datetimes are timezone-aware.
+    ``completeness`` says whether this came from a full card ("card") or from what a search page
+    or RSS item shows ("listing"); the store never lets a listing overwrite a card.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    reg_number: str
+    law: Law
+    version: int | None = None
+    method_code: str | None = None
+    method: str | None = None
+    kind: Kind = "other"
+    title: str = ""
+    status: str | None = None
+    customer_name: str | None = None
+    customer_inn: str | None = None
+    customer_region: str | None = None
+    delivery_places: list[str] = Field(default_factory=list)
+    delivery_regions: list[str] = Field(default_factory=list)
+    nmck: Decimal | None = None
+    currency: str | None = None
+    okpd2: list[str] = Field(default_factory=list)
+    ktru: list[str] = Field(default_factory=list)
+    items: list[NoticeItem] = Field(default_factory=list)
+    published_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+    submission_deadline: AwareDatetime | None = None
+    auction_date: date | None = None
+    bid_security: Decimal | None = None
+    bid_security_percent: Decimal | None = None
+    contract_security: Decimal | None = None
+    contract_security_percent: Decimal | None = None
+    smp_only: bool = False
+    preferences: list[str] = Field(default_factory=list)
+    etp_name: str | None = None
+    etp_url: str | None = None
+    ikz: str | None = None
+    url: str | None = None
+    source: str | None = None
+    completeness: Completeness = "card"
+    notes: list[str] = Field(default_factory=list)
+    """Caveats the parser wants a human to know (e.g. a datetime read as Moscow time)."""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The identity the store upserts on."""
+        return (self.law, self.reg_number)
+
+    @property
+    def cancelled(self) -> bool:
+        return bool(self.status) and "отмен" in (self.status or "").lower()

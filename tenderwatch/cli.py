@@ -1,0 +1,46 @@
+"""The ``tenderwatch`` command line: a Typer app whose commands live in ``tenderwatch.commands``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+
+from tenderwatch.clikit import state
+from tenderwatch.commands import config as config_commands
+
+app = typer.Typer(
+    name="tenderwatch",
+    help="Find winnable 44-FZ/223-FZ tenders, alert the sales team, simulate the auction.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    settings: Path | None = typer.Option(
+        None, "--settings", help="Settings file (default: ./settings.toml or $TENDERWATCH_SETTINGS)."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG level."),
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    state(ctx).settings_path = settings
+
+
+for _module in (config_commands,):
+    _module.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Shared fixtures: where the real EIS samples are, and throwaway databases."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SAMPLES_DIR = Path(os.environ.get("TENDERWATCH_EIS_SAMPLES", PROJECT_ROOT.parent / "shared" / "eis_samples"))
+
+
+def sample_path(name: str) -> Path:
+    """Path of a real EIS sample in ../shared/eis_samples; skip the test visibly if it is absent."""
+    path = SAMPLES_DIR / name
+    if not path.exists():
+        pytest.skip(f"real EIS sample {name} not found in {SAMPLES_DIR} (shared/ is not beside the checkout)")
+    return path
+
+
+def sample_bytes(name: str) -> bytes:
+    return sample_path(name).read_bytes()
+
+
+@pytest.fixture
+def samples_dir() -> Path:
+    if not SAMPLES_DIR.is_dir():
+        pytest.skip(f"real EIS samples folder {SAMPLES_DIR} not found (shared/ is not beside the checkout)")
+    return SAMPLES_DIR
