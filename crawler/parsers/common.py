@@ -6,11 +6,15 @@ All of it is pure (bytes/str in, values out) so the hot path stays fast and test
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from lxml import etree
+
+from data.notice import Law
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
@@ -57,11 +61,12 @@ def safe_xml_root(data: bytes, source: str | None) -> etree._Element:
     if root is None:
         raise ParseError(source, "no XML root element")
     docinfo = root.getroottree().docinfo
+    external = docinfo.system_url or docinfo.public_id
+    if external:
+        raise ParseError(source, f"XML with an external DTD ({external}) is refused")
     dtd = docinfo.internalDTD
-    if dtd is not None and (list(dtd.iterentities()) or docinfo.system_url):
+    if dtd is not None and next(iter(dtd.iterentities()), None) is not None:
         raise ParseError(source, "XML with DTD entity declarations is refused (entity expansion attack?)")
-    if docinfo.system_url:
-        raise ParseError(source, "XML with an external DTD is refused")
     return root
 
 
@@ -72,15 +77,12 @@ def local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-_WS = re.compile(r"\s+")
-
-
 def clean(text: str | None) -> str | None:
     """Collapse whitespace (incl. nbsp) for display; None and blank become None."""
     if text is None:
         return None
-    text = _WS.sub(" ", text.replace("\xa0", " ")).strip()
-    return text or None
+    # str.split() splits on exactly what the Unicode ``\s`` matches (nbsp included), without a regex.
+    return " ".join(text.split()) or None
 
 
 _MONEY_JUNK = re.compile(r"[\s\u00a0\u202f\u2009₽]|руб\.?|RUB", re.IGNORECASE)
@@ -149,3 +151,208 @@ def parse_date(text: str | None) -> date | None:
 
 def date_start(day: date, tz: ZoneInfo = MOSCOW) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=tz)
+
+
+# --- helpers shared by the 223-FZ, JSON, HTML and RSS parsers --------------------------------------
+
+ASSUMED_MOSCOW_NOTE = "datetimes without a UTC offset were read as Moscow time (EIS server time)"
+DATE_ONLY_NOTE = "the source gives dates only: published/updated/deadline are read as 00:00 Moscow time"
+
+_REG_NUMBER_IN_URL = re.compile(r"(?:regNumber|purchaseNoticeNumber|reestrNumber)=(\d{11,19})\b")
+
+
+def reg_number_from_url(url: str | None) -> str | None:
+    """The registry number an EIS link carries (``regNumber=``, ``purchaseNoticeNumber=``...)."""
+    if not url:
+        return None
+    m = _REG_NUMBER_IN_URL.search(url)
+    return m.group(1) if m else None
+
+
+def law_from_reg_number(reg_number: str) -> Law | None:
+    """44-FZ registry numbers have 19 digits, 223-FZ ones 11: a safe fallback when nothing else says."""
+    if len(reg_number) == 19:
+        return "44-FZ"
+    if len(reg_number) == 11:
+        return "223-FZ"
+    return None
+
+
+_LAW_LABEL = re.compile(r"\b(44|223)\s*-\s*ФЗ", re.IGNORECASE)
+
+
+def law_from_label(text: str | None) -> Law | None:
+    """«44-ФЗ» / «223-ФЗ» in a page header or an RSS field -> "44-FZ" / "223-FZ"."""
+    if not text:
+        return None
+    m = _LAW_LABEL.search(text)
+    if not m:
+        return None
+    return "44-FZ" if m.group(1) == "44" else "223-FZ"
+
+
+_IKZ = re.compile(r"^\d{36}$")
+
+
+def inn_kpp_from_ikz(ikz: str | None) -> tuple[str | None, str | None]:
+    """Customer INN and KPP from an IKZ (purchase identification code).
+
+    The IKZ is year(2) + customer code(20: one digit, INN(10), KPP(9)) + plan/position digits; the
+    customer code belongs to the customer even when an authorised body places the notice.
+    """
+    if not ikz or not _IKZ.match(ikz):
+        return None, None
+    inn, kpp = ikz[3:13], ikz[13:22]
+    return (inn if inn.strip("0") else None), (kpp if kpp.strip("0") else None)
+
+
+_CURRENCIES = {
+    "российский рубль": "RUB",
+    "рубль": "RUB",
+    "₽": "RUB",
+    "643": "RUB",
+    "810": "RUB",
+    "евро": "EUR",
+    "€": "EUR",
+    "978": "EUR",
+    "доллар сша": "USD",
+    "$": "USD",
+    "840": "USD",
+    "китайский юань": "CNY",
+    "юань": "CNY",
+    "156": "CNY",
+}
+_ISO_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+
+
+def currency_code(text: str | None) -> str | None:
+    """ISO code for a currency as the EIS writes it (name, digital code, sign); unknown names pass through."""
+    value = clean(text)
+    if value is None:
+        return None
+    if _ISO_CURRENCY.match(value):
+        return value.upper()
+    return _CURRENCIES.get(value.lower(), value)
+
+
+def datetime_from_epoch_ms(value: object) -> datetime | None:
+    """Epoch milliseconds (the EIS mobile JSON) -> aware datetime in Moscow time; junk -> None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=MOSCOW)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def unique(values: Iterable[str | None]) -> list[str]:
+    """Drop blanks and repeats, keep first-seen order (codes, places, regions)."""
+    return list(dict.fromkeys(v for v in values if v))
+
+
+# --- namespace-agnostic XML access (EIS prefixes shift between schema versions and channels) ------
+
+
+@lru_cache(maxsize=1024)
+def any_ns(path: str) -> str:
+    """``a/b`` -> ``{*}a/{*}b``: lxml's namespace wildcard, built once per distinct path."""
+    return "/".join(f"{{*}}{step}" for step in path.split("/"))
+
+
+def find_text(el: etree._Element | None, path: str) -> str | None:
+    """Cleaned text at a path anchored at ``el`` (never ``//``: EIS reuses local names)."""
+    if el is None:
+        return None
+    return clean(el.findtext(any_ns(path)))
+
+
+def parse_decimal(text: str | None) -> Decimal | None:
+    """A plain XML decimal (quantity, percentage) -> Decimal; blank or junk -> None."""
+    if not text:
+        return None
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+class Clock:
+    """Reads a notice's datetimes and remembers whether any lacked an offset (one note per notice)."""
+
+    def __init__(self) -> None:
+        self.assumed_moscow = False
+
+    def at(self, el: etree._Element | None, *paths: str) -> datetime | None:
+        for path in paths:
+            value = self.read(find_text(el, path))
+            if value is not None:
+                return value
+        return None
+
+    def read(self, text: str | None) -> datetime | None:
+        value, assumed = parse_datetime(text)
+        if value is not None:
+            self.assumed_moscow |= assumed
+        return value
+
+
+class XmlView:
+    """Memoized, namespace-agnostic access to an lxml tree by local names, for hot parsers.
+
+    lxml's ``{*}`` paths cost a few microseconds per call, which adds up to more than the parse
+    itself over the ~150 lookups of a 44-FZ card. Indexing each visited element's children once by
+    local name makes a lookup a dict hit. Paths are anchored (``a/b/c`` below the given element,
+    never ``//``) because the EIS reuses local names in several places of one document.
+    One view per document: it keeps the indexed elements alive, so their identity is stable.
+    """
+
+    __slots__ = ("_index",)
+
+    def __init__(self) -> None:
+        self._index: dict[etree._Element, dict[str, etree._Element]] = {}
+
+    def _children(self, el: etree._Element) -> dict[str, etree._Element]:
+        index = self._index.get(el)
+        if index is None:
+            index = {}
+            for child in el:
+                tag = child.tag
+                if type(tag) is str:  # comments and PIs carry a function as their tag
+                    index.setdefault(tag[tag.rfind("}") + 1 :], child)
+            self._index[el] = index
+        return index
+
+    def find(self, el: etree._Element | None, path: str) -> etree._Element | None:
+        """The first element at ``path`` below ``el``."""
+        for step in _steps(path):
+            if el is None:
+                return None
+            el = self._children(el).get(step)
+        return el
+
+    def findall(self, el: etree._Element | None, path: str) -> list[etree._Element]:
+        """Every element at ``path`` below ``el`` (the last step may repeat)."""
+        *parents, last = _steps(path)
+        for step in parents:
+            if el is None:
+                return []
+            el = self._children(el).get(step)
+        if el is None:
+            return []
+        return [child for child in el if type(child.tag) is str and local(child.tag) == last]
+
+    def text(self, el: etree._Element | None, path: str) -> str | None:
+        """Cleaned text at ``path`` below ``el``; missing or blank -> None."""
+        found = self.find(el, path)
+        return clean(found.text) if found is not None else None
+
+    def raw_text(self, el: etree._Element | None, path: str) -> str | None:
+        """Text at ``path`` as published (line breaks kept), for fields that list one value per line."""
+        found = self.find(el, path)
+        return found.text if found is not None else None
+
+
+@lru_cache(maxsize=1024)
+def _steps(path: str) -> tuple[str, ...]:
+    return tuple(path.split("/"))

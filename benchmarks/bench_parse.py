@@ -1,0 +1,89 @@
+"""Parse+extract throughput of the 44-FZ card parser against the raw lxml parse of the same bytes.
+
+Baseline: ``lxml.etree.fromstring`` on each real 44-FZ card sample, no extraction. Measured:
+``crawler.parsers.parse_document`` (format sniffing, hardened parse, extraction, ``Notice``
+validation). Both run in the same process on the same bytes, interleaved round by round, and the
+best round of each is reported, so a noisy shared machine skews the ratio as little as possible.
+
+    .venv/bin/python benchmarks/bench_parse.py            # ~10 s
+    .venv/bin/python benchmarks/bench_parse.py --full     # more rounds and repeats, ~40 s
+
+Aim (issue #2): ratio = (parse+extract throughput) / (raw parse throughput) >= 0.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from lxml import etree
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from crawler.parsers import parse_document  # noqa: E402
+
+SAMPLES_DIR = Path(os.environ.get("TENDERWATCH_EIS_SAMPLES", PROJECT_ROOT.parent / "shared" / "eis_samples"))
+AIM = 0.5
+
+
+def load_cards() -> list[tuple[str, bytes]]:
+    files = sorted(SAMPLES_DIR.glob("44fz_*.xml"))
+    if not files:
+        sys.exit(f"no 44-FZ card samples (44fz_*.xml) in {SAMPLES_DIR}")
+    return [(path.name, path.read_bytes()) for path in files]
+
+
+def timed(step: Callable[[], int]) -> tuple[float, int]:
+    """(seconds, documents or notices handled) of one round."""
+    started = time.perf_counter()
+    count = step()
+    return time.perf_counter() - started, count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--full", action="store_true", help="more rounds and repeats (~40 s)")
+    args = parser.parse_args()
+    repeats, rounds = (40, 25) if args.full else (20, 10)
+
+    cards = load_cards()
+    batch = [(f"{SAMPLES_DIR}/{name}", data) for name, data in cards] * repeats
+    megabytes = sum(len(data) for _, data in batch) / 1e6
+
+    def raw() -> int:
+        for _, data in batch:
+            etree.fromstring(data)
+        return len(batch)
+
+    def full() -> int:
+        return sum(len(parse_document(data, url=url)) for url, data in batch)
+
+    raw(), full()  # warm-up: imports, path caches, region index
+    raw_times, full_times = [], []
+    for _ in range(rounds):  # interleave so both see the same machine load
+        raw_times.append(timed(raw)[0])
+        seconds, notices = timed(full)
+        full_times.append(seconds)
+    raw_s, full_s = min(raw_times), min(full_times)
+
+    print(
+        f"44-FZ card samples: {len(cards)} files, {megabytes / repeats * 1000:.0f} KB, x{repeats} per round"
+    )
+    print(f"{'':34}{'documents/s':>12}{'MB/s':>9}")
+    print(f"{'baseline lxml.etree.fromstring':34}{len(batch) / raw_s:12,.0f}{megabytes / raw_s:9.1f}")
+    print(f"{'parse_document (notices/s)':34}{notices / full_s:12,.0f}{megabytes / full_s:9.1f}")
+    ratio = raw_s / full_s
+    verdict = "meets" if ratio >= AIM else "misses"
+    print(f"ratio parse+extract / raw parse throughput: {ratio:.2f} ({verdict} the >= {AIM} aim)")
+    print(f"extraction overhead per notice: {(full_s - raw_s) / notices * 1e6:.0f} us")
+
+
+if __name__ == "__main__":
+    main()

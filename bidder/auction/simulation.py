@@ -1,0 +1,399 @@
+"""``simulate(params) -> SimulationResult``: the one call the CLI and the bot make.
+
+Our floor is cost x (1 + minimum margin) (rounded up to the kopeck) or given directly; with a
+direct floor the floor itself is the break-even used for profit. Expected profit counts the fee of
+the bank guarantee for the extra anti-dumping security (Art. 37) whenever the winning price
+triggers it, so the recommended walk-away price weighs a deeper price against that cost.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from bidder.auction.ladder import Ladder, build_ladder
+from bidder.auction.money import (
+    HUNDRED,
+    as_decimal,
+    exact_mean,
+    fmt,
+    from_kopecks,
+    money,
+    round_up,
+    to_kopecks,
+)
+from bidder.auction.montecarlo import (
+    CompetitorModel,
+    Outcomes,
+    PriorProvider,
+    Strategy,
+    WalkAwayPrior,
+    choose_prior,
+    run_auctions,
+)
+from bidder.auction.rules import AuctionRules
+from bidder.auction.securities import (
+    BidSecurity,
+    ContractSecurity,
+    SecurityTerms,
+    antidumping_threshold,
+    bid_security,
+    contract_security,
+    extra_guarantee_cost_kopecks,
+)
+from bidder.errors import InvalidInput, NoAuctionHeld
+from data.notice import Kind, Law, Notice
+
+log = logging.getLogger(__name__)
+
+MAX_RUNS = 2_000_000
+CURVE_POINTS = 25
+
+
+@dataclass(frozen=True)
+class SimulationParams:
+    """Everything a simulation needs; ``from_notice`` fills NMCK, law, kind and securities."""
+
+    nmck: Decimal
+    law: Law = "44-FZ"
+    kind: Kind = "auction"
+    cost: Decimal | None = None
+    margin_percent: Decimal = Decimal("0")
+    floor: Decimal | None = None
+    step_percent: Decimal = Decimal("0.5")
+    competitors: CompetitorModel = field(default_factory=CompetitorModel)
+    runs: int = 100_000
+    seed: int | None = None
+    securities: SecurityTerms = field(default_factory=SecurityTerms)
+    rules: AuctionRules | None = None
+    reg_number: str | None = None
+    curve_points: int = CURVE_POINTS
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "nmck", money(self.nmck, "NMCK", positive=True))
+        if self.law not in ("44-FZ", "223-FZ"):
+            raise InvalidInput(f"law must be 44-FZ or 223-FZ, got {self.law!r}")
+        if not 2 <= self.curve_points <= 200:
+            raise InvalidInput(f"curve points must be between 2 and 200, got {self.curve_points}")
+
+    @classmethod
+    def from_notice(cls, notice: Notice, **overrides: Any) -> SimulationParams:
+        """Parameters of a stored notice; ``overrides`` are the caller's (cost, floor, step, ...)."""
+        if notice.nmck is None:
+            raise InvalidInput(f"notice {notice.reg_number} has no NMCK: nothing to simulate")
+        terms = SecurityTerms(
+            contract_percent=notice.contract_security_percent,
+            contract_amount=notice.contract_security,
+            bid_percent=notice.bid_security_percent,
+            bid_amount=notice.bid_security,
+            smp_only=notice.smp_only,
+        )
+        values: dict[str, Any] = {
+            "nmck": notice.nmck,
+            "law": notice.law,
+            "kind": notice.kind,
+            "securities": terms,
+            "reg_number": notice.reg_number,
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    def auction_rules(self) -> AuctionRules:
+        if self.rules is not None:
+            return self.rules
+        if self.law == "223-FZ":
+            # No Положение at hand: the ETP regulation's defaults (reference §5), stated explicitly.
+            return AuctionRules.for_223fz(
+                self.nmck,
+                step_min_percent=Decimal("0.5"),
+                step_max_percent=Decimal("5"),
+                timer=AuctionRules.__dataclass_fields__["timer"].default,  # type: ignore[arg-type]
+                right_to_conclude_percent=Decimal("0.5"),
+            )
+        return AuctionRules.for_44fz(self.nmck)
+
+    def resolved_floor(self) -> tuple[Decimal, Decimal]:
+        """(floor, break-even cost), validated against NMCK."""
+        if (self.cost is None) == (self.floor is None):
+            raise InvalidInput(
+                "give either a cost (with an optional margin) or a floor price, not both or neither"
+            )
+        if self.cost is not None:
+            cost = money(self.cost, "cost", non_negative=True)
+            margin = as_decimal(self.margin_percent, "margin")
+            if margin < 0:
+                raise InvalidInput(f"margin must not be negative, got {margin}%")
+            floor = round_up(cost * (1 + margin / HUNDRED))
+        else:
+            floor = money(self.floor, "floor", non_negative=True)
+            cost = floor
+        if floor <= 0:
+            raise InvalidInput(f"floor must be positive, got {floor} (cost {cost})")
+        if floor > self.nmck:
+            raise InvalidInput(
+                f"floor {floor} is above NMCK {self.nmck}: this auction cannot be won at a profit"
+            )
+        return floor, cost
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    walk_away: Decimal
+    win_probability: float
+    expected_profit: Decimal
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    reg_number: str | None
+    nmck: Decimal
+    law: Law
+    kind: Kind
+    cost: Decimal
+    floor: Decimal
+    step_percent: Decimal
+    ladder: Ladder
+    antidumping_threshold: Decimal | None
+    at_floor: ContractSecurity
+    bid_security: BidSecurity
+    competitors: CompetitorModel
+    runs: int
+    seed: int | None
+    win_probability: float
+    expected_price: Decimal | None
+    expected_profit: Decimal
+    antidumping_probability: float
+    expected_market_price: Decimal | None
+    recommended_walk_away: Decimal
+    recommended_win_probability: float
+    recommended_expected_profit: Decimal
+    curve: tuple[CurvePoint, ...]
+    prior: WalkAwayPrior
+    notes: tuple[str, ...]
+
+    @property
+    def step(self) -> Decimal:
+        return self.ladder.step
+
+    @property
+    def steps_to_floor(self) -> int:
+        return self.ladder.steps_to_floor
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data; money as strings to the kopeck, probabilities as floats."""
+        sec = self.at_floor
+        return {
+            "reg_number": self.reg_number,
+            "law": self.law,
+            "kind": self.kind,
+            "nmck": fmt(self.nmck),
+            "cost": fmt(self.cost),
+            "floor": fmt(self.floor),
+            "step": fmt(self.step),
+            "step_percent": str(self.step_percent),
+            "steps_to_floor": self.steps_to_floor,
+            "ladder_duration_minutes": int(self.ladder.duration.total_seconds() // 60),
+            "antidumping_step": self.ladder.antidumping_step,
+            "right_to_conclude_step": self.ladder.right_to_conclude_step,
+            "ladder": [
+                {
+                    "step": s.index,
+                    "price": fmt(s.price),
+                    "reduction_percent": str(s.reduction_percent),
+                    "elapsed_minutes": int(s.elapsed.total_seconds() // 60),
+                    "antidumping": s.antidumping,
+                }
+                for s in self.ladder.steps
+            ],
+            "antidumping_threshold": fmt(self.antidumping_threshold),
+            "antidumping_applies": sec.antidumping,
+            "antidumping_good_faith_alternative": sec.good_faith_alternative,
+            "antidumping_probability": round(self.antidumping_probability, 6),
+            "contract_security": fmt(sec.required),
+            "contract_security_base": fmt(sec.base),
+            "extra_security": fmt(sec.extra),
+            "extra_security_guarantee_cost": fmt(sec.extra_guarantee_cost),
+            "contract_security_guarantee_cost": fmt(sec.guarantee_cost),
+            "bid_security": fmt(self.bid_security.amount),
+            "bid_security_required": self.bid_security.required,
+            "bid_security_band": [fmt(self.bid_security.band_min), fmt(self.bid_security.band_max)],
+            "competitors": self.competitors.count,
+            "strategy": self.competitors.strategy,
+            "runs": self.runs,
+            "seed": self.seed,
+            "win_probability": round(self.win_probability, 6),
+            "expected_price": fmt(self.expected_price),
+            "expected_market_price": fmt(self.expected_market_price),
+            "expected_profit": fmt(self.expected_profit),
+            "recommended_walk_away": fmt(self.recommended_walk_away),
+            "recommended_win_probability": round(self.recommended_win_probability, 6),
+            "recommended_expected_profit": fmt(self.recommended_expected_profit),
+            "win_curve": [
+                {
+                    "walk_away": fmt(p.walk_away),
+                    "win_probability": round(p.win_probability, 6),
+                    "expected_profit": fmt(p.expected_profit),
+                }
+                for p in self.curve
+            ],
+            "prior": self.prior.source,
+            "notes": list(self.notes),
+        }
+
+
+def simulate(params: SimulationParams, *, prior_provider: PriorProvider | None = None) -> SimulationResult:
+    """Ladder, securities and Monte Carlo for our floor, plus the walk-away that maximises profit."""
+    if params.kind != "auction":
+        raise NoAuctionHeld(
+            f"{params.reg_number or 'this purchase'} is a {params.kind.replace('_', ' ')}: "
+            "no price bidding is held, so there is no auction to simulate"
+        )
+    if not 1 <= params.runs <= MAX_RUNS:
+        raise InvalidInput(f"runs must be between 1 and {MAX_RUNS}, got {params.runs}")
+    rules = params.auction_rules()
+    floor, cost = params.resolved_floor()
+    threshold = rules.right_to_conclude_threshold
+    if threshold is not None and floor <= threshold:
+        raise InvalidInput(
+            f"floor {floor} is at or below 0.5% of NMCK ({threshold}): there the auction turns into bidding "
+            "for the right to conclude the contract, which this simulator does not model"
+        )
+    ladder = build_ladder(rules, floor, params.step_percent)
+    prior = params.competitors.prior
+    if prior_provider is not None:
+        prior = choose_prior(None, None, prior_provider)
+    competitors = replace(params.competitors, prior=prior)
+    rng = np.random.default_rng(params.seed)
+    model = _Model(rules, params, competitors, to_kopecks(ladder.step), to_kopecks(cost))
+    main = model.play(np.full(params.runs, to_kopecks(floor), dtype=np.int64), rng)
+    curve = model.curve(floor, rng)
+    best = max(curve, key=lambda p: (p.expected_profit, p.walk_away))
+    win = main.we_win
+    log.info("simulated %d auctions in %d rounds: win %.3f", params.runs, main.rounds, float(win.mean()))
+    return SimulationResult(
+        reg_number=params.reg_number,
+        nmck=params.nmck,
+        law=params.law,
+        kind=params.kind,
+        cost=cost,
+        floor=floor,
+        step_percent=params.step_percent,
+        ladder=ladder,
+        antidumping_threshold=antidumping_threshold(params.nmck) if params.law == "44-FZ" else None,
+        at_floor=contract_security(params.nmck, floor, params.securities, law=params.law, kind=params.kind),
+        bid_security=bid_security(params.nmck, params.securities),
+        competitors=competitors,
+        runs=params.runs,
+        seed=params.seed,
+        win_probability=float(win.mean()),
+        expected_price=exact_mean(main.final[win]),
+        expected_profit=model.expected_profit(main),
+        antidumping_probability=float((win & (main.final * 4 <= to_kopecks(params.nmck) * 3)).mean())
+        if params.law == "44-FZ"
+        else 0.0,
+        expected_market_price=exact_mean(main.final[main.winner >= 0]),
+        recommended_walk_away=best.walk_away,
+        recommended_win_probability=best.win_probability,
+        recommended_expected_profit=best.expected_profit,
+        curve=tuple(curve),
+        prior=prior,
+        notes=_notes(params, rules),
+    )
+
+
+@dataclass
+class _Model:
+    rules: AuctionRules
+    params: SimulationParams
+    competitors: CompetitorModel
+    our_step: int
+    cost: int
+
+    def play(self, our_walk: np.ndarray, rng: np.random.Generator) -> Outcomes:
+        runs = our_walk.size
+        nmck = to_kopecks(self.rules.nmck)
+        if self.competitors.count == 0:
+            # A single application: no bidding, the contract at NMCK (Art. 52 with Art. 93).
+            everyone_us = np.zeros(runs, np.int64)
+            return Outcomes(final=np.full(runs, nmck, dtype=np.int64), winner=everyone_us, rounds=0)
+        walks = self.competitors.prior.sample_kopecks(rng, nmck, (runs, self.competitors.count))
+        strategies = self.competitors.draw_strategies(rng, runs)
+        return run_auctions(
+            self.rules,
+            our_walk,
+            self.our_step,
+            walks,
+            strategies,
+            rng,
+            sniper_miss_probability=self.competitors.sniper_miss_probability,
+        )
+
+    def profit_kopecks(self, outcomes: Outcomes) -> np.ndarray:
+        prices = outcomes.final
+        guarantee = extra_guarantee_cost_kopecks(
+            prices, self.rules.nmck, self.params.securities, law=self.params.law, kind=self.params.kind
+        )
+        return np.where(outcomes.we_win, prices - self.cost - guarantee, 0)
+
+    def expected_profit(self, outcomes: Outcomes) -> Decimal:
+        return exact_mean(self.profit_kopecks(outcomes)) or Decimal("0.00")
+
+    def curve(self, floor: Decimal, rng: np.random.Generator) -> list[CurvePoint]:
+        """Win probability and expected profit for walk-aways from the floor up to NMCK.
+
+        All candidates are played in one batch of about ``runs`` auctions (at least 2,000 each).
+        """
+        candidates = self._candidates(floor)
+        per = max(2_000, self.params.runs // len(candidates))
+        walks = np.repeat(np.array(candidates, dtype=np.int64), per)
+        outcomes = self.play(walks, rng)
+        profit = self.profit_kopecks(outcomes).reshape(len(candidates), per)
+        wins = outcomes.we_win.reshape(len(candidates), per)
+        return [
+            CurvePoint(from_kopecks(c), float(wins[i].mean()), exact_mean(profit[i]) or Decimal("0.00"))
+            for i, c in enumerate(candidates)
+        ]
+
+    def _candidates(self, floor: Decimal) -> list[int]:
+        low = to_kopecks(floor)
+        high = max(low, to_kopecks(self.rules.nmck - self.rules.step_min))
+        grid = set(np.linspace(low, high, self.params.curve_points).astype(np.int64).tolist())
+        if self.params.law == "44-FZ":
+            above_threshold = to_kopecks(antidumping_threshold(self.rules.nmck)) + 1
+            if low < above_threshold <= high:
+                grid.add(above_threshold)
+        return sorted(grid)
+
+
+def _notes(params: SimulationParams, rules: AuctionRules) -> tuple[str, ...]:
+    notes: list[str] = []
+    if params.competitors.count == 0:
+        notes.append("no competitors: a single application gets the contract at NMCK without bidding")
+    if params.floor is not None:
+        notes.append("floor given directly: profit is measured over the floor as break-even")
+    if params.law == "223-FZ" and params.rules is None:
+        notes.append("223-FZ: customer's step band and timer unknown; ETP defaults 0.5-5% and 10 min assumed")
+    if params.law != "44-FZ":
+        notes.append(
+            "Art. 37 anti-dumping is a 44-FZ rule; 223-FZ measures depend on the customer's Положение"
+        )
+    if not params.securities.contract_known:
+        notes.append(
+            "contract security not given: extra anti-dumping security and its guarantee cost unknown"
+        )
+    notes.append(
+        f"bank guarantee fee assumed {params.securities.guarantee_rate_percent}% a year "
+        f"for {params.securities.guarantee_days} days"
+    )
+    if rules.no_offers_policy == "review_at_nmck":
+        notes.append(
+            "no offers at all: applications reviewed at NMCK, first filed wins (unconfirmed for 2022+)"
+        )
+    return tuple(notes)
+
+
+__all__ = ["CurvePoint", "SimulationParams", "SimulationResult", "Strategy", "simulate"]

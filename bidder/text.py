@@ -1,0 +1,88 @@
+"""Russian text normalization: the one place where words become comparable.
+
+The matcher, the reports and the bot must agree on what "the same word" means, otherwise a
+keyword that matches in an alert would not match in a report. So lowercasing, ё→е, punctuation
+and lemmas (pymorphy3) live here and nowhere else.
+
+Ambiguity policy (recall first on the text side, precision on the keyword side):
+
+* a word of a *notice* gets **all** normal forms of all its parses (``lemma_set``): «стали» is
+  both «стать» and «сталь», so a profile about steel is not blind to «поставка стали»;
+* a *keyword* written by a person gets **one** lemma (``lemma``): its own spelling when that is a
+  dictionary form (people write «мыло», not «мыла»), otherwise the first parse's normal form. So
+  the keyword «мыло» does not fire on «мыть полы» even though «мыла» can be a form of «мыть».
+
+The analyzer loads its dictionaries once, lazily (about 0.1 s), and every word's analysis is
+cached: notices repeat the same few thousand words, so after warm-up a word costs a dict lookup.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pymorphy3 import MorphAnalyzer
+
+_WORD = re.compile(r"[0-9a-zа-я]+")
+_CYRILLIC = re.compile(r"[а-я]")
+_CACHE_SIZE = 200_000
+
+_morph: MorphAnalyzer | None = None
+_morph_lock = threading.Lock()
+
+
+def _analyzer() -> MorphAnalyzer:
+    global _morph
+    if _morph is None:
+        with _morph_lock:
+            if _morph is None:
+                from pymorphy3 import MorphAnalyzer
+
+                _morph = MorphAnalyzer()
+    return _morph
+
+
+def normalize(text: str) -> str:
+    """Lowercase with ё→е; the form every comparison of Russian text starts from."""
+    return text.lower().replace("ё", "е")
+
+
+def tokens(text: str) -> list[str]:
+    """Words of ``text`` after ``normalize``: runs of letters and digits; punctuation and hyphens split.
+
+    «Мини-ПК» gives ``["мини", "пк"]`` on both the keyword and the notice side, so hyphenated
+    words still match as a phrase.
+    """
+    return _WORD.findall(normalize(text))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def lemma_set(word: str) -> frozenset[str]:
+    """Every normal form of a normalized word (all parses), for matching notice text with recall."""
+    if not _CYRILLIC.search(word):
+        return frozenset((word,))
+    return frozenset(normalize(p.normal_form) for p in _analyzer().parse(word))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def lemma(word: str) -> str:
+    """The one lemma of a normalized word as a person means it (see the module docstring)."""
+    if not _CYRILLIC.search(word):
+        return word
+    forms = [normalize(p.normal_form) for p in _analyzer().parse(word)]
+    if word in forms:
+        return word
+    return forms[0] if forms else word
+
+
+def lemmas(text: str) -> list[str]:
+    """One lemma per word of ``text``: the compact form for reports, search keys and keywords."""
+    return [lemma(w) for w in tokens(text)]
+
+
+def lemma_sets(text: str) -> list[frozenset[str]]:
+    """All normal forms per word of ``text``, position by position (for phrase matching)."""
+    return [lemma_set(w) for w in tokens(text)]

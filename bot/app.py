@@ -1,0 +1,229 @@
+"""The Application factory and the long-running loop of ``tenderwatch bot``.
+
+``run_bot`` drives PTB's lifecycle by hand (initialize → start → updater.start_polling … stop →
+shutdown) instead of ``run_polling``, because the notifier runs in the same asyncio loop and we
+own the signal handling. One process per bot token: a second poller gets 409 Conflict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+)
+
+from bot import handlers
+from bot.access import AccessPolicy
+from bot.errors import ConfigurationError
+from bot.notifier import Notifier, TelegramSender
+from bot.ratelimit import ChatRateLimiter, RateLimits
+from bot.render import MOSCOW, RegionName
+from data.models import utcnow
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+"""An explicit list must name my_chat_member, or blocks and kicks are never reported."""
+
+COMMANDS = [
+    ("start", "Начать"),
+    ("help", "Что умеет бот"),
+    ("profiles", "Профили и пауза"),
+    ("mute", "Выключить уведомления"),
+    ("unmute", "Включить уведомления"),
+    ("digest", "Совпадения за сегодня"),
+    ("mine", "Мои закупки"),
+    ("tender", "Карточка закупки: /tender НОМЕР"),
+    ("sim", "Аукцион: /sim НОМЕР СЕБЕСТОИМОСТЬ"),
+    ("status", "Состояние (админ)"),
+    ("allow", "Дать доступ (админ)"),
+]
+
+_SECRETS: set[str] = set()
+_factory_installed = False
+
+
+def redact_secrets_in_logs(*secrets: str) -> None:
+    """Make sure no log record, from any library, ever carries these strings (the bot token).
+
+    PTB and httpx put the token in URLs (httpx logs every request at INFO; tracebacks carry URLs),
+    so filtering one logger is not enough: a record factory rewrites every record at creation.
+    The HTTP client loggers are also raised to WARNING, which keeps the logs readable.
+    """
+    global _factory_installed
+    _SECRETS.update(s for s in secrets if s)
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    if _factory_installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if _SECRETS:
+            _redact(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _factory_installed = True
+
+
+def _redact(record: logging.LogRecord) -> None:
+    message = record.getMessage()
+    exc_text = None
+    if record.exc_info:
+        exc_text = logging.Formatter().formatException(record.exc_info)
+    for secret in _SECRETS:
+        message = message.replace(secret, "<token>")
+        if exc_text:
+            exc_text = exc_text.replace(secret, "<token>")
+    record.msg, record.args = message, None
+    if exc_text:
+        record.exc_text = exc_text
+
+
+def build_application(
+    *,
+    token: str,
+    base_url: str,
+    engine: Engine,
+    policy: AccessPolicy,
+    simulate_summary: handlers.SimulateSummary | None = None,
+    region_name: RegionName | None = None,
+    limits: RateLimits | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Application:
+    """A configured PTB Application: HTML defaults, our rate limiter, gatekeeper, commands, buttons."""
+    if not token:
+        raise ConfigurationError("telegram.token is empty: set TENDERWATCH_TELEGRAM__TOKEN to run the bot")
+    redact_secrets_in_logs(token)
+    os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter as timedelta: PTB's future default
+    app = (
+        Application.builder()
+        .token(token)
+        .base_url(base_url)
+        .rate_limiter(ChatRateLimiter(limits))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                tzinfo=MOSCOW,
+            )
+        )
+        .job_queue(None)
+        .get_updates_read_timeout(40)
+        .build()
+    )
+    app.bot_data["tw"] = handlers.BotContext(
+        engine=engine, policy=policy, simulate_summary=simulate_summary, region_name=region_name, clock=clock
+    )
+    register_handlers(app)
+    return app
+
+
+def register_handlers(app: Application) -> None:
+    app.add_handler(ChatMemberHandler(handlers.track_membership, ChatMemberHandler.MY_CHAT_MEMBER), group=-2)
+    app.add_handler(TypeHandler(Update, handlers.gatekeeper), group=-1)
+    commands: dict[str, Callable] = {
+        "start": handlers.cmd_start,
+        "help": handlers.cmd_help,
+        "profiles": handlers.cmd_profiles,
+        "mute": handlers.cmd_mute,
+        "unmute": handlers.cmd_unmute,
+        "digest": handlers.cmd_digest,
+        "mine": handlers.cmd_mine,
+        "tender": handlers.cmd_tender,
+        "sim": handlers.cmd_sim,
+        "status": handlers.cmd_status,
+        "allow": handlers.cmd_allow,
+    }
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback))
+    app.add_handler(CallbackQueryHandler(handlers.on_alert_button, pattern=r"^t:"))
+    app.add_handler(CallbackQueryHandler(handlers.on_profile_button, pattern=r"^p:"))
+    app.add_handler(CallbackQueryHandler(_unknown_button))
+    app.add_error_handler(handlers.on_error)
+
+
+async def _unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.warning("refused unknown callback data %r", update.callback_query.data)
+    await update.callback_query.answer("Кнопка устарела или недействительна.", show_alert=True)
+
+
+def _polling_error(exc: TelegramError) -> None:
+    # start_polling() wants a plain function; PTB retries polling by itself.
+    log.warning("polling error: %s", exc)
+
+
+async def run_bot(
+    app: Application,
+    notifier: Notifier,
+    *,
+    stop: asyncio.Event | None = None,
+    drain_interval: float = 10.0,
+    poll_timeout: int = 30,
+    prepare: Callable[[], None] | None = None,
+    signals: Iterable[signal.Signals] = (signal.SIGINT, signal.SIGTERM),
+) -> None:
+    """Poll for updates and drain the outbox in one loop until ``stop`` is set or a signal arrives.
+
+    Shutdown order matters: the notifier finishes the message in flight and releases its other
+    claims (so the outbox stays consistent), then the updater stops, then the application.
+    """
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in signals:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    async with app:
+        try:
+            await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        except TelegramError as exc:
+            log.warning("could not publish the command list: %s", exc)
+        await app.start()
+        await app.updater.start_polling(
+            allowed_updates=ALLOWED_UPDATES,
+            timeout=poll_timeout,
+            drop_pending_updates=False,
+            error_callback=_polling_error,
+        )
+        log.info("bot @%s polling; outbox drained every %.0f s", app.bot.username, drain_interval)
+        drain = asyncio.create_task(notifier.run(stop, interval=drain_interval, prepare=prepare))
+        try:
+            await stop.wait()
+        finally:
+            stop.set()
+            notifier.request_stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await drain
+            await app.updater.stop()
+            await app.stop()
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+    log.info("bot stopped")
+
+
+def telegram_notifier(
+    app: Application, engine: Engine, *, digest_threshold: int, **options: object
+) -> Notifier:
+    """A notifier sending through the application's bot (so it shares the rate limiter)."""
+    return Notifier(engine, TelegramSender(app.bot), digest_threshold=digest_threshold, **options)  # type: ignore[arg-type]

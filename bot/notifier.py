@@ -1,0 +1,439 @@
+"""Drains the outbox: rate-limited, retried per error kind, never sending a row twice.
+
+See ``bot.outbox`` for the claim-then-settle protocol and the one crash window the Bot API
+leaves open. Per drain, each chat's due rows are sent in order by one task (chats in parallel,
+paced by the bot's ``ChatRateLimiter``). More than ``digest_threshold`` alerts for one chat
+become a digest (one message listing them, split at tender boundaries) instead of a flood.
+
+Error policy (``BadRequest`` is caught before ``NetworkError``, its base class):
+
+* ``RetryAfter``: the limiter pauses the whole bot; the message is retried after the wait (a few
+  times), then the rows go back to pending with ``not_before``.
+* ``NetworkError`` / ``TimedOut`` raised before the request reached Telegram (connect errors,
+  5xx answers, pool timeouts): back to pending with exponential backoff.
+* A read timeout or a broken connection *after* the request was written: Telegram may have
+  delivered it, so the rows are parked as "delivery unknown" (the same window as a crash).
+* ``Forbidden`` (blocked, kicked): the chat is marked inactive and all its unsent rows parked.
+* ``ChatMigrated``: the chat row takes the new supergroup id and the message is resent there.
+* ``BadRequest``: the rows fail with Telegram's reason and are never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol, TextIO
+
+import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot import outbox
+from bot.ratelimit import retry_after_seconds
+from bot.records import match_reasons, migrate_chat, to_notice
+from bot.render import (
+    AlertView,
+    RegionName,
+    alert_keyboard,
+    html_to_console,
+    render_alert,
+    render_change,
+    render_digest,
+    render_reminder,
+)
+from data.db import session_scope
+from data.models import ChatRow, NoticeRow, OutboxRow, utcnow
+
+log = logging.getLogger(__name__)
+
+KIND_ORDER = {"change": 0, "reminder": 1, "alert": 2, "digest": 3}
+
+
+class Sender(Protocol):
+    """Where messages go: Telegram, or the console when there is no token."""
+
+    async def send(self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None) -> int | None: ...
+
+
+class TelegramSender:
+    """Sends through a PTB ``Bot`` (whose rate limiter paces it); returns Telegram's message id."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None) -> int | None:
+        message = await self.bot.send_message(
+            chat_id=chat_id,
+            text=text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+        return message.message_id
+
+
+class ConsoleSender:
+    """No token: print what the chat would read, so the offline demo shows real alerts."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+
+    async def send(self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None) -> int | None:
+        rule = "─" * 60
+        buttons = ""
+        if keyboard is not None:
+            labels = [b.text for row in keyboard.inline_keyboard for b in row]
+            buttons = "\n" + "  ".join(f"[{label}]" for label in labels)
+        print(f"{rule}\n→ чат {chat_id}\n{html_to_console(text)}{buttons}", file=self.stream, flush=True)
+        return None
+
+
+@dataclass
+class DrainReport:
+    """What one drain did, in rows (``messages`` counts Telegram messages, a digest being one)."""
+
+    sent: int = 0
+    messages: int = 0
+    digests: int = 0
+    retried: int = 0
+    failed: int = 0
+    parked: int = 0
+    migrated: int = 0
+    requeued_stale: int = 0
+    parked_stale: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def merge(self, other: DrainReport) -> None:
+        for name in ("sent", "messages", "digests", "retried", "failed", "parked", "migrated"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors
+
+
+@dataclass
+class Message:
+    """One Telegram message to send and the outbox rows it settles."""
+
+    row_ids: list[int]
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+    digest: bool = False
+
+
+class ChatGone(Exception):
+    """The chat blocked or removed the bot; its remaining messages are parked, not sent."""
+
+
+class Notifier:
+    """Owns one drain loop; ``drain_once`` is what ``tenderwatch notify`` and the scheduler call."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        sender: Sender,
+        *,
+        digest_threshold: int = 5,
+        batch_size: int = 500,
+        concurrency: int = 32,
+        claim_lease: timedelta = timedelta(minutes=5),
+        retry_after_waits: int = 3,
+        backoff_base: float = 5.0,
+        backoff_max: float = 900.0,
+        max_attempts: int = 12,
+        clock: Callable[[], datetime] = utcnow,
+        region_name: RegionName | None = None,
+    ) -> None:
+        self.engine = engine
+        self.sender = sender
+        self.digest_threshold = digest_threshold
+        self.batch_size = batch_size
+        self.claim_lease = claim_lease
+        self.retry_after_waits = retry_after_waits
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.max_attempts = max_attempts
+        self.clock = clock
+        self.region_name = region_name
+        self._slots = asyncio.Semaphore(concurrency)
+        self._stopping = False
+
+    # --- the drain -----------------------------------------------------------------------------
+
+    async def drain_once(self) -> DrainReport:
+        """Send everything due now; returns what happened. Safe to run after a crash (recovers claims)."""
+        report = DrainReport()
+        with session_scope(self.engine) as session:
+            report.requeued_stale, report.parked_stale = outbox.recover_stale_claims(
+                session, older_than=self.clock() - self.claim_lease
+            )
+        while True:
+            token = outbox.new_claim_token()
+            with session_scope(self.engine) as session:
+                rows = outbox.claim(session, token=token, now=self.clock(), limit=self.batch_size)
+                by_chat: dict[int, list[OutboxRow]] = defaultdict(list)
+                for row in rows:
+                    by_chat[row.chat_id].append(row)
+            if not rows:
+                break
+            tasks = [
+                self._drain_chat(chat_row_id, chat_rows, token) for chat_row_id, chat_rows in by_chat.items()
+            ]
+            try:
+                results = await asyncio.gather(*tasks)
+            finally:
+                with session_scope(self.engine) as session:
+                    outbox.release_claims(session, token=token)
+            for result in results:
+                report.merge(result)
+            if len(rows) < self.batch_size or self._stopping:
+                break
+        if report.messages or report.failed or report.parked:
+            log.info(
+                "outbox drained: %d rows sent in %d messages (%d digests), %d retried, %d failed, %d parked",
+                report.sent,
+                report.messages,
+                report.digests,
+                report.retried,
+                report.failed,
+                report.parked,
+            )
+        return report
+
+    async def run(
+        self, stop: asyncio.Event, *, interval: float = 10.0, prepare: Callable[[], None] | None = None
+    ) -> None:
+        """Every ``interval`` seconds: ``prepare()`` (enqueue new work), then drain; until ``stop``."""
+        while not stop.is_set():
+            try:
+                if prepare is not None:
+                    prepare()
+                await self.drain_once()
+            except Exception:
+                log.exception("outbox drain failed; retrying in %.0f s", interval)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+
+    def request_stop(self) -> None:
+        """Finish the message in flight, send nothing more; unsent claims are released."""
+        self._stopping = True
+
+    def preview(self, session: Session) -> list[tuple[int, Message]]:
+        """What a drain would send now (chat id, message), without claiming or sending anything."""
+        rows = outbox.due_rows(session, now=self.clock(), limit=self.batch_size)
+        by_chat: dict[int, list[OutboxRow]] = defaultdict(list)
+        for row in rows:
+            by_chat[row.chat_id].append(row)
+        result = []
+        for chat_row_id, chat_rows in by_chat.items():
+            chat_id = session.get_one(ChatRow, chat_row_id).chat_id
+            result += [(chat_id, m) for m in self._compose(session, chat_rows)]
+        return result
+
+    async def _drain_chat(self, chat_row_id: int, rows: list[OutboxRow], token: str) -> DrainReport:
+        report = DrainReport()
+        async with self._slots:
+            try:
+                with session_scope(self.engine) as session:
+                    messages = self._compose(session, rows)
+            except Exception as exc:  # a row we cannot render must not block the chat forever
+                log.exception("cannot compose messages for chat row %d", chat_row_id)
+                with session_scope(self.engine) as session:
+                    report.failed += outbox.settle_failed(
+                        session, ids=[r.id for r in rows if r.id], token=token, error=f"render failed: {exc}"
+                    )
+                return report
+            for message in messages:
+                if self._stopping:
+                    break
+                try:
+                    await self._deliver(chat_row_id, message, token, report)
+                except ChatGone:
+                    break
+        return report
+
+    # --- composing -----------------------------------------------------------------------------
+
+    def _compose(self, session: Session, rows: list[OutboxRow]) -> list[Message]:
+        now = self.clock()
+        rows = sorted(rows, key=lambda r: (KIND_ORDER.get(r.kind, 9), r.id or 0))
+        alerts = [r for r in rows if r.kind == "alert"]
+        others = [r for r in rows if r.kind != "alert"]
+        messages: list[Message] = []
+        for row in others:
+            notice = to_notice(session.get_one(NoticeRow, row.notice_id))
+            if row.kind == "change":
+                text = render_change(notice, row.payload.get("changes", []), now=now)
+            else:
+                users = row.payload.get("users") or [{}]
+                text = render_reminder(notice, now=now, user_name=users[0].get("name"))
+            messages.append(Message([row.id or 0], text))
+        if len(alerts) > self.digest_threshold:
+            entries = [
+                (
+                    to_notice(session.get_one(NoticeRow, r.notice_id)),
+                    match_reasons(session, notice_id=r.notice_id),
+                )
+                for r in alerts
+            ]
+            messages += self._digest_messages(alerts, entries, now)
+        else:
+            for row in alerts:
+                notice = to_notice(session.get_one(NoticeRow, row.notice_id))
+                view = AlertView(reasons=match_reasons(session, notice_id=row.notice_id))
+                text = render_alert(notice, view, now=now, region_name=self.region_name)
+                messages.append(Message([row.id or 0], text, alert_keyboard(row.id or 0)))
+        return messages
+
+    @staticmethod
+    def _digest_messages(alerts: Sequence[OutboxRow], entries: list, now: datetime) -> list[Message]:
+        """Split the digest and map each part back to the rows whose tenders it lists."""
+        messages = []
+        index = 0
+        for text, count in render_digest(entries, now=now):
+            messages.append(Message([r.id or 0 for r in alerts[index : index + count]], text, digest=True))
+            index += count
+        return messages
+
+    # --- delivering ----------------------------------------------------------------------------
+
+    def _chat(self, chat_row_id: int) -> ChatRow:
+        with session_scope(self.engine) as session:
+            return session.get_one(ChatRow, chat_row_id)
+
+    async def _deliver(self, chat_row_id: int, message: Message, token: str, report: DrainReport) -> None:
+        ids = message.row_ids
+        with session_scope(self.engine) as session:
+            if not outbox.mark_sending(session, ids=ids, token=token):
+                log.warning("outbox rows %s were taken away before sending; skipped", ids)
+                return
+        flood_waits = 0
+        migrations = 0
+        while True:
+            chat_id = self._chat(chat_row_id).chat_id
+            try:
+                message_id = await self.sender.send(chat_id, message.text, message.keyboard)
+            except RetryAfter as exc:
+                seconds = retry_after_seconds(exc)
+                with session_scope(self.engine) as session:
+                    outbox.unmark_sending(session, ids=ids, token=token)
+                flood_waits += 1
+                if flood_waits > self.retry_after_waits:
+                    self._settle_retry(ids, token, seconds, f"flood control: {exc}", report)
+                    return
+                log.warning("flood wait %.1f s for chat %s (attempt %d)", seconds, chat_id, flood_waits)
+                await asyncio.sleep(seconds)
+                with session_scope(self.engine) as session:
+                    outbox.mark_sending(session, ids=ids, token=token)
+                continue
+            except ChatMigrated as exc:
+                migrations += 1
+                with session_scope(self.engine) as session:
+                    migrate_chat(session, old_chat_id=chat_id, new_chat_id=exc.new_chat_id)
+                report.migrated += 1
+                log.info("chat %s migrated to %s; resending there", chat_id, exc.new_chat_id)
+                if migrations > 2:
+                    self._settle_failed(ids, token, f"chat keeps migrating: {exc}", report)
+                    return
+                continue
+            except Forbidden as exc:
+                with session_scope(self.engine) as session:
+                    parked = outbox.park_chat(
+                        session, chat_row_id=chat_row_id, error=f"forbidden: {exc.message}"
+                    )
+                report.parked += parked
+                log.warning(
+                    "chat %s forbids the bot (%s): chat inactive, %d rows parked",
+                    chat_id,
+                    exc.message,
+                    parked,
+                )
+                raise ChatGone() from exc
+            except BadRequest as exc:
+                self._settle_failed(ids, token, f"bad request: {exc.message}", report)
+                return
+            except (TimedOut, NetworkError) as exc:
+                self._network_error(ids, token, chat_id, exc, report)
+                return
+            except TelegramError as exc:  # InvalidToken, Conflict, EndPointNotFound: not this row's fault
+                self._settle_retry(ids, token, self.backoff_max, f"telegram error: {exc.message}", report)
+                return
+            with session_scope(self.engine) as session:
+                outbox.settle_sent(session, ids=ids, token=token, message_id=message_id, now=self.clock())
+            report.sent += len(ids)
+            report.messages += 1
+            report.digests += int(message.digest)
+            return
+
+    def _network_error(
+        self, ids: list[int], token: str, chat_id: int, exc: NetworkError, report: DrainReport
+    ) -> None:
+        if maybe_delivered(exc):
+            with session_scope(self.engine) as session:
+                report.parked += outbox.settle_parked(
+                    session, ids=ids, token=token, error=f"{outbox.UNKNOWN_DELIVERY} ({exc.message})"
+                )
+            log.error(
+                "send to chat %s may or may not have arrived (%s): rows %s parked", chat_id, exc.message, ids
+            )
+            return
+        with session_scope(self.engine) as session:
+            attempts = max(r.attempts for r in (session.get_one(OutboxRow, i) for i in ids))
+        if attempts >= self.max_attempts:
+            self._settle_failed(ids, token, f"gave up after {attempts} attempts: {exc.message}", report)
+            return
+        delay = min(self.backoff_base * 2 ** max(attempts - 1, 0), self.backoff_max)
+        log.warning("network error sending to chat %s (%s); retry in %.0f s", chat_id, exc.message, delay)
+        self._settle_retry(ids, token, delay, f"network error: {exc.message}", report)
+
+    def _settle_retry(
+        self, ids: list[int], token: str, delay: float, error: str, report: DrainReport
+    ) -> None:
+        with session_scope(self.engine) as session:
+            report.retried += outbox.settle_retry(
+                session, ids=ids, token=token, not_before=self.clock() + timedelta(seconds=delay), error=error
+            )
+        report.errors.append(error)
+
+    def _settle_failed(self, ids: list[int], token: str, error: str, report: DrainReport) -> None:
+        with session_scope(self.engine) as session:
+            report.failed += outbox.settle_failed(session, ids=ids, token=token, error=error)
+        report.errors.append(error)
+        log.error("outbox rows %s failed: %s", ids, error)
+
+
+SAFE_CAUSES = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.WriteTimeout,
+    httpx.WriteError,
+)
+
+
+def maybe_delivered(exc: NetworkError) -> bool:
+    """Could Telegram have processed the request? Only if it was fully written and no answer came.
+
+    PTB raises ``NetworkError`` for HTTP 5xx answers too (then the cause is not an httpx error and
+    Telegram answered: not delivered). Connect/write/pool failures never reached the Bot API.
+    """
+    cause = exc.__cause__
+    if not isinstance(cause, httpx.HTTPError):
+        return False
+    return not isinstance(cause, SAFE_CAUSES)

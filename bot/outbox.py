@@ -1,0 +1,420 @@
+"""The outbox: what to send, written by the enqueue functions, drained by the notifier.
+
+Exactly-once rests on two things. Rows are unique per (notice, chat, kind, event) in the
+database, so enqueueing twice (or from two processes) inserts nothing new. And each row moves
+``pending -> claimed -> sent|failed|parked`` with the claim committed before the HTTP request and
+the outcome committed after it. The claim has two phases, kept in ``claim_token``:
+
+* ``c:<token>`` claimed, request not started. A crash here is safe: the row goes back to pending.
+* ``s:<token>`` the request may be on the wire. A crash here is the one window the Bot API cannot
+  close: ``sendMessage`` has no idempotency key and a bot cannot read its own chat history, so
+  after a restart nobody can tell whether Telegram delivered it. Such rows are *parked* (never
+  resent, so never duplicated) with a reason that ``/status`` shows; an admin can requeue them.
+  The window is one HTTP request long: the ``s:`` mark is committed immediately before the call
+  and the outcome immediately after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from bot.records import ensure_chat
+from data.models import ChatRow, DecisionRow, MatchRow, NoticeChange, NoticeRow, OutboxRow, ProfileRow, utcnow
+
+log = logging.getLogger(__name__)
+
+CHANGE_FIELDS = ("submission_deadline", "nmck", "status", "version")
+"""Changes worth telling whoever took the tender (deadline moved, price, cancelled, new version)."""
+
+UNKNOWN_DELIVERY = "interrupted while sending: delivery unknown, parked to avoid a duplicate"
+
+
+def new_claim_token() -> str:
+    return uuid.uuid4().hex
+
+
+def _insert_ignoring_duplicates(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING on the outbox key; returns how many rows were new."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert
+    statement = (
+        insert(OutboxRow)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=["notice_id", "chat_id", "kind", "event_key"])
+    )
+    result = session.execute(statement)
+    return max(result.rowcount or 0, 0)
+
+
+def _outbox_values(
+    notice_id: int, chat_row_id: int, kind: str, event_key: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "notice_id": notice_id,
+        "chat_id": chat_row_id,
+        "kind": kind,
+        "event_key": event_key,
+        "status": "pending",
+        "attempts": 0,
+        "payload": payload,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _deliverable(chat: ChatRow) -> bool:
+    return chat.active and not chat.muted
+
+
+def enqueue_matches(
+    session: Session,
+    *,
+    default_chats: Sequence[int] = (),
+    since: datetime | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Turn stored matches into alert rows, one per (notice, chat); returns how many are new.
+
+    A profile's alerts go to its ``chats`` (from its spec), else to ``default_chats``. Skipped:
+    muted or inactive chats, profiles paused in that chat, tenders whose deadline has passed or
+    that are cancelled. Idempotent: re-running (or a concurrent run) inserts nothing twice.
+    """
+    now = now or utcnow()
+    query = (
+        select(
+            MatchRow.notice_id,
+            ProfileRow.name,
+            ProfileRow.spec,
+            NoticeRow.submission_deadline,
+            NoticeRow.status,
+        )
+        .join(ProfileRow, ProfileRow.id == MatchRow.profile_id)
+        .join(NoticeRow, NoticeRow.id == MatchRow.notice_id)
+        .where(MatchRow.matched == sa.true(), ProfileRow.active == sa.true())
+        .order_by(MatchRow.notice_id, ProfileRow.name)
+    )
+    if since is not None:
+        query = query.where(MatchRow.updated_at >= since)
+    targets: dict[tuple[int, int], list[str]] = {}
+    chats: dict[int, ChatRow] = {}
+    for notice_id, profile, spec, deadline, status in session.exec(query).all():
+        if (deadline is not None and deadline <= now) or (status and "отмен" in status.lower()):
+            continue
+        for chat_id in (spec or {}).get("chats") or default_chats:
+            chat = chats.get(chat_id) or ensure_chat(session, chat_id=int(chat_id))
+            chats[chat_id] = chat
+            if _deliverable(chat) and profile not in (chat.paused_profiles or []):
+                targets.setdefault((notice_id, chat.id or 0), []).append(profile)
+    rows = [_outbox_values(n, c, "alert", "", {"profiles": p}) for (n, c), p in targets.items()]
+    created = _insert_ignoring_duplicates(session, rows)
+    log.info("enqueued %d new alerts (%d candidates)", created, len(rows))
+    return created
+
+
+def _takers(session: Session, notice_ids: Iterable[int]) -> dict[int, list[DecisionRow]]:
+    found: dict[int, list[DecisionRow]] = {}
+    ids = list(notice_ids)
+    if not ids:
+        return found
+    for row in session.exec(
+        select(DecisionRow).where(DecisionRow.notice_id.in_(ids), DecisionRow.action == "take")
+    ).all():
+        found.setdefault(row.notice_id, []).append(row)
+    return found
+
+
+def recipient_chat(session: Session, decision: DecisionRow) -> ChatRow | None:
+    """Where to tell a taker: their private chat with the bot if they have one, else where they took it."""
+    private = session.exec(
+        select(ChatRow).where(ChatRow.chat_id == decision.user_id, ChatRow.active == sa.true())
+    ).first()
+    if private is not None:
+        return private
+    chat = session.get(ChatRow, decision.chat_id)
+    return chat if chat is not None and chat.active else None
+
+
+def _enqueue_for_takers(
+    session: Session,
+    takers: Sequence[DecisionRow],
+    *,
+    notice_id: int,
+    kind: str,
+    key: str,
+    payload: dict[str, Any],
+) -> list[dict[str, Any]]:
+    rows: dict[int, dict[str, Any]] = {}
+    for decision in takers:
+        chat = recipient_chat(session, decision)
+        if chat is None or chat.id is None:
+            continue
+        row = rows.setdefault(
+            chat.id, _outbox_values(notice_id, chat.id, kind, key, {**payload, "users": []})
+        )
+        row["payload"]["users"].append({"id": decision.user_id, "name": decision.user_name})
+    return list(rows.values())
+
+
+def enqueue_changes(session: Session, *, since: datetime | None = None) -> int:
+    """Changes (deadline, price, status/cancellation, new version) of taken tenders -> 'change' rows.
+
+    One row per (notice, recipient chat, change set); a change set is what one store update wrote
+    (same notice, same ``changed_at``). Only changes after the person took the tender count.
+    """
+    query = select(NoticeChange).where(NoticeChange.field.in_(CHANGE_FIELDS)).order_by(NoticeChange.id)
+    if since is not None:
+        query = query.where(NoticeChange.changed_at >= since)
+    groups: dict[tuple[int, datetime], list[NoticeChange]] = {}
+    for change in session.exec(query).all():
+        groups.setdefault((change.notice_id, change.changed_at), []).append(change)
+    takers = _takers(session, {notice_id for notice_id, _ in groups})
+    rows: list[dict[str, Any]] = []
+    for (notice_id, changed_at), changes in groups.items():
+        eligible = [d for d in takers.get(notice_id, []) if d.decided_at <= changed_at]
+        payload = {
+            "changes": [{"field": c.field, "old": c.old_value, "new": c.new_value} for c in changes],
+        }
+        key = f"c{changes[0].id}"
+        rows += _enqueue_for_takers(
+            session, eligible, notice_id=notice_id, kind="change", key=key, payload=payload
+        )
+    created = _insert_ignoring_duplicates(session, rows)
+    log.info("enqueued %d change alerts", created)
+    return created
+
+
+def reminder_offsets(days: Sequence[int], hours: Sequence[int]) -> list[tuple[str, timedelta]]:
+    """('3d', 3 days), ('3h', 3 hours) …, nearest to the deadline first."""
+    offsets = [(f"{d}d", timedelta(days=d)) for d in days] + [(f"{h}h", timedelta(hours=h)) for h in hours]
+    return sorted(offsets, key=lambda item: item[1])
+
+
+def due_reminder(deadline: datetime, now: datetime, offsets: Sequence[tuple[str, timedelta]]) -> str | None:
+    """The nearest-to-deadline offset already reached (only one, so a late start does not send three)."""
+    if now >= deadline:
+        return None
+    for key, offset in offsets:
+        if now >= deadline - offset:
+            return key
+    return None
+
+
+def enqueue_reminders(
+    session: Session, *, now: datetime, days: Sequence[int] = (3, 1), hours: Sequence[int] = (3,)
+) -> int:
+    """Deadline reminders for taken tenders, ``days`` days and ``hours`` hours before submission closes."""
+    offsets = reminder_offsets(days, hours)
+    if not offsets:
+        return 0
+    horizon = now + offsets[-1][1]
+    notices = session.exec(
+        select(NoticeRow.id, NoticeRow.submission_deadline, NoticeRow.status)
+        .join(DecisionRow, DecisionRow.notice_id == NoticeRow.id)
+        .where(
+            DecisionRow.action == "take",
+            NoticeRow.submission_deadline > now,
+            NoticeRow.submission_deadline <= horizon,
+        )
+        .distinct()
+    ).all()
+    takers = _takers(session, [n for n, _, _ in notices])
+    rows: list[dict[str, Any]] = []
+    for notice_id, deadline, status in notices:
+        key = due_reminder(deadline, now, offsets)
+        if key is None or (status and "отмен" in status.lower()):
+            continue
+        rows += _enqueue_for_takers(
+            session, takers.get(notice_id, []), notice_id=notice_id, kind="reminder", key=key, payload={}
+        )
+    created = _insert_ignoring_duplicates(session, rows)
+    log.info("enqueued %d deadline reminders", created)
+    return created
+
+
+def ensure_alert_row(session: Session, *, notice_id: int, chat_row_id: int, now: datetime) -> OutboxRow:
+    """The chat's alert row for a notice, recorded as delivered now if the chat never got one.
+
+    Buttons are bound to outbox rows; a card opened with /tender becomes the chat's alert, so a
+    later drain does not send the same tender there again.
+    """
+    query = select(OutboxRow).where(
+        OutboxRow.notice_id == notice_id,
+        OutboxRow.chat_id == chat_row_id,
+        OutboxRow.kind == "alert",
+        OutboxRow.event_key == "",
+    )
+    row = session.exec(query).first()
+    if row is None:
+        values = _outbox_values(notice_id, chat_row_id, "alert", "", {"opened_by_command": True})
+        values.update(status="sent", sent_at=now)
+        _insert_ignoring_duplicates(session, [values])
+        row = session.exec(query).one()
+    return row
+
+
+# --- claim and settle ---------------------------------------------------------------------------
+
+
+def recover_stale_claims(session: Session, *, older_than: datetime) -> tuple[int, int]:
+    """After a crash: claimed-not-sending rows go back to pending; maybe-sent rows are parked.
+
+    Returns (requeued, parked). Only claims older than ``older_than`` are touched, so a live
+    notifier's fresh claims (another process) are left alone.
+    """
+    stale = (OutboxRow.status == "claimed") & (OutboxRow.claimed_at < older_than)
+    now = utcnow()
+    requeued = session.execute(
+        sa.update(OutboxRow)
+        .where(stale, OutboxRow.claim_token.like("c:%"))
+        .values(status="pending", claim_token=None, claimed_at=None, updated_at=now)
+    ).rowcount
+    parked = session.execute(
+        sa.update(OutboxRow)
+        .where(stale, sa.or_(OutboxRow.claim_token.like("s:%"), OutboxRow.claim_token.is_(None)))
+        .values(status="parked", last_error=UNKNOWN_DELIVERY, updated_at=now)
+    ).rowcount
+    if requeued or parked:
+        log.warning(
+            "recovered stale outbox claims: %d back to pending, %d parked (delivery unknown)",
+            requeued,
+            parked,
+        )
+    return requeued or 0, parked or 0
+
+
+def _due(now: datetime, limit: int) -> Any:
+    return (
+        select(OutboxRow.id)
+        .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
+        .where(
+            OutboxRow.status == "pending",
+            sa.or_(OutboxRow.not_before.is_(None), OutboxRow.not_before <= now),
+            ChatRow.active == sa.true(),
+            ChatRow.muted == sa.false(),
+        )
+        .order_by(OutboxRow.id)
+        .limit(limit)
+    )
+
+
+def due_rows(session: Session, *, now: datetime, limit: int) -> list[OutboxRow]:
+    """Rows a drain would claim now (for a dry run); nothing is changed."""
+    ids = list(session.exec(_due(now, limit)).all())
+    return list(session.exec(select(OutboxRow).where(OutboxRow.id.in_(ids)).order_by(OutboxRow.id)).all())
+
+
+def claim(session: Session, *, token: str, now: datetime, limit: int) -> list[OutboxRow]:
+    """Claim up to ``limit`` due rows of active, unmuted chats; only rows this call won are returned."""
+    ids = list(session.exec(_due(now, limit)).all())
+    if not ids:
+        return []
+    session.execute(
+        sa.update(OutboxRow)
+        .where(OutboxRow.id.in_(ids), OutboxRow.status == "pending")
+        .values(status="claimed", claim_token=f"c:{token}", claimed_at=now, updated_at=now)
+    )
+    session.flush()
+    claimed = select(OutboxRow).where(OutboxRow.claim_token == f"c:{token}").order_by(OutboxRow.id)
+    return list(session.exec(claimed).all())
+
+
+def release_claims(session: Session, *, token: str) -> int:
+    """Claims never sent (stop requested, chat task ended early) go back to pending at once."""
+    return (
+        session.execute(
+            sa.update(OutboxRow)
+            .where(OutboxRow.status == "claimed", OutboxRow.claim_token == f"c:{token}")
+            .values(status="pending", claim_token=None, claimed_at=None, updated_at=utcnow())
+        ).rowcount
+        or 0
+    )
+
+
+def mark_sending(session: Session, *, ids: Sequence[int], token: str) -> bool:
+    """Enter the in-flight phase (commit right after); False if any row was taken away meanwhile."""
+    result = session.execute(
+        sa.update(OutboxRow)
+        .where(OutboxRow.id.in_(ids), OutboxRow.claim_token == f"c:{token}")
+        .values(claim_token=f"s:{token}", attempts=OutboxRow.attempts + 1, claimed_at=utcnow())
+    )
+    return result.rowcount == len(ids)
+
+
+def _settle(session: Session, ids: Sequence[int], token: str, **values: Any) -> int:
+    """Settle rows this notifier holds (either claim phase); rows taken away meanwhile are untouched."""
+    return (
+        session.execute(
+            sa.update(OutboxRow)
+            .where(
+                OutboxRow.id.in_(ids),
+                OutboxRow.status == "claimed",
+                OutboxRow.claim_token.in_((f"c:{token}", f"s:{token}")),
+            )
+            .values(claim_token=None, claimed_at=None, updated_at=utcnow(), **values)
+        ).rowcount
+        or 0
+    )
+
+
+def unmark_sending(session: Session, *, ids: Sequence[int], token: str) -> None:
+    """Telegram answered with an error, so nothing was delivered: back to the safe claim phase."""
+    session.execute(
+        sa.update(OutboxRow)
+        .where(OutboxRow.id.in_(ids), OutboxRow.claim_token == f"s:{token}")
+        .values(claim_token=f"c:{token}")
+    )
+
+
+def settle_sent(
+    session: Session, *, ids: Sequence[int], token: str, message_id: int | None, now: datetime
+) -> int:
+    return _settle(session, ids, token, status="sent", sent_at=now, message_id=message_id, last_error=None)
+
+
+def settle_retry(
+    session: Session, *, ids: Sequence[int], token: str, not_before: datetime, error: str
+) -> int:
+    """Back to pending, not before ``not_before`` (network trouble, flood wait)."""
+    return _settle(session, ids, token, status="pending", not_before=not_before, last_error=error[:2000])
+
+
+def settle_failed(session: Session, *, ids: Sequence[int], token: str, error: str) -> int:
+    return _settle(session, ids, token, status="failed", last_error=error[:2000])
+
+
+def settle_parked(session: Session, *, ids: Sequence[int], token: str, error: str) -> int:
+    return _settle(session, ids, token, status="parked", last_error=error[:2000])
+
+
+def park_chat(session: Session, *, chat_row_id: int, error: str) -> int:
+    """The chat is gone for us (blocked, kicked): mark it inactive and park all its unsent rows."""
+    session.execute(
+        sa.update(ChatRow).where(ChatRow.id == chat_row_id).values(active=False, updated_at=utcnow())
+    )
+    result = session.execute(
+        sa.update(OutboxRow)
+        .where(OutboxRow.chat_id == chat_row_id, OutboxRow.status.in_(("pending", "claimed")))
+        .values(
+            status="parked", last_error=error[:2000], claim_token=None, claimed_at=None, updated_at=utcnow()
+        )
+    )
+    return result.rowcount or 0
+
+
+def requeue_parked(session: Session, *, chat_row_id: int | None = None) -> int:
+    """An admin's decision to retry parked rows (after a chat unblocked the bot, or after a crash)."""
+    query = sa.update(OutboxRow).where(OutboxRow.status == "parked")
+    if chat_row_id is not None:
+        query = query.where(OutboxRow.chat_id == chat_row_id)
+    return session.execute(query.values(status="pending", last_error=None, updated_at=utcnow())).rowcount or 0

@@ -1,0 +1,252 @@
+"""The bot's reads and writes of stored state: chats, the allow-list, decisions, match reasons, status.
+
+Keyword-only functions taking a session, like ``data.store``; they live here because only the bot
+uses them. Telegram ids (``ChatRow.chat_id``, user ids) are distinct from the table's own ``id``,
+which is what ``outbox.chat_id`` and ``decisions.chat_id`` reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from bot.render import Decision
+from data.models import (
+    AllowedUser,
+    ChatRow,
+    CrawlRun,
+    DecisionRow,
+    MatchRow,
+    NoticeRow,
+    OutboxRow,
+    ProfileRow,
+    utcnow,
+)
+from data.notice import Notice
+
+
+def to_notice(row: NoticeRow) -> Notice:
+    """The stored row as the normalized ``Notice`` (positions are not needed for messages)."""
+    return Notice.model_validate(row, from_attributes=True)
+
+
+def chat_type_of(chat_id: int) -> str:
+    return "group" if chat_id < 0 else "private"
+
+
+def get_chat(session: Session, *, chat_id: int) -> ChatRow | None:
+    return session.exec(select(ChatRow).where(ChatRow.chat_id == chat_id)).first()
+
+
+def ensure_chat(
+    session: Session, *, chat_id: int, type: str | None = None, title: str | None = None
+) -> ChatRow:
+    """The chat's row, created on first sight; type and title refreshed when Telegram tells them."""
+    chat = get_chat(session, chat_id=chat_id)
+    if chat is None:
+        chat = ChatRow(chat_id=chat_id, type=type or chat_type_of(chat_id), title=title)
+        session.add(chat)
+        session.flush()
+        return chat
+    changed = False
+    if type and chat.type != type:
+        chat.type, changed = type, True
+    if title and chat.title != title:
+        chat.title, changed = title, True
+    if changed:
+        chat.updated_at = utcnow()
+        session.add(chat)
+    return chat
+
+
+def set_chat_flags(session: Session, *, chat_id: int, **flags: object) -> ChatRow:
+    """Update ``muted``/``active``/``allowed``/``paused_profiles`` of a chat (created if unknown)."""
+    chat = ensure_chat(session, chat_id=chat_id)
+    for name, value in flags.items():
+        if name not in ("muted", "active", "allowed", "paused_profiles", "added_by"):
+            raise ValueError(f"chat flag {name!r} cannot be set")
+        setattr(chat, name, value)
+    chat.updated_at = utcnow()
+    session.add(chat)
+    session.flush()
+    return chat
+
+
+def migrate_chat(session: Session, *, old_chat_id: int, new_chat_id: int) -> ChatRow:
+    """A group became a supergroup: its row (outbox, decisions, flags) now answers to the new id.
+
+    If the new id already has a row (someone used the bot in the supergroup first), the old row is
+    retired (inactive, ``migrated_to_chat_id`` set) and its unsent rows move to the new one.
+    """
+    chat = ensure_chat(session, chat_id=old_chat_id)
+    target = get_chat(session, chat_id=new_chat_id)
+    now = utcnow()
+    if target is None or target.id == chat.id:
+        chat.chat_id = new_chat_id
+        chat.type = "supergroup"
+        chat.migrated_to_chat_id = new_chat_id
+        chat.updated_at = now
+        session.add(chat)
+        session.flush()
+        return chat
+    existing = {
+        (r.notice_id, r.kind, r.event_key)
+        for r in session.exec(select(OutboxRow).where(OutboxRow.chat_id == target.id)).all()
+    }
+    for row in session.exec(
+        select(OutboxRow).where(OutboxRow.chat_id == chat.id, OutboxRow.status.in_(("pending", "claimed")))
+    ).all():
+        if (row.notice_id, row.kind, row.event_key) not in existing:
+            row.chat_id = target.id
+            row.updated_at = now
+            session.add(row)
+    chat.active = False
+    chat.migrated_to_chat_id = new_chat_id
+    chat.updated_at = now
+    target.allowed = target.allowed or chat.allowed
+    session.add_all([chat, target])
+    session.flush()
+    return target
+
+
+def allowed_user_ids(session: Session) -> set[int]:
+    return set(session.exec(select(AllowedUser.user_id)).all())
+
+
+def allowed_chat_ids(session: Session) -> set[int]:
+    return set(session.exec(select(ChatRow.chat_id).where(ChatRow.allowed == sa.true())).all())
+
+
+def allow_user(session: Session, *, user_id: int, added_by: int) -> bool:
+    """Admit a user; False when already admitted."""
+    if session.exec(select(AllowedUser).where(AllowedUser.user_id == user_id)).first():
+        return False
+    session.add(AllowedUser(user_id=user_id, added_by=added_by))
+    session.flush()
+    return True
+
+
+def allow_chat(session: Session, *, chat_id: int, added_by: int) -> bool:
+    chat = ensure_chat(session, chat_id=chat_id)
+    if chat.allowed:
+        return False
+    set_chat_flags(session, chat_id=chat_id, allowed=True, added_by=added_by)
+    return True
+
+
+def record_decision(
+    session: Session,
+    *,
+    notice_id: int,
+    chat_row_id: int,
+    user_id: int,
+    user_name: str,
+    action: str,
+    now: datetime | None = None,
+) -> bool:
+    """Store a person's take/skip; True when it changed something (a repeated tap changes nothing)."""
+    row = session.exec(
+        select(DecisionRow).where(
+            DecisionRow.notice_id == notice_id,
+            DecisionRow.chat_id == chat_row_id,
+            DecisionRow.user_id == user_id,
+        )
+    ).first()
+    if row is not None and row.action == action:
+        return False
+    if row is None:
+        row = DecisionRow(notice_id=notice_id, chat_id=chat_row_id, user_id=user_id, action=action)
+    row.action = action
+    row.user_name = user_name
+    row.decided_at = now or utcnow()
+    session.add(row)
+    session.flush()
+    return True
+
+
+def decisions_for(session: Session, *, notice_id: int, chat_row_id: int) -> list[Decision]:
+    rows = session.exec(
+        select(DecisionRow)
+        .where(DecisionRow.notice_id == notice_id, DecisionRow.chat_id == chat_row_id)
+        .order_by(DecisionRow.decided_at, DecisionRow.id)
+    ).all()
+    return [Decision(r.user_name or str(r.user_id), r.action, r.decided_at) for r in rows]
+
+
+def taken_by(session: Session, *, user_id: int) -> list[tuple[NoticeRow, DecisionRow]]:
+    """Tenders a person took (in any chat), soonest deadline first."""
+    rows = session.exec(
+        select(NoticeRow, DecisionRow)
+        .join(DecisionRow, DecisionRow.notice_id == NoticeRow.id)
+        .where(DecisionRow.user_id == user_id, DecisionRow.action == "take")
+    ).all()
+    far = datetime.max.replace(tzinfo=utcnow().tzinfo)
+    return sorted(rows, key=lambda pair: (pair[0].submission_deadline or far, pair[0].id or 0))
+
+
+def match_reasons(session: Session, *, notice_id: int) -> dict[str, list[object]]:
+    """Why a notice matched, per profile name (only matches, only active profiles)."""
+    rows = session.exec(
+        select(ProfileRow.name, MatchRow.reasons)
+        .join(MatchRow, MatchRow.profile_id == ProfileRow.id)
+        .where(MatchRow.notice_id == notice_id, MatchRow.matched == sa.true(), ProfileRow.active == sa.true())
+        .order_by(ProfileRow.name)
+    ).all()
+    return {name: list(reasons or []) for name, reasons in rows}
+
+
+def notice_by_reg_number(session: Session, *, reg_number: str) -> NoticeRow | None:
+    return session.exec(select(NoticeRow).where(NoticeRow.reg_number == reg_number)).first()
+
+
+def matches_since(session: Session, *, since: datetime) -> list[NoticeRow]:
+    """Notices that matched any active profile since ``since`` (for /digest), newest first."""
+    rows = session.exec(
+        select(NoticeRow)
+        .join(MatchRow, MatchRow.notice_id == NoticeRow.id)
+        .join(ProfileRow, ProfileRow.id == MatchRow.profile_id)
+        .where(MatchRow.matched == sa.true(), MatchRow.updated_at >= since, ProfileRow.active == sa.true())
+        .order_by(NoticeRow.published_at.desc(), NoticeRow.id.desc())
+        .distinct()
+    ).all()
+    return list(rows)
+
+
+def profile_names(session: Session) -> list[str]:
+    return list(
+        session.exec(select(ProfileRow.name).where(ProfileRow.active == sa.true()).order_by(ProfileRow.name))
+    )
+
+
+@dataclass(frozen=True)
+class Status:
+    last_crawls: Sequence[CrawlRun]
+    outbox: dict[str, int]
+    recent_errors: Sequence[tuple[str, str]]
+
+
+def status(session: Session, *, errors: int = 5) -> Status:
+    """For /status: last crawl per source, outbox rows per status, the latest delivery errors."""
+    latest = (
+        select(CrawlRun.source, sa.func.max(CrawlRun.started_at).label("started"))
+        .group_by(CrawlRun.source)
+        .subquery()
+    )
+    crawls = session.exec(
+        select(CrawlRun)
+        .join(latest, sa.and_(CrawlRun.source == latest.c.source, CrawlRun.started_at == latest.c.started))
+        .order_by(CrawlRun.source)
+    ).all()
+    counts = dict(session.exec(select(OutboxRow.status, sa.func.count()).group_by(OutboxRow.status)).all())
+    failures = session.exec(
+        select(NoticeRow.reg_number, OutboxRow.last_error)
+        .join(NoticeRow, NoticeRow.id == OutboxRow.notice_id)
+        .where(OutboxRow.status.in_(("failed", "parked")))
+        .order_by(OutboxRow.updated_at.desc())
+        .limit(errors)
+    ).all()
+    return Status(list(crawls), counts, [(reg, err or "") for reg, err in failures])

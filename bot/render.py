@@ -1,0 +1,388 @@
+"""Message text for Telegram: HTML parse mode, every scraped string escaped, always under 4096 chars.
+
+Scraped strings (titles, customers, reasons, user names) can hold ``<``, ``&`` or pages of text,
+so every dynamic value goes through ``esc`` after being cut to a budget (cutting *before*
+escaping never splits an entity such as ``&amp;``). Digests are split at tender boundaries, never
+inside a tag.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import MessageLimit
+
+from data.notice import Notice
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
+DIGEST_BUDGET = 4000
+"""Digest parts stay below this many characters of raw HTML: a margin under Telegram's 4096."""
+
+TITLE_CHARS = 400
+CUSTOMER_CHARS = 200
+REASON_CHARS = 160
+MAX_REASONS = 6
+
+LAW_NAMES = {"44-FZ": "44-ФЗ", "223-FZ": "223-ФЗ"}
+KIND_NAMES = {
+    "auction": "аукцион",
+    "competition": "конкурс",
+    "quotation": "запрос котировок",
+    "single_supplier": "единственный поставщик",
+    "other": "иной способ",
+}
+ACTIONS = {"take": "Беру", "skip": "Не интересно", "sim": "Симуляция", "more": "Подробнее"}
+DECISION_LABELS = {"take": "✅ Взял(а)", "skip": "🚫 Не интересно"}
+CALLBACK_PREFIX = "t"
+CALLBACK_RE = re.compile(r"^t:(\d{1,12}):(take|skip|sim|more)$")
+
+RegionName = Callable[[str], str | None]
+
+
+def esc(value: object, limit: int | None = None) -> str:
+    """Escape a scraped value for HTML, cutting it to ``limit`` characters first (with an ellipsis)."""
+    text = "" if value is None else str(value)
+    text = " ".join(text.split())
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return html.escape(text, quote=True)
+
+
+def format_money(amount: Decimal | None, currency: str | None = None) -> str:
+    """``Decimal('1234567.891')`` -> ``1 234 567,89 ₽`` (kopecks rounded half up, never via float)."""
+    if amount is None:
+        return "не указана"
+    quantized = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "-" if quantized < 0 else ""
+    units, _, cents = f"{abs(quantized):f}".partition(".")
+    groups = []
+    while units:
+        groups.insert(0, units[-3:])
+        units = units[:-3]
+    symbol = "₽" if currency in (None, "", "RUB", "643") else currency
+    return f"{sign}{' '.join(groups)},{cents or '00'} {symbol}"
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """Russian plural form for ``n`` (1 день, 2 дня, 5 дней, 11 дней, 21 день)."""
+    n = abs(n)
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def format_deadline(deadline: datetime | None, now: datetime) -> str:
+    """Moscow time plus what is left: ``25.03.2026 10:00 МСК (осталось 3 дня)``."""
+    if deadline is None:
+        return "не указан"
+    local = deadline.astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M МСК")
+    left = deadline - now
+    if left.total_seconds() <= 0:
+        return f"{local} (срок истёк)"
+    days = left.days
+    if days >= 1:
+        return f"{local} (осталось {days} {plural(days, 'день', 'дня', 'дней')})"
+    hours = max(1, int(left.total_seconds() // 3600))
+    return f"{local} (осталось {hours} {plural(hours, 'час', 'часа', 'часов')})"
+
+
+def _security(amount: Decimal | None, percent: Decimal | None) -> str | None:
+    if amount is not None:
+        return format_money(amount)
+    if percent is not None:
+        return f"{percent.normalize():f}% от цены контракта"
+    return None
+
+
+def _region_line(notice: Notice, region_name: RegionName | None) -> str | None:
+    codes = [notice.customer_region] if notice.customer_region else []
+    codes += [c for c in notice.delivery_regions if c not in codes]
+    if not codes:
+        return None
+    names = []
+    for code in codes[:3]:
+        name = region_name(code) if region_name else None
+        names.append(f"{esc(code)} {esc(name)}" if name else esc(code))
+    return "Регион: " + "; ".join(names)
+
+
+def reason_text(reason: object) -> str:
+    """A stored match reason as text (the matcher stores strings; dicts carry a ``text`` key)."""
+    if isinstance(reason, dict):
+        return str(reason.get("text") or reason.get("reason") or reason)
+    return str(reason)
+
+
+@dataclass(frozen=True)
+class Decision:
+    user_name: str
+    action: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """Everything an alert shows besides the notice: why it matched and who decided what."""
+
+    reasons: dict[str, list[object]] = field(default_factory=dict)
+    decisions: Sequence[Decision] = ()
+    header: str = "🔔 Новая закупка"
+
+
+def notice_lines(notice: Notice, now: datetime, region_name: RegionName | None = None) -> list[str]:
+    """The card of a notice, one HTML line per fact that the source gave."""
+    lines = [f"<b>{esc(notice.title or 'Без названия', TITLE_CHARS)}</b>"]
+    if notice.customer_name:
+        lines.append(f"Заказчик: {esc(notice.customer_name, CUSTOMER_CHARS)}")
+    region = _region_line(notice, region_name)
+    if region:
+        lines.append(region)
+    lines.append(f"НМЦК: <b>{esc(format_money(notice.nmck, notice.currency))}</b>")
+    method = notice.method or KIND_NAMES.get(notice.kind, notice.kind)
+    lines.append(f"{esc(LAW_NAMES.get(notice.law, notice.law))} · {esc(method, 120)}")
+    lines.append(f"Подача заявок до: {format_deadline(notice.submission_deadline, now)}")
+    bid = _security(notice.bid_security, notice.bid_security_percent)
+    contract = _security(notice.contract_security, notice.contract_security_percent)
+    if bid:
+        lines.append(f"Обеспечение заявки: {esc(bid)}")
+    if contract:
+        lines.append(f"Обеспечение контракта: {esc(contract)}")
+    if notice.smp_only:
+        lines.append("Только для СМП и СОНКО")
+    if notice.cancelled:
+        lines.append(f"⛔ Статус: {esc(notice.status, 80)}")
+    return lines
+
+
+def reason_lines(reasons: dict[str, list[object]]) -> list[str]:
+    lines = []
+    for profile, items in reasons.items():
+        shown = [esc(reason_text(r), REASON_CHARS) for r in items[:MAX_REASONS]]
+        more = len(items) - len(shown)
+        tail = f"; и ещё {more}" if more > 0 else ""
+        lines.append(f"Профиль «{esc(profile, 80)}»: " + "; ".join(shown) + tail)
+    return lines
+
+
+def decision_lines(decisions: Iterable[Decision]) -> list[str]:
+    lines = []
+    for d in decisions:
+        when = d.decided_at.astimezone(MOSCOW).strftime("%d.%m %H:%M")
+        lines.append(f"{DECISION_LABELS.get(d.action, esc(d.action))}: {esc(d.user_name, 64)} ({when})")
+    return lines
+
+
+def eis_link(notice: Notice) -> str | None:
+    if not notice.url or not notice.url.startswith(("http://", "https://")):
+        return None
+    return f'<a href="{esc(notice.url)}">Карточка в ЕИС</a> · № {esc(notice.reg_number)}'
+
+
+def render_alert(
+    notice: Notice, view: AlertView, *, now: datetime, region_name: RegionName | None = None
+) -> str:
+    """A single alert (or a /tender card): the notice, why it matched, decisions, the EIS link."""
+    parts = [f"<b>{esc(view.header, 120)}</b>", *notice_lines(notice, now, region_name)]
+    if view.reasons:
+        parts.append("")
+        parts.append("<i>Почему подходит:</i>")
+        parts.extend(reason_lines(view.reasons))
+    link = eis_link(notice)
+    parts.append("")
+    parts.append(link or f"№ {esc(notice.reg_number)}")
+    decisions = decision_lines(view.decisions)
+    if decisions:
+        parts.append("")
+        parts.extend(decisions)
+    return fit("\n".join(parts))
+
+
+def fit(text: str, limit: int = MAX_TEXT) -> str:
+    """Last guard: cut at a line boundary so a message (and its tags) is never over the limit."""
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        if size + len(line) + 1 > limit - 2:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept) + "\n…"
+
+
+def digest_block(index: int, notice: Notice, reasons: dict[str, list[object]], now: datetime) -> str:
+    """One tender inside a digest: compact, with a /tender command to open its card and buttons."""
+    deadline = format_deadline(notice.submission_deadline, now)
+    profiles = ", ".join(f"«{esc(p, 60)}»" for p in reasons)
+    lines = [
+        f"{index}. <b>{esc(notice.title or 'Без названия', 300)}</b>",
+        f"   {esc(format_money(notice.nmck, notice.currency))} · до {deadline}",
+        f"   {esc(notice.customer_name or '', 150)}".rstrip(),
+    ]
+    if profiles:
+        lines.append(f"   Профиль: {profiles}")
+    link = eis_link(notice)
+    lines.append(f"   /tender {esc(notice.reg_number)}" + (f" · {link}" if link else ""))
+    return "\n".join(line for line in lines if line.strip())
+
+
+def split_blocks(header: str, blocks: Sequence[str], budget: int = DIGEST_BUDGET) -> list[tuple[str, int]]:
+    """Pack blocks into messages under ``budget`` characters, breaking only between blocks.
+
+    Returns (text, number of blocks in it) per message, so the caller knows which records each
+    message carries.
+    """
+    messages: list[tuple[str, int]] = []
+    current, count = header, 0
+    for block in blocks:
+        block = fit(block, budget - len(header) - 2)
+        candidate = f"{current}\n\n{block}"
+        if len(candidate) > budget and count:
+            messages.append((current, count))
+            candidate, count = f"{header}\n\n{block}", 0
+        current, count = candidate, count + 1
+    if count or not messages:
+        messages.append((current, count))
+    return messages
+
+
+def render_digest(
+    entries: Sequence[tuple[Notice, dict[str, list[object]]]], *, now: datetime, title: str | None = None
+) -> list[tuple[str, int]]:
+    """Several tenders as one message, or several when they do not fit (split at tender boundaries).
+
+    Returns (text, how many of ``entries`` it lists) per message, in order.
+    """
+    count = len(entries)
+    header = f"<b>{esc(title or 'Подборка закупок')}: {count} {plural(count, 'новая', 'новые', 'новых')}</b>"
+    blocks = [digest_block(i, notice, reasons, now) for i, (notice, reasons) in enumerate(entries, 1)]
+    return split_blocks(header, blocks)
+
+
+CHANGE_LABELS = {
+    "submission_deadline": "срок подачи заявок",
+    "nmck": "НМЦК",
+    "status": "статус",
+    "version": "редакция",
+    "title": "название",
+    "auction_date": "дата аукциона",
+    "bid_security": "обеспечение заявки",
+    "contract_security": "обеспечение контракта",
+}
+
+
+def _change_value(field_name: str, value: object) -> str:
+    if value is None:
+        return "—"
+    if field_name in ("nmck", "bid_security", "contract_security"):
+        try:
+            return format_money(Decimal(str(value)))
+        except ArithmeticError:
+            return str(value)
+    if field_name == "submission_deadline":
+        try:
+            return datetime.fromisoformat(str(value)).astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M МСК")
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+def render_change(notice: Notice, changes: Sequence[dict[str, object]], *, now: datetime) -> str:
+    """What changed in a tender someone took: each field old → new, then the current card."""
+    header = "⛔ Закупка отменена" if notice.cancelled else "✏️ Изменения в закупке, которую вы взяли"
+    lines = [f"<b>{header}</b>"]
+    for change in changes:
+        name = str(change.get("field", ""))
+        label = CHANGE_LABELS.get(name, name)
+        old = esc(_change_value(name, change.get("old")), 200)
+        new = esc(_change_value(name, change.get("new")), 200)
+        lines.append(f"• {esc(label)}: {old} → <b>{new}</b>")
+    lines.append("")
+    lines.extend(notice_lines(notice, now))
+    link = eis_link(notice)
+    if link:
+        lines.append(link)
+    return fit("\n".join(lines))
+
+
+def render_reminder(notice: Notice, *, now: datetime, user_name: str | None = None) -> str:
+    """A deadline reminder for a taken tender."""
+    who = f"{esc(user_name, 64)}, н" if user_name else "Н"
+    lines = [f"<b>⏰ {who}апоминание: скоро срок подачи заявки</b>", *notice_lines(notice, now)]
+    link = eis_link(notice)
+    if link:
+        lines.append(link)
+    return fit("\n".join(lines))
+
+
+def encode_callback(outbox_id: int, action: str) -> str:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown alert action {action!r}")
+    return f"{CALLBACK_PREFIX}:{outbox_id}:{action}"
+
+
+def decode_callback(data: str | None) -> tuple[int, str] | None:
+    """``t:<outbox id>:<action>`` -> (id, action); anything else (forged, truncated) -> None."""
+    match = CALLBACK_RE.match(data or "")
+    if match is None:
+        return None
+    return int(match.group(1)), match.group(2)
+
+
+def alert_keyboard(outbox_id: int) -> InlineKeyboardMarkup:
+    """«Беру» «Не интересно» / «Симуляция» «Подробнее», bound to the outbox row (survives restarts)."""
+    row1 = [
+        InlineKeyboardButton(ACTIONS[a], callback_data=encode_callback(outbox_id, a))
+        for a in ("take", "skip")
+    ]
+    row2 = [
+        InlineKeyboardButton(ACTIONS[a], callback_data=encode_callback(outbox_id, a)) for a in ("sim", "more")
+    ]
+    return InlineKeyboardMarkup([row1, row2])
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def html_to_console(text: str) -> str:
+    """What a Telegram user would read: tags dropped, entities decoded (for the offline console mode)."""
+    return html.unescape(_TAG.sub("", text))
+
+
+def render_details(notice: Notice, *, max_items: int = 10) -> str:
+    """«Подробнее»: positions, delivery places, dates and the platform, beyond the alert's summary."""
+    lines = [f"<b>Подробнее: № {esc(notice.reg_number)}</b>"]
+    if notice.items:
+        lines.append("<i>Позиции:</i>")
+        for item in notice.items[:max_items]:
+            qty = f" — {item.quantity.normalize():f} {esc(item.unit or '')}".rstrip() if item.quantity else ""
+            code = f" [{esc(item.okpd2 or item.ktru)}]" if (item.okpd2 or item.ktru) else ""
+            lines.append(f"• {esc(item.name, 200)}{code}{qty}")
+        if len(notice.items) > max_items:
+            lines.append(f"• … и ещё {len(notice.items) - max_items}")
+    elif notice.okpd2:
+        lines.append("ОКПД2: " + esc(", ".join(notice.okpd2[:10])))
+    for place in notice.delivery_places[:3]:
+        lines.append(f"Место поставки: {esc(place, 300)}")
+    if notice.auction_date:
+        lines.append(f"Дата аукциона: {notice.auction_date.strftime('%d.%m.%Y')}")
+    if notice.etp_name:
+        lines.append(f"Площадка: {esc(notice.etp_name, 120)}")
+    if notice.customer_inn:
+        lines.append(f"ИНН заказчика: {esc(notice.customer_inn)}")
+    if notice.preferences:
+        lines.append("Преимущества: " + esc(", ".join(notice.preferences), 200))
+    for note in notice.notes[:3]:
+        lines.append(f"<i>{esc(note, 200)}</i>")
+    return fit("\n".join(lines))

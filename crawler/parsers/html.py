@@ -1,0 +1,479 @@
+"""EIS HTML pages -> ``Notice``: the extended-search results page and the 44-FZ notice card.
+
+Recognised pages:
+
+* search results (``/epz/order/extendedsearch/results.html``): one listing notice per
+  ``search-registry-entry-block`` card, 44-FZ and 223-FZ alike;
+* the notice card ``common-info.html``: the ``blockInfo`` sections become a title -> value map
+  (plus the ``cardMainInfo`` header when the page has it);
+* the documents tab ``documents.html``: a valid page without notice data -> ``[]``.
+
+Anything else (a maintenance or captcha page served with HTTP 200, an empty or cut-off body) is a
+``ParseError``. Values are paired with their titles, never picked by position, because blocks
+are missing on some cards (the ezt20 card has neither "Объект закупки" nor a deadline).
+
+The HTML shows dates without a time and without a zone: they are read as 00:00 Moscow time and
+the notice says so in ``notes``. lxml.html is used rather than BeautifulSoup: the pages are
+server-rendered and well-formed enough, and lxml is several times faster on a 110 KB results page.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+from pydantic import ValidationError
+
+from crawler.parsers.common import (
+    ASSUMED_MOSCOW_NOTE,
+    DATE_ONLY_NOTE,
+    ParseError,
+    check_size,
+    clean,
+    currency_code,
+    date_start,
+    inn_kpp_from_ikz,
+    law_from_label,
+    law_from_reg_number,
+    parse_date,
+    parse_datetime,
+    parse_money,
+    reg_number_from_url,
+)
+from crawler.parsers.eis223 import CARD_URL as CARD_URL_223
+from crawler.parsers.methods import kind_for
+from data.notice import Law, Notice
+from data.reference.regions import derive_regions, resolve_region
+
+SEARCH_SOURCE = "html_search"
+CARD_SOURCE = "html_card"
+EIS_BASE = "https://zakupki.gov.ru/"
+
+_HTML_PARSER = lxml.html.HTMLParser(
+    no_network=True, remove_comments=True, remove_pis=True, huge_tree=False, default_doctype=False
+)
+
+
+def _cls(name: str) -> str:
+    """XPath predicate for one CSS class token (``contains(@class)`` alone would match prefixes)."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+_X_CARDS = etree.XPath(f"//div[{_cls('search-registry-entry-block')}]")
+_X_HEADER_TITLE = etree.XPath(f".//div[{_cls('registry-entry__header-top__title')}]")
+_X_NUMBER_LINK = etree.XPath(f".//div[{_cls('registry-entry__header-mid__number')}]//a")
+_X_STATUS = etree.XPath(f".//div[{_cls('registry-entry__header-mid__title')}]")
+_X_BODY_BLOCKS = etree.XPath(f".//div[{_cls('registry-entry__body-block')}]")
+_X_BODY_TITLE = etree.XPath(f".//div[{_cls('registry-entry__body-title')}]")
+_X_BODY_VALUE = etree.XPath(f".//div[{_cls('registry-entry__body-value')}]")
+_X_BODY_LINK = etree.XPath(f".//div[{_cls('registry-entry__body-href')}]//a")
+_X_RIGHT_BLOCK = etree.XPath(f".//div[{_cls('registry-entry__right-block')}]")
+_X_PRICE = etree.XPath(f".//div[{_cls('price-block__value')}]")
+_X_DATA_TITLES = etree.XPath(f".//div[{_cls('data-block__title')}]")
+_X_NEXT_DATA_VALUE = etree.XPath(f"following-sibling::div[1][{_cls('data-block__value')}]")
+_X_ONCLICK = etree.XPath(".//@onclick")
+_X_TOTAL = etree.XPath(f"//div[{_cls('search-results__total')}]")
+
+_X_SECTIONS = etree.XPath(f"//section[{_cls('blockInfo__section')}]")
+_X_SECTION_TITLE = etree.XPath(f"./span[{_cls('section__title')}]")
+_X_SECTION_INFO = etree.XPath(f"./span[{_cls('section__info')}]")
+_X_MAIN_INFO = etree.XPath(f"//div[{_cls('cardMainInfo')}]")
+_X_MAIN_TITLE = etree.XPath(f"//div[{_cls('cardMainInfo__title')}]")
+_X_MAIN_NUMBER = etree.XPath(f"//span[{_cls('cardMainInfo__purchaseLink')}]//a")
+_X_MAIN_STATE = etree.XPath(f"//span[{_cls('cardMainInfo__state')}]")
+_X_MAIN_SECTIONS = etree.XPath(f"//*[{_cls('cardMainInfo__section')} or {_cls('price')}]")
+_X_MAIN_SECTION_TITLE = etree.XPath(f"./span[{_cls('cardMainInfo__title')}]")
+_X_MAIN_SECTION_CONTENT = etree.XPath(f"./span[{_cls('cardMainInfo__content')}]")
+
+_X_ATTACHMENTS = etree.XPath(
+    f"//div[{_cls('attachment')}]"
+    " | //a[contains(@href, '/filestore/public/') and contains(@href, 'download')]"
+)
+
+_REG_NUMBER_TEXT = re.compile(r"№\s*(\d{11,19})\b")
+_PLAN_IKZ = re.compile(r"openPlanGraphSearchUrl\(\s*'(\d{36})'\s*\)")
+_TOTAL_COUNT = re.compile(r"\d[\d\s]*")
+
+
+# --- error pages -------------------------------------------------------------------------------
+
+_EIS_MARKERS = (
+    b"search-registry-entry-block",
+    b"blockInfo__section",
+    b"cardMainInfo",
+    b"search-results__total",
+    b"/filestore/public/",
+)
+_MAINTENANCE = re.compile(
+    r"технические\s+работы|технических\s+работ|сайт\s+временно\s+недоступен|ведутся\s+работы"
+    r"|service\s+(?:temporarily\s+)?unavailable|under\s+maintenance",
+    re.IGNORECASE,
+)
+_BLOCKED = re.compile(
+    r"captcha|капч|не\s+робот|подтвердите,\s+что\s+вы\s+человек|ddos-guard|servicepipe|qrator|incapsula"
+    r"|cf-chl|checking\s+your\s+browser|the\s+requested\s+url\s+was\s+rejected|request\s+rejected"
+    r"|access\s+denied|доступ\s+(?:к\s+\S+\s+)?(?:запрещ|огранич)",
+    re.IGNORECASE,
+)
+_ERROR_SCAN_BYTES = 64 * 1024
+
+
+def looks_like_error_page(data: bytes) -> str | None:
+    """Why a 200 response is really an error page (maintenance, captcha/WAF), or None.
+
+    Only pages without any EIS content marker are suspected, so a notice titled «Технические
+    работы по обслуживанию ...» on a real results page is never mistaken for a maintenance page.
+    """
+    if not data or not data.strip():
+        return "empty body"
+    if any(marker in data for marker in _EIS_MARKERS):
+        return None
+    text = _decode(data[:_ERROR_SCAN_BYTES])
+    if _MAINTENANCE.search(text):
+        return "maintenance page («Технические работы»), not EIS data"
+    if _BLOCKED.search(text):
+        return "captcha or WAF block page, not EIS data"
+    return None
+
+
+# --- entry point -------------------------------------------------------------------------------
+
+
+def parse_html(data: bytes, source: str, url: str | None) -> list[Notice]:
+    """Notices on an EIS HTML page; ``url`` supplies the card's registry number when the page lacks it."""
+    check_size(data, source)
+    problem = looks_like_error_page(data)
+    if problem:
+        raise ParseError(source, problem)
+    root = _html_root(data, source)
+    try:
+        cards = _X_CARDS(root)
+        if cards:
+            return [_search_card(card, index, len(cards), source) for index, card in enumerate(cards, 1)]
+        if _X_TOTAL(root):
+            return _empty_results(root, source)
+        if (url and "/documents.html" in url) or _X_ATTACHMENTS(root):
+            return []
+        if _X_SECTIONS(root) or _X_MAIN_INFO(root):
+            return [_notice_card(root, source, url)]
+    except ValidationError as exc:
+        raise ParseError(source, f"page data does not fit the Notice model: {exc}") from None
+    raise ParseError(source, "not a recognised EIS page (no search cards, notice card or documents tab)")
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (what the EIS serves), windows-1251 when the page says so; a cut multibyte tail is dropped."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(data) - 3:
+            return data[: exc.start].decode("utf-8", errors="replace")
+        if re.search(rb"charset\s*=\s*[\"']?(?:windows-1251|cp1251)", data[:4096], re.IGNORECASE):
+            return data.decode("cp1251", errors="replace")
+        return data.decode("utf-8", errors="replace")
+
+
+def _html_root(data: bytes, source: str) -> lxml.html.HtmlElement:
+    text = _decode(data)
+    if not text.strip():
+        raise ParseError(source, "empty document")
+    try:
+        # Decoded text, not bytes: the saved fragments have no <meta charset> and lxml would guess latin-1.
+        root = lxml.html.fromstring(text, parser=_HTML_PARSER)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(source, f"unreadable HTML: {exc}") from None
+    if root is None:
+        raise ParseError(source, "no HTML content")
+    return root
+
+
+def _text(el: etree._Element | None) -> str | None:
+    return clean(el.text_content()) if el is not None else None
+
+
+def _first_text(nodes: list) -> str | None:
+    return _text(nodes[0]) if nodes else None
+
+
+# --- search results ----------------------------------------------------------------------------
+
+
+def _search_card(card: etree._Element, index: int, total: int, source: str) -> Notice:
+    where = f"search card {index} of {total}"
+    links = _X_NUMBER_LINK(card)
+    href = _absolute(links[0].get("href")) if links else None
+    number_text = _text(links[0]) if links else None
+    m = _REG_NUMBER_TEXT.search(number_text or "")
+    reg_number = m.group(1) if m else reg_number_from_url(href)
+    if reg_number is None:
+        raise ParseError(source, f"{where} has no registry number (truncated page?)")
+    if not _X_RIGHT_BLOCK(card):
+        raise ParseError(
+            source, f"{where} (№ {reg_number}) is cut short: no price/date block (truncated page?)"
+        )
+    law, method = _law_and_method(_first_text(_X_HEADER_TITLE(card)))
+    law = law or law_from_reg_number(reg_number)
+    if law is None:
+        raise ParseError(source, f"{where} (№ {reg_number}): cannot tell 44-FZ from 223-FZ")
+    blocks = _body_blocks(card)
+    ikz = _plan_ikz(card)
+    customer = blocks.get("Заказчик")
+    inn, kpp = _customer_codes(customer, ikz)
+    price_text = _first_text(_X_PRICE(card))
+    dates = _data_blocks(card)
+    notes = [DATE_ONLY_NOTE]
+    if customer is None and "Организация, осуществляющая размещение" in blocks:
+        placer = blocks["Организация, осуществляющая размещение"][0]
+        notes.append(f"the card names only the placing organisation «{placer}», not the customer")
+    return Notice(
+        reg_number=reg_number,
+        law=law,
+        method=method,
+        kind=kind_for(method),
+        title=blocks.get("Объект закупки", ("", None))[0] or "",
+        status=_first_text(_X_STATUS(card)),
+        customer_name=customer[0] if customer else None,
+        customer_inn=inn,
+        customer_region=_region(inn=inn, kpp=kpp),
+        nmck=parse_money(price_text),
+        currency=_currency_from_price(price_text),
+        published_at=_day(dates.get("Размещено")),
+        updated_at=_day(dates.get("Обновлено")),
+        submission_deadline=_day(dates.get("Окончание подачи заявок")),
+        ikz=ikz,
+        url=href,
+        source=SEARCH_SOURCE,
+        completeness="listing",
+        notes=notes,
+    )
+
+
+def _law_and_method(header: str | None) -> tuple[Law | None, str | None]:
+    """«44-ФЗ Электронный аукцион» -> ("44-FZ", "Электронный аукцион")."""
+    if not header:
+        return None, None
+    law = law_from_label(header)
+    method = re.sub(r"^\s*(?:44|223)\s*-\s*ФЗ\s*", "", header, flags=re.IGNORECASE)
+    return law, clean(method)
+
+
+def _body_blocks(card: etree._Element) -> dict[str, tuple[str, str | None]]:
+    """Body title -> (value text, link href) for «Объект закупки», «Заказчик», ..."""
+    blocks: dict[str, tuple[str, str | None]] = {}
+    for block in _X_BODY_BLOCKS(card):
+        title = _first_text(_X_BODY_TITLE(block))
+        if not title:
+            continue
+        links = _X_BODY_LINK(block)
+        value = _text(links[0]) if links else _first_text(_X_BODY_VALUE(block))
+        if value:
+            blocks[title] = (value, links[0].get("href") if links else None)
+    return blocks
+
+
+def _data_blocks(card: etree._Element) -> dict[str, str]:
+    """Pair each ``data-block__title`` with the value right after it (blocks vary per card type)."""
+    pairs = {}
+    for title_el in _X_DATA_TITLES(card):
+        values = _X_NEXT_DATA_VALUE(title_el)
+        title, value = _text(title_el), _first_text(values)
+        if title and value:
+            pairs[title] = value
+    return pairs
+
+
+def _plan_ikz(card: etree._Element) -> str | None:
+    for onclick in _X_ONCLICK(card):
+        m = _PLAN_IKZ.search(onclick)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _customer_codes(
+    customer: tuple[str, str | None] | None, ikz: str | None
+) -> tuple[str | None, str | None]:
+    """INN/KPP from the 223 organisation link (``inn=&kpp=``), else from the IKZ's customer code."""
+    if customer and customer[1]:
+        query = parse_qs(urlsplit(customer[1]).query)
+        inn, kpp = query.get("inn", [None])[0], query.get("kpp", [None])[0]
+        if inn and inn.isdecimal():
+            return inn, kpp if kpp and kpp.isdecimal() else None
+    return inn_kpp_from_ikz(ikz)
+
+
+def _currency_from_price(text: str | None) -> str | None:
+    if not text:
+        return None
+    for sign in ("₽", "€", "$"):
+        if sign in text:
+            return currency_code(sign)
+    return None
+
+
+def _empty_results(root: etree._Element, source: str) -> list[Notice]:
+    """A results page without cards is fine when the counter says 0; otherwise it was cut off."""
+    total = _first_text(_X_TOTAL(root)) or ""
+    m = _TOTAL_COUNT.search(total)
+    if m and int(re.sub(r"\D", "", m.group())) > 0:
+        raise ParseError(source, f"results page says «{total}» but holds no search cards (truncated page?)")
+    return []
+
+
+# --- notice card (common-info.html) ------------------------------------------------------------
+
+
+def _notice_card(root: etree._Element, source: str, url: str | None) -> Notice:
+    fields = _sections(root)
+    header = _main_info(root)
+    number_text = _first_text(_X_MAIN_NUMBER(root))
+    m = _REG_NUMBER_TEXT.search(number_text or "")
+    reg_number = m.group(1) if m else reg_number_from_url(url)
+    if reg_number is None:
+        raise ParseError(
+            source, "notice card without a registry number, and no url with regNumber= was given"
+        )
+    law, method = _law_and_method(_first_text(_X_MAIN_TITLE(root)))
+    law = law or _law_from_url(url) or law_from_reg_number(reg_number)
+    if law is None:
+        raise ParseError(source, f"notice card № {reg_number}: cannot tell 44-FZ from 223-FZ")
+    method = fields.get("Способ определения поставщика (подрядчика, исполнителя)") or method
+    ikz = fields.get("Идентификационный код закупки (ИКЗ)") or None
+    inn, kpp = inn_kpp_from_ikz(ikz)
+    region_name = fields.get("Регион")
+    named_region = resolve_region(region_name) if region_name else None
+    customer_region = named_region.code if named_region else _region(inn=inn, kpp=kpp)
+    places = [p for p in (fields.get("Место поставки товара, выполнения работы или оказания услуги"),) if p]
+    deadline, assumed = _card_datetime(fields.get("Дата и время окончания срока подачи заявок"))
+    bid_security, bid_security_percent = _security(fields.get("Размер обеспечения заявки"))
+    contract_security, contract_security_percent = _security(
+        fields.get("Размер обеспечения исполнения контракта")
+    )
+    notes = [DATE_ONLY_NOTE] if header else []
+    if assumed:
+        notes.append(ASSUMED_MOSCOW_NOTE)
+    return Notice(
+        reg_number=reg_number,
+        law=law,
+        method=method,
+        kind=kind_for(method),
+        title=fields.get("Наименование объекта закупки") or header.get("Объект закупки") or "",
+        status=_first_text(_X_MAIN_STATE(root)) or fields.get("Этап закупки"),
+        customer_name=header.get("Заказчик") or fields.get("Наименование организации"),
+        customer_inn=inn,
+        customer_region=customer_region,
+        delivery_places=places,
+        delivery_regions=derive_regions(addresses=places) if places else [],
+        nmck=parse_money(
+            fields.get("Начальная (максимальная) цена контракта") or header.get("Начальная цена")
+        ),
+        currency=currency_code(fields.get("Валюта")) or _currency_from_price(header.get("Начальная цена")),
+        published_at=_day(header.get("Размещено")),
+        updated_at=_day(header.get("Обновлено")),
+        submission_deadline=deadline or _day(header.get("Окончание подачи заявок")),
+        auction_date=parse_date(fields.get("Дата проведения аукциона в электронной форме")),
+        bid_security=bid_security,
+        bid_security_percent=bid_security_percent,
+        contract_security=contract_security,
+        contract_security_percent=contract_security_percent,
+        etp_name=fields.get(
+            "Наименование электронной площадки в информационно-телекоммуникационной сети «Интернет»"
+        ),
+        etp_url=fields.get("Адрес электронной площадки в информационно-телекоммуникационной сети «Интернет»"),
+        ikz=ikz,
+        url=url or _card_url(law, reg_number),
+        source=CARD_SOURCE,
+        completeness="listing",
+        notes=notes,
+    )
+
+
+def _sections(root: etree._Element) -> dict[str, str]:
+    """``blockInfo__section`` title -> info text; the first occurrence of a title wins."""
+    fields: dict[str, str] = {}
+    for section in _X_SECTIONS(root):
+        title, info = _first_text(_X_SECTION_TITLE(section)), _first_text(_X_SECTION_INFO(section))
+        if title and info and title not in fields:
+            fields[title] = info
+    return fields
+
+
+def _main_info(root: etree._Element) -> dict[str, str]:
+    """The card header's ``cardMainInfo__title`` -> ``cardMainInfo__content`` pairs."""
+    pairs: dict[str, str] = {}
+    for section in _X_MAIN_SECTIONS(root):
+        title = _first_text(_X_MAIN_SECTION_TITLE(section))
+        content = _first_text(_X_MAIN_SECTION_CONTENT(section))
+        if title and content and title not in pairs:
+            pairs[title] = content
+    return pairs
+
+
+_PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
+_AMOUNT = re.compile(r"\d[\d\s\u00a0]*(?:[.,]\d+)?")
+_MSK_OFFSET = re.compile(r"МСК\s*([+-]\s*\d{1,2})?", re.IGNORECASE)
+
+
+def _security(text: str | None) -> tuple[Decimal | None, Decimal | None]:
+    """«13 125,60 Российский рубль» -> (amount, None); «5 %» or «5.00 %» -> (None, share)."""
+    if not text:
+        return None, None
+    m = _PERCENT.search(text)
+    if m:
+        return None, Decimal(m.group(1).replace(",", "."))
+    m = _AMOUNT.search(text)
+    return (parse_money(m.group()) if m else None), None
+
+
+def _card_datetime(text: str | None) -> tuple[datetime | None, bool]:
+    """«03.08.2026 09:00 (МСК+7)»: the card writes local time relative to Moscow (UTC+3)."""
+    value, assumed = parse_datetime(text)
+    if value is None or not text:
+        return value, assumed
+    m = _MSK_OFFSET.search(text)
+    if m is None:
+        return value, assumed
+    hours = 3 + int(re.sub(r"\s", "", m.group(1) or "0"))
+    return value.replace(tzinfo=timezone(timedelta(hours=hours))), False
+
+
+def _law_from_url(url: str | None) -> Law | None:
+    if not url:
+        return None
+    path = urlsplit(url).path
+    if path.startswith("/223/") or "/notice223/" in path:
+        return "223-FZ"
+    if path.startswith("/epz/order/notice/"):
+        return "44-FZ"
+    return None
+
+
+def _card_url(law: Law, reg_number: str) -> str | None:
+    """The 223-FZ card URL is generic; a 44-FZ one depends on the procedure slug (ea20, zk20...),
+    which a card without its URL does not reveal, so none is invented."""
+    if law == "223-FZ":
+        return CARD_URL_223.format(reg_number)
+    return None
+
+
+# --- small shared bits -------------------------------------------------------------------------
+
+
+def _absolute(href: str | None) -> str | None:
+    return urljoin(EIS_BASE, href.strip()) if href and href.strip() else None
+
+
+def _day(text: str | None) -> datetime | None:
+    day = parse_date(text)
+    return date_start(day) if day else None
+
+
+def _region(*, inn: str | None, kpp: str | None) -> str | None:
+    if not inn and not kpp:
+        return None
+    regions = derive_regions(inn=inn, kpp=kpp)
+    return regions[0] if regions else None

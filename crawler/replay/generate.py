@@ -1,0 +1,447 @@
+"""Deterministic invention of purchases: who buys what, where, for how much, and when.
+
+One ``random.Random`` seeded from the snapshot seed drives everything, so a seed always yields the
+same purchases (and the same bytes once rendered). Amounts are built bottom-up (price × quantity =
+sum, sums add up to the NMCK) so money is consistent by construction.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+from crawler.replay import catalog
+from crawler.replay.catalog import Category, Region
+from crawler.replay.model import (
+    NoticeVersion,
+    Organization,
+    Place,
+    Position,
+    Purchase,
+    Security,
+    inn_check,
+    local_tz,
+    ogrn_check,
+)
+from data.notice import Notice, NoticeItem
+
+CENT = Decimal("0.01")
+SHARE_44 = 0.7
+NMCK_MIN = 50_000
+NMCK_MAX = 500_000_000
+VERSIONED_SHARE = 0.14
+CANCELLED_SHARE = 0.03
+SMP_SHARE = 0.3
+RA_SHARE = 0.15
+PAST_DEADLINE_SHARE = 0.12
+
+
+def _pick(rng: random.Random, items, weights=None):
+    return rng.choices(items, weights=weights, k=1)[0]
+
+
+class Generator:
+    """Mints purchases and their versions; keeps the counters that make registry numbers unique."""
+
+    def __init__(self, seed: int, now: datetime) -> None:
+        self.seed = seed
+        self.now = now
+        self.rng = random.Random(seed)
+        self._seq: dict[str, int] = {}
+        self._doc_id = 40_000_000 + self.rng.randrange(1_000_000)
+        self._inns: set[str] = set()
+        self._customers: dict[tuple[str, str, int], Organization] = {}
+        self._authorities: dict[str, Organization] = {}
+        self._region_weights = [catalog.REGION_WEIGHTS.get(r.code, 1) for r in catalog.REGIONS]
+
+    # ---- identities -------------------------------------------------------------------------------
+
+    def _uuid(self, rng: random.Random) -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    def _inn(self, rng: random.Random, region: Region) -> str:
+        while True:
+            body = region.code + f"{rng.randrange(10**7):07d}"
+            inn = body + inn_check(body)
+            if inn not in self._inns:
+                self._inns.add(inn)
+                return inn
+
+    def _organization(self, rng: random.Random, region: Region, name: str, level: str) -> Organization:
+        inn = self._inn(rng, region)
+        kpp = f"{region.code}{rng.randrange(1, 30):02d}01001"
+        ogrn12 = f"1{rng.randrange(2, 24):02d}{region.code}{rng.randrange(10**7):07d}"
+        first = "0" + {"1": "1", "2": "3", "3": "8"}[level]
+        reg_num = f"{first}{region.spz}{rng.randrange(10**7):07d}"
+        street = _pick(rng, catalog.STREETS)
+        city = f"г. {region.city_plain}"
+        where = region.name if not region.city else f"{region.name}, {city}"
+        address = (
+            f"{region.postcode}{rng.randrange(100):03d}, {where}, ул. {street}, д. {rng.randrange(1, 120)}"
+        )
+        return Organization(
+            region=region,
+            name=name,
+            short_name=_short_name(name),
+            inn=inn,
+            kpp=kpp,
+            ogrn=ogrn12 + ogrn_check(ogrn12),
+            reg_num=reg_num,
+            cons_registry_num=f"{rng.randrange(10**8):08d}",
+            level=level,
+            post_address=address,
+            okato=f"{region.okato}{rng.randrange(10**9):09d}",
+            email=f"zakupki{rng.randrange(1000)}@{_translit(region.city_plain)}.ru",
+            phone=f"7-{region.phone}-{rng.randrange(10**7):07d}",
+        )
+
+    def _customer(self, rng: random.Random, region: Region, law: str) -> Organization:
+        slot = rng.randrange(4)  # a few customers per (region, law) buy repeatedly, as in life
+        key = (region.code, law, slot)
+        if key not in self._customers:
+            n = rng.randrange(1, 60)
+            city_upper = region.city_plain.upper()
+            if law == "44-FZ":
+                level, template = _pick(rng, catalog.CUSTOMER_TEMPLATES_44)
+            else:
+                level, template = "2", _pick(rng, catalog.CUSTOMER_TEMPLATES_223)
+            name = template.format(gen=region.genitive, n=n, city_upper=city_upper)
+            self._customers[key] = self._organization(rng, region, name, level)
+        return self._customers[key]
+
+    def _authority(self, rng: random.Random, region: Region) -> Organization:
+        if region.code not in self._authorities:
+            name = f"КОМИТЕТ ПО КОНКУРЕНТНОЙ ПОЛИТИКЕ {region.genitive}"
+            self._authorities[region.code] = self._organization(rng, region, name, "2")
+        return self._authorities[region.code]
+
+    def _reg_number(self, law: str, placer: Organization, year: int) -> str:
+        if law == "44-FZ":
+            key = f"{placer.reg_num}{year % 100:02d}"
+            self._seq[key] = self._seq.get(key, 0) + 1
+            return f"{key}{self._seq[key]:06d}"
+        key = f"3{year % 100:02d}"
+        self._seq[key] = self._seq.get(key, 0) + 1
+        return f"{key}{16_000_000 + self._seq[key] * 37:08d}"
+
+    def _next_doc_id(self) -> int:
+        self._doc_id += 1 + self.rng.randrange(40)
+        return self._doc_id
+
+    # ---- places, positions, money -----------------------------------------------------------------
+
+    def _place(self, rng: random.Random, region: Region) -> Place:
+        street = _pick(rng, catalog.STREETS)
+        house = rng.randrange(1, 150)
+        if region.city:
+            gar = f"{region.gar}, г.о. город {region.city_plain}, {region.city}, ул {street}, д. {house}"
+            text = f"{region.name}, г. {region.city_plain}, ул. {street}, д. {house}"
+        else:
+            gar = f"{region.gar}, вн.тер.г. муниципальный округ {street}ский, ул {street}, д. {house}"
+            text = f"{region.name}, ул. {street}, д. {house}"
+        return Place(region=region, gar_guid=self._uuid(rng), gar_address=gar, text=text)
+
+    def _positions(self, rng: random.Random, category: Category, nmck_target: Decimal) -> list[Position]:
+        count = 1 if category.drugs else min(len(category.goods), _pick(rng, [1, 1, 2, 3, 4]))
+        goods = rng.sample(list(category.goods), count)
+        weights = [rng.uniform(0.5, 2.0) for _ in goods]
+        total_weight = sum(weights)
+        positions = []
+        for good, weight in zip(goods, weights, strict=True):
+            share = nmck_target * Decimal(str(round(weight / total_weight, 6)))
+            low, high = good.price
+            unit_price = Decimal(str(round(rng.uniform(low, high), 2)))
+            quantity = max(1, int(share / unit_price))
+            price = (share / quantity).quantize(CENT, ROUND_HALF_UP)
+            if price <= 0:
+                price = unit_price
+            positions.append(
+                Position(
+                    good=good,
+                    unit=catalog.UNITS[good.unit],
+                    quantity=Decimal(quantity),
+                    price=price,
+                    sum=(price * quantity).quantize(CENT),
+                )
+            )
+        return positions
+
+    def _nmck_target(self, rng: random.Random) -> Decimal:
+        value = math.exp(rng.uniform(math.log(NMCK_MIN), math.log(NMCK_MAX)))
+        return Decimal(str(round(value, 2)))
+
+    def _securities(
+        self, rng: random.Random, purchase: Purchase, nmck: Decimal
+    ) -> tuple[Security | None, Security | None]:
+        """Bid and contract security following 44-FZ arts. 44 and 96 (see the law notes, §3)."""
+        if purchase.law != "44-FZ":
+            return None, None  # 223-FZ notices carry no structured security
+        bid = None
+        if purchase.method.kind != "quotation" and nmck > catalog.BID_SECURITY_FREE_LIMIT:
+            if nmck <= catalog.BID_SECURITY_BAND_LIMIT:
+                part = Decimal(_pick(rng, ["0.5", "1.0"]))
+            else:
+                part = Decimal(
+                    _pick(rng, ["0.5", "1.0", "2.0"] if purchase.smp_only else ["0.5", "1.0", "2.0", "5.0"])
+                )
+            bid = Security(part, (nmck * part / 100).quantize(CENT, ROUND_HALF_UP))
+        contract = None
+        if rng.random() < 0.85:
+            part = Decimal(_pick(rng, ["5.0", "10.0", "10.0", "15.0", "30.0"]))
+            if purchase.smp_only:
+                contract = Security(part, None)  # computed from the contract price (art. 96 ч. 6)
+            else:
+                contract = Security(part, (nmck * part / 100).quantize(CENT, ROUND_HALF_UP))
+        return bid, contract
+
+    # ---- purchases --------------------------------------------------------------------------------
+
+    def purchase(self, *, published_at: datetime | None = None, rng: random.Random | None = None) -> Purchase:
+        """A new purchase with its first version; ``published_at`` pins the publication instant."""
+        rng = rng or self.rng
+        law = "44-FZ" if rng.random() < SHARE_44 else "223-FZ"
+        methods = catalog.METHODS_44 if law == "44-FZ" else catalog.METHODS_223
+        method = _pick(rng, methods, [m.weight for m in methods])
+        region = _pick(rng, catalog.REGIONS, self._region_weights)
+        categories = [c for c in catalog.CATEGORIES if not (c.drugs and law == "223-FZ")]
+        category = _pick(rng, categories, [c.weight for c in categories])
+        customer = self._customer(rng, region, law)
+        placer = self._authority(rng, region) if law == "44-FZ" and rng.random() < RA_SHARE else customer
+        places = [self._place(rng, region)]
+        if law == "44-FZ" and rng.random() < 0.2:  # a 223 lot has one delivery place
+            other = region if rng.random() < 0.6 else _pick(rng, catalog.REGIONS, self._region_weights)
+            places.append(self._place(rng, other))
+        if published_at is None:
+            published_at = self._publication(rng, region)
+        if law == "223-FZ":
+            published_at = published_at.replace(microsecond=0)  # 223 documents carry whole seconds
+        smp_only = method.kind != "single_supplier" and rng.random() < SMP_SHARE
+        preferences = []
+        if law == "44-FZ" and smp_only:
+            preferences.append(
+                ("PVS33044", "Преимущество в соответствии с ч. 3 ст. 30 Закона № 44-ФЗ", Decimal("100.0"))
+            )
+        if law == "44-FZ" and rng.random() < 0.08:
+            preferences.append(
+                ("IN44", "Организациям инвалидов в соответствии со ст. 29 Закона № 44-ФЗ", Decimal("15.0"))
+            )
+        etp = _pick(rng, catalog.ETPS if law == "44-FZ" else catalog.ETPS_223)
+        positions = self._positions(rng, category, self._nmck_target(rng))
+        purchase = Purchase(
+            reg_number=self._reg_number(law, placer, published_at.year),
+            law=law,
+            title=title_of(rng, category, customer, positions),
+            method=method,
+            category=category,
+            customer=customer,
+            placer=placer,
+            places=places,
+            etp=etp,
+            smp_only=smp_only,
+            preferences=preferences,
+            plan_position=f"{rng.randrange(1, 900):04d}",
+            guid=self._uuid(rng),
+            purchase_id=10_000_000 + rng.randrange(9_000_000),
+        )
+        deadline = self._deadline(rng, purchase, published_at)
+        self._add_version(rng, purchase, published_at, deadline, positions, modification=None)
+        return purchase
+
+    def _publication(self, rng: random.Random, region: Region) -> datetime:
+        tz = local_tz(region)
+        moment = self.now - timedelta(seconds=rng.randrange(30 * 24 * 3600))
+        local = moment.astimezone(tz)
+        local = local.replace(hour=rng.randrange(8, 18), microsecond=rng.randrange(1000) * 1000)
+        if local > self.now:
+            local -= timedelta(days=1)
+        return local
+
+    def _deadline(self, rng: random.Random, purchase: Purchase, published_at: datetime) -> datetime:
+        tz = purchase.tz
+        minimum = published_at + timedelta(days=7)
+        if rng.random() < PAST_DEADLINE_SHARE and minimum < self.now:
+            moment = minimum
+        else:
+            moment = max(minimum, self.now + timedelta(days=rng.uniform(1, 25)))
+        return _working_hour(rng, moment.astimezone(tz))
+
+    def _add_version(
+        self,
+        rng: random.Random,
+        purchase: Purchase,
+        published_at: datetime,
+        deadline: datetime,
+        positions: list[Position],
+        modification: str | None,
+    ) -> NoticeVersion:
+        nmck = sum((p.sum for p in positions), Decimal(0))
+        bid, contract = self._securities(rng, purchase, nmck)
+        version = NoticeVersion(
+            purchase=purchase,
+            number=len(purchase.versions) + 1,
+            doc_id=self._next_doc_id(),
+            published_at=published_at,
+            deadline=deadline,
+            positions=positions,
+            bid_security=bid,
+            contract_security=contract,
+            modification=modification,
+        )
+        purchase.versions.append(version)
+        return version
+
+    def revise(self, purchase: Purchase, rng: random.Random | None = None) -> NoticeVersion | None:
+        """Re-publish a purchase as its next version: a later deadline or a new price, published later."""
+        rng = rng or self.rng
+        last = purchase.latest
+        published_at = last.published_at + timedelta(hours=rng.randrange(6, 96), minutes=rng.randrange(60))
+        if purchase.law == "223-FZ":
+            published_at = published_at.replace(microsecond=0)
+        if published_at >= self.now:
+            return None
+        if rng.random() < 0.5:
+            later = max(last.deadline, published_at + timedelta(days=7))
+            deadline = _working_hour(rng, later + timedelta(days=rng.randrange(3, 10)))
+            positions = last.positions
+            modification = "Продление срока подачи заявок"
+        else:
+            deadline = max(last.deadline, _working_hour(rng, published_at + timedelta(days=7)))
+            factor = Decimal(str(round(rng.uniform(0.85, 1.15), 3)))
+            positions = [_reprice(pos, factor) for pos in last.positions]
+            modification = "Изменение начальной (максимальной) цены контракта"
+        return self._add_version(rng, purchase, published_at, deadline, positions, modification)
+
+
+def _working_hour(rng: random.Random, moment: datetime) -> datetime:
+    """Deadlines fall on a round local hour, as customers set them."""
+    return moment.replace(hour=_pick(rng, [9, 10, 10, 12, 15]), minute=0, second=0, microsecond=0)
+
+
+def _reprice(position: Position, factor: Decimal) -> Position:
+    price = (position.price * factor).quantize(CENT, ROUND_HALF_UP)
+    return Position(
+        position.good, position.unit, position.quantity, price, (price * position.quantity).quantize(CENT)
+    )
+
+
+def status_of(version: NoticeVersion, now: datetime) -> str:
+    purchase = version.purchase
+    is44 = purchase.law == "44-FZ"
+    if purchase.cancelled and version is purchase.latest:
+        return catalog.STATUS_CANCELLED_44 if is44 else catalog.STATUS_CANCELLED_223
+    if version.deadline > now:
+        return catalog.STATUS_OPEN_44 if is44 else catalog.STATUS_OPEN_223
+    return catalog.STATUS_REVIEW_44 if is44 else catalog.STATUS_REVIEW_223
+
+
+def ground_truth(version: NoticeVersion, now: datetime) -> Notice:
+    """The ``Notice`` a perfect parser produces from this version's full card."""
+    p = version.purchase
+    items = [
+        NoticeItem(
+            name=pos.good.name,
+            okpd2=pos.good.okpd2,
+            ktru=pos.good.ktru if p.law == "44-FZ" else None,  # 223 lot items carry OKPD2 only
+            quantity=pos.quantity,
+            unit=pos.unit.national,
+            price=pos.price,
+            sum=pos.sum,
+        )
+        for pos in version.positions
+    ]
+    regions = list(dict.fromkeys(place.region.code for place in p.places))
+    bid, contract = version.bid_security, version.contract_security
+    return Notice(
+        reg_number=p.reg_number,
+        law=p.law,  # type: ignore[arg-type]
+        version=version.number,
+        method_code=p.method.code,
+        method=p.method.name,
+        kind=p.method.kind,  # type: ignore[arg-type]
+        title=p.title,
+        status=status_of(version, now),
+        customer_name=p.customer.name,
+        customer_inn=p.customer.inn,
+        customer_region=p.customer.region.code,
+        delivery_places=[place.text for place in p.places],
+        delivery_regions=regions,
+        nmck=version.nmck,
+        currency="RUB",
+        okpd2=list(dict.fromkeys(pos.good.okpd2 for pos in version.positions)),
+        ktru=list(dict.fromkeys(item.ktru for item in items if item.ktru)),
+        items=items,
+        published_at=p.versions[0].published_at,
+        updated_at=version.published_at,
+        submission_deadline=version.deadline if version.has_deadline else None,
+        auction_date=version.auction_date,
+        bid_security=bid.amount if bid else None,
+        bid_security_percent=bid.part if bid else None,
+        contract_security=contract.amount if contract else None,
+        contract_security_percent=contract.part if contract else None,
+        smp_only=p.smp_only,
+        preferences=[code for code, _, _ in p.preferences],
+        etp_name=p.etp.name,
+        etp_url=p.etp.url,
+        ikz=p.ikz() if p.law == "44-FZ" else None,
+        url=p.card_url,
+        source="eis",
+        completeness="card",
+    )
+
+
+def title_of(
+    rng: random.Random, category: Category, customer: Organization, positions: list[Position]
+) -> str:
+    """The purchase object text, in natural Russian with inflected words, as customers write it."""
+    template = _pick(rng, category.titles)
+    mnn = positions[0].good.mnn or ""
+    return template.format(cust=customer.short_name, mnn=mnn, mnn_upper=mnn.upper())
+
+
+def _short_name(name: str) -> str:
+    abbreviations = (
+        ("ГОСУДАРСТВЕННОЕ БЮДЖЕТНОЕ УЧРЕЖДЕНИЕ ЗДРАВООХРАНЕНИЯ", "ГБУЗ"),
+        ("ГОСУДАРСТВЕННОЕ АВТОНОМНОЕ УЧРЕЖДЕНИЕ ЗДРАВООХРАНЕНИЯ", "ГАУЗ"),
+        ("ГОСУДАРСТВЕННОЕ КАЗЕННОЕ УЧРЕЖДЕНИЕ", "ГКУ"),
+        ("ГОСУДАРСТВЕННОЕ БЮДЖЕТНОЕ УЧРЕЖДЕНИЕ КУЛЬТУРЫ", "ГБУК"),
+        ("ГОСУДАРСТВЕННОЕ АВТОНОМНОЕ УЧРЕЖДЕНИЕ СОЦИАЛЬНОГО ОБСЛУЖИВАНИЯ", "ГАУСО"),
+        ("МУНИЦИПАЛЬНОЕ БЮДЖЕТНОЕ ОБЩЕОБРАЗОВАТЕЛЬНОЕ УЧРЕЖДЕНИЕ", "МБОУ"),
+        ("МУНИЦИПАЛЬНОЕ БЮДЖЕТНОЕ ДОШКОЛЬНОЕ ОБРАЗОВАТЕЛЬНОЕ УЧРЕЖДЕНИЕ", "МБДОУ"),
+        ("ФЕДЕРАЛЬНОЕ КАЗЕННОЕ УЧРЕЖДЕНИЕ", "ФКУ"),
+        ("ФЕДЕРАЛЬНОЕ ГОСУДАРСТВЕННОЕ БЮДЖЕТНОЕ ОБРАЗОВАТЕЛЬНОЕ УЧРЕЖДЕНИЕ ВЫСШЕГО ОБРАЗОВАНИЯ", "ФГБОУ ВО"),
+        ("МУНИЦИПАЛЬНОЕ УНИТАРНОЕ ПРЕДПРИЯТИЕ", "МУП"),
+        ("ПУБЛИЧНОЕ АКЦИОНЕРНОЕ ОБЩЕСТВО", "ПАО"),
+        ("АКЦИОНЕРНОЕ ОБЩЕСТВО", "АО"),
+        ("ОБЩЕСТВО С ОГРАНИЧЕННОЙ ОТВЕТСТВЕННОСТЬЮ", "ООО"),
+    )
+    for long, short in abbreviations:
+        if name.startswith(long):
+            return short + name[len(long) :]
+    return name
+
+
+_TRANSLIT = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b v g d e e zh z i y k l m n o p r s t u f h c ch sh sch - y - e yu ya".split(),
+        strict=True,
+    )
+)
+
+
+def _translit(text: str) -> str:
+    return "".join(_TRANSLIT.get(ch, ch) for ch in text.lower() if ch.isalpha()).replace("-", "")
+
+
+def moscow_now_floor(now: datetime | None) -> datetime:
+    """The snapshot's "now": given, or today's midnight in Moscow so one day's builds are identical."""
+    if now is not None:
+        if now.tzinfo is None:
+            raise ValueError(f"now must be timezone-aware, got {now!r}")
+        return now
+    msk = timezone(timedelta(hours=3))
+    today = datetime.now(msk)
+    return today.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -1,0 +1,422 @@
+"""The bundled EIS replay snapshot: realistic purchases with their ground truth, rendered on demand.
+
+``build_snapshot(seed=…)`` invents a few hundred purchases (both laws, every method, ~40 regions,
+versions, cancellations) and keeps, for every published version, the ``Notice`` a perfect parser
+would produce. Documents (XML cards, bulk exports, 223 JSON, search pages, RSS) are rendered from
+the same facts, so tests can parse them back and compare. Everything is deterministic in the seed
+and ``now``; ``publish_next`` keeps minting purchases after ``now`` for the replay server.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from crawler.replay import pages, render44, render223
+from crawler.replay.generate import (
+    CANCELLED_SHARE,
+    VERSIONED_SHARE,
+    Generator,
+    ground_truth,
+    moscow_now_floor,
+    status_of,
+)
+from crawler.replay.model import NoticeVersion, Purchase, ReplayError, SnapshotError
+from data.notice import Notice
+
+log = logging.getLogger(__name__)
+
+LAWS = frozenset({"44-FZ", "223-FZ"})
+PAGE_SIZES = (10, 20, 50, 100, 200, 500)
+"""``recordsPerPage=_10 … _500`` as the EIS search form offers them."""
+SORTS = ("UPDATE_DATE", "PUBLISH_DATE", "PRICE")
+
+
+class QueryError(ReplayError):
+    """A search parameter the EIS would not accept; the message names it."""
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """The extended-search parameters the replay understands (a subset of the real form)."""
+
+    laws: frozenset[str] = LAWS
+    page: int = 1
+    per_page: int = 10
+    sort: str = "UPDATE_DATE"
+    descending: bool = True
+    updated_from: date | None = None
+    updated_to: date | None = None
+    published_from: date | None = None
+    published_to: date | None = None
+    price_from: Decimal | None = None
+    price_to: Decimal | None = None
+    search: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> SearchQuery:
+        """Read EIS query parameters (``fz44=on``, ``recordsPerPage=_50``, ``updateDateFrom=01.11.2026``…)."""
+        laws = frozenset(
+            law for flag, law in (("fz44", "44-FZ"), ("fz223", "223-FZ")) if params.get(flag) == "on"
+        )
+        return cls(
+            laws=laws or LAWS,
+            page=_positive_int(params, "pageNumber", 1),
+            per_page=_page_size(params.get("recordsPerPage")),
+            sort=_sort(params.get("sortBy")),
+            descending=_direction(params.get("sortDirection")),
+            updated_from=_ru_date(params, "updateDateFrom"),
+            updated_to=_ru_date(params, "updateDateTo"),
+            published_from=_ru_date(params, "publishDateFrom"),
+            published_to=_ru_date(params, "publishDateTo"),
+            price_from=_money(params, "priceFromGeneral") or _money(params, "priceFrom"),
+            price_to=_money(params, "priceToGeneral"),
+            search=(params.get("searchString") or "").strip() or None,
+        )
+
+
+def _positive_int(params: Mapping[str, str], name: str, default: int) -> int:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise QueryError(f"{name}={raw!r} is not a number") from None
+    if value < 1:
+        raise QueryError(f"{name}={raw!r} must be 1 or more")
+    return value
+
+
+def _page_size(raw: str | None) -> int:
+    if not raw:
+        return 10
+    try:
+        value = int(raw.lstrip("_"))
+    except ValueError:
+        raise QueryError(f"recordsPerPage={raw!r} is not one of _10, _20, _50, _100, _200, _500") from None
+    if value not in PAGE_SIZES:
+        raise QueryError(f"recordsPerPage={raw!r} is not one of _10, _20, _50, _100, _200, _500")
+    return value
+
+
+def _sort(raw: str | None) -> str:
+    if not raw:
+        return "UPDATE_DATE"
+    if raw not in SORTS:
+        raise QueryError(f"sortBy={raw!r} is not one of {', '.join(SORTS)}")
+    return raw
+
+
+def _direction(raw: str | None) -> bool:
+    """``sortDirection=false`` lists newest (largest) first, as the EIS does by default."""
+    if raw in (None, "", "false"):
+        return True
+    if raw == "true":
+        return False
+    raise QueryError(f"sortDirection={raw!r} must be true or false")
+
+
+def _ru_date(params: Mapping[str, str], name: str) -> date | None:
+    raw = params.get(name)
+    if not raw:
+        return None
+    try:
+        return datetime.strptime(raw, "%d.%m.%Y").date()
+    except ValueError:
+        raise QueryError(f"{name}={raw!r} is not a dd.mm.yyyy date") from None
+
+
+def _money(params: Mapping[str, str], name: str) -> Decimal | None:
+    raw = params.get(name)
+    if not raw:
+        return None
+    try:
+        return Decimal(raw.replace(" ", "").replace(",", "."))
+    except InvalidOperation:
+        raise QueryError(f"{name}={raw!r} is not an amount") from None
+
+
+@dataclass
+class Snapshot:
+    """Purchases with their versions; renders every document the EIS would serve for them."""
+
+    seed: int
+    now: datetime
+    purchases: list[Purchase]
+    _generator: Generator = field(repr=False)
+    _by_reg: dict[str, Purchase] = field(default_factory=dict, repr=False)
+    _cancelled_at: dict[str, datetime] = field(default_factory=dict, repr=False)
+    _minted: int = 0
+
+    def __post_init__(self) -> None:
+        self._by_reg = {p.reg_number: p for p in self.purchases}
+
+    # ---- ground truth -----------------------------------------------------------------------------
+
+    @property
+    def versions(self) -> list[NoticeVersion]:
+        return [v for p in self.purchases for v in p.versions]
+
+    @property
+    def notices(self) -> list[Notice]:
+        """One ``Notice`` per (purchase, version): what a perfect parser reads from each card."""
+        return [v.notice for v in self.versions]
+
+    def purchase(self, reg_number: str) -> Purchase:
+        try:
+            return self._by_reg[reg_number]
+        except KeyError:
+            raise SnapshotError(f"registry number {reg_number!r} is not in the snapshot") from None
+
+    def version(self, reg_number: str, number: int | None = None) -> NoticeVersion:
+        """The given version of a purchase, or its latest."""
+        purchase = self.purchase(reg_number)
+        if number is None:
+            return purchase.latest
+        for version in purchase.versions:
+            if version.number == number:
+                return version
+        raise SnapshotError(f"registry number {reg_number!r} has no version {number}")
+
+    def listing_updated_at(self, purchase: Purchase) -> datetime:
+        """The search page's «Обновлено»: the cancellation if any, else the latest version."""
+        return self._cancelled_at.get(purchase.reg_number, purchase.latest.published_at)
+
+    def listing(self, purchase: Purchase) -> pages.Listing:
+        return pages.Listing(
+            purchase, status_of(purchase.latest, self.now), self.listing_updated_at(purchase)
+        )
+
+    # ---- documents --------------------------------------------------------------------------------
+
+    def render_card(self, version: NoticeVersion) -> bytes:
+        """The single-notice XML: 44-FZ printForm/viewXml (no wrapper), 223-FZ purchaseNotice."""
+        if version.purchase.law == "44-FZ":
+            return render44.render_printform(version)
+        return render223.render_notice(version)
+
+    def render_export(self, version: NoticeVersion) -> bytes:
+        """The bulk-export XML: 44-FZ inside ``ns3:export``; 223-FZ notices have no wrapper."""
+        if version.purchase.law == "44-FZ":
+            return render44.render_export(version)
+        return render223.render_notice(version)
+
+    def render_json(self, version: NoticeVersion) -> bytes:
+        """The 223-FZ mobile-proxy JSON (``common-info.html`` of the mobile API)."""
+        if version.purchase.law != "223-FZ":
+            raise SnapshotError(
+                f"{version.purchase.reg_number} is a 44-FZ notice; the mobile JSON is 223-FZ only"
+            )
+        return render223.render_json(version)
+
+    def search(self, query: SearchQuery) -> tuple[list[pages.Listing], int]:
+        """The page of entries a search returns, and the total number of hits."""
+        hits = [self.listing(p) for p in self.purchases if self._matches(p, query)]
+        key = {
+            "UPDATE_DATE": lambda e: (e.updated_at, e.purchase.reg_number),
+            "PUBLISH_DATE": lambda e: (e.published_at, e.purchase.reg_number),
+            "PRICE": lambda e: (e.version.nmck, e.purchase.reg_number),
+        }[query.sort]
+        hits.sort(key=key, reverse=query.descending)
+        start = (query.page - 1) * query.per_page
+        return hits[start : start + query.per_page], len(hits)
+
+    def _matches(self, purchase: Purchase, query: SearchQuery) -> bool:
+        if purchase.law not in query.laws:
+            return False
+        nmck = purchase.latest.nmck
+        if query.price_from is not None and nmck < query.price_from:
+            return False
+        if query.price_to is not None and nmck > query.price_to:
+            return False
+        updated = pages.ru_date(self.listing_updated_at(purchase))
+        published = pages.ru_date(purchase.versions[0].published_at)
+        for value, low, high in (
+            (updated, query.updated_from, query.updated_to),
+            (published, query.published_from, query.published_to),
+        ):
+            day = datetime.strptime(value, "%d.%m.%Y").date()
+            if (low and day < low) or (high and day > high):
+                return False
+        if query.search:
+            needle = query.search.lower()
+            if needle not in purchase.title.lower() and needle not in purchase.customer.name.lower():
+                return False
+        return True
+
+    def render_search_page(
+        self, query: SearchQuery | None = None, *, query_string: str = "", **filters
+    ) -> bytes:
+        """``/epz/order/extendedsearch/results.html``; ``filters`` are ``SearchQuery`` fields."""
+        query = query or SearchQuery(**filters)
+        entries, total = self.search(query)
+        page_count = max(1, -(-total // query.per_page))
+        return pages.render_results(
+            entries,
+            total=total,
+            page=query.page,
+            pages=page_count,
+            query_string=query_string,
+            sort_by=query.sort,
+        )
+
+    def render_rss(self, query: SearchQuery | None = None, *, query_string: str = "", **filters) -> bytes:
+        """``/epz/order/extendedsearch/rss.html`` with the same parameters as the search page."""
+        query = query or SearchQuery(**filters)
+        entries, _ = self.search(query)
+        return pages.render_rss(entries, query_string=query_string, search=query.search)
+
+    def listing_notice(self, purchase: Purchase) -> Notice:
+        """What a search entry or RSS item shows, as a "listing" ``Notice`` (dates are days only)."""
+        entry = self.listing(purchase)
+        truth = purchase.latest.notice
+        return truth.model_copy(
+            update={
+                "status": entry.status,
+                "updated_at": self.listing_updated_at(purchase),
+                "completeness": "listing",
+                "submission_deadline": truth.submission_deadline if entry.has_deadline else None,
+            }
+        )
+
+    # ---- bulk export layout -------------------------------------------------------------------------
+
+    def write_bulk(self, dest: Path) -> list[Path]:
+        """Write every version as the EIS bulk exports lay them out; returns the files written.
+
+        44-FZ: ``44fz/<Region>/notification_<Region>_<from>_<to>_001.xml.zip`` per region and day,
+        each holding ``epNotification…2020_<regnum>_<id>.xml`` export documents.
+        223-FZ: ``223fz/<Region>/purchaseNotice…_<regnum>_<version>.xml`` plain files.
+        """
+        dest = Path(dest)
+        groups: dict[tuple[str, date], list[NoticeVersion]] = defaultdict(list)
+        written: list[Path] = []
+        for version in self.versions:
+            region = ftp_region_name(version.purchase.customer.region.name)
+            if version.purchase.law == "44-FZ":
+                day = version.published_at.astimezone(pages.MOSCOW).date()
+                groups[(region, day)].append(version)
+            else:
+                folder = dest / "223fz" / region
+                folder.mkdir(parents=True, exist_ok=True)
+                name = f"{render223.notice_type(version)}_{version.purchase.reg_number}_{version.number}.xml"
+                path = folder / name
+                _write_atomic(path, self.render_export(version))
+                written.append(path)
+        for (region, day), versions in sorted(groups.items()):
+            folder = dest / "44fz" / region
+            folder.mkdir(parents=True, exist_ok=True)
+            stamp_from = day.strftime("%Y%m%d") + "00"
+            stamp_to = (day + timedelta(days=1)).strftime("%Y%m%d") + "00"
+            path = folder / f"notification_{region}_{stamp_from}_{stamp_to}_001.xml.zip"
+            tmp = path.with_suffix(".tmp")
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for version in versions:
+                    info = zipfile.ZipInfo(
+                        render44.export_file_name(version), date_time=(day.year, day.month, day.day, 0, 0, 0)
+                    )
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    archive.writestr(info, self.render_export(version))
+            tmp.replace(path)
+            written.append(path)
+        log.info("wrote %d bulk files for %d versions under %s", len(written), len(self.versions), dest)
+        return written
+
+    # ---- publishing over time -------------------------------------------------------------------------
+
+    def publish_next(self, at: datetime) -> Notice:
+        """Mint a new purchase published at ``at`` (after ``now``); deterministic in seed and order."""
+        if at.tzinfo is None:
+            raise SnapshotError(f"publish time must be timezone-aware, got {at!r}")
+        self._minted += 1
+        rng = random.Random(f"{self.seed}:minted:{self._minted}")
+        self._generator.now = max(self._generator.now, at)
+        purchase = self._generator.purchase(published_at=at, rng=rng)
+        local = at.astimezone(purchase.tz)
+        for version in purchase.versions:
+            version.published_at = local
+        _finish(purchase, max(self.now, at))
+        self.purchases.append(purchase)
+        self._by_reg[purchase.reg_number] = purchase
+        return purchase.latest.notice
+
+
+def ftp_region_name(name: str) -> str:
+    """Folder names of the EIS FTP: «Свердловская область» → ``Sverdlovskaja_obl``."""
+    table = dict(
+        zip(
+            "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+            "a b v g d e e zh z i j k l m n o p r s t u f h c ch sh sch _ y _ e ju ja".split(),
+            strict=True,
+        )
+    )
+    words = name.replace("г. ", "").replace("(", "").replace(")", "").split()
+    suffix = {"область": "obl", "край": "kraj", "Республика": "Resp"}
+    head = [w for w in words if w not in suffix and w != "-"]
+    tail = [suffix[w] for w in words if w in suffix]
+    text = "_".join("".join(table.get(ch, ch) for ch in w.lower()).replace("_", "") for w in head)
+    return "_".join([text[:1].upper() + text[1:], *tail])
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def _finish(purchase: Purchase, now: datetime) -> None:
+    for version in purchase.versions:
+        version.notice = ground_truth(version, now)
+
+
+def build_snapshot(*, seed: int = 2026, count: int = 320, now: datetime | None = None) -> Snapshot:
+    """Invent ``count`` purchases deterministically from ``seed`` as of ``now``."""
+    if count < 1:
+        raise SnapshotError(f"count must be at least 1, got {count}")
+    now = moscow_now_floor(now)
+    generator = Generator(seed, now)
+    purchases = [generator.purchase() for _ in range(count)]
+    rng = random.Random(f"{seed}:revisions")
+    for purchase in purchases:
+        if rng.random() < VERSIONED_SHARE:
+            for _ in range(rng.choice((1, 1, 2))):
+                generator.revise(purchase, rng)
+    cancelled_at: dict[str, datetime] = {}
+    for purchase in purchases:
+        if rng.random() < CANCELLED_SHARE:
+            purchase.cancelled = True
+            moment = purchase.latest.published_at + timedelta(hours=rng.randrange(2, 72))
+            latest_possible = now - timedelta(minutes=rng.randrange(1, 120))
+            cancelled_at[purchase.reg_number] = max(
+                purchase.latest.published_at, min(moment, latest_possible)
+            )
+    for purchase in purchases:
+        _finish(purchase, now)
+    snapshot = Snapshot(seed=seed, now=now, purchases=purchases, _generator=generator)
+    snapshot._cancelled_at = cancelled_at
+    return snapshot
+
+
+def iter_documents(snapshot: Snapshot) -> Iterable[tuple[str, bytes, NoticeVersion]]:
+    """Every card document of every version with the URL it is served under (used by tests and demos)."""
+    for version in snapshot.versions:
+        reg = version.purchase.reg_number
+        if version.purchase.law == "44-FZ":
+            yield (
+                f"https://zakupki.gov.ru/epz/order/notice/printForm/viewXml.html?regNumber={reg}",
+                snapshot.render_card(version),
+                version,
+            )
+        else:
+            yield (version.purchase.card_url, snapshot.render_card(version), version)
+
+
+__all__ = ["QueryError", "SearchQuery", "Snapshot", "build_snapshot", "iter_documents"]

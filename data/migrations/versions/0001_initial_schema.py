@@ -1,0 +1,383 @@
+"""Initial schema: notices and their history, crawl runs, profiles, matches, chats, outbox, decisions.
+
+Revision ID: 0001
+Revises:
+Create Date: 2025-01-01 00:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+import data.types
+
+revision: str = "0001"
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "allowed_users",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("added_by", sa.BigInteger(), nullable=True),
+        sa.Column("added_at", data.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_allowed_users")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_allowed_users_user_id")),
+    )
+    op.create_table(
+        "chats",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("type", sa.String(length=16), nullable=False),
+        sa.Column("title", sa.String(), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("muted", sa.Boolean(), nullable=False),
+        sa.Column("allowed", sa.Boolean(), nullable=False),
+        sa.Column("migrated_to_chat_id", sa.BigInteger(), nullable=True),
+        sa.Column("added_by", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "paused_profiles",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", data.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_chats")),
+        sa.UniqueConstraint("chat_id", name=op.f("uq_chats_chat_id")),
+    )
+    op.create_table(
+        "crawl_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column(
+            "arguments",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("started_at", data.types.UTCDateTime(), nullable=False),
+        sa.Column("finished_at", data.types.UTCDateTime(), nullable=True),
+        sa.Column("requests", sa.Integer(), nullable=False),
+        sa.Column("pages", sa.Integer(), nullable=False),
+        sa.Column("notices_new", sa.Integer(), nullable=False),
+        sa.Column("notices_changed", sa.Integer(), nullable=False),
+        sa.Column("notices_unchanged", sa.Integer(), nullable=False),
+        sa.Column("errors", sa.Integer(), nullable=False),
+        sa.Column(
+            "errors_by_kind",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.CheckConstraint(
+            "outcome IN ('running', 'ok', 'partial', 'failed')", name=op.f("ck_crawl_runs_outcome_allowed")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_crawl_runs")),
+    )
+    op.create_index(
+        op.f("ix_crawl_runs_source_started_at"), "crawl_runs", ["source", "started_at"], unique=False
+    )
+
+    op.create_table(
+        "crawl_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("search_key", sa.String(length=255), nullable=False),
+        sa.Column("high_water", data.types.UTCDateTime(), nullable=True),
+        sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_crawl_state")),
+        sa.UniqueConstraint("source", "search_key", name=op.f("uq_crawl_state_source_search_key")),
+    )
+    op.create_table(
+        "notices",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("law", sa.String(length=8), nullable=False),
+        sa.Column("reg_number", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=True),
+        sa.Column("method_code", sa.String(), nullable=True),
+        sa.Column("method", sa.String(), nullable=True),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(), nullable=True),
+        sa.Column("customer_name", sa.Text(), nullable=True),
+        sa.Column("customer_inn", sa.String(length=12), nullable=True),
+        sa.Column("customer_region", sa.String(length=2), nullable=True),
+        sa.Column(
+            "delivery_places",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "delivery_regions",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("nmck", data.types.ExactDecimal(), nullable=True),
+        sa.Column("currency", sa.String(length=8), nullable=True),
+        sa.Column(
+            "okpd2",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "ktru",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("published_at", data.types.UTCDateTime(), nullable=True),
+        sa.Column("updated_at", data.types.UTCDateTime(), nullable=True),
+        sa.Column("submission_deadline", data.types.UTCDateTime(), nullable=True),
+        sa.Column("auction_date", sa.Date(), nullable=True),
+        sa.Column("bid_security", data.types.ExactDecimal(), nullable=True),
+        sa.Column("bid_security_percent", data.types.ExactDecimal(), nullable=True),
+        sa.Column("contract_security", data.types.ExactDecimal(), nullable=True),
+        sa.Column("contract_security_percent", data.types.ExactDecimal(), nullable=True),
+        sa.Column("smp_only", sa.Boolean(), nullable=False),
+        sa.Column(
+            "preferences",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("etp_name", sa.String(), nullable=True),
+        sa.Column("etp_url", sa.String(), nullable=True),
+        sa.Column("ikz", sa.String(length=64), nullable=True),
+        sa.Column("url", sa.Text(), nullable=True),
+        sa.Column("source", sa.String(), nullable=True),
+        sa.Column("completeness", sa.String(length=8), nullable=False),
+        sa.Column(
+            "notes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("first_seen_at", data.types.UTCDateTime(), nullable=False),
+        sa.Column("changed_at", data.types.UTCDateTime(), nullable=False),
+        sa.CheckConstraint(
+            "completeness IN ('card', 'listing')", name=op.f("ck_notices_completeness_allowed")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notices")),
+        sa.UniqueConstraint("law", "reg_number", name=op.f("uq_notices_law_reg_number")),
+    )
+    op.create_index(op.f("ix_notices_customer_inn"), "notices", ["customer_inn"], unique=False)
+    op.create_index(op.f("ix_notices_customer_region"), "notices", ["customer_region"], unique=False)
+    op.create_index(op.f("ix_notices_kind"), "notices", ["kind"], unique=False)
+    op.create_index(op.f("ix_notices_published_at"), "notices", ["published_at"], unique=False)
+    op.create_index(op.f("ix_notices_submission_deadline"), "notices", ["submission_deadline"], unique=False)
+    op.create_index(op.f("ix_notices_updated_at"), "notices", ["updated_at"], unique=False)
+
+    op.create_table(
+        "profiles",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column(
+            "spec",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("origin", sa.String(length=16), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", data.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
+        sa.CheckConstraint("origin IN ('settings', 'db')", name=op.f("ck_profiles_origin_allowed")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_profiles")),
+        sa.UniqueConstraint("name", name=op.f("uq_profiles_name")),
+    )
+    op.create_table(
+        "decisions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("notice_id", sa.Integer(), nullable=False),
+        sa.Column("chat_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("user_name", sa.String(), nullable=True),
+        sa.Column("action", sa.String(length=8), nullable=False),
+        sa.Column("decided_at", data.types.UTCDateTime(), nullable=False),
+        sa.CheckConstraint("action IN ('take', 'skip')", name=op.f("ck_decisions_action_allowed")),
+        sa.ForeignKeyConstraint(
+            ["chat_id"], ["chats.id"], name=op.f("fk_decisions_chat_id_chats"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["notice_id"], ["notices.id"], name=op.f("fk_decisions_notice_id_notices"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
+        sa.UniqueConstraint(
+            "notice_id", "chat_id", "user_id", name=op.f("uq_decisions_notice_id_chat_id_user_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_decisions_action_decided_at"), "decisions", ["action", "decided_at"], unique=False
+    )
+
+    op.create_table(
+        "matches",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("notice_id", sa.Integer(), nullable=False),
+        sa.Column("profile_id", sa.Integer(), nullable=False),
+        sa.Column("matched", sa.Boolean(), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column(
+            "reasons",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "near_miss",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("notice_version", sa.Integer(), nullable=True),
+        sa.Column("created_at", data.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["notice_id"], ["notices.id"], name=op.f("fk_matches_notice_id_notices"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["profile_id"], ["profiles.id"], name=op.f("fk_matches_profile_id_profiles"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_matches")),
+        sa.UniqueConstraint("notice_id", "profile_id", name=op.f("uq_matches_notice_id_profile_id")),
+    )
+    op.create_index(op.f("ix_matches_profile_id_matched"), "matches", ["profile_id", "matched"], unique=False)
+
+    op.create_table(
+        "notice_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("notice_id", sa.Integer(), nullable=False),
+        sa.Column("field", sa.String(length=64), nullable=False),
+        sa.Column(
+            "old_value",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "new_value",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column("old_version", sa.Integer(), nullable=True),
+        sa.Column("new_version", sa.Integer(), nullable=True),
+        sa.Column("changed_at", data.types.UTCDateTime(), nullable=False),
+        sa.Column("source", sa.String(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["notice_id"],
+            ["notices.id"],
+            name=op.f("fk_notice_changes_notice_id_notices"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_changes")),
+    )
+    op.create_index(
+        op.f("ix_notice_changes_notice_id_changed_at"),
+        "notice_changes",
+        ["notice_id", "changed_at"],
+        unique=False,
+    )
+
+    op.create_table(
+        "notice_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("notice_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("okpd2", sa.String(), nullable=True),
+        sa.Column("ktru", sa.String(), nullable=True),
+        sa.Column("quantity", data.types.ExactDecimal(), nullable=True),
+        sa.Column("unit", sa.String(), nullable=True),
+        sa.Column("price", data.types.ExactDecimal(), nullable=True),
+        sa.Column("sum", data.types.ExactDecimal(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["notice_id"], ["notices.id"], name=op.f("fk_notice_items_notice_id_notices"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_items")),
+        sa.UniqueConstraint("notice_id", "position", name=op.f("uq_notice_items_notice_id_position")),
+    )
+    op.create_index(op.f("ix_notice_items_okpd2"), "notice_items", ["okpd2"], unique=False)
+
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("notice_id", sa.Integer(), nullable=False),
+        sa.Column("chat_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("event_key", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("not_before", data.types.UTCDateTime(), nullable=True),
+        sa.Column("claimed_at", data.types.UTCDateTime(), nullable=True),
+        sa.Column("claim_token", sa.String(length=64), nullable=True),
+        sa.Column("sent_at", data.types.UTCDateTime(), nullable=True),
+        sa.Column("message_id", sa.BigInteger(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", data.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('alert', 'change', 'reminder', 'digest')", name=op.f("ck_outbox_kind_allowed")
+        ),
+        sa.CheckConstraint(
+            "status IN ('pending', 'claimed', 'sent', 'failed', 'parked')",
+            name=op.f("ck_outbox_status_allowed"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["chat_id"], ["chats.id"], name=op.f("fk_outbox_chat_id_chats"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["notice_id"], ["notices.id"], name=op.f("fk_outbox_notice_id_notices"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        sa.UniqueConstraint(
+            "notice_id",
+            "chat_id",
+            "kind",
+            "event_key",
+            name=op.f("uq_outbox_notice_id_chat_id_kind_event_key"),
+        ),
+    )
+    op.create_index(
+        op.f("ix_outbox_chat_id_status_not_before"),
+        "outbox",
+        ["chat_id", "status", "not_before"],
+        unique=False,
+    )
+    op.create_index(op.f("ix_outbox_status_not_before"), "outbox", ["status", "not_before"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_outbox_status_not_before"), table_name="outbox")
+    op.drop_index(op.f("ix_outbox_chat_id_status_not_before"), table_name="outbox")
+
+    op.drop_table("outbox")
+    op.drop_index(op.f("ix_notice_items_okpd2"), table_name="notice_items")
+
+    op.drop_table("notice_items")
+    op.drop_index(op.f("ix_notice_changes_notice_id_changed_at"), table_name="notice_changes")
+
+    op.drop_table("notice_changes")
+    op.drop_index(op.f("ix_matches_profile_id_matched"), table_name="matches")
+
+    op.drop_table("matches")
+    op.drop_index(op.f("ix_decisions_action_decided_at"), table_name="decisions")
+
+    op.drop_table("decisions")
+    op.drop_table("profiles")
+    op.drop_index(op.f("ix_notices_updated_at"), table_name="notices")
+    op.drop_index(op.f("ix_notices_submission_deadline"), table_name="notices")
+    op.drop_index(op.f("ix_notices_published_at"), table_name="notices")
+    op.drop_index(op.f("ix_notices_kind"), table_name="notices")
+    op.drop_index(op.f("ix_notices_customer_region"), table_name="notices")
+    op.drop_index(op.f("ix_notices_customer_inn"), table_name="notices")
+
+    op.drop_table("notices")
+    op.drop_table("crawl_state")
+    op.drop_index(op.f("ix_crawl_runs_source_started_at"), table_name="crawl_runs")
+
+    op.drop_table("crawl_runs")
+    op.drop_table("chats")
+    op.drop_table("allowed_users")

@@ -1,0 +1,298 @@
+"""The tables. One module so the whole schema (and its Alembic migrations) can be read in one place.
+
+Conventions: every table has an integer ``id``; natural keys are UNIQUE constraints (the
+database, not the code, guarantees no duplicates when several workers write); money columns are
+:class:`~data.types.ExactDecimal`, datetimes :class:`~data.types.UTCDateTime`; lists are JSON.
+Telegram ids are BIGINT (supergroup ids exceed 32 bits).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from data.types import ExactDecimal, JSONData, UTCDateTime
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+OUTBOX_KINDS = ("alert", "change", "reminder", "digest")
+OUTBOX_STATUSES = ("pending", "claimed", "sent", "failed", "parked")
+CRAWL_OUTCOMES = ("running", "ok", "partial", "failed")
+DECISION_ACTIONS = ("take", "skip")
+PROFILE_ORIGINS = ("settings", "db")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _money(**kw: Any) -> Any:
+    return Field(default=None, sa_type=ExactDecimal, **kw)
+
+
+def _when(*, nullable: bool = True, index: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, index=index)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=index)
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_type=JSONData, nullable=False)
+
+
+def _fk(target: str) -> Any:
+    return Field(sa_column_args=[sa.ForeignKey(target, ondelete="CASCADE")], nullable=False, index=False)
+
+
+def _check_in(column: str, values: tuple[str, ...]) -> sa.CheckConstraint:
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return sa.CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
+
+
+class NoticeRow(SQLModel, table=True):
+    """A notice as last stored: every ``data.notice.Notice`` field is a column (items in notice_items)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        sa.UniqueConstraint("law", "reg_number"),
+        _check_in("completeness", ("card", "listing")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    law: str = Field(max_length=8)
+    reg_number: str = Field(max_length=64)
+    version: int | None = None
+    method_code: str | None = None
+    method: str | None = None
+    kind: str = Field(default="other", max_length=32, index=True)
+    title: str = Field(default="", sa_type=sa.Text)
+    status: str | None = None
+    customer_name: str | None = Field(default=None, sa_type=sa.Text)
+    customer_inn: str | None = Field(default=None, max_length=12, index=True)
+    customer_region: str | None = Field(default=None, max_length=2, index=True)
+    delivery_places: list[str] = _json_list()
+    delivery_regions: list[str] = _json_list()
+    nmck: Decimal | None = _money()
+    currency: str | None = Field(default=None, max_length=8)
+    okpd2: list[str] = _json_list()
+    ktru: list[str] = _json_list()
+    published_at: datetime | None = _when(index=True)
+    updated_at: datetime | None = _when(index=True)
+    submission_deadline: datetime | None = _when(index=True)
+    auction_date: date | None = None
+    bid_security: Decimal | None = _money()
+    bid_security_percent: Decimal | None = _money()
+    contract_security: Decimal | None = _money()
+    contract_security_percent: Decimal | None = _money()
+    smp_only: bool = False
+    preferences: list[str] = _json_list()
+    etp_name: str | None = None
+    etp_url: str | None = None
+    ikz: str | None = Field(default=None, max_length=64)
+    url: str | None = Field(default=None, sa_type=sa.Text)
+    source: str | None = None
+    completeness: str = Field(default="card", max_length=8)
+    notes: list[str] = _json_list()
+    first_seen_at: datetime = _when(nullable=False)
+    """When this notice was first stored (by any source)."""
+    changed_at: datetime = _when(nullable=False)
+    """When the stored content last changed (first store, newer version, listing fill)."""
+
+
+class NoticeItemRow(SQLModel, table=True):
+    """One position of a notice; the set is replaced whenever the notice's content is replaced."""
+
+    __tablename__ = "notice_items"
+    __table_args__ = (sa.UniqueConstraint("notice_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = _fk("notices.id")
+    position: int
+    name: str = Field(sa_type=sa.Text)
+    okpd2: str | None = Field(default=None, index=True)
+    ktru: str | None = None
+    quantity: Decimal | None = _money()
+    unit: str | None = None
+    price: Decimal | None = _money()
+    sum: Decimal | None = _money()
+
+
+class NoticeChange(SQLModel, table=True):
+    """One field of one notice that changed: old and new value as JSON (items compared as a whole)."""
+
+    __tablename__ = "notice_changes"
+    __table_args__ = (sa.Index(None, "notice_id", "changed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = _fk("notices.id")
+    field: str = Field(max_length=64)
+    old_value: Any = Field(default=None, sa_type=JSONData, nullable=True)
+    new_value: Any = Field(default=None, sa_type=JSONData, nullable=True)
+    old_version: int | None = None
+    new_version: int | None = None
+    changed_at: datetime = _when(nullable=False)
+    source: str | None = None
+
+
+class CrawlRun(SQLModel, table=True):
+    """One crawl of one source: what it fetched, what it stored, how it ended."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (sa.Index(None, "source", "started_at"), _check_in("outcome", CRAWL_OUTCOMES))
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64)
+    arguments: dict[str, Any] = Field(default_factory=dict, sa_type=JSONData, nullable=False)
+    started_at: datetime = _when(nullable=False)
+    finished_at: datetime | None = _when()
+    requests: int = 0
+    pages: int = 0
+    notices_new: int = 0
+    notices_changed: int = 0
+    notices_unchanged: int = 0
+    errors: int = 0
+    errors_by_kind: dict[str, int] = Field(default_factory=dict, sa_type=JSONData, nullable=False)
+    outcome: str = Field(default="running", max_length=16)
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class CrawlState(SQLModel, table=True):
+    """The crawler's high-water mark: newest ``updated_at`` seen per source and search."""
+
+    __tablename__ = "crawl_state"
+    __table_args__ = (sa.UniqueConstraint("source", "search_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64)
+    search_key: str = Field(default="", max_length=255)
+    high_water: datetime | None = _when()
+    updated_at: datetime = _when(nullable=False)
+
+
+class ProfileRow(SQLModel, table=True):
+    """A capability profile (the spec is the matcher's input); from settings.toml or created in the bot."""
+
+    __tablename__ = "profiles"
+    __table_args__ = (_check_in("origin", PROFILE_ORIGINS),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128, sa_column_kwargs={"unique": True})
+    spec: dict[str, Any] = Field(default_factory=dict, sa_type=JSONData, nullable=False)
+    origin: str = Field(default="settings", max_length=16)
+    active: bool = True
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+
+class MatchRow(SQLModel, table=True):
+    """The matcher's verdict for one (notice, profile): kept for misses too, with near-miss reasons."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        sa.UniqueConstraint("notice_id", "profile_id"),
+        sa.Index(None, "profile_id", "matched"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = _fk("notices.id")
+    profile_id: int = _fk("profiles.id")
+    matched: bool
+    score: float = 0.0
+    reasons: list[Any] = _json_list()
+    near_miss: list[Any] = _json_list()
+    notice_version: int | None = None
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+
+class ChatRow(SQLModel, table=True):
+    """A Telegram chat the bot talks to (private chat or group)."""
+
+    __tablename__ = "chats"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=sa.BigInteger, sa_column_kwargs={"unique": True})
+    type: str = Field(default="private", max_length=16)
+    title: str | None = None
+    active: bool = True
+    muted: bool = False
+    allowed: bool = False
+    migrated_to_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    added_by: int | None = Field(default=None, sa_type=sa.BigInteger)
+    paused_profiles: list[str] = _json_list()
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+
+class AllowedUser(SQLModel, table=True):
+    """A Telegram user admitted to the bot besides those listed in settings."""
+
+    __tablename__ = "allowed_users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_type=sa.BigInteger, sa_column_kwargs={"unique": True})
+    added_by: int | None = Field(default=None, sa_type=sa.BigInteger)
+    added_at: datetime = _when(nullable=False)
+
+
+class OutboxRow(SQLModel, table=True):
+    """A message to send, unique per (notice, chat, kind, event): the notifier never sends one twice.
+
+    ``event_key`` is '' for the first alert, a version/deadline stamp for a change, the offset
+    ("3d", "3h") for a reminder.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.UniqueConstraint("notice_id", "chat_id", "kind", "event_key"),
+        sa.Index(None, "chat_id", "status", "not_before"),
+        sa.Index(None, "status", "not_before"),
+        _check_in("kind", OUTBOX_KINDS),
+        _check_in("status", OUTBOX_STATUSES),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = _fk("notices.id")
+    chat_id: int = _fk("chats.id")
+    kind: str = Field(max_length=16)
+    event_key: str = Field(default="", max_length=64)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    not_before: datetime | None = _when()
+    claimed_at: datetime | None = _when()
+    claim_token: str | None = Field(default=None, max_length=64)
+    sent_at: datetime | None = _when()
+    message_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONData, nullable=False)
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+
+class DecisionRow(SQLModel, table=True):
+    """A person's current triage decision on a notice in a chat (re-pressing a button updates it)."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        sa.UniqueConstraint("notice_id", "chat_id", "user_id"),
+        sa.Index(None, "action", "decided_at"),
+        _check_in("action", DECISION_ACTIONS),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = _fk("notices.id")
+    chat_id: int = _fk("chats.id")
+    user_id: int = Field(sa_type=sa.BigInteger)
+    user_name: str | None = None
+    action: str = Field(max_length=8)
+    decided_at: datetime = _when(nullable=False)

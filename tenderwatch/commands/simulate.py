@@ -1,0 +1,250 @@
+"""``tenderwatch simulate``: the auction simulator for a stored notice or for a bare NMCK.
+
+With REG_NUMBER the NMCK, law, kind and securities come from the stored notice; without it,
+``--nmck`` (plus ``--law`` and ``--kind``) describes the purchase. Output is a Rich table, or JSON
+with ``--json`` (money as strings to the kopeck); ``--chart FILE.png`` also draws the ladder and
+the win-probability curve.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from bidder.auction import CompetitorModel, SimulationParams, SimulationResult, simulate
+from bidder.auction.money import as_decimal, fmt
+from bidder.errors import BidderError
+from data.notice import Notice
+from tenderwatch.clikit import console, fail, settings_of
+
+
+class StrategyOption(StrEnum):
+    min_step = "min-step"
+    aggressive = "aggressive"
+    sniper = "sniper"
+    mixed = "mixed"
+
+
+class LawOption(StrEnum):
+    fz44 = "44-FZ"
+    fz223 = "223-FZ"
+
+
+class KindOption(StrEnum):
+    auction = "auction"
+    competition = "competition"
+    quotation = "quotation"
+    single_supplier = "single_supplier"
+    other = "other"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("simulate")
+    def simulate_command(
+        ctx: typer.Context,
+        reg_number: str | None = typer.Argument(None, help="Registry number of a stored notice."),
+        cost: str | None = typer.Option(None, "--cost", help="Our full cost, RUB (e.g. 612345.67)."),
+        margin: str = typer.Option("0", "--margin", help="Minimum margin over cost, PERCENT (10 = 10%)."),
+        floor: str | None = typer.Option(None, "--floor", help="Our lowest price, RUB (instead of --cost)."),
+        step: str = typer.Option("0.5", "--step", help="Our step, PERCENT of NMCK (0.5..5 under 44-FZ)."),
+        competitors: int = typer.Option(3, "--competitors", help="Number of competitors in the auction."),
+        strategy: StrategyOption = typer.Option(
+            StrategyOption.mixed, "--strategy", help="Competitors' bidding."
+        ),
+        runs: int = typer.Option(100_000, "--runs", help="Monte Carlo auctions to simulate."),
+        seed: int | None = typer.Option(None, "--seed", help="Random seed: same seed, same figures."),
+        as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
+        chart: Path | None = typer.Option(None, "--chart", help="Save a PNG chart to this file."),
+        nmck: str | None = typer.Option(None, "--nmck", help="NMCK, RUB, when no notice is stored."),
+        law: LawOption | None = typer.Option(None, "--law", help="Law with --nmck (default 44-FZ)."),
+        kind: KindOption | None = typer.Option(
+            None, "--kind", help="Procurement kind with --nmck (default auction)."
+        ),
+    ) -> None:
+        """Simulate the electronic auction: ladder, anti-dumping, securities, win probability, walk-away."""
+        if (reg_number is None) == (nmck is None):
+            fail("give either REG_NUMBER of a stored notice or --nmck, not both or neither")
+        if reg_number is not None and (law is not None or kind is not None):
+            fail("--law and --kind describe a purchase given by --nmck; a stored notice has its own")
+        if cost is not None and floor is not None:
+            fail("give either --cost (with --margin) or --floor, not both")
+        if cost is None and floor is None:
+            fail("give --cost (with an optional --margin) or --floor")
+        try:
+            overrides: dict[str, Any] = {
+                "cost": _amount(cost, "--cost"),
+                "margin_percent": as_decimal(margin, "--margin"),
+                "floor": _amount(floor, "--floor"),
+                "step_percent": as_decimal(step, "--step"),
+                "competitors": CompetitorModel(count=competitors, strategy=strategy.value.replace("-", "_")),
+                "runs": runs,
+                "seed": seed,
+            }
+            if reg_number is not None:
+                params = SimulationParams.from_notice(_stored_notice(ctx, reg_number), **overrides)
+            else:
+                params = SimulationParams(
+                    nmck=_amount(nmck, "--nmck"),
+                    law=(law or LawOption.fz44).value,
+                    kind=(kind or KindOption.auction).value,
+                    **overrides,
+                )
+            result = simulate(params)
+        except BidderError as exc:
+            fail(str(exc))
+        if chart is not None:
+            _save_chart(result, chart)
+        if as_json:
+            typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            _print_tables(result)
+            if chart is not None:
+                console.print(f"chart saved to {chart}", highlight=False)
+
+
+def _amount(value: str | None, option: str) -> Decimal | None:
+    return None if value is None else as_decimal(value, option)
+
+
+def _stored_notice(ctx: typer.Context, reg_number: str) -> Notice:
+    # Imported here: only this path needs the database stack.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from data.db import make_engine, session_scope
+    from data.errors import StoreError
+    from data.store import get_notice
+
+    url = settings_of(ctx).database.url
+    try:
+        engine = make_engine(url)
+        try:
+            with session_scope(engine) as session:
+                notice = get_notice(session, reg_number=reg_number, law=None)
+        finally:
+            engine.dispose()
+    except StoreError as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        fail(
+            f"cannot read notice {reg_number} from the database "
+            f"(run `tenderwatch init`?): {exc.__class__.__name__}"
+        )
+    if notice is None:
+        fail(f"notice {reg_number} is not stored; crawl it first or give --nmck")
+    return notice
+
+
+def _print_tables(result: SimulationResult) -> None:
+    data = result.to_dict()
+    title = f"Auction simulation {result.reg_number or ''} ({result.law}, {result.kind})".replace("  ", " ")
+    summary = Table(title=title, show_header=False)
+    summary.add_column("what")
+    summary.add_column("value", justify="right")
+    rows = [
+        ("NMCK", data["nmck"]),
+        ("cost / floor", f"{data['cost']} / {data['floor']}"),
+        ("step", f"{data['step']} ({data['step_percent']}%)"),
+        (
+            "steps to floor",
+            f"{data['steps_to_floor']} (~{data['ladder_duration_minutes']} min at full timer)",
+        ),
+        ("anti-dumping from", f"{data['antidumping_threshold'] or 'n/a'} (step {data['antidumping_step']})"),
+        ("anti-dumping at floor", _antidumping_text(result)),
+        ("contract security at floor", data["contract_security"] or "unknown"),
+        (
+            "extra security / guarantee fee",
+            f"{data['extra_security'] or '-'} / {data['extra_security_guarantee_cost'] or '-'}",
+        ),
+        (
+            "bid security",
+            data["bid_security"] or f"band {data['bid_security_band'][0]}..{data['bid_security_band'][1]}",
+        ),
+        ("competitors / strategy", f"{data['competitors']} / {data['strategy']}"),
+        ("runs / seed", f"{data['runs']} / {data['seed']}"),
+        ("win probability", f"{result.win_probability:.1%}"),
+        ("expected price if we win", data["expected_price"] or "-"),
+        ("expected profit", data["expected_profit"]),
+        (
+            "recommended walk-away",
+            f"{data['recommended_walk_away']} (win {result.recommended_win_probability:.1%}, "
+            f"profit {data['recommended_expected_profit']})",
+        ),
+    ]
+    for name, value in rows:
+        summary.add_row(name, str(value))
+    console.print(summary)
+    curve = Table(title="Win probability by walk-away price")
+    for column in ("walk-away", "win", "expected profit"):
+        curve.add_column(column, justify="right")
+    for point in result.curve:
+        curve.add_row(fmt(point.walk_away), f"{point.win_probability:.1%}", fmt(point.expected_profit))
+    console.print(curve)
+    for note in result.notes:
+        console.print(f"[dim]note: {note}[/]", highlight=False)
+
+
+def _antidumping_text(result: SimulationResult) -> str:
+    sec = result.at_floor
+    if not sec.antidumping:
+        return "no"
+    text = "yes: contract security x1.5"
+    if sec.good_faith_alternative:
+        text += " or proof of good faith"
+    return f"{text} (P={result.antidumping_probability:.1%})"
+
+
+def _save_chart(result: SimulationResult, path: Path) -> None:
+    """Ladder with floor and anti-dumping lines on the left, win probability and profit on the right."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ladder = result.ladder
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    try:
+        left.step(
+            [s.index for s in ladder.steps], [s.price for s in ladder.steps], where="post", label="price"
+        )
+        left.axhline(result.floor, color="tab:red", linestyle="--", label=f"floor {fmt(result.floor)}")
+        if result.antidumping_threshold is not None:
+            left.axhline(
+                result.antidumping_threshold,
+                color="tab:orange",
+                linestyle=":",
+                label="anti-dumping (75% NMCK)",
+            )
+        left.set_xlabel(f"step ({fmt(ladder.step)} RUB, {ladder.timer.total_seconds() / 60:.0f} min each)")
+        left.set_ylabel("price, RUB")
+        left.set_title("Price ladder")
+        left.legend(loc="upper right")
+        walk = [p.walk_away for p in result.curve]
+        right.plot(walk, [p.win_probability for p in result.curve], marker="o", label="win probability")
+        right.set_xlabel("our walk-away price, RUB")
+        right.set_ylabel("win probability")
+        right.set_ylim(0, 1)
+        right.axvline(result.recommended_walk_away, color="tab:green", linestyle="--", label="recommended")
+        if result.antidumping_threshold is not None:
+            right.axvline(
+                result.antidumping_threshold, color="tab:orange", linestyle=":", label="anti-dumping"
+            )
+        profit_axis = right.twinx()
+        profit_axis.plot(
+            walk, [p.expected_profit for p in result.curve], color="tab:purple", label="expected profit"
+        )
+        profit_axis.set_ylabel("expected profit, RUB")
+        right.set_title("Win probability and expected profit")
+        right.legend(loc="upper right")
+        fig.tight_layout()
+        try:
+            fig.savefig(path, format="png", dpi=100)
+        except OSError as exc:
+            fail(f"cannot write chart {path}: {exc.strerror or exc}")
+    finally:
+        plt.close(fig)

@@ -1,0 +1,88 @@
+"""``tenderwatch init`` (create/upgrade the schema) and ``tenderwatch import PATH...``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.engine import Engine
+
+from data.db import make_engine, upgrade
+from data.errors import DatabaseUrlError, StoreError
+from tenderwatch.clikit import console, err_console, fail, settings_of
+from tenderwatch.config import Settings, mask_url
+from tenderwatch.ingest import InputNotFound, ingest_paths
+
+
+def open_database(settings: Settings) -> tuple[Engine, str]:
+    """The engine with its schema created or upgraded, and the revision; fails cleanly on the CLI."""
+    url = settings.database.url
+    try:
+        engine = make_engine(url, echo=settings.database.echo)
+    except DatabaseUrlError as exc:
+        fail(f"database.url: {exc}")
+    try:
+        return engine, upgrade(engine)
+    except StoreError as exc:
+        fail(f"database {mask_url(url)}: {exc}", code=1)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("init")
+    def init(ctx: typer.Context) -> None:
+        """Create the database schema, or upgrade it to this version (safe to run again)."""
+        settings = settings_of(ctx)
+        engine, revision = open_database(settings)
+        engine.dispose()
+        console.print(
+            f"database {mask_url(settings.database.url)} at revision {revision}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    @app.command("import")
+    def import_(
+        ctx: typer.Context,
+        paths: list[Path] = typer.Argument(
+            ..., help="XML, JSON or HTML files, folders (searched recursively) and ZIP archives of EIS XML."
+        ),
+    ) -> None:
+        """Parse notices from files and store them; print what was new, changed or had errors.
+
+        Exit code 0 when everything imported, 1 when some inputs had errors (the rest is stored).
+        """
+        missing = [p for p in paths if not p.exists()]
+        if missing:
+            fail(f"{missing[0]}: no such file or directory")
+        settings = settings_of(ctx)
+        engine, _ = open_database(settings)
+        try:
+            with _progress_bar() as bar:
+                task = bar.add_task("importing", total=None)
+                report = ingest_paths(
+                    paths,
+                    engine=engine,
+                    batch_size=settings.database.batch_size,
+                    progress=lambda done, total, _label: bar.update(task, completed=done, total=total),
+                )
+        except InputNotFound as exc:
+            fail(str(exc))
+        finally:
+            engine.dispose()
+        console.print(report.summary(), highlight=False, soft_wrap=True)
+        for error in report.errors:
+            console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(0 if report.ok else 1)
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )

@@ -1,0 +1,218 @@
+"""Bulk ingestion: files, folders and EIS bulk-export ZIPs -> parsed notices -> batched upserts.
+
+A plain function (no CLI, no Rich) so ``tenderwatch import``, ``tenderwatch demo`` and the
+crawler's replay can share it. One bad document never stops the rest: it becomes an
+``IngestError`` naming the file (``archive.zip!member.xml`` inside an archive) and the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from crawler.parsers import ParseError, parse_document
+from crawler.parsers.common import MAX_DOCUMENT_BYTES
+from data.errors import StoreError
+from data.notice import Notice
+from data.store import UpsertResult, upsert_notices
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_SUFFIXES = frozenset({".xml", ".json", ".html", ".htm"})
+ARCHIVE_SUFFIX = ".zip"
+MAX_MEMBER_BYTES = MAX_DOCUMENT_BYTES
+"""An archive member larger than the parser accepts is refused before it is inflated (zip bombs)."""
+IMPORT_SOURCE = "import"
+
+Parser = Callable[..., list[Notice]]
+Progress = Callable[[int, int, str], None]
+"""Called after each document with (documents done, documents in total, document label)."""
+
+
+class InputNotFound(FileNotFoundError):
+    """A path given to the import does not exist (a usage error, reported before anything is read)."""
+
+
+@dataclass(frozen=True)
+class IngestError:
+    label: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.reason}"
+
+
+@dataclass
+class IngestReport:
+    documents: int = 0
+    notices: int = 0
+    result: UpsertResult = field(default_factory=UpsertResult)
+    errors: list[IngestError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        r = self.result
+        return f"{r.new} new, {r.changed} changed, {r.unchanged} unchanged, {len(self.errors)} errors"
+
+
+# --- finding the documents --------------------------------------------------------------------
+
+
+def expand_inputs(paths: Iterable[Path]) -> list[Path]:
+    """Files to read, in a stable order: named files as given, folders searched recursively."""
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise InputNotFound(f"{path}: no such file or directory")
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and _wanted(p))
+        else:
+            files.append(path)
+    return files
+
+
+def _wanted(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    return suffix in DOCUMENT_SUFFIXES or suffix == ARCHIVE_SUFFIX
+
+
+def _wanted_member(info: zipfile.ZipInfo) -> bool:
+    return not info.is_dir() and Path(info.filename).suffix.lower() in DOCUMENT_SUFFIXES
+
+
+def count_documents(files: Iterable[Path]) -> int:
+    """How many documents the files hold (archive members counted from the central directory)."""
+    total = 0
+    for path in files:
+        if path.suffix.lower() != ARCHIVE_SUFFIX:
+            total += 1
+            continue
+        try:
+            with zipfile.ZipFile(path) as archive:
+                total += sum(1 for info in archive.infolist() if _wanted_member(info)) or 1
+        except (OSError, zipfile.BadZipFile):
+            total += 1  # reported as one error when read
+    return total
+
+
+def iter_documents(
+    files: Iterable[Path], *, max_member_bytes: int = MAX_MEMBER_BYTES
+) -> Iterator[tuple[str, bytes | IngestError]]:
+    """(label, bytes) per document, or (label, error) for one that cannot be read."""
+    for path in files:
+        suffix = path.suffix.lower()
+        if suffix == ARCHIVE_SUFFIX:
+            yield from _archive_documents(path, max_member_bytes)
+        elif suffix in DOCUMENT_SUFFIXES:
+            try:
+                yield str(path), path.read_bytes()
+            except OSError as exc:
+                yield str(path), IngestError(str(path), f"cannot read: {exc.strerror or exc}")
+        else:
+            yield str(path), IngestError(str(path), f"unsupported file type {suffix or '(none)'!r}")
+
+
+def _archive_documents(path: Path, cap: int) -> Iterator[tuple[str, bytes | IngestError]]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        yield str(path), IngestError(str(path), f"not a readable ZIP archive: {exc}")
+        return
+    with archive:
+        members = [info for info in archive.infolist() if _wanted_member(info)]
+        if not members:
+            yield str(path), IngestError(str(path), "archive holds no .xml, .json or .html documents")
+        for info in members:
+            label = f"{path}!{info.filename}"
+            yield label, _read_member(archive, info, label, cap)
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, cap: int
+) -> bytes | IngestError:
+    """The member's bytes, inflated in memory, refused when its declared size exceeds ``cap``.
+
+    The declared size is binding: zipfile never inflates more than it and checks the CRC, so a
+    member whose header understates its size fails to read instead of filling memory.
+    """
+    if info.file_size > cap:
+        return IngestError(label, f"member of {info.file_size} bytes exceeds the {cap}-byte cap")
+    try:
+        return archive.read(info)
+    except (OSError, zipfile.BadZipFile, zlib.error, RuntimeError, EOFError) as exc:
+        return IngestError(label, f"cannot read archive member: {exc}")
+
+
+# --- parsing and storing ----------------------------------------------------------------------
+
+
+def ingest_paths(
+    paths: Iterable[Path | str],
+    *,
+    engine: Engine,
+    batch_size: int,
+    progress: Progress | None = None,
+    parse: Parser = parse_document,
+    max_member_bytes: int = MAX_MEMBER_BYTES,
+) -> IngestReport:
+    """Parse every document under ``paths`` and upsert the notices ``batch_size`` at a time.
+
+    Raises ``InputNotFound`` (before reading anything) when a path does not exist; every other
+    problem is collected in the report. The schema must already exist (``data.db.upgrade``).
+    """
+    files = expand_inputs(Path(p) for p in paths)
+    total = count_documents(files)
+    report = IngestReport()
+    pending: list[tuple[str, list[Notice]]] = []
+    with Session(engine, expire_on_commit=False) as session:
+        for label, content in iter_documents(files, max_member_bytes=max_member_bytes):
+            report.documents += 1
+            notices = content if isinstance(content, IngestError) else _parse(parse, content, label)
+            if isinstance(notices, IngestError):
+                report.errors.append(notices)
+            elif notices:
+                pending.append((label, notices))
+                report.notices += len(notices)
+                if sum(len(n) for _, n in pending) >= batch_size:
+                    _flush(session, pending, report)
+            if progress is not None:
+                progress(report.documents, total, label)
+        _flush(session, pending, report)
+    log.info("ingested %d documents, %d notices: %s", report.documents, report.notices, report.summary())
+    return report
+
+
+def _parse(parse: Parser, data: bytes, label: str) -> list[Notice] | IngestError:
+    try:
+        return parse(data, url=label)
+    except ParseError as exc:
+        return IngestError(label, exc.problem)
+    except Exception as exc:  # a parser bug must not abort a bulk import; the log keeps the traceback
+        log.exception("parser failed unexpectedly on %s", label)
+        return IngestError(label, f"unexpected parser failure: {type(exc).__name__}: {exc}")
+
+
+def _flush(session: Session, pending: list[tuple[str, list[Notice]]], report: IngestReport) -> None:
+    """Store the pending documents as one batch; if the batch fails, store them one by one."""
+    if not pending:
+        return
+    try:
+        report.result.add(upsert_notices(session, [n for _, ns in pending for n in ns], source=IMPORT_SOURCE))
+    except StoreError as exc:
+        log.warning("batch of %d documents failed (%s); storing them one by one", len(pending), exc)
+        for label, notices in pending:
+            try:
+                report.result.add(upsert_notices(session, notices, source=IMPORT_SOURCE))
+            except StoreError as one:
+                report.errors.append(IngestError(label, f"not stored: {one}"))
+    pending.clear()

@@ -1,0 +1,198 @@
+"""The deterministic ladder, the Monte Carlo engine and ``simulate``: hand-computed and seeded cases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from bidder.auction import (
+    DEFAULT_PRIOR,
+    AuctionRules,
+    CompetitorModel,
+    SecurityTerms,
+    SimulationParams,
+    WalkAwayPrior,
+    build_ladder,
+    choose_prior,
+    run_auctions,
+    simulate,
+)
+from bidder.auction.montecarlo import AGGRESSIVE, MIN_STEP, SNIPER
+from bidder.errors import InvalidInput, NoAuctionHeld
+
+D = Decimal
+NMCK = D("1000000.00")
+RULES = AuctionRules.for_44fz(NMCK)
+RUB = 100  # kopecks
+
+
+def test_ladder_60_steps_to_700k_with_antidumping_from_750k() -> None:
+    ladder = build_ladder(RULES, D("700000.00"), D("0.5"))
+    assert (ladder.step, ladder.steps_to_floor, ladder.lowest_price) == (D("5000.00"), 60, D("700000.00"))
+    assert ladder.antidumping_step == 50
+    assert ladder.steps[50].price == D("750000.00") and ladder.steps[50].antidumping
+    assert not ladder.steps[49].antidumping
+    assert ladder.steps[60].elapsed == timedelta(minutes=600)
+    assert ladder.duration == timedelta(minutes=610)
+    assert ladder.right_to_conclude_step == 199  # 1 000 000 - 199 * 5 000 = 5 000 = 0.5% of NMCK
+    assert ladder.steps[1].reduction_percent == D("0.50")
+
+
+def test_ladder_off_grid_floor_and_bad_input() -> None:
+    ladder = build_ladder(RULES, D("702500.00"), D("1"))
+    assert (ladder.step, ladder.steps_to_floor, ladder.lowest_price) == (D("10000.00"), 29, D("710000.00"))
+    with pytest.raises(InvalidInput, match="above NMCK"):
+        build_ladder(RULES, D("1000000.01"), D("0.5"))
+    with pytest.raises(InvalidInput, match="outside the allowed band"):
+        build_ladder(RULES, D("700000.00"), D("5.5"))
+
+
+def _walks(*rubles: int) -> np.ndarray:
+    return np.array([[r * RUB for r in rubles]], dtype=np.int64)
+
+
+def _play(our_walk: int, competitors: np.ndarray, strategies: list[int], runs: int, seed: int = 1, **kw):
+    return run_auctions(
+        RULES,
+        np.full(runs, our_walk * RUB, dtype=np.int64),
+        5000 * RUB,
+        np.repeat(competitors, runs, axis=0),
+        np.array([strategies] * runs, dtype=np.int8),
+        np.random.default_rng(seed),
+        **kw,
+    )
+
+
+def test_min_step_war_ends_one_step_around_the_second_walk_away() -> None:
+    outcomes = _play(700_000, _walks(800_000), [MIN_STEP], runs=400)
+    assert set(outcomes.winner.tolist()) == {0}
+    assert set((outcomes.final // RUB).tolist()) == {795_000, 800_000}
+
+
+def test_aggressive_competitor_never_goes_below_its_walk_away() -> None:
+    outcomes = _play(900_000, _walks(800_000), [AGGRESSIVE], runs=400)
+    assert set(outcomes.winner.tolist()) == {1}
+    assert outcomes.final.min() >= 800_000 * RUB
+    assert outcomes.final.max() < 905_000 * RUB  # we stop once a minimum step would cross 900 000
+    assert len(set(outcomes.final.tolist())) > 10  # jumps of random size
+
+
+def test_a_sniper_that_always_misses_loses_to_us() -> None:
+    missing = _play(900_000, _walks(800_000), [SNIPER], runs=200, sniper_miss_probability=1.0)
+    assert set(missing.winner.tolist()) == {0}
+    assert set((missing.final // RUB).tolist()) == {995_000}
+    hitting = _play(900_000, _walks(800_000), [SNIPER], runs=200, sniper_miss_probability=0.0)
+    assert set(hitting.winner.tolist()) == {1}
+
+
+@pytest.mark.parametrize(("policy", "winners"), [("review_at_nmck", {0, 1}), ("failed", {-1})])
+def test_nobody_bids(policy: str, winners: set[int]) -> None:
+    rules = AuctionRules.for_44fz(NMCK, no_offers_policy=policy)
+    outcomes = run_auctions(
+        rules,
+        np.full(200, 999_000 * RUB, dtype=np.int64),
+        5000 * RUB,
+        np.full((200, 1), 999_000 * RUB, dtype=np.int64),
+        np.zeros((200, 1), dtype=np.int8),
+        np.random.default_rng(3),
+    )
+    assert set(outcomes.winner.tolist()) == winners
+    assert set(outcomes.final.tolist()) == {1_000_000 * RUB}
+
+
+def _params(**overrides) -> SimulationParams:
+    values = dict(nmck=NMCK, cost=D("600000.00"), margin_percent=D("10"), runs=4000, seed=11)
+    values.update(overrides)
+    return SimulationParams(**values)
+
+
+def test_seeded_simulation_is_reproducible() -> None:
+    first, second = simulate(_params()).to_dict(), simulate(_params()).to_dict()
+    assert first == second
+    assert simulate(_params(seed=12)).to_dict()["win_probability"] != first["win_probability"]
+
+
+def test_simulation_figures_are_consistent() -> None:
+    result = simulate(_params(securities=SecurityTerms(contract_percent=D("10"))))
+    assert (result.floor, result.cost, result.steps_to_floor) == (D("660000.00"), D("600000.00"), 68)
+    assert 0.2 < result.win_probability < 0.8
+    assert D("660000.00") <= result.expected_price <= NMCK
+    assert result.expected_profit > 0
+    assert result.at_floor.required == D("150000.00")
+    assert result.at_floor.extra_guarantee_cost == D("1500.00")
+    assert D("660000.00") <= result.recommended_walk_away < NMCK
+    probabilities = [p.win_probability for p in result.curve]
+    assert probabilities[0] > probabilities[-1]
+    assert D("750000.01") in [p.walk_away for p in result.curve]
+    for value in result.to_dict().values():
+        assert not isinstance(value, float) or 0 <= value <= 1  # floats are probabilities, never money
+
+
+def test_expensive_antidumping_pushes_the_walk_away_above_the_threshold() -> None:
+    terms = SecurityTerms(contract_percent=D("30"), guarantee_rate_percent=D("100"))  # 150 000 a year
+    result = simulate(_params(cost=D("700000.00"), margin_percent=D("0"), securities=terms))
+    assert result.at_floor.extra_guarantee_cost == D("150000.00")
+    assert result.recommended_walk_away > D("750000.00")
+
+
+def test_single_application_gets_nmck() -> None:
+    result = simulate(_params(competitors=CompetitorModel(count=0)))
+    assert (result.win_probability, result.expected_price) == (1.0, NMCK)
+    assert result.expected_profit == D("400000.00")
+
+
+def test_floor_given_directly_is_the_break_even() -> None:
+    result = simulate(_params(cost=None, floor=D("700000.00")))
+    assert (result.floor, result.cost, result.steps_to_floor) == (D("700000.00"), D("700000.00"), 60)
+
+
+def test_floor_rounds_up_so_the_margin_is_kept() -> None:
+    assert _params(cost=D("100.00"), margin_percent=D("3.333")).resolved_floor() == (D("103.34"), D("100.00"))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "message"),
+    [
+        ({"cost": None, "floor": D("1000000.01")}, InvalidInput, "above NMCK"),
+        ({"cost": D("-1.00")}, InvalidInput, "cost must not be negative"),
+        ({"cost": D("1.00"), "floor": D("2.00")}, InvalidInput, "not both"),
+        ({"cost": D("4000.00")}, InvalidInput, "right to conclude"),
+        ({"kind": "quotation"}, NoAuctionHeld, "quotation: no price bidding"),
+        ({"step_percent": D("0.4")}, InvalidInput, "outside the allowed band"),
+        ({"runs": 0}, InvalidInput, "runs must be"),
+        ({"margin_percent": D("-5")}, InvalidInput, "margin must not be negative"),
+    ],
+)
+def test_impossible_simulations(overrides: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        simulate(_params(**overrides))
+
+
+def test_223fz_runs_on_explicit_customer_rules() -> None:
+    rules = AuctionRules.for_223fz(
+        NMCK, step_min_percent=D("1"), step_max_percent=D("3"), timer=timedelta(minutes=20)
+    )
+    result = simulate(_params(law="223-FZ", rules=rules, step_percent=D("1")))
+    assert (result.step, result.antidumping_threshold, result.at_floor.antidumping) == (
+        D("10000.00"),
+        None,
+        False,
+    )
+    assert result.ladder.duration == timedelta(minutes=20 * 35)
+    assert any("Положение" in note for note in result.notes)
+
+
+def test_prior_calibration_hook() -> None:
+    ratios = [D("0.9"), D("0.8"), D("0.75"), D("0.7"), D("0.95"), D("0.85")]
+    prior = WalkAwayPrior.from_history(ratios, source="okpd2 26.20, region 77")
+    assert prior.mean_discount == pytest.approx(0.175)
+    assert prior.source == "okpd2 26.20, region 77 (n=6)"
+    assert choose_prior("26.20", "77", lambda okpd2, region: prior) is prior
+    assert choose_prior("26.20", "77", lambda okpd2, region: None) is DEFAULT_PRIOR
+    assert choose_prior(None, None, None) is DEFAULT_PRIOR
+    with pytest.raises(InvalidInput, match="at least 5"):
+        WalkAwayPrior.from_history(ratios[:3], source="thin")
+    assert DEFAULT_PRIOR.mean_discount == pytest.approx(0.25)

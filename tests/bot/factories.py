@@ -1,0 +1,88 @@
+"""Stored test data for the bot tests: notices, profiles, matches, through the real store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from data.db import session_scope
+from data.models import MatchRow, ProfileRow
+from data.notice import Notice
+from data.store import notice_id_of, upsert_notices
+
+NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def make_notice(reg_number: str = "0373200138225001206", **fields: Any) -> Notice:
+    values: dict[str, Any] = {
+        "reg_number": reg_number,
+        "law": "44-FZ",
+        "version": 1,
+        "method": "Электронный аукцион",
+        "kind": "auction",
+        "title": "Поставка ноутбуков для нужд школы № 5",
+        "customer_name": "ГБОУ Школа № 5",
+        "customer_inn": "7701234567",
+        "customer_region": "77",
+        "nmck": Decimal("1234567.89"),
+        "currency": "RUB",
+        "okpd2": ["26.20.11.110"],
+        "published_at": NOW - timedelta(days=1),
+        "updated_at": NOW - timedelta(days=1),
+        "submission_deadline": NOW + timedelta(days=5, hours=1),
+        "bid_security": Decimal("12345.68"),
+        "contract_security_percent": Decimal("5"),
+        "smp_only": True,
+        "url": f"https://zakupki.gov.ru/epz/order/notice/ea20/view/common-info.html?regNumber={reg_number}",
+    }
+    values.update(fields)
+    return Notice(**values)
+
+
+def store(session: Session, notice: Notice) -> int:
+    upsert_notices(session, [notice])
+    notice_id = notice_id_of(session, law=notice.law, reg_number=notice.reg_number)
+    assert notice_id is not None
+    return notice_id
+
+
+def add_profile(session: Session, name: str, chats: Sequence[int] = ()) -> ProfileRow:
+    profile = ProfileRow(name=name, spec={"name": name, "chats": list(chats)})
+    session.add(profile)
+    session.flush()
+    return profile
+
+
+def add_match(session: Session, notice_id: int, profile: ProfileRow, reasons: Sequence[str]) -> None:
+    session.add(
+        MatchRow(notice_id=notice_id, profile_id=profile.id or 0, matched=True, reasons=list(reasons))
+    )
+    session.flush()
+
+
+def seed_matches(
+    engine: Engine,
+    chats: Sequence[int],
+    count: int,
+    *,
+    profile: str = "Ноутбуки",
+    reasons: Sequence[str] = ("ключевое слово «ноутбук» — в тексте «ноутбуков»",),
+    title: str = "Поставка ноутбуков, лот {i}",
+) -> list[int]:
+    """``count`` matching notices for one profile routed to ``chats``; returns the notice ids."""
+    ids = []
+    with session_scope(engine) as session:
+        row = add_profile(session, profile, chats)
+        notices = [make_notice(f"03732001382250{i:05d}", title=title.format(i=i)) for i in range(count)]
+        upsert_notices(session, notices)
+        for notice in notices:
+            notice_id = notice_id_of(session, law="44-FZ", reg_number=notice.reg_number)
+            assert notice_id is not None
+            add_match(session, notice_id, row, reasons)
+            ids.append(notice_id)
+    return ids

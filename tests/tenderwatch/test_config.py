@@ -1,0 +1,92 @@
+"""Settings: file + environment precedence, masking, and error messages that name the key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tenderwatch.cli import app
+from tenderwatch.config import ConfigError, load_settings, mask_url
+
+PROJECT_SETTINGS = Path(__file__).resolve().parents[2] / "settings.toml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_project_settings_file_is_valid_and_equals_defaults(monkeypatch):
+    for var in ("TENDERWATCH_SETTINGS", "TENDERWATCH_DATABASE__URL", "TENDERWATCH_TELEGRAM__TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    settings = load_settings(PROJECT_SETTINGS)
+    assert settings.database.url == "sqlite:///var/tenderwatch.db"
+    assert settings.crawler.base_url == "https://zakupki.gov.ru"
+    assert settings.telegram.token.get_secret_value() == ""
+
+
+def test_environment_beats_file_and_nests(tmp_path, monkeypatch):
+    path = write(tmp_path, '[database]\nurl = "sqlite:///file.db"\nbatch_size = 7\n')
+    monkeypatch.setenv("TENDERWATCH_DATABASE__URL", "postgresql+psycopg://u:secret@db/tw")
+    settings = load_settings(path)
+    assert settings.database.url == "postgresql+psycopg://u:secret@db/tw"
+    assert settings.database.batch_size == 7  # the rest of the section still comes from the file
+
+
+def test_settings_path_from_environment(tmp_path, monkeypatch):
+    path = write(tmp_path, "[crawler]\nmax_pages = 3\n")
+    monkeypatch.setenv("TENDERWATCH_SETTINGS", str(path))
+    assert load_settings().crawler.max_pages == 3
+
+
+def test_missing_named_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="settings file not found"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_bad_value_names_the_key(tmp_path):
+    path = write(tmp_path, "[crawler]\nconcurrent_requests = 0\n")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(path)
+    assert "crawler.concurrent_requests" in str(exc.value)
+    assert "greater than or equal to 1" in str(exc.value)
+
+
+def test_unknown_key_names_the_key(tmp_path):
+    path = write(tmp_path, "[database]\nurll = 'x'\n")
+    with pytest.raises(ConfigError, match=r"database\.urll: Extra inputs are not permitted"):
+        load_settings(path)
+
+
+def test_broken_toml_is_reported(tmp_path):
+    path = write(tmp_path, "[database\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(path)
+
+
+def test_mask_url_hides_password_only():
+    assert mask_url("postgresql+psycopg://tw:s3cret@db:5432/tw") == "postgresql+psycopg://tw:***@db:5432/tw"
+    assert mask_url("sqlite:///var/tenderwatch.db") == "sqlite:///var/tenderwatch.db"
+
+
+def test_config_check_masks_secrets(tmp_path, monkeypatch):
+    path = write(tmp_path, '[database]\nurl = "postgresql://tw:s3cret@db/tw"\n')
+    monkeypatch.setenv("TENDERWATCH_TELEGRAM__TOKEN", "123456:SECRET-TOKEN")
+    result = CliRunner().invoke(app, ["--settings", str(path), "config", "check"])
+    assert result.exit_code == 0, result.output
+    assert "SECRET-TOKEN" not in result.output
+    assert "s3cret" not in result.output
+    payload = json.loads(result.output[result.output.index("{") :])
+    assert payload["telegram"]["token"] == "***"
+    assert payload["database"]["url"] == "postgresql://tw:***@db/tw"
+
+
+def test_config_check_bad_file_exits_2_with_message(tmp_path):
+    path = write(tmp_path, "[scheduler]\ncrawl_interval_minutes = -1\n")
+    result = CliRunner().invoke(app, ["--settings", str(path), "config", "check"])
+    assert result.exit_code == 2
+    assert "scheduler.crawl_interval_minutes" in result.output

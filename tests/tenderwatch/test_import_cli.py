@@ -1,0 +1,203 @@
+"""``tenderwatch init`` and ``tenderwatch import`` end to end on the real EIS samples."""
+
+from __future__ import annotations
+
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from data.db import make_engine
+from data.store import get_notice, stored_versions
+from tenderwatch.cli import app
+from tenderwatch.ingest import IngestError, _read_member, ingest_paths
+from tests.conftest import sample_bytes, sample_path
+from tests.data.conftest import postgres_url  # noqa: F401 - the PostgreSQL fixture
+
+EZK = "44fz_epNotificationEZK2020_0373200624325000142.xml"
+EF = "44fz_epNotificationEF2020_0173200001425001720.xml"
+N223 = "223fz_purchaseNotice_31603913641.xml"
+RSS = "rss_extendedsearch_real.xml"
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'var' / 'tw.db'}"
+
+
+@pytest.fixture
+def invoke(tmp_path: Path, db_url: str):
+    settings = tmp_path / "settings.toml"
+    settings.write_text(f'[database]\nurl = "{db_url}"\nbatch_size = 2\n', encoding="utf-8")
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(app, ["--settings", str(settings), *args])
+
+    return run
+
+
+def stored(db_url: str, reg_number: str):
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        notice = get_notice(session, reg_number=reg_number)
+    engine.dispose()
+    return notice
+
+
+def test_init_creates_the_schema_and_is_idempotent(invoke, db_url: str) -> None:
+    first = invoke("init")
+    second = invoke("init")
+    assert (first.exit_code, second.exit_code) == (0, 0)
+    assert first.output == f"database {db_url} at revision 0001\n"
+    assert second.output == first.output
+
+
+def test_init_masks_the_password(postgres_url: str, tmp_path: Path) -> None:  # noqa: F811
+    with_password = postgres_url.replace("postgres@", "postgres:s3cret@", 1)
+    settings = tmp_path / "settings.toml"
+    settings.write_text(f'[database]\nurl = "{with_password}"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["--settings", str(settings), "init"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"database {with_password.replace('s3cret', '***')} at revision 0001\n"
+    assert "s3cret" not in result.output
+
+
+def test_import_files_then_again_is_idempotent(invoke, db_url: str) -> None:
+    files = [str(sample_path(name)) for name in (EZK, EF, N223)]
+    first = invoke("import", *files)
+    assert (first.exit_code, first.output) == (0, "3 new, 0 changed, 0 unchanged, 0 errors\n")
+    second = invoke("import", *files)
+    assert (second.exit_code, second.output) == (0, "0 new, 0 changed, 3 unchanged, 0 errors\n")
+    notice = stored(db_url, "0173200001425001720")
+    assert (notice.law, notice.version, notice.nmck, notice.completeness, len(notice.items)) == (
+        "44-FZ",
+        1,
+        Decimal("388050008.20"),
+        "card",
+        6,
+    )
+
+
+def test_import_zip_and_folder_reports_bad_members_and_keeps_the_rest(
+    invoke, tmp_path: Path, db_url: str
+) -> None:
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(f"notices/{EZK}", sample_bytes(EZK))
+        zf.writestr(f"notices/{EF}", sample_bytes(EF))
+        zf.writestr("notices/broken.xml", b"<export><notice>")
+        zf.writestr("notices/signature.sig", b"not a document")
+    folder = tmp_path / "feed"
+    (folder / "deep").mkdir(parents=True)
+    (folder / "deep" / RSS).write_bytes(sample_bytes(RSS))
+    (folder / "README.md").write_text("ignored: not a document", encoding="utf-8")
+
+    result = invoke("import", str(archive), str(folder))
+    lines = result.output.splitlines()
+    assert result.exit_code == 1
+    assert lines[0] == "7 new, 0 changed, 0 unchanged, 1 errors"
+    assert lines[1].startswith(f"{archive}!notices/broken.xml: malformed XML")
+    assert len(lines) == 2
+    assert stored(db_url, "0373200624325000142").nmck == Decimal("93552")
+    assert stored(db_url, "0355200005326000010").completeness == "listing"
+
+
+def test_missing_path_is_a_usage_error(invoke, tmp_path: Path) -> None:
+    result = invoke("import", str(tmp_path / "nope.xml"))
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'nope.xml'}: no such file or directory" in " ".join(result.output.split())
+
+
+def test_unsupported_and_unparsable_files_are_errors(invoke, tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("hello", encoding="utf-8")
+    empty = tmp_path / "empty.xml"
+    empty.write_bytes(b"")
+    result = invoke("import", str(text), str(empty))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "0 new, 0 changed, 0 unchanged, 2 errors",
+        f"{text}: unsupported file type '.txt'",
+        f"{empty}: empty document",
+    ]
+
+
+# --- the ingestion function itself ------------------------------------------------------------
+
+
+def test_oversized_archive_members_are_refused_before_inflating(tmp_path: Path, db_url: str) -> None:
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("bomb.xml", b"\0" * 10_000_000)
+        zf.writestr(EZK, sample_bytes(EZK))
+    engine = make_engine(db_url)
+    from data.db import upgrade
+
+    upgrade(engine)
+    seen: list[tuple[int, int, str]] = []
+    report = ingest_paths(
+        [archive],
+        engine=engine,
+        batch_size=10,
+        max_member_bytes=len(sample_bytes(EZK)),
+        progress=lambda *a: seen.append(a),
+    )
+    engine.dispose()
+    assert report.errors == [
+        IngestError(
+            f"{archive}!bomb.xml", f"member of 10000000 bytes exceeds the {len(sample_bytes(EZK))}-byte cap"
+        )
+    ]
+    assert (report.documents, report.notices, report.result.new) == (2, 1, 1)
+    assert seen == [(1, 2, f"{archive}!bomb.xml"), (2, 2, f"{archive}!{EZK}")]
+
+
+def test_a_member_whose_header_understates_its_size_is_refused(tmp_path: Path) -> None:
+    archive = tmp_path / "liar.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("liar.xml", b"<a/>" * 5_000)
+    with zipfile.ZipFile(archive) as zf:
+        info = zf.getinfo("liar.xml")
+        info.file_size = 10  # what a crafted central directory would claim
+        result = _read_member(zf, info, "liar.zip!liar.xml", 1_000)
+    assert result == IngestError(
+        "liar.zip!liar.xml", "cannot read archive member: Bad CRC-32 for file 'liar.xml'"
+    )
+
+
+def test_a_failing_batch_falls_back_to_one_document_at_a_time(tmp_path: Path, db_url: str) -> None:
+    from data.db import upgrade
+
+    good, bad = tmp_path / "good.xml", tmp_path / "bad.xml"
+    good.write_bytes(sample_bytes(EZK))
+    bad.write_bytes(b"<x/>")
+    real = sample_bytes(EZK)
+
+    def parse(data: bytes, *, url: str):
+        from crawler.parsers import parse_document
+
+        notices = parse_document(real, url=url)
+        if url.endswith("bad.xml"):  # a notice the database refuses: NaN is not an amount
+            return [
+                notices[0].model_copy(update={"reg_number": "0000000000000000001", "nmck": Decimal("NaN")})
+            ]
+        return notices
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    report = ingest_paths([good, bad], engine=engine, batch_size=10, parse=parse)
+    with Session(engine) as session:
+        versions = stored_versions(
+            session, keys=[("44-FZ", "0373200624325000142"), ("44-FZ", "0000000000000000001")]
+        )
+    engine.dispose()
+    assert report.result.new == 1
+    assert list(versions) == [("44-FZ", "0373200624325000142")]
+    assert [e.label for e in report.errors] == [str(bad)]
+    assert report.errors[0].reason.startswith(
+        "not stored: batch of 1 notices (first 44-FZ 0000000000000000001)"
+    )
