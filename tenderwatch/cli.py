@@ -9,6 +9,8 @@ import typer
 
 from tenderwatch.clikit import state
 from tenderwatch.commands import config as config_commands
+from tenderwatch.commands import demo as demo_commands
+from tenderwatch.commands import profiles as profiles_commands
 from tenderwatch.commands import simulate as simulate_commands
 from tenderwatch.commands import storage as storage_commands
 
@@ -36,7 +38,7 @@ def _root(
     state(ctx).settings_path = settings
 
 
-for _module in (config_commands, simulate_commands, storage_commands):
+for _module in (config_commands, demo_commands, profiles_commands, simulate_commands, storage_commands):
     _module.register(app)
 
 

@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bidder.profiles import validate_profiles
+
 DEFAULT_SETTINGS_FILE = "settings.toml"
 
 
@@ -94,6 +96,9 @@ class Settings(BaseSettings):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"duplicate profile names: {', '.join(dupes)}")
+        _, errors = validate_profiles(value)  # the full rules live with the profile model
+        if errors:
+            raise ValueError("\n".join(errors))
         return value
 
     @classmethod

@@ -313,31 +313,34 @@ class XmlView:
         self._index: dict[etree._Element, dict[str, etree._Element]] = {}
 
     def _children(self, el: etree._Element) -> dict[str, etree._Element]:
-        index = self._index.get(el)
-        if index is None:
-            index = {}
-            for child in el:
-                tag = child.tag
-                if type(tag) is str:  # comments and PIs carry a function as their tag
-                    index.setdefault(tag[tag.rfind("}") + 1 :], child)
-            self._index[el] = index
-        return index
+        children: dict[str, etree._Element] = {}
+        for child in el:
+            tag = child.tag
+            if type(tag) is str:  # comments and PIs carry a function as their tag
+                name = tag[tag.rfind("}") + 1 :]
+                if name not in children:
+                    children[name] = child
+        self._index[el] = children
+        return children
 
     def find(self, el: etree._Element | None, path: str) -> etree._Element | None:
         """The first element at ``path`` below ``el``."""
-        for step in _steps(path):
+        # The hot loop of every 44-FZ card: kept inline (no helper call per step) on purpose.
+        index = self._index
+        for step in _STEPS.get(path) or _steps(path):
             if el is None:
                 return None
-            el = self._children(el).get(step)
+            children = index.get(el)
+            if children is None:
+                children = self._children(el)
+            el = children.get(step)
         return el
 
     def findall(self, el: etree._Element | None, path: str) -> list[etree._Element]:
         """Every element at ``path`` below ``el`` (the last step may repeat)."""
-        *parents, last = _steps(path)
-        for step in parents:
-            if el is None:
-                return []
-            el = self._children(el).get(step)
+        parent, _, last = path.rpartition("/")
+        if parent:
+            el = self.find(el, parent)
         if el is None:
             return []
         return [child for child in el if type(child.tag) is str and local(child.tag) == last]
@@ -345,7 +348,10 @@ class XmlView:
     def text(self, el: etree._Element | None, path: str) -> str | None:
         """Cleaned text at ``path`` below ``el``; missing or blank -> None."""
         found = self.find(el, path)
-        return clean(found.text) if found is not None else None
+        if found is None:
+            return None
+        text = found.text
+        return (" ".join(text.split()) or None) if text else None
 
     def raw_text(self, el: etree._Element | None, path: str) -> str | None:
         """Text at ``path`` as published (line breaks kept), for fields that list one value per line."""
@@ -353,6 +359,9 @@ class XmlView:
         return found.text if found is not None else None
 
 
-@lru_cache(maxsize=1024)
+_STEPS: dict[str, tuple[str, ...]] = {}
+
+
 def _steps(path: str) -> tuple[str, ...]:
-    return tuple(path.split("/"))
+    steps = _STEPS[path] = tuple(path.split("/"))
+    return steps

@@ -54,7 +54,6 @@ from crawler.parsers.common import (
     Clock,
     ParseError,
     XmlView,
-    any_ns,
     clean,
     currency_code,
     inn_kpp_from_ikz,
@@ -76,7 +75,7 @@ _NOT_A_NOTICE = re.compile(r"Cancel|OrgChange|LotChange")
 _REG_NUMBER = re.compile(r"^\d{19}$")
 _REG_NUMBER_IN_NAME = re.compile(r"(?<!\d)(\d{19})(?!\d)")
 _CUSTOMER_CODE = re.compile(r"^\d(\d{10})(\d{9})$")
-_DRUG_INFO = ".//" + any_ns("drugInfo")
+_DRUG_INFO = "{*}drugInfo"
 
 CARD_URL = "https://zakupki.gov.ru/epz/order/notice/{slug}/view/common-info.html?regNumber={reg_number}"
 PRINT_FORM_URL = "https://zakupki.gov.ru/epz/order/notice/printForm/view.html?regNumber={reg_number}"
@@ -411,7 +410,7 @@ class _Reader:
         (``drugsInfo/drugInfo``, ``drugsInfo/drugInterchangeInfo/.../drugInfo``), so it is the one
         element found by descendant search; its reference data may sit one level further down."""
         x = self.x
-        drug = position.find(_DRUG_INFO)
+        drug = next(position.iter(_DRUG_INFO), None)
         info = x.find(drug, "drugInfoUsingReferenceInfo")
         if info is None:
             info = x.find(drug, "drugInfoUsingTextForm")

@@ -68,3 +68,6 @@ async def bot(fake: FakeTelegram) -> AsyncIterator[ExtBot]:
     bot = make_bot(fake)
     async with bot:
         yield bot
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -66,6 +66,7 @@ class Rule:
 @dataclass
 class _Hang:
     chat_id: int | None
+    skip: int = 0
     release: threading.Event = field(default_factory=threading.Event)
     hit: threading.Event = field(default_factory=threading.Event)
 
@@ -182,9 +183,9 @@ class FakeTelegram:
         with self._cond:
             self._rules.append(Rule(method, chat_id, status, body, times, delay))
 
-    def hang(self, *, chat_id: int | None = None) -> _Hang:
-        """Record the next matching sendMessage as delivered, then never answer it (until released)."""
-        hang = _Hang(chat_id)
+    def hang(self, *, chat_id: int | None = None, skip: int = 0) -> _Hang:
+        """Record a matching sendMessage (after ``skip`` answered ones) as delivered, then never answer it."""
+        hang = _Hang(chat_id, skip)
         with self._cond:
             self._hangs.append(hang)
         return hang
@@ -379,7 +380,10 @@ class FakeTelegram:
             self.messages[(chat_id, message["message_id"])] = message
             self.sends.append(Sent(chat_id, message["message_id"], text, markup, time.monotonic()))
             hang = next((h for h in self._hangs if not h.hit.is_set() and h.chat_id in (None, chat_id)), None)
-            if hang is not None:
+            if hang is not None and hang.skip > 0:
+                hang.skip -= 1
+                hang = None
+            elif hang is not None:
                 hang.hit.set()
             self._cond.notify_all()
         if hang is not None:

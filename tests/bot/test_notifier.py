@@ -210,9 +210,7 @@ async def test_crash_while_request_in_flight_is_parked_not_duplicated(engine, fa
     with session_scope(engine) as session:
         claimed = outbox.claim(session, token="dead", now=NOW - timedelta(minutes=10), limit=10)
         outbox.mark_sending(session, ids=[claimed[0].id], token="dead")
-        session.execute(
-            OutboxRow.__table__.update().values(claimed_at=NOW - timedelta(minutes=10))
-        )
+        session.execute(OutboxRow.__table__.update().values(claimed_at=NOW - timedelta(minutes=10)))
 
     report = await notifier(engine, bot).drain_once()
 

@@ -1,0 +1,257 @@
+"""``tenderwatch profiles list|show|check|test``: see, validate and try the capability profiles.
+
+``test`` is how a bid manager tunes a profile without waiting for a real tender: it builds a
+made-up notice from the command line and shows, for every profile, why it would or would not match.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import get_args
+
+import typer
+from rich.table import Table
+
+from bidder.matcher import MOSCOW, CompiledMatcher, Explanation, compile_profiles, format_rub
+from bidder.profiles import Profile, ProfileError, parse_profiles, profile_warnings
+from data.db import session_scope
+from data.errors import StoreError
+from data.notice import Kind, Law, Notice
+from data.reference.regions import region_name, resolve_region
+from data.store import get_notice
+from tenderwatch.clikit import console, fail, settings_of
+from tenderwatch.commands.storage import open_database
+
+DEFAULT_DEADLINE_TIME = time(9, 0)
+"""A deadline given as a date means 09:00 Moscow time, the usual EIS submission cut-off."""
+
+
+def load_profiles(ctx: typer.Context) -> list[Profile]:
+    """The validated profiles of the settings; fails cleanly on the CLI."""
+    try:
+        return parse_profiles(settings_of(ctx).profiles)
+    except ProfileError as exc:
+        fail(str(exc))
+
+
+def _regions(codes: list[str] | None) -> str:
+    if codes is None:
+        return "any"
+    return ", ".join(f"{c} {region_name(c) or ''}".strip() for c in codes)
+
+
+def _price(p: Profile) -> str:
+    low = format_rub(p.price_min) if p.price_min is not None else ""
+    high = format_rub(p.price_max) if p.price_max is not None else ""
+    return f"{low} – {high}" if low or high else "any"
+
+
+def _print_list(profiles: list[Profile]) -> None:
+    table = Table(title=f"{len(profiles)} profile(s)")
+    for column in ("name", "active", "regions", "codes", "keywords", "NMCK", "laws / kinds", "chats"):
+        table.add_column(column, overflow="fold")
+    for p in profiles:
+        regions = [
+            f"{label}: {_regions(codes)}"
+            for label, codes in (
+                ("any of", p.regions),
+                ("customer", p.customer_regions),
+                ("delivery", p.delivery_regions),
+            )
+            if codes is not None
+        ]
+        keywords = ", ".join(p.keywords) + (f" (minus: {', '.join(p.exclude)})" if p.exclude else "")
+        table.add_row(
+            p.name,
+            "yes" if p.active else "no",
+            "\n".join(regions) or "any",
+            ", ".join([*p.okpd2, *p.ktru]),
+            keywords,
+            _price(p),
+            " ".join([*p.laws, *p.kinds]) or "any",
+            ", ".join(map(str, p.chats)) or "default",
+        )
+    console.print(table)
+
+
+def _parse_money(value: str | None, option: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(value.replace(" ", "").replace(",", "."))
+    except InvalidOperation:
+        fail(f"{option} {value!r}: not an amount of rubles (like 1500000 or 1500000,50)")
+    if not amount.is_finite() or amount < 0:
+        fail(f"{option} {value!r}: must be a non-negative amount")
+    return amount
+
+
+def _parse_moment(value: str | None, option: str) -> datetime | None:
+    """ISO date or datetime; no time zone means Moscow time, a bare date means 09:00 Moscow."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            moment = datetime.combine(date.fromisoformat(value), DEFAULT_DEADLINE_TIME)
+        except ValueError:
+            fail(
+                f"{option} {value!r}: not an ISO date or datetime (like 2025-03-10 or 2025-03-10T09:00+03:00)"
+            )
+    return moment if moment.tzinfo else moment.replace(tzinfo=MOSCOW)
+
+
+def _region_code(value: str, option: str) -> str:
+    region = resolve_region(value)
+    if region is None:
+        fail(f"{option} {value!r}: unknown region (use a subject code like 77 or a name like Москва)")
+    return region.code
+
+
+def _near_miss_report(explained: dict[str, Explanation]) -> dict[str, object]:
+    matched = sorted(
+        (e for e in explained.values() if e.matched),
+        key=lambda e: (-e.score, e.profile),
+    )
+    return {
+        "matched": [e.profile for e in matched],
+        "reasons": {e.profile: list(e.reasons) for e in matched},
+        "near_misses": {name: list(e.failures) for name, e in explained.items() if not e.matched},
+    }
+
+
+def _print_explanations(explained: dict[str, Explanation]) -> None:
+    for e in sorted(explained.values(), key=lambda e: (not e.matched, -e.score, e.profile)):
+        if e.matched:
+            console.print(f"[green]✓ {e.profile}[/] (score {e.score:.2f})", highlight=False)
+            for reason in e.reasons:
+                console.print(f"    {reason}", markup=False, highlight=False, soft_wrap=True)
+        else:
+            console.print(f"[red]✗ {e.profile}[/]", highlight=False)
+            for failure in e.failures:
+                console.print(f"    не подходит: {failure}", markup=False, highlight=False, soft_wrap=True)
+            for reason in e.reasons:
+                console.print(f"    подходит: {reason}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _explain_stored(
+    ctx: typer.Context, matcher: CompiledMatcher, reg_numbers: list[str], now: datetime
+) -> int:
+    """Explain stored notices by registry number; the number of registry numbers not found."""
+    engine, _ = open_database(settings_of(ctx))
+    missing = 0
+    try:
+        with session_scope(engine) as session:
+            for reg in reg_numbers:
+                try:
+                    notice = get_notice(session, reg_number=reg)
+                except StoreError as exc:
+                    console.print(f"[red]{reg}: {exc}[/]", highlight=False)
+                    missing += 1
+                    continue
+                if notice is None:
+                    console.print(f"[red]{reg}: no such notice in the database[/]", highlight=False)
+                    missing += 1
+                    continue
+                console.rule(f"{notice.law} {notice.reg_number}: {notice.title[:80]}")
+                _print_explanations(matcher.explain(notice, now=now))
+    finally:
+        engine.dispose()
+    return missing
+
+
+def register(app: typer.Typer) -> None:
+    profiles_app = typer.Typer(help="See, validate and try the capability profiles.", no_args_is_help=True)
+
+    @profiles_app.command("list")
+    def list_(ctx: typer.Context) -> None:
+        """All profiles from the settings, one row each."""
+        _print_list(load_profiles(ctx))
+
+    @profiles_app.command("show")
+    def show(ctx: typer.Context, name: str = typer.Argument(..., help="Profile name.")) -> None:
+        """One profile as validated JSON (regions as subject codes, money as strings)."""
+        profiles = {p.name: p for p in load_profiles(ctx)}
+        if name not in profiles:
+            fail(f"no profile named {name!r} (have: {', '.join(profiles) or 'none'})")
+        data = profiles[name].model_dump(mode="json")
+        console.print_json(json.dumps(data, ensure_ascii=False))
+
+    @profiles_app.command("check")
+    def check(
+        ctx: typer.Context,
+        reg_numbers: list[str] = typer.Argument(None, help="Registry numbers of stored notices to explain."),
+        now: str | None = typer.Option(None, "--now", help="Clock for days-left (ISO); default: now."),
+    ) -> None:
+        """Validate the profiles; with registry numbers, explain each stored notice against every profile.
+
+        Exit code 0 when everything is fine, 1 when a registry number is not stored.
+        """
+        profiles = load_profiles(ctx)
+        for warning in (w for p in profiles for w in profile_warnings(p)):
+            console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[green]{len(profiles)} profile(s) OK[/]", highlight=False)
+        if reg_numbers:
+            clock = _parse_moment(now, "--now") or datetime.now(UTC)
+            missing = _explain_stored(ctx, compile_profiles(profiles), reg_numbers, clock)
+            raise typer.Exit(1 if missing else 0)
+
+    @profiles_app.command("test")
+    def test(
+        ctx: typer.Context,
+        title: str = typer.Argument(..., help="The made-up notice's title (what is bought)."),
+        okpd2: list[str] = typer.Option([], "--okpd2", help="OKPD2 code of the notice (repeatable)."),
+        ktru: list[str] = typer.Option([], "--ktru", help="KTRU code of the notice (repeatable)."),
+        region: str | None = typer.Option(None, "--region", help="Customer region (code or name)."),
+        delivery: list[str] = typer.Option(
+            [], "--delivery-region", help="Delivery region (repeatable; default: the customer's)."
+        ),
+        nmck: str | None = typer.Option(None, "--nmck", help="NMCK in rubles."),
+        law: str = typer.Option("44-FZ", "--law", help="44-FZ or 223-FZ."),
+        kind: str = typer.Option("auction", "--kind", help="auction, competition, quotation, ..."),
+        deadline: str | None = typer.Option(None, "--deadline", help="Submission deadline (ISO date/time)."),
+        smp: bool = typer.Option(False, "--smp", help="The purchase is only for SMP."),
+        bid_security: str | None = typer.Option(None, "--bid-security", help="Bid security in rubles."),
+        inn: str | None = typer.Option(None, "--inn", help="Customer INN."),
+        now: str | None = typer.Option(None, "--now", help="Clock for days-left (ISO); default: now."),
+        as_json: bool = typer.Option(False, "--json", help="Print matched/reasons/near_misses as JSON."),
+    ) -> None:
+        """Which profiles would match a made-up notice, and why or why not."""
+        profiles = load_profiles(ctx)
+        try:
+            notice = Notice(
+                reg_number="test",
+                law=_choice(law.upper().replace("ФЗ", "FZ"), Law, "--law"),
+                kind=_choice(kind.lower(), Kind, "--kind"),
+                title=title,
+                okpd2=okpd2,
+                ktru=ktru,
+                customer_region=_region_code(region, "--region") if region else None,
+                delivery_regions=[_region_code(d, "--delivery-region") for d in delivery],
+                customer_inn=inn,
+                nmck=_parse_money(nmck, "--nmck"),
+                submission_deadline=_parse_moment(deadline, "--deadline"),
+                smp_only=smp,
+                bid_security=_parse_money(bid_security, "--bid-security"),
+                source="cli-test",
+            )
+        except ValueError as exc:
+            fail(f"the made-up notice is invalid: {exc}")
+        clock = _parse_moment(now, "--now") or datetime.now(UTC)
+        explained = compile_profiles(profiles).explain(notice, now=clock)
+        if as_json:
+            typer.echo(json.dumps(_near_miss_report(explained), ensure_ascii=False, indent=2))
+        else:
+            _print_explanations(explained)
+
+    app.add_typer(profiles_app, name="profiles")
+
+
+def _choice(value: str, literal: object, option: str) -> str:
+    allowed = get_args(literal)
+    if value not in allowed:
+        fail(f"{option} {value!r}: use one of {', '.join(allowed)}")
+    return value

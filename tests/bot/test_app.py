@@ -1,0 +1,206 @@
+"""End to end: the real PTB Application polling the fake Bot API, with the notifier in the same loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from bot import outbox
+from bot.access import AccessPolicy
+from bot.app import build_application, run_bot, telegram_notifier
+from data.db import session_scope
+from data.models import AllowedUser, ChatRow, DecisionRow, OutboxRow
+from data.notice import Notice
+from tests.bot.conftest import FAST_LIMITS, TOKEN
+from tests.bot.factories import NOW, seed_matches
+
+ADMIN = {"id": 1, "is_bot": False, "first_name": "Анна", "username": "anna"}
+ALICE = {"id": 11, "is_bot": False, "first_name": "Алиса", "last_name": "<b>Смирнова</b>"}
+BOB = {"id": 12, "is_bot": False, "first_name": "Борис"}
+STRANGER = {"id": 99, "is_bot": False, "first_name": "Чужой"}
+GROUP = {"id": -100555, "type": "supergroup", "title": "Продажи"}
+
+
+def private(user: dict) -> dict:
+    return {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+
+
+class Simulations:
+    """The injected auction seam: records what the bot asked for."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Decimal | None]] = []
+
+    def __call__(self, notice: Notice, cost: Decimal | None) -> str:
+        self.calls.append((notice.reg_number, cost))
+        return f"НМЦК {notice.nmck}\nпобеда < 50% & шагов: 60"
+
+
+@pytest.fixture
+def simulations() -> Simulations:
+    return Simulations()
+
+
+@pytest.fixture
+async def running(engine, fake, simulations) -> AsyncIterator[asyncio.Event]:
+    policy = AccessPolicy.of(admins=[ADMIN["id"]], users=[ALICE["id"]], chats=[GROUP["id"]])
+    app = build_application(
+        token=TOKEN,
+        base_url=fake.base_url,
+        engine=engine,
+        policy=policy,
+        simulate_summary=simulations,
+        limits=FAST_LIMITS,
+        clock=lambda: NOW,
+    )
+    notifier = telegram_notifier(app, engine, digest_threshold=5, clock=lambda: NOW)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_bot(app, notifier, stop=stop, drain_interval=0.1, poll_timeout=1, signals=()))
+    await asyncio.to_thread(fake.wait_for, lambda: bool(fake.get_updates_offsets))
+    yield stop
+    stop.set()
+    await asyncio.wait_for(task, 15)
+
+
+async def wait(fake, predicate) -> None:
+    await asyncio.to_thread(fake.wait_for, predicate)
+
+
+def replies_to(fake, chat_id: int) -> list[str]:
+    return [s.text for s in fake.sends_to(chat_id)]
+
+
+async def test_stranger_gets_a_polite_refusal_with_ids_and_nothing_else(engine, fake, running):
+    fake.user_message(chat=private(STRANGER), user=STRANGER, text="/digest")
+    await wait(fake, lambda: fake.sends_to(STRANGER["id"]))
+    fake.user_message(chat=private(STRANGER), user=STRANGER, text="/tender 0373200138225000001")
+    await wait(fake, lambda: len(fake.sends_to(STRANGER["id"])) == 2)
+
+    texts = replies_to(fake, STRANGER["id"])
+    assert all("только для сотрудников" in t and "<code>99</code>" in t for t in texts)
+    with session_scope(engine) as session:
+        assert session.exec(select(ChatRow).where(ChatRow.chat_id == STRANGER["id"])).first() is None
+
+
+async def test_group_triage_flow_is_visible_to_everyone(engine, fake, running, simulations):
+    seed_matches(engine, [GROUP["id"]], 1)
+    with session_scope(engine) as session:
+        outbox.enqueue_matches(session, now=NOW)
+    await wait(fake, lambda: fake.sends_to(GROUP["id"]))
+    [alert] = fake.sends_to(GROUP["id"])
+    data = {b["text"]: b["callback_data"] for line in alert.reply_markup["inline_keyboard"] for b in line}
+
+    fake.press_button(chat=GROUP, user=ALICE, message_id=alert.message_id, data=data["Беру"])
+    await wait(fake, lambda: "Алиса" in fake.messages[(GROUP["id"], alert.message_id)]["text"])
+    fake.press_button(chat=GROUP, user=BOB, message_id=alert.message_id, data=data["Не интересно"])
+    await wait(fake, lambda: "Борис" in fake.messages[(GROUP["id"], alert.message_id)]["text"])
+    fake.press_button(chat=GROUP, user=BOB, message_id=alert.message_id, data=data["Не интересно"])
+    await wait(fake, lambda: len(fake.answers) == 3)
+
+    text = fake.messages[(GROUP["id"], alert.message_id)]["text"]
+    assert "✅ Взял(а): Алиса &lt;b&gt;Смирнова&lt;/b&gt; (10.03 12:00)" in text
+    assert "🚫 Не интересно: Борис (10.03 12:00)" in text
+    assert [a.get("text") for a in fake.answers] == ["Взято в работу", "Отмечено: не интересно", "Уже отмечено"]
+    with session_scope(engine) as session:
+        decisions = {(d.user_id, d.action) for d in session.exec(select(DecisionRow))}
+    assert decisions == {(11, "take"), (12, "skip")}
+
+    fake.press_button(chat=GROUP, user=ALICE, message_id=alert.message_id, data=data["Симуляция"])
+    await wait(fake, lambda: len(fake.sends_to(GROUP["id"])) == 2)
+    assert simulations.calls == [("0373200138225000000", None)]
+    assert "победа &lt; 50% &amp; шагов: 60" in fake.sends_to(GROUP["id"])[1].text
+
+
+async def test_forged_and_foreign_callback_data_is_refused(engine, fake, running):
+    seed_matches(engine, [GROUP["id"], ALICE["id"]], 1)
+    with session_scope(engine) as session:
+        outbox.enqueue_matches(session, now=NOW)
+        alice_chat = session.exec(select(ChatRow).where(ChatRow.chat_id == ALICE["id"])).one()
+        alice_row = session.exec(select(OutboxRow).where(OutboxRow.chat_id == alice_chat.id)).one()
+    await wait(fake, lambda: fake.sends_to(GROUP["id"]) and fake.sends_to(ALICE["id"]))
+    [alert] = fake.sends_to(GROUP["id"])
+
+    for data in (f"t:{alice_row.id}:take", "t:999999:take", "t:1:drop_table", "x" * 64):
+        fake.press_button(chat=GROUP, user=ALICE, message_id=alert.message_id, data=data)
+    await wait(fake, lambda: len(fake.answers) == 4)
+
+    assert {(a.get("text"), a.get("show_alert")) for a in fake.answers} == {
+        ("Кнопка устарела или недействительна.", True)
+    }
+    assert fake.calls_of("editMessageText") == []
+    with session_scope(engine) as session:
+        assert session.exec(select(DecisionRow)).first() is None
+
+
+async def test_admin_allows_a_user_and_only_admins_see_status(engine, fake, running):
+    fake.user_message(chat=private(BOB), user=BOB, text="/status")
+    await wait(fake, lambda: fake.sends_to(BOB["id"]))
+    fake.user_message(chat=private(ADMIN), user=ADMIN, text="/allow 12")
+    await wait(fake, lambda: fake.sends_to(ADMIN["id"]))
+    fake.user_message(chat=private(BOB), user=BOB, text="/status")
+    await wait(fake, lambda: len(fake.sends_to(BOB["id"])) == 2)
+    fake.user_message(chat=private(ADMIN), user=ADMIN, text="/status")
+    await wait(fake, lambda: len(fake.sends_to(ADMIN["id"])) == 2)
+
+    assert "только для сотрудников" in replies_to(fake, BOB["id"])[0]
+    assert replies_to(fake, ADMIN["id"])[0] == "Доступ выдан: пользователь <code>12</code>."
+    assert replies_to(fake, BOB["id"])[1] == "Эта команда доступна только администраторам."
+    assert "<b>Состояние</b>" in replies_to(fake, ADMIN["id"])[1]
+    with session_scope(engine) as session:
+        assert [(u.user_id, u.added_by) for u in session.exec(select(AllowedUser))] == [(12, 1)]
+
+
+async def test_tender_and_sim_commands(engine, fake, running, simulations):
+    seed_matches(engine, [GROUP["id"]], 1)
+    fake.user_message(chat=private(ALICE), user=ALICE, text="/tender 0373200138225000000")
+    await wait(fake, lambda: fake.sends_to(ALICE["id"]))
+    fake.user_message(chat=private(ALICE), user=ALICE, text="/sim 0373200138225000000 850 000,50")
+    await wait(fake, lambda: len(fake.sends_to(ALICE["id"])) == 2)
+    fake.user_message(chat=private(ALICE), user=ALICE, text="/sim 0373200138225000000 -5")
+    await wait(fake, lambda: len(fake.sends_to(ALICE["id"])) == 3)
+    fake.user_message(chat=private(ALICE), user=ALICE, text="/tender 0000000000000000000")
+    await wait(fake, lambda: len(fake.sends_to(ALICE["id"])) == 4)
+
+    card, sim, bad_cost, missing = fake.sends_to(ALICE["id"])
+    assert card.text.startswith("<b>📄 Закупка</b>")
+    assert "Профиль «Ноутбуки»: ключевое слово «ноутбук» — в тексте «ноутбуков»" in card.text
+    assert card.reply_markup["inline_keyboard"][0][0]["text"] == "Беру"
+    assert simulations.calls == [("0373200138225000000", Decimal("850000.50"))]
+    assert "Себестоимость: 850 000,50 ₽" in sim.text
+    assert bad_cost.text == "Себестоимость должна быть положительной, получено «-5»"
+    assert missing.text == "Закупка № 0000000000000000000 не найдена в базе."
+    # the card became this chat's alert: the notifier will not send the same tender again
+    with session_scope(engine) as session:
+        assert outbox.enqueue_matches(session, now=NOW, default_chats=[ALICE["id"]]) == 0
+
+
+async def test_mute_stops_alerts_for_that_chat(engine, fake, running):
+    fake.user_message(chat=GROUP, user=ALICE, text="/mute")
+    await wait(fake, lambda: fake.sends_to(GROUP["id"]))
+    seed_matches(engine, [GROUP["id"]], 2)
+    with session_scope(engine) as session:
+        assert outbox.enqueue_matches(session, now=NOW) == 0
+    assert replies_to(fake, GROUP["id"]) == ["🔕 Уведомления в этом чате выключены. Включить: /unmute"]
+
+
+async def test_token_never_appears_in_logs(engine, fake, caplog):
+    caplog.set_level(logging.DEBUG)
+    policy = AccessPolicy.of(admins=[], users=[ALICE["id"]], chats=[])
+    app = build_application(token=TOKEN, base_url=fake.base_url, engine=engine, policy=policy, limits=FAST_LIMITS)
+    notifier = telegram_notifier(app, engine, digest_threshold=5)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_bot(app, notifier, stop=stop, drain_interval=0.1, poll_timeout=1, signals=()))
+    fake.fail("getUpdates", "server_error")  # an error path too: PTB logs the failing request
+    fake.user_message(chat=private(ALICE), user=ALICE, text="/help")
+    await wait(fake, lambda: fake.sends_to(ALICE["id"]))
+    stop.set()
+    await asyncio.wait_for(task, 15)
+
+    assert "getUpdates" in caplog.text or "polling" in caplog.text  # DEBUG logging really happened
+    assert TOKEN not in caplog.text
+    assert TOKEN.split(":")[1] not in caplog.text
