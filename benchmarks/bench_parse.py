@@ -3,7 +3,8 @@
 Baseline: ``lxml.etree.fromstring`` on each real 44-FZ card sample, no extraction. Measured:
 ``crawler.parsers.parse_document`` (format sniffing, hardened parse, extraction, ``Notice``
 validation). Both run in the same process on the same bytes, interleaved round by round, and the
-best round of each is reported, so a noisy shared machine skews the ratio as little as possible.
+best round of each (in process CPU time) is reported, so a noisy shared machine skews the
+ratio as little as possible.
 
     .venv/bin/python benchmarks/bench_parse.py            # ~10 s
     .venv/bin/python benchmarks/bench_parse.py --full     # more rounds and repeats, ~40 s
@@ -39,10 +40,14 @@ def load_cards() -> list[tuple[str, bytes]]:
 
 
 def timed(step: Callable[[], int]) -> tuple[float, int]:
-    """(seconds, documents or notices handled) of one round."""
-    started = time.perf_counter()
+    """(CPU seconds, documents or notices handled) of one round.
+
+    Process CPU time, not wall time: on a shared machine the time this process spends descheduled
+    would otherwise land on whichever side happened to be running.
+    """
+    started = time.process_time()
     count = step()
-    return time.perf_counter() - started, count
+    return time.process_time() - started, count
 
 
 def main() -> None:

@@ -13,12 +13,13 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 
+from data.formatting import format_money
 from data.notice import Notice
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -54,21 +55,6 @@ def esc(value: object, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return html.escape(text, quote=True)
-
-
-def format_money(amount: Decimal | None, currency: str | None = None) -> str:
-    """``Decimal('1234567.891')`` -> ``1 234 567,89 ₽`` (kopecks rounded half up, never via float)."""
-    if amount is None:
-        return "не указана"
-    quantized = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "-" if quantized < 0 else ""
-    units, _, cents = f"{abs(quantized):f}".partition(".")
-    groups = []
-    while units:
-        groups.insert(0, units[-3:])
-        units = units[:-3]
-    symbol = "₽" if currency in (None, "", "RUB", "643") else currency
-    return f"{sign}{' '.join(groups)},{cents or '00'} {symbol}"
 
 
 def plural(n: int, one: str, few: str, many: str) -> str:

@@ -581,3 +581,21 @@ def advance_high_water(session: Session, *, source: str, search_key: str = "", s
     mark = get_high_water(session, source=source, search_key=search_key)
     assert mark is not None
     return mark
+
+
+def notices_changed_since(
+    session: Session, *, since: datetime | None, limit: int | None = None
+) -> list[tuple[int, Notice, datetime]]:
+    """(row id, notice, changed_at) of notices whose content changed at or after ``since``, oldest first.
+
+    What the matcher runs on; ``since=None`` means every stored notice.
+    """
+    query = sa.select(notices_t).order_by(notices_t.c.changed_at, notices_t.c.id)
+    if since is not None:
+        query = query.where(notices_t.c.changed_at >= since)
+    if limit is not None:
+        query = query.limit(limit)
+    conn = session.connection()
+    rows = conn.execute(query).mappings().all()
+    items = _load_items(conn, [row["id"] for row in rows])
+    return [(row["id"], _row_to_notice(row, items[row["id"]]), row["changed_at"]) for row in rows]

@@ -8,8 +8,10 @@ from pathlib import Path
 import typer
 
 from tenderwatch.clikit import state
+from tenderwatch.commands import bot as bot_commands
 from tenderwatch.commands import config as config_commands
 from tenderwatch.commands import demo as demo_commands
+from tenderwatch.commands import match as match_commands
 from tenderwatch.commands import profiles as profiles_commands
 from tenderwatch.commands import simulate as simulate_commands
 from tenderwatch.commands import storage as storage_commands
@@ -38,7 +40,15 @@ def _root(
     state(ctx).settings_path = settings
 
 
-for _module in (config_commands, demo_commands, profiles_commands, simulate_commands, storage_commands):
+for _module in (
+    bot_commands,
+    config_commands,
+    demo_commands,
+    match_commands,
+    profiles_commands,
+    simulate_commands,
+    storage_commands,
+):
     _module.register(app)
 
 

@@ -38,6 +38,9 @@ _XML_PARSER_OPTIONS = dict(
     huge_tree=False,  # keep libxml2's depth and size limits
     remove_comments=True,
     remove_pis=True,
+    # Indentation between elements is never data; dropping it makes the parse ~15% faster
+    # (measured on the 44-FZ cards, benchmarks/bench_parse.py) and the trees smaller.
+    remove_blank_text=True,
 )
 
 
@@ -343,14 +346,22 @@ class XmlView:
             el = self.find(el, parent)
         if el is None:
             return []
-        return [child for child in el if type(child.tag) is str and local(child.tag) == last]
+        suffix = "}" + last
+        return [child for child in el if type(child.tag) is str and child.tag.endswith(suffix) or child.tag == last]
 
     def text(self, el: etree._Element | None, path: str) -> str | None:
         """Cleaned text at ``path`` below ``el``; missing or blank -> None."""
-        found = self.find(el, path)
-        if found is None:
+        index = self._index
+        for step in _STEPS.get(path) or _steps(path):  # find(), inlined: the hottest call of all
+            if el is None:
+                return None
+            children = index.get(el)
+            if children is None:
+                children = self._children(el)
+            el = children.get(step)
+        if el is None:
             return None
-        text = found.text
+        text = el.text
         return (" ".join(text.split()) or None) if text else None
 
     def raw_text(self, el: etree._Element | None, path: str) -> str | None:

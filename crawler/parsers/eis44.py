@@ -208,7 +208,7 @@ class _Reader:
         method = x.text(head, "placingWay/name")
         procedure = x.find(element, layout.procedure)
         items = self._items()
-        places, kladr_codes, region_addresses = self._delivery(customers)
+        places, regions = self._delivery(customers)
         bid_security, bid_percent = self._guarantee(customers, "applicationGuarantee")
         contract_security, contract_percent = self._guarantee(customers, "contractGuarantee")
         preferences, smp_only = self._preferences()
@@ -229,7 +229,7 @@ class _Reader:
             customer_inn=inn,
             customer_region=self._customer_region(inn, kpp, responsible if _is_customer(role) else None),
             delivery_places=places,
-            delivery_regions=derive_regions(kladr_codes=kladr_codes, addresses=region_addresses),
+            delivery_regions=regions,
             nmck=self._nmck(customers),
             currency=currency_code(x.text(element, f"{layout.price}/currency/code")),
             okpd2=unique(item.okpd2 for item in items),
@@ -346,33 +346,35 @@ class _Reader:
                 smp_only = True
         return unique(codes), smp_only
 
-    def _delivery(self, customers: list[etree._Element]) -> tuple[list[str], list[str], list[str]]:
-        """Delivery places for display, plus the KLADR codes and addresses the regions come from.
+    def _delivery(self, customers: list[etree._Element]) -> tuple[list[str], list[str]]:
+        """Delivery places for display, and the subjects they lie in.
 
         A place is the free-text ``deliveryPlace`` (prefixed with the KLADR full name when that
         text alone lacks the locality), else the GAR address; old documents list several addresses
-        in one element, one per line.
+        in one element, one per line. Regions come from the KLADR codes when given, else from the
+        classifier-made addresses (GAR address, KLADR full name), else from the free text: typed
+        text is read only when nothing structured exists, so it cannot add noise.
         """
         x = self.x
         places: list[str | None] = []
         kladr_codes: list[str | None] = []
-        addresses: list[str | None] = []
+        structured: list[str | None] = []
         for customer in customers:
             for place in x.findall(customer, self.layout.delivery):
                 gar = x.text(place, "GARInfo/GARAddress")
                 kladr_name = x.text(place, "kladr/fullName")
                 kladr_codes.append(x.text(place, "kladr/kladrCode") or x.text(place, "kladr/code"))
+                structured.extend((gar, kladr_name))
                 lines = _lines(x.raw_text(place, "deliveryPlace"))
                 if kladr_name:
                     lines = [
                         line if line.startswith(kladr_name) else f"{kladr_name}, {line}" for line in lines
                     ]
                 places.extend(lines or [gar or kladr_name])
-                addresses.extend((gar, kladr_name, *lines))
-            flat = _lines(x.raw_text(customer, "deliveryPlace"))  # 2014: plain text, no structure
-            places.extend(flat)
-            addresses.extend(flat)
-        return unique(places), unique(kladr_codes), unique(addresses)
+            places.extend(_lines(x.raw_text(customer, "deliveryPlace")))  # 2014: plain text only
+        shown = unique(places)
+        regions = derive_regions(kladr_codes=unique(kladr_codes), addresses=unique(structured) or shown)
+        return shown, regions
 
     def _items(self) -> list[NoticeItem]:
         """Positions: goods/works/services, then medicines."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -155,6 +156,8 @@ class Snapshot:
     _by_reg: dict[str, Purchase] = field(default_factory=dict, repr=False)
     _cancelled_at: dict[str, datetime] = field(default_factory=dict, repr=False)
     _minted: int = 0
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    """The replay server publishes from one thread while request threads search."""
 
     def __post_init__(self) -> None:
         self._by_reg = {p.reg_number: p for p in self.purchases}
@@ -190,6 +193,11 @@ class Snapshot:
         """The search page's «Обновлено»: the cancellation if any, else the latest version."""
         return self._cancelled_at.get(purchase.reg_number, purchase.latest.published_at)
 
+    def latest_update(self) -> datetime:
+        """The newest «Обновлено» of any purchase (or ``now``): minted notices must come after it."""
+        with self._lock:
+            return max([self.now, *(self.listing_updated_at(p) for p in self.purchases)])
+
     def listing(self, purchase: Purchase) -> pages.Listing:
         return pages.Listing(
             purchase, status_of(purchase.latest, self.now), self.listing_updated_at(purchase)
@@ -219,7 +227,8 @@ class Snapshot:
 
     def search(self, query: SearchQuery) -> tuple[list[pages.Listing], int]:
         """The page of entries a search returns, and the total number of hits."""
-        hits = [self.listing(p) for p in self.purchases if self._matches(p, query)]
+        with self._lock:
+            hits = [self.listing(p) for p in self.purchases if self._matches(p, query)]
         key = {
             "UPDATE_DATE": lambda e: (e.updated_at, e.purchase.reg_number),
             "PUBLISH_DATE": lambda e: (e.published_at, e.purchase.reg_number),
@@ -336,6 +345,10 @@ class Snapshot:
         """Mint a new purchase published at ``at`` (after ``now``); deterministic in seed and order."""
         if at.tzinfo is None:
             raise SnapshotError(f"publish time must be timezone-aware, got {at!r}")
+        with self._lock:
+            return self._mint(at)
+
+    def _mint(self, at: datetime) -> Notice:
         self._minted += 1
         rng = random.Random(f"{self.seed}:minted:{self._minted}")
         self._generator.now = max(self._generator.now, at)

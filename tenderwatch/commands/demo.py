@@ -15,13 +15,13 @@ from rich.table import Table
 
 from crawler.replay.snapshot import build_snapshot
 from data.db import session_scope
+from data.formatting import format_money as money
 from data.reference.regions import region_name
 from data.store import notice_summary
 from tenderwatch.clikit import console, settings_of
 from tenderwatch.commands.storage import open_database
 from tenderwatch.config import mask_url
 from tenderwatch.ingest import ingest_paths
-from bot.render import format_money as money
 
 
 def register(app: typer.Typer) -> None:

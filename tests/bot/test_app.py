@@ -156,7 +156,7 @@ async def test_admin_allows_a_user_and_only_admins_see_status(engine, fake, runn
 
 
 async def test_tender_and_sim_commands(engine, fake, running, simulations):
-    seed_matches(engine, [GROUP["id"]], 1)
+    seed_matches(engine, [], 1)  # a profile without chats: its alerts go to the default chats
     fake.user_message(chat=private(ALICE), user=ALICE, text="/tender 0373200138225000000")
     await wait(fake, lambda: fake.sends_to(ALICE["id"]))
     fake.user_message(chat=private(ALICE), user=ALICE, text="/sim 0373200138225000000 850 000,50")

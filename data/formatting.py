@@ -1,0 +1,30 @@
+"""Money as people read it. Shared by the bot's messages and the CLI's tables, so both show the
+same figure for the same Decimal (and neither ever goes through float)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+KOPECK = Decimal("0.01")
+RUB_CODES = (None, "", "RUB", "643")
+"""How sources spell roubles: nothing, the ISO letter code or the ISO numeric code."""
+
+
+def to_kopeck(amount: Decimal) -> Decimal:
+    """Rounded half up to the kopeck: the precision every report and message shows."""
+    return amount.quantize(KOPECK, rounding=ROUND_HALF_UP)
+
+
+def format_money(amount: Decimal | None, currency: str | None = None) -> str:
+    """``Decimal('1234567.891')`` -> ``1 234 567,89 ₽`` (kopecks rounded half up, never via float)."""
+    if amount is None:
+        return "не указана"
+    quantized = to_kopeck(amount)
+    sign = "-" if quantized < 0 else ""
+    units, _, cents = f"{abs(quantized):f}".partition(".")
+    groups = []
+    while units:
+        groups.insert(0, units[-3:])
+        units = units[:-3]
+    symbol = "₽" if currency in RUB_CODES else currency
+    return f"{sign}{' '.join(groups)},{cents or '00'} {symbol}"

@@ -1,0 +1,208 @@
+"""A match run: profiles into the database, new and changed notices through the compiled matcher.
+
+Verdicts are stored once per (notice, profile) in ``matches``:
+
+* a match is inserted once; a later run that reaches the same verdict with the same reasons
+  writes nothing (so re-running is free and alerts are not re-triggered);
+* a notice that changed and matches for other reasons gets its reasons updated;
+* a notice that matched before and no longer does (price raised, deadline moved, text changed) is
+  recorded as ``matched = false`` with the near-miss reasons, so the change is visible;
+* a notice that never matched a profile gets no row for it: rows for every non-matching pair
+  would be notices x profiles.
+
+Profiles come from the settings (``origin = "settings"``, synced on every run: added, updated,
+deactivated when removed from the file) and from the database (``origin = "db"``, e.g. created in
+the bot). A settings profile takes over a database profile of the same name.
+
+Which notices: those whose content changed at or after the matcher's high-water mark (kept in
+``crawl_state`` under the source ``"match"``), or after ``since`` when given.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bidder.matcher import CompiledMatcher, Explanation, compile_profiles
+from bidder.profiles import Profile, validate_profiles
+from data.db import session_scope
+from data.models import MatchRow, ProfileRow, utcnow
+from data.notice import Notice
+from data.store import advance_high_water, get_high_water, notices_changed_since
+
+log = logging.getLogger(__name__)
+
+HIGH_WATER_SOURCE = "match"
+matches_t: sa.Table = MatchRow.__table__  # type: ignore[attr-defined]
+profiles_t: sa.Table = ProfileRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class MatchRunReport:
+    """What one run did; ``summary`` is what the CLI prints."""
+
+    notices: int = 0
+    new: int = 0
+    updated: int = 0
+    unmatched: int = 0
+    unchanged: int = 0
+    since: datetime | None = None
+    profile_errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        since = self.since.isoformat() if self.since else "the beginning"
+        return (
+            f"{self.notices} notice(s) changed since {since}: {self.new} new match(es), "
+            f"{self.updated} updated, {self.unmatched} no longer matching, {self.unchanged} unchanged"
+        )
+
+
+def sync_profiles(session: Session, profiles: Sequence[Profile]) -> None:
+    """Make the ``profiles`` table reflect the settings (does not commit)."""
+    now = utcnow()
+    conn = session.connection()
+    stored = {row.name: row for row in conn.execute(sa.select(profiles_t)).mappings().all()}
+    for profile in profiles:
+        spec = profile.model_dump(mode="json")
+        row = stored.get(profile.name)
+        values = {"spec": spec, "origin": "settings", "active": profile.active}
+        if row is None:
+            conn.execute(
+                profiles_t.insert().values(name=profile.name, created_at=now, updated_at=now, **values)
+            )
+        elif any(row[k] != v for k, v in values.items()):
+            conn.execute(
+                profiles_t.update().where(profiles_t.c.id == row["id"]).values(updated_at=now, **values)
+            )
+    names = {p.name for p in profiles}
+    gone = [row["id"] for name, row in stored.items() if row["origin"] == "settings" and name not in names]
+    if gone:
+        conn.execute(
+            profiles_t.update()
+            .where(profiles_t.c.id.in_(gone), profiles_t.c.active.is_(True))
+            .values(active=False, updated_at=now)
+        )
+
+
+def active_profiles(session: Session) -> tuple[list[Profile], dict[str, int], list[str]]:
+    """Every active stored profile (settings and bot-made), their row ids, and specs that are invalid."""
+    rows = session.connection().execute(sa.select(profiles_t).where(profiles_t.c.active.is_(True))).mappings()
+    rows = list(rows)
+    specs = [{**(row["spec"] or {}), "name": row["name"]} for row in rows]
+    profiles, errors = validate_profiles(specs)
+    return profiles, {row["name"]: row["id"] for row in rows}, errors
+
+
+def _verdicts(
+    matcher: CompiledMatcher, notice: Notice, existing: dict[str, dict], now: datetime
+) -> dict[str, Explanation]:
+    """Verdicts of the profiles whose stored row may change: today's matches and yesterday's."""
+    matched = {m.profile: m for m in matcher.match(notice, now=now)}
+    out: dict[str, Explanation] = {
+        name: Explanation(name, True, m.score, m.reasons, ()) for name, m in matched.items()
+    }
+    previously = [name for name, row in existing.items() if row["matched"] and name not in matched]
+    if previously:
+        explained = matcher.explain(notice, now=now)
+        out.update({name: explained[name] for name in previously if name in explained})
+    return out
+
+
+def _write(
+    conn: sa.Connection,
+    notice_id: int,
+    version: int | None,
+    verdicts: dict[str, Explanation],
+    existing: dict[str, dict],
+    ids: dict[str, int],
+    report: MatchRunReport,
+    now: datetime,
+) -> None:
+    for name, e in verdicts.items():
+        values = {
+            "matched": e.matched,
+            "score": e.score,
+            "reasons": list(e.reasons),
+            "near_miss": list(e.failures),
+            "notice_version": version,
+        }
+        row = existing.get(name)
+        if row is None:
+            conn.execute(
+                matches_t.insert().values(
+                    notice_id=notice_id, profile_id=ids[name], created_at=now, updated_at=now, **values
+                )
+            )
+            report.new += 1
+        elif any(row[k] != v for k, v in values.items()):
+            conn.execute(
+                matches_t.update().where(matches_t.c.id == row["id"]).values(updated_at=now, **values)
+            )
+            if e.matched:
+                report.updated += 1
+            else:
+                report.unmatched += 1
+        else:
+            report.unchanged += 1
+
+
+def _existing(
+    conn: sa.Connection, notice_ids: list[int], names: dict[int, str]
+) -> dict[int, dict[str, dict]]:
+    found: dict[int, dict[str, dict]] = {i: {} for i in notice_ids}
+    for start in range(0, len(notice_ids), 500):
+        chunk = notice_ids[start : start + 500]
+        for row in conn.execute(sa.select(matches_t).where(matches_t.c.notice_id.in_(chunk))).mappings():
+            name = names.get(row["profile_id"])
+            if name is not None:
+                found[row["notice_id"]][name] = dict(row)
+    return found
+
+
+def run_match(
+    engine: Engine,
+    settings_profiles: Sequence[Profile],
+    *,
+    now: datetime,
+    since: datetime | None = None,
+    rematch_all: bool = False,
+    batch_size: int = 500,
+) -> MatchRunReport:
+    """Match new and changed notices against every active profile and store the verdicts.
+
+    Each batch of notices is one transaction together with the high-water mark, so an
+    interrupted run resumes where it stopped and never leaves half a batch.
+    """
+    report = MatchRunReport()
+    with session_scope(engine) as session:
+        sync_profiles(session, settings_profiles)
+        session.commit()
+        profiles, ids, report.profile_errors = active_profiles(session)
+        for error in report.profile_errors:
+            log.warning("stored profile skipped: %s", error)
+        if since is None and not rematch_all:
+            since = get_high_water(session, source=HIGH_WATER_SOURCE)
+        report.since = since
+        changed = notices_changed_since(session, since=since)
+        report.notices = len(changed)
+        if not profiles or not changed:
+            return report
+        matcher = compile_profiles(profiles)
+        names = {pid: name for name, pid in ids.items()}
+        conn = session.connection()
+        for start in range(0, len(changed), batch_size):
+            batch = changed[start : start + batch_size]
+            existing = _existing(conn, [notice_id for notice_id, _, _ in batch], names)
+            for notice_id, notice, _ in batch:
+                verdicts = _verdicts(matcher, notice, existing[notice_id], now)
+                _write(conn, notice_id, notice.version, verdicts, existing[notice_id], ids, report, now)
+            advance_high_water(session, source=HIGH_WATER_SOURCE, seen=batch[-1][2])  # commits the batch
+            conn = session.connection()
+    log.info("match run: %s", report.summary())
+    return report

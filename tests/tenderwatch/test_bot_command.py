@@ -1,0 +1,54 @@
+"""The bot's composition root: the real auction summary seam and `tenderwatch notify` offline."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from data.db import make_engine, session_scope, upgrade
+from data.models import OutboxRow
+from tenderwatch.cli import app
+from tenderwatch.commands.bot import auction_summary
+from tests.bot.factories import make_notice, seed_matches
+
+
+def test_auction_summary_runs_the_real_simulator():
+    notice = make_notice(nmck=Decimal("1000000.00"))
+
+    with_cost = auction_summary(notice, Decimal("700000"))
+    market = auction_summary(notice, None)
+
+    assert "НМЦК: 1 000 000,00 ₽; шаг 0.5% = 5 000,00 ₽" in with_cost
+    assert "Шагов до 700 000,00 ₽: 60" in with_cost
+    assert "Антидемпинг: от 750 000,00 ₽ и ниже" in with_cost
+    assert "Вероятность победы на 700 000,00 ₽:" in with_cost
+    assert "Шагов до 750 000,00 ₽: 50" in market
+    assert market.endswith("Для вероятности победы и прибыли: /sim НОМЕР СЕБЕСТОИМОСТЬ")
+
+
+def test_notify_without_token_prints_alerts_and_sends_each_once(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'tw.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    seed_matches(engine, [-100777], 2, title="Поставка <i>ноутбуков</i> {i}")
+    monkeypatch.setenv("TENDERWATCH_DATABASE__URL", url)
+    monkeypatch.setenv("TENDERWATCH_TELEGRAM__TOKEN", "")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    dry = runner.invoke(app, ["notify", "--dry-run"])
+    first = runner.invoke(app, ["notify"])
+    second = runner.invoke(app, ["notify"])
+
+    assert dry.exit_code == 0, dry.output
+    assert "dry run: 2 messages would be sent; nothing was changed" in dry.output
+    assert first.exit_code == 0, first.output
+    assert first.output.count("→ чат -100777") == 2
+    assert "Поставка <i>ноутбуков</i> 0" in first.output
+    assert "2 sent in 2 messages (0 digests)" in first.output
+    assert "0 sent in 0 messages" in second.output
+    with session_scope(engine) as session:
+        assert [r.status for r in session.exec(select(OutboxRow))] == ["sent", "sent"]
+    engine.dispose()

@@ -1,0 +1,136 @@
+"""Match runs against a real (SQLite) database: stored once, re-runs write nothing, changes recorded."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bidder.profiles import parse_profiles
+from data.db import make_engine, session_scope, upgrade
+from data.models import MatchRow, NoticeRow, ProfileRow
+from data.store import upsert_notices
+from tenderwatch.matching import run_match
+from tests.bidder.match_table import NOW, PROFILES, notice
+
+PROFILES_PARSED = parse_profiles(PROFILES)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    eng = make_engine(f"sqlite:///{tmp_path / 'tw.db'}")
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+def store(engine: Engine, *notices) -> None:
+    with session_scope(engine) as session:
+        upsert_notices(session, notices)
+
+
+def matches(engine: Engine) -> list[tuple[str, str, bool, list, list]]:
+    query = (
+        sa.select(NoticeRow.reg_number, ProfileRow.name, MatchRow.matched, MatchRow.reasons, MatchRow.near_miss)
+        .join(ProfileRow, ProfileRow.id == MatchRow.profile_id)
+        .join(NoticeRow, NoticeRow.id == MatchRow.notice_id)
+        .order_by(NoticeRow.reg_number, ProfileRow.name)
+    )
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(query)]
+
+
+LAPTOPS = notice("Поставка ноутбуков", reg_number="0373200000125000001", version=1)
+COPIES = notice("Копирование документов", reg_number="0373200000125000002", okpd2=["82.19.11.000"], version=1)
+ROADS = notice("Ремонт дорог", reg_number="0373200000125000003", version=1)
+
+
+def test_first_run_stores_each_match_once(engine: Engine) -> None:
+    store(engine, LAPTOPS, COPIES, ROADS)
+    report = run_match(engine, PROFILES_PARSED, now=NOW)
+    assert (report.notices, report.new, report.updated, report.unmatched) == (3, 2, 0, 0)
+    assert [(reg, name, ok) for reg, name, ok, _, _ in matches(engine)] == [
+        ("0373200000125000001", "it", True),
+        ("0373200000125000002", "print", True),
+    ]
+    assert matches(engine)[0][3] == [
+        "регион заказчика 77 — Москва",
+        "ключевое слово «ноутбук» — в тексте «ноутбуков»",
+        "НМЦК 1 000 000,00 ₽ в ценовом диапазоне профиля",
+        "закон 44-ФЗ",
+    ]
+
+
+def test_rerun_writes_nothing(engine: Engine) -> None:
+    store(engine, LAPTOPS, COPIES, ROADS)
+    run_match(engine, PROFILES_PARSED, now=NOW)
+    before = matches(engine)
+    again = run_match(engine, PROFILES_PARSED, now=NOW)
+    # the high-water mark is inclusive: the last batch is seen again and changes nothing
+    assert (again.new, again.updated, again.unmatched) == (0, 0, 0)
+    full = run_match(engine, PROFILES_PARSED, now=NOW, rematch_all=True)
+    assert (full.notices, full.new, full.updated, full.unmatched, full.unchanged) == (3, 0, 0, 0, 2)
+    assert matches(engine) == before
+
+
+def test_changed_notice_that_no_longer_matches_is_recorded(engine: Engine) -> None:
+    store(engine, LAPTOPS, COPIES)
+    run_match(engine, PROFILES_PARSED, now=NOW)
+    store(engine, LAPTOPS.model_copy(update={"version": 2, "nmck": Decimal("9000000.00")}))
+    report = run_match(engine, PROFILES_PARSED, now=NOW + timedelta(minutes=5))
+    # the changed notice, plus the previous run's last one again (the mark is inclusive)
+    assert (report.notices, report.new, report.unmatched, report.unchanged) == (2, 0, 1, 1)
+    reg, name, ok, reasons, near_miss = matches(engine)[0]
+    assert (reg, name, ok) == ("0373200000125000001", "it", False)
+    assert near_miss == ["НМЦК 9 000 000,00 ₽ больше максимума 5 000 000,00 ₽"]
+    # and when it matches again, the same row flips back
+    store(engine, LAPTOPS.model_copy(update={"version": 3, "nmck": Decimal("2000000.00")}))
+    report = run_match(engine, PROFILES_PARSED, now=NOW + timedelta(minutes=10))
+    assert (report.new, report.updated) == (0, 1)
+    assert matches(engine)[0][2] is True
+
+
+def test_profiles_are_synced_and_removed_ones_deactivated(engine: Engine) -> None:
+    store(engine, LAPTOPS)
+    run_match(engine, PROFILES_PARSED, now=NOW)
+    run_match(engine, PROFILES_PARSED[1:], now=NOW)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(sa.select(ProfileRow.name, ProfileRow.active)).all())
+        spec = conn.execute(sa.select(ProfileRow.spec).where(ProfileRow.name == "print")).scalar_one()
+    assert rows == {p.name: p.name != "it" for p in PROFILES_PARSED}
+    assert spec["delivery_regions"] == ["77"]
+
+
+def test_bot_made_profile_is_matched_and_bad_spec_reported(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(ProfileRow).values(
+                name="bot-laptops",
+                spec={"keywords": ["ноутбук"]},
+                origin="db",
+                active=True,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        conn.execute(
+            sa.insert(ProfileRow).values(
+                name="bot-broken",
+                spec={"okpd2": ["26.201"]},
+                origin="db",
+                active=True,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    store(engine, LAPTOPS)
+    report = run_match(engine, [], now=NOW)
+    assert [(name, ok) for _, name, ok, _, _ in matches(engine)] == [("bot-laptops", True)]
+    assert report.profile_errors == [
+        "profile «bot-broken»: okpd2: '26.201' is not an OKPD2 code or prefix on its hierarchy "
+        "(like 26, 26.2, 26.20, 26.20.1, 26.20.15, 26.20.15.110)"
+    ]
