@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from bidder import text
 from bidder.errors import BidderError
-from bidder.profiles import KeywordPart, KeywordPattern, Profile, code_key
+from bidder.profiles import MIN_PREFIX_LETTERS, KeywordPart, KeywordPattern, Profile, code_key
 from data.notice import Notice
 from data.reference.regions import region_name, resolve_region
 
@@ -104,7 +104,7 @@ class NoticeView:
     customer_region: str | None
     delivery_regions: list[str]
     delivery_fallback: bool
-    _found: dict[tuple, _Hit | None] = field(default_factory=dict)
+    _found: dict[str, _Hit | None] = field(default_factory=dict)
     _days: tuple[datetime, int | None] | None = None
 
     def days_left(self, now: datetime) -> int | None:
@@ -115,15 +115,19 @@ class NoticeView:
             self._days = (now, days)
         return self._days[1]
 
-    def find(self, pattern: KeywordPattern) -> _Hit | None:
-        """First place where the pattern's parts meet consecutive words (memoized per notice)."""
-        key = pattern.parts
+    def find(self, pattern: KeywordPattern, key: str) -> _Hit | None:
+        """First place where the pattern's parts meet consecutive words (memoized per notice by ``key``)."""
         if key in self._found:
             return self._found[key]
         hit = None
         first = pattern.parts[0]
-        starts = range(len(self.words)) if first.prefix else self.by_lemma.get(first.value, ())
         size = len(pattern.parts)
+        if size == 1 and not first.prefix:  # the common case: one word, a dict lookup
+            positions = self.by_lemma.get(first.value)
+            hit = _Hit(positions[0], positions[0] + 1, self.words[positions[0]]) if positions else None
+            self._found[key] = hit
+            return hit
+        starts = range(len(self.words)) if first.prefix else self.by_lemma.get(first.value, ())
         for start in starts:
             if start + size <= len(self.words) and all(
                 self._part_at(part, start + i) for i, part in enumerate(pattern.parts)
@@ -195,6 +199,7 @@ def analyze(notice: Notice) -> NoticeView:
 # --------------------------------------------------------------------------- formatting
 
 
+@lru_cache(maxsize=4096)
 def format_rub(amount: Decimal) -> str:
     """«1 500 000,00 ₽»: how Russian procurement writes money (space-grouped, comma decimals)."""
     quantized = amount.quantize(Decimal("0.01"))
@@ -228,12 +233,12 @@ def _days_left(deadline: datetime, now: datetime) -> int:
 # --------------------------------------------------------------------------- profile side
 
 
-def _distinct(patterns: list[KeywordPattern]) -> tuple[KeywordPattern, ...]:
-    """«лоток водоотводный» and «лотков водоотводных» are one pattern: count it once in the score."""
-    first: dict[tuple[KeywordPart, ...], KeywordPattern] = {}
+def _distinct(patterns: list[KeywordPattern]) -> tuple[tuple[str, KeywordPattern], ...]:
+    """(key, pattern) once per distinct pattern: «лоток водоотводный» and «лотков водоотводных» count once."""
+    first: dict[str, KeywordPattern] = {}
     for pattern in patterns:
-        first.setdefault(pattern.parts, pattern)
-    return tuple(first.values())
+        first.setdefault(pattern.key, pattern)
+    return tuple(first.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,8 +246,8 @@ class CompiledProfile:
     """A profile with its keywords parsed and codes keyed, ready to evaluate against a view."""
 
     profile: Profile
-    keywords: tuple[KeywordPattern, ...]
-    exclude: tuple[KeywordPattern, ...]
+    keywords: tuple[tuple[str, KeywordPattern], ...]
+    exclude: tuple[tuple[str, KeywordPattern], ...]
     okpd2: tuple[tuple[str, str], ...]
     ktru: tuple[tuple[str, str], ...]
     regions: frozenset[str] | None
@@ -281,45 +286,47 @@ class _Verdict:
         self.score = 0.0
 
 
+def _delivery_reason(code: str, fallback: bool) -> str:
+    suffix = " (место поставки не указано, взят регион заказчика)" if fallback else ""
+    return f"регион поставки {_region_label(code)}{suffix}"
+
+
+def _wanted(codes: frozenset[str]) -> str:
+    return _listed([_region_label(c) for c in sorted(codes)])
+
+
 def _check_region(cp: CompiledProfile, view: NoticeView, v: _Verdict) -> None:
     customer, delivery = view.customer_region, view.delivery_regions
-
-    def delivery_label(code: str) -> str:
-        suffix = " (место поставки не указано, взят регион заказчика)" if view.delivery_fallback else ""
-        return f"регион поставки {_region_label(code)}{suffix}"
-
-    def wanted(codes: frozenset[str]) -> str:
-        return _listed([_region_label(c) for c in sorted(codes)])
 
     if cp.regions is not None:
         if customer in cp.regions:
             v.reasons.append(f"регион заказчика {_region_label(customer)}")
         elif hit := next((d for d in delivery if d in cp.regions), None):
-            v.reasons.append(delivery_label(hit))
+            v.reasons.append(_delivery_reason(hit, view.delivery_fallback))
         elif customer is None and not delivery:
             v.failures.append("регион не указан в извещении")
         else:
             seen = _listed(
                 [_region_label(c) for c in dict.fromkeys([*([customer] if customer else []), *delivery])]
             )
-            v.failures.append(f"регион {seen} не входит в регионы профиля ({wanted(cp.regions)})")
+            v.failures.append(f"регион {seen} не входит в регионы профиля ({_wanted(cp.regions)})")
     if cp.customer_regions is not None:
         if customer in cp.customer_regions:
             v.reasons.append(f"регион заказчика {_region_label(customer)}")
         elif customer is None:
             v.failures.append("регион заказчика не указан в извещении")
         else:
-            allowed = wanted(cp.customer_regions)
+            allowed = _wanted(cp.customer_regions)
             v.failures.append(f"регион заказчика {_region_label(customer)} не входит в профиль ({allowed})")
     if cp.delivery_regions is not None:
         if hit := next((d for d in delivery if d in cp.delivery_regions), None):
-            v.reasons.append(delivery_label(hit))
+            v.reasons.append(_delivery_reason(hit, view.delivery_fallback))
         elif not delivery:
             v.failures.append("регион поставки не указан в извещении")
         else:
             v.failures.append(
                 f"регион поставки {_listed([_region_label(d) for d in delivery])} не входит в профиль "
-                f"({wanted(cp.delivery_regions)})"
+                f"({_wanted(cp.delivery_regions)})"
             )
 
 
@@ -339,8 +346,8 @@ def _code_hits(
 def _check_capability(cp: CompiledProfile, view: NoticeView, v: _Verdict) -> None:
     code_reasons = _code_hits("ОКПД2", view.okpd2, cp.okpd2) + _code_hits("КТРУ", view.ktru, cp.ktru)
     keyword_reasons = []
-    for pattern in cp.keywords:
-        hit = view.find(pattern)
+    for key, pattern in cp.keywords:
+        hit = view.find(pattern, key)
         if hit is not None:
             keyword_reasons.append(_keyword_reason(pattern, hit, veto=False))
             v.score += SCORE_PHRASE if pattern.is_phrase else SCORE_KEYWORD
@@ -363,8 +370,8 @@ def _check_capability(cp: CompiledProfile, view: NoticeView, v: _Verdict) -> Non
 
 
 def _check_exclude(cp: CompiledProfile, view: NoticeView, v: _Verdict) -> None:
-    for pattern in cp.exclude:
-        hit = view.find(pattern)
+    for key, pattern in cp.exclude:
+        hit = view.find(pattern, key)
         if hit is not None:
             v.failures.append(_keyword_reason(pattern, hit, veto=True))
 
@@ -487,10 +494,10 @@ def passes(cp: CompiledProfile, view: NoticeView, *, now: datetime) -> bool:
     if not (
         _any_code(view.okpd2, cp.okpd2)
         or _any_code(view.ktru, cp.ktru)
-        or any(view.find(k) for k in cp.keywords)
+        or any(view.find(pattern, key) for key, pattern in cp.keywords)
     ):
         return False
-    return not any(view.find(k) for k in cp.exclude)
+    return not any(view.find(pattern, key) for key, pattern in cp.exclude)
 
 
 def evaluate(cp: CompiledProfile, view: NoticeView, *, now: datetime) -> Explanation:
@@ -543,20 +550,27 @@ class CompiledMatcher:
         self.profiles = [CompiledProfile.of(p) for p in profiles]
         self._by_name = {cp.name: cp for cp in self.profiles}
         self._lemma_index: dict[str, set[int]] = {}
-        self._prefix_index: dict[str, set[int]] = {}
+        self._prefix_index: dict[str, dict[str, set[int]]] = {}
+        """First letters -> word-family prefix -> profiles: one lookup per word, then a few startswith."""
         self._code_index: dict[str, set[int]] = {}
         self._ktru_index: dict[str, set[int]] = {}
         self._region_index: dict[str, set[int]] = {}
-        self._any_region: set[int] = set()
+        self._any_region: set[int] | frozenset[int] = set()
         for pid, cp in enumerate(self.profiles):
             if cp.profile.active:
                 self._index(pid, cp)
-        self._prefix_lengths = sorted({len(k) for k in self._prefix_index})
+        self._any_region = frozenset(self._any_region)
+        self._allowed = {code: self._any_region | pids for code, pids in self._region_index.items()}
+        """Region -> profiles that accept a notice there (named it, or no region restriction)."""
 
     def _index(self, pid: int, cp: CompiledProfile) -> None:
-        for pattern in cp.keywords:
+        for _, pattern in cp.keywords:
             value, prefix = _anchor(pattern)
-            (self._prefix_index if prefix else self._lemma_index).setdefault(value, set()).add(pid)
+            if prefix:
+                bucket = self._prefix_index.setdefault(value[:MIN_PREFIX_LETTERS], {})
+                bucket.setdefault(value, set()).add(pid)
+            else:
+                self._lemma_index.setdefault(value, set()).add(pid)
         for _, key in cp.okpd2:
             self._code_index.setdefault(key, set()).add(pid)
         for _, key in cp.ktru:
@@ -578,15 +592,13 @@ class CompiledMatcher:
             pids = lemma_index.get(lemma)
             if pids:
                 found |= pids
-        if self._prefix_lengths:
-            strings = set(view.by_lemma).union(view.words)
-            for s in strings:
-                for size in self._prefix_lengths:
-                    if size > len(s):
-                        break
-                    pids = prefix_index.get(s[:size])
-                    if pids:
-                        found |= pids
+        if prefix_index:
+            for word in set(view.by_lemma).union(view.words):
+                bucket = prefix_index.get(word[:MIN_PREFIX_LETTERS])
+                if bucket:
+                    for prefix, pids in bucket.items():
+                        if word.startswith(prefix):
+                            found |= pids
         for codes, index in ((view.okpd2, self._code_index), (view.ktru, self._ktru_index)):
             for _, key in codes:
                 for size in range(2, len(key) + 1):
@@ -595,11 +607,12 @@ class CompiledMatcher:
                         found |= pids
         if not found:
             return found
-        in_region = set(self._any_region)
-        for code in {view.customer_region, *view.delivery_regions}:
-            if code is not None:
-                in_region |= self._region_index.get(code, set())
-        return found & in_region
+        allowed = self._allowed
+        anywhere = self._any_region
+        codes = {view.customer_region, *view.delivery_regions}
+        if len(codes) == 1:
+            return found & allowed.get(next(iter(codes)), anywhere)
+        return set().union(*(found & allowed.get(code, anywhere) for code in codes))
 
     def match(self, notice: Notice, *, now: datetime) -> list[Match]:
         """Profiles that match ``notice``, best score first; ``now`` fixes the days-left clock."""

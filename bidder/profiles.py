@@ -71,6 +71,11 @@ class KeywordPattern:
     def is_phrase(self) -> bool:
         return len(self.parts) > 1
 
+    @property
+    def key(self) -> str:
+        """One string per distinct pattern («поставка компьютерный техника», «компьютер*»)."""
+        return " ".join(p.value + "*" if p.prefix else p.value for p in self.parts)
+
 
 def parse_keyword(raw: str) -> KeywordPattern:
     """Turn «поставка компьютер* техники» into lemma/prefix parts; raise ``ValueError`` if unusable."""

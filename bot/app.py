@@ -86,7 +86,10 @@ def redact_secrets_in_logs(*secrets: str) -> None:
 
 
 def _redact(record: logging.LogRecord) -> None:
-    message = record.getMessage()
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed record: let logging report it as it normally would
+        return
     exc_text = None
     if record.exc_info:
         exc_text = logging.Formatter().formatException(record.exc_info)

@@ -259,11 +259,12 @@ class Notifier:
                         session, ids=[r.id for r in rows if r.id], token=token, error=f"render failed: {exc}"
                     )
                 return report
+            chat_id = self._chat_id(chat_row_id)
             for message in messages:
                 if self._stopping:
                     break
                 try:
-                    await self._deliver(chat_row_id, message, token, report)
+                    chat_id = await self._deliver(chat_row_id, chat_id, message, token, report)
                 except ChatGone:
                     break
         return report
@@ -313,20 +314,22 @@ class Notifier:
 
     # --- delivering ----------------------------------------------------------------------------
 
-    def _chat(self, chat_row_id: int) -> ChatRow:
+    def _chat_id(self, chat_row_id: int) -> int:
         with session_scope(self.engine) as session:
-            return session.get_one(ChatRow, chat_row_id)
+            return session.get_one(ChatRow, chat_row_id).chat_id
 
-    async def _deliver(self, chat_row_id: int, message: Message, token: str, report: DrainReport) -> None:
+    async def _deliver(
+        self, chat_row_id: int, chat_id: int, message: Message, token: str, report: DrainReport
+    ) -> int:
+        """Send one message and settle its rows; returns the chat's Telegram id (changed by a migration)."""
         ids = message.row_ids
         with session_scope(self.engine) as session:
             if not outbox.mark_sending(session, ids=ids, token=token):
                 log.warning("outbox rows %s were taken away before sending; skipped", ids)
-                return
+                return chat_id
         flood_waits = 0
         migrations = 0
         while True:
-            chat_id = self._chat(chat_row_id).chat_id
             try:
                 message_id = await self.sender.send(chat_id, message.text, message.keyboard)
             except RetryAfter as exc:
@@ -336,7 +339,7 @@ class Notifier:
                 flood_waits += 1
                 if flood_waits > self.retry_after_waits:
                     self._settle_retry(ids, token, seconds, f"flood control: {exc}", report)
-                    return
+                    return chat_id
                 log.warning("flood wait %.1f s for chat %s (attempt %d)", seconds, chat_id, flood_waits)
                 await asyncio.sleep(seconds)
                 with session_scope(self.engine) as session:
@@ -345,12 +348,13 @@ class Notifier:
             except ChatMigrated as exc:
                 migrations += 1
                 with session_scope(self.engine) as session:
-                    migrate_chat(session, old_chat_id=chat_id, new_chat_id=exc.new_chat_id)
+                    migrated = migrate_chat(session, old_chat_id=chat_id, new_chat_id=exc.new_chat_id)
                 report.migrated += 1
                 log.info("chat %s migrated to %s; resending there", chat_id, exc.new_chat_id)
+                chat_id = migrated.chat_id
                 if migrations > 2:
                     self._settle_failed(ids, token, f"chat keeps migrating: {exc}", report)
-                    return
+                    return chat_id
                 continue
             except Forbidden as exc:
                 with session_scope(self.engine) as session:
@@ -367,19 +371,19 @@ class Notifier:
                 raise ChatGone() from exc
             except BadRequest as exc:
                 self._settle_failed(ids, token, f"bad request: {exc.message}", report)
-                return
+                return chat_id
             except (TimedOut, NetworkError) as exc:
                 self._network_error(ids, token, chat_id, exc, report)
-                return
+                return chat_id
             except TelegramError as exc:  # InvalidToken, Conflict, EndPointNotFound: not this row's fault
                 self._settle_retry(ids, token, self.backoff_max, f"telegram error: {exc.message}", report)
-                return
+                return chat_id
             with session_scope(self.engine) as session:
                 outbox.settle_sent(session, ids=ids, token=token, message_id=message_id, now=self.clock())
             report.sent += len(ids)
             report.messages += 1
             report.digests += int(message.digest)
-            return
+            return chat_id
 
     def _network_error(
         self, ids: list[int], token: str, chat_id: int, exc: NetworkError, report: DrainReport

@@ -2,9 +2,10 @@
 
 Telegram asks bots to stay under ~30 messages/s overall, 20 messages/min per group and ~1
 message/s per private chat. PTB's reference limiter only knows the first two, so a burst of
-alerts to one person would draw 429s. This limiter keeps exact sliding windows (timestamps of
-the last sends) per level, so "never more than N in any window" holds, not just on average; that
-is what the tests and the benchmark verify by counting what the fake server received.
+alerts to one person would draw 429s. This limiter keeps exact sliding windows per level (see
+``SlidingWindow`` for why they count from the answer), so "never more than N in any window"
+holds at Telegram's end, not just on average; the tests and the benchmark verify it by counting
+what the fake server received.
 
 ``RetryAfter`` from Telegram pauses *every* request for the time it asks (a flood wait is per
 bot), then the error goes to the caller (the notifier decides whether to retry the row).
@@ -28,6 +29,7 @@ from telegram.ext import BaseRateLimiter
 log = logging.getLogger(__name__)
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
+IN_FLIGHT_POLL = 0.01
 
 
 @dataclass(frozen=True)
@@ -40,23 +42,38 @@ class RateLimits:
 
 
 class SlidingWindow:
-    """At most ``limit`` events in any ``window`` seconds (exact: it remembers the last ``limit``)."""
+    """At most ``limit`` messages in any ``window`` seconds, counted where Telegram counts them.
+
+    A slot is taken when a request leaves and stamped when its answer is back. Telegram saw the
+    request somewhere in between, so measuring the window from the answer (and counting requests
+    still in flight as occupying their slot) guarantees the limit at the server, however late the
+    event loop actually got the request out.
+    """
 
     def __init__(self, limit: int, window: float) -> None:
         if limit < 1 or window <= 0:
             raise ValueError(f"rate limit needs limit >= 1 and window > 0, got {limit}/{window}s")
         self.limit = limit
         self.window = window
-        self._events: deque[float] = deque(maxlen=limit)
+        self.in_flight = 0
+        self._done: deque[float] = deque()
 
     def wait_time(self, now: float) -> float:
-        """Seconds until one more event fits (0 when it fits now)."""
-        if len(self._events) < self.limit:
+        """Seconds until one more request fits (0 when it fits now)."""
+        while self._done and self._done[0] + self.window <= now:
+            self._done.popleft()
+        if len(self._done) + self.in_flight < self.limit:
             return 0.0
-        return max(0.0, self._events[0] + self.window - now)
+        if not self._done:  # every slot is in flight: look again shortly
+            return min(self.window, IN_FLIGHT_POLL)
+        return self._done[0] + self.window - now
 
-    def record(self, now: float) -> None:
-        self._events.append(now)
+    def take(self) -> None:
+        self.in_flight += 1
+
+    def finish(self, now: float) -> None:
+        self.in_flight -= 1
+        self._done.append(now)
 
 
 def chat_kind(chat_id: int | str | None) -> str | None:
@@ -95,18 +112,24 @@ class ChatRateLimiter(BaseRateLimiter[int]):
             window = self._per_chat[key] = SlidingWindow(limit, seconds)
         return window
 
-    async def acquire(self, chat_id: int | str) -> None:
-        """Wait until a message to ``chat_id`` fits every window, then count it."""
+    async def acquire(self, chat_id: int | str) -> SlidingWindow:
+        """Wait until a message to ``chat_id`` fits every window, then hold its slot (see ``release``)."""
         chat_window = self._window_for(chat_id)
         while True:
             async with self._lock:
                 now = self._clock()
                 wait = max(self._resume_at - now, self._overall.wait_time(now), chat_window.wait_time(now))
                 if wait <= 0:
-                    self._overall.record(now)
-                    chat_window.record(now)
-                    return
+                    self._overall.take()
+                    chat_window.take()
+                    return chat_window
             await asyncio.sleep(wait)
+
+    def release(self, chat_window: SlidingWindow) -> None:
+        """The answer is back: the slot counts from now for the rest of its window."""
+        now = self._clock()
+        self._overall.finish(now)
+        chat_window.finish(now)
 
     def pause(self, seconds: float) -> None:
         """Hold every request for ``seconds`` (Telegram's flood wait applies to the whole bot)."""
@@ -122,8 +145,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> JSONResult:
         chat_id = data.get("chat_id")
-        if chat_id is not None:
-            await self.acquire(chat_id)
+        window = await self.acquire(chat_id) if chat_id is not None else None
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as exc:
@@ -131,6 +153,9 @@ class ChatRateLimiter(BaseRateLimiter[int]):
             log.warning("Telegram flood wait on %s: pausing all requests for %.1f s", endpoint, seconds)
             self.pause(seconds)
             raise
+        finally:
+            if window is not None:
+                self.release(window)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

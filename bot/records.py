@@ -42,6 +42,11 @@ def get_chat(session: Session, *, chat_id: int) -> ChatRow | None:
     return session.exec(select(ChatRow).where(ChatRow.chat_id == chat_id)).first()
 
 
+def get_chat_by_row(session: Session, row_id: int) -> ChatRow:
+    """The chat an outbox or decision row points at (they reference the table id, not Telegram's)."""
+    return session.get_one(ChatRow, row_id)
+
+
 def ensure_chat(
     session: Session, *, chat_id: int, type: str | None = None, title: str | None = None
 ) -> ChatRow:

@@ -10,9 +10,12 @@ import typer
 from tenderwatch.clikit import state
 from tenderwatch.commands import bot as bot_commands
 from tenderwatch.commands import config as config_commands
+from tenderwatch.commands import crawl as crawl_commands
 from tenderwatch.commands import demo as demo_commands
 from tenderwatch.commands import match as match_commands
 from tenderwatch.commands import profiles as profiles_commands
+from tenderwatch.commands import replay as replay_commands
+from tenderwatch.commands import report as report_commands
 from tenderwatch.commands import simulate as simulate_commands
 from tenderwatch.commands import storage as storage_commands
 
@@ -43,9 +46,12 @@ def _root(
 for _module in (
     bot_commands,
     config_commands,
+    crawl_commands,
     demo_commands,
     match_commands,
     profiles_commands,
+    replay_commands,
+    report_commands,
     simulate_commands,
     storage_commands,
 ):

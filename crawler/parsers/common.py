@@ -270,14 +270,18 @@ def find_text(el: etree._Element | None, path: str) -> str | None:
 
 
 def parse_decimal(text: str | None) -> Decimal | None:
-    """A plain XML decimal (quantity, percentage) -> Decimal; blank or junk -> None."""
+    """A plain XML decimal (xs:decimal: money, quantity, percentage) -> Decimal; blank or junk -> None.
+
+    Magnitudes beyond 10^30 are junk too: no price is that large, and such exponents would make
+    later Decimal arithmetic raise instead of add.
+    """
     if not text:
         return None
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    return value if value.is_finite() and -30 <= value.adjusted() <= 30 else None
 
 
 class Clock:
@@ -326,6 +330,14 @@ class XmlView:
         self._index[el] = children
         return children
 
+    def children(self, el: etree._Element | None) -> dict[str, etree._Element]:
+        """``el``'s children by local name (the first of each name): for reading many fields of one
+        element with plain dict lookups. Empty for ``None``."""
+        if el is None:
+            return {}
+        children = self._index.get(el)
+        return self._children(el) if children is None else children
+
     def find(self, el: etree._Element | None, path: str) -> etree._Element | None:
         """The first element at ``path`` below ``el``."""
         # The hot loop of every 44-FZ card: kept inline (no helper call per step) on purpose.
@@ -340,14 +352,16 @@ class XmlView:
         return el
 
     def findall(self, el: etree._Element | None, path: str) -> list[etree._Element]:
-        """Every element at ``path`` below ``el`` (the last step may repeat)."""
+        """Every element at ``path`` below ``el`` (the last step may repeat; ``*`` takes them all)."""
         parent, _, last = path.rpartition("/")
         if parent:
             el = self.find(el, parent)
         if el is None:
             return []
-        suffix = "}" + last
-        return [child for child in el if type(child.tag) is str and child.tag.endswith(suffix) or child.tag == last]
+        if last == "*":
+            return [child for child in el if type(child.tag) is str]
+        suffix = "}" + last  # a namespaced tag ends with it; an unqualified one equals ``last``
+        return [c for c in el if (tag := c.tag) == last or (type(tag) is str and tag.endswith(suffix))]
 
     def text(self, el: etree._Element | None, path: str) -> str | None:
         """Cleaned text at ``path`` below ``el``; missing or blank -> None."""
@@ -368,6 +382,14 @@ class XmlView:
         """Text at ``path`` as published (line breaks kept), for fields that list one value per line."""
         found = self.find(el, path)
         return found.text if found is not None else None
+
+
+def text_of(el: etree._Element | None) -> str | None:
+    """Cleaned text of an element that may be missing (a ``XmlView.children`` lookup)."""
+    if el is None:
+        return None
+    text = el.text
+    return (" ".join(text.split()) or None) if text else None
 
 
 _STEPS: dict[str, tuple[str, ...]] = {}

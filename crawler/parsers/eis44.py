@@ -60,8 +60,8 @@ from crawler.parsers.common import (
     local,
     parse_date,
     parse_decimal,
-    parse_money,
     reg_number_from_url,
+    text_of,
     unique,
 )
 from crawler.parsers.methods import kind_for
@@ -310,10 +310,10 @@ class _Reader:
     def _nmck(self, customers: list[etree._Element]) -> Decimal | None:
         """The notice-wide max price; for joint purchases that publish only per-customer prices,
         their sum (with a note)."""
-        nmck = parse_money(self.x.text(self.element, f"{self.layout.price}/maxPrice"))
+        nmck = parse_decimal(self.x.text(self.element, f"{self.layout.price}/maxPrice"))
         if nmck is not None or not customers:
             return nmck
-        prices = [parse_money(self.x.text(customer, self.layout.customer_price)) for customer in customers]
+        prices = [parse_decimal(self.x.text(customer, self.layout.customer_price)) for customer in customers]
         if any(price is None for price in prices):
             return None
         if len(prices) > 1:
@@ -328,7 +328,7 @@ class _Reader:
             guarantee = self.x.find(customer, name)
             if guarantee is None:
                 continue
-            amount = parse_money(self.x.text(guarantee, "amount"))
+            amount = parse_decimal(self.x.text(guarantee, "amount"))
             if amount is not None:
                 amounts.append(amount)
             if percent is None:
@@ -361,11 +361,14 @@ class _Reader:
         structured: list[str | None] = []
         for customer in customers:
             for place in x.findall(customer, self.layout.delivery):
-                gar = x.text(place, "GARInfo/GARAddress")
-                kladr_name = x.text(place, "kladr/fullName")
-                kladr_codes.append(x.text(place, "kladr/kladrCode") or x.text(place, "kladr/code"))
+                fields = x.children(place)  # hot: joint purchases list dozens of places
+                kladr = x.children(fields.get("kladr"))
+                gar = x.text(fields.get("GARInfo"), "GARAddress")
+                kladr_name = text_of(kladr.get("fullName"))
+                kladr_codes.append(text_of(kladr.get("kladrCode")) or text_of(kladr.get("code")))
                 structured.extend((gar, kladr_name))
-                lines = _lines(x.raw_text(place, "deliveryPlace"))
+                free_text = fields.get("deliveryPlace")
+                lines = _lines(free_text.text if free_text is not None else None)
                 if kladr_name:
                     lines = [
                         line if line.startswith(kladr_name) else f"{kladr_name}, {line}" for line in lines
@@ -391,19 +394,22 @@ class _Reader:
         return [item for item in items if item is not None]
 
     def _position(self, position: etree._Element) -> NoticeItem | None:
+        # Hot: one call per position, so fields are read from the child index directly.
         x = self.x
-        ktru = x.find(position, "KTRU")
-        name = x.text(position, "name") or x.text(ktru, "name") or x.text(position, "OKPD2/OKPDName")
+        fields = x.children(position)
+        ktru = x.children(fields.get("KTRU"))
+        okpd2 = fields.get("OKPD2")
+        name = text_of(fields.get("name")) or text_of(ktru.get("name")) or x.text(okpd2, "OKPDName")
         if name is None:
             return None
         return NoticeItem(
             name=name,
-            okpd2=self._okpd2(x.find(position, "OKPD2")) or self._okpd2(x.find(ktru, "OKPD2")),
-            ktru=x.text(ktru, "code"),
-            quantity=parse_decimal(x.text(position, "quantity/value")),
-            unit=self._okei_name(x.find(position, "OKEI")),
-            price=parse_money(x.text(position, "price")),
-            sum=parse_money(x.text(position, "sum")),
+            okpd2=self._okpd2(okpd2) or self._okpd2(ktru.get("OKPD2")),
+            ktru=text_of(ktru.get("code")),
+            quantity=parse_decimal(x.text(fields.get("quantity"), "value")),
+            unit=self._okei_name(fields.get("OKEI")),
+            price=parse_decimal(text_of(fields.get("price"))),
+            sum=parse_decimal(text_of(fields.get("sum"))),
         )
 
     def _drug_position(self, position: etree._Element) -> NoticeItem | None:
@@ -431,8 +437,8 @@ class _Reader:
             ktru=x.text(info, "KTRU/code"),
             quantity=parse_decimal(quantity),
             unit=self._okei_name(okei),
-            price=parse_money(x.text(position, "pricePerUnit")),
-            sum=parse_money(x.text(position, "positionPrice")),
+            price=parse_decimal(x.text(position, "pricePerUnit")),
+            sum=parse_decimal(x.text(position, "positionPrice")),
         )
 
     def _drug_name(self, info: etree._Element | None) -> str | None:

@@ -32,6 +32,7 @@ def render_card_page(entry: Listing) -> bytes:
     dates = [("Размещено", entry.published_at), ("Обновлено", entry.updated_at)]
     if entry.has_deadline:
         dates.append(("Окончание подачи заявок", v.deadline))
+    price = _e(ru_money(v.nmck)).replace("\xa0", "&nbsp;")
     date_sections = "".join(_section(title, ru_date(moment)) for title, moment in dates)
     page = f"""<!DOCTYPE html>
 <html lang="ru">
@@ -52,7 +53,7 @@ def render_card_page(entry: Listing) -> bytes:
 {_section("Объект закупки", _e(p.title))}{_section("Заказчик", f"<a>{_e(p.customer.name)}</a>")}</div>
 <div class="col-3">
 <div class="price"><span class="cardMainInfo__title">Начальная цена</span>
-<span class="cardMainInfo__content cost">{_e(ru_money(v.nmck)).replace(chr(0xA0), "&nbsp;")}&nbsp;₽</span></div>
+<span class="cardMainInfo__content cost">{price}&nbsp;₽</span></div>
 <div class="date">
 {date_sections}</div>
 </div>

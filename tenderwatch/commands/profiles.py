@@ -50,7 +50,8 @@ def _price(p: Profile) -> str:
 
 def _print_list(profiles: list[Profile]) -> None:
     table = Table(title=f"{len(profiles)} profile(s)")
-    for column in ("name", "active", "regions", "codes", "keywords", "NMCK", "laws / kinds", "chats"):
+    table.add_column("name", no_wrap=True)
+    for column in ("active", "regions", "codes", "keywords", "NMCK", "laws / kinds", "chats"):
         table.add_column(column, overflow="fold")
     for p in profiles:
         regions = [

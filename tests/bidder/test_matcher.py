@@ -204,3 +204,12 @@ def test_compiled_agrees_with_naive_on_random_notices() -> None:
         assert compiled == sorted(match_naive(MATCHER.profiles, n, now=NOW)), n.title
         matched += len(compiled)
     assert matched >= 30  # the mix is rich enough to exercise matching, not only rejection
+
+
+def test_ambiguous_words_recall_without_false_alarms() -> None:
+    matcher = compile_profiles(
+        parse_profiles([{"name": "steel", "keywords": ["сталь"]}, {"name": "soap", "keywords": ["мыло"]}])
+    )
+    assert [m.profile for m in matcher.match(notice("Поставка стали листовой"), now=NOW)] == ["steel"]
+    assert [m.profile for m in matcher.match(notice("Поставка жидкого мыла"), now=NOW)] == ["soap"]
+    assert matcher.match(notice("Услуги: мыть полы и окна"), now=NOW) == []

@@ -73,12 +73,15 @@ def seed_matches(
     profile: str = "Ноутбуки",
     reasons: Sequence[str] = ("ключевое слово «ноутбук» — в тексте «ноутбуков»",),
     title: str = "Поставка ноутбуков, лот {i}",
+    **fields: Any,
 ) -> list[int]:
     """``count`` matching notices for one profile routed to ``chats``; returns the notice ids."""
     ids = []
     with session_scope(engine) as session:
         row = add_profile(session, profile, chats)
-        notices = [make_notice(f"03732001382250{i:05d}", title=title.format(i=i)) for i in range(count)]
+        notices = [
+            make_notice(f"03732001382250{i:05d}", title=title.format(i=i), **fields) for i in range(count)
+        ]
         upsert_notices(session, notices)
         for notice in notices:
             notice_id = notice_id_of(session, law="44-FZ", reg_number=notice.reg_number)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,7 @@ from bot import outbox
 from bot.access import AccessPolicy
 from bot.app import build_application, run_bot, telegram_notifier
 from data.db import session_scope
-from data.models import AllowedUser, ChatRow, DecisionRow, OutboxRow
+from data.models import AllowedUser, ChatRow, DecisionRow, NoticeChange, OutboxRow
 from data.notice import Notice
 from tests.bot.conftest import FAST_LIMITS, TOKEN
 from tests.bot.factories import NOW, seed_matches
@@ -60,7 +61,9 @@ async def running(engine, fake, simulations) -> AsyncIterator[asyncio.Event]:
     )
     notifier = telegram_notifier(app, engine, digest_threshold=5, clock=lambda: NOW)
     stop = asyncio.Event()
-    task = asyncio.create_task(run_bot(app, notifier, stop=stop, drain_interval=0.1, poll_timeout=1, signals=()))
+    task = asyncio.create_task(
+        run_bot(app, notifier, stop=stop, drain_interval=0.1, poll_timeout=1, signals=())
+    )
     await asyncio.to_thread(fake.wait_for, lambda: bool(fake.get_updates_offsets))
     yield stop
     stop.set()
@@ -105,7 +108,11 @@ async def test_group_triage_flow_is_visible_to_everyone(engine, fake, running, s
     text = fake.messages[(GROUP["id"], alert.message_id)]["text"]
     assert "✅ Взял(а): Алиса &lt;b&gt;Смирнова&lt;/b&gt; (10.03 12:00)" in text
     assert "🚫 Не интересно: Борис (10.03 12:00)" in text
-    assert [a.get("text") for a in fake.answers] == ["Взято в работу", "Отмечено: не интересно", "Уже отмечено"]
+    assert [a.get("text") for a in fake.answers] == [
+        "Взято в работу",
+        "Отмечено: не интересно",
+        "Уже отмечено",
+    ]
     with session_scope(engine) as session:
         decisions = {(d.user_id, d.action) for d in session.exec(select(DecisionRow))}
     assert decisions == {(11, "take"), (12, "skip")}
@@ -191,10 +198,14 @@ async def test_mute_stops_alerts_for_that_chat(engine, fake, running):
 async def test_token_never_appears_in_logs(engine, fake, caplog):
     caplog.set_level(logging.DEBUG)
     policy = AccessPolicy.of(admins=[], users=[ALICE["id"]], chats=[])
-    app = build_application(token=TOKEN, base_url=fake.base_url, engine=engine, policy=policy, limits=FAST_LIMITS)
+    app = build_application(
+        token=TOKEN, base_url=fake.base_url, engine=engine, policy=policy, limits=FAST_LIMITS
+    )
     notifier = telegram_notifier(app, engine, digest_threshold=5)
     stop = asyncio.Event()
-    task = asyncio.create_task(run_bot(app, notifier, stop=stop, drain_interval=0.1, poll_timeout=1, signals=()))
+    task = asyncio.create_task(
+        run_bot(app, notifier, stop=stop, drain_interval=0.1, poll_timeout=1, signals=())
+    )
     fake.fail("getUpdates", "server_error")  # an error path too: PTB logs the failing request
     fake.user_message(chat=private(ALICE), user=ALICE, text="/help")
     await wait(fake, lambda: fake.sends_to(ALICE["id"]))
@@ -204,3 +215,77 @@ async def test_token_never_appears_in_logs(engine, fake, caplog):
     assert "getUpdates" in caplog.text or "polling" in caplog.text  # DEBUG logging really happened
     assert TOKEN not in caplog.text
     assert TOKEN.split(":")[1] not in caplog.text
+
+
+async def test_profiles_pause_and_resume_per_chat(engine, fake, running):
+    seed_matches(engine, [GROUP["id"]], 1)
+    fake.user_message(chat=GROUP, user=ALICE, text="/profiles")
+    await wait(fake, lambda: fake.sends_to(GROUP["id"]))
+    [listing] = fake.sends_to(GROUP["id"])
+    [[button]] = listing.reply_markup["inline_keyboard"]
+    assert (listing.text, button["text"]) == (
+        "<b>Профили</b> (пауза действует только в этом чате):\n▶️ Ноутбуки",
+        "Пауза: Ноутбуки",
+    )
+
+    fake.press_button(chat=GROUP, user=ALICE, message_id=listing.message_id, data=button["callback_data"])
+    await wait(fake, lambda: "⏸" in fake.messages[(GROUP["id"], listing.message_id)]["text"])
+    with session_scope(engine) as session:
+        assert outbox.enqueue_matches(session, now=NOW) == 0  # paused here: nothing queued
+    resume = fake.messages[(GROUP["id"], listing.message_id)]["reply_markup"]["inline_keyboard"][0][0]
+    fake.press_button(chat=GROUP, user=ALICE, message_id=listing.message_id, data=resume["callback_data"])
+    await wait(fake, lambda: "▶️" in fake.messages[(GROUP["id"], listing.message_id)]["text"])
+
+    assert [a.get("text") for a in fake.answers] == [
+        "Профиль «Ноутбуки» на паузе",
+        "Профиль «Ноутбуки» снова активен",
+    ]
+    with session_scope(engine) as session:
+        assert outbox.enqueue_matches(session, now=NOW) == 1
+
+
+async def test_mine_lists_taken_tenders_and_changes_reach_the_taker(engine, fake, running):
+    [notice_id] = seed_matches(engine, [GROUP["id"]], 1)
+    with session_scope(engine) as session:
+        outbox.enqueue_matches(session, now=NOW)
+    await wait(fake, lambda: fake.sends_to(GROUP["id"]))
+    [alert] = fake.sends_to(GROUP["id"])
+    take = alert.reply_markup["inline_keyboard"][0][0]["callback_data"]
+    fake.press_button(chat=GROUP, user=ALICE, message_id=alert.message_id, data=take)
+    await wait(fake, lambda: fake.answers)
+    fake.user_message(chat=private(ALICE), user=ALICE, text="/mine")
+    await wait(fake, lambda: fake.sends_to(ALICE["id"]))
+
+    with session_scope(engine) as session:
+        session.add(
+            NoticeChange(
+                notice_id=notice_id,
+                field="submission_deadline",
+                old_value="2026-03-15T10:00:00Z",
+                new_value="2026-03-20T10:00:00Z",
+                changed_at=NOW + timedelta(hours=1),
+            )
+        )
+        session.flush()
+        assert outbox.enqueue_changes(session) == 1
+    await wait(fake, lambda: len(fake.sends_to(ALICE["id"])) == 2)
+
+    mine, change = replies_to(fake, ALICE["id"])
+    assert mine.startswith(
+        "<b>Мои закупки: 1</b>\n\n• <b>Поставка ноутбуков, лот 0</b>\n  № 0373200138225000000"
+    )
+    assert "до 15.03.2026 13:00 МСК (осталось 5 дней)" in mine
+    assert change.startswith(
+        "<b>✏️ Изменения в закупке, которую вы взяли</b>\n"
+        "• срок подачи заявок: 15.03.2026 13:00 МСК → <b>20.03.2026 13:00 МСК</b>"
+    )
+
+
+async def test_digest_lists_todays_matches(engine, fake, running):
+    seed_matches(engine, [GROUP["id"]], 3)
+    fake.user_message(chat=GROUP, user=BOB, text="/digest")  # anyone inside an allowed group may ask
+    await wait(fake, lambda: fake.sends_to(GROUP["id"]))
+
+    [digest] = replies_to(fake, GROUP["id"])
+    assert digest.startswith("<b>Совпадения за сегодня: 3 новые</b>\n\n1. <b>Поставка ноутбуков, лот ")
+    assert digest.count("/tender 03732001382250000") == 3

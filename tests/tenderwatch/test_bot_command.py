@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -11,7 +17,9 @@ from data.db import make_engine, session_scope, upgrade
 from data.models import OutboxRow
 from tenderwatch.cli import app
 from tenderwatch.commands.bot import auction_summary
+from tests.bot.conftest import PROJECT_ROOT, TOKEN
 from tests.bot.factories import make_notice, seed_matches
+from tests.bot.fake_telegram import FakeTelegram
 
 
 def test_auction_summary_runs_the_real_simulator():
@@ -32,7 +40,8 @@ def test_notify_without_token_prints_alerts_and_sends_each_once(tmp_path, monkey
     url = f"sqlite:///{tmp_path / 'tw.db'}"
     engine = make_engine(url)
     upgrade(engine)
-    seed_matches(engine, [-100777], 2, title="Поставка <i>ноутбуков</i> {i}")
+    deadline = datetime.now(UTC) + timedelta(days=10)
+    seed_matches(engine, [-100777], 2, title="Поставка <i>ноутбуков</i> {i}", submission_deadline=deadline)
     monkeypatch.setenv("TENDERWATCH_DATABASE__URL", url)
     monkeypatch.setenv("TENDERWATCH_TELEGRAM__TOKEN", "")
     monkeypatch.chdir(tmp_path)
@@ -51,4 +60,54 @@ def test_notify_without_token_prints_alerts_and_sends_each_once(tmp_path, monkey
     assert "0 sent in 0 messages" in second.output
     with session_scope(engine) as session:
         assert [r.status for r in session.exec(select(OutboxRow))] == ["sent", "sent"]
+    engine.dispose()
+
+
+def test_bot_command_refuses_to_start_without_a_token(tmp_path, monkeypatch):
+    monkeypatch.setenv("TENDERWATCH_DATABASE__URL", f"sqlite:///{tmp_path / 'tw.db'}")
+    monkeypatch.setenv("TENDERWATCH_TELEGRAM__TOKEN", "")
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(app, ["bot"])
+
+    assert result.exit_code == 2
+    assert "telegram.token is empty" in result.output
+
+
+@pytest.mark.slow
+def test_bot_command_polls_sends_and_stops_cleanly_on_sigterm(tmp_path):
+    url = f"sqlite:///{tmp_path / 'tw.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    deadline = datetime.now(UTC) + timedelta(days=10)
+    seed_matches(engine, [-100888], 1, submission_deadline=deadline)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "TENDERWATCH_DATABASE__URL": url,
+        "TENDERWATCH_TELEGRAM__TOKEN": TOKEN,
+        "TENDERWATCH_TELEGRAM__ALLOWED_USERS": "[11]",
+    }
+    with FakeTelegram() as fake:
+        env["TENDERWATCH_TELEGRAM__BASE_URL"] = fake.base_url
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tenderwatch.cli", "-v", "bot"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            fake.wait_for(lambda: fake.sends_to(-100888) and fake.get_updates_offsets, timeout=30)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            output, _ = proc.communicate(timeout=30)
+
+    assert proc.returncode == 0, output
+    assert "bot stopped" in output
+    assert TOKEN not in output  # even at -v (DEBUG), where PTB and httpx log request URLs
+    assert "Поставка ноутбуков, лот 0" in fake.sends_to(-100888)[0].text
+    with session_scope(engine) as session:
+        assert [r.status for r in session.exec(select(OutboxRow))] == ["sent"]
     engine.dispose()

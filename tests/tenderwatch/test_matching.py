@@ -35,7 +35,9 @@ def store(engine: Engine, *notices) -> None:
 
 def matches(engine: Engine) -> list[tuple[str, str, bool, list, list]]:
     query = (
-        sa.select(NoticeRow.reg_number, ProfileRow.name, MatchRow.matched, MatchRow.reasons, MatchRow.near_miss)
+        sa.select(
+            NoticeRow.reg_number, ProfileRow.name, MatchRow.matched, MatchRow.reasons, MatchRow.near_miss
+        )
         .join(ProfileRow, ProfileRow.id == MatchRow.profile_id)
         .join(NoticeRow, NoticeRow.id == MatchRow.notice_id)
         .order_by(NoticeRow.reg_number, ProfileRow.name)
@@ -86,6 +88,11 @@ def test_changed_notice_that_no_longer_matches_is_recorded(engine: Engine) -> No
     assert (report.notices, report.new, report.unmatched, report.unchanged) == (2, 0, 1, 1)
     reg, name, ok, reasons, near_miss = matches(engine)[0]
     assert (reg, name, ok) == ("0373200000125000001", "it", False)
+    assert reasons == [
+        "регион заказчика 77 — Москва",
+        "ключевое слово «ноутбук» — в тексте «ноутбуков»",
+        "закон 44-ФЗ",
+    ]
     assert near_miss == ["НМЦК 9 000 000,00 ₽ больше максимума 5 000 000,00 ₽"]
     # and when it matches again, the same row flips back
     store(engine, LAPTOPS.model_copy(update={"version": 3, "nmck": Decimal("2000000.00")}))

@@ -1,0 +1,100 @@
+"""The crawl process's one database handle, shared by the spider, the store pipeline and the run recorder.
+
+Scrapy builds each component separately from the crawler; ``crawl_database(crawler)`` hands all of
+them the same engine (one connection pool per crawl process) and the store functions they need.
+Everything here is a thin, synchronous call into ``data.store``: the crawl runs in its own
+subprocess, and each call is one short transaction, so blocking the reactor for it is acceptable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from scrapy.crawler import Crawler
+from sqlalchemy.engine import Engine
+
+from crawler.errors import CrawlSettingsError
+from data.db import make_engine, session_scope, upgrade
+from data.errors import StoreError
+from data.models import CrawlRun
+from data.notice import Notice
+from data.store import (
+    Key,
+    StoredVersion,
+    UpsertResult,
+    advance_high_water,
+    finish_crawl_run,
+    get_high_water,
+    start_crawl_run,
+    stored_versions,
+    upsert_notices,
+)
+
+log = logging.getLogger(__name__)
+
+DATABASE_URL_SETTING = "TENDERWATCH_DATABASE_URL"
+
+
+class CrawlDatabase:
+    """Store calls for one crawl, each in its own short session (committed or rolled back whole)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str, *, migrate: bool = True) -> CrawlDatabase:
+        try:
+            engine = make_engine(url)
+            if migrate:
+                upgrade(engine)
+        except StoreError as exc:
+            raise CrawlSettingsError(f"{DATABASE_URL_SETTING}: {exc}") from None
+        return cls(engine)
+
+    def stored(self, keys: Iterable[Key]) -> dict[Key, StoredVersion]:
+        with session_scope(self.engine) as session:
+            return stored_versions(session, keys=keys)
+
+    def upsert(self, notices: list[Notice], *, source: str) -> UpsertResult:
+        with session_scope(self.engine) as session:
+            return upsert_notices(session, notices, source=source)
+
+    def high_water(self, *, source: str, search_key: str) -> datetime | None:
+        with session_scope(self.engine) as session:
+            return get_high_water(session, source=source, search_key=search_key)
+
+    def advance_high_water(self, *, source: str, search_key: str, seen: datetime) -> datetime:
+        with session_scope(self.engine) as session:
+            return advance_high_water(session, source=source, search_key=search_key, seen=seen)
+
+    def start_run(self, *, source: str, arguments: Mapping[str, Any]) -> int:
+        with session_scope(self.engine) as session:
+            return start_crawl_run(session, source=source, arguments=arguments)
+
+    def finish_run(self, *, run_id: int, **figures: Any) -> CrawlRun:
+        with session_scope(self.engine) as session:
+            return finish_crawl_run(session, run_id=run_id, **figures)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def crawl_database(crawler: Crawler) -> CrawlDatabase:
+    """The crawl's shared handle, opened (and the schema upgraded) on first use."""
+    database = getattr(crawler, "_tenderwatch_database", None)
+    if database is None:
+        url = crawler.settings.get(DATABASE_URL_SETTING)
+        if not url:
+            raise CrawlSettingsError(f"{DATABASE_URL_SETTING} is not set: the crawler has nowhere to store")
+        database = CrawlDatabase.from_url(url)
+        crawler._tenderwatch_database = database  # type: ignore[attr-defined]
+    return database
+
+
+def read_run(database: CrawlDatabase, run_id: int) -> CrawlRun | None:
+    """The crawl-run row as stored now (the runner reads what the crawl process wrote)."""
+    with session_scope(database.engine) as session:
+        return session.get(CrawlRun, run_id)

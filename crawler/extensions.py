@@ -1,0 +1,159 @@
+"""The crawl-run recorder: one ``crawl_runs`` row per crawl, judged from the crawl's stats.
+
+The outcome is judged from what happened (finish reason, list pages read, error rate against
+``TENDERWATCH_ERROR_RATE_PARTIAL``/``_FAILED``), never from the exit code: ``scrapy crawl`` exits
+0 after a crawl that failed every request. The recorder also moves the high-water mark when the
+crawl saw everything it listed, and logs a progress line the runner shows while the crawl runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.utils.asyncio import create_looping_call
+
+from crawler.database import CrawlDatabase, crawl_database
+from data.errors import StoreError
+from data.store import UpsertResult
+
+log = logging.getLogger(__name__)
+
+RUN_ID_SETTING = "TENDERWATCH_RUN_ID"
+PROGRESS_FORMAT = "progress: %d requests, %d pages, %d cards, %d new, %d changed, %d unchanged, %d errors"
+"""Parsed by ``crawler.runner``: keep the shape stable."""
+
+
+@dataclass
+class CrawlFigures:
+    """What a crawl did, read from its stats."""
+
+    requests: int = 0
+    pages: int = 0
+    cards: int = 0
+    logical_requests: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return sum(self.errors_by_kind.values())
+
+    @classmethod
+    def from_stats(cls, stats: Mapping[str, Any]) -> CrawlFigures:
+        prefix = "tenderwatch/errors/"
+        return cls(
+            requests=int(stats.get("downloader/request_count", 0)),
+            pages=int(stats.get("tenderwatch/pages", 0)),
+            cards=int(stats.get("tenderwatch/cards", 0)),
+            logical_requests=int(stats.get("tenderwatch/requests/list", 0))
+            + int(stats.get("tenderwatch/requests/card", 0)),
+            new=int(stats.get("tenderwatch/notices/new", 0)),
+            changed=int(stats.get("tenderwatch/notices/changed", 0)),
+            unchanged=int(stats.get("tenderwatch/notices/unchanged", 0)),
+            errors_by_kind={k[len(prefix) :]: int(v) for k, v in stats.items() if k.startswith(prefix) and v},
+        )
+
+
+def judge(
+    figures: CrawlFigures, *, finish_reason: str, partial_rate: float, failed_rate: float, stopped: str = ""
+) -> tuple[str, str]:
+    """(outcome, reason): ``failed`` if the crawl ended early, stored nothing it should, or read no
+    listing, or its error rate is above ``failed_rate``; ``partial`` above ``partial_rate``; else ``ok``."""
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(figures.errors_by_kind.items()))
+    rate = figures.errors / figures.logical_requests if figures.logical_requests else 0.0
+    errors = f"{figures.errors} errors in {figures.logical_requests} requests ({rate:.0%})" + (
+        f": {kinds}" if kinds else ""
+    )
+    if finish_reason != "finished":
+        return "failed", f"crawl ended early ({finish_reason}); {errors}"
+    if figures.errors_by_kind.get("store"):
+        return "failed", f"storing notices failed; {errors}"
+    if figures.logical_requests == 0:
+        return "failed", "nothing was requested"
+    if figures.pages == 0:
+        return "failed", f"no listing page could be read; {errors}"
+    summary = f"{stopped}; {errors}" if stopped else errors
+    if rate > failed_rate:
+        return "failed", f"error rate above {failed_rate:.0%}: {summary}"
+    if rate > partial_rate:
+        return "partial", f"error rate above {partial_rate:.0%}: {summary}"
+    return "ok", summary
+
+
+class CrawlRunRecorder:
+    """Opens the crawl-run row (or adopts the runner's) and closes it with the crawl's figures."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.partial_rate = settings.getfloat("TENDERWATCH_ERROR_RATE_PARTIAL", 0.05)
+        self.failed_rate = settings.getfloat("TENDERWATCH_ERROR_RATE_FAILED", 0.5)
+        self.progress_interval = settings.getfloat("TENDERWATCH_PROGRESS_INTERVAL", 1.0)
+        self.run_id: int | None = settings.getint(RUN_ID_SETTING) or None
+        self.database: CrawlDatabase | None = None
+        self._progress: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
+        recorder = cls(crawler)
+        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        return recorder
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.database = crawl_database(self.crawler)
+        if self.run_id is None:
+            arguments = getattr(spider, "arguments", {})
+            self.run_id = self.database.start_run(source=spider.name, arguments=arguments)
+        log.info("crawl run %d of %s started", self.run_id, spider.name)
+        if self.progress_interval > 0:
+            self._progress = create_looping_call(self.log_progress)
+            self._progress.start(self.progress_interval, now=False)
+
+    def log_progress(self) -> None:
+        f = CrawlFigures.from_stats(self.crawler.stats.get_stats())
+        log.info(PROGRESS_FORMAT, f.requests, f.pages, f.cards, f.new, f.changed, f.unchanged, f.errors)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._progress is not None and self._progress.running:
+            self._progress.stop()
+        self.log_progress()
+        if self.database is None or self.run_id is None:
+            return
+        figures = CrawlFigures.from_stats(self.crawler.stats.get_stats())
+        outcome, why = judge(
+            figures,
+            finish_reason=reason,
+            partial_rate=self.partial_rate,
+            failed_rate=self.failed_rate,
+            stopped=getattr(spider, "stop_reason", ""),
+        )
+        try:
+            self.database.finish_run(
+                run_id=self.run_id,
+                outcome=outcome,
+                requests=figures.requests,
+                pages=figures.pages,
+                result=UpsertResult(new=figures.new, changed=figures.changed, unchanged=figures.unchanged),
+                errors_by_kind=figures.errors_by_kind,
+                reason=why,
+            )
+            self._advance_mark(spider, outcome)
+        except StoreError as exc:
+            log.error("crawl run %d could not be recorded: %s", self.run_id, exc)
+        log.info("crawl run %d finished: %s (%s)", self.run_id, outcome, why)
+        self.database.close()
+
+    def _advance_mark(self, spider: Spider, outcome: str) -> None:
+        mark = spider.crawl_mark() if outcome != "failed" and hasattr(spider, "crawl_mark") else None
+        if mark is None or self.database is None:
+            return
+        moved = self.database.advance_high_water(source=spider.name, search_key=spider.search_key, seen=mark)
+        log.info("high-water mark of %s is now %s", spider.name, moved.isoformat())

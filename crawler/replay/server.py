@@ -1,0 +1,487 @@
+"""The replay HTTP server: a snapshot served under the EIS URL paths, with faults and live publishing.
+
+Served paths (``regNumber`` is required where shown; unknown numbers are 404, bad search
+parameters 400 with the ``QueryError`` message):
+
+* ``/epz/order/extendedsearch/results.html?…``: the search page (path kind ``list``);
+* ``/epz/order/extendedsearch/rss.html?…``: its RSS feed (``rss``);
+* ``/epz/order/notice/printForm/viewXml.html?regNumber=…``: 44-FZ XML card, latest version (``card``);
+* ``/api/mobile/proxy/223/purchase/public/purchase/info/common-info.html?regNumber=…``: the 223-FZ
+  mobile JSON, latest version (``json``);
+* ``/epz/order/notice/<slug>/view/common-info.html?regNumber=…`` and
+  ``/223/purchase/public/purchase/info/common-info.html?regNumber=…``: the card pages the search
+  entries and RSS items link to, header only (``page``); a 44-FZ slug other than the purchase's
+  method is 404, as on the EIS;
+* control (never counted, never faulted): ``GET /_replay/stats``, ``GET|POST /_replay/faults``
+  (body: a spec string or a JSON object, see ``crawler.replay.faults``), ``POST /_replay/reset-stats``,
+  ``POST /_replay/publish?count=N`` (mint N notices now).
+
+Any counted request may carry ``_fault=<kind>`` (``5xx``, ``429``, ``maintenance``, ``captcha``,
+``truncate``, ``slow``) to get that fault once, for ad-hoc poking with a browser or curl.
+
+The server is stdlib ``ThreadingHTTPServer`` speaking HTTP/1.1 keep-alive (as Scrapy does), on a
+background thread; with ``publish_rate`` another thread mints new notices newer than anything in
+the snapshot and records when each became visible, so alert latency can be measured end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from crawler.replay.cardpage import render_card_page
+from crawler.replay.faults import FAULT_KINDS, FaultInjector, FaultPlan, FaultSpecError
+from crawler.replay.model import ReplayError, SnapshotError
+from crawler.replay.snapshot import QueryError, SearchQuery, Snapshot
+from data.notice import Notice
+
+log = logging.getLogger(__name__)
+
+LIST_PATH = "/epz/order/extendedsearch/results.html"
+RSS_PATH = "/epz/order/extendedsearch/rss.html"
+CARD44_PATH = "/epz/order/notice/printForm/viewXml.html"
+JSON223_PATH = "/api/mobile/proxy/223/purchase/public/purchase/info/common-info.html"
+PAGE223_PATH = "/223/purchase/public/purchase/info/common-info.html"
+_POLL_SECONDS = 0.05
+"""How soon ``stop()`` is noticed by the accept loop (the stdlib default of 0.5 s slows test teardown)."""
+_PAGE44 = re.compile(r"^/epz/order/notice/([A-Za-z0-9]+)/view/common-info\.html$")
+
+HTML = "text/html; charset=utf-8"
+RSS = "application/rss+xml; charset=utf-8"
+XML = "text/xml; charset=utf-8"
+JSON = "application/json; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+
+MAINTENANCE_PAGE = (
+    '<!DOCTYPE html>\n<html lang="ru">\n<head><meta charset="UTF-8">'
+    "<title>Технические работы</title></head>\n"
+    "<body>\n<h1>Технические работы</h1>\n"
+    "<p>Уважаемые пользователи! На сайте ведутся технические работы. "
+    "Приносим извинения за временные неудобства.</p>\n</body>\n</html>\n"
+).encode()
+CAPTCHA_PAGE = (
+    '<!DOCTYPE html>\n<html lang="ru">\n<head><meta charset="UTF-8"><title>Проверка браузера</title></head>\n'
+    '<body>\n<div class="captcha-container">\n<h1>Подтвердите, что вы человек</h1>\n'
+    "<p>Запросы с вашего IP-адреса похожи на автоматические. Введите символы с картинки.</p>\n"
+    '<form method="post" action="/captcha/verify"><img src="/captcha/image.png" alt="captcha">\n'
+    '<input name="captcha" type="text"><button type="submit">Я не робот</button></form>\n'
+    "</div>\n</body>\n</html>\n"
+).encode()
+UNAVAILABLE_PAGE = (
+    b"<html><head><title>503 Service Temporarily Unavailable</title></head>\n"
+    b"<body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>\n"
+)
+
+
+class ReplayServerError(ReplayError):
+    """The replay server could not start, or was given a bad setting."""
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    content_type: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _text(status: int, message: str) -> Reply:
+    return Reply(status, (message + "\n").encode("utf-8"), TEXT)
+
+
+def _json(data: object, status: int = 200) -> Reply:
+    return Reply(status, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"), JSON)
+
+
+class ReplayServer:
+    """A running replay; build it with ``start_replay``. Thread-safe; ``stop()`` is idempotent."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        *,
+        host: str,
+        port: int,
+        faults: FaultPlan,
+        publish_rate: float | None,
+    ) -> None:
+        if publish_rate is not None and not publish_rate > 0:
+            raise ReplayServerError(f"publish_rate={publish_rate!r} must be a positive number per minute")
+        self.snapshot = snapshot
+        self.publish_rate = publish_rate
+        self.injector = FaultInjector(faults)
+        self._stats_lock = threading.Lock()
+        self._publish_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._published: list[dict[str, str]] = []
+        self._high_water = snapshot.latest_update()
+        self._reset_counters()
+        try:
+            self._httpd = _HTTPServer((host, port), _Handler)
+        except OSError as exc:
+            raise ReplayServerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        self._httpd.replay = self
+        self.host = host
+        self.port = self._httpd.server_address[1]
+        self._threads = [
+            threading.Thread(
+                target=self._httpd.serve_forever, args=(_POLL_SECONDS,), name="replay-http", daemon=True
+            )
+        ]
+        if publish_rate:
+            self._threads.append(
+                threading.Thread(target=self._publish_loop, name="replay-publish", daemon=True)
+            )
+        for thread in self._threads:
+            thread.start()
+        log.info(
+            "replay of %d purchases serving at %s (faults: %s, publish rate: %s/min)",
+            len(snapshot.purchases),
+            self.url,
+            faults.to_spec() or "none",
+            publish_rate or 0,
+        )
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    # ---- lifecycle --------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        log.info("replay at %s stopped after %d requests", self.url, self._total)
+
+    def __enter__(self) -> ReplayServer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # ---- faults -------------------------------------------------------------------------------------
+
+    @property
+    def faults(self) -> FaultPlan:
+        return self.injector.plan
+
+    def set_faults(self, plan: FaultPlan | str | Mapping[str, object] | None) -> FaultPlan:
+        """Replace the fault plan (counts start afresh); ``None`` or ``""`` clears it."""
+        parsed = FaultPlan.coerce(plan)
+        self.injector.set_plan(parsed)
+        log.info("replay fault plan set to %s", parsed.to_spec() or "none")
+        return parsed
+
+    # ---- publishing ---------------------------------------------------------------------------------
+
+    def publish(self, count: int = 1) -> list[Notice]:
+        """Mint ``count`` notices now, each updated after everything already listed."""
+        minted = []
+        for _ in range(count):
+            with self._publish_lock:
+                at = self._next_publish_at()
+                notice = self.snapshot.publish_next(at=at)
+                self._published.append(
+                    {
+                        "reg_number": notice.reg_number,
+                        "law": notice.law,
+                        "updated_at": at.isoformat(),
+                        "published_at": datetime.now(UTC).isoformat(),
+                    }
+                )
+            log.info("replay published %s %s", notice.law, notice.reg_number)
+            minted.append(notice)
+        return minted
+
+    def _next_publish_at(self) -> datetime:
+        """The real clock when it is ahead; otherwise one second after the newest listed update."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        at = max(now, self._high_water.replace(microsecond=0) + timedelta(seconds=1))
+        self._high_water = at
+        return at
+
+    def _publish_loop(self) -> None:
+        interval = 60.0 / (self.publish_rate or 1)
+        while not self._stopping.wait(interval):
+            try:
+                self.publish()
+            except ReplayError:
+                log.exception("replay could not publish a new notice")
+
+    # ---- statistics ---------------------------------------------------------------------------------
+
+    def _reset_counters(self) -> None:
+        with self._stats_lock:
+            self._requests: defaultdict[str, Counter[int]] = defaultdict(Counter)
+            self._faulted: Counter[str] = Counter()
+            self._total = 0
+
+    def reset_stats(self) -> None:
+        """Zero the request and fault counters (the published list is kept: it is the snapshot's history)."""
+        self._reset_counters()
+
+    def record(self, kind: str, status: int, fault: str | None) -> None:
+        with self._stats_lock:
+            self._requests[kind][status] += 1
+            self._total += 1
+            if fault:
+                self._faulted[fault] += 1
+
+    def stats(self) -> dict[str, object]:
+        """Requests by path kind and status, faults injected, notices published (JSON-ready)."""
+        with self._stats_lock:
+            requests = {
+                kind: {str(status): n for status, n in sorted(by_status.items())}
+                for kind, by_status in sorted(self._requests.items())
+            }
+            faults = {kind: self._faulted[kind] for kind in FAULT_KINDS}
+            total = self._total
+        with self._publish_lock:
+            published = list(self._published)
+        return {
+            "total": total,
+            "requests": requests,
+            "faults": faults,
+            "faults_total": sum(faults.values()),
+            "fault_plan": self.faults.to_dict(),
+            "published_count": len(published),
+            "published": published,
+            "purchases": len(self.snapshot.purchases),
+            "snapshot_now": self.snapshot.now.isoformat(),
+            "now": datetime.now(UTC).isoformat(),
+        }
+
+    # ---- routing --------------------------------------------------------------------------------------
+
+    def route(self, path: str) -> tuple[str, Callable[[dict[str, str], str], Reply]]:
+        """(path kind, handler) for a GET path; control paths have kind ``control``."""
+        if path == LIST_PATH:
+            return "list", self._search_page
+        if path == RSS_PATH:
+            return "rss", self._rss
+        if path == CARD44_PATH:
+            return "card", self._card44
+        if path == JSON223_PATH:
+            return "json", self._json223
+        if path == PAGE223_PATH:
+            return "page", self._page223
+        m = _PAGE44.match(path)
+        if m:
+            slug = m.group(1)
+            return "page", lambda params, qs: self._page44(params, slug)
+        if path.startswith("/_replay/"):
+            return "control", self._control_get(path)
+        return "other", lambda params, qs: _text(404, f"{path}: no such page in the EIS replay")
+
+    def _search_page(self, params: dict[str, str], query_string: str) -> Reply:
+        query = SearchQuery.from_params(params)
+        return Reply(200, self.snapshot.render_search_page(query, query_string=query_string), HTML)
+
+    def _rss(self, params: dict[str, str], query_string: str) -> Reply:
+        query = SearchQuery.from_params(params)
+        return Reply(200, self.snapshot.render_rss(query, query_string=query_string), RSS)
+
+    def _card44(self, params: dict[str, str], query_string: str) -> Reply:
+        purchase = self._purchase(params, "44-FZ")
+        return Reply(200, self.snapshot.render_card(purchase.latest), XML)
+
+    def _json223(self, params: dict[str, str], query_string: str) -> Reply:
+        purchase = self._purchase(params, "223-FZ")
+        return Reply(200, self.snapshot.render_json(purchase.latest), JSON)
+
+    def _page223(self, params: dict[str, str], query_string: str) -> Reply:
+        purchase = self._purchase(params, "223-FZ")
+        return Reply(200, render_card_page(self.snapshot.listing(purchase)), HTML)
+
+    def _page44(self, params: dict[str, str], slug: str) -> Reply:
+        purchase = self._purchase(params, "44-FZ")
+        if purchase.method.slug != slug:
+            raise SnapshotError(
+                f"registry number {purchase.reg_number} is a «{purchase.method.name}» card "
+                f"(/{purchase.method.slug}/), not /{slug}/"
+            )
+        return Reply(200, render_card_page(self.snapshot.listing(purchase)), HTML)
+
+    def _purchase(self, params: dict[str, str], law: str):
+        reg = params.get("regNumber", "").strip()
+        if not reg:
+            raise QueryError("regNumber is required")
+        purchase = self.snapshot.purchase(reg)
+        if purchase.law != law:
+            raise SnapshotError(f"registry number {reg!r} is a {purchase.law} notice; this page serves {law}")
+        return purchase
+
+    def _control_get(self, path: str) -> Callable[[dict[str, str], str], Reply]:
+        if path == "/_replay/stats":
+            return lambda params, qs: _json(self.stats())
+        if path == "/_replay/faults":
+            return lambda params, qs: _json(self._fault_view())
+        return lambda params, qs: _text(
+            404, f"{path}: unknown control path (GET /_replay/stats, /_replay/faults)"
+        )
+
+    def _fault_view(self) -> dict[str, object]:
+        return {
+            "plan": self.faults.to_dict(),
+            "spec": self.faults.to_spec(),
+            "remaining": self.injector.remaining(),
+        }
+
+    def control_post(self, path: str, params: dict[str, str], body: bytes) -> Reply:
+        if path == "/_replay/faults":
+            try:
+                self.set_faults(_plan_from_body(body))
+            except FaultSpecError as exc:
+                return _text(400, str(exc))
+            return _json(self._fault_view())
+        if path == "/_replay/reset-stats":
+            self.reset_stats()
+            return _json(self.stats())
+        if path == "/_replay/publish":
+            raw = params.get("count", "1")
+            if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+                return _text(400, f"count={raw!r} must be a whole number from 1 to 1000")
+            minted = self.publish(int(raw))
+            return _json({"published": [n.reg_number for n in minted]})
+        return _text(
+            404,
+            f"{path}: unknown control path (POST /_replay/faults, /_replay/reset-stats, /_replay/publish)",
+        )
+
+
+def _plan_from_body(body: bytes) -> FaultPlan:
+    text = body.decode("utf-8", errors="replace").strip()
+    if not text.startswith(("{", '"')):
+        return FaultPlan.parse(text)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FaultSpecError(f"fault plan body is not valid JSON: {exc}") from None
+    if isinstance(data, str):
+        return FaultPlan.parse(data)
+    if isinstance(data, dict):
+        return FaultPlan.from_mapping(data)
+    raise FaultSpecError("fault plan body must be a spec string or a JSON object")
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    replay: ReplayServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "tenderwatch-replay"
+    sys_version = ""
+    timeout = 60  # an idle keep-alive connection frees its thread after a minute
+    server: _HTTPServer
+
+    def do_GET(self) -> None:
+        replay = self.server.replay
+        url = urlsplit(self.path)
+        pairs = parse_qsl(url.query, keep_blank_values=True)
+        params = dict(pairs)
+        forced = params.pop("_fault", None)
+        query_string = urlencode([p for p in pairs if p[0] != "_fault"]) if forced else url.query
+        kind, handler = replay.route(url.path)
+        if kind == "control":
+            self._send(handler(params, query_string))
+            return
+        if forced is not None and forced not in FAULT_KINDS and forced != "503":
+            reply, fault = _text(400, f"_fault={forced!r} is not one of {', '.join(FAULT_KINDS)}"), None
+        else:
+            fault = {"503": "5xx"}.get(forced, forced) if forced else replay.injector.draw(kind)
+            reply = self._faulted(fault, replay.injector.plan) or self._produce(handler, params, query_string)
+            if fault == "truncate":
+                reply.body = reply.body[: len(reply.body) // 2]
+        replay.record(kind, reply.status, fault)
+        if fault == "slow":
+            time.sleep(replay.injector.plan.delay)
+        self._send(reply)
+
+    def do_POST(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        if not url.path.startswith("/_replay/"):
+            self._send(_text(405, f"{url.path}: the EIS replay accepts POST only on /_replay/ control paths"))
+            return
+        self._send(self.server.replay.control_post(url.path, dict(parse_qsl(url.query)), body))
+
+    @staticmethod
+    def _faulted(fault: str | None, plan: FaultPlan) -> Reply | None:
+        if fault == "5xx":
+            return Reply(503, UNAVAILABLE_PAGE, HTML)
+        if fault == "429":
+            return Reply(429, b"Too Many Requests\n", TEXT, (("Retry-After", str(plan.retry_after)),))
+        if fault == "maintenance":
+            return Reply(200, MAINTENANCE_PAGE, HTML)
+        if fault == "captcha":
+            return Reply(200, CAPTCHA_PAGE, HTML)
+        return None
+
+    @staticmethod
+    def _produce(handler: Callable[[dict[str, str], str], Reply], params: dict[str, str], qs: str) -> Reply:
+        try:
+            return handler(params, qs)
+        except QueryError as exc:
+            return _text(400, str(exc))
+        except SnapshotError as exc:
+            return _text(404, str(exc))
+
+    def _send(self, reply: Reply) -> None:
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up first (a timeout test against a slow fault): nothing to answer.
+            log.debug("replay client %s went away before the %d reply", self.address_string(), reply.status)
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+
+def start_replay(
+    snapshot: Snapshot,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    faults: FaultPlan | str | None = None,
+    publish_rate: float | None = None,
+) -> ReplayServer:
+    """Serve ``snapshot`` on a background thread; ``port=0`` picks a free port (see ``.url``).
+
+    ``faults`` is a ``FaultPlan`` or a spec string (grammar in ``crawler.replay.faults``);
+    ``publish_rate`` is new notices per minute.
+    """
+    return ReplayServer(
+        snapshot, host=host, port=port, faults=FaultPlan.coerce(faults), publish_rate=publish_rate
+    )
+
+
+__all__ = ["FaultPlan", "FaultSpecError", "ReplayServer", "ReplayServerError", "start_replay"]

@@ -1,0 +1,294 @@
+"""Run one crawl in a subprocess (``python -m scrapy crawl <spider>``) and report its crawl-run row.
+
+A subprocess per crawl keeps the reactor, memory growth and any crash out of the calling process
+(the CLI or the scheduler). The runner validates the arguments first (a typo fails before anything
+starts), opens the crawl-run row itself and hands its id to the crawl, shows progress from the
+crawl's log lines, enforces a hard timeout, and closes the row as ``failed`` when the crawl process
+died before recording its outcome (killed, crashed, timed out).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from crawler.database import CrawlDatabase, read_run
+from crawler.errors import CrawlProcessError, CrawlSettingsError, SpiderArgumentError
+from crawler.extensions import RUN_ID_SETTING
+from crawler.spiders.base import check_spider_arguments
+from crawler.spiders.eis import search_filters
+from data.store import UpsertResult
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("eis", "eis_rss")
+_PROGRESS = re.compile(
+    r"progress: (\d+) requests, (\d+) pages, (\d+) cards, "
+    r"(\d+) new, (\d+) changed, (\d+) unchanged, (\d+) errors"
+)
+KILL_GRACE_SECONDS = 10.0
+"""After the timeout, SIGTERM lets Scrapy close the spider and record the run; then SIGKILL."""
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    """How to crawl: where, how politely, where to store. Mirrors ``[crawler]`` in settings.toml."""
+
+    database_url: str
+    base_url: str = "https://zakupki.gov.ru"
+    user_agent: str | None = None
+    ca_bundle: str | None = None
+    concurrent_requests: int = 2
+    download_delay: float = 1.0
+    autothrottle: bool = True
+    overlap_minutes: float = 60
+    max_pages: int = 50
+    error_rate_partial: float = 0.05
+    error_rate_failed: float = 0.5
+    timeout_seconds: float = 1800
+    search: Mapping[str, Any] = field(default_factory=dict)
+    batch_size: int = 100
+    extra_settings: Mapping[str, Any] = field(default_factory=dict)
+    """Further Scrapy settings (``-s``), e.g. retry counts in tests."""
+
+    def scrapy_settings(self) -> dict[str, Any]:
+        settings: dict[str, Any] = {
+            "TENDERWATCH_DATABASE_URL": self.database_url,
+            "TENDERWATCH_BASE_URL": self.base_url,
+            "TENDERWATCH_SEARCH": json.dumps(dict(self.search), ensure_ascii=False, default=str),
+            "TENDERWATCH_OVERLAP_MINUTES": self.overlap_minutes,
+            "TENDERWATCH_MAX_PAGES": self.max_pages,
+            "TENDERWATCH_BATCH_SIZE": self.batch_size,
+            "TENDERWATCH_ERROR_RATE_PARTIAL": self.error_rate_partial,
+            "TENDERWATCH_ERROR_RATE_FAILED": self.error_rate_failed,
+            "CONCURRENT_REQUESTS": self.concurrent_requests,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": self.concurrent_requests,
+            "DOWNLOAD_DELAY": self.download_delay,
+            "AUTOTHROTTLE_ENABLED": self.autothrottle,
+        }
+        if self.user_agent:
+            settings["USER_AGENT"] = self.user_agent
+        if self.ca_bundle:
+            settings["TENDERWATCH_CA_BUNDLE"] = self.ca_bundle
+        settings.update(self.extra_settings)
+        return settings
+
+
+@dataclass
+class CrawlProgress:
+    requests: int = 0
+    pages: int = 0
+    cards: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    errors: int = 0
+
+
+@dataclass
+class CrawlSummary:
+    """The crawl-run row as the crawl left it, plus what only the runner knows."""
+
+    run_id: int
+    source: str
+    outcome: str
+    reason: str | None
+    requests: int
+    pages: int
+    new: int
+    changed: int
+    unchanged: int
+    errors: int
+    errors_by_kind: dict[str, int]
+    returncode: int | None
+    seconds: float
+    peak_rss_kb: int | None = None
+    log_tail: list[str] = field(default_factory=list)
+
+    def counts_line(self) -> str:
+        """The same shape as ``tenderwatch import``: ``N new, M changed, K unchanged, E errors``."""
+        return f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged, {self.errors} errors"
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
+def validate(source: str, config: CrawlConfig, arguments: Mapping[str, Any]) -> dict[str, str]:
+    """The spider arguments as ``-a`` strings, or a ``SpiderArgumentError``/``CrawlSettingsError``."""
+    if source not in SOURCES:
+        raise SpiderArgumentError(f"unknown source {source!r} (known: {', '.join(SOURCES)})")
+    checked = check_spider_arguments(**arguments)
+    search_filters(config.search)
+    if not config.base_url.startswith(("http://", "https://")):
+        raise CrawlSettingsError(f"crawler.base_url={config.base_url!r}: not an http(s) URL")
+    return {
+        name: value.isoformat() if hasattr(value, "isoformat") else str(value)
+        for name, value in checked.items()
+        if value is not None
+    }
+
+
+def crawl_command(source: str, arguments: Mapping[str, str], config: CrawlConfig, run_id: int) -> list[str]:
+    """The subprocess command line: ``python -m scrapy crawl <source> -a k=v ... -s K=V ...``."""
+    command = [sys.executable, "-m", "scrapy", "crawl", source]
+    for name, value in arguments.items():
+        command += ["-a", f"{name}={value}"]
+    for name, value in {**config.scrapy_settings(), RUN_ID_SETTING: run_id}.items():
+        command += ["-s", f"{name}={value}"]
+    return command
+
+
+def crawl_environment(config: CrawlConfig) -> dict[str, str]:
+    env = dict(os.environ)
+    env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"  # found without scrapy.cfg, from any directory
+    env["TENDERWATCH_DATABASE__URL"] = config.database_url
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def run_crawl(
+    source: str,
+    *,
+    config: CrawlConfig,
+    from_date: str | None = None,
+    until_date: str | None = None,
+    max_pages: int | str | None = None,
+    sample: int | str | None = None,
+    on_progress: Callable[[CrawlProgress], None] | None = None,
+) -> CrawlSummary:
+    """Crawl ``source`` once in a subprocess and return its recorded crawl run."""
+    arguments = validate(
+        source,
+        config,
+        {"from_date": from_date, "until_date": until_date, "max_pages": max_pages, "sample": sample},
+    )
+    database = CrawlDatabase.from_url(config.database_url)
+    try:
+        run_id = database.start_run(source=source, arguments=arguments)
+        started = time.monotonic()
+        returncode, rusage, tail, timed_out = _run_subprocess(
+            crawl_command(source, arguments, config, run_id), config, on_progress
+        )
+        seconds = time.monotonic() - started
+        _close_abandoned_run(database, run_id, returncode, tail, timed_out, config.timeout_seconds)
+        run = read_run(database, run_id)
+    finally:
+        database.close()
+    if run is None:
+        raise CrawlProcessError(f"crawl run {run_id} of {source} vanished from the database")
+    return CrawlSummary(
+        run_id=run_id,
+        source=source,
+        outcome=run.outcome,
+        reason=run.reason,
+        requests=run.requests,
+        pages=run.pages,
+        new=run.notices_new,
+        changed=run.notices_changed,
+        unchanged=run.notices_unchanged,
+        errors=run.errors,
+        errors_by_kind=dict(run.errors_by_kind),
+        returncode=returncode,
+        seconds=seconds,
+        peak_rss_kb=rusage.ru_maxrss if rusage else None,
+        log_tail=list(tail),
+    )
+
+
+def _run_subprocess(
+    command: list[str], config: CrawlConfig, on_progress: Callable[[CrawlProgress], None] | None
+) -> tuple[int | None, Any, deque[str], bool]:
+    try:
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=crawl_environment(config),
+            start_new_session=True,  # its own process group: a timeout kills the whole crawl
+        )
+    except OSError as exc:
+        raise CrawlProcessError(f"could not start the crawl ({command[0]}): {exc}") from None
+    tail: deque[str] = deque(maxlen=40)
+    reader = threading.Thread(target=_read_log, args=(proc, tail, on_progress), daemon=True)
+    reader.start()
+    returncode, rusage = _wait(proc, config.timeout_seconds)
+    timed_out = returncode is None
+    if timed_out:
+        log.warning("crawl exceeded %s s; stopping it", config.timeout_seconds)
+        _signal_group(proc, signal.SIGTERM)
+        returncode, rusage = _wait(proc, KILL_GRACE_SECONDS)
+        if returncode is None:
+            _signal_group(proc, signal.SIGKILL)
+            returncode, rusage = _wait(proc, None)
+    reader.join(timeout=5)
+    return returncode, rusage, tail, timed_out
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float | None) -> tuple[int | None, Any]:
+    """Wait for the child and collect its resource usage (peak memory) via ``wait4``."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return proc.returncode, rusage
+        if deadline is not None and time.monotonic() >= deadline:
+            return None, None
+        time.sleep(0.05)
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _read_log(
+    proc: subprocess.Popen[bytes], tail: deque[str], on_progress: Callable[[CrawlProgress], None] | None
+) -> None:
+    assert proc.stderr is not None
+    for raw in proc.stderr:
+        line = raw.decode("utf-8", errors="replace").rstrip()
+        tail.append(line)
+        match = _PROGRESS.search(line)
+        if match and on_progress is not None:
+            on_progress(CrawlProgress(*(int(g) for g in match.groups())))
+
+
+def _close_abandoned_run(
+    database: CrawlDatabase,
+    run_id: int,
+    returncode: int | None,
+    tail: deque[str],
+    timed_out: bool,
+    timeout: float,
+) -> None:
+    """Record ``failed`` for a run the crawl process never closed (it died or was killed)."""
+    run = read_run(database, run_id)
+    if run is None or run.outcome != "running":
+        return
+    if timed_out:
+        why = f"crawl timed out after {timeout:g} s and was killed"
+    elif returncode is not None and returncode < 0:
+        why = f"crawl process killed by signal {signal.Signals(-returncode).name}"
+    else:
+        why = f"crawl process exited with code {returncode} before recording its outcome"
+    last_error = next((line for line in reversed(tail) if "Error" in line or "ERROR" in line), None)
+    if last_error:
+        why += f": {last_error.strip()}"
+    database.finish_run(run_id=run_id, outcome="failed", result=UpsertResult(), reason=why)
+    log.error("crawl run %d failed: %s", run_id, why)

@@ -1,0 +1,426 @@
+"""Base spiders: the shared arguments, error bookkeeping, and the listing -> card crawl.
+
+Behaviour is set with class attributes (Kingfisher Collect style), so a source module is mostly a
+block of attributes plus the few methods that know the source's URLs:
+
+* ``BaseSpider``: the standard arguments (``from_date``, ``until_date``, ``max_pages``,
+  ``sample``), parsed once with clear errors; the base URL; error accounting in the crawl stats
+  (``tenderwatch/errors/<kind>``), which the run recorder turns into the crawl-run row.
+* ``ListingSpider``: lists notices newest update first, page by page, and fetches a card only for
+  entries that are new or changed (listing update date vs. what is stored). Paging stops at a
+  page with nothing to fetch that reaches below the high-water mark (the newest update stored by
+  the last complete crawl of this search, minus an overlap window), so a re-crawl with nothing new
+  costs one list request.
+
+Stats the spiders keep (all under ``tenderwatch/``): ``requests/list``, ``requests/card`` (logical
+requests, retries excluded), ``pages``, ``cards``, ``listings/unchanged`` (entries not fetched),
+``errors/<kind>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Generator, Iterable
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import (
+    ConnectError,
+    ConnectionLost,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed
+
+from crawler.database import CrawlDatabase, crawl_database
+from crawler.errors import BadPage, SpiderArgumentError
+from crawler.parsers import ParseError, parse_document
+from crawler.parsers.common import DATE_ONLY_NOTE, MOSCOW
+from data.notice import Notice
+from data.store import StoredVersion
+
+log = logging.getLogger(__name__)
+
+STAT = "tenderwatch"
+RETRYING: list[Notice] = []
+"""What ``parsed`` returns when it scheduled a retry: no notices, and no error either (yet)."""
+BAD_PAGE_RETRIES_SETTING = "TENDERWATCH_BAD_PAGE_RETRY_TIMES"
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_RU_DATE = re.compile(r"^\d{2}\.\d{2}\.\d{4}$")
+
+
+def parse_date_argument(name: str, value: str | date | None) -> date | None:
+    """``dd.mm.yyyy`` (as the EIS writes dates) or ISO ``yyyy-mm-dd[Thh:mm...]`` -> a date."""
+    if value is None or isinstance(value, date):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        if _RU_DATE.match(text):
+            return datetime.strptime(text, "%d.%m.%Y").date()
+        if _ISO_DATE.match(text):
+            return datetime.fromisoformat(text).date() if len(text) > 10 else date.fromisoformat(text)
+    except ValueError as exc:
+        raise SpiderArgumentError(f"spider argument {name}={value!r}: not a valid date ({exc})") from None
+    raise SpiderArgumentError(f"spider argument {name}={value!r}: expected dd.mm.yyyy or yyyy-mm-dd")
+
+
+def parse_count_argument(name: str, value: str | int | None) -> int | None:
+    """A whole number of at least 1 (``max_pages``, ``sample``); None/blank means not set."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SpiderArgumentError(f"spider argument {name}={value!r}: not a whole number") from None
+    if number < 1:
+        raise SpiderArgumentError(f"spider argument {name}={value!r}: must be 1 or more")
+    return number
+
+
+def check_spider_arguments(
+    *,
+    from_date: str | date | None = None,
+    until_date: str | date | None = None,
+    max_pages: str | int | None = None,
+    sample: str | int | None = None,
+) -> dict[str, Any]:
+    """Validate the standard arguments (also used by the runner before it starts a subprocess)."""
+    start = parse_date_argument("from_date", from_date)
+    end = parse_date_argument("until_date", until_date)
+    if start and end and start > end:
+        raise SpiderArgumentError(
+            f"spider arguments from_date={start.isoformat()} and until_date={end.isoformat()}: "
+            "from_date is after until_date"
+        )
+    return {
+        "from_date": start,
+        "until_date": end,
+        "max_pages": parse_count_argument("max_pages", max_pages),
+        "sample": parse_count_argument("sample", sample),
+    }
+
+
+def error_kind(failure: Failure) -> str:
+    """A stable name for why a request failed, used as the key of ``errors_by_kind``."""
+    exc = failure.value
+    if isinstance(exc, BadPage):
+        return exc.kind
+    if isinstance(exc, HttpError):
+        status = exc.response.status
+        return "http_429" if status == 429 else f"http_{status // 100}xx"
+    if isinstance(exc, TimeoutError | TCPTimedOutError):
+        return "timeout"
+    if isinstance(exc, DNSLookupError | ConnectError | ConnectionLost | ResponseFailed):
+        return "connection"
+    return type(exc).__name__
+
+
+class BaseSpider(scrapy.Spider):
+    """Standard arguments, the base URL and error accounting shared by every Tenderwatch spider."""
+
+    # Arguments accepted with ``-a``; anything else is refused (a typo must not crawl everything).
+    arguments_accepted: ClassVar[tuple[str, ...]] = ("from_date", "until_date", "max_pages", "sample")
+    # How many times a 200 response that is no data (error page, unparsable body) is fetched again.
+    default_bad_page_retries: ClassVar[int] = 2
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        unknown = sorted(set(kwargs) - set(self.arguments_accepted) - {"name", "_job"})
+        if unknown:
+            accepted = ", ".join(self.arguments_accepted)
+            raise SpiderArgumentError(f"unknown spider argument {unknown[0]!r} (accepted: {accepted})")
+        given = {k: kwargs.pop(k) for k in self.arguments_accepted if k in kwargs}
+        checked = check_spider_arguments(**given)
+        super().__init__(*args, **kwargs)
+        self.from_date: date | None = checked["from_date"]
+        self.until_date: date | None = checked["until_date"]
+        self.max_pages: int | None = checked["max_pages"]
+        self.sample: int | None = checked["sample"]
+        self.base_url = ""
+        self.bad_page_retries = self.default_bad_page_retries
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BaseSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.configure(crawler)
+        return spider
+
+    def configure(self, crawler: Crawler) -> None:
+        """Read the Tenderwatch settings the spider needs (called once, before the crawl starts)."""
+        settings = crawler.settings
+        self.base_url = settings.get("TENDERWATCH_BASE_URL", "https://zakupki.gov.ru").rstrip("/")
+        if not self.base_url.startswith(("http://", "https://")):
+            raise SpiderArgumentError(f"TENDERWATCH_BASE_URL={self.base_url!r}: not an http(s) URL")
+        if self.max_pages is None:
+            self.max_pages = settings.getint("TENDERWATCH_MAX_PAGES", 50)
+        self.bad_page_retries = settings.getint(BAD_PAGE_RETRIES_SETTING, self.default_bad_page_retries)
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """The arguments as given, for the crawl-run row (JSON-friendly)."""
+        values = {
+            "from_date": self.from_date.isoformat() if self.from_date else None,
+            "until_date": self.until_date.isoformat() if self.until_date else None,
+            "max_pages": self.max_pages,
+            "sample": self.sample,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+    def url(self, path: str, params: Iterable[tuple[str, str]] = ()) -> str:
+        query = urlencode(list(params))
+        return f"{self.base_url}{path}?{query}" if query else f"{self.base_url}{path}"
+
+    # --- stats ----------------------------------------------------------------------------------
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(f"{STAT}/{key}", n)
+
+    def record_error(self, kind: str, url: str, problem: str) -> None:
+        """One failed URL (after its retries): counted by kind and logged with a stable shape."""
+        self.count(f"errors/{kind}")
+        self.logger.error("request failed [%s] %s: %s", kind, url, problem)
+
+    def errback(self, failure: Failure) -> Iterable[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        self.record_error(
+            error_kind(failure), request.url, str(failure.value) or type(failure.value).__name__
+        )
+        return ()
+
+    def parsed(self, response: Response) -> Generator[scrapy.Request, None, list[Notice] | None]:
+        """The notices in a response; on a ParseError, a retry (yielded; returns ``RETRYING``) or,
+        once the retries ran out, a recorded error (returns None).
+
+        A truncated card or a half-sent page is transient on the EIS, so it is fetched again a
+        few times before it counts as an error for that URL.
+        """
+        try:
+            return parse_document(response.body, url=response.url)
+        except ParseError as exc:
+            retry = get_retry_request(
+                response.request,
+                spider=self,
+                reason="unparsable_response",
+                max_retry_times=self.bad_page_retries,
+            )
+            if retry is not None:
+                yield retry
+                return RETRYING
+            self.record_error("parse", response.url, exc.problem)
+            return None
+
+
+def needs_card(listing: Notice, stored: StoredVersion | None) -> bool:
+    """Whether a listed notice's card must be fetched, given what is stored for it.
+
+    A search page shows the update *date* only (read as 00:00 Moscow), so it is compared by
+    Moscow day; the RSS gives the exact time. A cancellation moves the listing's date but not
+    the card (the EIS publishes it as a separate document): its stage arrives with the listing.
+    """
+    if stored is None or stored.completeness != "card":
+        return True
+    if listing.cancelled or listing.updated_at is None or stored.updated_at is None:
+        return False
+    if DATE_ONLY_NOTE in listing.notes:
+        return listing.updated_at.astimezone(MOSCOW).date() > stored.updated_at.astimezone(MOSCOW).date()
+    return listing.updated_at > stored.updated_at
+
+
+class ListingSpider(BaseSpider):
+    """List notices newest first and fetch the card of each new or changed one."""
+
+    # Path of the listing (search page or feed) below the base URL.
+    list_path: ClassVar[str]
+    # Whether the listing has further pages (a search does; a feed does not).
+    paged: ClassVar[bool] = True
+    # Entries per listing page; the largest the source allows, so a crawl needs the fewest requests.
+    page_size: ClassVar[int] = 500
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.database: CrawlDatabase | None = None
+        self.search_key = ""
+        self.overlap = timedelta(minutes=60)
+        self.cutoff: datetime | None = None
+        self.newest_seen: datetime | None = None
+        self.oldest_failed: datetime | None = None
+        self.list_failed = False
+        self.cards_requested = 0
+        self.stop_reason = "not started"
+
+    def configure(self, crawler: Crawler) -> None:
+        super().configure(crawler)
+        settings = crawler.settings
+        self.overlap = timedelta(minutes=settings.getfloat("TENDERWATCH_OVERLAP_MINUTES", 60))
+        self.page_size = settings.getint("TENDERWATCH_PAGE_SIZE", self.page_size)
+        self.search_key = self.make_search_key(crawler)
+
+    # --- what a source module provides ---------------------------------------------------------
+
+    def make_search_key(self, crawler: Crawler) -> str:
+        """Identity of the search (filters, not dates or paging) the high-water mark belongs to."""
+        return ""
+
+    def list_params(self, page: int) -> list[tuple[str, str]]:
+        """Query parameters of listing page ``page``."""
+        raise NotImplementedError
+
+    def card_url(self, listing: Notice) -> str:
+        """Where the full card of a listed notice is."""
+        raise NotImplementedError
+
+    def has_next_page(self, response: Response, entries: list[Notice]) -> bool:
+        return self.paged and len(entries) >= self.page_size
+
+    # --- the crawl -----------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.database = crawl_database(self.crawler)
+        if self.from_date is None:  # an explicit window is crawled whole; otherwise resume at the mark
+            mark = self.database.high_water(source=self.name, search_key=self.search_key)
+            self.cutoff = mark - self.overlap if mark else None
+        self.logger.info(
+            "crawl of %s: search %r, high-water cutoff %s, max_pages %s, sample %s",
+            self.name,
+            self.search_key,
+            self.cutoff.isoformat() if self.cutoff else "none",
+            self.max_pages,
+            self.sample,
+        )
+        yield self.list_request(1)
+
+    def list_request(self, page: int) -> scrapy.Request:
+        self.count("requests/list")
+        return scrapy.Request(
+            self.url(self.list_path, self.list_params(page)),
+            callback=self.parse_list,
+            errback=self.list_errback,
+            meta={"page": page, "kind": "list"},
+            priority=100,  # finish paging (which decides what to fetch) before the cards pile up
+        )
+
+    def parse_list(self, response: Response) -> Generator[Any, None, None]:
+        notices = yield from self.parsed(response)
+        if notices is RETRYING:
+            return
+        if notices is None:
+            self.list_failed = True
+            return
+        entries = [n for n in notices if n.completeness == "listing"]
+        if len(entries) != len(notices):
+            self.list_failed = True
+            self.record_error("parse", response.url, "a listing page held no search entries but a card")
+            return
+        page = response.meta["page"]
+        self.count("pages")
+        stored = self.database.stored(n.key for n in entries) if self.database else {}
+        to_fetch = 0
+        for entry in entries:
+            self._see(entry)
+            if not needs_card(entry, stored.get(entry.key)):
+                self.count("listings/unchanged")
+                yield self.as_item(entry)
+            elif self.sample is not None and self.cards_requested >= self.sample:
+                self.stop_reason = f"sample of {self.sample} reached"
+                return
+            else:
+                to_fetch += 1
+                yield self.card_request(entry)
+        yield from self.next_page(response, entries, page, to_fetch)
+
+    def next_page(
+        self, response: Response, entries: list[Notice], page: int, to_fetch: int
+    ) -> Iterable[scrapy.Request]:
+        if not self.has_next_page(response, entries):
+            self.stop_reason = f"last page ({page}) reached"
+            return
+        oldest = min((e.updated_at for e in entries if e.updated_at), default=None)
+        if self.cutoff and not to_fetch and oldest is not None and oldest < self.cutoff:
+            self.stop_reason = f"page {page} held nothing new below the high-water mark"
+            return
+        if self.max_pages is not None and page >= self.max_pages:
+            self.stop_reason = f"max_pages={self.max_pages} reached; older entries were not listed"
+            return
+        yield self.list_request(page + 1)
+
+    def list_errback(self, failure: Failure) -> Iterable[Any]:
+        self.list_failed = True
+        return self.errback(failure)
+
+    def _see(self, entry: Notice) -> None:
+        if entry.updated_at and (self.newest_seen is None or entry.updated_at > self.newest_seen):
+            self.newest_seen = entry.updated_at
+
+    def card_request(self, listing: Notice) -> scrapy.Request:
+        self.cards_requested += 1
+        self.count("requests/card")
+        return scrapy.Request(
+            self.card_url(listing),
+            callback=self.parse_card,
+            errback=self.card_errback,
+            meta={"kind": "card", "listing": listing},
+        )
+
+    def parse_card(self, response: Response) -> Generator[Any, None, None]:
+        listing: Notice = response.meta["listing"]
+        notices = yield from self.parsed(response)
+        if notices is RETRYING:
+            return
+        if notices is None:
+            yield from self._card_failed(listing)
+            return
+        cards = [n for n in notices if n.completeness == "card" and n.key == listing.key]
+        if len(cards) != 1:
+            self.record_error(
+                "parse", response.url, f"expected the card of {listing.law} {listing.reg_number}, got none"
+            )
+            yield from self._card_failed(listing)
+            return
+        self.count("cards")
+        yield self.as_item(self.complete_card(cards[0], listing))
+
+    def complete_card(self, card: Notice, listing: Notice) -> Notice:
+        """The card with what only the listing knows: the stage, and the update time if the card lacks it."""
+        updates: dict[str, Any] = {}
+        if card.status is None and listing.status:
+            updates["status"] = listing.status
+        if card.updated_at is None and listing.updated_at is not None:
+            updates["updated_at"] = listing.updated_at
+        return card.model_copy(update=updates) if updates else card
+
+    def card_errback(self, failure: Failure) -> Iterable[Any]:
+        yield from self.errback(failure)
+        yield from self._card_failed(failure.request.meta["listing"])  # type: ignore[attr-defined]
+
+    def _card_failed(self, listing: Notice) -> Iterable[Notice]:
+        """Keep what the listing showed (the store never lets it overwrite a card); the next crawl retries."""
+        if listing.updated_at and (self.oldest_failed is None or listing.updated_at < self.oldest_failed):
+            self.oldest_failed = listing.updated_at
+        yield self.as_item(listing)
+
+    def as_item(self, notice: Notice) -> Notice:
+        return notice.model_copy(update={"source": self.name})
+
+    # --- for the run recorder -------------------------------------------------------------------
+
+    def crawl_mark(self) -> datetime | None:
+        """Where the high-water mark may move after this crawl, or None if it must stay.
+
+        It stays after a sample, or when a listing page failed (older pages were not seen); it
+        stops just below the oldest entry whose card failed, so the next crawl lists it again.
+        """
+        if self.sample is not None or self.list_failed or self.newest_seen is None:
+            return None
+        if self.oldest_failed is not None:
+            return min(self.newest_seen, self.oldest_failed - timedelta(microseconds=1))
+        return self.newest_seen

@@ -1,0 +1,180 @@
+"""``eis``: the EIS extended search (44-FZ and 223-FZ), newest update first, then the cards.
+
+Domain: https://zakupki.gov.ru (``TENDERWATCH_BASE_URL``; the bundled replay serves the same paths).
+
+Caveats:
+  * the search page shows update *dates* only, so a notice re-published on the day its stored
+    version was published is caught by ``eis_rss`` (exact times), not by this spider;
+  * the 223-FZ card is the mobile-API JSON: it carries no version number and no update time, so
+    the listing's update date stands in for the latter;
+  * search filters use the EIS form's parameter names (``../shared`` procurement notes §4.3); the
+    server ignores what it does not know, so an unknown filter key is refused here instead.
+
+Spider arguments: ``from_date``, ``until_date`` (update date window, dd.mm.yyyy or yyyy-mm-dd),
+``max_pages``, ``sample`` (at most N cards).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from crawler.errors import CrawlSettingsError
+from crawler.spiders.base import ListingSpider
+from data.notice import Notice
+
+SEARCH_SETTING = "TENDERWATCH_SEARCH"
+SEARCH_PATH = "/epz/order/extendedsearch/results.html"
+RSS_PATH = "/epz/order/extendedsearch/rss.html"
+CARD_PATHS = {
+    "44-FZ": "/epz/order/notice/printForm/viewXml.html",
+    "223-FZ": "/api/mobile/proxy/223/purchase/public/purchase/info/common-info.html",
+}
+LAW_FLAGS = {"44-FZ": "fz44", "223-FZ": "fz223"}
+STAGES = ("af", "ca", "pc", "pa")
+MAX_SEARCH_KEY = 255
+
+
+def _codes(name: str, value: Any) -> list[str]:
+    items = [value] if isinstance(value, str | int) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(v, str | int) for v in items):
+        raise CrawlSettingsError(f"crawler.search.{name}: expected a list of codes, got {value!r}")
+    return [str(v).strip() for v in items if str(v).strip()]
+
+
+def _laws(value: Any) -> list[tuple[str, str]]:
+    laws = _codes("laws", value)
+    unknown = [law for law in laws if law not in LAW_FLAGS]
+    if unknown:
+        raise CrawlSettingsError(f"crawler.search.laws: {unknown[0]!r} is not one of 44-FZ, 223-FZ")
+    return [(LAW_FLAGS[law], "on") for law in sorted(set(laws))]
+
+
+def _stages(value: Any) -> list[tuple[str, str]]:
+    stages = _codes("stages", value)
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise CrawlSettingsError(f"crawler.search.stages: {unknown[0]!r} is not one of {', '.join(STAGES)}")
+    return [(stage, "on") for stage in sorted(set(stages))]
+
+
+def _price(param: str) -> Callable[[Any], list[tuple[str, str]]]:
+    def read(value: Any) -> list[tuple[str, str]]:
+        try:
+            amount = Decimal(str(value).replace(" ", "").replace(",", "."))
+        except InvalidOperation:
+            amount = Decimal("NaN")
+        if not amount.is_finite() or amount < 0:
+            raise CrawlSettingsError(f"crawler.search: {value!r} is not an amount in roubles")
+        return [(param, format(amount.normalize(), "f"))]
+
+    return read
+
+
+def _joined(name: str, param: str, nested: str | None = None) -> Callable[[Any], list[tuple[str, str]]]:
+    def read(value: Any) -> list[tuple[str, str]]:
+        codes = _codes(name, value)
+        if not codes:
+            return []
+        params = [(param, ",".join(codes))]
+        return params + ([(nested, "on")] if nested else [])
+
+    return read
+
+
+def _text(param: str, extra: tuple[tuple[str, str], ...] = ()) -> Callable[[Any], list[tuple[str, str]]]:
+    def read(value: Any) -> list[tuple[str, str]]:
+        text = str(value).strip()
+        return [(param, text), *extra] if text else []
+
+    return read
+
+
+FILTERS: Mapping[str, Callable[[Any], list[tuple[str, str]]]] = {
+    "laws": _laws,
+    "stages": _stages,
+    "price_from": _price("priceFromGeneral"),
+    "price_to": _price("priceToGeneral"),
+    "regions": _joined("regions", "delKladrIdsCodes", "delKladrIdsWithNested"),
+    "okpd2": _joined("okpd2", "okpd2IdsCodes", "okpd2IdsWithNested"),
+    "methods": _joined("methods", "placingWayList"),
+    "customer_inn": _text("customerInn"),
+    "search_string": _text("searchString", (("morphology", "on"),)),
+}
+"""``[crawler.search]`` keys -> EIS extended-search parameters."""
+
+
+def search_filters(search: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The EIS query parameters for the configured filters (both laws unless narrowed), in a stable order."""
+    unknown = sorted(set(search) - set(FILTERS))
+    if unknown:
+        raise CrawlSettingsError(
+            f"crawler.search.{unknown[0]}: unknown search filter (known: {', '.join(FILTERS)})"
+        )
+    params: list[tuple[str, str]] = []
+    for key in FILTERS:
+        if key in search and search[key] not in (None, "", []):
+            params += FILTERS[key](search[key])
+    if not any(name in LAW_FLAGS.values() for name, _ in params):
+        params = [("fz44", "on"), ("fz223", "on"), *params]
+    return params
+
+
+def read_search_setting(crawler: Crawler) -> dict[str, Any]:
+    raw = crawler.settings.get(SEARCH_SETTING) or {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise CrawlSettingsError(f"{SEARCH_SETTING}: not valid JSON ({exc})") from None
+    if not isinstance(raw, Mapping):
+        raise CrawlSettingsError(f"{SEARCH_SETTING}: expected a table of filters, got {raw!r}")
+    return dict(raw)
+
+
+class EisSearchSpider(ListingSpider):
+    """What the search page and its RSS feed share: the filters, the update-date window, the card URLs."""
+
+    # ListingSpider
+    page_size: ClassVar[int] = 500  # the largest «recordsPerPage» the EIS form offers
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters: list[tuple[str, str]] = []
+
+    def make_search_key(self, crawler: Crawler) -> str:
+        self.filters = search_filters(read_search_setting(crawler))
+        key = "&".join(f"{name}={value}" for name, value in self.filters)
+        return key[:MAX_SEARCH_KEY]
+
+    def list_params(self, page: int) -> list[tuple[str, str]]:
+        params = [
+            *self.filters,
+            ("sortBy", "UPDATE_DATE"),
+            ("sortDirection", "false"),  # newest first
+            ("recordsPerPage", f"_{self.page_size}"),
+            ("pageNumber", str(page)),
+        ]
+        if self.from_date:
+            params.append(("updateDateFrom", self.from_date.strftime("%d.%m.%Y")))
+        if self.until_date:
+            params.append(("updateDateTo", self.until_date.strftime("%d.%m.%Y")))
+        return params
+
+    def card_url(self, listing: Notice) -> str:
+        return self.url(CARD_PATHS[listing.law], [("regNumber", listing.reg_number)])
+
+
+class EisSpider(EisSearchSpider):
+    name = "eis"
+    # ListingSpider
+    list_path = SEARCH_PATH
+    paged = True
+
+    def has_next_page(self, response: Response, entries: list[Notice]) -> bool:
+        return bool(response.css("a.paginator-button-next"))

@@ -1,0 +1,272 @@
+"""``tenderwatch report matches|pipeline|deadlines|crawls|market`` and ``tenderwatch export``.
+
+The rows come from ``bidder.reports``; this module only turns options into report arguments,
+reports bad options through ``fail`` and hands the rows to ``tenderwatch.render``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from bidder import reports
+from bidder.errors import BidderError
+from data.db import session_scope
+from tenderwatch.clikit import console, fail, settings_of
+from tenderwatch.commands.storage import open_database
+from tenderwatch.config import mask_url
+from tenderwatch.render import OutputFormat, RenderError, emit
+
+DATE_FORMATS = ["%Y-%m-%d"]
+WIDE_COLUMNS = ("url", "reasons", "customer", "reason", "region_name")
+"""Left out of the Rich table (a terminal is too narrow); every file format keeps them."""
+
+
+class StatusOption(StrEnum):
+    new = "new"
+    taken = "taken"
+    skipped = "skipped"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class ExportWhat(StrEnum):
+    notices = "notices"
+    matches = "matches"
+
+
+FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv, xlsx or json.")
+OUT_OPTION = typer.Option(None, "--out", "-o", help="Write to this file instead of the terminal.")
+SINCE_OPTION = typer.Option(None, "--since", formats=DATE_FORMATS, help="From this day (YYYY-MM-DD).")
+UNTIL_OPTION = typer.Option(None, "--until", formats=DATE_FORMATS, help="Up to this day, inclusive.")
+DAYS_OPTION = typer.Option(None, "--days", help="The last N days (instead of --since/--until).")
+REGION_OPTION = typer.Option(None, "--region", help="Region code or name (customer or delivery).")
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+def _period(
+    since: datetime | None, until: datetime | None, days: int | None, now: datetime
+) -> reports.Period:
+    try:
+        return reports.make_period(since=_day(since), until=_day(until), days=days, now=now)
+    except BidderError as exc:
+        fail(str(exc))
+
+
+def run_report(
+    ctx: typer.Context,
+    query: Callable[[Session], Sequence[Any]],
+    row_type: type,
+    *,
+    fmt: OutputFormat,
+    out: Path | None,
+    title: str,
+) -> Sequence[Any]:
+    """Run ``query`` in one read session and render its rows; every failure becomes a clean message."""
+    settings = settings_of(ctx)
+    engine, _ = open_database(settings)
+    try:
+        with session_scope(engine) as session:
+            rows = query(session)
+    except BidderError as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        fail(f"database {mask_url(settings.database.url)}: {exc.__class__.__name__}: {exc}", code=1)
+    finally:
+        engine.dispose()
+    try:
+        emit(rows, row_type, fmt=fmt, title=title, out=out, console=console, table_hide=WIDE_COLUMNS)
+    except RenderError as exc:
+        fail(str(exc))
+    if out is not None:
+        console.print(f"{len(rows)} rows written to {out}", highlight=False, soft_wrap=True)
+    return rows
+
+
+def register(app: typer.Typer) -> None:
+    report_app = typer.Typer(help="Bid-manager reports as tables, CSV, XLSX or JSON.", no_args_is_help=True)
+    app.add_typer(report_app, name="report")
+
+    @report_app.command("matches")
+    def matches(
+        ctx: typer.Context,
+        since: datetime | None = SINCE_OPTION,
+        until: datetime | None = UNTIL_OPTION,
+        days: int | None = DAYS_OPTION,
+        profile: str | None = typer.Option(None, "--profile", help="Only this profile (by name)."),
+        region: str | None = REGION_OPTION,
+        status: StatusOption | None = typer.Option(None, "--status", help="new, taken or skipped."),
+        fmt: OutputFormat = FORMAT_OPTION,
+        out: Path | None = OUT_OPTION,
+    ) -> None:
+        """Matches found in a period, with the notice essentials and why each matched."""
+        now = datetime.now(UTC)
+        period = _period(since, until, days, now)
+        run_report(
+            ctx,
+            lambda s: reports.matches_report(
+                s,
+                period=period,
+                profile=profile,
+                region=region,
+                status=status.value if status else None,
+                now=now,
+            ),
+            reports.MatchReportRow,
+            fmt=fmt,
+            out=out,
+            title="Matches",
+        )
+
+    @report_app.command("pipeline")
+    def pipeline(
+        ctx: typer.Context,
+        person: str | None = typer.Option(None, "--person", help="Only this person (name or Telegram id)."),
+        include_closed: bool = typer.Option(
+            False, "--all", help="Also tenders whose deadline and auction are both past."
+        ),
+        fmt: OutputFormat = FORMAT_OPTION,
+        out: Path | None = OUT_OPTION,
+    ) -> None:
+        """Taken tenders by person: deadlines, days left, auction dates, anti-dumping line and securities."""
+        now = datetime.now(UTC)
+        run_report(
+            ctx,
+            lambda s: reports.pipeline_report(s, person=person, include_closed=include_closed, now=now),
+            reports.PipelineRow,
+            fmt=fmt,
+            out=out,
+            title="Pipeline: taken tenders",
+        )
+
+    @report_app.command("deadlines")
+    def deadlines(
+        ctx: typer.Context,
+        days: int = typer.Option(7, "--days", help="Look this many days ahead."),
+        fmt: OutputFormat = FORMAT_OPTION,
+        out: Path | None = OUT_OPTION,
+    ) -> None:
+        """Matched and taken tenders whose submission closes in the next N days, soonest first."""
+        now = datetime.now(UTC)
+        run_report(
+            ctx,
+            lambda s: reports.deadlines_report(s, days=days, now=now),
+            reports.DeadlineRow,
+            fmt=fmt,
+            out=out,
+            title=f"Deadlines in the next {days} days",
+        )
+
+    @report_app.command("crawls")
+    def crawls(
+        ctx: typer.Context,
+        last: int = typer.Option(10, "--last", help="Runs per source."),
+        source: str | None = typer.Option(None, "--source", help="Only this source."),
+        fmt: OutputFormat = FORMAT_OPTION,
+        out: Path | None = OUT_OPTION,
+    ) -> None:
+        """Crawl health per source: the last runs, their outcome, figures and error rate."""
+        run_report(
+            ctx,
+            lambda s: reports.crawls_report(s, last=last, source=source),
+            reports.CrawlRunRow,
+            fmt=fmt,
+            out=out,
+            title="Crawl runs",
+        )
+
+    @report_app.command("market")
+    def market(
+        ctx: typer.Context,
+        okpd2: str | None = typer.Option(None, "--okpd2", help="OKPD2 prefix, e.g. 26.20."),
+        region: str | None = REGION_OPTION,
+        since: datetime | None = SINCE_OPTION,
+        until: datetime | None = UNTIL_OPTION,
+        days: int | None = DAYS_OPTION,
+        chart: Path | None = typer.Option(None, "--chart", help="Also save the weekly trend as a PNG."),
+        fmt: OutputFormat = FORMAT_OPTION,
+        out: Path | None = OUT_OPTION,
+    ) -> None:
+        """Published notices: count, total and median NMCK, overall, by method and by ISO week."""
+        now = datetime.now(UTC)
+        period = _period(since, until, days, now)
+        scope = ", ".join(
+            part for part in (f"OKPD2 {okpd2}" if okpd2 else "", f"region {region}" if region else "") if part
+        )
+        rows = run_report(
+            ctx,
+            lambda s: reports.market_report(s, okpd2=okpd2, region=region, period=period, now=now),
+            reports.MarketRow,
+            fmt=fmt,
+            out=out,
+            title=f"Market: {scope or 'all notices'}",
+        )
+        if chart is not None:
+            save_market_chart(rows, chart, title=scope or "all notices")
+            console.print(f"chart saved to {chart}", highlight=False, soft_wrap=True)
+
+    @app.command("export")
+    def export(
+        ctx: typer.Context,
+        since: datetime = typer.Option(..., "--since", formats=DATE_FORMATS, help="From this day."),
+        until: datetime | None = UNTIL_OPTION,
+        fmt: ExportFormat = typer.Option(..., "--format", "-f", help="csv or xlsx."),
+        out: Path = typer.Option(..., "--out", "-o", help="File to write."),
+        what: ExportWhat = typer.Option(ExportWhat.notices, "--what", help="notices or matches."),
+    ) -> None:
+        """Notices published (or matches found) in a period, as CSV or XLSX for Excel users."""
+        now = datetime.now(UTC)
+        period = _period(since, until, None, now)
+        if what == ExportWhat.notices:
+            query: Callable[[Session], Sequence[Any]] = lambda s: reports.notices_export(s, period=period)  # noqa: E731
+            row_type: type = reports.NoticeExportRow
+        else:
+            query = lambda s: reports.matches_report(s, period=period, now=now)  # noqa: E731
+            row_type = reports.MatchReportRow
+        run_report(ctx, query, row_type, fmt=OutputFormat(fmt.value), out=out, title=f"{what.value} export")
+
+
+def save_market_chart(rows: Sequence[reports.MarketRow], path: Path, *, title: str) -> None:
+    """Weekly notice count (bars) and total NMCK (line): the trend a bid manager looks for.
+
+    Totals go through float here only to be drawn; the figures in the report stay Decimal.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    weeks = [r for r in rows if r.dimension == "week"]
+    if not weeks:
+        fail(f"no dated notices for {title}: nothing to chart in {path}")
+    fig, counts = plt.subplots(figsize=(10, 4.5))
+    try:
+        labels = [r.group for r in weeks]
+        counts.bar(labels, [r.notices for r in weeks], color="tab:blue", alpha=0.6, label="notices")
+        counts.set_ylabel("notices per week")
+        counts.set_xlabel("ISO week")
+        counts.tick_params(axis="x", rotation=45)
+        totals = counts.twinx()
+        totals.plot(labels, [float(r.total_nmck) / 1e6 for r in weeks], color="tab:red", marker="o")
+        totals.set_ylabel("total NMCK, mln RUB")
+        counts.set_title(f"Weekly trend: {title}")
+        fig.tight_layout()
+        try:
+            fig.savefig(path, format="png", dpi=100)
+        except OSError as exc:
+            fail(f"cannot write chart {path}: {exc.strerror or exc}")
+    finally:
+        plt.close(fig)

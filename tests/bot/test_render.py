@@ -1,0 +1,142 @@
+"""Message text: money, deadlines, escaping of hostile scraped strings, length limits, callback data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from bot.render import (
+    AlertView,
+    Decision,
+    alert_keyboard,
+    decode_callback,
+    encode_callback,
+    format_deadline,
+    format_money,
+    plural,
+    render_alert,
+    render_change,
+    render_digest,
+)
+from tests.bot.factories import NOW, make_notice
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (Decimal("1234567.89"), "1 234 567,89 ₽"),
+        (Decimal("1234567.885"), "1 234 567,89 ₽"),
+        (Decimal("999"), "999,00 ₽"),
+        (Decimal("1000"), "1 000,00 ₽"),
+        (Decimal("0.5"), "0,50 ₽"),
+        (Decimal("388050008.2"), "388 050 008,20 ₽"),
+        (None, "не указана"),
+    ],
+)
+def test_format_money(amount, text):
+    assert format_money(amount) == text
+
+
+def test_russian_plurals_and_deadline():
+    assert [plural(n, "день", "дня", "дней") for n in (1, 2, 5, 11, 12, 21, 22, 25, 111)] == [
+        "день",
+        "дня",
+        "дней",
+        "дней",
+        "дней",
+        "день",
+        "дня",
+        "дней",
+        "дней",
+    ]
+    assert format_deadline(NOW + timedelta(days=3, hours=2), NOW) == "13.03.2026 14:00 МСК (осталось 3 дня)"
+    assert format_deadline(NOW + timedelta(hours=5), NOW) == "10.03.2026 17:00 МСК (осталось 5 часов)"
+    assert format_deadline(NOW - timedelta(hours=1), NOW) == "10.03.2026 11:00 МСК (срок истёк)"
+
+
+def test_alert_has_every_fact_and_escapes_hostile_strings():
+    notice = make_notice(
+        title="<b>Ноутбуки</b> & мыши <script>alert(1)</script>",
+        customer_name='ООО "Рога & Копыта" <i>',
+    )
+    view = AlertView(
+        reasons={"ИТ <техника>": ["ОКПД2 26.20.11.110 входит в 26.20", "регион 77 & <b>"]},
+        decisions=[Decision("Иван <b>", "take", NOW)],
+    )
+
+    text = render_alert(notice, view, now=NOW)
+
+    assert text.split("\n") == [
+        "<b>🔔 Новая закупка</b>",
+        "<b>&lt;b&gt;Ноутбуки&lt;/b&gt; &amp; мыши &lt;script&gt;alert(1)&lt;/script&gt;</b>",
+        "Заказчик: ООО &quot;Рога &amp; Копыта&quot; &lt;i&gt;",
+        "Регион: 77",
+        "НМЦК: <b>1 234 567,89 ₽</b>",
+        "44-ФЗ · Электронный аукцион",
+        "Подача заявок до: 15.03.2026 13:00 МСК (осталось 5 дней)",
+        "Обеспечение заявки: 12 345,68 ₽",
+        "Обеспечение контракта: 5% от цены контракта",
+        "Только для СМП и СОНКО",
+        "",
+        "<i>Почему подходит:</i>",
+        "Профиль «ИТ &lt;техника&gt;»: ОКПД2 26.20.11.110 входит в 26.20; регион 77 &amp; &lt;b&gt;",
+        "",
+        '<a href="https://zakupki.gov.ru/epz/order/notice/ea20/view/common-info.html?regNumber='
+        '0373200138225001206">Карточка в ЕИС</a> · № 0373200138225001206',
+        "",
+        "✅ Взял(а): Иван &lt;b&gt; (10.03 12:00)",
+    ]
+
+
+def test_very_long_texts_stay_under_the_limit_without_cutting_entities():
+    notice = make_notice(title="&" * 10_000, customer_name="<" * 5000)
+    view = AlertView(reasons={f"профиль {i}": ["&" * 500] * 20 for i in range(40)})
+
+    text = render_alert(notice, view, now=NOW)
+
+    assert len(text) <= 4096
+    assert "&amp;" * 300 in text
+    assert "&am\n" not in text and not text.rstrip("…\n").endswith("&")
+    assert text.count("<b>") == text.count("</b>")
+
+
+def test_digest_splits_at_tender_boundaries():
+    entries = [
+        (make_notice(f"0373200000026{i:06d}", title=f"Лот {i} " + "x" * 700), {"P": ["r"]}) for i in range(30)
+    ]
+
+    parts = render_digest(entries, now=NOW)
+
+    assert [count for _, count in parts] and sum(count for _, count in parts) == 30
+    assert all(len(text) <= 4000 for text, _ in parts)
+    listed = [line.split(".")[0] for text, _ in parts for line in text.split("\n") if line[:1].isdigit()]
+    assert listed == [str(i) for i in range(1, 31)]
+    assert all(text.startswith("<b>Подборка закупок: 30 новых</b>") for text, _ in parts)
+
+
+def test_change_message_names_old_and_new_values():
+    notice = make_notice(status="Определение поставщика отменено")
+    changes = [
+        {"field": "submission_deadline", "old": "2026-03-15T10:00:00Z", "new": "2026-03-20T10:00:00Z"},
+        {"field": "nmck", "old": "1000000.00", "new": "950000.5"},
+    ]
+
+    text = render_change(notice, changes, now=NOW)
+
+    assert text.split("\n")[:3] == [
+        "<b>⛔ Закупка отменена</b>",
+        "• срок подачи заявок: 15.03.2026 13:00 МСК → <b>20.03.2026 13:00 МСК</b>",
+        "• НМЦК: 1 000 000,00 ₽ → <b>950 000,50 ₽</b>",
+    ]
+
+
+def test_callback_data_round_trip_and_forgeries():
+    assert decode_callback(encode_callback(123456789012, "take")) == (123456789012, "take")
+    for forged in ("t:1:drop", "t:-1:take", "t:1:take:extra", "p:1:pause", "", None, "t:1234567890123:take"):
+        assert decode_callback(forged) is None
+    datas = [b.callback_data for row in alert_keyboard(999_999_999_999).inline_keyboard for b in row]
+    assert all(len(d.encode()) <= 64 for d in datas)
+    with pytest.raises(ValueError, match="unknown alert action 'drop'"):
+        encode_callback(1, "drop")

@@ -1,0 +1,151 @@
+"""``tenderwatch profiles ...`` and ``tenderwatch match`` through Typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from data.db import make_engine, session_scope, upgrade
+from data.store import upsert_notices
+from tenderwatch.cli import app
+from tests.bidder.match_table import notice
+
+PROFILES_TOML = """
+[[profiles]]
+name = "it"
+regions = ["Москва", "Московская область"]
+okpd2 = ["26.20"]
+keywords = ["ноутбук", "компьютер*", "поставка компьютерной техники"]
+exclude = ["ремонт"]
+price_min = 100000
+price_max = 5000000
+laws = ["44-FZ"]
+chats = [-100100]
+
+[[profiles]]
+name = "drainage"
+customer_regions = "77"
+keywords = ["лоток водоотводный"]
+kinds = ["quotation"]
+min_days_left = 3
+"""
+
+
+@pytest.fixture
+def settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("TENDERWATCH_DATABASE__URL", raising=False)
+    monkeypatch.delenv("TENDERWATCH_SETTINGS", raising=False)
+    path = tmp_path / "settings.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "tw.db"}"\n{PROFILES_TOML}', encoding="utf-8")
+    return path
+
+
+def run(settings_file: Path, *args: str):
+    return CliRunner().invoke(app, ["--settings", str(settings_file), *args])
+
+
+def test_test_json_is_exactly_matched_reasons_near_misses(settings_file: Path) -> None:
+    result = run(
+        settings_file,
+        "profiles",
+        "test",
+        "Поставка ноутбуков",
+        "--okpd2",
+        "26.20.11.110",
+        "--region",
+        "Московская область",
+        "--nmck",
+        "1 500 000,50",
+        "--deadline",
+        "2025-03-05",
+        "--now",
+        "2025-03-03T12:00:00+03:00",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "matched": ["it"],
+        "reasons": {
+            "it": [
+                "регион заказчика 50 — Московская область",
+                "ОКПД2 26.20.11.110 входит в 26.20",
+                "ключевое слово «ноутбук» — в тексте «ноутбуков»",
+                "НМЦК 1 500 000,50 ₽ в ценовом диапазоне профиля",
+                "закон 44-ФЗ",
+            ]
+        },
+        "near_misses": {
+            "drainage": [
+                "регион заказчика 50 — Московская область не входит в профиль (77 — Москва)",
+                "нет совпадений по ОКПД2/КТРУ и ключевым словам: "
+                "ни одно ключевое слово не найдено (лоток водоотводный)",
+                "способ «электронный аукцион» не входит в профиль (запрос котировок)",
+                "до окончания подачи заявок 2 дн., нужно не менее 3",
+            ]
+        },
+    }
+
+
+def test_test_human_output_says_why_not(settings_file: Path) -> None:
+    result = run(settings_file, "profiles", "test", "Ремонт ноутбуков", "--region", "77", "--nmck", "200000")
+    assert result.exit_code == 0, result.output
+    assert "✗ it" in result.stdout
+    assert "не подходит: исключающее слово «ремонт» — в тексте «ремонт»" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--region", "Атлантида"], "--region 'Атлантида': unknown region"),
+        (["--nmck", "много"], "--nmck 'много': not an amount of rubles"),
+        (["--deadline", "завтра"], "--deadline 'завтра': not an ISO date or datetime"),
+        (["--law", "94-FZ"], "--law '94-FZ': use one of 44-FZ, 223-FZ"),
+    ],
+)
+def test_test_bad_options(settings_file: Path, args: list[str], message: str) -> None:
+    result = run(settings_file, "profiles", "test", "Поставка ноутбуков", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_list_show_and_check(settings_file: Path) -> None:
+    listed = run(settings_file, "profiles", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "2 profile(s)" in listed.stdout and "drainage" in listed.stdout
+    shown = run(settings_file, "profiles", "show", "drainage")
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert (data["customer_regions"], data["kinds"], data["min_days_left"]) == (["77"], ["quotation"], 3)
+    missing = run(settings_file, "profiles", "show", "nope")
+    assert missing.exit_code == 2 and "no profile named 'nope' (have: it, drainage)" in missing.stderr
+    checked = run(settings_file, "profiles", "check")
+    assert checked.exit_code == 0, checked.output
+    assert "warning: profile «drainage»: no chats" in checked.stdout
+    assert "2 profile(s) OK" in checked.stdout
+
+
+def test_invalid_profile_is_reported_with_name_and_key(settings_file: Path) -> None:
+    text = settings_file.read_text(encoding="utf-8").replace('okpd2 = ["26.20"]', 'okpd2 = ["26.201"]')
+    settings_file.write_text(text, encoding="utf-8")
+    result = run(settings_file, "profiles", "list")
+    assert result.exit_code == 2
+    assert "profile «it»: okpd2: '26.201' is not an OKPD2 code" in " ".join(result.stderr.split())
+
+
+def test_check_explains_stored_notices_and_match_stores_verdicts(settings_file: Path, tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'tw.db'}")
+    upgrade(engine)
+    with session_scope(engine) as session:
+        upsert_notices(session, [notice("Поставка ноутбуков", nmck=Decimal("50000"))])
+    engine.dispose()
+    checked = run(settings_file, "profiles", "check", "0373200000125000001", "404", "--now", "2025-03-03")
+    assert checked.exit_code == 1
+    assert "не подходит: НМЦК 50 000,00 ₽ меньше минимума 100 000,00 ₽" in checked.stdout
+    assert "404: no such notice in the database" in checked.stdout
+    first = run(settings_file, "match")
+    assert first.exit_code == 0, first.output
+    assert "1 notice(s) changed since the beginning: 0 new match(es)" in first.stdout

@@ -1,0 +1,219 @@
+"""``tenderwatch report ...`` and ``tenderwatch export`` end to end: every format parses back typed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from bidder.reports import CrawlRunRow, MarketRow
+from data.db import make_engine, upgrade
+from tenderwatch.cli import app
+from tenderwatch.render import XLSX_MONEY_FORMAT, RenderError, columns_for, to_csv, to_json, write_output
+from tests.bidder import report_factory
+from tests.bidder.report_factory import REG
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def settings_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database built around the real clock (the CLI reports on 'now')."""
+    root = tmp_path_factory.mktemp("report_cli")
+    url = f"sqlite:///{root / 'tw.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    report_factory.build(engine, datetime.now(UTC))
+    engine.dispose()
+    settings = root / "settings.toml"
+    settings.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
+    return settings
+
+
+@pytest.fixture
+def invoke(settings_file: Path):
+    runner = CliRunner()
+
+    def run(*args: str):
+        # A wide terminal: report tables have many columns (Rich reads COLUMNS).
+        return runner.invoke(app, ["--settings", str(settings_file), *args], env={"COLUMNS": "220"})
+
+    return run
+
+
+def test_matches_csv_parses_back_with_machine_readable_values(invoke) -> None:
+    result = invoke("report", "matches", "--format", "csv", "--profile", "laptops")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [r["reg_number"] for r in rows] == [REG["B"], REG["D"], REG["A"]]
+    a = rows[2]
+    assert (a["status"], a["taken_by"], a["nmck"], a["region_name"]) == (
+        "taken",
+        "Anna",
+        "1000000.00",
+        "Московская область",
+    )
+    assert a["reasons"] == "ОКПД2 26.20.11.110 в 26.20; регион заказчика 50"
+    assert datetime.fromisoformat(a["deadline"]).utcoffset().total_seconds() == 3 * 3600
+    assert rows[1]["nmck"] == ""
+
+
+def test_market_xlsx_has_typed_cells_and_the_chart_is_a_png(invoke, tmp_path: Path) -> None:
+    out, chart = tmp_path / "market.xlsx", tmp_path / "trend.png"
+    result = invoke(
+        "report", "market", "--okpd2", "26.20", "--format", "xlsx", "--out", str(out), "--chart", str(chart)
+    )
+    assert result.exit_code == 0, result.output
+    assert f"8 rows written to {out}" in result.output
+    assert chart.read_bytes()[:8] == PNG_MAGIC
+    sheet = openpyxl.load_workbook(out).active
+    header = [c.value for c in sheet[1]]
+    assert header == ["dimension", "group", "week start", "notices", "priced", "total nmck", "median nmck"]
+    total = sheet[2]
+    assert [c.value for c in total[:2]] == ["total", "all"]
+    assert (total[3].value, total[4].value) == (3, 2)
+    assert total[5].data_type == "n" and Decimal(str(total[5].value)) == Decimal("3500000.5")
+    assert total[5].number_format == XLSX_MONEY_FORMAT
+    assert Decimal(str(total[6].value)) == Decimal("1750000.25")
+    week = sheet[9]
+    assert week[1].value == "2026-W10"
+    assert week[2].is_date and week[2].value.date() == date(2026, 3, 2)
+    assert week[2].number_format == "DD.MM.YYYY"
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["F"].width == len("3 500 000,50 ₽") + 2
+
+
+def test_pipeline_json_money_is_strings_to_the_kopeck(invoke) -> None:
+    result = invoke("report", "pipeline", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [(r["person"], r["reg_number"]) for r in rows] == [("Anna", REG["A"]), ("Boris", REG["C"])]
+    a = rows[0]
+    assert (a["nmck"], a["antidumping_threshold"], a["contract_security_antidumping"]) == (
+        "1000000.00",
+        "750000.00",
+        "150000.00",
+    )
+    assert (a["days_left"], a["steps_to_antidumping"]) == (2, 50)
+    assert a["days_to_auction"] == 4
+    assert rows[1]["antidumping_threshold"] is None
+
+
+def test_deadlines_and_crawls_print_tables(invoke) -> None:
+    deadlines = invoke("report", "deadlines", "--days", "7")
+    assert deadlines.exit_code == 0, deadlines.output
+    assert "Deadlines in the next 7 days" in deadlines.output
+    assert REG["A"] in deadlines.output and REG["C"] in deadlines.output and REG["B"] not in deadlines.output
+    assert "2 rows" in deadlines.output
+    crawls = invoke("report", "crawls", "--last", "1", "--format", "csv")
+    assert crawls.exit_code == 0, crawls.output
+    rows = list(csv.DictReader(io.StringIO(crawls.output)))
+    assert [(r["source"], r["outcome"], r["error_rate"]) for r in rows] == [
+        ("eis-rss", "failed", ""),
+        ("eis-search", "running", "0.0"),
+    ]
+
+
+def test_export_notices_xlsx_and_matches_csv(invoke, tmp_path: Path) -> None:
+    xlsx, csv_path = tmp_path / "notices.xlsx", tmp_path / "matches.csv"
+    result = invoke(
+        "export", "--since", "2026-02-23", "--until", "2026-03-03", "--format", "xlsx", "--out", str(xlsx)
+    )
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(xlsx).active
+    header = [c.value for c in sheet[1]]
+    got = {
+        row[0]: dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)
+    }
+    assert list(got) == [REG["C"], REG["A"], REG["E"]]
+    assert got[REG["C"]]["published at"] == datetime(2026, 2, 23, 10, 0)  # Moscow wall clock
+    assert got[REG["A"]]["smp only"] is False
+    result = invoke(
+        "export", "--since", "2020-01-01", "--format", "csv", "--out", str(csv_path), "--what", "matches"
+    )
+    assert result.exit_code == 0, result.output
+    raw = csv_path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Cyrillic as UTF-8
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == 5 and rows[0]["profile"] == "laptops"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("report", "matches", "--format", "xlsx"),
+            "--format xlsx writes a binary file: give --out FILE.xlsx",
+        ),
+        (
+            ("report", "matches", "--days", "3", "--since", "2026-01-01"),
+            "give either --days or --since/--until",
+        ),
+        (
+            ("report", "matches", "--region", "Атлантида"),
+            "--region 'Атлантида' is not a known region code or name",
+        ),
+        (("report", "matches", "--profile", "nope"), "--profile 'nope' is not a stored profile"),
+        (("report", "market", "--okpd2", "26.201"), "--okpd2 '26.201' is not an OKPD2 code"),
+        (("report", "crawls", "--last", "0"), "--last must be a positive number of runs, got 0"),
+        (("report", "market", "--okpd2", "01.11", "--chart", "x.png"), "no dated notices for OKPD2 01.11"),
+        (
+            ("export", "--since", "2026-03-01", "--format", "csv", "--out", "/nonexistent-dir/x.csv"),
+            "cannot write /nonexistent-dir/x.csv: folder /nonexistent-dir does not exist",
+        ),
+    ],
+)
+def test_bad_options_fail_cleanly(invoke, args: tuple[str, ...], message: str) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert "error:" in result.output and message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_export_requires_a_start_day(invoke) -> None:
+    result = invoke("export", "--format", "csv", "--out", "x.csv")
+    assert result.exit_code == 2
+    assert "--since" in result.output
+
+
+# --- render on its own ------------------------------------------------------------------------
+
+
+def test_columns_are_typed_from_the_row_annotations() -> None:
+    kinds = {c.name: c.kind for c in columns_for(CrawlRunRow)}
+    assert (kinds["started_at"], kinds["finished_at"], kinds["requests"], kinds["error_rate"]) == (
+        "datetime",
+        "datetime",
+        "int",
+        "rate",
+    )
+    assert {c.name: c.kind for c in columns_for(MarketRow)}["median_nmck"] == "money"
+
+
+def test_csv_and_json_of_no_rows() -> None:
+    columns = columns_for(MarketRow)
+    assert to_csv([], columns) == "dimension,group,week_start,notices,priced,total_nmck,median_nmck\n"
+    assert to_json([], columns) == "[]\n"
+
+
+def test_json_money_rounds_half_up_to_the_kopeck() -> None:
+    row = MarketRow("total", "all", None, 1, 1, Decimal("10.125"), Decimal("3"))
+    assert json.loads(to_json([row], columns_for(MarketRow)))[0]["total_nmck"] == "10.13"
+    assert json.loads(to_json([row], columns_for(MarketRow)))[0]["median_nmck"] == "3.00"
+
+
+def test_write_output_replaces_whole_file(tmp_path: Path) -> None:
+    target = tmp_path / "r.json"
+    target.write_text("old", encoding="utf-8")
+    write_output(target, "[]\n")
+    assert target.read_text(encoding="utf-8") == "[]\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+    with pytest.raises(RenderError, match="does not exist"):
+        write_output(tmp_path / "missing" / "r.json", "[]")
