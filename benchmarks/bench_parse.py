@@ -6,8 +6,8 @@ validation). Both run in the same process on the same bytes, interleaved round b
 best round of each (in process CPU time) is reported, so a noisy shared machine skews the
 ratio as little as possible.
 
-    .venv/bin/python benchmarks/bench_parse.py            # ~10 s
-    .venv/bin/python benchmarks/bench_parse.py --full     # more rounds and repeats, ~40 s
+    .venv/bin/python benchmarks/bench_parse.py            # ~10 s, 30 rounds
+    .venv/bin/python benchmarks/bench_parse.py --full     # 60 rounds of twice the batch, ~40 s
 
 Aim (issue #2): ratio = (parse+extract throughput) / (raw parse throughput) >= 0.5.
 """
@@ -54,9 +54,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--full", action="store_true", help="more rounds and repeats (~40 s)")
+    parser.add_argument("--full", action="store_true", help="60 rounds of twice the batch (~40 s)")
     args = parser.parse_args()
-    repeats, rounds = (40, 25) if args.full else (20, 10)
+    repeats, rounds = (40, 60) if args.full else (20, 30)
 
     cards = load_cards()
     batch = [(f"{SAMPLES_DIR}/{name}", data) for name, data in cards] * repeats

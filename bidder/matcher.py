@@ -106,6 +106,7 @@ class NoticeView:
     delivery_fallback: bool
     _found: dict[str, _Hit | None] = field(default_factory=dict)
     _days: tuple[datetime, int | None] | None = None
+    _heads: dict[str, set[int]] | None = None
 
     def days_left(self, now: datetime) -> int | None:
         """Calendar days (Moscow) to the submission deadline; ``None`` if unknown or already past."""
@@ -119,23 +120,34 @@ class NoticeView:
         """First place where the pattern's parts meet consecutive words (memoized per notice by ``key``)."""
         if key in self._found:
             return self._found[key]
+        parts = pattern.parts
+        size = len(parts)
         hit = None
-        first = pattern.parts[0]
-        size = len(pattern.parts)
-        if size == 1 and not first.prefix:  # the common case: one word, a dict lookup
-            positions = self.by_lemma.get(first.value)
-            hit = _Hit(positions[0], positions[0] + 1, self.words[positions[0]]) if positions else None
-            self._found[key] = hit
-            return hit
-        starts = range(len(self.words)) if first.prefix else self.by_lemma.get(first.value, ())
-        for start in starts:
-            if start + size <= len(self.words) and all(
-                self._part_at(part, start + i) for i, part in enumerate(pattern.parts)
-            ):
-                hit = _Hit(start, start + size, " ".join(self.words[start : start + size]))
+        for start in self._starts(parts[0]):
+            end = start + size
+            if end > len(self.words):
+                break
+            pos = start + 1
+            while pos < end and self._part_at(parts[pos - start], pos):
+                pos += 1
+            if pos == end:
+                hit = _Hit(start, end, " ".join(self.words[start:end]))
                 break
         self._found[key] = hit
         return hit
+
+    def _starts(self, part: KeywordPart) -> list[int]:
+        """Positions where ``part`` holds, ascending: a dict lookup for a lemma, a short scan for a prefix."""
+        if not part.prefix:
+            return self.by_lemma.get(part.value, [])
+        if self._heads is None:
+            heads: dict[str, set[int]] = {}
+            for pos, (word, forms) in enumerate(zip(self.words, self.forms, strict=True)):
+                for s in (word, *forms):
+                    heads.setdefault(s[:MIN_PREFIX_LETTERS], set()).add(pos)
+            self._heads = heads
+        head = part.value[:MIN_PREFIX_LETTERS]
+        return sorted(p for p in self._heads.get(head, ()) if self._part_at(part, p))
 
     def _part_at(self, part: KeywordPart, pos: int) -> bool:
         forms = self.forms[pos]

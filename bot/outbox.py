@@ -47,13 +47,15 @@ def _insert_ignoring_duplicates(session: Session, rows: Sequence[dict[str, Any]]
         return 0
     dialect = session.get_bind().dialect.name
     insert = (postgresql if dialect == "postgresql" else sqlite).insert
+    table = OutboxRow.__table__
     statement = (
-        insert(OutboxRow)
+        insert(table)
         .values(list(rows))
         .on_conflict_do_nothing(index_elements=["notice_id", "chat_id", "kind", "event_key"])
+        .returning(table.c.id)
     )
-    result = session.execute(statement)
-    return max(result.rowcount or 0, 0)
+    # RETURNING counts what was really inserted on every backend (rowcount does not, for all drivers).
+    return len(session.execute(statement).all())
 
 
 def _outbox_values(

@@ -167,8 +167,12 @@ def run_crawl(
     max_pages: int | str | None = None,
     sample: int | str | None = None,
     on_progress: Callable[[CrawlProgress], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> CrawlSummary:
-    """Crawl ``source`` once in a subprocess and return its recorded crawl run."""
+    """Crawl ``source`` once in a subprocess and return its recorded crawl run.
+
+    ``on_progress`` receives the crawl's progress lines as they come; ``on_start`` the process id.
+    """
     arguments = validate(
         source,
         config,
@@ -179,7 +183,7 @@ def run_crawl(
         run_id = database.start_run(source=source, arguments=arguments)
         started = time.monotonic()
         returncode, rusage, tail, timed_out = _run_subprocess(
-            crawl_command(source, arguments, config, run_id), config, on_progress
+            crawl_command(source, arguments, config, run_id), config, on_progress, on_start
         )
         seconds = time.monotonic() - started
         _close_abandoned_run(database, run_id, returncode, tail, timed_out, config.timeout_seconds)
@@ -208,7 +212,10 @@ def run_crawl(
 
 
 def _run_subprocess(
-    command: list[str], config: CrawlConfig, on_progress: Callable[[CrawlProgress], None] | None
+    command: list[str],
+    config: CrawlConfig,
+    on_progress: Callable[[CrawlProgress], None] | None,
+    on_start: Callable[[int], None] | None,
 ) -> tuple[int | None, Any, deque[str], bool]:
     try:
         proc = subprocess.Popen(
@@ -221,6 +228,8 @@ def _run_subprocess(
         )
     except OSError as exc:
         raise CrawlProcessError(f"could not start the crawl ({command[0]}): {exc}") from None
+    if on_start is not None:
+        on_start(proc.pid)
     tail: deque[str] = deque(maxlen=40)
     reader = threading.Thread(target=_read_log, args=(proc, tail, on_progress), daemon=True)
     reader.start()

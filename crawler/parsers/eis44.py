@@ -23,10 +23,11 @@ Field rules worth knowing:
 * ``customer_region``: the customer's KPP wins (it names the tax office of the customer's
   registration), then its INN, then the customer's address (only known when it placed the notice
   itself). ``delivery_regions``: KLADR codes first (their first two digits are the subject code),
-  then the delivery addresses (GAR addresses, KLADR full names, free-text places); see
-  ``data.reference.regions.derive_regions``.
+  else the classifier-made addresses (GAR address, KLADR full name), else the free-text delivery
+  places; see ``data.reference.regions.derive_regions``.
 * ``nmck``: the notice-wide ``maxPrice``; when only per-customer prices are given (joint
-  purchases), their sum, with a note.
+  purchases), their sum, with a note. XML money is ``xs:decimal`` (``388050008.2``), read with
+  ``parse_decimal``: no thousands separators or currency signs to strip, unlike HTML.
 * Securities: ``applicationGuarantee`` / ``contractGuarantee`` per customer; amounts are summed
   over customers, the percentage (``part``, % of NMCK) is the first customer's. A contract security
   may be given as a share only, then only ``contract_security_percent`` is set.
@@ -217,6 +218,7 @@ class _Reader:
             self.notes.append(
                 f"joint purchase by {len(customers)} customers: customer fields are the first one's"
             )
+        nmck = self._nmck(customers)
         notice = Notice(
             reg_number=reg_number,
             law="44-FZ",
@@ -230,7 +232,7 @@ class _Reader:
             customer_region=self._customer_region(inn, kpp, responsible if _is_customer(role) else None),
             delivery_places=places,
             delivery_regions=regions,
-            nmck=self._nmck(customers),
+            nmck=nmck,
             currency=currency_code(x.text(element, f"{layout.price}/currency/code")),
             okpd2=unique(item.okpd2 for item in items),
             ktru=unique(item.ktru for item in items),
@@ -380,7 +382,8 @@ class _Reader:
         return shown, regions
 
     def _items(self) -> list[NoticeItem]:
-        """Positions: goods/works/services, then medicines."""
+        """Positions: goods/works/services, then medicines. The 2020 parent objects
+        (``notDrugPurchaseParentObjectsInfo``) only group these positions and are not repeated."""
         objects = self.x.find(self.element, self.layout.objects)
         if objects is None:
             return []

@@ -140,7 +140,7 @@ def description_fields(description: str) -> dict[str, str]:
     """
     fields: dict[str, str] = {}
     labels = list(_LABEL.finditer(description))
-    for label, following in zip(labels, [*labels[1:], None], strict=True):
+    for label, following in zip(labels, [*labels[1:], None][: len(labels)], strict=True):
         end = following.start() if following else len(description)
         raw = description[label.end() : end]
         raw = _BREAK.split(raw, maxsplit=1)[0]

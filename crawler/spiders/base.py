@@ -7,10 +7,10 @@ block of attributes plus the few methods that know the source's URLs:
   ``sample``), parsed once with clear errors; the base URL; error accounting in the crawl stats
   (``tenderwatch/errors/<kind>``), which the run recorder turns into the crawl-run row.
 * ``ListingSpider``: lists notices newest update first, page by page, and fetches a card only for
-  entries that are new or changed (listing update date vs. what is stored). Paging stops at a
-  page with nothing to fetch that reaches below the high-water mark (the newest update stored by
-  the last complete crawl of this search, minus an overlap window), so a re-crawl with nothing new
-  costs one list request.
+  entries that are new or changed (listing update date vs. what is stored). Paging stops at the
+  page that reaches below the high-water mark (the newest update seen by the last complete crawl
+  of this search, minus an overlap window): what follows is older and already stored, so a
+  re-crawl with nothing new costs one list request.
 
 Stats the spiders keep (all under ``tenderwatch/``): ``requests/list``, ``requests/card`` (logical
 requests, retries excluded), ``pages``, ``cards``, ``listings/unchanged`` (entries not fetched),
@@ -345,8 +345,9 @@ class ListingSpider(BaseSpider):
             self.stop_reason = f"last page ({page}) reached"
             return
         oldest = min((e.updated_at for e in entries if e.updated_at), default=None)
-        if self.cutoff and not to_fetch and oldest is not None and oldest < self.cutoff:
-            self.stop_reason = f"page {page} held nothing new below the high-water mark"
+        if self.cutoff and oldest is not None and oldest < self.cutoff:
+            # Later pages are older still: the last complete crawl stored them (the mark says so).
+            self.stop_reason = f"page {page} reached below the high-water mark ({to_fetch} to fetch on it)"
             return
         if self.max_pages is not None and page >= self.max_pages:
             self.stop_reason = f"max_pages={self.max_pages} reached; older entries were not listed"

@@ -227,7 +227,7 @@ def test_stored_entries_yield_listings_and_paging_stops_below_the_mark(snap):
     assert requests == []
     assert [n.reg_number for n in items] == [e.purchase.reg_number for e in entries]
     assert {n.completeness for n in items} == {"listing"} and {n.source for n in items} == {"eis"}
-    assert spider.stop_reason == "page 1 held nothing new below the high-water mark"
+    assert spider.stop_reason == "page 1 reached below the high-water mark (0 to fetch on it)"
 
 
 def test_max_pages_and_sample_stop_the_listing(snap):
