@@ -106,6 +106,24 @@ def parse_keyword(raw: str) -> KeywordPattern:
     return KeywordPattern(written, tuple(parts))
 
 
+def law_of(value: object) -> str:
+    """ "44-FZ" from «44-ФЗ», "44", "44fz"...; ``ValueError`` for anything else."""
+    law = _LAW_ALIASES.get(re.sub(r"\D", "", str(value)))
+    if law is None:
+        raise ValueError(f"unknown law {value!r} (use 44-FZ or 223-FZ)")
+    return law
+
+
+def kind_of(value: object) -> str:
+    """The ``Kind`` named by a code or a Russian name (people write «Электронный аукцион»)."""
+    allowed = get_args(Kind)
+    written = str(value).strip()
+    kind = written if written in allowed else _KIND_ALIASES.get(" ".join(text.tokens(written)), written)
+    if kind not in allowed:
+        raise ValueError(f"unknown kind {value!r} (use one of {', '.join(allowed)})")
+    return kind
+
+
 def code_key(code: str) -> str:
     """The comparable form of an OKPD2/KTRU code: its digits (and the KTRU dash), dots dropped.
 
@@ -217,27 +235,12 @@ class Profile(BaseModel):
     @field_validator("laws", mode="before")
     @classmethod
     def _laws(cls, value: Any) -> list[str]:
-        laws = []
-        for item in _as_list(value):
-            digits = re.sub(r"\D", "", str(item))
-            law = _LAW_ALIASES.get(digits)
-            if law is None:
-                raise ValueError(f"unknown law {item!r} (use 44-FZ or 223-FZ)")
-            laws.append(law)
-        return list(dict.fromkeys(laws))
+        return list(dict.fromkeys(law_of(item) for item in _as_list(value)))
 
     @field_validator("kinds", mode="before")
     @classmethod
     def _kinds(cls, value: Any) -> list[str]:
-        allowed = get_args(Kind)
-        kinds = []
-        for item in _as_list(value):
-            key = " ".join(str(item).lower().split())
-            kind = _KIND_ALIASES.get(key, key)
-            if kind not in allowed:
-                raise ValueError(f"unknown kind {item!r} (use one of {', '.join(allowed)})")
-            kinds.append(kind)
-        return list(dict.fromkeys(kinds))
+        return list(dict.fromkeys(kind_of(item) for item in _as_list(value)))
 
     @field_validator("price_min", "price_max", "max_bid_security", mode="before")
     @classmethod

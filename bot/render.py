@@ -21,6 +21,7 @@ from telegram.constants import MessageLimit
 
 from data.formatting import format_money
 from data.notice import Notice
+from data.reference.regions import region_name as reference_region_name
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
@@ -95,9 +96,10 @@ def _region_line(notice: Notice, region_name: RegionName | None) -> str | None:
     codes += [c for c in notice.delivery_regions if c not in codes]
     if not codes:
         return None
+    lookup = region_name or reference_region_name
     names = []
     for code in codes[:3]:
-        name = region_name(code) if region_name else None
+        name = lookup(code)
         names.append(f"{esc(code)} {esc(name)}" if name else esc(code))
     return "Регион: " + "; ".join(names)
 

@@ -7,18 +7,18 @@ made-up notice from the command line and shows, for every profile, why it would 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import get_args
 
 import typer
 from rich.table import Table
 
 from bidder.matcher import MOSCOW, CompiledMatcher, Explanation, compile_profiles, format_rub
-from bidder.profiles import Profile, ProfileError, parse_profiles, profile_warnings
+from bidder.profiles import Profile, ProfileError, kind_of, law_of, parse_profiles, profile_warnings
 from data.db import session_scope
 from data.errors import StoreError
-from data.notice import Kind, Law, Notice
+from data.notice import Notice
 from data.reference.regions import region_name, resolve_region
 from data.store import get_notice
 from tenderwatch.clikit import console, fail, settings_of
@@ -225,8 +225,8 @@ def register(app: typer.Typer) -> None:
         try:
             notice = Notice(
                 reg_number="test",
-                law=_choice(law.upper().replace("ФЗ", "FZ"), Law, "--law"),
-                kind=_choice(kind.lower(), Kind, "--kind"),
+                law=_option(law_of, law, "--law"),
+                kind=_option(kind_of, kind, "--kind"),
                 title=title,
                 okpd2=okpd2,
                 ktru=ktru,
@@ -251,8 +251,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(profiles_app, name="profiles")
 
 
-def _choice(value: str, literal: object, option: str) -> str:
-    allowed = get_args(literal)
-    if value not in allowed:
-        fail(f"{option} {value!r}: use one of {', '.join(allowed)}")
-    return value
+def _option(convert: Callable[[str], str], value: str, option: str) -> str:
+    try:
+        return convert(value)
+    except ValueError as exc:
+        fail(f"{option}: {exc}")

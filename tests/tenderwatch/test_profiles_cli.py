@@ -103,7 +103,8 @@ def test_test_human_output_says_why_not(settings_file: Path) -> None:
         (["--region", "Атлантида"], "--region 'Атлантида': unknown region"),
         (["--nmck", "много"], "--nmck 'много': not an amount of rubles"),
         (["--deadline", "завтра"], "--deadline 'завтра': not an ISO date or datetime"),
-        (["--law", "94-FZ"], "--law '94-FZ': use one of 44-FZ, 223-FZ"),
+        (["--law", "94-FZ"], "--law: unknown law '94-FZ' (use 44-FZ or 223-FZ)"),
+        (["--kind", "тендер"], "--kind: unknown kind 'тендер'"),
     ],
 )
 def test_test_bad_options(settings_file: Path, args: list[str], message: str) -> None:

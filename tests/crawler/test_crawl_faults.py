@@ -1,0 +1,76 @@
+"""Each fault the replay injects, crawled end to end: retried and stored whole, or recorded as an error."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.replay import build_snapshot
+from crawler.replay.server import start_replay
+from crawler.runner import run_crawl
+from tests.crawler.crawl_helpers import NOW, fast_config, mismatches, replay_stats, stored_rows
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def replay():
+    with start_replay(build_snapshot(seed=9, count=30, now=NOW)) as server:
+        yield server
+
+
+@pytest.fixture
+def db_url(tmp_path, replay):
+    replay.set_faults(None)
+    replay.reset_stats()
+    return f"sqlite:///{tmp_path / 'crawl.db'}"
+
+
+@pytest.mark.parametrize(
+    ("spec", "fault"),
+    [
+        ("5xx=3", "5xx"),
+        ("429=2,retry-after=1", "429"),
+        ("maintenance=2,only=list", "maintenance"),
+        ("captcha=2,only=card", "captcha"),
+        ("truncate=2,only=card", "truncate"),
+    ],
+)
+def test_transient_fault_is_retried_and_everything_stored(replay, db_url, spec, fault):
+    replay.set_faults(spec)
+    summary = run_crawl("eis", config=fast_config(db_url, replay.url))
+    assert replay_stats(replay)["faults"][fault] == int(spec.split(",")[0].split("=")[1])
+    assert (summary.outcome, summary.new, summary.errors) == ("ok", 30, 0), summary.reason
+    assert summary.requests > 31  # the retries are counted as requests
+    assert mismatches(db_url, replay.snapshot) == []
+
+
+def test_cards_failing_for_good_are_errors_and_the_next_crawl_completes(replay, db_url):
+    replay.set_faults("captcha=1000,only=card")
+    broken = run_crawl("eis", config=fast_config(db_url, replay.url))
+    assert broken.outcome == "failed" and broken.errors_by_kind == {"captcha": 30}
+    assert broken.reason.startswith("error rate above 50%")
+    rows = stored_rows(db_url)
+    assert len(rows) == 30 and {r["completeness"] for r in rows.values()} == {"listing"}
+
+    replay.set_faults(None)
+    fixed = run_crawl("eis", config=fast_config(db_url, replay.url))
+    assert fixed.outcome == "ok" and fixed.requests == 31  # the mark did not move: every card is fetched
+    assert mismatches(db_url, replay.snapshot) == []
+
+
+def test_listing_that_never_loads_fails_the_crawl_and_stores_nothing(replay, db_url):
+    replay.set_faults("maintenance=1000,only=list")
+    summary = run_crawl("eis", config=fast_config(db_url, replay.url))
+    assert summary.outcome == "failed" and summary.errors_by_kind == {"maintenance": 1}
+    assert summary.reason.startswith("no listing page could be read")
+    assert summary.requests == 3  # the first try and two retries
+    assert stored_rows(db_url) == {}
+
+
+def test_server_errors_beyond_the_retry_cap_make_a_partial_crawl(replay, db_url):
+    replay.set_faults("5xx=1000,only=json")
+    config = fast_config(db_url, replay.url, TENDERWATCH_ERROR_RATE_FAILED=0.9)
+    summary = run_crawl("eis", config=config)
+    n223 = sum(1 for p in replay.snapshot.purchases if p.law == "223-FZ")
+    assert summary.outcome == "partial" and summary.errors_by_kind == {"http_5xx": n223}
+    assert summary.new == 30  # the 223-FZ notices are kept as listings until a later crawl
