@@ -40,6 +40,6 @@ def parse_document(data: bytes, *, url: str | None = None) -> list[Notice]:
         from crawler.parsers.eis223 import parse_xml223
 
         return parse_xml223(root, source)
-    from crawler.parsers.rss import parse_rss
+    from crawler.parsers.rss import parse_rss  # the one format left: "rss"
 
     return parse_rss(root, source)

@@ -45,7 +45,7 @@ def test_transient_fault_is_retried_and_everything_stored(replay, db_url, spec, 
 
 
 def test_cards_failing_for_good_are_errors_and_the_next_crawl_completes(replay, db_url):
-    replay.set_faults("captcha=1000,only=card")
+    replay.set_faults("captcha=1000,only=card+json")
     broken = run_crawl("eis", config=fast_config(db_url, replay.url))
     assert broken.outcome == "failed" and broken.errors_by_kind == {"captcha": 30}
     assert broken.reason.startswith("error rate above 50%")

@@ -1,0 +1,98 @@
+"""Crawl throughput against the bundled replay, with a plain-HTTP baseline measured in the same run.
+
+Figures printed:
+* baseline: the same URLs (one search page + every card) fetched one after another with urllib;
+* crawl: ``tenderwatch``'s Scrapy subprocess (politeness off, 8 concurrent), notices/s including
+  process start-up, and the crawl process's peak memory (ru_maxrss);
+* incremental: requests when nothing is new (aim: 1), and requests per new notice after the replay
+  publishes some (aim: one card each, plus one list page per page of results).
+
+Run: ``.venv/bin/python benchmarks/bench_crawl.py [--quick]`` (default: the full 320-notice snapshot).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from crawler.replay import build_snapshot
+from crawler.replay.server import start_replay
+from crawler.runner import CrawlConfig, run_crawl
+from crawler.spiders.eis import CARD_PATHS, SEARCH_PATH
+
+
+def baseline(server, snapshot) -> tuple[int, float]:
+    """Plain sequential fetches of what the crawl fetches: the listing, then every card."""
+    urls = [f"{server.url}{SEARCH_PATH}?fz44=on&fz223=on&sortBy=UPDATE_DATE&recordsPerPage=_500"]
+    urls += [f"{server.url}{CARD_PATHS[p.law]}?regNumber={p.reg_number}" for p in snapshot.purchases]
+    started = time.perf_counter()
+    for url in urls:
+        with urllib.request.urlopen(url, timeout=30) as reply:
+            reply.read()
+    return len(urls), time.perf_counter() - started
+
+
+def elapsed_in_crawl(log_tail: list[str]) -> float | None:
+    """Scrapy's own ``elapsed_time_seconds`` from the stats dump: the crawl without process start-up."""
+    for line in log_tail:
+        found = re.search(r"'elapsed_time_seconds': ([\d.]+)", line)
+        if found:
+            return float(found.group(1))
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a 120-notice snapshot instead of 320")
+    args = parser.parse_args()
+    count = 120 if args.quick else 320
+    snapshot = build_snapshot(seed=2026, count=count)
+    with tempfile.TemporaryDirectory() as tmp, start_replay(snapshot) as server:
+        config = CrawlConfig(
+            database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
+            base_url=server.url,
+            concurrent_requests=8,
+            download_delay=0,
+            autothrottle=False,
+            timeout_seconds=600,
+        )
+        n_urls, base_s = baseline(server, snapshot)
+        full = run_crawl("eis", config=config)
+        assert full.outcome == "ok" and full.new == count, full.reason
+        again = run_crawl("eis", config=config)
+        published = server.publish(count=10)
+        incremental = run_crawl("eis", config=config)
+
+    print(f"snapshot: {count} notices ({len(snapshot.versions)} versions)")
+    print(
+        f"baseline urllib, sequential: {n_urls} requests in {base_s:.2f} s = "
+        f"{n_urls / base_s:.0f} req/s, {count / base_s:.0f} notices/s (fetch only, nothing parsed or stored)"
+    )
+    print(
+        f"crawl (scrapy subprocess, parse + store): {full.requests} requests in {full.seconds:.2f} s = "
+        f"{full.new / full.seconds:.0f} notices/s incl. process start-up "
+        f"({base_s / full.seconds:.2f}x the baseline's speed)"
+    )
+    crawling = elapsed_in_crawl(full.log_tail)
+    if crawling:
+        print(
+            f"  of which crawling (Scrapy's elapsed_time_seconds): {crawling:.2f} s = {count / crawling:.0f} notices/s"
+        )
+    print(f"crawl peak memory (ru_maxrss): {full.peak_rss_kb / 1024:.0f} MiB")
+    print(f"re-crawl with nothing new: {again.requests} request(s), {again.counts_line()}")
+    print(
+        f"incremental after {len(published)} new: {incremental.requests} requests "
+        f"({incremental.pages} list page(s)) for {incremental.new} new = "
+        f"{(incremental.requests - incremental.pages) / max(1, incremental.new):.2f} card requests per new"
+    )
+
+
+if __name__ == "__main__":
+    main()
