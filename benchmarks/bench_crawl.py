@@ -83,7 +83,8 @@ def main() -> None:
     crawling = elapsed_in_crawl(full.log_tail)
     if crawling:
         print(
-            f"  of which crawling (Scrapy's elapsed_time_seconds): {crawling:.2f} s = {count / crawling:.0f} notices/s"
+            f"  of which crawling (Scrapy's elapsed_time_seconds): {crawling:.2f} s = "
+            f"{count / crawling:.0f} notices/s"
         )
     print(f"crawl peak memory (ru_maxrss): {full.peak_rss_kb / 1024:.0f} MiB")
     print(f"re-crawl with nothing new: {again.requests} request(s), {again.counts_line()}")

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from bidder import text
 from bidder.errors import BidderError
 from bidder.profiles import MIN_PREFIX_LETTERS, KeywordPart, KeywordPattern, Profile, code_key
+from data.formatting import KIND_LABELS, LAW_LABELS
 from data.notice import Notice
 from data.reference.regions import region_name, resolve_region
 
@@ -42,14 +43,6 @@ SCORE_KEYWORD = 0.25
 SCORE_PHRASE = 0.35
 _MAX_LISTED = 5
 
-_LAW_RU = {"44-FZ": "44-ФЗ", "223-FZ": "223-ФЗ"}
-_KIND_RU = {
-    "auction": "электронный аукцион",
-    "competition": "конкурс",
-    "quotation": "запрос котировок",
-    "single_supplier": "единственный поставщик",
-    "other": "иной способ",
-}
 
 
 class MatcherError(BidderError, ValueError):
@@ -404,18 +397,18 @@ def _check_price(p: Profile, n: Notice, v: _Verdict) -> None:
 
 def _check_enums(p: Profile, n: Notice, v: _Verdict) -> None:
     if p.laws:
-        law = _LAW_RU[n.law]
+        law = LAW_LABELS[n.law]
         if n.law in p.laws:
             v.reasons.append(f"закон {law}")
         else:
-            v.failures.append(f"закон {law} не входит в профиль ({_listed([_LAW_RU[x] for x in p.laws])})")
+            v.failures.append(f"закон {law} не входит в профиль ({_listed([LAW_LABELS[x] for x in p.laws])})")
     if p.kinds:
-        kind = _KIND_RU[n.kind]
+        kind = KIND_LABELS[n.kind]
         if n.kind in p.kinds:
             v.reasons.append(f"способ: {kind}")
         else:
             v.failures.append(
-                f"способ «{kind}» не входит в профиль ({_listed([_KIND_RU[k] for k in p.kinds])})"
+                f"способ «{kind}» не входит в профиль ({_listed([KIND_LABELS[k] for k in p.kinds])})"
             )
     if p.smp == "only" and not n.smp_only:
         v.failures.append("закупка не только для СМП, а профиль берёт лишь закупки у СМП")

@@ -33,7 +33,7 @@ from bidder.auction import (
     contract_security,
 )
 from bidder.errors import BidderError
-from data.formatting import to_kopeck
+from data.formatting import reason_text, to_kopeck
 from data.models import CrawlRun, DecisionRow, MatchRow, NoticeRow, ProfileRow
 from data.notice import Notice
 from data.reference.okpd2 import is_within, normalize_okpd2
@@ -170,13 +170,6 @@ def status_of(decisions: Sequence[DecisionRow]) -> Status:
 
 def _takers(decisions: Sequence[DecisionRow]) -> str:
     return ", ".join(dict.fromkeys(person_of(d) for d in decisions if d.action == "take"))
-
-
-def reason_text(reason: object) -> str:
-    """A stored match reason as text (the matcher stores strings; dicts carry a ``text`` key)."""
-    if isinstance(reason, dict):
-        return str(reason.get("text") or reason.get("reason") or reason)
-    return str(reason)
 
 
 def _days_between(later: datetime, now: datetime) -> int:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 
-from data.formatting import format_money
+from data.formatting import KIND_LABELS, LAW_LABELS, format_money, reason_text
 from data.notice import Notice
 from data.reference.regions import region_name as reference_region_name
 
@@ -33,14 +33,6 @@ CUSTOMER_CHARS = 200
 REASON_CHARS = 160
 MAX_REASONS = 6
 
-LAW_NAMES = {"44-FZ": "44-ФЗ", "223-FZ": "223-ФЗ"}
-KIND_NAMES = {
-    "auction": "аукцион",
-    "competition": "конкурс",
-    "quotation": "запрос котировок",
-    "single_supplier": "единственный поставщик",
-    "other": "иной способ",
-}
 ACTIONS = {"take": "Беру", "skip": "Не интересно", "sim": "Симуляция", "more": "Подробнее"}
 DECISION_LABELS = {"take": "✅ Взял(а)", "skip": "🚫 Не интересно"}
 CALLBACK_PREFIX = "t"
@@ -104,13 +96,6 @@ def _region_line(notice: Notice, region_name: RegionName | None) -> str | None:
     return "Регион: " + "; ".join(names)
 
 
-def reason_text(reason: object) -> str:
-    """A stored match reason as text (the matcher stores strings; dicts carry a ``text`` key)."""
-    if isinstance(reason, dict):
-        return str(reason.get("text") or reason.get("reason") or reason)
-    return str(reason)
-
-
 @dataclass(frozen=True)
 class Decision:
     user_name: str
@@ -136,8 +121,8 @@ def notice_lines(notice: Notice, now: datetime, region_name: RegionName | None =
     if region:
         lines.append(region)
     lines.append(f"НМЦК: <b>{esc(format_money(notice.nmck, notice.currency))}</b>")
-    method = notice.method or KIND_NAMES.get(notice.kind, notice.kind)
-    lines.append(f"{esc(LAW_NAMES.get(notice.law, notice.law))} · {esc(method, 120)}")
+    method = notice.method or KIND_LABELS.get(notice.kind, notice.kind)
+    lines.append(f"{esc(LAW_LABELS.get(notice.law, notice.law))} · {esc(method, 120)}")
     lines.append(f"Подача заявок до: {format_deadline(notice.submission_deadline, now)}")
     bid = _security(notice.bid_security, notice.bid_security_percent)
     contract = _security(notice.contract_security, notice.contract_security_percent)

@@ -29,7 +29,7 @@ class SystemRootsPlusBundle:
     def __init__(self, bundle: Path) -> None:
         self.bundle = bundle
 
-    def _addCACertsToContext(self, context: SSL.Context) -> None:  # noqa: N802 (Twisted's interface)
+    def _addCACertsToContext(self, context: SSL.Context) -> None:
         context.set_default_verify_paths()
         context.load_verify_locations(str(self.bundle))
 
@@ -48,7 +48,7 @@ class CaBundleContextFactory(_ScrapyClientContextFactory):
         kwargs["ca_bundle"] = crawler.settings.get(CA_BUNDLE_SETTING) or ""
         return super().from_crawler(crawler, *args, **kwargs)  # type: ignore[return-value]
 
-    def creatorForNetloc(self, hostname: bytes, port: int) -> ClientTLSOptions:  # noqa: N802
+    def creatorForNetloc(self, hostname: bytes, port: int) -> ClientTLSOptions:
         if self.ca_bundle is None or not self._verify_certificates:
             return super().creatorForNetloc(hostname, port)
         return optionsForClientTLS(

@@ -28,3 +28,23 @@ def format_money(amount: Decimal | None, currency: str | None = None) -> str:
         units = units[:-3]
     symbol = "₽" if currency in RUB_CODES else currency
     return f"{sign}{' '.join(groups)},{cents or '00'} {symbol}"
+
+
+LAW_LABELS = {"44-FZ": "44-ФЗ", "223-FZ": "223-ФЗ"}
+"""How Russian readers write the laws."""
+
+KIND_LABELS = {
+    "auction": "аукцион",
+    "competition": "конкурс",
+    "quotation": "запрос котировок",
+    "single_supplier": "единственный поставщик",
+    "other": "иной способ",
+}
+"""The procurement kinds (``Notice.kind``) in Russian, for messages, reasons and reports."""
+
+
+def reason_text(reason: object) -> str:
+    """A stored match reason as text (the matcher stores strings; dicts carry a ``text`` key)."""
+    if isinstance(reason, dict):
+        return str(reason.get("text") or reason.get("reason") or reason)
+    return str(reason)

@@ -45,7 +45,7 @@ _XML_PARSER_OPTIONS = dict(
 
 
 def check_size(data: bytes, source: str | None) -> None:
-    if not data or not data.strip():
+    if not data or data.isspace():  # not data.strip(): that would copy the whole body
         raise ParseError(source, "empty document")
     if len(data) > MAX_DOCUMENT_BYTES:
         raise ParseError(source, f"document of {len(data)} bytes exceeds the {MAX_DOCUMENT_BYTES}-byte cap")

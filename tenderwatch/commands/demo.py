@@ -84,5 +84,6 @@ def region_table(rows) -> Table:
     table.add_column("total NMCK", justify="right")
     for row in rows:
         (code,) = row.group
-        table.add_row(code or "—", region_name(code) if code else "unknown", str(row.count), money(row.total_nmck))
+        name = region_name(code) if code else "unknown"
+        table.add_row(code or "—", name, str(row.count), money(row.total_nmck))
     return table
