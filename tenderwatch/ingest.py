@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from crawler.parsers import ParseError, parse_document
+from crawler.parsers import NotANotice, ParseError, parse_document
 from crawler.parsers.common import MAX_DOCUMENT_BYTES
 from data.errors import StoreError
 from data.notice import Notice
@@ -49,12 +49,18 @@ class IngestError:
         return f"{self.label}: {self.reason}"
 
 
+class SkippedDocument(IngestError):
+    """A document that parsed as a non-notice EIS document: reported, but not an error."""
+
+
 @dataclass
 class IngestReport:
     documents: int = 0
     notices: int = 0
     result: UpsertResult = field(default_factory=UpsertResult)
     errors: list[IngestError] = field(default_factory=list)
+    skipped: list[IngestError] = field(default_factory=list)
+    """Well-formed EIS documents that are not notices (cancellations, protocols): not errors."""
 
     @property
     def ok(self) -> bool:
@@ -178,7 +184,9 @@ def ingest_paths(
         for label, content in iter_documents(files, max_member_bytes=max_member_bytes):
             report.documents += 1
             notices = content if isinstance(content, IngestError) else _parse(parse, content, label)
-            if isinstance(notices, IngestError):
+            if isinstance(notices, SkippedDocument):
+                report.skipped.append(notices)
+            elif isinstance(notices, IngestError):
                 report.errors.append(notices)
             elif notices:
                 pending.append((label, notices))
@@ -195,6 +203,8 @@ def ingest_paths(
 def _parse(parse: Parser, data: bytes, label: str) -> list[Notice] | IngestError:
     try:
         return parse(data, url=label)
+    except NotANotice as exc:
+        return SkippedDocument(label, exc.problem)
     except ParseError as exc:
         return IngestError(label, exc.problem)
     except Exception as exc:  # a parser bug must not abort a bulk import; the log keeps the traceback

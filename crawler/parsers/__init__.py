@@ -7,11 +7,11 @@ failure is a ``ParseError`` naming the input (the ``url`` argument) and the prob
 
 from __future__ import annotations
 
-from crawler.parsers.common import ParseError, safe_xml_root
+from crawler.parsers.common import NotANotice, ParseError, safe_xml_root
 from crawler.parsers.detect import FORMATS, detect_format
 from data.notice import Notice
 
-__all__ = ["FORMATS", "ParseError", "detect_format", "parse_document"]
+__all__ = ["FORMATS", "NotANotice", "ParseError", "detect_format", "parse_document"]
 
 
 def parse_document(data: bytes, *, url: str | None = None) -> list[Notice]:

@@ -30,6 +30,13 @@ class ParseError(ValueError):
         super().__init__(f"{self.source}: {problem}")
 
 
+class NotANotice(ParseError):
+    """A well-formed EIS document that is not a procurement notice (cancellation, protocol, ...).
+
+    Real bulk exports mix these with notices; an import skips them instead of reporting errors.
+    """
+
+
 _XML_PARSER_OPTIONS = dict(
     resolve_entities=False,  # no entity expansion: billion laughs stays a few bytes
     no_network=True,  # never fetch a DTD or an external entity

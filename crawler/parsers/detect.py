@@ -41,7 +41,8 @@ _HTML_TAGS = frozenset(
     "header footer nav main aside ul ol li dl dt dd form input button select option label textarea "
     "script style meta link title img iframe noscript b i u s em strong small pre code center font".split()
 )
-_XML44_ROOT = re.compile(r"^(?:export|(?:fcs|ep)Notification\w*)$")
+_XML44_ROOT = re.compile(r"^(?:export|(?:fcs|ep)[A-Z]\w*)$")
+"""Notices and the other 44-FZ document types (protocols, cancellations) that eis44 tells apart."""
 _XML223_ROOT = re.compile(r"^purchaseNotice\w*$")
 
 

@@ -53,6 +53,7 @@ from pydantic import ValidationError
 from crawler.parsers.common import (
     ASSUMED_MOSCOW_NOTE,
     Clock,
+    NotANotice,
     ParseError,
     XmlView,
     clean,
@@ -177,11 +178,15 @@ def _notice_elements(root: etree._Element, source: str) -> list[etree._Element]:
             raise ParseError(source, "44-FZ <export> holds no document")
     else:
         elements = [root]
-    for element in elements:
-        name = local(element.tag)
-        if not _NOTICE_TYPE.match(name) or _NOT_A_NOTICE.search(name):
-            raise ParseError(source, f"<{name}> is not a 44-FZ notice (fcsNotification*/epNotification*)")
-    return elements
+    notices = [e for e in elements if _is_notice(local(e.tag))]
+    if not notices:
+        name = local(elements[0].tag)
+        raise NotANotice(source, f"<{name}> is not a 44-FZ notice (fcsNotification*/epNotification*)")
+    return notices
+
+
+def _is_notice(name: str) -> bool:
+    return bool(_NOTICE_TYPE.match(name)) and not _NOT_A_NOTICE.search(name)
 
 
 class _Reader:

@@ -71,6 +71,13 @@ def register(app: typer.Typer) -> None:
         finally:
             engine.dispose()
         console.print(report.summary(), highlight=False, soft_wrap=True)
+        if report.skipped:
+            console.print(
+                f"{len(report.skipped)} documents skipped: EIS documents that are not notices "
+                "(cancellations, protocols, changes of organisation)",
+                highlight=False,
+                soft_wrap=True,
+            )
         for error in report.errors:
             console.print(str(error), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(0 if report.ok else 1)

@@ -13,7 +13,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from crawler.parsers import ParseError, detect_format, parse_document
+from crawler.parsers import NotANotice, ParseError, detect_format, parse_document
 from crawler.parsers.common import ASSUMED_MOSCOW_NOTE, MOSCOW
 from data.notice import Notice, NoticeItem
 from tests.conftest import sample_bytes
@@ -735,8 +735,11 @@ def test_no_registry_number_anywhere_is_a_parse_error_naming_the_input() -> None
 )
 def test_documents_that_are_not_notices_are_refused(document: str) -> None:
     data = f'<export xmlns="http://zakupki.gov.ru/oos/export/1"><{document}/></export>'.encode()
-    with pytest.raises(ParseError, match=rf"^cancel\.xml: <{document}> is not a 44-FZ notice"):
+    with pytest.raises(NotANotice, match=rf"^cancel\.xml: <{document}> is not a 44-FZ notice"):
         parse_document(data, url="cancel.xml")
+    bare = f'<{document} xmlns="http://zakupki.gov.ru/oos/export/1"/>'.encode()
+    with pytest.raises(NotANotice, match=rf"^bare\.xml: <{document}> is not a 44-FZ notice"):
+        parse_document(bare, url="bare.xml")
 
 
 def test_empty_export_is_refused() -> None:

@@ -201,3 +201,21 @@ def test_a_failing_batch_falls_back_to_one_document_at_a_time(tmp_path: Path, db
     assert report.errors[0].reason.startswith(
         "not stored: batch of 1 notices (first 44-FZ 0000000000000000001)"
     )
+
+
+def test_non_notice_documents_in_a_bulk_zip_are_skipped_not_errors(invoke, tmp_path: Path) -> None:
+    """Real EIS bulk exports mix notices with cancellations and protocols: those are not errors."""
+    archive = tmp_path / "notification_Moskva_2026112200_2026112300_001.xml.zip"
+    export = '<export xmlns="http://zakupki.gov.ru/oos/export/1"><{0}/></export>'
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("fcsNotificationCancel_0373200624325000142_1.xml", export.format("fcsNotificationCancel"))
+        zf.writestr("epProtocolEF2020Final_0373200624325000142_2.xml", export.format("epProtocolEF2020Final"))
+        zf.writestr(EZK, sample_bytes(EZK))
+    result = invoke("import", str(archive))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[-2:] == [
+        "1 new, 0 changed, 0 unchanged, 0 errors",
+        "2 documents skipped: EIS documents that are not notices (cancellations, protocols, changes of "
+        "organisation)",
+    ]
