@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from bot.render import Decision
@@ -53,9 +54,16 @@ def ensure_chat(
     """The chat's row, created on first sight; type and title refreshed when Telegram tells them."""
     chat = get_chat(session, chat_id=chat_id)
     if chat is None:
-        chat = ChatRow(chat_id=chat_id, type=type or chat_type_of(chat_id), title=title)
-        session.add(chat)
-        session.flush()
+        # INSERT ... ON CONFLICT DO NOTHING: another process may be creating the same chat right now.
+        row = ChatRow(chat_id=chat_id, type=type or chat_type_of(chat_id), title=title)
+        dialect = session.get_bind().dialect.name
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert
+        values = row.model_dump(exclude={"id"})
+        session.execute(
+            insert(ChatRow.__table__).values(values).on_conflict_do_nothing(index_elements=["chat_id"])
+        )
+        chat = get_chat(session, chat_id=chat_id)
+        assert chat is not None
         return chat
     changed = False
     if type and chat.type != type:

@@ -67,6 +67,7 @@ class SchedulerSettings(_Section):
     jitter_seconds: int = Field(60, ge=0)
     misfire_grace_seconds: int = Field(300, ge=1)
     reminders_interval_minutes: float = Field(15, gt=0)
+    drain_interval_seconds: float = Field(10, gt=0)
     alert_on_first_run: bool = False
     sources: list[str] = Field(default_factory=lambda: ["eis"])
 

@@ -41,7 +41,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from crawler.replay.cardpage import render_card_page
 from crawler.replay.faults import FAULT_KINDS, FaultInjector, FaultPlan, FaultSpecError
-from crawler.replay.model import ReplayError, SnapshotError
+from crawler.replay.model import Purchase, ReplayError, SnapshotError
 from crawler.replay.snapshot import QueryError, SearchQuery, Snapshot
 from data.notice import Notice
 
@@ -320,7 +320,7 @@ class ReplayServer:
             )
         return Reply(200, render_card_page(self.snapshot.listing(purchase)), HTML)
 
-    def _purchase(self, params: dict[str, str], law: str):
+    def _purchase(self, params: dict[str, str], law: str) -> Purchase:
         reg = params.get("regNumber", "").strip()
         if not reg:
             raise QueryError("regNumber is required")

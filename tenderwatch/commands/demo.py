@@ -1,89 +1,196 @@
-"""``tenderwatch demo``: the main job on the embedded default, offline and without a token.
+"""``tenderwatch demo``: the whole service on the embedded default, offline, without a token.
 
-It writes the bundled EIS snapshot (generated from our own templates in the real formats) as an
-EIS bulk export under ``var/demo/``, imports it into the configured database (SQLite under
-``var/`` by default) exactly as ``tenderwatch import`` would, and prints what is stored.
+It starts the bundled EIS replay in this process (a generated snapshot that keeps publishing new
+notices), runs ``tenderwatch serve`` against it for a bounded time with the profiles of the
+settings (alerts are printed as the Telegram chat would read them), then prints the bid-manager
+reports of what was found and saves the market chart. The database is a fresh SQLite file
+(``var/tenderwatch.db`` by default) left behind for the report commands.
+
+Unlike a real install, the demo alerts on the first crawl too: the point is to see alerts.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from crawler.replay.snapshot import build_snapshot
-from data.db import session_scope
-from data.formatting import format_money as money
-from data.reference.regions import region_name
-from data.store import notice_summary
-from tenderwatch.clikit import console, settings_of
-from tenderwatch.commands.storage import open_database
-from tenderwatch.config import mask_url
-from tenderwatch.ingest import ingest_paths
+from bidder import reports
+from crawler.replay import ReplayError, build_snapshot
+from crawler.replay.server import start_replay
+from data.db import make_engine, session_scope
+from data.store import advance_high_water
+from tenderwatch.clikit import console, fail, settings_of
+from tenderwatch.commands.report import WIDE_COLUMNS, save_market_chart
+from tenderwatch.config import Settings
+from tenderwatch.render import OutputFormat, emit
+from tenderwatch.service import ServiceError, serve
+
+DEMO_CHAT = 100_500
+"""The chat the demo alerts go to (printed, never sent: the demo has no token)."""
+DEMO_MARK = ("demo", "database")
+"""A ``crawl_state`` row (source, key) that says a database file was made by the demo."""
+CRAWL_INTERVAL_SECONDS = 10.0
+"""Short enough that several scheduled crawls pick up new notices during a one-minute run."""
+
+
+def say(line: str) -> None:
+    console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
         ctx: typer.Context,
-        count: int = typer.Option(320, min=1, max=20_000, help="Purchases in the generated EIS snapshot."),
-        seed: int = typer.Option(2026, help="Seed of the snapshot (same seed, same documents)."),
-        workdir: Path = typer.Option(Path("var/demo"), help="Where the EIS bulk export is written."),
+        seconds: float = typer.Option(60, "--for", min=5, max=150, help="How long the service runs."),
+        count: int = typer.Option(150, min=1, max=5000, help="Purchases in the replayed EIS snapshot."),
+        seed: int = typer.Option(2026, help="Seed of the snapshot (same seed, same notices)."),
+        publish_rate: float = typer.Option(
+            20, "--publish-rate", min=0.1, help="New notices the replay publishes per minute."
+        ),
+        db: Path = typer.Option(Path("var/tenderwatch.db"), "--db", help="The SQLite file to (re)create."),
+        workdir: Path = typer.Option(Path("var/demo"), help="Where the chart is written."),
     ) -> None:
-        """Generate an EIS bulk export, import it, and show what was stored."""
+        """Run the service against a local EIS replay for a minute, then show what it found."""
         settings = settings_of(ctx)
-        snapshot = build_snapshot(seed=seed, count=count, now=datetime.now().astimezone())
-        export_dir = workdir / "eis-export"
-        files = snapshot.write_bulk(export_dir)
-        console.print(
-            f"EIS snapshot: {len(snapshot.purchases)} purchases, {len(snapshot.versions)} published versions "
-            f"-> {len(files)} files under {export_dir}",
-            highlight=False,
-        )
-        engine, revision = open_database(settings)
+        if not settings.profiles:
+            fail("the settings have no [[profiles]]: the demo needs some to match (see settings.toml)")
+        fresh_database(db)
         try:
-            report = ingest_paths([export_dir], engine=engine, batch_size=settings.database.batch_size)
-            console.print(f"import: {report.summary()}", highlight=False)
-            for error in report.errors:
-                console.print(f"  {error}", markup=False, highlight=False)
-            with session_scope(engine) as session:
-                summary = notice_summary(session, top_regions=8)
-        finally:
-            engine.dispose()
-        console.print(summary_table(summary.by_law_kind, title="Stored notices by law and method"))
-        console.print(region_table(summary.top_regions))
-        console.print(
-            f"database: {mask_url(settings.database.url)} (revision {revision}); "
-            "explore it with `tenderwatch simulate` and `tenderwatch profiles`.",
-            highlight=False,
-            soft_wrap=True,
+            snapshot = build_snapshot(seed=seed, count=count, now=datetime.now(UTC))
+            replay = start_replay(snapshot, publish_rate=publish_rate)
+        except ReplayError as exc:
+            fail(str(exc), code=1)
+        say(
+            f"EIS replay of {count} purchases at {replay.url}, publishing {publish_rate:g} new notices "
+            f"a minute; alerts for chat {DEMO_CHAT} are printed below as Telegram would show them"
         )
-        if not report.ok:
-            raise typer.Exit(1)
+        try:
+            totals = asyncio.run(
+                serve(demo_settings(settings, db, replay.url), duration=seconds, announce=say)
+            )
+        except ServiceError as exc:
+            fail(str(exc), code=1)
+        finally:
+            replay.stop()
+        published = replay.stats()["published_count"]
+        mark_demo_database(db)
+        say(f"the replay published {published} new notice(s) while the service ran")
+        show_reports(db, workdir)
+        print_next_steps(settings, db)
+        if not totals.crawls.get("ok"):
+            fail("no crawl succeeded during the demo (see the messages above)", code=1)
 
 
-def summary_table(rows, *, title: str) -> Table:
-    table = Table(title=title)
-    table.add_column("law")
-    table.add_column("method")
-    table.add_column("notices", justify="right")
-    table.add_column("total NMCK", justify="right")
-    for row in rows:
-        law, kind = row.group
-        table.add_row(law, kind, str(row.count), money(row.total_nmck))
-    return table
+def demo_settings(settings: Settings, db: Path, replay_url: str) -> Settings:
+    """The user's profiles and limits; the demo's database, replay, schedule and console delivery."""
+    crawler = settings.crawler.model_copy(
+        update={
+            "base_url": replay_url,
+            "concurrent_requests": 4,
+            "download_delay": 0.0,  # the replay is ours: no politeness needed
+            "autothrottle": False,
+            "timeout_seconds": 120,
+            "search": {},
+        }
+    )
+    scheduler = settings.scheduler.model_copy(
+        update={
+            "crawl_interval_minutes": CRAWL_INTERVAL_SECONDS / 60,
+            "jitter_seconds": 0,
+            "misfire_grace_seconds": 30,
+            "alert_on_first_run": True,
+            "sources": ["eis"],
+        }
+    )
+    telegram = settings.telegram.model_copy(update={"token": type(settings.telegram.token)(""), "admins": []})
+    telegram = telegram.model_copy(update={"default_chats": [DEMO_CHAT]})
+    database = settings.database.model_copy(update={"url": sqlite_url(db), "echo": False})
+    return settings.model_copy(
+        update={"database": database, "crawler": crawler, "scheduler": scheduler, "telegram": telegram}
+    )
 
 
-def region_table(rows) -> Table:
-    table = Table(title="Top customer regions")
-    table.add_column("code")
-    table.add_column("region")
-    table.add_column("notices", justify="right")
-    table.add_column("total NMCK", justify="right")
-    for row in rows:
-        (code,) = row.group
-        name = region_name(code) if code else "unknown"
-        table.add_row(code or "—", name, str(row.count), money(row.total_nmck))
-    return table
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def fresh_database(db: Path) -> None:
+    """Delete the previous demo database; move aside a file the demo did not make (never lose data)."""
+    if not db.exists():
+        say(f"demo database: {db} (new)")
+        return
+    if is_demo_database(db):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        say(f"demo database: deleted the previous demo database {db}; starting afresh")
+        return
+    backup = db.with_name(f"{db.name}.{datetime.now().strftime('%Y%m%d-%H%M%S')}.bak")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{db}{suffix}")
+        if source.exists():
+            source.rename(Path(f"{backup}{suffix}"))
+    say(f"demo database: {db} was not made by the demo; moved it to {backup}")
+
+
+def is_demo_database(db: Path) -> bool:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            row = conn.execute(
+                "SELECT 1 FROM crawl_state WHERE source = ? AND search_key = ?", DEMO_MARK
+            ).fetchone()
+    except sqlite3.Error:
+        return False
+    return row is not None
+
+
+def mark_demo_database(db: Path) -> None:
+    engine = make_engine(sqlite_url(db))
+    try:
+        with session_scope(engine) as session:
+            advance_high_water(session, source=DEMO_MARK[0], search_key=DEMO_MARK[1], seen=datetime.now(UTC))
+    finally:
+        engine.dispose()
+
+
+def show_reports(db: Path, workdir: Path) -> None:
+    """The bid manager's view of the run: the matches with reasons, and the market with its chart."""
+    now = datetime.now(UTC)
+    engine = make_engine(sqlite_url(db))
+    try:
+        with session_scope(engine) as session:
+            matches = reports.matches_report(session, now=now)
+            market = reports.market_report(session, now=now)
+    finally:
+        engine.dispose()
+    emit(
+        matches,
+        reports.MatchReportRow,
+        fmt=OutputFormat.table,
+        title=f"Matches found ({len(matches)})",
+        console=console,
+        table_hide=WIDE_COLUMNS,
+    )
+    emit(market, reports.MarketRow, fmt=OutputFormat.table, title="Market: all notices", console=console)
+    workdir.mkdir(parents=True, exist_ok=True)
+    chart = workdir / "market.png"
+    save_market_chart(market, chart, title="all notices")
+    say(f"market chart: {chart}")
+
+
+def print_next_steps(settings: Settings, db: Path) -> None:
+    url = sqlite_url(db)
+    prefix = "" if settings.database.url == url else f"TENDERWATCH_DATABASE__URL={url} "
+    say(f"\nThe database is left in {db}. Explore it:")
+    for command in (
+        "report matches --format xlsx --out var/demo/matches.xlsx",
+        "report crawls",
+        "report deadlines --days 14",
+        "report market --okpd2 26.20 --chart var/demo/computers.png",
+        "simulate <registry number from the matches> --cost 900000",
+    ):
+        say(f"  {prefix}tenderwatch {command}")
+    say("Run it for real: set TENDERWATCH_TELEGRAM__TOKEN and `tenderwatch serve`.")

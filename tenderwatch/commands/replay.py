@@ -66,4 +66,5 @@ def _serve_until_signal(server: ReplayServer) -> None:
         f"replay at {server.url} stopped after {stats['total']} requests, "
         f"{stats['faults_total']} faults injected, {stats['published_count']} notices published",
         highlight=False,
+        soft_wrap=True,
     )

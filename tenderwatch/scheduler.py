@@ -1,0 +1,436 @@
+"""The scheduled work of ``tenderwatch serve``: crawl a source, match, alert; remind before deadlines.
+
+``Pipeline`` is one crawl cycle end to end. The crawl runs as a subprocess (``crawler.runner``) in
+a worker thread so the event loop (and the bot polling in it) never blocks; matching and
+enqueueing are serialized by a lock because two sources may finish at once and the matcher's
+high-water mark is shared. Sending goes through the notifier's claim/settle protocol, so a stop
+at any moment leaves the outbox consistent and a restart neither loses nor repeats an alert.
+
+First run: the first successful crawl of a source records what exists without alerting (unless
+``scheduler.alert_on_first_run``), so a new install does not flood the team with hundreds of
+old tenders. Its alert rows are written as already delivered with ``payload.seeded = true``: the
+outbox stays the one place that says what a chat has been told, and a later ``tenderwatch
+notify`` or ``bot`` will not send them either. Whether a source has seeded is kept in
+``crawl_state`` (source ``serve``, key ``seeded:<source>``), so it survives restarts.
+
+APScheduler 3.11 stores callables by reference, so the jobs are module-level coroutines taking
+only plain ids; they find their pipeline in a registry keyed by the id ``serve`` registered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import os
+import signal
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bidder.profiles import Profile
+from bot import outbox
+from bot.notifier import DrainReport, Notifier
+from crawler.errors import CrawlerError
+from crawler.runner import KILL_GRACE_SECONDS, SOURCES, CrawlConfig, CrawlSummary, run_crawl
+from data.db import session_scope
+from data.errors import StoreError
+from data.models import OutboxRow, utcnow
+from data.store import advance_high_water, get_high_water
+from tenderwatch.config import SchedulerSettings, TelegramSettings
+from tenderwatch.matching import MatchRunReport, run_match
+
+log = logging.getLogger(__name__)
+
+SEED_STATE_SOURCE = "serve"
+"""``crawl_state`` rows of the service: ``seeded:<source>`` is when that source's first crawl was recorded."""
+ENQUEUE_OVERLAP = timedelta(hours=1)
+"""Incremental enqueues re-scan this much before the last cycle (enqueueing twice inserts nothing)."""
+
+CrawlFunction = Callable[..., CrawlSummary]
+Announce = Callable[[str], None]
+
+
+class SchedulerError(Exception):
+    """The service cannot be scheduled as configured; the message names the setting."""
+
+
+@dataclass
+class CycleReport:
+    """What one crawl cycle did (kept for the service summary and the tests)."""
+
+    source: str
+    outcome: str
+    run_id: int | None = None
+    reason: str | None = None
+    new: int = 0
+    changed: int = 0
+    matches_new: int = 0
+    enqueued: int = 0
+    seeded: int = 0
+    sent: int = 0
+
+
+@dataclass
+class Totals:
+    """Everything the service did since it started: what ``serve`` prints when it stops."""
+
+    crawls: Counter[str] = field(default_factory=Counter)
+    notices_new: int = 0
+    notices_changed: int = 0
+    matches_new: int = 0
+    alerts_enqueued: int = 0
+    alerts_seeded: int = 0
+    messages_sent: int = 0
+    rows_sent: int = 0
+    reminders_enqueued: int = 0
+
+    def add(self, cycle: CycleReport) -> None:
+        self.crawls[cycle.outcome] += 1
+        self.notices_new += cycle.new
+        self.notices_changed += cycle.changed
+        self.matches_new += cycle.matches_new
+        self.alerts_enqueued += cycle.enqueued
+        self.alerts_seeded += cycle.seeded
+
+    def add_drain(self, report: DrainReport) -> None:
+        self.messages_sent += report.messages
+        self.rows_sent += report.sent
+
+    def summary(self) -> str:
+        crawls = ", ".join(f"{n} {outcome}" for outcome, n in sorted(self.crawls.items())) or "none"
+        return (
+            f"crawls: {crawls}; notices: {self.notices_new} new, {self.notices_changed} changed; "
+            f"{self.matches_new} new matches; alerts: {self.alerts_enqueued} queued, "
+            f"{self.alerts_seeded} recorded without alerting (first run), "
+            f"{self.rows_sent} sent in {self.messages_sent} messages"
+        )
+
+
+def failure_message(source: str, run_id: int | None, reason: str) -> str:
+    """The admins' notice of a failed crawl (Russian, HTML, like every bot message)."""
+    run = f" (запуск №{run_id})" if run_id is not None else ""
+    return (
+        f"⚠️ <b>Обход источника {html.escape(source)} не удался</b>{run}\n"
+        f"{html.escape(reason[:1500])}\n"
+        "Сервис работает дальше: следующий обход по расписанию. Подробности: "
+        "<code>tenderwatch report crawls</code>"
+    )
+
+
+class Pipeline:
+    """Crawl -> match -> enqueue -> drain for one source at a time; reminders; a clean stop."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        notifier: Notifier,
+        profiles: list[Profile],
+        crawl_config: CrawlConfig,
+        scheduler_settings: SchedulerSettings,
+        telegram_settings: TelegramSettings,
+        match_batch_size: int = 500,
+        crawl: CrawlFunction = run_crawl,
+        announce: Announce = print,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.notifier = notifier
+        self.profiles = profiles
+        self.crawl_config = crawl_config
+        self.scheduling = scheduler_settings
+        self.telegram = telegram_settings
+        self.match_batch_size = match_batch_size
+        self.crawl = crawl
+        self.announce = announce
+        self.clock = clock
+        self.totals = Totals()
+        self.cycles: list[CycleReport] = []
+        self._process_lock = asyncio.Lock()
+        self._running: dict[str, int] = {}
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._enqueue_since: datetime | None = None
+        self._stopping = False
+
+    # --- a crawl cycle ---------------------------------------------------------------------------
+
+    async def crawl_cycle(self, source: str) -> CycleReport | None:
+        """Crawl ``source`` once, then match and alert what is new; never raises (the service goes on)."""
+        if self._stopping:
+            return None
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            cycle = await self._crawl(source)
+            if cycle.outcome == "failed":
+                await self._report_failure(cycle)
+            if not self._stopping:
+                await self._process(cycle)
+            self.cycles.append(cycle)
+            self.totals.add(cycle)
+            return cycle
+        except Exception:  # a bug in one cycle must not stop the schedule; the next cycle retries
+            log.exception("crawl cycle of %s failed", source)
+            return None
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _crawl(self, source: str) -> CycleReport:
+        try:
+            summary = await asyncio.to_thread(self._run_crawl, source)
+        except (CrawlerError, StoreError) as exc:
+            log.error("crawl of %s could not run: %s", source, exc)
+            return CycleReport(source=source, outcome="failed", reason=str(exc))
+        finally:
+            self._running.pop(source, None)
+        log.info("crawl run %d of %s: %s, %s", summary.run_id, source, summary.outcome, summary.counts_line())
+        return CycleReport(
+            source=source,
+            outcome=summary.outcome,
+            run_id=summary.run_id,
+            reason=summary.reason,
+            new=summary.new,
+            changed=summary.changed,
+        )
+
+    def _run_crawl(self, source: str) -> CrawlSummary:
+        return self.crawl(
+            source, config=self.crawl_config, on_start=lambda pid: self._crawl_started(source, pid)
+        )
+
+    def _crawl_started(self, source: str, pid: int) -> None:
+        self._running[source] = pid
+        if self._stopping:  # the stop came while the process was being spawned
+            _signal_group(pid, signal.SIGTERM)
+
+    async def _report_failure(self, cycle: CycleReport) -> None:
+        reason = cycle.reason or "no reason recorded"
+        self.announce(f"crawl of {cycle.source} failed: {reason}")
+        text = failure_message(cycle.source, cycle.run_id, reason)
+        for chat_id in self.telegram.admins:
+            try:
+                await self.notifier.sender.send(chat_id, text, None)
+            except Exception as exc:  # the report is best effort; the failure is logged and in crawl_runs
+                log.warning("could not tell admin chat %s about the failed crawl: %s", chat_id, exc)
+
+    async def _process(self, cycle: CycleReport) -> None:
+        crawl_ok = cycle.outcome in ("ok", "partial")
+        async with self._process_lock:
+            now = self.clock()
+            match = await asyncio.to_thread(self._match, now)
+            cycle.matches_new = match.new
+            cycle.enqueued, cycle.seeded = await asyncio.to_thread(self._enqueue, cycle.source, crawl_ok, now)
+        if cycle.seeded:
+            self.announce(
+                f"first run of {cycle.source}: {cycle.seeded} matching notice(s) recorded without alerting "
+                "(scheduler.alert_on_first_run = false)"
+            )
+        await self.drain()
+
+    def _match(self, now: datetime) -> MatchRunReport:
+        return run_match(self.engine, self.profiles, now=now, batch_size=self.match_batch_size)
+
+    def _enqueue(self, source: str, crawl_ok: bool, now: datetime) -> tuple[int, int]:
+        """Queue alerts and changes; returns (alerts queued to send, alerts recorded as seeded)."""
+        since = self._enqueue_since
+        with session_scope(self.engine) as session:
+            created = outbox.enqueue_changes(session, since=since)
+            first = get_high_water(session, source=SEED_STATE_SOURCE, search_key=f"seeded:{source}") is None
+            if first and not crawl_ok:
+                log.warning("%s has not completed a first crawl yet: its matches wait for one", source)
+                return created, 0
+            before = session.scalar(sa.select(sa.func.max(OutboxRow.id))) or 0
+            alerts = outbox.enqueue_matches(
+                session, default_chats=self.telegram.default_chats, since=None if first else since, now=now
+            )
+            seeded = 0
+            if first and not self.scheduling.alert_on_first_run:
+                seeded = mark_seeded(session, after_id=before, now=now)
+            if first:
+                advance_high_water(session, source=SEED_STATE_SOURCE, search_key=f"seeded:{source}", seen=now)
+        self._enqueue_since = now - ENQUEUE_OVERLAP
+        return created + alerts - seeded, seeded
+
+    async def drain(self) -> DrainReport:
+        report = await self.notifier.drain_once()
+        self.totals.add_drain(report)
+        return report
+
+    # --- reminders -------------------------------------------------------------------------------
+
+    async def reminders(self) -> int:
+        """Queue the deadline reminders that are due and send them."""
+        if self._stopping:
+            return 0
+        tg = self.telegram
+        with session_scope(self.engine) as session:
+            created = outbox.enqueue_reminders(
+                session, now=self.clock(), days=tg.reminder_days, hours=tg.reminder_hours
+            )
+        self.totals.reminders_enqueued += created
+        if created:
+            await self.drain()
+        return created
+
+    # --- stopping --------------------------------------------------------------------------------
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def request_stop(self) -> None:
+        """Start no new work; the running crawls get SIGTERM (Scrapy records their outcome)."""
+        self._stopping = True
+        self.notifier.request_stop()
+        for source, pid in list(self._running.items()):
+            log.info("stopping the running crawl of %s (pid %d)", source, pid)
+            _signal_group(pid, signal.SIGTERM)
+
+    async def wait_stopped(self, grace: float = KILL_GRACE_SECONDS) -> None:
+        """Wait for the cycles in flight; crawls still running after ``grace`` seconds are killed."""
+        pending = {t for t in self._tasks if not t.done()}
+        if not pending:
+            return
+        _, pending = await asyncio.wait(pending, timeout=grace)
+        if pending:
+            for source, pid in list(self._running.items()):
+                log.warning("crawl of %s did not stop within %.0f s; killing it", source, grace)
+                _signal_group(pid, signal.SIGKILL)
+            await asyncio.wait(pending)
+
+
+def mark_seeded(session: Session, *, after_id: int, now: datetime) -> int:
+    """Record the alert rows created after ``after_id`` as delivered without sending them."""
+    rows = session.exec(
+        select(OutboxRow).where(
+            OutboxRow.id > after_id,  # type: ignore[operator]
+            OutboxRow.kind == "alert",
+            OutboxRow.status == "pending",
+        )
+    ).all()
+    for row in rows:
+        row.status = "sent"
+        row.payload = {**row.payload, "seeded": True}
+        row.updated_at = now
+        session.add(row)
+    session.flush()
+    return len(rows)
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    """The runner starts each crawl in its own process group: signal the whole crawl."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+# --- APScheduler ---------------------------------------------------------------------------------
+
+_PIPELINES: dict[str, Pipeline] = {}
+
+
+def register_pipeline(key: str, pipeline: Pipeline) -> None:
+    _PIPELINES[key] = pipeline
+
+
+def unregister_pipeline(key: str) -> None:
+    _PIPELINES.pop(key, None)
+
+
+async def crawl_job(key: str, source: str) -> None:
+    """The scheduled crawl of one source (module level: APScheduler refers to it by name)."""
+    pipeline = _PIPELINES.get(key)
+    if pipeline is None:
+        log.warning("crawl job for %s fired after its service %s stopped", source, key)
+        return
+    await pipeline.crawl_cycle(source)
+
+
+async def reminders_job(key: str) -> None:
+    """The scheduled reminder check (module level, like ``crawl_job``)."""
+    pipeline = _PIPELINES.get(key)
+    if pipeline is None:
+        return
+    try:
+        await pipeline.reminders()
+    except Exception:
+        log.exception("reminder check failed; retrying on the next interval")
+
+
+def build_scheduler(
+    key: str, settings: SchedulerSettings, *, now: datetime | None = None
+) -> AsyncIOScheduler:
+    """An (unstarted) scheduler: a crawl job per source, first run at once, and the reminder job.
+
+    ``coalesce`` folds runs missed while the process was busy or asleep into one;
+    ``max_instances=1`` never lets two crawls of one source overlap; the misfire grace lets a late
+    run still happen (APScheduler's default of one second would silently skip it).
+    """
+    unknown = [s for s in settings.sources if s not in SOURCES]
+    if unknown:
+        raise SchedulerError(
+            f"scheduler.sources: unknown source {unknown[0]!r} (known: {', '.join(SOURCES)})"
+        )
+    if len(set(settings.sources)) != len(settings.sources):
+        raise SchedulerError("scheduler.sources: a source is listed twice")
+    now = now or datetime.now(UTC)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    options = {
+        "coalesce": True,
+        "max_instances": 1,
+        "misfire_grace_time": settings.misfire_grace_seconds,
+        "replace_existing": True,
+    }
+    for source in settings.sources:
+        scheduler.add_job(
+            crawl_job,
+            "interval",
+            seconds=settings.crawl_interval_minutes * 60,
+            jitter=settings.jitter_seconds or None,
+            args=[key, source],
+            id=f"crawl:{source}",
+            name=f"crawl {source}",
+            next_run_time=now,
+            **options,
+        )
+    scheduler.add_job(
+        reminders_job,
+        "interval",
+        seconds=settings.reminders_interval_minutes * 60,
+        args=[key],
+        id="reminders",
+        name="deadline reminders",
+        **options,
+        next_run_time=now + timedelta(seconds=min(60.0, settings.reminders_interval_minutes * 60)),
+    )
+    return scheduler
+
+
+def describe_schedule(settings: SchedulerSettings) -> list[str]:
+    """One line per job, for the operator at startup."""
+    jitter = f", jitter up to {settings.jitter_seconds} s" if settings.jitter_seconds else ""
+    lines = [
+        f"crawl {source}: now, then every {_duration(settings.crawl_interval_minutes)}{jitter} "
+        f"(late runs kept for {settings.misfire_grace_seconds} s; never two at once)"
+        for source in settings.sources
+    ]
+    lines.append(f"deadline reminders: every {_duration(settings.reminders_interval_minutes)}")
+    first = "alerted" if settings.alert_on_first_run else "recorded without alerting"
+    lines.append(f"first run of a source: existing matching notices are {first}")
+    return lines
+
+
+def _duration(minutes: float) -> str:
+    seconds = minutes * 60
+    if seconds < 120:
+        return f"{seconds:g} s"
+    return f"{minutes:g} min"

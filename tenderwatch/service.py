@@ -1,0 +1,228 @@
+"""``serve()``: the long-running service in one asyncio loop.
+
+One loop hosts the APScheduler ``AsyncIOScheduler`` (crawl jobs per source, reminders), the
+delivery side (the Telegram bot polling plus the notifier's drain loop when a token is set; the
+console sender otherwise) and the signal handling. Crawls themselves are subprocesses, so the
+loop only waits on them from worker threads.
+
+Shutdown order (SIGINT, SIGTERM, the stop event or the ``duration`` running out): the scheduler
+stops firing, running crawls get SIGTERM (killed after a grace period), cycles in flight finish
+their database work, the notifier finishes the message on the wire and releases its other
+claims, then the bot stops. Everything unsent stays pending for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import uuid
+from collections.abc import Iterable
+from typing import TextIO
+
+from sqlalchemy.engine import Engine
+
+from bidder.profiles import ProfileError, parse_profiles
+from bot.app import build_application, run_bot, telegram_notifier
+from bot.notifier import ConsoleSender, Notifier
+from crawler.runner import run_crawl
+from data.db import make_engine, upgrade
+from data.errors import StoreError
+from data.reference.regions import region_name
+from tenderwatch.commands.bot import access_policy, auction_summary
+from tenderwatch.commands.crawl import crawl_config
+from tenderwatch.config import Settings, mask_url
+from tenderwatch.scheduler import (
+    Announce,
+    CrawlFunction,
+    Pipeline,
+    SchedulerError,
+    Totals,
+    build_scheduler,
+    describe_schedule,
+    register_pipeline,
+    unregister_pipeline,
+)
+
+log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class ServiceError(Exception):
+    """The service cannot start: bad profiles or schedule, unreachable database or Bot API."""
+
+
+async def serve(
+    settings: Settings,
+    *,
+    duration: float | None = None,
+    stop: asyncio.Event | None = None,
+    signals: Iterable[signal.Signals] = STOP_SIGNALS,
+    announce: Announce = print,
+    console_stream: TextIO | None = None,
+    crawl: CrawlFunction = run_crawl,
+) -> Totals:
+    """Run the service until ``stop`` is set, a signal arrives or ``duration`` seconds pass.
+
+    Without a Telegram token the alerts are printed to ``console_stream`` (stdout) as the chat
+    would read them. Returns what the service did.
+    """
+    try:
+        profiles = parse_profiles(settings.profiles)
+    except ProfileError as exc:
+        raise ServiceError(f"invalid profiles in the settings:\n{exc}") from None
+    engine = _open_database(settings)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = _install_signals(loop, signals, stop)
+    key = uuid.uuid4().hex
+    try:
+        token = settings.telegram.token.get_secret_value()
+        application = None
+        if token:
+            application = build_application(
+                token=token,
+                base_url=settings.telegram.base_url,
+                engine=engine,
+                policy=access_policy(settings),
+                simulate_summary=auction_summary,
+                region_name=region_name,
+            )
+            notifier = telegram_notifier(
+                application,
+                engine,
+                digest_threshold=settings.telegram.digest_threshold,
+                region_name=region_name,
+            )
+        else:
+            notifier = Notifier(
+                engine,
+                ConsoleSender(console_stream),
+                digest_threshold=settings.telegram.digest_threshold,
+                region_name=region_name,
+            )
+        pipeline = Pipeline(
+            engine=engine,
+            notifier=notifier,
+            profiles=profiles,
+            crawl_config=crawl_config(settings),
+            scheduler_settings=settings.scheduler,
+            telegram_settings=settings.telegram,
+            match_batch_size=settings.database.batch_size,
+            crawl=crawl,
+            announce=announce,
+        )
+        try:
+            scheduler = build_scheduler(key, settings.scheduler)
+        except SchedulerError as exc:
+            raise ServiceError(str(exc)) from None
+        register_pipeline(key, pipeline)
+        delivery_stop = asyncio.Event()
+        delivery = await _start_delivery(application, notifier, delivery_stop, settings)
+        try:
+            scheduler.start()
+            _announce_start(announce, settings, application, duration, len(profiles))
+            if duration is not None:
+                loop.call_later(duration, stop.set)
+            await _wait_for_stop(stop, delivery)
+        finally:
+            announce("stopping: no new crawls; waiting for the running one")
+            pipeline.request_stop()  # before the scheduler: its shutdown cancels the job tasks
+            await pipeline.wait_stopped()
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            delivery_stop.set()
+            try:
+                await delivery
+            except (Exception, asyncio.CancelledError) as exc:  # already reported by _wait_for_stop
+                log.debug("delivery loop ended with %r", exc)
+            unregister_pipeline(key)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        engine.dispose()
+    announce(f"stopped. {pipeline.totals.summary()}")
+    return pipeline.totals
+
+
+def _open_database(settings: Settings) -> Engine:
+    url = settings.database.url
+    try:
+        engine = make_engine(url, echo=settings.database.echo)
+        upgrade(engine)
+    except StoreError as exc:
+        raise ServiceError(f"database {mask_url(url)}: {exc}") from None
+    return engine
+
+
+def _install_signals(
+    loop: asyncio.AbstractEventLoop, signals: Iterable[signal.Signals], stop: asyncio.Event
+) -> list[signal.Signals]:
+    installed = []
+    for sig in signals:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    return installed
+
+
+async def _start_delivery(
+    application: object | None, notifier: Notifier, stop: asyncio.Event, settings: Settings
+) -> asyncio.Task[None]:
+    """The drain loop (inside the bot when there is a token); returns once it is up.
+
+    The scheduler starts only after this, so the first cycle's alerts never meet a bot that is
+    not initialized yet. A bot that cannot start (bad token, unreachable API) fails ``serve``.
+    """
+    ready = asyncio.Event()
+    interval = settings.scheduler.drain_interval_seconds
+    if application is None:
+        coro = notifier.run(stop, interval=interval, prepare=ready.set)
+    else:
+        coro = run_bot(
+            application,  # type: ignore[arg-type]
+            notifier,
+            stop=stop,
+            drain_interval=interval,
+            prepare=ready.set,
+            signals=(),
+        )
+    task: asyncio.Task[None] = asyncio.ensure_future(coro)
+    waiter = asyncio.ensure_future(ready.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.is_set():
+        waiter.cancel()
+        try:
+            task.result()
+        except Exception as exc:
+            raise ServiceError(f"the Telegram bot could not start: {exc}") from exc
+        raise ServiceError("the Telegram bot stopped before it was ready")
+    return task
+
+
+async def _wait_for_stop(stop: asyncio.Event, delivery: asyncio.Task[None]) -> None:
+    """Until stopped; if the bot dies on its own (e.g. 409 Conflict), the service stops too."""
+    waiter = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({waiter, delivery}, return_when=asyncio.FIRST_COMPLETED)
+    if delivery.done() and not stop.is_set():
+        waiter.cancel()
+        exc = delivery.exception()
+        log.error("the delivery loop stopped unexpectedly: %s", exc)
+        stop.set()
+
+
+def _announce_start(
+    announce: Announce, settings: Settings, application: object | None, duration: float | None, profiles: int
+) -> None:
+    bot = getattr(application, "bot", None)
+    target = f"Telegram as @{bot.username}" if bot is not None else "the console (no telegram.token)"
+    announce(f"tenderwatch serve: database {mask_url(settings.database.url)}; alerts go to {target}")
+    announce(f"{profiles} profile(s); crawling {settings.crawler.base_url}")
+    for line in describe_schedule(settings.scheduler):
+        announce(f"  scheduled: {line}")
+    if duration is not None:
+        announce(f"running for {duration:g} s")
+    else:
+        announce("running until Ctrl-C or SIGTERM")

@@ -1,0 +1,270 @@
+"""The crawl cycle without Scrapy: seeding on the first run, alerting once, failures, the schedule, stopping.
+
+The crawl function is replaced by one that stores notices directly (or fails, or runs a real
+child process), so these tests exercise the pipeline's own logic quickly; the subprocess crawl
+against the replay is covered by test_serve_e2e.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+
+from bidder.profiles import parse_profiles
+from bot.notifier import Notifier
+from crawler.errors import CrawlProcessError
+from crawler.replay import build_snapshot
+from crawler.runner import CrawlConfig, CrawlSummary
+from data.db import make_engine, session_scope, upgrade
+from data.models import OutboxRow
+from data.notice import Notice
+from data.store import finish_crawl_run, get_high_water, start_crawl_run, upsert_notices
+from tenderwatch.config import SchedulerSettings, TelegramSettings
+from tenderwatch.scheduler import (
+    SEED_STATE_SOURCE,
+    Pipeline,
+    SchedulerError,
+    build_scheduler,
+    describe_schedule,
+    failure_message,
+)
+from tests.tenderwatch.serve_helpers import PROFILES, alertable
+
+CHAT = 7001
+ADMIN = 9001
+
+
+class RecordingSender:
+    """Collects what would be sent to Telegram."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, str]] = []
+
+    async def send(self, chat_id: int, text: str, keyboard: object) -> int:
+        self.sent.append((chat_id, text))
+        return len(self.sent)
+
+    def to(self, chat_id: int) -> list[str]:
+        return [text for chat, text in self.sent if chat == chat_id]
+
+
+class FakeCrawl:
+    """Stands in for ``run_crawl``: stores the queued notices and records a crawl run, or fails."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.queue: list[Notice] = []
+        self.fail_with: str | None = None
+        self.raise_error: Exception | None = None
+
+    def __call__(self, source: str, *, config: CrawlConfig, on_start=None) -> CrawlSummary:
+        if self.raise_error is not None:
+            raise self.raise_error
+        with session_scope(self.engine) as session:
+            run_id = start_crawl_run(session, source=source)
+            result = upsert_notices(session, [] if self.fail_with else self.queue, source=source)
+            finish_crawl_run(
+                session,
+                run_id=run_id,
+                outcome="failed" if self.fail_with else "ok",
+                result=result,
+                reason=self.fail_with,
+            )
+        self.queue = []
+        return CrawlSummary(
+            run_id=run_id,
+            source=source,
+            outcome="failed" if self.fail_with else "ok",
+            reason=self.fail_with,
+            requests=1,
+            pages=1,
+            new=result.new,
+            changed=result.changed,
+            unchanged=result.unchanged,
+            errors=1 if self.fail_with else 0,
+            errors_by_kind={},
+            returncode=0,
+            seconds=0.0,
+        )
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    eng = make_engine(f"sqlite:///{tmp_path / 'tw.db'}")
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def snapshot():
+    return build_snapshot(seed=11, count=40, now=datetime.now(UTC))
+
+
+def make_pipeline(engine: Engine, crawl, sender: RecordingSender, **scheduling) -> Pipeline:
+    return Pipeline(
+        engine=engine,
+        notifier=Notifier(engine, sender, digest_threshold=1000),
+        profiles=parse_profiles(PROFILES),
+        crawl_config=CrawlConfig(database_url=str(engine.url)),
+        scheduler_settings=SchedulerSettings(**scheduling),
+        telegram_settings=TelegramSettings(default_chats=[CHAT], admins=[ADMIN]),
+        crawl=crawl,
+        announce=lambda line: None,
+    )
+
+
+def alerted(sender: RecordingSender, reg_numbers: set[str]) -> dict[str, int]:
+    """How many messages to the chat name each registry number."""
+    texts = sender.to(CHAT)
+    return {reg: sum(reg in text for text in texts) for reg in reg_numbers}
+
+
+async def test_first_run_records_existing_notices_then_alerts_only_new_ones(engine, snapshot):
+    crawl, sender = FakeCrawl(engine), RecordingSender()
+    pipeline = make_pipeline(engine, crawl, sender)
+    existing = [p.latest.notice for p in snapshot.purchases]
+    expected_seeded = alertable(existing)
+    assert len(expected_seeded) >= 3  # the test means something only if some notices match
+
+    crawl.queue = existing
+    first = await pipeline.crawl_cycle("eis")
+    assert (first.outcome, first.new, first.seeded, first.enqueued) == ("ok", 40, len(expected_seeded), 0)
+    assert sender.sent == []
+    with session_scope(engine) as session:
+        rows = session.execute(sa.select(OutboxRow.status, OutboxRow.payload)).all()
+        assert get_high_water(session, source=SEED_STATE_SOURCE, search_key="seeded:eis") is not None
+    assert [(status, payload.get("seeded")) for status, payload in rows] == [("sent", True)] * len(
+        expected_seeded
+    )
+
+    minted = [snapshot.publish_next(at=datetime.now(UTC)) for _ in range(30)]
+    expected_new = alertable(minted)
+    assert expected_new
+    crawl.queue = minted
+    second = await pipeline.crawl_cycle("eis")
+    assert (second.new, second.seeded, second.enqueued) == (30, 0, len(expected_new))
+    assert alerted(sender, expected_new) == dict.fromkeys(expected_new, 1)
+    assert alerted(sender, {m.reg_number for m in minted} - expected_new) == dict.fromkeys(
+        {m.reg_number for m in minted} - expected_new, 0
+    )
+    assert alerted(sender, expected_seeded) == dict.fromkeys(expected_seeded, 0)
+
+    third = await pipeline.crawl_cycle("eis")  # nothing new: nothing sent again
+    assert (third.new, third.enqueued) == (0, 0)
+    assert len(sender.to(CHAT)) == len(expected_new)
+
+
+async def test_alert_on_first_run_alerts_existing_notices(engine, snapshot):
+    crawl, sender = FakeCrawl(engine), RecordingSender()
+    pipeline = make_pipeline(engine, crawl, sender, alert_on_first_run=True)
+    existing = [p.latest.notice for p in snapshot.purchases]
+    crawl.queue = existing
+    cycle = await pipeline.crawl_cycle("eis")
+    expected = alertable(existing)
+    assert (cycle.seeded, cycle.enqueued) == (0, len(expected))
+    assert alerted(sender, expected) == dict.fromkeys(expected, 1)
+    assert pipeline.totals.rows_sent == len(expected)
+
+
+async def test_failed_first_crawl_neither_seeds_nor_alerts_and_the_next_one_does(engine, snapshot):
+    crawl, sender = FakeCrawl(engine), RecordingSender()
+    pipeline = make_pipeline(engine, crawl, sender)
+    crawl.fail_with = "no listing page could be read; 1 errors in 1 requests (100%): http_5xx 1"
+    failed = await pipeline.crawl_cycle("eis")
+    assert failed.outcome == "failed"
+    assert sender.to(ADMIN) == [failure_message("eis", failed.run_id, crawl.fail_with)]
+    assert "Обход источника eis не удался" in sender.to(ADMIN)[0]
+    with session_scope(engine) as session:
+        assert get_high_water(session, source=SEED_STATE_SOURCE, search_key="seeded:eis") is None
+
+    crawl.fail_with = None
+    crawl.queue = [p.latest.notice for p in snapshot.purchases]
+    ok = await pipeline.crawl_cycle("eis")
+    assert (ok.outcome, ok.seeded, ok.enqueued) == ("ok", len(alertable(crawl_notices(snapshot))), 0)
+    assert sender.to(CHAT) == []
+    assert pipeline.totals.crawls == {"failed": 1, "ok": 1}
+
+
+def crawl_notices(snapshot) -> list[Notice]:
+    return [p.latest.notice for p in snapshot.purchases]
+
+
+async def test_a_crawl_that_cannot_start_is_reported_and_the_service_goes_on(engine):
+    crawl, sender = FakeCrawl(engine), RecordingSender()
+    pipeline = make_pipeline(engine, crawl, sender)
+    reason = "could not start the crawl (python): No such file"
+    crawl.raise_error = CrawlProcessError(reason)
+    cycle = await pipeline.crawl_cycle("eis")
+    assert (cycle.outcome, cycle.run_id) == ("failed", None)
+    assert sender.to(ADMIN) == [failure_message("eis", None, reason)]
+    crawl.raise_error = None
+    assert (await pipeline.crawl_cycle("eis")).outcome == "ok"
+
+
+async def test_stop_terminates_the_running_crawl_process(engine):
+    sender = RecordingSender()
+    started = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    exit_codes: list[int] = []
+
+    def long_crawl(source: str, *, config: CrawlConfig, on_start=None) -> CrawlSummary:
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True
+        )
+        on_start(child.pid)
+        loop.call_soon_threadsafe(started.set)
+        exit_codes.append(child.wait())
+        raise CrawlProcessError("crawl process killed by signal SIGTERM")
+
+    pipeline = make_pipeline(engine, long_crawl, sender)
+    cycle = asyncio.create_task(pipeline.crawl_cycle("eis"))
+    await asyncio.wait_for(started.wait(), timeout=30)
+    pipeline.request_stop()
+    await asyncio.wait_for(pipeline.wait_stopped(grace=30), timeout=60)
+    assert exit_codes == [-15]
+    result = await cycle
+    assert result.outcome == "failed"
+    assert await pipeline.crawl_cycle("eis") is None  # stopped: no new cycles
+
+
+def test_schedule_has_one_crawl_job_per_source_and_the_reminders():
+    settings = SchedulerSettings(
+        sources=["eis", "eis_rss"], crawl_interval_minutes=30, jitter_seconds=60, misfire_grace_seconds=300
+    )
+    now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    scheduler = build_scheduler("k", settings, now=now)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert sorted(jobs) == ["crawl:eis", "crawl:eis_rss", "reminders"]
+    crawl = jobs["crawl:eis_rss"]
+    assert isinstance(crawl.trigger, IntervalTrigger)
+    assert (crawl.trigger.interval.total_seconds(), crawl.trigger.jitter) == (1800, 60)
+    assert (crawl.max_instances, crawl.coalesce, crawl.misfire_grace_time) == (1, True, 300)
+    assert crawl.args == ("k", "eis_rss") and crawl.func_ref == "tenderwatch.scheduler:crawl_job"
+    assert crawl.next_run_time == now
+    assert jobs["reminders"].trigger.interval.total_seconds() == 900
+    assert describe_schedule(settings)[0] == (
+        "crawl eis: now, then every 30 min, jitter up to 60 s (late runs kept for 300 s; never two at once)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sources", "message"),
+    [
+        (["eis", "prozorro"], "scheduler.sources: unknown source 'prozorro' (known: eis, eis_rss)"),
+        (["eis", "eis"], "scheduler.sources: a source is listed twice"),
+    ],
+)
+def test_schedule_refuses_bad_sources(sources, message):
+    with pytest.raises(SchedulerError) as exc:
+        build_scheduler("k", SchedulerSettings(sources=sources))
+    assert str(exc.value) == message
