@@ -6,6 +6,8 @@ that names the input and what was wrong.
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
@@ -15,8 +17,16 @@ from rich.console import Console
 
 from tenderwatch.config import ConfigError, Settings, load_settings
 
-console = Console()
-err_console = Console(stderr=True)
+
+def _console(*, stderr: bool = False) -> Console:
+    """Rich's console; piped into a file or a CI log (no terminal, no COLUMNS) it is 160 wide, not 80."""
+    stream = sys.stderr if stderr else sys.stdout
+    wide = None if stream.isatty() or "COLUMNS" in os.environ else 160
+    return Console(stderr=stderr, width=wide)
+
+
+console = _console()
+err_console = _console(stderr=True)
 
 
 @dataclass

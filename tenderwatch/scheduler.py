@@ -288,10 +288,16 @@ class Pipeline:
     def stopping(self) -> bool:
         return self._stopping
 
-    def request_stop(self) -> None:
-        """Start no new work; the running crawls get SIGTERM (Scrapy records their outcome)."""
+    def request_stop(self, *, terminate_crawls: bool = True) -> None:
+        """Start no new work; the running crawls get SIGTERM (Scrapy records their outcome).
+
+        ``terminate_crawls=False`` lets them finish instead (a bounded run that simply ran out of
+        time: its last crawl is worth keeping, and it is no failure).
+        """
         self._stopping = True
         self.notifier.request_stop()
+        if not terminate_crawls:
+            return
         for source, pid in list(self._running.items()):
             log.info("stopping the running crawl of %s (pid %d)", source, pid)
             _signal_group(pid, signal.SIGTERM)

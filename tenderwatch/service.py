@@ -34,6 +34,7 @@ from tenderwatch.commands.bot import access_policy, auction_summary
 from tenderwatch.commands.crawl import crawl_config
 from tenderwatch.config import Settings, mask_url
 from tenderwatch.scheduler import (
+    KILL_GRACE_SECONDS,
     Announce,
     CrawlFunction,
     Pipeline,
@@ -76,7 +77,8 @@ async def serve(
     engine = _open_database(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    installed = _install_signals(loop, signals, stop)
+    signalled, timed_out = asyncio.Event(), asyncio.Event()
+    installed = _install_signals(loop, signals, stop, signalled)
     key = uuid.uuid4().hex
     try:
         token = settings.telegram.token.get_secret_value()
@@ -125,12 +127,20 @@ async def serve(
             scheduler.start()
             _announce_start(announce, settings, application, duration, len(profiles))
             if duration is not None:
-                loop.call_later(duration, stop.set)
+                loop.call_later(duration, lambda: (timed_out.set(), stop.set()))
             await _wait_for_stop(stop, delivery)
         finally:
-            announce("stopping: no new crawls; waiting for the running one")
-            pipeline.request_stop()  # before the scheduler: its shutdown cancels the job tasks
-            await pipeline.wait_stopped()
+            # Out of time: let the running crawl finish (up to its own timeout). A signal or an
+            # error: terminate it. Either way before the scheduler, whose shutdown cancels job tasks.
+            finish_crawls = timed_out.is_set() and not signalled.is_set()
+            announce(
+                "stopping: no new crawls; "
+                + ("letting the running one finish" if finish_crawls else "terminating the running one")
+            )
+            pipeline.request_stop(terminate_crawls=not finish_crawls)
+            await pipeline.wait_stopped(
+                grace=settings.crawler.timeout_seconds if finish_crawls else KILL_GRACE_SECONDS
+            )
             if scheduler.running:
                 scheduler.shutdown(wait=False)
             delivery_stop.set()
@@ -158,12 +168,19 @@ def _open_database(settings: Settings) -> Engine:
 
 
 def _install_signals(
-    loop: asyncio.AbstractEventLoop, signals: Iterable[signal.Signals], stop: asyncio.Event
+    loop: asyncio.AbstractEventLoop,
+    signals: Iterable[signal.Signals],
+    stop: asyncio.Event,
+    signalled: asyncio.Event,
 ) -> list[signal.Signals]:
+    def on_signal() -> None:
+        signalled.set()
+        stop.set()
+
     installed = []
     for sig in signals:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
             installed.append(sig)
     return installed
 

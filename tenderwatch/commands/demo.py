@@ -172,7 +172,8 @@ def show_reports(db: Path, workdir: Path) -> None:
         fmt=OutputFormat.table,
         title=f"Matches found ({len(matches)})",
         console=console,
-        table_hide=WIDE_COLUMNS,
+        # Everything here was matched in this run, by nobody yet: keep the table narrow.
+        table_hide={*WIDE_COLUMNS, "matched_at", "status", "taken_by", "law"},
     )
     emit(market, reports.MarketRow, fmt=OutputFormat.table, title="Market: all notices", console=console)
     workdir.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -234,6 +235,37 @@ async def test_stop_terminates_the_running_crawl_process(engine):
     assert exit_codes == [-15]
     result = await cycle
     assert result.outcome == "failed"
+    assert await pipeline.crawl_cycle("eis") is None  # stopped: no new cycles
+
+
+async def test_a_bounded_run_lets_the_running_crawl_finish(engine):
+    """Out of time (``serve --for``, the demo): the last crawl completes instead of being killed."""
+    sender = RecordingSender()
+    started, release = asyncio.Event(), threading.Event()
+    loop = asyncio.get_running_loop()
+    exit_codes: list[int] = []
+
+    def slow_crawl(source: str, *, config: CrawlConfig, on_start=None) -> CrawlSummary:
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import sys; sys.stdin.read()"],
+            stdin=subprocess.PIPE,
+            start_new_session=True,
+        )
+        on_start(child.pid)
+        loop.call_soon_threadsafe(started.set)
+        release.wait(timeout=60)
+        child.communicate(b"")
+        exit_codes.append(child.returncode)
+        return FakeCrawl(engine)(source, config=config)
+
+    pipeline = make_pipeline(engine, slow_crawl, sender)
+    cycle = asyncio.create_task(pipeline.crawl_cycle("eis"))
+    await asyncio.wait_for(started.wait(), timeout=30)
+    pipeline.request_stop(terminate_crawls=False)
+    loop.call_later(0.2, release.set)
+    await asyncio.wait_for(pipeline.wait_stopped(grace=30), timeout=60)
+    assert exit_codes == [0]  # not signalled
+    assert (await cycle).outcome == "ok"
     assert await pipeline.crawl_cycle("eis") is None  # stopped: no new cycles
 
 
