@@ -159,6 +159,7 @@ class Pipeline:
         self._tasks: set[asyncio.Task[object]] = set()
         self._enqueue_since: datetime | None = None
         self._stopping = False
+        self._terminate_crawls = True
 
     # --- a crawl cycle ---------------------------------------------------------------------------
 
@@ -210,7 +211,7 @@ class Pipeline:
 
     def _crawl_started(self, source: str, pid: int) -> None:
         self._running[source] = pid
-        if self._stopping:  # the stop came while the process was being spawned
+        if self._stopping and self._terminate_crawls:  # the stop came while the process was spawning
             _signal_group(pid, signal.SIGTERM)
 
     async def _report_failure(self, cycle: CycleReport) -> None:
@@ -295,6 +296,7 @@ class Pipeline:
         time: its last crawl is worth keeping, and it is no failure).
         """
         self._stopping = True
+        self._terminate_crawls = terminate_crawls
         self.notifier.request_stop()
         if not terminate_crawls:
             return
