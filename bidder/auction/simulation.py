@@ -313,15 +313,20 @@ class _Model:
     our_step: int
     cost: int
 
-    def play(self, our_walk: np.ndarray, rng: np.random.Generator) -> Outcomes:
+    def play(self, our_walk: np.ndarray, rng: np.random.Generator, *, repeat: int = 1) -> Outcomes:
+        """Play ``our_walk.size`` auctions; ``repeat`` > 1 reuses each competitor draw for that many
+        consecutive blocks of ``our_walk`` (common random numbers: the blocks differ only in us)."""
         runs = our_walk.size
         nmck = to_kopecks(self.rules.nmck)
         if self.competitors.count == 0:
             # A single application: no bidding, the contract at NMCK (Art. 52 with Art. 93).
             everyone_us = np.zeros(runs, np.int64)
             return Outcomes(final=np.full(runs, nmck, dtype=np.int64), winner=everyone_us, rounds=0)
-        walks = self.competitors.prior.sample_kopecks(rng, nmck, (runs, self.competitors.count))
-        strategies = self.competitors.draw_strategies(rng, runs)
+        draws = runs // repeat
+        walks = self.competitors.prior.sample_kopecks(rng, nmck, (draws, self.competitors.count))
+        strategies = self.competitors.draw_strategies(rng, draws)
+        if repeat > 1:
+            walks, strategies = np.tile(walks, (repeat, 1)), np.tile(strategies, (repeat, 1))
         return run_auctions(
             self.rules,
             our_walk,
@@ -345,12 +350,13 @@ class _Model:
     def curve(self, floor: Decimal, rng: np.random.Generator) -> list[CurvePoint]:
         """Win probability and expected profit for walk-aways from the floor up to NMCK.
 
-        All candidates are played in one batch of about ``runs`` auctions (at least 2,000 each).
+        All candidates are played in one batch of about ``runs`` auctions (at least 2,000 each),
+        against the same competitor draws, so the curve compares walk-aways, not samples.
         """
         candidates = self._candidates(floor)
         per = max(2_000, self.params.runs // len(candidates))
         walks = np.repeat(np.array(candidates, dtype=np.int64), per)
-        outcomes = self.play(walks, rng)
+        outcomes = self.play(walks, rng, repeat=len(candidates))
         profit = self.profit_kopecks(outcomes).reshape(len(candidates), per)
         wins = outcomes.we_win.reshape(len(candidates), per)
         return [

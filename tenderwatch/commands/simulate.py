@@ -20,6 +20,7 @@ from rich.table import Table
 from bidder.auction import CompetitorModel, SimulationParams, SimulationResult, simulate
 from bidder.auction.money import as_decimal, fmt
 from bidder.errors import BidderError
+from data.formatting import format_money
 from data.notice import Notice
 from tenderwatch.clikit import console, fail, settings_of
 
@@ -147,33 +148,37 @@ def _print_tables(result: SimulationResult) -> None:
     summary.add_column("what")
     summary.add_column("value", justify="right")
     rows = [
-        ("NMCK", data["nmck"]),
-        ("cost / floor", f"{data['cost']} / {data['floor']}"),
-        ("step", f"{data['step']} ({data['step_percent']}%)"),
+        ("NMCK", rub(data["nmck"])),
+        ("cost / floor", f"{rub(data['cost'])} / {rub(data['floor'])}"),
+        ("step", f"{rub(data['step'])} ({data['step_percent']}%)"),
         (
             "steps to floor",
             f"{data['steps_to_floor']} (~{data['ladder_duration_minutes']} min at full timer)",
         ),
-        ("anti-dumping from", f"{data['antidumping_threshold'] or 'n/a'} (step {data['antidumping_step']})"),
+        (
+            "anti-dumping from",
+            f"{rub(data['antidumping_threshold'], 'n/a')} (step {data['antidumping_step']})",
+        ),
         ("anti-dumping at floor", _antidumping_text(result)),
-        ("contract security at floor", data["contract_security"] or "unknown"),
+        ("contract security at floor", rub(data["contract_security"], "unknown")),
         (
             "extra security / guarantee fee",
-            f"{data['extra_security'] or '-'} / {data['extra_security_guarantee_cost'] or '-'}",
+            f"{rub(data['extra_security'])} / {rub(data['extra_security_guarantee_cost'])}",
         ),
         (
             "bid security",
-            data["bid_security"] or f"band {data['bid_security_band'][0]}..{data['bid_security_band'][1]}",
+            rub(data["bid_security"], None)
+            or f"band {rub(data['bid_security_band'][0])} .. {rub(data['bid_security_band'][1])}",
         ),
         ("competitors / strategy", f"{data['competitors']} / {data['strategy']}"),
         ("runs / seed", f"{data['runs']} / {data['seed']}"),
         ("win probability", f"{result.win_probability:.1%}"),
-        ("expected price if we win", data["expected_price"] or "-"),
-        ("expected profit", data["expected_profit"]),
+        ("expected price if we win", rub(data["expected_price"])),
+        ("expected profit", rub(data["expected_profit"])),
         (
             "recommended walk-away",
-            f"{data['recommended_walk_away']} (win {result.recommended_win_probability:.1%}, "
-            f"profit {data['recommended_expected_profit']})",
+            f"{rub(data['recommended_walk_away'])} (win {result.recommended_win_probability:.1%}, "
+            f"profit {rub(data['recommended_expected_profit'])})",
         ),
     ]
     for name, value in rows:
@@ -183,10 +188,17 @@ def _print_tables(result: SimulationResult) -> None:
     for column in ("walk-away", "win", "expected profit"):
         curve.add_column(column, justify="right")
     for point in result.curve:
-        curve.add_row(fmt(point.walk_away), f"{point.win_probability:.1%}", fmt(point.expected_profit))
+        curve.add_row(
+            format_money(point.walk_away), f"{point.win_probability:.1%}", format_money(point.expected_profit)
+        )
     console.print(curve)
     for note in result.notes:
         console.print(f"[dim]note: {note}[/]", highlight=False)
+
+
+def rub(amount: str | None, missing: str | None = "-") -> str | None:
+    """A money string of ``to_dict`` (kopeck-exact) as people read it: ``1 874 308,15 ₽``."""
+    return format_money(Decimal(amount)) if amount else missing
 
 
 def _antidumping_text(result: SimulationResult) -> str:

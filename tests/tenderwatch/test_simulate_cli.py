@@ -88,7 +88,7 @@ def test_table_output_and_chart(settings_file: Path, tmp_path: Path) -> None:
         "--seed", "1", "--strategy", "aggressive", "--competitors", "2", "--chart", str(chart),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "660000.00" in result.stdout and "recommended walk-away" in result.stdout
+    assert "660 000,00 ₽" in result.stdout and "recommended walk-away" in result.stdout
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
