@@ -44,7 +44,6 @@ SCORE_PHRASE = 0.35
 _MAX_LISTED = 5
 
 
-
 class MatcherError(BidderError, ValueError):
     """The matcher was called with something it cannot use (e.g. a naive ``now``)."""
 

@@ -71,6 +71,8 @@ def judge(
     errors = f"{figures.errors} errors in {figures.logical_requests} requests ({rate:.0%})" + (
         f": {kinds}" if kinds else ""
     )
+    if finish_reason == "shutdown":  # SIGTERM/SIGINT: a deliberate stop; what was stored is kept
+        return "partial", f"crawl stopped before it finished (shutdown); {errors}"
     if finish_reason != "finished":
         return "failed", f"crawl ended early ({finish_reason}); {errors}"
     if figures.errors_by_kind.get("store"):

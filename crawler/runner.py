@@ -158,6 +158,10 @@ def crawl_environment(config: CrawlConfig) -> dict[str, str]:
     return env
 
 
+_LOGGED_ERROR = re.compile(r"\] (?:ERROR|CRITICAL):|^Traceback|^\w+(?:\.\w+)*(?:Error|Exception): ")
+"""A line the crawl logged as an error, or an exception line (not any line that merely says "Error")."""
+
+
 def run_crawl(
     source: str,
     *,
@@ -286,18 +290,30 @@ def _close_abandoned_run(
     timed_out: bool,
     timeout: float,
 ) -> None:
-    """Record ``failed`` for a run the crawl process never closed (it died or was killed)."""
+    """Close a run the crawl process never closed: it died, was killed, or was asked to stop.
+
+    A SIGTERM/SIGINT is somebody's deliberate stop (a service shutting down, an operator), not a
+    fault of the crawl: the run is ``partial`` (what it stored is kept; the next crawl resumes from
+    the high-water mark, which did not move). A timeout, SIGKILL or a silent exit is ``failed``.
+    """
     run = read_run(database, run_id)
     if run is None or run.outcome != "running":
         return
+    outcome = "failed"
     if timed_out:
         why = f"crawl timed out after {timeout:g} s and was killed"
+    elif returncode is not None and -returncode in (signal.SIGTERM, signal.SIGINT):
+        outcome = "partial"
+        why = f"crawl process stopped by {signal.Signals(-returncode).name} before it finished"
     elif returncode is not None and returncode < 0:
         why = f"crawl process killed by signal {signal.Signals(-returncode).name}"
     else:
         why = f"crawl process exited with code {returncode} before recording its outcome"
-    last_error = next((line for line in reversed(tail) if "Error" in line or "ERROR" in line), None)
-    if last_error:
+    last_error = next((line for line in reversed(tail) if _LOGGED_ERROR.search(line)), None)
+    if last_error and outcome == "failed":
         why += f": {last_error.strip()}"
-    database.finish_run(run_id=run_id, outcome="failed", result=UpsertResult(), reason=why)
-    log.error("crawl run %d failed: %s", run_id, why)
+    database.finish_run(run_id=run_id, outcome=outcome, result=UpsertResult(), reason=why)
+    if outcome == "failed":
+        log.error("crawl run %d failed: %s; the end of its log:\n%s", run_id, why, "\n".join(tail))
+    else:
+        log.warning("crawl run %d: %s", run_id, why)

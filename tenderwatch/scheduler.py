@@ -172,7 +172,9 @@ class Pipeline:
             self._tasks.add(task)
         try:
             cycle = await self._crawl(source)
-            if cycle.outcome == "failed":
+            if self._stopping and self._terminate_crawls:  # we stopped it: no failure to report
+                self.announce(f"crawl of {source} stopped by the shutdown: {cycle.outcome}")
+            elif cycle.outcome == "failed":
                 await self._report_failure(cycle)
             if not self._stopping:
                 await self._process(cycle)

@@ -89,6 +89,26 @@ def test_sigkill_midway_then_rerun_stores_everything_exactly_once(replay, db_url
     assert mismatches(db_url, replay.snapshot) == []
 
 
+def test_sigterm_is_a_deliberate_stop_recorded_as_partial_and_the_rerun_completes(replay, db_url):
+    config = fast_config(db_url, replay.url, CONCURRENT_REQUESTS=1, DOWNLOAD_DELAY=0.05)
+    pid: list[int] = []
+
+    def stop_after_two_batches(progress) -> None:
+        if progress.new >= 20 and pid:
+            os.killpg(pid.pop(), signal.SIGTERM)  # what `tenderwatch serve` does on shutdown
+
+    stopped = run_crawl("eis", config=config, on_start=pid.append, on_progress=stop_after_two_batches)
+    assert stopped.outcome == "partial", stopped.reason
+    # Scrapy is running by then: it closes the spider itself ("shutdown") and records the run.
+    assert stopped.reason.startswith("crawl stopped before it finished (shutdown)"), stopped.reason
+    kept = len(stored_rows(db_url))
+    assert 20 <= kept <= 60
+
+    rerun = run_crawl("eis", config=fast_config(db_url, replay.url))
+    assert rerun.outcome == "ok" and rerun.new == 60 - kept
+    assert mismatches(db_url, replay.snapshot) == []
+
+
 def test_bad_argument_fails_before_any_request(replay, db_url):
     from crawler.errors import SpiderArgumentError
 

@@ -6,6 +6,8 @@ snapshot renderer, and the spider's callbacks are called directly with a stand-i
 
 from __future__ import annotations
 
+import signal
+from collections import deque
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email.utils import format_datetime
@@ -16,6 +18,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
+from crawler.database import CrawlDatabase, read_run
 from crawler.errors import BadPage, CrawlSettingsError, SpiderArgumentError
 from crawler.extensions import CrawlFigures, judge
 from crawler.middlewares import (
@@ -27,6 +30,7 @@ from crawler.middlewares import (
 )
 from crawler.parsers.common import DATE_ONLY_NOTE, MOSCOW
 from crawler.replay import SearchQuery, build_snapshot
+from crawler.runner import _close_abandoned_run
 from crawler.spiders.base import check_spider_arguments, needs_card
 from crawler.spiders.eis import EisSpider, search_filters
 from crawler.spiders.eis_rss import EisRssSpider
@@ -362,7 +366,8 @@ def test_bad_page_kind_leaves_data_documents_to_the_parser(snap):
         (CrawlFigures(pages=1, logical_requests=20, errors_by_kind={"http_5xx": 2}), "finished", "partial"),
         (CrawlFigures(pages=1, logical_requests=10, errors_by_kind={"captcha": 6}), "finished", "failed"),
         (CrawlFigures(pages=0, logical_requests=1, errors_by_kind={"maintenance": 1}), "finished", "failed"),
-        (CrawlFigures(pages=3, logical_requests=30), "shutdown", "failed"),
+        (CrawlFigures(pages=3, logical_requests=30), "shutdown", "partial"),  # SIGTERM: a deliberate stop
+        (CrawlFigures(pages=3, logical_requests=30), "closespider_timeout", "failed"),
         (CrawlFigures(pages=1, logical_requests=30, errors_by_kind={"store": 5}), "finished", "failed"),
     ],
 )
@@ -407,3 +412,43 @@ def test_money_stays_decimal_through_the_listing(snap):
     _, items = split(spider.parse_list(list_response(spider, snap, query)))
     assert [n.nmck for n in items] == [e.version.nmck for e in entries]
     assert all(isinstance(n.nmck, Decimal) for n in items)
+
+
+@pytest.mark.parametrize(
+    ("returncode", "timed_out", "outcome", "reason"),
+    [
+        (-signal.SIGTERM, False, "partial", "crawl process stopped by SIGTERM before it finished"),
+        (-signal.SIGINT, False, "partial", "crawl process stopped by SIGINT before it finished"),
+        (
+            -signal.SIGKILL,
+            False,
+            "failed",
+            "crawl process killed by signal SIGKILL: 2026-11-22 [x] ERROR: boom",
+        ),
+        (
+            -signal.SIGKILL,
+            True,
+            "failed",
+            "crawl timed out after 60 s and was killed: 2026-11-22 [x] ERROR: boom",
+        ),
+        (
+            0,
+            False,
+            "failed",
+            "crawl process exited with code 0 before recording its outcome: 2026-11-22 [x] ERROR: boom",
+        ),
+    ],
+)
+def test_a_run_the_crawl_never_closed_is_closed_by_the_runner(
+    tmp_path, returncode, timed_out, outcome, reason
+):
+    """A deliberate stop (SIGTERM/SIGINT) keeps what was stored as ``partial``; a death is ``failed``."""
+    database = CrawlDatabase.from_url(f"sqlite:///{tmp_path / 'runs.db'}")
+    run_id = database.start_run(source="eis", arguments={})
+    tail = deque(
+        ["'scrapy.spidermiddlewares.httperror.HttpErrorMiddleware',", "2026-11-22 [x] ERROR: boom", "done"]
+    )
+    _close_abandoned_run(database, run_id, returncode, tail, timed_out, 60)
+    run = read_run(database, run_id)
+    database.close()
+    assert (run.outcome, run.reason) == (outcome, reason)
