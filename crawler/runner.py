@@ -28,6 +28,7 @@ from crawler.errors import CrawlProcessError, CrawlSettingsError, SpiderArgument
 from crawler.extensions import RUN_ID_SETTING
 from crawler.spiders.base import check_spider_arguments
 from crawler.spiders.eis import search_filters
+from crawler.tls import CONTEXT_FACTORY
 from data.store import UpsertResult
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class CrawlConfig:
             settings["USER_AGENT"] = self.user_agent
         if self.ca_bundle:
             settings["TENDERWATCH_CA_BUNDLE"] = self.ca_bundle
+            settings["DOWNLOADER_CLIENTCONTEXTFACTORY"] = CONTEXT_FACTORY
         settings.update(self.extra_settings)
         return settings
 
@@ -158,6 +160,8 @@ def crawl_environment(config: CrawlConfig) -> dict[str, str]:
     return env
 
 
+_GRACEFUL_STOP = re.compile(r"Received (SIG\w+), shutting down gracefully")
+"""What Scrapy logs when a signal asks it to stop; seen in the log of a run stopped before it opened."""
 _LOGGED_ERROR = re.compile(r"\] (?:ERROR|CRITICAL):|^Traceback|^\w+(?:\.\w+)*(?:Error|Exception): ")
 """A line the crawl logged as an error, or an exception line (not any line that merely says "Error")."""
 
@@ -282,6 +286,10 @@ def _read_log(
             on_progress(CrawlProgress(*(int(g) for g in match.groups())))
 
 
+def _graceful_stop(tail: deque[str]) -> str | None:
+    return next((m.group(1) for line in tail if (m := _GRACEFUL_STOP.search(line))), None)
+
+
 def _close_abandoned_run(
     database: CrawlDatabase,
     run_id: int,
@@ -307,6 +315,9 @@ def _close_abandoned_run(
         why = f"crawl process stopped by {signal.Signals(-returncode).name} before it finished"
     elif returncode is not None and returncode < 0:
         why = f"crawl process killed by signal {signal.Signals(-returncode).name}"
+    elif returncode == 0 and (stop := _graceful_stop(tail)):  # stopped before the spider ever closed
+        outcome = "partial"
+        why = f"crawl process stopped by {stop} before it finished"
     else:
         why = f"crawl process exited with code {returncode} before recording its outcome"
     last_error = next((line for line in reversed(tail) if _LOGGED_ERROR.search(line)), None)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 
+from crawler import tls  # lowercase: Scrapy reads only UPPERCASE names as settings
+
 BOT_NAME = "tenderwatch"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -66,7 +68,10 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 # Verify the site's certificate (default: accept any, so a man in the middle could feed us fake
 # notices), against the system roots plus TENDERWATCH_CA_BUNDLE for the Russian root CA.
 DOWNLOAD_VERIFY_CERTIFICATES = True
-DOWNLOADER_CLIENTCONTEXTFACTORY = "crawler.tls.CaBundleContextFactory"
+# Scrapy 2.19 deprecates this setting but has no other hook for an extra trust root: it is set
+# only when a bundle is configured (the runner passes both), so the default crawl stays warning-free.
+if TENDERWATCH_CA_BUNDLE:
+    DOWNLOADER_CLIENTCONTEXTFACTORY = tls.CONTEXT_FACTORY
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.DelayedRequestMiddleware": 540,

@@ -20,6 +20,8 @@ from zope.interface import implementer
 from crawler.errors import CrawlSettingsError
 
 CA_BUNDLE_SETTING = "TENDERWATCH_CA_BUNDLE"
+CONTEXT_FACTORY = "crawler.tls.CaBundleContextFactory"
+"""The value of Scrapy's DOWNLOADER_CLIENTCONTEXTFACTORY when a CA bundle is configured."""
 
 
 @implementer(IOpenSSLTrustRoot)

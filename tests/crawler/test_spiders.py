@@ -30,7 +30,7 @@ from crawler.middlewares import (
 )
 from crawler.parsers.common import DATE_ONLY_NOTE, MOSCOW
 from crawler.replay import SearchQuery, build_snapshot
-from crawler.runner import _close_abandoned_run
+from crawler.runner import CrawlConfig, _close_abandoned_run
 from crawler.spiders.base import check_spider_arguments, needs_card
 from crawler.spiders.eis import EisSpider, search_filters
 from crawler.spiders.eis_rss import EisRssSpider
@@ -419,6 +419,7 @@ def test_money_stays_decimal_through_the_listing(snap):
     [
         (-signal.SIGTERM, False, "partial", "crawl process stopped by SIGTERM before it finished"),
         (-signal.SIGINT, False, "partial", "crawl process stopped by SIGINT before it finished"),
+        (0, "graceful", "partial", "crawl process stopped by SIGTERM before it finished"),
         (
             -signal.SIGKILL,
             False,
@@ -448,7 +449,23 @@ def test_a_run_the_crawl_never_closed_is_closed_by_the_runner(
     tail = deque(
         ["'scrapy.spidermiddlewares.httperror.HttpErrorMiddleware',", "2026-11-22 [x] ERROR: boom", "done"]
     )
+    if timed_out == "graceful":  # Scrapy got SIGTERM while starting: it exits 0 without closing the run
+        tail.append(
+            "2026-11-22 [scrapy.crawler] INFO: Received SIGTERM, shutting down gracefully. Send again"
+        )
+        timed_out = False
     _close_abandoned_run(database, run_id, returncode, tail, timed_out, 60)
     run = read_run(database, run_id)
     database.close()
     assert (run.outcome, run.reason) == (outcome, reason)
+
+
+def test_the_deprecated_context_factory_is_set_only_with_a_ca_bundle():
+    """Scrapy 2.19 warns about DOWNLOADER_CLIENTCONTEXTFACTORY: a default crawl must not use it."""
+    plain = CrawlConfig(database_url="sqlite://", base_url="http://127.0.0.1:1").scrapy_settings()
+    assert "DOWNLOADER_CLIENTCONTEXTFACTORY" not in plain
+    bundled = CrawlConfig(
+        database_url="sqlite://", base_url="http://127.0.0.1:1", ca_bundle=certifi.where()
+    ).scrapy_settings()
+    assert bundled["DOWNLOADER_CLIENTCONTEXTFACTORY"] == "crawler.tls.CaBundleContextFactory"
+    assert bundled["TENDERWATCH_CA_BUNDLE"] == certifi.where()
