@@ -31,6 +31,7 @@ from bidder.errors import BidderError
 from bidder.profiles import MIN_PREFIX_LETTERS, KeywordPart, KeywordPattern, Profile, code_key
 from data.formatting import KIND_LABELS, LAW_LABELS
 from data.notice import Notice
+from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import region_name, resolve_region
 
 log = logging.getLogger(__name__)
@@ -154,11 +155,23 @@ def _region_code(value: str) -> str | None:
     return region.code if region else None
 
 
+@lru_cache(maxsize=16384)
+def _on_hierarchy(code: str) -> bool:
+    return normalize_okpd2(code) is not None
+
+
 def _codes(values: Iterable[str | None]) -> list[tuple[str, str]]:
+    """(code, key) of the notice's codes that lie on the OKPD2 hierarchy (KTRU: its OKPD2 part).
+
+    Keys compare by prefix, which is the hierarchy only for well-formed codes: a malformed
+    «26.201» has the key 26201 and would fall «within» 26.20. Such codes are ignored here (and
+    so never match a code condition), as are codes of classes that do not exist.
+    """
     seen: dict[str, str] = {}
     for value in values:
-        if value and value.strip():
-            seen.setdefault(code_key(value), value.strip())
+        code = value.strip() if value else ""
+        if code and _on_hierarchy(code):
+            seen.setdefault(code_key(code), code)
     return [(code, key) for key, code in seen.items()]
 
 

@@ -19,6 +19,7 @@ from typing import Any, Literal, NamedTuple, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bidder import text
+from bidder.auction.money import MAX_RUB
 from bidder.errors import BidderError
 from data.notice import Kind, Law
 from data.reference.regions import resolve_region
@@ -106,6 +107,11 @@ def parse_keyword(raw: str) -> KeywordPattern:
     return KeywordPattern(written, tuple(parts))
 
 
+def is_inn(value: str) -> bool:
+    """A customer INN: 10 digits (an organisation) or 12 (a person)."""
+    return bool(_INN.match(value.strip()))
+
+
 def law_of(value: object) -> str:
     """ "44-FZ" from «44-ФЗ», "44", "44fz"...; ``ValueError`` for anything else."""
     law = _LAW_ALIASES.get(re.sub(r"\D", "", str(value)))
@@ -128,8 +134,9 @@ def code_key(code: str) -> str:
     """The comparable form of an OKPD2/KTRU code: its digits (and the KTRU dash), dots dropped.
 
     The OKPD2 hierarchy is digit by digit (26 > 26.2 > 26.20 > 26.20.1 > 26.20.15 > ...), so a
-    code lies within a prefix exactly when its key starts with the prefix's key; «26.201» is not a
-    valid prefix and is refused by validation, never compared.
+    code lies within a prefix exactly when its key starts with the prefix's key. That holds only for
+    codes on the hierarchy: «26.201» is refused as a profile prefix by validation and ignored on the
+    notice side by the matcher, so it is never compared.
     """
     return code.strip().replace(".", "").replace(" ", "")
 
@@ -250,12 +257,19 @@ class Profile(BaseModel):
             return Decimal(repr(value))
         return value
 
+    @field_validator("price_min", "price_max", "max_bid_security")
+    @classmethod
+    def _money_limit(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and value > MAX_RUB:
+            raise ValueError(f"{value} is too large (at most {MAX_RUB:,.0f} rubles)".replace(",", " "))
+        return value
+
     @field_validator("customers_include", "customers_exclude", mode="before")
     @classmethod
     def _inns(cls, value: Any) -> list[str]:
         inns = [str(v).strip() for v in _as_list(value)]
         for inn in inns:
-            if not _INN.match(inn):
+            if not is_inn(inn):
                 raise ValueError(f"{inn!r} is not an INN (10 or 12 digits)")
         return list(dict.fromkeys(inns))
 

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import logging
 import statistics
+import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -31,7 +33,9 @@ from bidder.auction import (
     bid_security,
     build_ladder,
     contract_security,
+    run_auctions,
 )
+from bidder.auction.money import exact_mean, to_kopecks
 from bidder.errors import BidderError
 from data.formatting import reason_text, to_kopeck
 from data.models import CrawlRun, DecisionRow, MatchRow, NoticeRow, ProfileRow
@@ -45,6 +49,13 @@ log = logging.getLogger(__name__)
 MOSCOW = ZoneInfo("Europe/Moscow")
 MIN_STEP_PERCENT = Decimal("0.5")
 """The 44-FZ minimum auction step: the slowest way down to the anti-dumping line."""
+OUTLOOK_RUNS = 2_000
+"""Monte Carlo runs per taken auction in the pipeline: enough for a percent-level win probability,
+cheap enough for a report of dozens of tenders (``tenderwatch simulate`` is the precise tool)."""
+OUTLOOK_SEED = 20_260_310
+"""Fixed so the same database gives the same report; mixed with the registry number per tender."""
+ONE_KOPECK = 1
+"""In the int64 kopecks the Monte Carlo counts in."""
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 
@@ -287,7 +298,7 @@ def _match_row(
 @dataclass(frozen=True)
 class BidOutline:
     """The deterministic part of the auction picture: no cost needed, so it can be shown for every
-    taken tender (the Monte Carlo needs our cost and runs in ``tenderwatch simulate``)."""
+    taken tender (the full Monte Carlo needs our cost and runs in ``tenderwatch simulate``)."""
 
     antidumping_threshold: Decimal | None = None
     """Highest price that triggers Art. 37 (None: anti-dumping does not apply to this procurement)."""
@@ -325,6 +336,57 @@ def bid_outline(notice: Notice) -> BidOutline:
 
 
 @dataclass(frozen=True)
+class AuctionOutlook:
+    """The quick Monte Carlo summary of a taken auction, with default competitors and no cost.
+
+    Without our cost there is no floor of ours to simulate, so two cost-free questions are asked
+    of the same competitor draws (common random numbers):
+
+    * the market price: where the auction would end if we did not bid at all (our walk-away at
+      NMCK, so we never offer), averaged over the runs that end in a contract;
+    * the win probability at the anti-dumping line: our chance if we go as low as one kopeck
+      above 75% of NMCK, the deepest price that needs no extra Art. 37 security. For 223-FZ the
+      same 75% depth is used as a comparable reference, though Art. 37 does not apply there.
+    """
+
+    market_price: Decimal | None = None
+    win_probability_at_antidumping: float | None = None
+
+
+def auction_outlook(notice: Notice, *, runs: int = OUTLOOK_RUNS, seed: int = OUTLOOK_SEED) -> AuctionOutlook:
+    """The outlook of an auction notice; empty for other methods or without a usable NMCK."""
+    try:
+        params = SimulationParams.from_notice(notice)
+        if params.kind != "auction":
+            return AuctionOutlook()
+        rules = params.auction_rules()
+    except BidderError as exc:
+        log.debug("no auction outlook for %s: %s", notice.reg_number, exc)
+        return AuctionOutlook()
+    competitors = params.competitors
+    nmck = to_kopecks(params.nmck)
+    line = to_kopecks(antidumping_threshold(params.nmck)) + ONE_KOPECK
+    rng = np.random.default_rng([seed, zlib.crc32(notice.reg_number.encode())])
+    walks = competitors.prior.sample_kopecks(rng, nmck, (runs, competitors.count))
+    strategies = competitors.draw_strategies(rng, runs)
+    outcomes = run_auctions(
+        rules,
+        np.repeat(np.array([nmck, line], dtype=np.int64), runs),
+        to_kopecks(rules.step_min),
+        np.tile(walks, (2, 1)),
+        np.tile(strategies, (2, 1)),
+        rng,
+        sniper_miss_probability=competitors.sniper_miss_probability,
+    )
+    without_us = slice(0, runs)
+    contracted = outcomes.winner[without_us] >= 0
+    return AuctionOutlook(
+        market_price=exact_mean(outcomes.final[without_us][contracted]),
+        win_probability_at_antidumping=float(outcomes.we_win[runs:].mean()),
+    )
+
+
+@dataclass(frozen=True)
 class PipelineRow:
     person: str
     taken_at: datetime
@@ -343,6 +405,10 @@ class PipelineRow:
     bid_security: Decimal | None
     contract_security: Decimal | None
     contract_security_antidumping: Decimal | None
+    market_price: Decimal | None
+    """Expected final price if we do not bid (see ``AuctionOutlook``); None unless an auction."""
+    win_probability_at_antidumping: float | None
+    """Our win probability going down to one kopeck above the anti-dumping line."""
     url: str
 
 
@@ -353,7 +419,7 @@ def pipeline_report(
     include_closed: bool = False,
     now: datetime | None = None,
 ) -> list[PipelineRow]:
-    """Tenders people took, by person then deadline.
+    """Tenders people took, by person then deadline, with a quick auction outlook for each auction.
 
     A tender stays in the pipeline while its deadline or its auction is still ahead (or unknown);
     ``include_closed`` shows the rest too. ``person`` is a user name (case-insensitive) or id.
@@ -391,7 +457,8 @@ def _still_open(notice: NoticeRow, now: datetime) -> bool:
 
 
 def _pipeline_row(decision: DecisionRow, notice: NoticeRow, now: datetime) -> PipelineRow:
-    outline = bid_outline(to_notice(notice))
+    stored = to_notice(notice)
+    outline, outlook = bid_outline(stored), auction_outlook(stored)
     deadline, auction = notice.submission_deadline, notice.auction_date
     return PipelineRow(
         person=person_of(decision),
@@ -411,6 +478,8 @@ def _pipeline_row(decision: DecisionRow, notice: NoticeRow, now: datetime) -> Pi
         bid_security=outline.bid_security,
         contract_security=outline.contract_security,
         contract_security_antidumping=outline.contract_security_antidumping,
+        market_price=outlook.market_price,
+        win_probability_at_antidumping=outlook.win_probability_at_antidumping,
         url=notice.url or "",
     )
 
@@ -518,11 +587,19 @@ class CrawlRunRow:
     reason: str
 
 
-def crawls_report(session: Session, *, last: int = 10, source: str | None = None) -> list[CrawlRunRow]:
-    """The last ``last`` runs of every source (or of ``source``), by source, newest run first."""
+def crawls_report(
+    session: Session, *, last: int = 10, source: str | None = None, known_sources: Collection[str] = ()
+) -> list[CrawlRunRow]:
+    """The last ``last`` runs of every source (or of ``source``), by source, newest run first.
+
+    ``source`` must be one of ``known_sources`` (the crawler's, passed in by the caller: bidder
+    does not import crawler) or have stored runs, so a typo is an error, not an empty report.
+    """
     if last <= 0:
         raise ReportError(f"--last must be a positive number of runs, got {last}")
     table: sa.Table = CrawlRun.__table__  # type: ignore[attr-defined]
+    if source is not None:
+        _check_source(session, source, known_sources)
     rank = sa.func.row_number().over(partition_by=table.c.source, order_by=table.c.started_at.desc())
     ranked = sa.select(table.c.id, rank.label("rank"))
     if source is not None:
@@ -535,6 +612,13 @@ def crawls_report(session: Session, *, last: int = 10, source: str | None = None
         .order_by(CrawlRun.source, CrawlRun.started_at.desc(), CrawlRun.id.desc())  # type: ignore[attr-defined]
     )
     return [_crawl_row(run) for run in session.exec(query)]
+
+
+def _check_source(session: Session, source: str, known_sources: Collection[str]) -> None:
+    stored = session.exec(select(CrawlRun.source).distinct())
+    known = sorted({*known_sources, *stored})
+    if source not in known:
+        raise ReportError(f"--source {source!r} is not a crawl source (known: {', '.join(known) or 'none'})")
 
 
 def _crawl_row(run: CrawlRun) -> CrawlRunRow:

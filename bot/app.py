@@ -54,6 +54,7 @@ COMMANDS = [
     ("sim", "Аукцион: /sim НОМЕР СЕБЕСТОИМОСТЬ"),
     ("status", "Состояние (админ)"),
     ("allow", "Дать доступ (админ)"),
+    ("requeue", "Повторить отложенные (админ)"),
 ]
 
 _SECRETS: set[str] = set()
@@ -156,6 +157,7 @@ def register_handlers(app: Application) -> None:
         "sim": handlers.cmd_sim,
         "status": handlers.cmd_status,
         "allow": handlers.cmd_allow,
+        "requeue": handlers.cmd_requeue,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback))
@@ -197,32 +199,47 @@ async def run_bot(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
-    async with app:
-        try:
-            await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
-        except TelegramError as exc:
-            log.warning("could not publish the command list: %s", exc)
-        await app.start()
-        await app.updater.start_polling(
-            allowed_updates=ALLOWED_UPDATES,
-            timeout=poll_timeout,
-            drop_pending_updates=False,
-            error_callback=_polling_error,
-        )
-        log.info("bot @%s polling; outbox drained every %.0f s", app.bot.username, drain_interval)
-        drain = asyncio.create_task(notifier.run(stop, interval=drain_interval, prepare=prepare))
-        try:
-            await stop.wait()
-        finally:
-            stop.set()
-            notifier.request_stop()
-            with contextlib.suppress(asyncio.CancelledError):
-                await drain
-            await app.updater.stop()
-            await app.stop()
-            for sig in installed:
-                loop.remove_signal_handler(sig)
+    try:
+        # Entering the application calls getMe: an unreachable Bot API or a rejected token raises
+        # TelegramError here, before anything is claimed, for the caller to report.
+        async with app:
+            await _poll_and_drain(app, notifier, stop, drain_interval, poll_timeout, prepare)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
     log.info("bot stopped")
+
+
+async def _poll_and_drain(
+    app: Application,
+    notifier: Notifier,
+    stop: asyncio.Event,
+    drain_interval: float,
+    poll_timeout: int,
+    prepare: Callable[[], None] | None,
+) -> None:
+    try:
+        await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    except TelegramError as exc:
+        log.warning("could not publish the command list: %s", exc)
+    await app.start()
+    await app.updater.start_polling(
+        allowed_updates=ALLOWED_UPDATES,
+        timeout=poll_timeout,
+        drop_pending_updates=False,
+        error_callback=_polling_error,
+    )
+    log.info("bot @%s polling; outbox drained every %.0f s", app.bot.username, drain_interval)
+    drain = asyncio.create_task(notifier.run(stop, interval=drain_interval, prepare=prepare))
+    try:
+        await stop.wait()
+    finally:
+        stop.set()
+        notifier.request_stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await drain
+        await app.updater.stop()
+        await app.stop()
 
 
 def telegram_notifier(

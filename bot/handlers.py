@@ -22,7 +22,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot import records
+from bot import outbox, records
 from bot.access import AccessPolicy, refusal
 from bot.errors import BotError, CallbackDataError, NotFound, UsageError
 from bot.outbox import ensure_alert_row
@@ -35,6 +35,7 @@ from bot.render import (
     esc,
     format_deadline,
     format_money,
+    plural,
     render_alert,
     render_details,
     render_digest,
@@ -61,6 +62,7 @@ HELP = """<b>Tenderwatch</b> — подбор закупок по 44-ФЗ и 223
 /sim НОМЕР СЕБЕСТОИМОСТЬ — сводка по аукциону
 /status — состояние (для администраторов)
 /allow ID — дать доступ (для администраторов)
+/requeue — повторить отложенные уведомления этого чата (для администраторов)
 
 Под каждым уведомлением: «Беру», «Не интересно», «Симуляция», «Подробнее»."""
 
@@ -129,11 +131,19 @@ async def track_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     status = member.new_chat_member.status
     active = status not in ("kicked", "left")
+    requeued = 0
     with session_scope(tw(context).engine) as session:
         chat = records.get_chat(session, chat_id=member.chat.id)
+        if chat is not None and chat.migrated_to_chat_id not in (None, chat.chat_id):
+            log.info("membership change in chat %s ignored: it migrated to a supergroup", member.chat.id)
+            return
         if chat is not None:
             records.set_chat_flags(session, chat_id=member.chat.id, active=active)
+            if active:
+                requeued = outbox.requeue_parked(session, chat_row_id=chat.id, only_forbidden=True)
     log.info("bot membership in chat %s is now %s", member.chat.id, status)
+    if requeued:
+        log.info("chat %s let the bot back in: %d parked alerts queued again", member.chat.id, requeued)
 
 
 async def require_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -260,16 +270,31 @@ async def cmd_tender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await update.effective_message.reply_html(text, reply_markup=alert_keyboard(alert.id or 0))
 
 
+MAX_COST = Decimal("100000000000")
+"""100 bn RUB: above any real tender, and far below what kopeck rounding can represent exactly."""
+
+
 def parse_cost(raw: str) -> Decimal:
-    """'1 200 000,50' / '1200000.50' -> Decimal; refuses negatives and garbage."""
+    """'1 200 000,50' / '1200000.50' -> Decimal in kopecks; refuses garbage, zero, negatives, huge.
+
+    The size is checked before rounding (``1e400`` or 30 digits cannot be quantized to kopecks),
+    positivity after it (``1e-5`` rounds to 0.00, which is no cost).
+    """
     cleaned = raw.replace("\u00a0", "").replace(" ", "").replace("₽", "").replace(",", ".")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
         raise UsageError(f"«{raw}» — не сумма. Пример: /sim 0373200138225001206 850000") from None
-    if not value.is_finite() or value <= 0:
+    if not value.is_finite():
+        raise UsageError(f"«{raw}» — не сумма. Пример: /sim 0373200138225001206 850000")
+    if value <= 0:
         raise UsageError(f"Себестоимость должна быть положительной, получено «{raw}»")
-    return value.quantize(Decimal("0.01"))
+    if value > MAX_COST:
+        raise UsageError(f"Себестоимость «{raw}» слишком велика: не больше {format_money(MAX_COST)}")
+    kopecks = value.quantize(Decimal("0.01"))
+    if kopecks <= 0:
+        raise UsageError(f"Себестоимость должна быть не меньше 0,01 ₽, получено «{raw}»")
+    return kopecks
 
 
 async def simulation_text(ctx: BotContext, notice: Notice, cost: Decimal | None) -> str:
@@ -357,6 +382,22 @@ async def cmd_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         lines.append("<i>Последние ошибки доставки:</i>")
         lines += [f"• № {esc(reg)}: {esc(err, 200)}" for reg, err in state.recent_errors]
     await update.effective_message.reply_html("\n".join(lines))
+
+
+async def cmd_requeue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Retry this chat's parked alerts: including "delivery unknown" ones, so an admin decides."""
+    if not await require_admin(update, context):
+        return
+    with session_scope(tw(context).engine) as session:
+        chat = records.ensure_chat(session, chat_id=update.effective_chat.id)
+        count = outbox.requeue_parked(session, chat_row_id=chat.id)
+    log.info("admin %s requeued %d parked rows of chat %s", update.effective_user.id, count, chat.chat_id)
+    text = (
+        f"Снова в очереди: {count} {plural(count, 'уведомление', 'уведомления', 'уведомлений')}."
+        if count
+        else "Отложенных уведомлений в этом чате нет."
+    )
+    await update.effective_message.reply_html(text)
 
 
 async def cmd_allow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

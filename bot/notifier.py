@@ -359,7 +359,7 @@ class Notifier:
             except Forbidden as exc:
                 with session_scope(self.engine) as session:
                     parked = outbox.park_chat(
-                        session, chat_row_id=chat_row_id, error=f"forbidden: {exc.message}"
+                        session, chat_row_id=chat_row_id, error=f"{outbox.FORBIDDEN}{exc.message}"
                     )
                 report.parked += parked
                 log.warning(

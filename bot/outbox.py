@@ -35,6 +35,8 @@ CHANGE_FIELDS = ("submission_deadline", "nmck", "status", "version")
 """Changes worth telling whoever took the tender (deadline moved, price, cancelled, new version)."""
 
 UNKNOWN_DELIVERY = "interrupted while sending: delivery unknown, parked to avoid a duplicate"
+FORBIDDEN = "forbidden: "
+"""Prefix of ``last_error`` on rows parked because the chat blocked or removed the bot."""
 
 
 def new_claim_token() -> str:
@@ -79,6 +81,18 @@ def _deliverable(chat: ChatRow) -> bool:
     return chat.active and not chat.muted
 
 
+def _configured_chat(session: Session, chat_id: int) -> ChatRow:
+    """A chat named in settings or a profile, resolved to its live row (supergroup migration)."""
+    chat = ensure_chat(session, chat_id=chat_id)
+    if chat.chat_id != chat_id:
+        log.info(
+            "configured chat %s has migrated to %s: alerts go there; update the settings/profile chats",
+            chat_id,
+            chat.chat_id,
+        )
+    return chat
+
+
 def enqueue_matches(
     session: Session,
     *,
@@ -114,7 +128,7 @@ def enqueue_matches(
         if (deadline is not None and deadline <= now) or (status and "отмен" in status.lower()):
             continue
         for chat_id in (spec or {}).get("chats") or default_chats:
-            chat = chats.get(chat_id) or ensure_chat(session, chat_id=int(chat_id))
+            chat = chats.get(chat_id) or _configured_chat(session, int(chat_id))
             chats[chat_id] = chat
             if _deliverable(chat) and profile not in (chat.paused_profiles or []):
                 targets.setdefault((notice_id, chat.id or 0), []).append(profile)
@@ -414,9 +428,18 @@ def park_chat(session: Session, *, chat_row_id: int, error: str) -> int:
     return result.rowcount or 0
 
 
-def requeue_parked(session: Session, *, chat_row_id: int | None = None) -> int:
-    """An admin's decision to retry parked rows (after a chat unblocked the bot, or after a crash)."""
+def requeue_parked(session: Session, *, chat_row_id: int | None = None, only_forbidden: bool = False) -> int:
+    """Parked rows back to pending; returns how many.
+
+    All of them is an admin's decision (``/requeue``, ``notify --requeue-parked``): "delivery
+    unknown" rows may already have arrived, so only a person may risk the duplicate.
+    ``only_forbidden`` is the automatic case: the chat let the bot back in, and rows parked because
+    it had blocked or removed the bot were certainly never delivered.
+    """
     query = sa.update(OutboxRow).where(OutboxRow.status == "parked")
     if chat_row_id is not None:
         query = query.where(OutboxRow.chat_id == chat_row_id)
-    return session.execute(query.values(status="pending", last_error=None, updated_at=utcnow())).rowcount or 0
+    if only_forbidden:
+        query = query.where(OutboxRow.last_error.like(f"{FORBIDDEN}%"))
+    values = {"status": "pending", "last_error": None, "not_before": None, "updated_at": utcnow()}
+    return session.execute(query.values(**values)).rowcount or 0

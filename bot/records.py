@@ -48,11 +48,34 @@ def get_chat_by_row(session: Session, row_id: int) -> ChatRow:
     return session.get_one(ChatRow, row_id)
 
 
+def follow_migration(session: Session, chat: ChatRow) -> ChatRow:
+    """The live row a chat id now answers to: a group upgraded to a supergroup leaves its old id
+    behind as a retired row pointing (``migrated_to_chat_id``, possibly in a chain) at the new one.
+
+    Settings and profiles keep naming the old id until an admin edits them, so every lookup of a
+    configured id must land on the live row, or alerts would go to a chat Telegram refuses.
+    """
+    seen = {chat.chat_id}
+    while chat.migrated_to_chat_id is not None and chat.migrated_to_chat_id not in seen:
+        target = get_chat(session, chat_id=chat.migrated_to_chat_id)
+        if target is None:
+            break
+        seen.add(target.chat_id)
+        chat = target
+    return chat
+
+
 def ensure_chat(
     session: Session, *, chat_id: int, type: str | None = None, title: str | None = None
 ) -> ChatRow:
-    """The chat's row, created on first sight; type and title refreshed when Telegram tells them."""
+    """The chat's live row (following a supergroup migration), created on first sight.
+
+    Type and title are refreshed when Telegram tells them, but only on the row of that very id
+    (an update from the old group must not relabel the supergroup).
+    """
     chat = get_chat(session, chat_id=chat_id)
+    if chat is not None and chat.migrated_to_chat_id not in (None, chat.chat_id):
+        return follow_migration(session, chat)
     if chat is None:
         # INSERT ... ON CONFLICT DO NOTHING: another process may be creating the same chat right now.
         row = ChatRow(chat_id=chat_id, type=type or chat_type_of(chat_id), title=title)
@@ -92,19 +115,35 @@ def set_chat_flags(session: Session, *, chat_id: int, **flags: object) -> ChatRo
 def migrate_chat(session: Session, *, old_chat_id: int, new_chat_id: int) -> ChatRow:
     """A group became a supergroup: its row (outbox, decisions, flags) now answers to the new id.
 
-    If the new id already has a row (someone used the bot in the supergroup first), the old row is
-    retired (inactive, ``migrated_to_chat_id`` set) and its unsent rows move to the new one.
+    The old id stays behind as a retired row (inactive, ``migrated_to_chat_id`` set), so later
+    lookups of it resolve to the live one. If the new id already has a row (someone used the bot in
+    the supergroup first), the old row itself is retired and its unsent rows move to the new one.
     """
     chat = ensure_chat(session, chat_id=old_chat_id)
     target = get_chat(session, chat_id=new_chat_id)
     now = utcnow()
     if target is None or target.id == chat.id:
+        old_id, old_type, old_title = chat.chat_id, chat.type, chat.title
         chat.chat_id = new_chat_id
         chat.type = "supergroup"
         chat.migrated_to_chat_id = new_chat_id
         chat.updated_at = now
         session.add(chat)
         session.flush()
+        if old_id != new_chat_id:
+            # A retired row keeps the old id answering (settings still name it): see follow_migration.
+            session.add(
+                ChatRow(
+                    chat_id=old_id,
+                    type=old_type,
+                    title=old_title,
+                    active=False,
+                    migrated_to_chat_id=new_chat_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            session.flush()
         return chat
     existing = {
         (r.notice_id, r.kind, r.event_key)

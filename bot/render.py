@@ -155,10 +155,12 @@ def decision_lines(decisions: Iterable[Decision]) -> list[str]:
     return lines
 
 
-def eis_link(notice: Notice) -> str | None:
+def eis_link(notice: Notice, *, with_number: bool = True) -> str | None:
+    """The EIS card link; a digest line already shows the number in its /tender command."""
     if not notice.url or not notice.url.startswith(("http://", "https://")):
         return None
-    return f'<a href="{esc(notice.url)}">Карточка в ЕИС</a> · № {esc(notice.reg_number)}'
+    link = f'<a href="{esc(notice.url)}">Карточка в ЕИС</a>'
+    return f"{link} · № {esc(notice.reg_number)}" if with_number else link
 
 
 def render_alert(
@@ -205,7 +207,7 @@ def digest_block(index: int, notice: Notice, reasons: dict[str, list[object]], n
     ]
     if profiles:
         lines.append(f"   Профиль: {profiles}")
-    link = eis_link(notice)
+    link = eis_link(notice, with_number=False)
     lines.append(f"   /tender {esc(notice.reg_number)}" + (f" · {link}" if link else ""))
     return "\n".join(line for line in lines if line.strip())
 
@@ -238,9 +240,22 @@ def render_digest(
     Returns (text, how many of ``entries`` it lists) per message, in order.
     """
     count = len(entries)
-    header = f"<b>{esc(title or 'Подборка закупок')}: {count} {plural(count, 'новая', 'новые', 'новых')}</b>"
+    heading = f"{esc(title or 'Подборка закупок')}: {count} {plural(count, 'новая', 'новые', 'новых')}"
     blocks = [digest_block(i, notice, reasons, now) for i, (notice, reasons) in enumerate(entries, 1)]
-    return split_blocks(header, blocks)
+    header = f"<b>{heading}</b>"
+    parts = split_blocks(header, blocks, DIGEST_BUDGET - len(part_marker(count, count)))
+    if len(parts) == 1:
+        return parts
+    total = len(parts)
+    return [
+        (f"<b>{heading}{part_marker(i, total)}</b>{text[len(header) :]}", n)
+        for i, (text, n) in enumerate(parts, 1)
+    ]
+
+
+def part_marker(index: int, total: int) -> str:
+    """« (часть i/n)»: a long digest is several messages, and each must say where it stands."""
+    return f" (часть {index}/{total})"
 
 
 CHANGE_LABELS = {

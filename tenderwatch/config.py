@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bidder.profiles import validate_profiles
+from data.db import mask_url
 
 DEFAULT_SETTINGS_FILE = "settings.toml"
 
@@ -27,6 +28,15 @@ class ConfigError(Exception):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class KeyedValueError(ValueError):
+    """A validator's complaint about one key below the field, so the message can name the full key."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(problem)
+        self.key = key
+        self.problem = problem
 
 
 class DatabaseSettings(_Section):
@@ -48,6 +58,33 @@ class CrawlerSettings(_Section):
     error_rate_failed: float = Field(0.5, ge=0, le=1)
     timeout_seconds: int = Field(1800, ge=10)
     search: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle_exists(cls, value: str | None) -> str | None:
+        # Checked here so `config check` catches it, not only the crawl subprocess much later.
+        if value and not Path(value).is_file():
+            raise ValueError(f"{value!r}: no such PEM file")
+        return value or None
+
+    @field_validator("search")
+    @classmethod
+    def _search_filters_valid(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # The crawler's own builder is the one authority on filters; imported here because
+        # loading Scrapy costs most of a second and only a configured search needs it.
+        from crawler.errors import CrawlerError
+        from crawler.spiders.eis import search_filters
+
+        for key in value:  # one key at a time, so the error can name it
+            try:
+                search_filters({key: value[key]})
+            except CrawlerError as exc:
+                raise KeyedValueError(key, _without_key_prefix(str(exc), key)) from None
+        try:
+            search_filters(value)  # rules that span several keys
+        except CrawlerError as exc:
+            raise ValueError(_without_key_prefix(str(exc), None)) from None
+        return value
 
 
 class TelegramSettings(_Section):
@@ -124,17 +161,6 @@ class Settings(BaseSettings):
         return data
 
 
-def mask_url(url: str) -> str:
-    """Hide a password in a database URL (``postgresql://u:secret@h/db`` -> ``u:***@h``)."""
-    if "://" not in url or "@" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    if ":" in creds:
-        creds = creds.split(":", 1)[0] + ":***"
-    return f"{scheme}://{creds}@{host}"
-
-
 def resolve_settings_path(explicit: str | Path | None) -> tuple[Path, bool]:
     """Which file to read, and whether it was named explicitly (then it must exist)."""
     if explicit:
@@ -164,9 +190,50 @@ def load_settings(path: str | Path | None = None) -> Settings:
     return settings
 
 
+def _without_key_prefix(message: str, key: str | None) -> str:
+    """The crawler's message minus its own ``crawler.search[.key]: `` prefix (the caller adds the key)."""
+    for prefix in ([f"crawler.search.{key}: "] if key else []) + ["crawler.search: "]:
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
+
+
 def describe_validation_error(file: Path, exc: ValidationError) -> str:
-    lines = [f"{file}: invalid settings:"]
+    """One line per bad key, blaming the environment variable when that is where the value came from."""
+    lines: list[str] = []
+    from_env: list[str] = []
     for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"  {key}: {err['msg']}")
-    return "\n".join(lines)
+        loc = [str(p) for p in err["loc"]]
+        message = err["msg"]
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, KeyedValueError):
+            loc.append(cause.key)
+            message = cause.problem
+        elif err["type"] == "value_error" and cause is not None:
+            message = str(cause)  # our validators' own words, without pydantic's "Value error, "
+        variable = environment_source(err["loc"])
+        if variable:
+            from_env.append(variable)
+        key = ".".join(loc) or "(top level)"
+        lines.append(f"  {key}: {message}" + (f" (from environment {variable})" if variable else ""))
+    if not from_env:
+        origin = str(file)
+    elif len(from_env) == len(lines):
+        origin = f"environment ({', '.join(from_env)})"
+    else:
+        origin = f"{file} or environment ({', '.join(from_env)})"
+    return "\n".join([f"{origin}: invalid settings:", *lines])
+
+
+def environment_source(loc: tuple[int | str, ...]) -> str | None:
+    """The ``TENDERWATCH_...`` variable that set the value at ``loc`` (or a section holding it), if any.
+
+    pydantic-settings matches variable names case-insensitively, so this does too.
+    """
+    names = {name.upper(): name for name in os.environ}
+    parts = [str(p).upper() for p in loc]
+    for depth in range(len(parts), 0, -1):
+        name = names.get("TENDERWATCH_" + "__".join(parts[:depth]))
+        if name is not None:
+            return name
+    return None

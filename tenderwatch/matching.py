@@ -15,7 +15,13 @@ deactivated when removed from the file) and from the database (``origin = "db"``
 the bot). A settings profile takes over a database profile of the same name.
 
 Which notices: those whose content changed at or after the matcher's high-water mark (kept in
-``crawl_state`` under the source ``"match"``), or after ``since`` when given.
+``crawl_state`` under the source ``"match"``) minus ``OVERLAP``, or after ``since`` when given.
+``changed_at`` is the writer's clock before its commit, so a batch committed late (a parallel crawl,
+a scale-out worker) can carry a ``changed_at`` older than a mark another run has already moved
+past; re-reading the overlap window catches it, and re-matching a notice that did not change
+writes nothing. The mark moves only past whole groups of equal ``changed_at``, so a notice at or
+below it has been through a run: the summary counts notices past the mark plus those whose
+verdict changed, and a re-run with nothing new reports 0.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -39,6 +45,8 @@ from data.store import advance_high_water, get_high_water, notices_changed_since
 log = logging.getLogger(__name__)
 
 HIGH_WATER_SOURCE = "match"
+OVERLAP = timedelta(minutes=10)
+"""How far behind the mark a run re-reads: longer than any crawl transaction stays open."""
 matches_t: sa.Table = MatchRow.__table__  # type: ignore[attr-defined]
 profiles_t: sa.Table = ProfileRow.__table__  # type: ignore[attr-defined]
 
@@ -48,6 +56,9 @@ class MatchRunReport:
     """What one run did; ``summary`` is what the CLI prints."""
 
     notices: int = 0
+    """Notices new since the last run's mark, or whose stored verdict changed in this run."""
+    scanned: int = 0
+    """Notices read, the overlap window included."""
     new: int = 0
     updated: int = 0
     unmatched: int = 0
@@ -58,7 +69,7 @@ class MatchRunReport:
     def summary(self) -> str:
         since = self.since.isoformat() if self.since else "the beginning"
         return (
-            f"{self.notices} notice(s) changed since {since}: {self.new} new match(es), "
+            f"{self.notices} notice(s) new or changed since {since}: {self.new} new match(es), "
             f"{self.updated} updated, {self.unmatched} no longer matching, {self.unchanged} unchanged"
         )
 
@@ -99,6 +110,38 @@ def active_profiles(session: Session) -> tuple[list[Profile], dict[str, int], li
     return profiles, {row["name"]: row["id"] for row in rows}, errors
 
 
+ORIGIN_LABELS = {"settings": "settings", "db": "bot"}
+"""How people see a stored profile's origin: database-made profiles are created in the bot."""
+
+
+@dataclass(frozen=True)
+class SourcedProfile:
+    """A profile as ``match`` sees it, with where it comes from (``settings`` or ``bot``)."""
+
+    profile: Profile
+    origin: str
+
+
+def profiles_with_origin(
+    engine: Engine, settings_profiles: Sequence[Profile]
+) -> tuple[list[SourcedProfile], list[str]]:
+    """The settings' profiles synced into the database plus the bot-made ones: what ``match`` uses.
+
+    Inactive ones are included (with ``active = False``) so people can see them; settings profiles
+    removed from the file are not. The second value lists stored specs that no longer validate.
+    """
+    with session_scope(engine) as session:
+        sync_profiles(session, settings_profiles)
+        session.commit()
+        names = {p.name for p in settings_profiles}
+        rows = session.connection().execute(sa.select(profiles_t).order_by(profiles_t.c.id)).mappings().all()
+    rows = [row for row in rows if row["origin"] != "settings" or row["name"] in names]
+    specs = [{**(row["spec"] or {}), "name": row["name"], "active": row["active"]} for row in rows]
+    profiles, errors = validate_profiles(specs)
+    origins = {row["name"]: ORIGIN_LABELS.get(row["origin"], row["origin"]) for row in rows}
+    return [SourcedProfile(p, origins[p.name]) for p in profiles], errors
+
+
 def _verdicts(
     matcher: CompiledMatcher, notice: Notice, existing: dict[str, dict], now: datetime
 ) -> dict[str, Explanation]:
@@ -123,7 +166,9 @@ def _write(
     ids: dict[str, int],
     report: MatchRunReport,
     now: datetime,
-) -> None:
+) -> bool:
+    """Store the verdicts that differ from the rows; whether anything was written."""
+    written = False
     for name, e in verdicts.items():
         values = {
             "matched": e.matched,
@@ -140,6 +185,7 @@ def _write(
                 )
             )
             report.new += 1
+            written = True
         elif any(row[k] != v for k, v in values.items()):
             conn.execute(
                 matches_t.update().where(matches_t.c.id == row["id"]).values(updated_at=now, **values)
@@ -148,8 +194,10 @@ def _write(
                 report.updated += 1
             else:
                 report.unmatched += 1
+            written = True
         else:
             report.unchanged += 1
+    return written
 
 
 def _existing(
@@ -163,6 +211,21 @@ def _existing(
             if name is not None:
                 found[row["notice_id"]][name] = dict(row)
     return found
+
+
+def _complete_up_to(changed: Sequence[tuple[int, Notice, datetime]], done: int) -> datetime | None:
+    """The newest ``changed_at`` all of whose notices are among the first ``done`` (sorted) ones.
+
+    A batch may end inside a group of notices with equal ``changed_at`` (one crawl transaction
+    stamps them alike); the mark stays below such a group until its last notice is stored.
+    """
+    if done >= len(changed):
+        return changed[-1][2]
+    following = changed[done][2]
+    for _, _, changed_at in reversed(changed[:done]):
+        if changed_at < following:
+            return changed_at
+    return None
 
 
 def run_match(
@@ -186,12 +249,16 @@ def run_match(
         profiles, ids, report.profile_errors = active_profiles(session)
         for error in report.profile_errors:
             log.warning("stored profile skipped: %s", error)
+        mark = None
         if since is None and not rematch_all:
-            since = get_high_water(session, source=HIGH_WATER_SOURCE)
-        report.since = since
+            mark = get_high_water(session, source=HIGH_WATER_SOURCE)
+            since = mark - OVERLAP if mark is not None else None
+        report.since = mark or since
         changed = notices_changed_since(session, since=since)
-        report.notices = len(changed)
+        report.scanned = len(changed)
+        fresh = [mark is None or changed_at > mark for _, _, changed_at in changed]
         if not profiles or not changed:
+            report.notices = sum(fresh)
             return report
         matcher = compile_profiles(profiles)
         names = {pid: name for name, pid in ids.items()}
@@ -199,10 +266,16 @@ def run_match(
         for start in range(0, len(changed), batch_size):
             batch = changed[start : start + batch_size]
             existing = _existing(conn, [notice_id for notice_id, _, _ in batch], names)
-            for notice_id, notice, _ in batch:
+            for offset, (notice_id, notice, _) in enumerate(batch):
                 verdicts = _verdicts(matcher, notice, existing[notice_id], now)
-                _write(conn, notice_id, notice.version, verdicts, existing[notice_id], ids, report, now)
-            advance_high_water(session, source=HIGH_WATER_SOURCE, seen=batch[-1][2])  # commits the batch
+                written = _write(
+                    conn, notice_id, notice.version, verdicts, existing[notice_id], ids, report, now
+                )
+                report.notices += written or fresh[start + offset]
+            seen = _complete_up_to(changed, start + len(batch))
+            if seen is not None:
+                advance_high_water(session, source=HIGH_WATER_SOURCE, seen=seen)
+            session.commit()  # the batch and its mark together
             conn = session.connection()
     log.info("match run: %s", report.summary())
     return report

@@ -20,6 +20,7 @@ import io
 import json
 import os
 import tempfile
+import textwrap
 import types
 import typing
 from collections.abc import Collection, Sequence
@@ -35,6 +36,7 @@ import typer
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -56,7 +58,13 @@ XLSX_FORMATS: dict[str, str] = {
 MAX_COLUMN_WIDTH = 60
 MIN_COLUMN_WIDTH = 6
 NO_WRAP_CHARS = 24
-"""Table cells up to this long are kept on one line (registry numbers, money, dates)."""
+"""Single-word text up to this long (registry numbers, codes, names) is kept whole like a number."""
+FREE_TEXT_MIN_WIDTH = 10
+"""Free text (titles, reasons, customers) folds, but never into a column narrower than this."""
+TABLE_FILE_WIDTH = 200
+TABLE_CHARS_PER_COLUMN = 3
+TABLE_EDGE_CHARS = 1
+"""A Rich table with the default box and padding: a border and a space either side per column."""
 SHEET_TITLE_CHARS = 31
 """Excel refuses longer sheet names."""
 _KIND_OF_TYPE: dict[type, Kind] = {
@@ -173,21 +181,77 @@ def _values(row: Any, columns: Sequence[Column]) -> list[Any]:
     return [getattr(row, c.name) for c in columns]
 
 
-def to_table(rows: Sequence[Any], columns: Sequence[Column], *, title: str) -> Table:
-    """Short values (numbers, codes, registry numbers) never wrap; long text folds to fit the terminal."""
-    table = Table(title=title, caption=f"{len(rows)} rows" if rows else "no rows")
+@dataclass(frozen=True)
+class _TableColumn:
+    column: Column
+    values: list[str]
+    whole: bool
+    """Money, dates, numbers, codes: shown whole on one line. Otherwise free text that folds."""
+
+    @property
+    def min_width(self) -> int:
+        if not self.whole:
+            return min(FREE_TEXT_MIN_WIDTH, max(map(cell_len, self.values), default=FREE_TEXT_MIN_WIDTH))
+        return max([cell_len(v) for v in self.values] + [len(w) for w in self.column.header.split()])
+
+    def add_to(self, table: Table) -> None:
+        justify = "right" if self.column.kind in ("money", "int", "rate") else "left"
+        if self.whole:
+            # The header wraps at spaces so it never widens (or gets cut in) a column of short values.
+            header = "\n".join(textwrap.wrap(self.column.header, self.min_width))
+            table.add_column(header, justify=justify, no_wrap=True, min_width=self.min_width)
+        else:
+            table.add_column(self.column.header, justify=justify, overflow="fold", min_width=self.min_width)
+
+
+def to_table(
+    rows: Sequence[Any], columns: Sequence[Column], *, title: str, width: int | None = None
+) -> Table:
+    """Money, dates, numbers and codes are never wrapped or cut; only free text folds to fit.
+
+    Rich squeezes every column alike once the wrappable ones are at their minimum, which cut
+    ``22.11.2026`` to ``22.11.202`` and left titles zero columns wide. So whole-value columns get
+    the width of their widest value, free text at least ``FREE_TEXT_MIN_WIDTH``, and columns that
+    do not fit in ``width`` (the terminal) are left out from the end of ``columns`` (put the
+    important ones first) and named in the caption: a cut figure would be worse than none.
+    """
     cells = [
         [display(v, c.kind) for v, c in zip(_values(row, columns), columns, strict=True)] for row in rows
     ]
-    for i, column in enumerate(columns):
-        numeric = column.kind in ("money", "int", "rate")
-        short = all(len(line[i]) <= NO_WRAP_CHARS for line in cells)
-        table.add_column(
-            column.header, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric or short
-        )
+    planned = [
+        _TableColumn(column, values := [line[i] for line in cells], _whole_values(column, values))
+        for i, column in enumerate(columns)
+    ]
+    shown = _fitting(planned, width)
+    left_out = [p.column.header for p in planned[len(shown) :]]
+    caption = f"{len(rows)} rows" if rows else "no rows"
+    if left_out:
+        caption += f"; too narrow to show {', '.join(left_out)} (every column: --format csv, xlsx or json)"
+    table = Table(title=title, caption=caption)
+    for column in shown:
+        column.add_to(table)
     for line in cells:
-        table.add_row(*line)
+        table.add_row(*line[: len(shown)])
     return table
+
+
+def _fitting(planned: list[_TableColumn], width: int | None) -> list[_TableColumn]:
+    """The leading columns whose minimum widths, padding and borders fit in ``width``."""
+    if width is None:
+        return planned
+    used = TABLE_EDGE_CHARS
+    for count, column in enumerate(planned):
+        used += column.min_width + TABLE_CHARS_PER_COLUMN
+        if used > width:
+            return planned[: max(count, 1)]
+    return planned
+
+
+def _whole_values(column: Column, values: Sequence[str]) -> bool:
+    """Everything but free text: typed values, and text that is one short word (a code, a number)."""
+    if column.kind != "text":
+        return True
+    return all(len(v) <= NO_WRAP_CHARS and len(v.split()) <= 1 for v in values)
 
 
 def to_csv(rows: Sequence[Any], columns: Sequence[Column]) -> str:
@@ -239,6 +303,16 @@ def _sheet_title(title: str) -> str:
     return (cleaned or "report")[:SHEET_TITLE_CHARS]
 
 
+def _chosen(columns: list[Column], names: Sequence[str] | None, row_type: type) -> list[Column]:
+    if names is None:
+        return columns
+    by_name = {c.name: c for c in columns}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise RenderError(f"{row_type.__name__} has no column {', '.join(unknown)}")
+    return [by_name[n] for n in names]
+
+
 # --- output -----------------------------------------------------------------------------------
 
 
@@ -271,18 +345,22 @@ def emit(
     title: str,
     out: Path | None = None,
     console: Console,
+    table_columns: Sequence[str] | None = None,
     table_hide: Collection[str] = (),
 ) -> None:
-    """Render ``rows`` in ``fmt`` to ``out`` or the console; ``table_hide`` drops wide columns from tables."""
+    """Render ``rows`` in ``fmt`` to ``out`` or the console.
+
+    A terminal fits a dozen columns, a file any number: ``table_columns`` (in that order) and
+    ``table_hide`` choose what a table shows; CSV, XLSX and JSON always keep every column.
+    """
     columns = columns_for(row_type)
     if fmt == OutputFormat.table:
-        shown = [c for c in columns if c.name not in table_hide]
-        table = to_table(rows, shown, title=title)
+        shown = [c for c in _chosen(columns, table_columns, row_type) if c.name not in table_hide]
         if out is None:
-            console.print(table)
+            console.print(to_table(rows, shown, title=title, width=console.width))
             return
-        buffer = Console(file=io.StringIO(), width=200, color_system=None)
-        buffer.print(table)
+        buffer = Console(file=io.StringIO(), width=TABLE_FILE_WIDTH, color_system=None)
+        buffer.print(to_table(rows, shown, title=title, width=TABLE_FILE_WIDTH))
         write_output(out, buffer.file.getvalue())  # type: ignore[attr-defined]
         return
     if fmt == OutputFormat.xlsx:

@@ -6,12 +6,17 @@ enqueueing are serialized by a lock because two sources may finish at once and t
 high-water mark is shared. Sending goes through the notifier's claim/settle protocol, so a stop
 at any moment leaves the outbox consistent and a restart neither loses nor repeats an alert.
 
-First run: the first successful crawl of a source records what exists without alerting (unless
+First run: a crawl into an EMPTY database records what exists without alerting (unless
 ``scheduler.alert_on_first_run``), so a new install does not flood the team with hundreds of
 old tenders. Its alert rows are written as already delivered with ``payload.seeded = true``: the
 outbox stays the one place that says what a chat has been told, and a later ``tenderwatch
-notify`` or ``bot`` will not send them either. Whether a source has seeded is kept in
-``crawl_state`` (source ``serve``, key ``seeded:<source>``), so it survives restarts.
+notify`` or ``bot`` will not send them either. The decision is made once per database, not per
+source, because the seeding covers every match stored: a source added to an install that already
+has notices must alert its new matches, not swallow the other sources' ones. It is kept in
+``crawl_state`` (source ``serve``) so it survives restarts: key ``first-run`` is written before
+the first crawl into an empty database, key ``seeded`` once that crawl (or an install that
+already had notices) is settled. Every crawl that started while ``first-run`` was pending
+seeds, so sources crawling side by side on a new install all stay quiet.
 
 APScheduler 3.11 stores callables by reference, so the jobs are module-level coroutines taking
 only plain ids; they find their pipeline in a registry keyed by the id ``serve`` registered.
@@ -38,11 +43,12 @@ from sqlmodel import Session, select
 from bidder.profiles import Profile
 from bot import outbox
 from bot.notifier import DrainReport, Notifier
+from bot.render import MOSCOW
 from crawler.errors import CrawlerError
 from crawler.runner import KILL_GRACE_SECONDS, SOURCES, CrawlConfig, CrawlSummary, run_crawl
 from data.db import session_scope
 from data.errors import StoreError
-from data.models import OutboxRow, utcnow
+from data.models import NoticeRow, OutboxRow, utcnow
 from data.store import advance_high_water, get_high_water
 from tenderwatch.config import SchedulerSettings, TelegramSettings
 from tenderwatch.matching import MatchRunReport, run_match
@@ -50,9 +56,18 @@ from tenderwatch.matching import MatchRunReport, run_match
 log = logging.getLogger(__name__)
 
 SEED_STATE_SOURCE = "serve"
-"""``crawl_state`` rows of the service: ``seeded:<source>`` is when that source's first crawl was recorded."""
+"""``crawl_state`` source of the service's own marks (``FIRST_RUN_KEY``, ``SEEDED_KEY``)."""
+FIRST_RUN_KEY = "first-run"
+"""Written before the first crawl into an empty database: the crawls from then on seed."""
+SEEDED_KEY = "seeded"
+"""Written once first-run seeding is done, or at once when the database already had notices."""
 ENQUEUE_OVERLAP = timedelta(hours=1)
 """Incremental enqueues re-scan this much before the last cycle (enqueueing twice inserts nothing)."""
+
+FAILURE_REPEAT_INTERVAL = timedelta(hours=6)
+"""While a source keeps failing, admins are reminded at most this often. The first failure is
+told at once and the recovery too; in between, an EIS outage of a day must not become one
+message per crawl interval (every 15 minutes, per source) in the admins' chats."""
 
 CrawlFunction = Callable[..., CrawlSummary]
 Announce = Callable[[str], None]
@@ -76,6 +91,8 @@ class CycleReport:
     enqueued: int = 0
     seeded: int = 0
     sent: int = 0
+    seeding: bool = False
+    """The crawl started while the database's first run was pending: its matches are seeded."""
 
 
 @dataclass
@@ -114,14 +131,40 @@ class Totals:
         )
 
 
-def failure_message(source: str, run_id: int | None, reason: str) -> str:
-    """The admins' notice of a failed crawl (Russian, HTML, like every bot message)."""
+@dataclass
+class Outage:
+    """A source failing since ``since``; admins were last told at ``told``."""
+
+    since: datetime
+    told: datetime
+
+
+def _moscow(when: datetime) -> str:
+    return when.astimezone(MOSCOW).strftime("%d.%m %H:%M МСК")
+
+
+def failure_message(
+    source: str, run_id: int | None, reason: str, *, failing_since: datetime | None = None
+) -> str:
+    """The admins' notice of a failed crawl (Russian, HTML, like every bot message).
+
+    ``failing_since`` marks a reminder: the source has not recovered since then.
+    """
     run = f" (запуск №{run_id})" if run_id is not None else ""
+    still = f"Обходы не удаются с {_moscow(failing_since)}.\n" if failing_since is not None else ""
     return (
         f"⚠️ <b>Обход источника {html.escape(source)} не удался</b>{run}\n"
-        f"{html.escape(reason[:1500])}\n"
+        f"{html.escape(reason[:1500])}\n{still}"
         "Сервис работает дальше: следующий обход по расписанию. Подробности: "
         "<code>tenderwatch report crawls</code>"
+    )
+
+
+def recovery_message(source: str, outcome: str, since: datetime) -> str:
+    """The admins' notice that a failing source crawls again (the outage is over)."""
+    return (
+        f"✅ <b>Обход источника {html.escape(source)}: восстановлено</b>\n"
+        f"Обходы не удавались с {_moscow(since)}; последний завершён ({html.escape(outcome)})."
     )
 
 
@@ -158,6 +201,7 @@ class Pipeline:
         self._running: dict[str, int] = {}
         self._tasks: set[asyncio.Task[object]] = set()
         self._enqueue_since: datetime | None = None
+        self._outages: dict[str, Outage] = {}
         self._stopping = False
         self._terminate_crawls = True
 
@@ -176,6 +220,8 @@ class Pipeline:
                 self.announce(f"crawl of {source} stopped by the shutdown: {cycle.outcome}")
             elif cycle.outcome == "failed":
                 await self._report_failure(cycle)
+            elif source in self._outages:
+                await self._report_recovery(cycle)
             if not self._stopping:
                 await self._process(cycle)
             self.cycles.append(cycle)
@@ -189,11 +235,12 @@ class Pipeline:
                 self._tasks.discard(task)
 
     async def _crawl(self, source: str) -> CycleReport:
+        seeding = await asyncio.to_thread(self._first_run_pending)
         try:
             summary = await asyncio.to_thread(self._run_crawl, source)
         except (CrawlerError, StoreError) as exc:
             log.error("crawl of %s could not run: %s", source, exc)
-            return CycleReport(source=source, outcome="failed", reason=str(exc))
+            return CycleReport(source=source, outcome="failed", reason=str(exc), seeding=seeding)
         finally:
             self._running.pop(source, None)
         log.info("crawl run %d of %s: %s, %s", summary.run_id, source, summary.outcome, summary.counts_line())
@@ -204,7 +251,13 @@ class Pipeline:
             reason=summary.reason,
             new=summary.new,
             changed=summary.changed,
+            seeding=seeding,
         )
+
+    def _first_run_pending(self) -> bool:
+        """Decide, before the crawl writes anything, whether this database is on its first run."""
+        with session_scope(self.engine) as session:
+            return first_run_pending(session, now=self.clock())
 
     def _run_crawl(self, source: str) -> CrawlSummary:
         return self.crawl(
@@ -217,14 +270,32 @@ class Pipeline:
             _signal_group(pid, signal.SIGTERM)
 
     async def _report_failure(self, cycle: CycleReport) -> None:
+        """Every failure is announced; admins hear of the first one, then every FAILURE_REPEAT_INTERVAL."""
         reason = cycle.reason or "no reason recorded"
         self.announce(f"crawl of {cycle.source} failed: {reason}")
-        text = failure_message(cycle.source, cycle.run_id, reason)
+        now = self.clock()
+        outage = self._outages.get(cycle.source)
+        if outage is None:
+            self._outages[cycle.source] = Outage(since=now, told=now)
+            await self._tell_admins(failure_message(cycle.source, cycle.run_id, reason), "the failed crawl")
+        elif now - outage.told >= FAILURE_REPEAT_INTERVAL:
+            outage.told = now
+            text = failure_message(cycle.source, cycle.run_id, reason, failing_since=outage.since)
+            await self._tell_admins(text, "the failing crawls")
+        else:
+            log.info("%s still failing since %s; admins already told", cycle.source, outage.since)
+
+    async def _report_recovery(self, cycle: CycleReport) -> None:
+        outage = self._outages.pop(cycle.source)
+        self.announce(f"crawl of {cycle.source} recovered: {cycle.outcome}")
+        await self._tell_admins(recovery_message(cycle.source, cycle.outcome, outage.since), "the recovery")
+
+    async def _tell_admins(self, text: str, what: str) -> None:
         for chat_id in self.telegram.admins:
             try:
                 await self.notifier.sender.send(chat_id, text, None)
             except Exception as exc:  # the report is best effort; the failure is logged and in crawl_runs
-                log.warning("could not tell admin chat %s about the failed crawl: %s", chat_id, exc)
+                log.warning("could not tell admin chat %s about %s: %s", chat_id, what, exc)
 
     async def _process(self, cycle: CycleReport) -> None:
         crawl_ok = cycle.outcome in ("ok", "partial")
@@ -232,10 +303,12 @@ class Pipeline:
             now = self.clock()
             match = await asyncio.to_thread(self._match, now)
             cycle.matches_new = match.new
-            cycle.enqueued, cycle.seeded = await asyncio.to_thread(self._enqueue, cycle.source, crawl_ok, now)
+            cycle.enqueued, cycle.seeded = await asyncio.to_thread(
+                self._enqueue, cycle.source, crawl_ok, now, cycle.seeding
+            )
         if cycle.seeded:
             self.announce(
-                f"first run of {cycle.source}: {cycle.seeded} matching notice(s) recorded without alerting "
+                f"first run ({cycle.source}): {cycle.seeded} matching notice(s) recorded without alerting "
                 "(scheduler.alert_on_first_run = false)"
             )
         await self.drain()
@@ -243,24 +316,23 @@ class Pipeline:
     def _match(self, now: datetime) -> MatchRunReport:
         return run_match(self.engine, self.profiles, now=now, batch_size=self.match_batch_size)
 
-    def _enqueue(self, source: str, crawl_ok: bool, now: datetime) -> tuple[int, int]:
+    def _enqueue(self, source: str, crawl_ok: bool, now: datetime, seeding: bool) -> tuple[int, int]:
         """Queue alerts and changes; returns (alerts queued to send, alerts recorded as seeded)."""
         since = self._enqueue_since
         with session_scope(self.engine) as session:
             created = outbox.enqueue_changes(session, since=since)
-            first = get_high_water(session, source=SEED_STATE_SOURCE, search_key=f"seeded:{source}") is None
-            if first and not crawl_ok:
-                log.warning("%s has not completed a first crawl yet: its matches wait for one", source)
+            if seeding and not crawl_ok:
+                log.warning("first run: the crawl of %s did not complete; its matches wait for one", source)
                 return created, 0
             before = session.scalar(sa.select(sa.func.max(OutboxRow.id))) or 0
             alerts = outbox.enqueue_matches(
-                session, default_chats=self.telegram.default_chats, since=None if first else since, now=now
+                session, default_chats=self.telegram.default_chats, since=None if seeding else since, now=now
             )
             seeded = 0
-            if first and not self.scheduling.alert_on_first_run:
+            if seeding and not self.scheduling.alert_on_first_run:
                 seeded = mark_seeded(session, after_id=before, now=now)
-            if first:
-                advance_high_water(session, source=SEED_STATE_SOURCE, search_key=f"seeded:{source}", seen=now)
+            if seeding:
+                advance_high_water(session, source=SEED_STATE_SOURCE, search_key=SEEDED_KEY, seen=now)
         self._enqueue_since = now - ENQUEUE_OVERLAP
         return created + alerts - seeded, seeded
 
@@ -317,6 +389,25 @@ class Pipeline:
                 log.warning("crawl of %s did not stop within %.0f s; killing it", source, grace)
                 _signal_group(pid, signal.SIGKILL)
             await asyncio.wait(pending)
+
+
+def first_run_pending(session: Session, *, now: datetime) -> bool:
+    """True while the database's first crawl is being seeded; decided once and kept in crawl_state.
+
+    With neither mark present this is the first crawl ever: an empty notices table makes it a
+    first run (``FIRST_RUN_KEY``); notices already there make it an existing install that never
+    seeds (``SEEDED_KEY`` at once).
+    """
+    if get_high_water(session, source=SEED_STATE_SOURCE, search_key=SEEDED_KEY) is not None:
+        return False
+    if get_high_water(session, source=SEED_STATE_SOURCE, search_key=FIRST_RUN_KEY) is not None:
+        return True
+    empty = session.scalar(sa.select(NoticeRow.id).limit(1)) is None
+    if not empty:
+        log.info("the database already has notices: no first-run seeding, new matches are alerted")
+    key = FIRST_RUN_KEY if empty else SEEDED_KEY
+    advance_high_water(session, source=SEED_STATE_SOURCE, search_key=key, seen=now)
+    return empty
 
 
 def mark_seeded(session: Session, *, after_id: int, now: datetime) -> int:
@@ -435,7 +526,7 @@ def describe_schedule(settings: SchedulerSettings) -> list[str]:
     ]
     lines.append(f"deadline reminders: every {_duration(settings.reminders_interval_minutes)}")
     first = "alerted" if settings.alert_on_first_run else "recorded without alerting"
-    lines.append(f"first run of a source: existing matching notices are {first}")
+    lines.append(f"first crawl into an empty database: existing matching notices are {first}")
     return lines
 
 

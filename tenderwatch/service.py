@@ -236,7 +236,7 @@ def _announce_start(
     bot = getattr(application, "bot", None)
     target = f"Telegram as @{bot.username}" if bot is not None else "the console (no telegram.token)"
     announce(f"tenderwatch serve: database {mask_url(settings.database.url)}; alerts go to {target}")
-    announce(f"{profiles} profile(s); crawling {settings.crawler.base_url}")
+    announce(f"{profiles} profile(s); crawling {mask_url(settings.crawler.base_url)}")
     for line in describe_schedule(settings.scheduler):
         announce(f"  scheduled: {line}")
     if duration is not None:

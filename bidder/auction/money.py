@@ -20,6 +20,10 @@ from bidder.errors import InvalidInput
 
 KOPECK = Decimal("0.01")
 HUNDRED = Decimal(100)
+MAX_RUB = Decimal("1e15")
+"""The largest magnitude any money or percentage input may have: a thousand trillion roubles is far
+beyond any procurement, and below it kopeck arithmetic stays exact in the default 28-digit context
+(``1e400`` would make ``quantize`` raise ``InvalidOperation`` deep inside a computation)."""
 
 
 def as_decimal(value: object, name: str) -> Decimal:
@@ -37,7 +41,14 @@ def as_decimal(value: object, name: str) -> Decimal:
         raise InvalidInput(f"{name} must be a Decimal, int or string, not {type(value).__name__}")
     if not result.is_finite():
         raise InvalidInput(f"{name}: {value!r} is not a finite number")
-    return result
+    return within_limit(result, name)
+
+
+def within_limit(amount: Decimal, name: str) -> Decimal:
+    """``amount`` unchanged, or ``InvalidInput`` naming ``name`` when it is beyond ``MAX_RUB``."""
+    if abs(amount) > MAX_RUB:
+        raise InvalidInput(f"{name}: {amount} is too large (at most {MAX_RUB:,.0f})".replace(",", " "))
+    return amount
 
 
 def money(value: object, name: str, *, positive: bool = False, non_negative: bool = False) -> Decimal:

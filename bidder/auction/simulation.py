@@ -56,7 +56,8 @@ CURVE_POINTS = 25
 
 @dataclass(frozen=True)
 class SimulationParams:
-    """Everything a simulation needs; ``from_notice`` fills NMCK, law, kind and securities."""
+    """Everything a simulation needs; ``from_notice`` fills NMCK, law, kind, securities and the
+    OKPD2 code and customer region a ``PriorProvider`` calibrates the competitors' prior on."""
 
     nmck: Decimal
     law: Law = "44-FZ"
@@ -72,9 +73,13 @@ class SimulationParams:
     rules: AuctionRules | None = None
     reg_number: str | None = None
     curve_points: int = CURVE_POINTS
+    okpd2: str | None = None
+    region: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nmck", money(self.nmck, "NMCK", positive=True))
+        if self.seed is not None and self.seed < 0:
+            raise InvalidInput(f"seed must be a non-negative integer, got {self.seed}")
         if self.law not in ("44-FZ", "223-FZ"):
             raise InvalidInput(f"law must be 44-FZ or 223-FZ, got {self.law!r}")
         if not 2 <= self.curve_points <= 200:
@@ -98,6 +103,8 @@ class SimulationParams:
             "kind": notice.kind,
             "securities": terms,
             "reg_number": notice.reg_number,
+            "okpd2": _first_okpd2(notice),
+            "region": notice.customer_region,
         }
         values.update(overrides)
         return cls(**values)
@@ -127,8 +134,18 @@ class SimulationParams:
             margin = as_decimal(self.margin_percent, "margin")
             if margin < 0:
                 raise InvalidInput(f"margin must not be negative, got {margin}%")
-            floor = round_up(cost * (1 + margin / HUNDRED))
+            exact = cost * (1 + margin / HUNDRED)
+            if exact > self.nmck:  # before rounding: a huge margin would not fit the kopeck quantum
+                raise InvalidInput(
+                    f"cost {cost} plus margin {margin}% is above NMCK {self.nmck}: "
+                    "this auction cannot be won at a profit"
+                )
+            floor = round_up(exact)
         else:
+            if as_decimal(self.margin_percent, "margin") != 0:
+                raise InvalidInput(
+                    "a margin applies to a cost; with a floor price given directly it would be ignored"
+                )
             floor = money(self.floor, "floor", non_negative=True)
             cost = floor
         if floor <= 0:
@@ -173,6 +190,7 @@ class SimulationResult:
     recommended_expected_profit: Decimal
     curve: tuple[CurvePoint, ...]
     prior: WalkAwayPrior
+    securities: SecurityTerms
     notes: tuple[str, ...]
 
     @property
@@ -218,6 +236,11 @@ class SimulationResult:
             "extra_security": fmt(sec.extra),
             "extra_security_guarantee_cost": fmt(sec.extra_guarantee_cost),
             "contract_security_guarantee_cost": fmt(sec.guarantee_cost),
+            "contract_security_percent": _text(self.securities.contract_percent),
+            "guarantee_rate_percent": str(self.securities.guarantee_rate_percent),
+            "guarantee_days": self.securities.guarantee_days,
+            "smp_exempt": self.securities.smp_exempt,
+            "good_faith_proof": self.securities.good_faith_proof,
             "bid_security": fmt(self.bid_security.amount),
             "bid_security_required": self.bid_security.required,
             "bid_security_band": [fmt(self.bid_security.band_min), fmt(self.bid_security.band_max)],
@@ -265,7 +288,7 @@ def simulate(params: SimulationParams, *, prior_provider: PriorProvider | None =
     ladder = build_ladder(rules, floor, params.step_percent)
     prior = params.competitors.prior
     if prior_provider is not None:
-        prior = choose_prior(None, None, prior_provider)
+        prior = choose_prior(params.okpd2, params.region, prior_provider)
     competitors = replace(params.competitors, prior=prior)
     rng = np.random.default_rng(params.seed)
     model = _Model(rules, params, competitors, to_kopecks(ladder.step), to_kopecks(cost))
@@ -273,7 +296,13 @@ def simulate(params: SimulationParams, *, prior_provider: PriorProvider | None =
     curve = model.curve(floor, rng)
     best = max(curve, key=lambda p: (p.expected_profit, p.walk_away))
     win = main.we_win
-    log.info("simulated %d auctions in %d rounds: win %.3f", params.runs, main.rounds, float(win.mean()))
+    headline = CurvePoint(floor, float(win.mean()), model.expected_profit(main))
+    if best.walk_away == floor:
+        # The curve's floor point is a separate, smaller sample; one price gets one set of figures.
+        best = headline
+    log.info(
+        "simulated %d auctions in %d rounds: win %.3f", params.runs, main.rounds, headline.win_probability
+    )
     return SimulationResult(
         reg_number=params.reg_number,
         nmck=params.nmck,
@@ -289,9 +318,9 @@ def simulate(params: SimulationParams, *, prior_provider: PriorProvider | None =
         competitors=competitors,
         runs=params.runs,
         seed=params.seed,
-        win_probability=float(win.mean()),
+        win_probability=headline.win_probability,
         expected_price=exact_mean(main.final[win]),
-        expected_profit=model.expected_profit(main),
+        expected_profit=headline.expected_profit,
         antidumping_probability=float((win & (main.final * 4 <= to_kopecks(params.nmck) * 3)).mean())
         if params.law == "44-FZ"
         else 0.0,
@@ -301,7 +330,8 @@ def simulate(params: SimulationParams, *, prior_provider: PriorProvider | None =
         recommended_expected_profit=best.expected_profit,
         curve=tuple(curve),
         prior=prior,
-        notes=_notes(params, rules),
+        securities=params.securities,
+        notes=_notes(params, rules, model.runs_per_point(len(curve))),
     )
 
 
@@ -354,7 +384,7 @@ class _Model:
         against the same competitor draws, so the curve compares walk-aways, not samples.
         """
         candidates = self._candidates(floor)
-        per = max(2_000, self.params.runs // len(candidates))
+        per = self.runs_per_point(len(candidates))
         walks = np.repeat(np.array(candidates, dtype=np.int64), per)
         outcomes = self.play(walks, rng, repeat=len(candidates))
         profit = self.profit_kopecks(outcomes).reshape(len(candidates), per)
@@ -363,6 +393,9 @@ class _Model:
             CurvePoint(from_kopecks(c), float(wins[i].mean()), exact_mean(profit[i]) or Decimal("0.00"))
             for i, c in enumerate(candidates)
         ]
+
+    def runs_per_point(self, points: int) -> int:
+        return max(2_000, self.params.runs // points)
 
     def _candidates(self, floor: Decimal) -> list[int]:
         low = to_kopecks(floor)
@@ -375,7 +408,17 @@ class _Model:
         return sorted(grid)
 
 
-def _notes(params: SimulationParams, rules: AuctionRules) -> tuple[str, ...]:
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _first_okpd2(notice: Notice) -> str | None:
+    """The code a prior is calibrated on: the notice's first OKPD2, else its first position's."""
+    codes = [*notice.okpd2, *(item.okpd2 for item in notice.items)]
+    return next((code for code in codes if code), None)
+
+
+def _notes(params: SimulationParams, rules: AuctionRules, per_point: int) -> tuple[str, ...]:
     notes: list[str] = []
     if params.competitors.count == 0:
         notes.append("no competitors: a single application gets the contract at NMCK without bidding")
@@ -394,6 +437,10 @@ def _notes(params: SimulationParams, rules: AuctionRules) -> tuple[str, ...]:
     notes.append(
         f"bank guarantee fee assumed {params.securities.guarantee_rate_percent}% a year "
         f"for {params.securities.guarantee_days} days"
+    )
+    notes.append(
+        f"win curve: {per_point} auctions per walk-away price on common competitor draws, "
+        "a separate sample from the headline figures at the floor"
     )
     if rules.no_offers_policy == "review_at_nmck":
         notes.append(

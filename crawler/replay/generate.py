@@ -37,6 +37,8 @@ CANCELLED_SHARE = 0.03
 SMP_SHARE = 0.3
 RA_SHARE = 0.15
 PAST_DEADLINE_SHARE = 0.12
+CHANGES = ("deadline", "price")
+"""What an amendment changes: the submission deadline, or the price (every position, so the NMCK)."""
 
 
 def _pick(rng: random.Random, items, weights=None):
@@ -174,27 +176,32 @@ class Generator:
         return Decimal(str(round(value, 2)))
 
     def _securities(
-        self, rng: random.Random, purchase: Purchase, nmck: Decimal
+        self, rng: random.Random, purchase: Purchase, nmck: Decimal, previous: NoticeVersion | None = None
     ) -> tuple[Security | None, Security | None]:
-        """Bid and contract security following 44-FZ arts. 44 and 96 (see the law notes, §3)."""
+        """Bid and contract security following 44-FZ arts. 44 and 96 (see the law notes, §3).
+
+        With ``previous`` (a live amendment) the customer keeps the shares it published where the law
+        still allows them and only the amounts follow the new NMCK; otherwise the shares are drawn.
+        """
         if purchase.law != "44-FZ":
             return None, None  # 223-FZ notices carry no structured security
         bid = None
         if purchase.method.kind != "quotation" and nmck > catalog.BID_SECURITY_FREE_LIMIT:
             if nmck <= catalog.BID_SECURITY_BAND_LIMIT:
-                part = Decimal(_pick(rng, ["0.5", "1.0"]))
+                allowed = ["0.5", "1.0"]
             else:
-                part = Decimal(
-                    _pick(rng, ["0.5", "1.0", "2.0"] if purchase.smp_only else ["0.5", "1.0", "2.0", "5.0"])
-                )
-            bid = Security(part, (nmck * part / 100).quantize(CENT, ROUND_HALF_UP))
+                allowed = ["0.5", "1.0", "2.0"] if purchase.smp_only else ["0.5", "1.0", "2.0", "5.0"]
+            kept = previous.bid_security.part if previous and previous.bid_security else None
+            part = kept if kept is not None and kept in {Decimal(a) for a in allowed} else None
+            part = part if part is not None else Decimal(_pick(rng, allowed))
+            bid = Security(part, _share(nmck, part))
+        if previous is not None:
+            kept_contract = previous.contract_security
+            return bid, kept_contract and _contract_security(purchase, nmck, kept_contract.part)
         contract = None
         if rng.random() < 0.85:
             part = Decimal(_pick(rng, ["5.0", "10.0", "10.0", "15.0", "30.0"]))
-            if purchase.smp_only:
-                contract = Security(part, None)  # computed from the contract price (art. 96 ч. 6)
-            else:
-                contract = Security(part, (nmck * part / 100).quantize(CENT, ROUND_HALF_UP))
+            contract = _contract_security(purchase, nmck, part)
         return bid, contract
 
     # ---- purchases --------------------------------------------------------------------------------
@@ -276,9 +283,10 @@ class Generator:
         deadline: datetime,
         positions: list[Position],
         modification: str | None,
+        previous: NoticeVersion | None = None,
     ) -> NoticeVersion:
         nmck = sum((p.sum for p in positions), Decimal(0))
-        bid, contract = self._securities(rng, purchase, nmck)
+        bid, contract = self._securities(rng, purchase, nmck, previous)
         version = NoticeVersion(
             purchase=purchase,
             number=len(purchase.versions) + 1,
@@ -294,7 +302,7 @@ class Generator:
         return version
 
     def revise(self, purchase: Purchase, rng: random.Random | None = None) -> NoticeVersion | None:
-        """Re-publish a purchase as its next version: a later deadline or a new price, published later."""
+        """Re-publish a purchase as its next version some hours later (None if that is after ``now``)."""
         rng = rng or self.rng
         last = purchase.latest
         published_at = last.published_at + timedelta(hours=rng.randrange(6, 96), minutes=rng.randrange(60))
@@ -302,22 +310,55 @@ class Generator:
             published_at = published_at.replace(microsecond=0)
         if published_at >= self.now:
             return None
-        if rng.random() < 0.5:
+        change = "deadline" if rng.random() < 0.5 else "price"
+        return self.amend(purchase, rng, published_at=published_at, change=change)
+
+    def amend(
+        self,
+        purchase: Purchase,
+        rng: random.Random,
+        *,
+        published_at: datetime,
+        change: str,
+        keep_securities: bool = False,
+    ) -> NoticeVersion:
+        """Add the next version published at ``published_at``: a later deadline or a new price.
+
+        Either way the deadline ends at least seven days after the amendment, as 44-FZ requires
+        when a notice changes. ``keep_securities`` carries the published security shares over.
+        """
+        last = purchase.latest
+        published_at = published_at.astimezone(purchase.tz)
+        if purchase.law == "223-FZ":
+            published_at = published_at.replace(microsecond=0)
+        if change == "deadline":
             later = max(last.deadline, published_at + timedelta(days=7))
             deadline = _working_hour(rng, later + timedelta(days=rng.randrange(3, 10)))
             positions = last.positions
             modification = "Продление срока подачи заявок"
-        else:
+        elif change == "price":
             deadline = max(last.deadline, _working_hour(rng, published_at + timedelta(days=7)))
             factor = Decimal(str(round(rng.uniform(0.85, 1.15), 3)))
             positions = [_reprice(pos, factor) for pos in last.positions]
             modification = "Изменение начальной (максимальной) цены контракта"
-        return self._add_version(rng, purchase, published_at, deadline, positions, modification)
+        else:
+            raise ValueError(f"change={change!r} is not one of {', '.join(CHANGES)}")
+        previous = last if keep_securities else None
+        return self._add_version(rng, purchase, published_at, deadline, positions, modification, previous)
 
 
 def _working_hour(rng: random.Random, moment: datetime) -> datetime:
     """Deadlines fall on a round local hour, as customers set them."""
     return moment.replace(hour=_pick(rng, [9, 10, 10, 12, 15]), minute=0, second=0, microsecond=0)
+
+
+def _share(nmck: Decimal, part: Decimal) -> Decimal:
+    return (nmck * part / 100).quantize(CENT, ROUND_HALF_UP)
+
+
+def _contract_security(purchase: Purchase, nmck: Decimal, part: Decimal) -> Security:
+    """SMP-only purchases publish the share only: the amount follows the contract price (art. 96 ч. 6)."""
+    return Security(part, None if purchase.smp_only else _share(nmck, part))
 
 
 def _reprice(position: Position, factor: Decimal) -> Position:

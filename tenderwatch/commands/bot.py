@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import typer
+from rich.markup import escape
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from telegram.error import Conflict, InvalidToken, TelegramError
 
 from bidder.auction import SimulationParams, simulate
 from bidder.errors import BidderError
@@ -28,7 +30,7 @@ from data.errors import StoreError
 from data.models import utcnow
 from data.notice import Notice
 from tenderwatch.clikit import console, fail, settings_of
-from tenderwatch.config import Settings
+from tenderwatch.config import Settings, mask_url
 
 log = logging.getLogger(__name__)
 
@@ -131,21 +133,36 @@ def register(app: typer.Typer) -> None:
     def notify(
         ctx: typer.Context,
         dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be sent; change nothing."),
+        requeue_parked: bool = typer.Option(
+            False,
+            "--requeue-parked",
+            help="First put every parked row (all chats) back in the queue, including "
+            "'delivery unknown' ones, which may then arrive twice.",
+        ),
     ) -> None:
         """Queue alerts for new matches, changes and reminders, then send the outbox once.
 
         Without telegram.token the alerts are printed here instead of sent.
         """
         settings = settings_of(ctx)
+        if dry_run and requeue_parked:
+            fail("--dry-run changes nothing, so it cannot be combined with --requeue-parked")
         engine = _engine(settings)
         try:
             if dry_run:
                 _dry_run(engine, settings)
                 return
+            if requeue_parked:
+                _requeue_parked(engine)
             enqueue_all(engine, settings)
             report = asyncio.run(_drain(engine, settings))
         except (SQLAlchemyError, StoreError, BotError) as exc:
-            fail(f"notify failed on {settings.database.url}: {exc} (has `tenderwatch init` been run?)")
+            fail(
+                f"notify failed on {escape(mask_url(settings.database.url))}: {escape(str(exc))} "
+                "(has `tenderwatch init` been run?)"
+            )
+        except TelegramError as exc:
+            fail(_telegram_failure(settings, exc))
         finally:
             engine.dispose()
         _print_report(report)
@@ -163,9 +180,35 @@ def register(app: typer.Typer) -> None:
         try:
             asyncio.run(_serve(engine, settings, token))
         except (SQLAlchemyError, StoreError, BotError) as exc:
-            fail(f"bot stopped: {exc}")
+            fail(f"bot stopped: {escape(str(exc))}")
+        except TelegramError as exc:
+            fail(_telegram_failure(settings, exc))
         finally:
             engine.dispose()
+
+
+def _telegram_failure(settings: Settings, exc: TelegramError) -> str:
+    """One line for an unreachable Bot API or a rejected token; the token never appears in it."""
+    token = settings.telegram.token.get_secret_value()
+    base_url, reason = mask_url(settings.telegram.base_url), str(exc)
+    if token:
+        base_url, reason = base_url.replace(token, "<token>"), reason.replace(token, "<token>")
+    where = f"Telegram Bot API at {escape(base_url)}"
+    if isinstance(exc, InvalidToken):
+        # PTB's own message quotes the token; ours names the setting instead.
+        return (
+            f"{where} rejected telegram.token (set TENDERWATCH_TELEGRAM__TOKEN to the token from @BotFather)"
+        )
+    if isinstance(exc, Conflict):
+        return f"{where}: {escape(reason)} (is another `tenderwatch bot` polling with this token?)"
+    return f"cannot use {where}: {escape(reason)} ({type(exc).__name__})"
+
+
+def _requeue_parked(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        count = outbox.requeue_parked(session)
+    log.info("requeued %d parked outbox rows", count)
+    console.print(f"{count} parked rows queued again", highlight=False)
 
 
 async def _drain(engine: Engine, settings: Settings) -> DrainReport:

@@ -2,6 +2,9 @@
 
 ``test`` is how a bid manager tunes a profile without waiting for a real tender: it builds a
 made-up notice from the command line and shows, for every profile, why it would or would not match.
+
+All four see the profiles ``match`` uses: with a database, the settings' profiles synced into it
+plus the ones made in the bot (each marked with its origin); without one, the settings alone.
 """
 
 from __future__ import annotations
@@ -10,19 +13,34 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 import typer
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from bidder.auction.money import MAX_RUB
 from bidder.matcher import MOSCOW, CompiledMatcher, Explanation, compile_profiles, format_rub
-from bidder.profiles import Profile, ProfileError, kind_of, law_of, parse_profiles, profile_warnings
-from data.db import session_scope
+from bidder.profiles import (
+    Profile,
+    ProfileError,
+    is_inn,
+    kind_of,
+    law_of,
+    parse_profiles,
+    profile_warnings,
+)
+from data.db import make_engine, session_scope, upgrade
 from data.errors import StoreError
 from data.notice import Notice
+from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import region_name, resolve_region
 from data.store import get_notice
-from tenderwatch.clikit import console, fail, settings_of
+from tenderwatch.clikit import console, err_console, fail, settings_of
 from tenderwatch.commands.storage import open_database
+from tenderwatch.config import mask_url
+from tenderwatch.matching import SourcedProfile, profiles_with_origin
 
 DEFAULT_DEADLINE_TIME = time(9, 0)
 """A deadline given as a date means 09:00 Moscow time, the usual EIS submission cut-off."""
@@ -34,6 +52,46 @@ def load_profiles(ctx: typer.Context) -> list[Profile]:
         return parse_profiles(settings_of(ctx).profiles)
     except ProfileError as exc:
         fail(str(exc))
+
+
+def _database_exists(url: str) -> bool:
+    """A SQLite file that is there, or any server database (whether it answers is tried next)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False
+    if parsed.get_backend_name() != "sqlite":
+        return True
+    return bool(parsed.database) and parsed.database != ":memory:" and Path(parsed.database).exists()
+
+
+def sourced_profiles(ctx: typer.Context) -> list[SourcedProfile]:
+    """The profiles ``match`` uses, marked with their origin; the settings alone without a database.
+
+    A database that exists but cannot be read is reported and the settings are used, so a bid
+    manager can still check the file while the server is down.
+    """
+    settings_profiles = load_profiles(ctx)
+    url = settings_of(ctx).database.url
+    if not _database_exists(url):
+        return [SourcedProfile(p, "settings") for p in settings_profiles]
+    try:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            sourced, errors = profiles_with_origin(engine, settings_profiles)
+        finally:
+            engine.dispose()
+    except (StoreError, SQLAlchemyError) as exc:
+        err_console.print(
+            f"[yellow]warning:[/] database {mask_url(url)} unreadable ({exc.__class__.__name__}); "
+            "showing the settings' profiles only",
+            highlight=False,
+        )
+        return [SourcedProfile(p, "settings") for p in settings_profiles]
+    for error in errors:
+        err_console.print(f"[yellow]skipped stored profile:[/] {error}", highlight=False)
+    return sourced
 
 
 def _regions(codes: list[str] | None) -> str:
@@ -48,12 +106,12 @@ def _price(p: Profile) -> str:
     return f"{low} – {high}" if low or high else "any"
 
 
-def _print_list(profiles: list[Profile]) -> None:
-    table = Table(title=f"{len(profiles)} profile(s)")
+def _print_list(sourced: list[SourcedProfile]) -> None:
+    table = Table(title=f"{len(sourced)} profile(s)")
     table.add_column("name", no_wrap=True)
-    for column in ("active", "regions", "codes", "keywords", "NMCK", "laws / kinds", "chats"):
+    for column in ("origin", "active", "regions", "codes", "keywords", "NMCK", "laws / kinds", "chats"):
         table.add_column(column, overflow="fold")
-    for p in profiles:
+    for p, origin in ((s.profile, s.origin) for s in sourced):
         regions = [
             f"{label}: {_regions(codes)}"
             for label, codes in (
@@ -66,6 +124,7 @@ def _print_list(profiles: list[Profile]) -> None:
         keywords = ", ".join(p.keywords) + (f" (minus: {', '.join(p.exclude)})" if p.exclude else "")
         table.add_row(
             p.name,
+            origin,
             "yes" if p.active else "no",
             "\n".join(regions) or "any",
             ", ".join([*p.okpd2, *p.ktru]),
@@ -86,7 +145,24 @@ def _parse_money(value: str | None, option: str) -> Decimal | None:
         fail(f"{option} {value!r}: not an amount of rubles (like 1500000 or 1500000,50)")
     if not amount.is_finite() or amount < 0:
         fail(f"{option} {value!r}: must be a non-negative amount")
+    if amount > MAX_RUB:
+        fail(f"{option} {value!r}: too large (at most {MAX_RUB:,.0f} rubles)".replace(",", " "))
     return amount
+
+
+def _codes(values: list[str], option: str, *, ktru: bool) -> list[str]:
+    """The notice's codes, refused unless on the OKPD2 hierarchy (a KTRU code also needs its position)."""
+    for value in values:
+        if normalize_okpd2(value) is None or (ktru and "-" not in value):
+            shape = "26.20.15.000-00000001" if ktru else "26.20.11.110"
+            fail(f"{option} {value!r}: not a valid {option[2:].upper()} code (like {shape})")
+    return values
+
+
+def _inn(value: str | None) -> str | None:
+    if value is not None and not is_inn(value):
+        fail(f"--inn {value!r}: not an INN (10 or 12 digits)")
+    return value.strip() if value else None
 
 
 def _parse_moment(value: str | None, option: str) -> datetime | None:
@@ -169,16 +245,16 @@ def register(app: typer.Typer) -> None:
 
     @profiles_app.command("list")
     def list_(ctx: typer.Context) -> None:
-        """All profiles from the settings, one row each."""
-        _print_list(load_profiles(ctx))
+        """All profiles (settings and bot-made), one row each."""
+        _print_list(sourced_profiles(ctx))
 
     @profiles_app.command("show")
     def show(ctx: typer.Context, name: str = typer.Argument(..., help="Profile name.")) -> None:
         """One profile as validated JSON (regions as subject codes, money as strings)."""
-        profiles = {p.name: p for p in load_profiles(ctx)}
+        profiles = {s.profile.name: s for s in sourced_profiles(ctx)}
         if name not in profiles:
             fail(f"no profile named {name!r} (have: {', '.join(profiles) or 'none'})")
-        data = profiles[name].model_dump(mode="json")
+        data = {"origin": profiles[name].origin, **profiles[name].profile.model_dump(mode="json")}
         console.print_json(json.dumps(data, ensure_ascii=False))
 
     @profiles_app.command("check")
@@ -191,7 +267,7 @@ def register(app: typer.Typer) -> None:
 
         Exit code 0 when everything is fine, 1 when a registry number is not stored.
         """
-        profiles = load_profiles(ctx)
+        profiles = [s.profile for s in sourced_profiles(ctx)]
         for warning in (w for p in profiles for w in profile_warnings(p)):
             console.print(f"[yellow]warning:[/] {warning}", highlight=False)
         console.print(f"[green]{len(profiles)} profile(s) OK[/]", highlight=False)
@@ -221,18 +297,18 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print matched/reasons/near_misses as JSON."),
     ) -> None:
         """Which profiles would match a made-up notice, and why or why not."""
-        profiles = load_profiles(ctx)
+        profiles = [s.profile for s in sourced_profiles(ctx)]
         try:
             notice = Notice(
                 reg_number="test",
                 law=_option(law_of, law, "--law"),
                 kind=_option(kind_of, kind, "--kind"),
                 title=title,
-                okpd2=okpd2,
-                ktru=ktru,
+                okpd2=_codes(okpd2, "--okpd2", ktru=False),
+                ktru=_codes(ktru, "--ktru", ktru=True),
                 customer_region=_region_code(region, "--region") if region else None,
                 delivery_regions=[_region_code(d, "--delivery-region") for d in delivery],
-                customer_inn=inn,
+                customer_inn=_inn(inn),
                 nmck=_parse_money(nmck, "--nmck"),
                 submission_deadline=_parse_moment(deadline, "--deadline"),
                 smp_only=smp,

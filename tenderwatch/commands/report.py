@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from bidder import reports
 from bidder.errors import BidderError
+from crawler.runner import SOURCES
 from data.db import session_scope
 from tenderwatch.clikit import console, fail, settings_of
 from tenderwatch.commands.storage import open_database
@@ -26,7 +27,30 @@ from tenderwatch.render import OutputFormat, RenderError, emit
 
 DATE_FORMATS = ["%Y-%m-%d"]
 WIDE_COLUMNS = ("url", "reasons", "customer", "reason", "region_name")
-"""Left out of the Rich table (a terminal is too narrow); every file format keeps them."""
+"""Long text a narrow table (the demo's) leaves out; every file format keeps them."""
+TABLE_COLUMNS: dict[type, tuple[str, ...]] = {
+    reports.MatchReportRow: (
+        "reg_number", "title", "nmck", "deadline", "profile", "status", "taken_by", "region", "matched_at",
+        "reasons", "law", "customer",
+    ),
+    reports.PipelineRow: (
+        "person", "reg_number", "title", "nmck", "deadline", "days_left", "auction_date",
+        "antidumping_threshold", "market_price", "win_probability_at_antidumping", "contract_security",
+        "contract_security_antidumping", "bid_security", "steps_to_antidumping", "days_to_auction", "law",
+        "kind", "customer",
+    ),
+    reports.DeadlineRow: (
+        "deadline", "days_left", "hours_left", "status", "reg_number", "title", "nmck", "taken_by",
+        "profiles", "law", "customer",
+    ),
+    reports.CrawlRunRow: (
+        "source", "run_id", "started_at", "duration_seconds", "outcome", "requests", "pages", "notices_new",
+        "notices_changed", "errors", "error_rate", "reason", "finished_at",
+    ),
+}  # fmt: skip
+"""What a table shows, most useful first: the columns that do not fit the terminal are left out
+from the end (``render.to_table``). Reports not listed show every column; CSV, XLSX and JSON
+always keep every column."""
 
 
 class StatusOption(StrEnum):
@@ -88,7 +112,15 @@ def run_report(
     finally:
         engine.dispose()
     try:
-        emit(rows, row_type, fmt=fmt, title=title, out=out, console=console, table_hide=WIDE_COLUMNS)
+        emit(
+            rows,
+            row_type,
+            fmt=fmt,
+            title=title,
+            out=out,
+            console=console,
+            table_columns=TABLE_COLUMNS.get(row_type),
+        )
     except RenderError as exc:
         fail(str(exc))
     if out is not None:
@@ -181,7 +213,7 @@ def register(app: typer.Typer) -> None:
         """Crawl health per source: the last runs, their outcome, figures and error rate."""
         run_report(
             ctx,
-            lambda s: reports.crawls_report(s, last=last, source=source),
+            lambda s: reports.crawls_report(s, last=last, source=source, known_sources=SOURCES),
             reports.CrawlRunRow,
             fmt=fmt,
             out=out,

@@ -9,6 +9,7 @@ the win-probability curve.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -17,8 +18,9 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from bidder.auction import CompetitorModel, SimulationParams, SimulationResult, simulate
+from bidder.auction import CompetitorModel, SecurityTerms, SimulationParams, SimulationResult, simulate
 from bidder.auction.money import as_decimal, fmt
+from bidder.auction.securities import DEFAULT_GUARANTEE_DAYS, DEFAULT_GUARANTEE_RATE_PERCENT
 from bidder.errors import BidderError
 from data.formatting import format_money
 from data.notice import Notice
@@ -51,7 +53,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         reg_number: str | None = typer.Argument(None, help="Registry number of a stored notice."),
         cost: str | None = typer.Option(None, "--cost", help="Our full cost, RUB (e.g. 612345.67)."),
-        margin: str = typer.Option("0", "--margin", help="Minimum margin over cost, PERCENT (10 = 10%)."),
+        margin: str | None = typer.Option(
+            None, "--margin", help="Minimum margin over --cost, PERCENT (10 = 10%; default 0)."
+        ),
         floor: str | None = typer.Option(None, "--floor", help="Our lowest price, RUB (instead of --cost)."),
         step: str = typer.Option("0.5", "--step", help="Our step, PERCENT of NMCK (0.5..5 under 44-FZ)."),
         competitors: int = typer.Option(3, "--competitors", help="Number of competitors in the auction."),
@@ -67,6 +71,27 @@ def register(app: typer.Typer) -> None:
         kind: KindOption | None = typer.Option(
             None, "--kind", help="Procurement kind with --nmck (default auction)."
         ),
+        contract_security: str | None = typer.Option(
+            None,
+            "--contract-security",
+            help="Contract security, PERCENT of NMCK (with --nmck, or instead of the notice's).",
+        ),
+        guarantee_rate: str = typer.Option(
+            str(DEFAULT_GUARANTEE_RATE_PERCENT),
+            "--guarantee-rate",
+            help="Bank guarantee fee, PERCENT a year.",
+        ),
+        guarantee_days: int = typer.Option(
+            DEFAULT_GUARANTEE_DAYS, "--guarantee-days", help="Bank guarantee term, days."
+        ),
+        smp_exempt: bool = typer.Option(
+            False,
+            "--smp-exempt",
+            help="We are an SMP/SONKO with three penalty-free contracts (Art. 96 ч.8.1).",
+        ),
+        good_faith: bool = typer.Option(
+            False, "--good-faith", help="We can prove good faith instead of x1.5 security (Art. 37 ч.2)."
+        ),
     ) -> None:
         """Simulate the electronic auction: ladder, anti-dumping, securities, win probability, walk-away."""
         if (reg_number is None) == (nmck is None):
@@ -77,10 +102,14 @@ def register(app: typer.Typer) -> None:
             fail("give either --cost (with --margin) or --floor, not both")
         if cost is None and floor is None:
             fail("give --cost (with an optional --margin) or --floor")
+        if floor is not None and margin is not None:
+            fail("--margin applies to --cost; with --floor the floor already is the lowest price")
+        if seed is not None and seed < 0:
+            fail(f"--seed {seed}: must be a non-negative integer")
         try:
             overrides: dict[str, Any] = {
                 "cost": _amount(cost, "--cost"),
-                "margin_percent": as_decimal(margin, "--margin"),
+                "margin_percent": as_decimal(margin or "0", "--margin"),
                 "floor": _amount(floor, "--floor"),
                 "step_percent": as_decimal(step, "--step"),
                 "competitors": CompetitorModel(count=competitors, strategy=strategy.value.replace("-", "_")),
@@ -96,6 +125,17 @@ def register(app: typer.Typer) -> None:
                     kind=(kind or KindOption.auction).value,
                     **overrides,
                 )
+            params = replace(
+                params,
+                securities=_security_terms(
+                    params.securities,
+                    contract_security,
+                    guarantee_rate,
+                    guarantee_days,
+                    smp_exempt,
+                    good_faith,
+                ),
+            )
             result = simulate(params)
         except BidderError as exc:
             fail(str(exc))
@@ -107,6 +147,28 @@ def register(app: typer.Typer) -> None:
             _print_tables(result)
             if chart is not None:
                 console.print(f"chart saved to {chart}", highlight=False)
+
+
+def _security_terms(
+    terms: SecurityTerms,
+    contract_percent: str | None,
+    rate: str,
+    days: int,
+    smp_exempt: bool,
+    good_faith: bool,
+) -> SecurityTerms:
+    """The notice's (or a bare NMCK's empty) security terms with the command line's facts applied."""
+    changes: dict[str, Any] = {
+        "guarantee_rate_percent": as_decimal(rate, "--guarantee-rate"),
+        "guarantee_days": days,
+        "smp_exempt": smp_exempt or terms.smp_exempt,
+        "good_faith_proof": good_faith or terms.good_faith_proof,
+    }
+    if contract_percent is not None:
+        changes.update(
+            contract_percent=as_decimal(contract_percent, "--contract-security"), contract_amount=None
+        )
+    return replace(terms, **changes)
 
 
 def _amount(value: str | None, option: str) -> Decimal | None:

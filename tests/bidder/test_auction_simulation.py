@@ -22,6 +22,7 @@ from bidder.auction import (
 )
 from bidder.auction.montecarlo import AGGRESSIVE, MIN_STEP, SNIPER
 from bidder.errors import InvalidInput, NoAuctionHeld
+from tests.bidder.match_table import notice
 
 D = Decimal
 NMCK = D("1000000.00")
@@ -145,7 +146,7 @@ def test_single_application_gets_nmck() -> None:
 
 
 def test_floor_given_directly_is_the_break_even() -> None:
-    result = simulate(_params(cost=None, floor=D("700000.00")))
+    result = simulate(_params(cost=None, margin_percent=D("0"), floor=D("700000.00")))
     assert (result.floor, result.cost, result.steps_to_floor) == (D("700000.00"), D("700000.00"), 60)
 
 
@@ -156,7 +157,7 @@ def test_floor_rounds_up_so_the_margin_is_kept() -> None:
 @pytest.mark.parametrize(
     ("overrides", "error", "message"),
     [
-        ({"cost": None, "floor": D("1000000.01")}, InvalidInput, "above NMCK"),
+        ({"cost": None, "margin_percent": D("0"), "floor": D("1000000.01")}, InvalidInput, "above NMCK"),
         ({"cost": D("-1.00")}, InvalidInput, "cost must not be negative"),
         ({"cost": D("1.00"), "floor": D("2.00")}, InvalidInput, "not both"),
         ({"cost": D("4000.00")}, InvalidInput, "right to conclude"),
@@ -164,6 +165,11 @@ def test_floor_rounds_up_so_the_margin_is_kept() -> None:
         ({"step_percent": D("0.4")}, InvalidInput, "outside the allowed band"),
         ({"runs": 0}, InvalidInput, "runs must be"),
         ({"margin_percent": D("-5")}, InvalidInput, "margin must not be negative"),
+        ({"seed": -1}, InvalidInput, "seed must be a non-negative integer, got -1"),
+        ({"cost": None, "floor": D("700000.00")}, InvalidInput, "margin applies to a cost"),
+        ({"nmck": "1e30"}, InvalidInput, r"NMCK: 1E\+30 is too large \(at most 1 000 000 000 000 000\)"),
+        ({"cost": "1e400"}, InvalidInput, r"cost: 1E\+400 is too large"),
+        ({"margin_percent": D("1e14")}, InvalidInput, "plus margin 1E\\+14% is above NMCK"),
     ],
 )
 def test_impossible_simulations(overrides: dict, error: type, message: str) -> None:
@@ -196,3 +202,34 @@ def test_prior_calibration_hook() -> None:
     with pytest.raises(InvalidInput, match="at least 5"):
         WalkAwayPrior.from_history(ratios[:3], source="thin")
     assert DEFAULT_PRIOR.mean_discount == pytest.approx(0.25)
+
+
+def test_recommended_floor_reports_the_headline_figures() -> None:
+    result = simulate(_params(cost=None, margin_percent=D("0"), floor=D("700000.00"), seed=1))
+    assert result.recommended_walk_away == result.floor == D("700000.00")
+    assert (result.recommended_win_probability, result.recommended_expected_profit) == (
+        result.win_probability,
+        result.expected_profit,
+    )
+    assert (result.win_probability, result.expected_profit) == (0.34925, D("22930.72"))
+    # the curve's own floor point is a separate sample, which is why it is not reported as such
+    assert (result.curve[0].win_probability, result.curve[0].expected_profit) == (0.3605, D("24518.25"))
+    assert "win curve: 2000 auctions per walk-away price on common competitor draws" in result.notes[-2]
+
+
+def test_prior_is_calibrated_on_the_notices_okpd2_and_region() -> None:
+    calibrated = WalkAwayPrior.from_history(
+        [D("0.6"), D("0.65"), D("0.7"), D("0.62"), D("0.68")], source="okpd2 26.20"
+    )
+    asked: list[tuple[str | None, str | None]] = []
+
+    def provider(okpd2: str | None, region: str | None) -> WalkAwayPrior | None:
+        asked.append((okpd2, region))
+        return calibrated if okpd2 and okpd2.startswith("26.20") else None
+
+    laptops = notice("Поставка ноутбуков", okpd2=["26.20.11.110"], customer_region="50")
+    roads = notice("Ремонт дорог", okpd2=["42.11.10.120"])
+    for item, expected in ((laptops, calibrated), (roads, DEFAULT_PRIOR)):
+        params = SimulationParams.from_notice(item, cost=D("600000.00"), runs=2000, seed=3)
+        assert simulate(params, prior_provider=provider).prior is expected
+    assert asked == [("26.20.11.110", "50"), ("42.11.10.120", "77")]

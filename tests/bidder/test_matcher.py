@@ -213,3 +213,28 @@ def test_ambiguous_words_recall_without_false_alarms() -> None:
     assert [m.profile for m in matcher.match(notice("Поставка стали листовой"), now=NOW)] == ["steel"]
     assert [m.profile for m in matcher.match(notice("Поставка жидкого мыла"), now=NOW)] == ["soap"]
     assert matcher.match(notice("Услуги: мыть полы и окна"), now=NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("okpd2", "matched"),
+    [
+        (["26.201"], []),  # malformed: its key 26201 would share a prefix with 26.20
+        (["262011110"], ["codes"]),  # undotted, on the hierarchy
+        (["26.20.11.110"], ["codes"]),
+        (["04.11"], []),  # no such class
+        (["26.201", "26.20.11.110"], ["codes"]),
+    ],
+)
+def test_notice_codes_compare_on_the_hierarchy(okpd2: list[str], matched: list[str]) -> None:
+    matcher = compile_profiles(parse_profiles([{"name": "codes", "okpd2": ["26.20"]}]))
+    n = notice("Закупка", okpd2=okpd2)
+    assert [m.profile for m in matcher.match(n, now=NOW)] == matched
+    assert matcher.explain(n, now=NOW)["codes"].matched is bool(matched)
+
+
+def test_malformed_ktru_on_the_notice_is_ignored() -> None:
+    matcher = compile_profiles(parse_profiles([{"name": "ktru", "ktru": ["26.20"]}]))
+    good = notice("Закупка", ktru=["26.20.15.000-00000001"])
+    bad = notice("Закупка", ktru=["26.201.5.000-00000001"])
+    assert [m.profile for m in matcher.match(good, now=NOW)] == ["ktru"]
+    assert matcher.match(bad, now=NOW) == []

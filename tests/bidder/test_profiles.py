@@ -128,6 +128,13 @@ def test_money_is_decimal_even_from_toml_floats() -> None:
     )
     assert "price_min 5 is greater than price_max 1" in error_of(keywords=["x1"], price_min=5, price_max=1)
     assert "price_min: Input should be greater than or equal to 0" in error_of(keywords=["x1"], price_min=-1)
+    assert "price_min: 1E+400 is too large (at most 1 000 000 000 000 000 rubles)" in error_of(
+        keywords=["x1"], price_min="1e400"
+    )
+    assert "max_bid_security: 10000000000000000 is too large" in error_of(
+        keywords=["x1"], max_bid_security=10**16
+    )
+    assert one(price_max="1e15").price_max == Decimal("1E+15")
 
 
 def test_smp_and_customers() -> None:

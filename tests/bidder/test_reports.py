@@ -172,6 +172,39 @@ def test_bid_outline_of_competition_has_threshold_but_no_steps() -> None:
     assert outline.contract_security_antidumping == Decimal("1500000.00")
 
 
+def test_pipeline_outlook_of_taken_auctions_is_reproducible_and_plausible(session: Session) -> None:
+    rows = reports.pipeline_report(session, include_closed=True, now=NOW)
+    by_key = dict(zip(_keys(rows), rows, strict=True))
+    a, c, d = by_key["A"], by_key["C"], by_key["D"]
+    # D is a quotation request: no auction, no outlook.
+    assert (d.market_price, d.win_probability_at_antidumping) == (None, None)
+    for row, nmck in ((a, Decimal("1000000.00")), (c, Decimal("300000.25"))):
+        assert row.market_price is not None and row.win_probability_at_antidumping is not None
+        # Three default competitors (mean walk-away discount 25%) end well below NMCK, above 60%.
+        assert Decimal("0.60") * nmck < row.market_price < Decimal("0.90") * nmck
+        assert row.market_price == row.market_price.quantize(Decimal("0.01"))
+        # We win at the line only when every competitor stops above it: rare, but not impossible.
+        assert 0.05 < row.win_probability_at_antidumping < 0.40
+        assert (row.win_probability_at_antidumping * reports.OUTLOOK_RUNS).is_integer()
+    again = reports.pipeline_report(session, include_closed=True, now=NOW)
+    assert [(r.market_price, r.win_probability_at_antidumping) for r in again] == [
+        (r.market_price, r.win_probability_at_antidumping) for r in rows
+    ]
+
+
+def test_auction_outlook_is_per_tender_and_empty_without_an_auction() -> None:
+    auction = Notice(
+        reg_number="0173200001426000001", law="44-FZ", kind="auction", nmck=Decimal("1000000.00")
+    )
+    twin = auction.model_copy(update={"reg_number": "0173200001426000009"})
+    outlook = reports.auction_outlook(auction)
+    assert outlook == reports.auction_outlook(auction)  # fixed seed: the same report every time
+    assert reports.auction_outlook(twin) != outlook  # but each tender draws its own competitors
+    empty = reports.AuctionOutlook()
+    assert reports.auction_outlook(auction.model_copy(update={"kind": "competition"})) == empty
+    assert reports.auction_outlook(auction.model_copy(update={"nmck": None})) == empty
+
+
 # --- deadlines --------------------------------------------------------------------------------
 
 
@@ -225,8 +258,19 @@ def test_crawls_last_runs_per_source_with_error_rate(session: Session) -> None:
         0.05,
     )
     assert len(reports.crawls_report(session, last=10, source="eis-search")) == 3
+    assert reports.crawls_report(session, source="eis", known_sources=("eis", "eis_rss")) == []
     with pytest.raises(ReportError, match="--last must be a positive number of runs, got 0"):
         reports.crawls_report(session, last=0)
+
+
+def test_crawls_of_an_unknown_source_is_refused_not_an_empty_report(session: Session) -> None:
+    with pytest.raises(ReportError) as caught:
+        reports.crawls_report(session, source="nosuch", known_sources=("eis", "eis_rss"))
+    # Known: the crawler's sources and any source with stored runs.
+    assert (
+        str(caught.value)
+        == "--source 'nosuch' is not a crawl source (known: eis, eis-rss, eis-search, eis_rss)"
+    )
 
 
 # --- market -----------------------------------------------------------------------------------

@@ -159,7 +159,8 @@ class FakeTelegram:
         """Make the next ``times`` calls of ``method`` (for ``chat_id``, if given) fail.
 
         kind: retry_after (429), migrated (400 + migrate_to_chat_id), forbidden (403),
-        bad_request (400), server_error (502), slow (answer normally after ``delay`` seconds).
+        bad_request (400), server_error (502), unauthorized (401: a rejected token),
+        slow (answer normally after ``delay`` seconds).
         """
         bodies = {
             "retry_after": (
@@ -177,6 +178,7 @@ class FakeTelegram:
             "forbidden": (403, _error(403, description or "Forbidden: bot was blocked by the user")),
             "bad_request": (400, _error(400, description or "Bad Request: can't parse entities")),
             "server_error": (502, _error(502, "Bad Gateway")),
+            "unauthorized": (401, _error(401, "Unauthorized")),
             "slow": (200, {}),
         }
         status, body = bodies[kind]

@@ -289,3 +289,92 @@ async def test_digest_lists_todays_matches(engine, fake, running):
     [digest] = replies_to(fake, GROUP["id"])
     assert digest.startswith("<b>Совпадения за сегодня: 3 новые</b>\n\n1. <b>Поставка ноутбуков, лот ")
     assert digest.count("/tender 03732001382250000") == 3
+
+
+def park_alerts(engine, chat_id: int, count: int, errors: list[str]) -> None:
+    """``count`` alerts for ``chat_id``, parked with ``errors`` in order (the chat is left inactive)."""
+    seed_matches(engine, [chat_id], count)
+    with session_scope(engine) as session:
+        outbox.enqueue_matches(session, now=NOW)
+        chat = session.exec(select(ChatRow).where(ChatRow.chat_id == chat_id)).one()
+        chat.active = False
+        session.add(chat)
+        for row, error in zip(
+            session.exec(select(OutboxRow).order_by(OutboxRow.id)).all(), errors, strict=True
+        ):
+            row.status, row.last_error = "parked", error
+            session.add(row)
+
+
+def statuses(engine) -> list[tuple[str, str | None]]:
+    with session_scope(engine) as session:
+        return [(r.status, r.last_error) for r in session.exec(select(OutboxRow).order_by(OutboxRow.id))]
+
+
+def chat_active(engine, chat_id: int) -> bool:
+    with session_scope(engine) as session:
+        return session.exec(select(ChatRow.active).where(ChatRow.chat_id == chat_id)).one()
+
+
+def membership(chat: dict, old: str, new: str) -> dict:
+    bot_user = {"id": 424242, "is_bot": True, "first_name": "Tenderwatch"}
+    return {
+        "my_chat_member": {
+            "chat": chat,
+            "from": ADMIN,
+            "date": 1773133200,
+            "old_chat_member": {"status": old, "user": bot_user},
+            "new_chat_member": {
+                "status": new,
+                "user": bot_user,
+                **({"until_date": 0} if new == "kicked" else {}),
+            },
+        }
+    }
+
+
+async def test_admin_requeues_the_parked_alerts_of_a_chat(engine, fake, running):
+    park_alerts(engine, GROUP["id"], 2, [outbox.UNKNOWN_DELIVERY, "forbidden: bot was kicked"])
+    with session_scope(engine) as session:
+        session.exec(select(ChatRow).where(ChatRow.chat_id == GROUP["id"])).one().active = True
+
+    fake.user_message(chat=GROUP, user=ALICE, text="/requeue")
+    await wait(fake, lambda: fake.sends_to(GROUP["id"]))
+    refused = statuses(engine)
+    fake.user_message(chat=GROUP, user=ADMIN, text="/requeue")
+    await wait(fake, lambda: len(fake.sends_to(GROUP["id"])) == 4)
+    fake.user_message(chat=GROUP, user=ADMIN, text="/requeue")
+    await wait(fake, lambda: len(fake.sends_to(GROUP["id"])) == 5)
+
+    texts = replies_to(fake, GROUP["id"])
+    assert texts[0] == "Эта команда доступна только администраторам."
+    assert [status for status, _ in refused] == ["parked", "parked"]
+    assert texts[1] == "Снова в очереди: 2 уведомления."
+    assert sorted(t.split("\n")[0] for t in texts[2:4]) == ["<b>🔔 Новая закупка</b>"] * 2
+    assert texts[4] == "Отложенных уведомлений в этом чате нет."
+    assert statuses(engine) == [("sent", None), ("sent", None)]
+
+
+async def test_bot_let_back_in_resends_only_what_the_block_parked(engine, fake, running):
+    park_alerts(engine, GROUP["id"], 2, ["forbidden: bot was kicked", outbox.UNKNOWN_DELIVERY])
+
+    fake.push_update(membership(GROUP, "left", "member"))
+    await wait(fake, lambda: fake.sends_to(GROUP["id"]))
+    await wait(fake, lambda: statuses(engine)[0][0] == "sent")
+
+    assert len(fake.sends_to(GROUP["id"])) == 1
+    assert "лот 0" in fake.sends_to(GROUP["id"])[0].text
+    assert statuses(engine) == [("sent", None), ("parked", outbox.UNKNOWN_DELIVERY)]
+    assert chat_active(engine, GROUP["id"]) is True
+
+
+async def test_bot_removed_from_a_chat_requeues_nothing(engine, fake, running):
+    park_alerts(engine, GROUP["id"], 1, ["forbidden: bot was kicked"])
+    with session_scope(engine) as session:
+        session.exec(select(ChatRow).where(ChatRow.chat_id == GROUP["id"])).one().active = True
+
+    fake.push_update(membership(GROUP, "member", "kicked"))
+    await wait(fake, lambda: not chat_active(engine, GROUP["id"]))
+
+    assert statuses(engine) == [("parked", "forbidden: bot was kicked")]
+    assert fake.sends_to(GROUP["id"]) == []

@@ -10,13 +10,13 @@ import pytest
 from sqlmodel import select
 from telegram.error import NetworkError, TimedOut
 
-from bot import outbox
+from bot import outbox, records
 from bot.notifier import ConsoleSender, Notifier, TelegramSender, maybe_delivered
 from bot.ratelimit import RateLimits
 from data.db import session_scope
 from data.models import ChatRow, OutboxRow
 from tests.bot.conftest import make_bot
-from tests.bot.factories import NOW, seed_matches
+from tests.bot.factories import NOW, add_match, add_profile, make_notice, seed_matches, store
 
 PRIVATE = 1001
 GROUP = -1002003004
@@ -173,8 +173,49 @@ async def test_chat_migrated_updates_the_chat_id_and_resends(engine, fake, bot):
     assert [s.chat_id for s in fake.sends] == [new]
     migrated = chat(engine, new)
     assert (migrated.migrated_to_chat_id, migrated.type) == (new, "supergroup")
-    assert chat(engine, old) is None
+    retired = chat(engine, old)  # the old id stays behind, pointing at the supergroup
+    assert (retired.active, retired.migrated_to_chat_id, retired.id != migrated.id) == (False, new, True)
     assert rows(engine)[0].status == "sent"
+
+
+async def test_alerts_for_a_configured_old_chat_id_follow_the_migration(engine, fake, bot, caplog):
+    old, new = -4004, -1004004004
+    seed_matches(engine, [old], 1)
+    enqueue(engine)
+    fake.fail("sendMessage", "migrated", chat_id=old, migrate_to=new)
+    await notifier(engine, bot).drain_once()
+    with session_scope(engine) as session:  # a new tender for a profile still naming the old id
+        notice_id = store(session, make_notice("0373200138225099999", title="Поставка ноутбуков, второй лот"))
+        add_match(session, notice_id, add_profile(session, "Ноутбуки-2", [old]), ["ноутбук"])
+    caplog.set_level("INFO", logger="bot.outbox")
+
+    created = enqueue(engine)
+    report = await notifier(engine, bot).drain_once()
+    again = await notifier(engine, bot).drain_once()
+
+    assert (created, report.sent, report.migrated, again.sent) == (1, 1, 0, 0)
+    assert [s.chat_id for s in fake.sends] == [new, new]
+    assert "второй лот" in fake.sends[1].text
+    assert fake.calls_of("sendMessage")[-1].params["chat_id"] == new
+    assert {r.chat_id for r in rows(engine)} == {chat(engine, new).id}
+    assert f"configured chat {old} has migrated to {new}" in caplog.text
+
+
+def test_a_chain_of_migrations_resolves_to_the_live_chat(engine):
+    with session_scope(engine) as session:
+        records.migrate_chat(session, old_chat_id=-1, new_chat_id=-2)
+        records.migrate_chat(session, old_chat_id=-2, new_chat_id=-3)
+        live = records.ensure_chat(session, chat_id=-1)
+        assert (live.chat_id, live.active) == (-3, True)
+        assert records.ensure_chat(session, chat_id=-2).id == live.id
+
+
+def test_migrating_into_a_known_supergroup_resolves_the_old_id_to_it(engine):
+    with session_scope(engine) as session:
+        records.ensure_chat(session, chat_id=-5)
+        target = records.ensure_chat(session, chat_id=-1005, type="supergroup")
+        assert records.migrate_chat(session, old_chat_id=-5, new_chat_id=-1005).id == target.id
+        assert records.ensure_chat(session, chat_id=-5).id == target.id
 
 
 async def test_bad_request_fails_the_row_with_the_reason_and_never_retries(engine, fake, bot):

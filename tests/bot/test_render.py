@@ -113,7 +113,25 @@ def test_digest_splits_at_tender_boundaries():
     assert all(len(text) <= 4000 for text, _ in parts)
     listed = [line.split(".")[0] for text, _ in parts for line in text.split("\n") if line[:1].isdigit()]
     assert listed == [str(i) for i in range(1, 31)]
-    assert all(text.startswith("<b>Подборка закупок: 30 новых</b>") for text, _ in parts)
+    total = len(parts)
+    assert total > 1
+    assert [text.split("\n")[0] for text, _ in parts] == [
+        f"<b>Подборка закупок: 30 новых (часть {i}/{total})</b>" for i in range(1, total + 1)
+    ]
+
+
+def test_a_digest_that_fits_one_message_has_no_part_marker_and_each_number_once():
+    entries = [(make_notice(f"0373200000026{i:06d}", title=f"Лот {i}"), {"P": ["r"]}) for i in range(3)]
+
+    [(text, count)] = render_digest(entries, now=NOW)
+
+    assert (count, text.split("\n")[0]) == (3, "<b>Подборка закупок: 3 новые</b>")
+    command_line = next(line for line in text.split("\n") if "/tender 0373200000026000001" in line)
+    assert command_line == (
+        '   /tender 0373200000026000001 · <a href="https://zakupki.gov.ru/epz/order/notice/ea20/view/'
+        'common-info.html?regNumber=0373200000026000001">Карточка в ЕИС</a>'
+    )
+    assert text.count("0373200000026000001") == 2  # the command and the link's URL, no "№ …" again
 
 
 def test_change_message_names_old_and_new_values():

@@ -168,3 +168,10 @@ def test_unique_notice_key_is_enforced_by_the_database(engine: Engine) -> None:
         insert_notice(conn, "dup")
     with pytest.raises(IntegrityError), engine.begin() as conn:
         insert_notice(conn, "dup")
+
+
+def test_an_unparsable_url_is_reported_without_its_password():
+    with pytest.raises(DatabaseUrlError) as exc:
+        normalize_url("postgresql://tw:s3cret@db:notaport/tw")
+    assert "s3cret" not in str(exc.value)
+    assert "tw:***@db:notaport/tw" in str(exc.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from bot import outbox
 from data.db import make_engine, session_scope, upgrade
 from data.models import OutboxRow
 from tenderwatch.cli import app
@@ -111,3 +113,98 @@ def test_bot_command_polls_sends_and_stops_cleanly_on_sigterm(tmp_path):
     with session_scope(engine) as session:
         assert [r.status for r in session.exec(select(OutboxRow))] == ["sent"]
     engine.dispose()
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    """A migrated SQLite database and a token; the tests set the Bot API base URL."""
+    url = f"sqlite:///{tmp_path / 'tw.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    monkeypatch.setenv("TENDERWATCH_DATABASE__URL", url)
+    monkeypatch.setenv("TENDERWATCH_TELEGRAM__TOKEN", TOKEN)
+    monkeypatch.chdir(tmp_path)
+    yield engine
+    engine.dispose()
+
+
+def assert_one_line_error(result, expected: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == expected
+    assert "Traceback" not in result.output and TOKEN not in result.output
+
+
+@pytest.mark.parametrize("command", ["notify", "bot"])
+def test_unreachable_bot_api_is_one_clear_line(cli_env, monkeypatch, command):
+    base_url = f"http://127.0.0.1:{closed_port()}/bot"
+    monkeypatch.setenv("TENDERWATCH_TELEGRAM__BASE_URL", base_url)
+
+    result = CliRunner().invoke(app, [command])
+
+    assert_one_line_error(
+        result,
+        f"error: cannot use Telegram Bot API at {base_url}: "
+        "httpx.ConnectError: All connection attempts failed (NetworkError)",
+    )
+
+
+@pytest.mark.parametrize("command", ["notify", "bot"])
+def test_rejected_token_is_one_clear_line(cli_env, monkeypatch, command):
+    with FakeTelegram() as fake:
+        fake.fail("getMe", "unauthorized", times=5)
+        base_url = fake.base_url
+        monkeypatch.setenv("TENDERWATCH_TELEGRAM__BASE_URL", base_url)
+
+        result = CliRunner().invoke(app, [command])
+
+    assert_one_line_error(
+        result,
+        f"error: Telegram Bot API at {base_url} rejected telegram.token "
+        "(set TENDERWATCH_TELEGRAM__TOKEN to the token from @BotFather)",
+    )
+    assert [c.method for c in fake.calls] == ["getMe"]
+
+
+def test_notify_never_prints_the_database_password(tmp_path, monkeypatch):
+    port = closed_port()
+    monkeypatch.setenv("TENDERWATCH_DATABASE__URL", f"postgresql+psycopg://tw:s3cr3t-pw@127.0.0.1:{port}/tw")
+    monkeypatch.setenv("TENDERWATCH_TELEGRAM__TOKEN", "")
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(app, ["notify"])
+
+    assert result.exit_code == 2, result.output
+    assert f"error: notify failed on postgresql+psycopg://tw:***@127.0.0.1:{port}/tw:" in result.output
+    assert "s3cr3t-pw" not in result.output and "Traceback" not in result.output
+
+
+def test_notify_requeue_parked_sends_the_parked_rows_of_every_chat(cli_env, monkeypatch):
+    deadline = datetime.now(UTC) + timedelta(days=10)
+    seed_matches(cli_env, [-100777, 555], 2, submission_deadline=deadline)
+    with session_scope(cli_env) as session:
+        outbox.enqueue_matches(session)
+        for row in session.exec(select(OutboxRow)):
+            row.status, row.last_error = "parked", outbox.UNKNOWN_DELIVERY
+            session.add(row)
+    monkeypatch.setenv("TENDERWATCH_TELEGRAM__TOKEN", "")
+    runner = CliRunner()
+
+    plain = runner.invoke(app, ["notify"])
+    requeued = runner.invoke(app, ["notify", "--requeue-parked"])
+    refused = runner.invoke(app, ["notify", "--requeue-parked", "--dry-run"])
+
+    assert "0 sent in 0 messages" in plain.output
+    assert requeued.exit_code == 0, requeued.output
+    assert "4 parked rows queued again" in requeued.output
+    assert "4 sent in 4 messages (0 digests)" in requeued.output
+    assert (requeued.output.count("→ чат -100777"), requeued.output.count("→ чат 555")) == (2, 2)
+    with session_scope(cli_env) as session:
+        assert [r.status for r in session.exec(select(OutboxRow))] == ["sent"] * 4
+    assert refused.exit_code == 2
+    assert "--dry-run changes nothing, so it cannot be combined with --requeue-parked" in refused.output

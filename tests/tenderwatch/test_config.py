@@ -90,3 +90,61 @@ def test_config_check_bad_file_exits_2_with_message(tmp_path):
     result = CliRunner().invoke(app, ["--settings", str(path), "config", "check"])
     assert result.exit_code == 2
     assert "scheduler.crawl_interval_minutes" in result.output
+
+
+def test_unknown_search_filter_is_caught_by_config_check(tmp_path):
+    path = write(tmp_path, "[crawler.search]\nbogus = 1\n")
+    result = CliRunner().invoke(app, ["--settings", str(path), "config", "check"])
+    assert result.exit_code == 2
+    assert "crawler.search.bogus: unknown search filter (known: laws," in result.output
+
+
+def test_bad_search_value_names_its_key(tmp_path):
+    path = write(tmp_path, '[crawler.search]\nlaws = ["44-FZ"]\nprice_from = "abc"\n')
+    with pytest.raises(ConfigError) as exc:
+        load_settings(path)
+    assert str(exc.value).splitlines()[1:] == ["  crawler.search.price_from: 'abc' is not an amount in roubles"]
+
+
+def test_valid_search_filters_are_kept_as_written(tmp_path):
+    path = write(tmp_path, '[crawler.search]\nlaws = ["223-FZ"]\nprice_from = "1 000,50"\n')
+    assert load_settings(path).crawler.search == {"laws": ["223-FZ"], "price_from": "1 000,50"}
+
+
+def test_missing_ca_bundle_is_an_error(tmp_path):
+    path = write(tmp_path, f'[crawler]\nca_bundle = "{tmp_path / "nope.pem"}"\n')
+    with pytest.raises(ConfigError) as exc:
+        load_settings(path)
+    assert str(exc.value).splitlines()[1] == f"  crawler.ca_bundle: '{tmp_path / 'nope.pem'}': no such PEM file"
+
+
+def test_existing_ca_bundle_is_accepted(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    path = write(tmp_path, f'[crawler]\nca_bundle = "{bundle}"\n')
+    assert load_settings(path).crawler.ca_bundle == str(bundle)
+
+
+def test_bad_environment_value_names_the_variable_not_the_file(tmp_path, monkeypatch):
+    path = write(tmp_path, "[crawler]\nmax_pages = 3\n")
+    monkeypatch.setenv("TENDERWATCH_CRAWLER__MAX_PAGES", "abc")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(path)
+    header, line = str(exc.value).splitlines()
+    assert header == "environment (TENDERWATCH_CRAWLER__MAX_PAGES): invalid settings:"
+    assert line.startswith("  crawler.max_pages: Input should be a valid integer")
+    assert line.endswith("(from environment TENDERWATCH_CRAWLER__MAX_PAGES)")
+
+
+def test_file_and_environment_errors_name_both(tmp_path, monkeypatch):
+    path = write(tmp_path, "[crawler]\nconcurrent_requests = 0\n")
+    monkeypatch.setenv("TENDERWATCH_DATABASE__BATCH_SIZE", "0")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(path)
+    lines = str(exc.value).splitlines()
+    assert lines[0] == f"{path} or environment (TENDERWATCH_DATABASE__BATCH_SIZE): invalid settings:"
+    assert lines[1:] == [
+        "  database.batch_size: Input should be greater than or equal to 1"
+        " (from environment TENDERWATCH_DATABASE__BATCH_SIZE)",
+        "  crawler.concurrent_requests: Input should be greater than or equal to 1",
+    ]

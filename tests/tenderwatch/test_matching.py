@@ -12,9 +12,9 @@ from sqlalchemy.engine import Engine
 
 from bidder.profiles import parse_profiles
 from data.db import make_engine, session_scope, upgrade
-from data.models import MatchRow, NoticeRow, ProfileRow
+from data.models import CrawlState, MatchRow, NoticeRow, ProfileRow
 from data.store import upsert_notices
-from tenderwatch.matching import run_match
+from tenderwatch.matching import _complete_up_to, run_match
 from tests.bidder.match_table import NOW, PROFILES, notice
 
 PROFILES_PARSED = parse_profiles(PROFILES)
@@ -72,8 +72,9 @@ def test_rerun_writes_nothing(engine: Engine) -> None:
     run_match(engine, PROFILES_PARSED, now=NOW)
     before = matches(engine)
     again = run_match(engine, PROFILES_PARSED, now=NOW)
-    # the high-water mark is inclusive: the last batch is seen again and changes nothing
-    assert (again.new, again.updated, again.unmatched) == (0, 0, 0)
+    # the overlap window re-reads every notice; none is new and no verdict changes
+    assert (again.notices, again.scanned, again.new, again.updated, again.unmatched) == (0, 3, 0, 0, 0)
+    assert again.summary().startswith("0 notice(s) new or changed since ")
     full = run_match(engine, PROFILES_PARSED, now=NOW, rematch_all=True)
     assert (full.notices, full.new, full.updated, full.unmatched, full.unchanged) == (3, 0, 0, 0, 2)
     assert matches(engine) == before
@@ -84,8 +85,8 @@ def test_changed_notice_that_no_longer_matches_is_recorded(engine: Engine) -> No
     run_match(engine, PROFILES_PARSED, now=NOW)
     store(engine, LAPTOPS.model_copy(update={"version": 2, "nmck": Decimal("9000000.00")}))
     report = run_match(engine, PROFILES_PARSED, now=NOW + timedelta(minutes=5))
-    # the changed notice, plus the previous run's last one again (the mark is inclusive)
-    assert (report.notices, report.new, report.unmatched, report.unchanged) == (2, 0, 1, 1)
+    # the changed notice; the previous run's notices are re-read (the overlap) but did not change
+    assert (report.notices, report.scanned, report.new, report.unmatched, report.unchanged) == (1, 2, 0, 1, 1)
     reg, name, ok, reasons, near_miss = matches(engine)[0]
     assert (reg, name, ok) == ("0373200000125000001", "it", False)
     assert reasons == [
@@ -141,3 +142,37 @@ def test_bot_made_profile_is_matched_and_bad_spec_reported(engine: Engine) -> No
         "profile «bot-broken»: okpd2: '26.201' is not an OKPD2 code or prefix on its hierarchy "
         "(like 26, 26.2, 26.20, 26.20.1, 26.20.15, 26.20.15.110)"
     ]
+
+
+def _mark(engine: Engine):
+    with engine.connect() as conn:
+        return conn.execute(sa.select(CrawlState.high_water).where(CrawlState.source == "match")).scalar_one()
+
+
+def test_late_commit_older_than_the_mark_is_matched_and_counted(engine: Engine) -> None:
+    store(engine, ROADS)
+    run_match(engine, PROFILES_PARSED, now=NOW)
+    mark = _mark(engine)
+    # a parallel crawl stamped LAPTOPS before the mark but committed it only now
+    store(engine, LAPTOPS)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(NoticeRow)
+            .where(NoticeRow.reg_number == LAPTOPS.reg_number)
+            .values(changed_at=mark - timedelta(minutes=5))
+        )
+    report = run_match(engine, PROFILES_PARSED, now=NOW)
+    assert (report.notices, report.scanned, report.new) == (1, 2, 1)
+    assert [(reg, name, ok) for reg, name, ok, _, _ in matches(engine)] == [
+        ("0373200000125000001", "it", True)
+    ]
+    assert _mark(engine) == mark
+    again = run_match(engine, PROFILES_PARSED, now=NOW)
+    assert (again.notices, again.new, again.unchanged) == (0, 0, 1)
+
+
+def test_mark_stays_below_a_group_split_by_a_batch() -> None:
+    t1, t2 = NOW, NOW + timedelta(seconds=1)
+    changed = [(1, LAPTOPS, t1), (2, COPIES, t2), (3, ROADS, t2)]
+    assert [_complete_up_to(changed, done) for done in (1, 2, 3)] == [t1, t1, t2]
+    assert _complete_up_to([(1, LAPTOPS, t1), (2, COPIES, t1)], 1) is None

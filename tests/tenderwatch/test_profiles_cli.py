@@ -7,12 +7,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from data.db import make_engine, session_scope, upgrade
+from data.models import ProfileRow
 from data.store import upsert_notices
 from tenderwatch.cli import app
-from tests.bidder.match_table import notice
+from tests.bidder.match_table import NOW, notice
 
 PROFILES_TOML = """
 [[profiles]]
@@ -105,6 +107,15 @@ def test_test_human_output_says_why_not(settings_file: Path) -> None:
         (["--deadline", "завтра"], "--deadline 'завтра': not an ISO date or datetime"),
         (["--law", "94-FZ"], "--law: unknown law '94-FZ' (use 44-FZ or 223-FZ)"),
         (["--kind", "тендер"], "--kind: unknown kind 'тендер'"),
+        (["--nmck", "1e400"], "--nmck '1e400': too large (at most 1 000 000 000 000 000 rubles)"),
+        (["--bid-security", "1e16"], "--bid-security '1e16': too large"),
+        (["--inn", "12"], "--inn '12': not an INN (10 or 12 digits)"),
+        (["--okpd2", "garbage"], "--okpd2 'garbage': not a valid OKPD2 code (like 26.20.11.110)"),
+        (["--okpd2", "26.201"], "--okpd2 '26.201': not a valid OKPD2 code"),
+        (
+            ["--ktru", "26.20.15.000"],
+            "--ktru '26.20.15.000': not a valid KTRU code (like 26.20.15.000-00000001)",
+        ),
     ],
 )
 def test_test_bad_options(settings_file: Path, args: list[str], message: str) -> None:
@@ -149,4 +160,53 @@ def test_check_explains_stored_notices_and_match_stores_verdicts(settings_file: 
     assert "404: no such notice in the database" in checked.stdout
     first = run(settings_file, "match")
     assert first.exit_code == 0, first.output
-    assert "1 notice(s) changed since the beginning: 0 new match(es)" in first.stdout
+    assert "1 notice(s) new or changed since the beginning: 0 new match(es)" in first.stdout
+
+
+def _bot_profile(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'tw.db'}")
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(ProfileRow).values(
+                name="bot-laptops",
+                spec={"keywords": ["ноутбук"], "chats": [42]},
+                origin="db",
+                active=True,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    engine.dispose()
+
+
+def test_profiles_commands_see_bot_made_profiles_with_their_origin(
+    settings_file: Path, tmp_path: Path
+) -> None:
+    _bot_profile(tmp_path)
+    listed = run(settings_file, "profiles", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "3 profile(s)" in listed.stdout
+    rows = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in listed.stdout.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip()
+    }
+    assert (rows["it"], rows["drainage"], rows["bot-laptops"]) == ("settings", "settings", "bot")
+    shown = json.loads(run(settings_file, "profiles", "show", "bot-laptops").stdout)
+    assert (shown["origin"], shown["keywords"], shown["chats"]) == ("bot", ["ноутбук"], [42])
+    assert json.loads(run(settings_file, "profiles", "show", "it").stdout)["origin"] == "settings"
+    checked = run(settings_file, "profiles", "check")
+    assert "3 profile(s) OK" in checked.stdout
+    tested = run(settings_file, "profiles", "test", "Поставка ноутбуков", "--region", "77", "--json")
+    assert tested.exit_code == 0, tested.output
+    assert json.loads(tested.stdout)["matched"] == ["bot-laptops"]  # «it» needs an NMCK
+
+
+def test_without_a_database_the_settings_are_listed_and_no_file_is_created(
+    settings_file: Path, tmp_path: Path
+) -> None:
+    listed = run(settings_file, "profiles", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "2 profile(s)" in listed.stdout and "settings" in listed.stdout
+    assert not (tmp_path / "tw.db").exists()

@@ -11,12 +11,27 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from rich.console import Console
+from sqlmodel import Session
 from typer.testing import CliRunner
 
+from bidder import reports
 from bidder.reports import CrawlRunRow, MarketRow
 from data.db import make_engine, upgrade
 from tenderwatch.cli import app
-from tenderwatch.render import XLSX_MONEY_FORMAT, RenderError, columns_for, to_csv, to_json, write_output
+from tenderwatch.commands.report import TABLE_COLUMNS
+from tenderwatch.render import (
+    XLSX_MONEY_FORMAT,
+    OutputFormat,
+    RenderError,
+    columns_for,
+    display,
+    emit,
+    to_csv,
+    to_json,
+    to_table,
+    write_output,
+)
 from tests.bidder import report_factory
 from tests.bidder.report_factory import REG
 
@@ -104,6 +119,10 @@ def test_pipeline_json_money_is_strings_to_the_kopeck(invoke) -> None:
     assert (a["days_left"], a["steps_to_antidumping"]) == (2, 50)
     assert a["days_to_auction"] == 4
     assert rows[1]["antidumping_threshold"] is None
+    # The simulation summary: both auctions (A 44-FZ, C 223-FZ) get one, money as kopeck strings.
+    for row in rows:
+        assert Decimal(row["market_price"]) == Decimal(row["market_price"]).quantize(Decimal("0.01"))
+        assert 0 < row["win_probability_at_antidumping"] < 1
 
 
 def test_deadlines_and_crawls_print_tables(invoke) -> None:
@@ -163,6 +182,10 @@ def test_export_notices_xlsx_and_matches_csv(invoke, tmp_path: Path) -> None:
         (("report", "matches", "--profile", "nope"), "--profile 'nope' is not a stored profile"),
         (("report", "market", "--okpd2", "26.201"), "--okpd2 '26.201' is not an OKPD2 code"),
         (("report", "crawls", "--last", "0"), "--last must be a positive number of runs, got 0"),
+        (
+            ("report", "crawls", "--source", "nosuch"),
+            "--source 'nosuch' is not a crawl source (known: eis, eis-rss, eis-search, eis_rss)",
+        ),
         (("report", "market", "--okpd2", "01.11", "--chart", "x.png"), "no dated notices for OKPD2 01.11"),
         (
             ("export", "--since", "2026-03-01", "--format", "csv", "--out", "/nonexistent-dir/x.csv"),
@@ -181,6 +204,79 @@ def test_export_requires_a_start_day(invoke) -> None:
     result = invoke("export", "--format", "csv", "--out", "x.csv")
     assert result.exit_code == 2
     assert "--since" in result.output
+
+
+# --- tables on a 120-column terminal ----------------------------------------------------------
+
+WHOLE_KINDS = ("money", "datetime", "date", "int", "rate")
+
+
+def _report_rows(url: str) -> dict[type, list]:
+    now = datetime.now(UTC)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            return {
+                reports.MatchReportRow: reports.matches_report(session, now=now),
+                reports.PipelineRow: reports.pipeline_report(session, include_closed=True, now=now),
+                reports.DeadlineRow: reports.deadlines_report(session, days=30, now=now),
+                reports.CrawlRunRow: reports.crawls_report(session),
+                reports.MarketRow: reports.market_report(session, now=now),
+            }
+    finally:
+        engine.dispose()
+
+
+def test_every_report_table_shows_its_figures_whole_at_120_columns(settings_file: Path) -> None:
+    """Money, dates, numbers and registry numbers are never cut; what does not fit is left out whole."""
+    url = f"sqlite:///{settings_file.parent / 'tw.db'}"
+    shown_names: dict[type, list[str]] = {}
+    for row_type, rows in _report_rows(url).items():
+        assert rows, row_type
+        console = Console(width=120, file=io.StringIO(), color_system=None)
+        emit(
+            rows,
+            row_type,
+            fmt=OutputFormat.table,
+            title="t",
+            console=console,
+            table_columns=TABLE_COLUMNS.get(row_type),
+        )
+        text = console.file.getvalue()
+        assert max(len(line) for line in text.splitlines()) <= 120
+        by_name = {c.name: c for c in columns_for(row_type)}
+        names = list(TABLE_COLUMNS.get(row_type, by_name))
+        caption = " ".join(text.split()).partition("too narrow to show ")[2].partition(" (every column")[0]
+        left_out = set(caption.split(", ")) if caption else set()
+        shown = [n for n in names if by_name[n].header not in left_out]
+        shown_names[row_type] = shown
+        for row in rows:
+            for name in shown:
+                column = by_name[name]
+                if column.kind in WHOLE_KINDS or name == "reg_number":
+                    value = display(getattr(row, name), column.kind)
+                    assert value in text, f"{row_type.__name__}.{name}: {value!r} cut or missing"
+    assert shown_names[reports.PipelineRow][:8] == [
+        "person",
+        "reg_number",
+        "title",
+        "nmck",
+        "deadline",
+        "days_left",
+        "auction_date",
+        "antidumping_threshold",
+    ]
+    assert "nmck" in shown_names[reports.MatchReportRow]
+    assert shown_names[reports.MarketRow] == [c.name for c in columns_for(reports.MarketRow)]
+
+
+def test_a_table_too_wide_for_the_terminal_leaves_columns_out_and_says_so() -> None:
+    rows = [MarketRow("week", "2026-W10", date(2026, 3, 2), 2, 2, Decimal("123456789.01"), Decimal("3.00"))]
+    console = Console(width=80, file=io.StringIO(), color_system=None)
+    console.print(to_table(rows, columns_for(MarketRow), title="m", width=80))
+    text = " ".join(console.file.getvalue().split())
+    assert "02.03.2026" in text and "123 456 789,01 ₽" in text
+    assert "too narrow to show median nmck (every column: --format csv, xlsx or json)" in text
 
 
 # --- render on its own ------------------------------------------------------------------------

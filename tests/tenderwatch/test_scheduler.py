@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,12 +31,17 @@ from data.notice import Notice
 from data.store import finish_crawl_run, get_high_water, start_crawl_run, upsert_notices
 from tenderwatch.config import SchedulerSettings, TelegramSettings
 from tenderwatch.scheduler import (
+    FAILURE_REPEAT_INTERVAL,
+    FIRST_RUN_KEY,
     SEED_STATE_SOURCE,
+    SEEDED_KEY,
     Pipeline,
     SchedulerError,
     build_scheduler,
     describe_schedule,
     failure_message,
+    first_run_pending,
+    recovery_message,
 )
 from tests.tenderwatch.serve_helpers import PROFILES, alertable
 
@@ -143,7 +148,7 @@ async def test_first_run_records_existing_notices_then_alerts_only_new_ones(engi
     assert sender.sent == []
     with session_scope(engine) as session:
         rows = session.execute(sa.select(OutboxRow.status, OutboxRow.payload)).all()
-        assert get_high_water(session, source=SEED_STATE_SOURCE, search_key="seeded:eis") is not None
+        assert get_high_water(session, source=SEED_STATE_SOURCE, search_key=SEEDED_KEY) is not None
     assert [(status, payload.get("seeded")) for status, payload in rows] == [("sent", True)] * len(
         expected_seeded
     )
@@ -186,7 +191,7 @@ async def test_failed_first_crawl_neither_seeds_nor_alerts_and_the_next_one_does
     assert sender.to(ADMIN) == [failure_message("eis", failed.run_id, crawl.fail_with)]
     assert "Обход источника eis не удался" in sender.to(ADMIN)[0]
     with session_scope(engine) as session:
-        assert get_high_water(session, source=SEED_STATE_SOURCE, search_key="seeded:eis") is None
+        assert get_high_water(session, source=SEED_STATE_SOURCE, search_key=SEEDED_KEY) is None
 
     crawl.fail_with = None
     crawl.queue = [p.latest.notice for p in snapshot.purchases]
@@ -300,3 +305,98 @@ def test_schedule_refuses_bad_sources(sources, message):
     with pytest.raises(SchedulerError) as exc:
         build_scheduler("k", SchedulerSettings(sources=sources))
     assert str(exc.value) == message
+
+
+# --- first run is decided once per database ------------------------------------------------------
+
+
+async def test_a_source_added_to_an_existing_install_alerts_its_new_matches(engine, snapshot):
+    """Seeding is per database: a second source's first crawl must not swallow genuine news."""
+    crawl, sender = FakeCrawl(engine), RecordingSender()
+    crawl.queue = crawl_notices(snapshot)
+    first = await make_pipeline(engine, crawl, sender).crawl_cycle("eis")
+    assert (first.seeding, first.seeded, first.enqueued) == (True, len(alertable(crawl_notices(snapshot))), 0)
+
+    # The service restarts with a second source configured; its first crawl brings new tenders.
+    minted = [snapshot.publish_next(at=datetime.now(UTC)) for _ in range(30)]
+    expected_new = alertable(minted)
+    assert expected_new
+    crawl.queue = minted
+    added = await make_pipeline(engine, crawl, sender).crawl_cycle("eis_rss")
+    assert (added.seeding, added.seeded, added.enqueued) == (False, 0, len(expected_new))
+    assert alerted(sender, expected_new) == dict.fromkeys(expected_new, 1)
+
+
+def test_first_run_is_pending_only_on_an_empty_database(engine, snapshot):
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        assert first_run_pending(session, now=now) is True
+        assert get_high_water(session, source=SEED_STATE_SOURCE, search_key=FIRST_RUN_KEY) is not None
+        # Still pending for every crawl until the seeding is recorded, whatever is stored meanwhile.
+        upsert_notices(session, crawl_notices(snapshot)[:3], source="eis")
+        assert first_run_pending(session, now=now) is True
+
+
+def test_an_install_that_already_has_notices_never_seeds(engine, snapshot):
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        upsert_notices(session, crawl_notices(snapshot)[:3], source="eis")
+        assert first_run_pending(session, now=now) is False
+        assert get_high_water(session, source=SEED_STATE_SOURCE, search_key=SEEDED_KEY) is not None
+        assert get_high_water(session, source=SEED_STATE_SOURCE, search_key=FIRST_RUN_KEY) is None
+        assert first_run_pending(session, now=now) is False
+
+
+class SteppingClock:
+    """A settable clock: the outage throttling is about hours, which a test must not wait for."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_admins_hear_of_an_outage_once_and_of_its_recovery(engine):
+    crawl, sender = FakeCrawl(engine), RecordingSender()
+    pipeline = make_pipeline(engine, crawl, sender)
+    start = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    pipeline.clock = clock = SteppingClock(start)
+    crawl.fail_with = "EIS answers 503"
+    runs = []
+    for minutes in (0, 15, 30):
+        clock.now = start + timedelta(minutes=minutes)
+        runs.append(await pipeline.crawl_cycle("eis"))
+    crawl.fail_with = None
+    clock.now = start + timedelta(minutes=45)
+    recovered = await pipeline.crawl_cycle("eis")
+
+    assert [r.outcome for r in runs] + [recovered.outcome] == ["failed", "failed", "failed", "ok"]
+    assert sender.to(ADMIN) == [
+        failure_message("eis", runs[0].run_id, "EIS answers 503"),
+        recovery_message("eis", "ok", start),
+    ]
+    assert "✅ <b>Обход источника eis: восстановлено</b>" in sender.to(ADMIN)[1]
+    assert "не удавались с 10.03 12:00 МСК" in sender.to(ADMIN)[1]
+
+
+async def test_a_long_outage_is_recalled_every_few_hours_not_every_cycle(engine):
+    crawl, sender = FakeCrawl(engine), RecordingSender()
+    pipeline = make_pipeline(engine, crawl, sender)
+    start = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    pipeline.clock = clock = SteppingClock(start)
+    crawl.fail_with = "EIS answers 503"
+    told_at = []
+    step = timedelta(minutes=30)
+    for cycle in range(int(FAILURE_REPEAT_INTERVAL * 2 / step) + 1):  # 12 h 00 of failures
+        clock.now = start + cycle * step
+        before = len(sender.to(ADMIN))
+        run = await pipeline.crawl_cycle("eis_rss")
+        if len(sender.to(ADMIN)) > before:
+            told_at.append((clock.now - start, sender.to(ADMIN)[-1], run.run_id))
+
+    assert FAILURE_REPEAT_INTERVAL == timedelta(hours=6)
+    assert [offset for offset, _, _ in told_at] == [timedelta(0), timedelta(hours=6), timedelta(hours=12)]
+    assert told_at[0][1] == failure_message("eis_rss", told_at[0][2], "EIS answers 503")
+    assert told_at[1][1] == failure_message("eis_rss", told_at[1][2], "EIS answers 503", failing_since=start)
+    assert "Обходы не удаются с 10.03 12:00 МСК." in told_at[2][1]

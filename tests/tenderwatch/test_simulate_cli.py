@@ -139,6 +139,14 @@ def test_quotation_notice_has_no_auction(settings_file: Path) -> None:
         (["--nmck", "abc", "--floor", "2"], "--nmck: 'abc' is not a number"),
         ([REG, "--nmck", "1000000", "--floor", "2"], "not both or neither"),
         ([REG, "--floor", "2", "--law", "223-FZ"], "--law and --kind"),
+        (
+            ["--nmck", "1e30", "--floor", "700000"],
+            "--nmck: 1E+30 is too large (at most 1 000 000 000 000 000)",
+        ),
+        (["--nmck", "1000000", "--floor", "700000", "--seed", "-1"], "--seed -1: must be a non-negative"),
+        (["--nmck", "1000000", "--floor", "700000", "--margin", "5"], "--margin applies to --cost"),
+        (["--nmck", "1000000", "--floor", "700000", "--guarantee-days", "0"], "term must be positive, got 0"),
+        (["--nmck", "1000000", "--floor", "700000", "--contract-security", "x"], "--contract-security: 'x'"),
     ],
 )
 def test_impossible_input_is_a_clear_error(settings_file: Path, args: list[str], message: str) -> None:
@@ -153,3 +161,50 @@ def test_unknown_registry_number(settings_file: Path) -> None:
     result = run(settings_file, "0101500000623000049", "--floor", "1000")
     assert result.exit_code == 2
     assert "notice 0101500000623000049 is not stored" in " ".join(result.stderr.split())
+
+
+def test_security_and_guarantee_options(settings_file: Path) -> None:
+    args = ["--nmck", "20000000", "--floor", "14000000", "--contract-security", "10", "--runs", "2000"]
+    result = run(settings_file, *args, "--guarantee-rate", "4.5", "--guarantee-days", "180", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["contract_security_base"], data["contract_security"], data["extra_security"]) == (
+        "2000000.00",
+        "3000000.00",
+        "1000000.00",
+    )
+    # 1 000 000 x 4.5% x 180 / 365 = 22 191.78; 3 000 000 x 4.5% x 180 / 365 = 66 575.34
+    assert (data["extra_security_guarantee_cost"], data["contract_security_guarantee_cost"]) == (
+        "22191.78",
+        "66575.34",
+    )
+    assert (data["contract_security_percent"], data["guarantee_rate_percent"], data["guarantee_days"]) == (
+        "10",
+        "4.5",
+        180,
+    )
+    defaults = json.loads(run(settings_file, *args, "--json").stdout)
+    assert (defaults["extra_security_guarantee_cost"], defaults["guarantee_days"]) == ("30000.00", 365)
+    exempt = json.loads(run(settings_file, *args, "--smp-exempt", "--json").stdout)
+    assert (exempt["smp_exempt"], exempt["contract_security"], exempt["extra_security"]) == (
+        True,
+        "0.00",
+        "0.00",
+    )
+
+
+def test_contract_security_option_overrides_the_notice(settings_file: Path) -> None:
+    notice = Notice(
+        reg_number=REG, law="44-FZ", kind="auction", nmck=Decimal("10000000.00"), contract_security_percent=5
+    )
+    _store(settings_file, notice)
+    args = [REG, "--floor", "7000000", "--runs", "2000", "--json"]
+    stored = json.loads(run(settings_file, *args).stdout)
+    assert (stored["contract_security"], stored["antidumping_good_faith_alternative"]) == ("750000.00", True)
+    given = json.loads(run(settings_file, *args, "--contract-security", "20", "--good-faith").stdout)
+    # NMCK <= 15 mln: proof of good faith replaces the x1.5 security (Art. 37 ч.2)
+    assert (given["contract_security"], given["extra_security"], given["good_faith_proof"]) == (
+        "2000000.00",
+        "0.00",
+        True,
+    )
