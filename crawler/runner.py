@@ -39,7 +39,7 @@ _PROGRESS = re.compile(
     r"(\d+) new, (\d+) changed, (\d+) unchanged, (\d+) errors"
 )
 KILL_GRACE_SECONDS = 10.0
-"""After the timeout, SIGTERM lets Scrapy close the spider and record the run; then SIGKILL."""
+"""After a timeout or Ctrl-C, SIGTERM lets Scrapy close the spider and record the run; then SIGKILL."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,9 @@ class CrawlConfig:
     """Further Scrapy settings (``-s``), e.g. retry counts in tests."""
 
     def scrapy_settings(self) -> dict[str, Any]:
+        """The ``-s`` settings of the crawl. Never the database URL: it may hold a password, and a
+        command line is visible to every user in ``ps``; it travels in the environment instead."""
         settings: dict[str, Any] = {
-            "TENDERWATCH_DATABASE_URL": self.database_url,
             "TENDERWATCH_BASE_URL": self.base_url,
             "TENDERWATCH_SEARCH": json.dumps(dict(self.search), ensure_ascii=False, default=str),
             "TENDERWATCH_OVERLAP_MINUTES": self.overlap_minutes,
@@ -135,11 +136,25 @@ def validate(source: str, config: CrawlConfig, arguments: Mapping[str, Any]) -> 
     search_filters(config.search)
     if not config.base_url.startswith(("http://", "https://")):
         raise CrawlSettingsError(f"crawler.base_url={config.base_url!r}: not an http(s) URL")
+    if config.ca_bundle:
+        _check_ca_bundle(config.ca_bundle)
     return {
         name: value.isoformat() if hasattr(value, "isoformat") else str(value)
         for name, value in checked.items()
         if value is not None
     }
+
+
+def _check_ca_bundle(path: str) -> None:
+    """Checked here because inside the crawl Scrapy swallows the TLS setup error: every request
+    then fails as ``NotSupported`` and the run reads "no listing page could be read"."""
+    if not os.path.isfile(path):
+        raise CrawlSettingsError(f"crawler.ca_bundle={path!r}: no such file")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise CrawlSettingsError(f"crawler.ca_bundle={path!r}: cannot be read ({exc.strerror})") from None
 
 
 def crawl_command(source: str, arguments: Mapping[str, str], config: CrawlConfig, run_id: int) -> list[str]:
@@ -166,6 +181,37 @@ _LOGGED_ERROR = re.compile(r"\] (?:ERROR|CRITICAL):|^Traceback|^\w+(?:\.\w+)*(?:
 """A line the crawl logged as an error, or an exception line (not any line that merely says "Error")."""
 
 
+class StopRequested(KeyboardInterrupt):
+    """Raised by a signal handler (the CLI's SIGTERM) to stop a crawl the way Ctrl-C does."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class CrawlInterrupted(KeyboardInterrupt):
+    """Ctrl-C or a stop signal ended the crawl: its process group was stopped and its run closed.
+
+    A ``KeyboardInterrupt``, so a caller that does not look for it still stops as on Ctrl-C.
+    """
+
+    def __init__(self, summary: CrawlSummary, signum: int) -> None:
+        super().__init__(f"crawl run {summary.run_id} stopped by {signal.Signals(signum).name}")
+        self.summary = summary
+        self.signum = signum
+
+
+@dataclass
+class _Exit:
+    """How the crawl process ended, as the runner saw it."""
+
+    returncode: int | None
+    rusage: Any
+    tail: deque[str]
+    timed_out: bool = False
+    stopped_by: int | None = None
+
+
 def run_crawl(
     source: str,
     *,
@@ -180,6 +226,9 @@ def run_crawl(
     """Crawl ``source`` once in a subprocess and return its recorded crawl run.
 
     ``on_progress`` receives the crawl's progress lines as they come; ``on_start`` the process id.
+    Ctrl-C (or a ``StopRequested`` from a signal handler) stops the crawl's whole process group,
+    closes the run and raises ``CrawlInterrupted`` with the summary: the crawl runs in its own
+    session, so nothing else would ever stop it.
     """
     arguments = validate(
         source,
@@ -190,17 +239,29 @@ def run_crawl(
     try:
         run_id = database.start_run(source=source, arguments=arguments)
         started = time.monotonic()
-        returncode, rusage, tail, timed_out = _run_subprocess(
-            crawl_command(source, arguments, config, run_id), config, on_progress, on_start
-        )
+        try:
+            ended = _run_subprocess(
+                crawl_command(source, arguments, config, run_id), config, on_progress, on_start
+            )
+        except KeyboardInterrupt:  # before the crawl process existed: nothing to stop, but the row
+            if (row := read_run(database, run_id)) is not None and row.outcome == "running":
+                database.finish_run(
+                    run_id=run_id,
+                    outcome="partial",
+                    result=UpsertResult(),
+                    reason="stopped before the crawl process started",
+                )
+            raise
         seconds = time.monotonic() - started
-        _close_abandoned_run(database, run_id, returncode, tail, timed_out, config.timeout_seconds)
+        _close_abandoned_run(
+            database, run_id, ended.returncode, ended.tail, ended.timed_out, config.timeout_seconds
+        )
         run = read_run(database, run_id)
     finally:
         database.close()
     if run is None:
         raise CrawlProcessError(f"crawl run {run_id} of {source} vanished from the database")
-    return CrawlSummary(
+    summary = CrawlSummary(
         run_id=run_id,
         source=source,
         outcome=run.outcome,
@@ -212,11 +273,14 @@ def run_crawl(
         unchanged=run.notices_unchanged,
         errors=run.errors,
         errors_by_kind=dict(run.errors_by_kind),
-        returncode=returncode,
+        returncode=ended.returncode,
         seconds=seconds,
-        peak_rss_kb=rusage.ru_maxrss if rusage else None,
-        log_tail=list(tail),
+        peak_rss_kb=ended.rusage.ru_maxrss if ended.rusage else None,
+        log_tail=list(ended.tail),
     )
+    if ended.stopped_by is not None:
+        raise CrawlInterrupted(summary, ended.stopped_by)
+    return summary
 
 
 def _run_subprocess(
@@ -224,7 +288,7 @@ def _run_subprocess(
     config: CrawlConfig,
     on_progress: Callable[[CrawlProgress], None] | None,
     on_start: Callable[[int], None] | None,
-) -> tuple[int | None, Any, deque[str], bool]:
+) -> _Exit:
     try:
         proc = subprocess.Popen(
             command,
@@ -236,22 +300,40 @@ def _run_subprocess(
         )
     except OSError as exc:
         raise CrawlProcessError(f"could not start the crawl ({command[0]}): {exc}") from None
-    if on_start is not None:
-        on_start(proc.pid)
     tail: deque[str] = deque(maxlen=40)
     reader = threading.Thread(target=_read_log, args=(proc, tail, on_progress), daemon=True)
     reader.start()
-    returncode, rusage = _wait(proc, config.timeout_seconds)
+    try:
+        if on_start is not None:
+            on_start(proc.pid)
+        returncode, rusage = _wait(proc, config.timeout_seconds)
+    except KeyboardInterrupt as exc:
+        stopped_by = getattr(exc, "signum", signal.SIGINT)
+        log.warning("%s: stopping the crawl (pid %d)", signal.Signals(stopped_by).name, proc.pid)
+        returncode, rusage = _stop(proc)
+        reader.join(timeout=5)
+        return _Exit(returncode, rusage, tail, stopped_by=stopped_by)
     timed_out = returncode is None
     if timed_out:
         log.warning("crawl exceeded %s s; stopping it", config.timeout_seconds)
-        _signal_group(proc, signal.SIGTERM)
-        returncode, rusage = _wait(proc, KILL_GRACE_SECONDS)
-        if returncode is None:
-            _signal_group(proc, signal.SIGKILL)
-            returncode, rusage = _wait(proc, None)
+        returncode, rusage = _stop(proc)
     reader.join(timeout=5)
-    return returncode, rusage, tail, timed_out
+    return _Exit(returncode, rusage, tail, timed_out=timed_out)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> tuple[int | None, Any]:
+    """SIGTERM lets Scrapy close the spider and record the run; SIGKILL after the grace period,
+    or at once on a second Ctrl-C (the operator does not want to wait)."""
+    _signal_group(proc, signal.SIGTERM)
+    try:
+        returncode, rusage = _wait(proc, KILL_GRACE_SECONDS)
+    except KeyboardInterrupt:
+        returncode, rusage = None, None
+    if returncode is None:
+        log.warning("crawl (pid %d) still running; killing it", proc.pid)
+        _signal_group(proc, signal.SIGKILL)
+        returncode, rusage = _wait(proc, None)
+    return returncode, rusage
 
 
 def _wait(proc: subprocess.Popen[bytes], timeout: float | None) -> tuple[int | None, Any]:

@@ -450,19 +450,21 @@ class StoredVersion:
     version: int | None
     updated_at: datetime | None
     completeness: str
+    notes: tuple[str, ...] = ()
 
 
 def stored_versions(session: Session, *, keys: Iterable[Key]) -> dict[Key, StoredVersion]:
     """What is stored for each known key, so the crawler can skip fetching unchanged cards."""
     wanted = sorted(set(keys))
-    cols = [notices_t.c[name] for name in ("law", "reg_number", "version", "updated_at", "completeness")]
+    names = ("law", "reg_number", "version", "updated_at", "completeness", "notes")
+    cols = [notices_t.c[name] for name in names]
     found: dict[Key, StoredVersion] = {}
     conn = session.connection()
     for chunk in _chunks(wanted):
-        for law, reg_number, version, updated_at, completeness in conn.execute(
+        for law, reg_number, version, updated_at, completeness, notes in conn.execute(
             sa.select(*cols).where(_key_filter(chunk))
         ):
-            found[(law, reg_number)] = StoredVersion(version, updated_at, completeness)
+            found[(law, reg_number)] = StoredVersion(version, updated_at, completeness, tuple(notes or ()))
     return found
 
 

@@ -8,7 +8,7 @@ failure is a ``ParseError`` naming the input (the ``url`` argument) and the prob
 from __future__ import annotations
 
 from crawler.parsers.common import NotANotice, ParseError, safe_xml_root
-from crawler.parsers.detect import FORMATS, detect_format
+from crawler.parsers.detect import FORMATS, detect_format, looks_like_html
 from data.notice import Notice
 
 __all__ = ["FORMATS", "NotANotice", "ParseError", "detect_format", "parse_document"]
@@ -30,7 +30,10 @@ def parse_document(data: bytes, *, url: str | None = None) -> list[Notice]:
     if fmt == "html":
         from crawler.parsers.html import parse_html
 
-        return parse_html(data, source, url)
+        try:
+            return parse_html(data, source, url)
+        except ParseError as exc:
+            raise _as_malformed_xml(data, source) or exc from None
     root = safe_xml_root(data, source)
     if fmt == "xml44":
         from crawler.parsers.eis44 import parse_xml44
@@ -43,3 +46,18 @@ def parse_document(data: bytes, *, url: str | None = None) -> list[Notice]:
     from crawler.parsers.rss import parse_rss  # the one format left: "rss"
 
     return parse_rss(root, source)
+
+
+def _as_malformed_xml(data: bytes, source: str) -> ParseError | None:
+    """The XML error for a body the HTML parser rejected that has nothing of a web page.
+
+    A truncated XML document whose first tag is an HTML name (``<a>``) is sniffed as a page
+    fragment; "malformed XML" tells the user what is really wrong with it.
+    """
+    if looks_like_html(data):
+        return None
+    try:
+        safe_xml_root(data, source)
+    except ParseError as exc:
+        return exc if exc.problem.startswith("malformed XML") else None
+    return None

@@ -11,6 +11,10 @@ by ``safe_xml_root``). The order of the checks matters:
    Text before the first tag cannot be XML, so it is an HTML fragment.
 
 Anything else (another XML vocabulary, plain text) is a ``ParseError`` naming the root it saw.
+A body cut inside its first tag name is reported as truncated XML, not as an unknown root.
+
+``looks_like_html`` lets the dispatcher tell a page the HTML parser did not recognise from a
+truncated XML document whose first tag happens to be an HTML name (``<a>``).
 """
 
 from __future__ import annotations
@@ -63,10 +67,14 @@ def detect_format(data: bytes, *, source: str | None = None) -> str:
         return "html"
     m = _TAG.match(head, pos)
     if m is None:
+        if head[pos:].lstrip().startswith((b"<?", b"<!")):
+            raise ParseError(source, "malformed XML: the prolog (declaration, comment or DOCTYPE) never ends")
         if _ANY_TAG.search(head, pos):
             return "html"  # text before the first tag: never XML, a saved page fragment
         raise ParseError(source, "no markup or JSON found: not an EIS document")
     closing, name = m.group(1), m.group(2).decode("ascii")
+    if m.end() >= len(data):  # "<ns3" or "<ns3:exp": the body ends inside its first tag name
+        raise ParseError(source, f"malformed XML: truncated inside the first tag <{name}")
     if closing or name.lower() in _HTML_TAGS:
         return "html"
     if name == "rss":
@@ -78,6 +86,17 @@ def detect_format(data: bytes, *, source: str | None = None) -> str:
     raise ParseError(
         source, f"unknown document: root element <{name}> is no EIS notice, RSS feed or HTML page"
     )
+
+
+_HTML_MARKER = re.compile(
+    rb"</?(?:!DOCTYPE\s+html|html|head|body|div|span|table|section|form|script|meta|title|ul|li|p)[\s/>]",
+    re.IGNORECASE,
+)
+
+
+def looks_like_html(data: bytes) -> bool:
+    """Whether the body carries an element only a web page has (a bare ``<a>`` is not enough)."""
+    return _HTML_MARKER.search(data, 0, _LONG_PROLOG_BYTES) is not None
 
 
 def _sniffable(head: bytes, source: str | None) -> bytes:

@@ -40,6 +40,9 @@ CARD_URL = "https://zakupki.gov.ru/223/purchase/public/purchase/info/common-info
 
 _ROOT = re.compile(r"^purchaseNotice([A-Z0-9]*)$")
 _REG_NUMBER = re.compile(r"^\d{11}$")
+STATUSES = {"P": "Размещено"}
+"""223-FZ ``status`` codes -> the Russian wording every other source stores. ``P`` says only that the
+notice is published (it names no stage such as «Подача заявок»); it is the one code in our samples."""
 
 
 def _find(el: etree._Element, path: str) -> etree._Element | None:
@@ -89,7 +92,7 @@ def _notice(data: etree._Element, notice_type: str, source: str) -> Notice:
         method=method,
         kind=kind_for(method, notice_type),
         title=find_text(data, "name") or (_lot_text(lots[0], "subject") if lots else None) or "",
-        status=find_text(data, "status"),
+        status=_status(find_text(data, "status"), notes),
         customer_name=find_text(customer, "fullName") or find_text(customer, "shortName"),
         customer_inn=customer_inn,
         customer_region=_customer_region(customer, customer_inn),
@@ -220,6 +223,16 @@ def _smp_only(notice_type: str, method: str | None, lots: list[etree._Element]) 
         return True
     flags = [_lot_text(lot, "forSmallOrMiddle") for lot in lots]
     return bool(flags) and all(flag == "true" for flag in flags)
+
+
+def _status(code: str | None, notes: list[str]) -> str | None:
+    """The status in words; an unknown code is left out (not stored raw) and noted for a human."""
+    if code is None:
+        return None
+    if code in STATUSES:
+        return STATUSES[code]
+    notes.append(f"unknown 223-FZ status code {code!r}: status left empty")
+    return None
 
 
 def _int(text: str | None) -> int | None:

@@ -95,6 +95,8 @@ _X_ATTACHMENTS = etree.XPath(
 )
 
 _REG_NUMBER_TEXT = re.compile(r"№\s*(\d{11,19})\b")
+_REG_NUMBER_IN_NAME = re.compile(r"(?<!\d)(\d{19}|3\d{10})(?!\d)")
+"""A 44-FZ (19 digits) or 223-FZ (11 digits from 3) registry number standing alone in a file name."""
 _PLAN_IKZ = re.compile(r"openPlanGraphSearchUrl\(\s*'(\d{36})'\s*\)")
 _TOTAL_COUNT = re.compile(r"\d[\d\s]*")
 
@@ -332,10 +334,12 @@ def _notice_card(root: etree._Element, source: str, url: str | None) -> Notice:
     header = _main_info(root)
     number_text = _first_text(_X_MAIN_NUMBER(root))
     m = _REG_NUMBER_TEXT.search(number_text or "")
-    reg_number = m.group(1) if m else reg_number_from_url(url)
+    reg_number = m.group(1) if m else reg_number_from_url(url) or _reg_number_from_file_name(url, source)
     if reg_number is None:
         raise ParseError(
-            source, "notice card without a registry number, and no url with regNumber= was given"
+            source,
+            "notice card without a registry number: pass the card URL with regNumber=... "
+            "or name the file after the registry number (e.g. 0338300004726000162.html)",
         )
     law, method = _law_and_method(_first_text(_X_MAIN_TITLE(root)))
     law = law or _law_from_url(url) or law_from_reg_number(reg_number)
@@ -439,6 +443,21 @@ def _card_datetime(text: str | None) -> tuple[datetime | None, bool]:
         return value, assumed
     hours = 3 + int(re.sub(r"\s", "", m.group(1) or "0"))
     return value.replace(tzinfo=timezone(timedelta(hours=hours))), False
+
+
+def _reg_number_from_file_name(*locations: str | None) -> str | None:
+    """The last resort for a saved card fragment: a file (or archive member) named after its number.
+
+    Only the name counts, not the folders above it, and never a web URL (its digits are ids).
+    """
+    for location in locations:
+        if not location or "://" in location:
+            continue
+        name = re.split(r"[/\\!]", location)[-1]
+        m = _REG_NUMBER_IN_NAME.search(name)
+        if m:
+            return m.group(1)
+    return None
 
 
 def _law_from_url(url: str | None) -> Law | None:

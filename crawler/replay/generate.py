@@ -22,6 +22,7 @@ from crawler.replay.model import (
     Position,
     Purchase,
     Security,
+    SnapshotError,
     inn_check,
     local_tz,
     ogrn_check,
@@ -191,13 +192,15 @@ class Generator:
                 allowed = ["0.5", "1.0"]
             else:
                 allowed = ["0.5", "1.0", "2.0"] if purchase.smp_only else ["0.5", "1.0", "2.0", "5.0"]
-            kept = previous.bid_security.part if previous and previous.bid_security else None
-            part = kept if kept is not None and kept in {Decimal(a) for a in allowed} else None
-            part = part if part is not None else Decimal(_pick(rng, allowed))
+            kept = previous.bid_security if previous else None
+            if kept is not None and kept.part in {Decimal(a) for a in allowed}:
+                part = kept.part
+            else:
+                part = Decimal(_pick(rng, allowed))
             bid = Security(part, _share(nmck, part))
         if previous is not None:
-            kept_contract = previous.contract_security
-            return bid, kept_contract and _contract_security(purchase, nmck, kept_contract.part)
+            kept = previous.contract_security
+            return bid, _contract_security(purchase, nmck, kept.part) if kept else None
         contract = None
         if rng.random() < 0.85:
             part = Decimal(_pick(rng, ["5.0", "10.0", "10.0", "15.0", "30.0"]))
@@ -339,10 +342,11 @@ class Generator:
         elif change == "price":
             deadline = max(last.deadline, _working_hour(rng, published_at + timedelta(days=7)))
             factor = Decimal(str(round(rng.uniform(0.85, 1.15), 3)))
+            factor = factor if factor != 1 else Decimal("1.05")  # a price amendment changes the price
             positions = [_reprice(pos, factor) for pos in last.positions]
             modification = "Изменение начальной (максимальной) цены контракта"
         else:
-            raise ValueError(f"change={change!r} is not one of {', '.join(CHANGES)}")
+            raise SnapshotError(f"change={change!r} is not one of {', '.join(CHANGES)}")
         previous = last if keep_securities else None
         return self._add_version(rng, purchase, published_at, deadline, positions, modification, previous)
 

@@ -14,7 +14,9 @@ parameters 400 with the ``QueryError`` message):
   method is 404, as on the EIS;
 * control (never counted, never faulted): ``GET /_replay/stats``, ``GET|POST /_replay/faults``
   (body: a spec string or a JSON object, see ``crawler.replay.faults``), ``POST /_replay/reset-stats``,
-  ``POST /_replay/publish?count=N`` (mint N notices now).
+  ``POST /_replay/publish?count=N`` (mint N notices now), ``POST /_replay/revise?count=N&change=deadline``
+  (``change=deadline|price``: amend N open purchases as their next version now) and
+  ``POST /_replay/cancel?count=N`` (cancel N open purchases now).
 
 Any counted request may carry ``_fault=<kind>`` (``5xx``, ``429``, ``maintenance``, ``captcha``,
 ``truncate``, ``slow``) to get that fault once, for ad-hoc poking with a browser or curl.
@@ -22,6 +24,7 @@ Any counted request may carry ``_fault=<kind>`` (``5xx``, ``429``, ``maintenance
 The server is stdlib ``ThreadingHTTPServer`` speaking HTTP/1.1 keep-alive (as Scrapy does), on a
 background thread; with ``publish_rate`` another thread mints new notices newer than anything in
 the snapshot and records when each became visible, so alert latency can be measured end to end.
+Revisions and cancellations are listed the same way, so a crawl's "changed" path can be tested.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from crawler.replay.cardpage import render_card_page
 from crawler.replay.faults import FAULT_KINDS, FaultInjector, FaultPlan, FaultSpecError
+from crawler.replay.generate import CHANGES
 from crawler.replay.model import Purchase, ReplayError, SnapshotError
 from crawler.replay.snapshot import QueryError, SearchQuery, Snapshot
 from data.notice import Notice
@@ -54,6 +58,9 @@ JSON223_PATH = "/api/mobile/proxy/223/purchase/public/purchase/info/common-info.
 PAGE223_PATH = "/223/purchase/public/purchase/info/common-info.html"
 _POLL_SECONDS = 0.05
 """How soon ``stop()`` is noticed by the accept loop (the stdlib default of 0.5 s slows test teardown)."""
+LIVE_KINDS = ("published", "revised", "cancelled")
+"""What the server can do to the snapshot while it runs; each has its list in ``stats()``."""
+MAX_LIVE_COUNT = 1000
 _PAGE44 = re.compile(r"^/epz/order/notice/([A-Za-z0-9]+)/view/common-info\.html$")
 
 HTML = "text/html; charset=utf-8"
@@ -123,7 +130,7 @@ class ReplayServer:
         self._stats_lock = threading.Lock()
         self._publish_lock = threading.Lock()
         self._stopping = threading.Event()
-        self._published: list[dict[str, str]] = []
+        self._live: dict[str, list[dict[str, object]]] = {kind: [] for kind in LIVE_KINDS}
         self._high_water = snapshot.latest_update()
         self._reset_counters()
         try:
@@ -194,22 +201,51 @@ class ReplayServer:
 
     def publish(self, count: int = 1) -> list[Notice]:
         """Mint ``count`` notices now, each updated after everything already listed."""
-        minted = []
+        return self._go_live("published", count, self.snapshot.publish_next)
+
+    def revise(self, count: int = 1, change: str = "deadline") -> list[Notice]:
+        """Amend ``count`` open purchases now (``change``: deadline or price), listed on top as updated.
+
+        Each takes the open purchase updated longest ago (``Snapshot.revise_live``); the notices
+        returned are the new versions' ground truth.
+        """
+        if change not in CHANGES:
+            raise ReplayServerError(f"change={change!r} is not one of {', '.join(CHANGES)}")
+        return self._go_live(
+            "revised", count, lambda at: self.snapshot.revise_live(at=at, change=change), change=change
+        )
+
+    def cancel(self, count: int = 1) -> list[Notice]:
+        """Cancel ``count`` open purchases now (the longest-unchanged first); the listing shows the stage."""
+        return self._go_live("cancelled", count, lambda at: self.snapshot.cancel_live(at=at))
+
+    def _go_live(
+        self, kind: str, count: int, act: Callable[[datetime], Notice], **details: str
+    ) -> list[Notice]:
+        """Do ``act`` ``count`` times, each at a fresh update time, and record when each became visible."""
+        if not 1 <= count <= MAX_LIVE_COUNT:
+            raise ReplayServerError(f"count={count!r} must be a whole number from 1 to {MAX_LIVE_COUNT}")
+        done: list[Notice] = []
         for _ in range(count):
             with self._publish_lock:
                 at = self._next_publish_at()
-                notice = self.snapshot.publish_next(at=at)
-                self._published.append(
+                try:
+                    notice = act(at)
+                except SnapshotError as exc:
+                    raise SnapshotError(f"{exc} (after {len(done)} of {count} {kind})") from None
+                self._live[kind].append(
                     {
                         "reg_number": notice.reg_number,
                         "law": notice.law,
+                        "version": notice.version,
+                        **details,
                         "updated_at": at.isoformat(),
                         "published_at": datetime.now(UTC).isoformat(),
                     }
                 )
-            log.info("replay published %s %s", notice.law, notice.reg_number)
-            minted.append(notice)
-        return minted
+            log.info("replay %s %s %s", kind, notice.law, notice.reg_number)
+            done.append(notice)
+        return done
 
     def _next_publish_at(self) -> datetime:
         """The real clock when it is ahead; otherwise one second after the newest listed update."""
@@ -235,7 +271,8 @@ class ReplayServer:
             self._total = 0
 
     def reset_stats(self) -> None:
-        """Zero the request and fault counters (the published list is kept: it is the snapshot's history)."""
+        """Zero the request and fault counters (the published, revised and cancelled lists are kept:
+        they are the snapshot's history)."""
         self._reset_counters()
 
     def record(self, kind: str, status: int, fault: str | None) -> None:
@@ -246,7 +283,7 @@ class ReplayServer:
                 self._faulted[fault] += 1
 
     def stats(self) -> dict[str, object]:
-        """Requests by path kind and status, faults injected, notices published (JSON-ready)."""
+        """Requests by path kind and status, faults injected, notices published, revised, cancelled."""
         with self._stats_lock:
             requests = {
                 kind: {str(status): n for status, n in sorted(by_status.items())}
@@ -255,15 +292,15 @@ class ReplayServer:
             faults = {kind: self._faulted[kind] for kind in FAULT_KINDS}
             total = self._total
         with self._publish_lock:
-            published = list(self._published)
+            live = {kind: list(entries) for kind, entries in self._live.items()}
         return {
             "total": total,
             "requests": requests,
             "faults": faults,
             "faults_total": sum(faults.values()),
             "fault_plan": self.faults.to_dict(),
-            "published_count": len(published),
-            "published": published,
+            **{f"{kind}_count": len(entries) for kind, entries in live.items()},
+            **live,
             "purchases": len(self.snapshot.purchases),
             "snapshot_now": self.snapshot.now.isoformat(),
             "now": datetime.now(UTC).isoformat(),
@@ -355,16 +392,32 @@ class ReplayServer:
         if path == "/_replay/reset-stats":
             self.reset_stats()
             return _json(self.stats())
-        if path == "/_replay/publish":
-            raw = params.get("count", "1")
-            if not raw.isdigit() or not 1 <= int(raw) <= 1000:
-                return _text(400, f"count={raw!r} must be a whole number from 1 to 1000")
-            minted = self.publish(int(raw))
-            return _json({"published": [n.reg_number for n in minted]})
+        actions: dict[str, tuple[str, Callable[[int], list[Notice]]]] = {
+            "/_replay/publish": ("published", self.publish),
+            "/_replay/revise": ("revised", lambda n: self.revise(n, params.get("change", "deadline"))),
+            "/_replay/cancel": ("cancelled", self.cancel),
+        }
+        if path in actions:
+            kind, act = actions[path]
+            return self._live_post(kind, act, params.get("count", "1"))
         return _text(
             404,
-            f"{path}: unknown control path (POST /_replay/faults, /_replay/reset-stats, /_replay/publish)",
+            f"{path}: unknown control path (POST /_replay/faults, /_replay/reset-stats, "
+            "/_replay/publish, /_replay/revise, /_replay/cancel)",
         )
+
+    @staticmethod
+    def _live_post(kind: str, act: Callable[[int], list[Notice]], raw_count: str) -> Reply:
+        """400 for a bad request, 409 when the snapshot has nothing left to act on."""
+        if not raw_count.isdigit() or not 1 <= int(raw_count) <= MAX_LIVE_COUNT:
+            return _text(400, f"count={raw_count!r} must be a whole number from 1 to {MAX_LIVE_COUNT}")
+        try:
+            notices = act(int(raw_count))
+        except ReplayServerError as exc:
+            return _text(400, str(exc))
+        except SnapshotError as exc:
+            return _text(409, str(exc))
+        return _json({kind: [n.reg_number for n in notices]})
 
 
 def _plan_from_body(body: bytes) -> FaultPlan:

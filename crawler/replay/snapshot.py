@@ -4,7 +4,8 @@
 versions, cancellations) and keeps, for every published version, the ``Notice`` a perfect parser
 would produce. Documents (XML cards, bulk exports, 223 JSON, search pages, RSS) are rendered from
 the same facts, so tests can parse them back and compare. Everything is deterministic in the seed
-and ``now``; ``publish_next`` keeps minting purchases after ``now`` for the replay server.
+and ``now``; for the replay server, ``publish_next`` keeps minting purchases after ``now``, and
+``revise_live`` / ``cancel_live`` amend or cancel existing ones, so a crawl meets changed notices.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from crawler.replay import pages, render44, render223
 from crawler.replay.generate import (
     CANCELLED_SHARE,
+    CHANGES,
     VERSIONED_SHARE,
     Generator,
     ground_truth,
@@ -156,6 +158,7 @@ class Snapshot:
     _by_reg: dict[str, Purchase] = field(default_factory=dict, repr=False)
     _cancelled_at: dict[str, datetime] = field(default_factory=dict, repr=False)
     _minted: int = 0
+    _amended: int = 0
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     """The replay server publishes from one thread while request threads search."""
 
@@ -343,8 +346,7 @@ class Snapshot:
 
     def publish_next(self, at: datetime) -> Notice:
         """Mint a new purchase published at ``at`` (after ``now``); deterministic in seed and order."""
-        if at.tzinfo is None:
-            raise SnapshotError(f"publish time must be timezone-aware, got {at!r}")
+        _require_aware(at, "publish")
         with self._lock:
             return self._mint(at)
 
@@ -360,6 +362,87 @@ class Snapshot:
         self.purchases.append(purchase)
         self._by_reg[purchase.reg_number] = purchase
         return purchase.latest.notice
+
+    # ---- amending and cancelling over time --------------------------------------------------------------
+
+    def revise_live(self, reg_number: str | None = None, *, at: datetime, change: str = "deadline") -> Notice:
+        """Publish the next version of a purchase at ``at``: a moved deadline or a new NMCK.
+
+        44-FZ: ``versionNumber`` + 1, the items repriced and the security amounts following the new
+        NMCK (the shares stay). 223-FZ: a later modification of the same notice. Either way the
+        search and RSS list it as updated at ``at``. Returns the new version's ground truth.
+        """
+        if change not in CHANGES:
+            raise SnapshotError(f"change={change!r} is not one of {', '.join(CHANGES)}")
+        _require_aware(at, "revision")
+        with self._lock:
+            purchase = self._live_target(reg_number, at, "revise")
+            self._amended += 1
+            rng = random.Random(f"{self.seed}:amended:{self._amended}")
+            version = self._generator.amend(
+                purchase, rng, published_at=at, change=change, keep_securities=True
+            )
+            _finish(purchase, self.now)
+            log.info(
+                "replay revised %s %s to version %d (%s)",
+                purchase.law,
+                purchase.reg_number,
+                version.number,
+                change,
+            )
+            return version.notice
+
+    def cancel_live(self, reg_number: str | None = None, *, at: datetime) -> Notice:
+        """Cancel a purchase at ``at``: the search and RSS show the cancelled stage, updated at ``at``.
+
+        The EIS publishes a cancellation as a document of its own, so the card (and its version)
+        stay as they were; the returned ground truth is the latest version with the cancelled stage.
+        """
+        _require_aware(at, "cancellation")
+        with self._lock:
+            purchase = self._live_target(reg_number, at, "cancel")
+            purchase.cancelled = True
+            self._cancelled_at[purchase.reg_number] = at
+            _finish(purchase, self.now)
+            log.info("replay cancelled %s %s", purchase.law, purchase.reg_number)
+            return purchase.latest.notice
+
+    def _live_target(self, reg_number: str | None, at: datetime, action: str) -> Purchase:
+        """The named purchase if it can be amended at ``at``, else the open one updated longest ago.
+
+        Customers amend or cancel notices that have been out for a while, and an old update moves to
+        another day, so even a search page that shows dates only lists the change. Ties go by number.
+        """
+        if reg_number is not None:
+            purchase = self.purchase(reg_number)
+            why = self._not_amendable(purchase, at)
+            if why:
+                raise SnapshotError(f"cannot {action} {reg_number} at {at.isoformat()}: {why}")
+            return purchase
+        candidates = [p for p in self.purchases if self._not_amendable(p, at) is None]
+        if not candidates:
+            raise SnapshotError(
+                f"cannot {action} any purchase at {at.isoformat()}: none is open, uncancelled and older"
+            )
+        return min(candidates, key=lambda p: (self.listing_updated_at(p), p.reg_number))
+
+    def _not_amendable(self, purchase: Purchase, at: datetime) -> str | None:
+        """Why ``purchase`` cannot be amended or cancelled at ``at`` (None when it can)."""
+        if purchase.cancelled:
+            return "it is cancelled"
+        if not purchase.latest.has_deadline:
+            return "a single-supplier purchase collects no applications"
+        updated = self.listing_updated_at(purchase)
+        if at <= updated:
+            return f"it was last updated at {updated.isoformat()}"
+        if purchase.latest.deadline <= max(at, self.now):
+            return f"its submission deadline {purchase.latest.deadline.isoformat()} has passed"
+        return None
+
+
+def _require_aware(at: datetime, what: str) -> None:
+    if at.tzinfo is None:
+        raise SnapshotError(f"{what} time must be timezone-aware, got {at!r}")
 
 
 def ftp_region_name(name: str) -> str:

@@ -29,11 +29,19 @@ from urllib.parse import urlencode
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+)
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
     ConnectError,
     ConnectionLost,
+    ConnectionRefusedError,
     DNSLookupError,
     TCPTimedOutError,
     TimeoutError,
@@ -56,6 +64,8 @@ RETRYING: list[Notice] = []
 BAD_PAGE_RETRIES_SETTING = "TENDERWATCH_BAD_PAGE_RETRY_TIMES"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _RU_DATE = re.compile(r"^\d{2}\.\d{2}\.\d{4}$")
+UPDATE_DAY_ONLY_NOTE = "updated_at is the listing's update date (the card gives no update time): 00:00 Moscow"
+"""Marks a stored card whose ``updated_at`` is a day, not a time: ``needs_card`` compares it by day."""
 
 
 def parse_date_argument(name: str, value: str | date | None) -> date | None:
@@ -112,15 +122,23 @@ def check_spider_arguments(
 
 
 def error_kind(failure: Failure) -> str:
-    """A stable name for why a request failed, used as the key of ``errors_by_kind``."""
+    """A stable name for why a request failed, used as the key of ``errors_by_kind``.
+
+    Scrapy 2.19's download handlers raise ``scrapy.exceptions.Download*``; older code paths (and
+    other handlers) still raise Twisted's errors: both map to the same names.
+    """
     exc = failure.value
     if isinstance(exc, BadPage):
         return exc.kind
     if isinstance(exc, HttpError):
         status = exc.response.status
         return "http_429" if status == 429 else f"http_{status // 100}xx"
-    if isinstance(exc, TimeoutError | TCPTimedOutError):
+    if isinstance(exc, DownloadTimeoutError | TimeoutError | TCPTimedOutError):
         return "timeout"
+    if isinstance(exc, DownloadConnectionRefusedError | ConnectionRefusedError):
+        return "connection_refused"
+    if isinstance(exc, CannotResolveHostError | DownloadFailedError | ResponseDataLossError):
+        return "connection"
     if isinstance(exc, DNSLookupError | ConnectError | ConnectionLost | ResponseFailed):
         return "connection"
     return type(exc).__name__
@@ -223,15 +241,17 @@ class BaseSpider(scrapy.Spider):
 def needs_card(listing: Notice, stored: StoredVersion | None) -> bool:
     """Whether a listed notice's card must be fetched, given what is stored for it.
 
-    A search page shows the update *date* only (read as 00:00 Moscow), so it is compared by
-    Moscow day; the RSS gives the exact time. A cancellation moves the listing's date but not
-    the card (the EIS publishes it as a separate document): its stage arrives with the listing.
+    A search page shows the update *date* only (read as 00:00 Moscow), and so does a stored
+    223-FZ card (its JSON has no update time); when either side is a day, they are compared by
+    Moscow day, else by time (the RSS gives the exact time). A cancellation moves the listing's
+    date but not the card (the EIS publishes it as a separate document): its stage arrives with
+    the listing.
     """
     if stored is None or stored.completeness != "card":
         return True
     if listing.cancelled or listing.updated_at is None or stored.updated_at is None:
         return False
-    if DATE_ONLY_NOTE in listing.notes:
+    if DATE_ONLY_NOTE in listing.notes or UPDATE_DAY_ONLY_NOTE in stored.notes:
         return listing.updated_at.astimezone(MOSCOW).date() > stored.updated_at.astimezone(MOSCOW).date()
     return listing.updated_at > stored.updated_at
 
@@ -391,12 +411,18 @@ class ListingSpider(BaseSpider):
         yield self.as_item(self.complete_card(cards[0], listing))
 
     def complete_card(self, card: Notice, listing: Notice) -> Notice:
-        """The card with what only the listing knows: the stage, and the update time if the card lacks it."""
+        """The card with what only the listing knows: the stage, and the update time if the card lacks it.
+
+        A search page's update time is a day: the card is marked so (``UPDATE_DAY_ONLY_NOTE``),
+        or the next RSS crawl, which sees exact times, would fetch every such card again.
+        """
         updates: dict[str, Any] = {}
         if card.status is None and listing.status:
             updates["status"] = listing.status
         if card.updated_at is None and listing.updated_at is not None:
             updates["updated_at"] = listing.updated_at
+            if DATE_ONLY_NOTE in listing.notes:
+                updates["notes"] = [*card.notes, UPDATE_DAY_ONLY_NOTE]
         return card.model_copy(update=updates) if updates else card
 
     def card_errback(self, failure: Failure) -> Iterable[Any]:

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from crawler.errors import CrawlSettingsError
-from crawler.spiders.base import ListingSpider
+from crawler.errors import CrawlSettingsError, SpiderArgumentError
+from crawler.spiders.base import ListingSpider, parse_date_argument
 from data.notice import Notice
 
 SEARCH_SETTING = "TENDERWATCH_SEARCH"
@@ -87,6 +88,44 @@ def _joined(name: str, param: str, nested: str | None = None) -> Callable[[Any],
     return read
 
 
+def _subject_codes(name: str, param: str, nested: str) -> Callable[[Any], list[tuple[str, str]]]:
+    """Russian federal subjects as the EIS region filters take them: 11-digit KLADR-style codes.
+
+    A two-digit subject code («77» Moscow, «50» Moscow Oblast: the KLADR/FNS numbering, *not*
+    OKATO/OKTMO, where Moscow is 45) is padded to ``77000000000``; an 11-digit code is kept.
+    UNVERIFIED against the live site: the code format comes from public scrapers' URLs
+    (``customerPlaceCodes=77000000000,50000000000``, ``delKladrIdsCodes=72000000000``, procurement
+    notes §4.3/§6.3), which also send EIS-internal ids (``customerPlace``, ``delKladrIds``) that we
+    cannot know; whether the codes alone narrow the search must be checked against zakupki.gov.ru.
+    """
+
+    def read(value: Any) -> list[tuple[str, str]]:
+        codes = []
+        for code in _codes(name, value):
+            if not code.isdigit() or len(code) not in (2, 11):
+                raise CrawlSettingsError(
+                    f"crawler.search.{name}: {code!r} is not a subject code (two digits, e.g. 77, "
+                    "or an 11-digit KLADR code, e.g. 77000000000)"
+                )
+            codes.append(code.ljust(11, "0"))
+        return [(param, ",".join(codes)), (nested, "on")] if codes else []
+
+    return read
+
+
+def _day(name: str, param: str) -> Callable[[Any], list[tuple[str, str]]]:
+    def read(value: Any) -> list[tuple[str, str]]:
+        try:
+            day = parse_date_argument(name, value if isinstance(value, str | date) else str(value))
+        except SpiderArgumentError:
+            raise CrawlSettingsError(
+                f"crawler.search.{name}: {value!r} is not a date (dd.mm.yyyy or yyyy-mm-dd)"
+            ) from None
+        return [(param, day.strftime("%d.%m.%Y"))] if day else []
+
+    return read
+
+
 def _text(param: str, extra: tuple[tuple[str, str], ...] = ()) -> Callable[[Any], list[tuple[str, str]]]:
     def read(value: Any) -> list[tuple[str, str]]:
         text = str(value).strip()
@@ -100,13 +139,24 @@ FILTERS: Mapping[str, Callable[[Any], list[tuple[str, str]]]] = {
     "stages": _stages,
     "price_from": _price("priceFromGeneral"),
     "price_to": _price("priceToGeneral"),
-    "regions": _joined("regions", "delKladrIdsCodes", "delKladrIdsWithNested"),
+    "publish_from": _day("publish_from", "publishDateFrom"),
+    "publish_to": _day("publish_to", "publishDateTo"),
+    "regions": _subject_codes("regions", "delKladrIdsCodes", "delKladrIdsWithNested"),
+    "customer_regions": _subject_codes("customer_regions", "customerPlaceCodes", "customerPlaceWithNested"),
     "okpd2": _joined("okpd2", "okpd2IdsCodes", "okpd2IdsWithNested"),
     "methods": _joined("methods", "placingWayList"),
     "customer_inn": _text("customerInn"),
     "search_string": _text("searchString", (("morphology", "on"),)),
 }
-"""``[crawler.search]`` keys -> EIS extended-search parameters."""
+"""``[crawler.search]`` keys -> EIS extended-search parameters.
+
+``publish_from``/``publish_to``: publication day window (a date, dd.mm.yyyy or yyyy-mm-dd) ->
+``publishDateFrom``/``publishDateTo`` in dd.mm.yyyy. ``regions`` is the *delivery* place
+(``delKladrIdsCodes``), ``customer_regions`` the customer's location (``customerPlaceCodes``);
+both take subject codes (see ``_subject_codes``: the format is unverified against the live site).
+A notice matches only if it passes every filter: leave ``regions`` out when profiles also want
+purchases by customers elsewhere that deliver here, and vice versa.
+"""
 
 
 def search_filters(search: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -120,6 +170,14 @@ def search_filters(search: Mapping[str, Any]) -> list[tuple[str, str]]:
     for key in FILTERS:
         if key in search and search[key] not in (None, "", []):
             params += FILTERS[key](search[key])
+    window = dict(params)
+    if "publishDateFrom" in window and "publishDateTo" in window:
+        start, end = (datetime.strptime(window[k], "%d.%m.%Y") for k in ("publishDateFrom", "publishDateTo"))
+        if start > end:
+            raise CrawlSettingsError(
+                f"crawler.search: publish_from={window['publishDateFrom']} is after "
+                f"publish_to={window['publishDateTo']}"
+            )
     if not any(name in LAW_FLAGS.values() for name, _ in params):
         params = [("fz44", "on"), ("fz223", "on"), *params]
     return params

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import time
+from collections.abc import Callable, Iterator
+
 import typer
 from rich.live import Live
 from rich.text import Text
 
 from crawler.errors import CrawlerError, CrawlSettingsError, SpiderArgumentError
-from crawler.runner import SOURCES, CrawlConfig, CrawlProgress, CrawlSummary, run_crawl
+from crawler.runner import (
+    SOURCES,
+    CrawlConfig,
+    CrawlInterrupted,
+    CrawlProgress,
+    CrawlSummary,
+    StopRequested,
+    run_crawl,
+)
 from data.errors import StoreError
 from tenderwatch.clikit import console, fail, settings_of
 from tenderwatch.config import Settings
 
 EXIT_CODES = {"ok": 0, "partial": 3, "failed": 1}
-"""2 is a usage error (bad argument or setting), as everywhere in the CLI."""
+"""2 is a usage error (bad argument or setting), as everywhere in the CLI; 128 + N after signal N."""
+PLAIN_PROGRESS_SECONDS = 10.0
+"""Without a terminal (cron, CI) a progress line this often: enough to see a crawl is alive, not a flood."""
 
 
 def crawl_config(settings: Settings) -> CrawlConfig:
@@ -49,11 +64,44 @@ def describe(summary: CrawlSummary) -> str:
     return "\n".join(lines)
 
 
-def _progress_text(p: CrawlProgress) -> Text:
-    return Text(
+def _progress_line(p: CrawlProgress) -> str:
+    return (
         f"crawling: {p.requests} requests, {p.pages} pages, {p.cards} cards; "
         f"{p.new} new, {p.changed} changed, {p.unchanged} unchanged, {p.errors} errors"
     )
+
+
+@contextlib.contextmanager
+def _progress_display() -> Iterator[Callable[[CrawlProgress], None]]:
+    """A live line on a terminal; elsewhere a plain line every ``PLAIN_PROGRESS_SECONDS``."""
+    if console.is_terminal:
+        with Live(Text("starting the crawl..."), console=console, transient=True) as live:
+            yield lambda p: live.update(Text(_progress_line(p)))
+        return
+    last = time.monotonic()
+
+    def show(p: CrawlProgress) -> None:
+        nonlocal last
+        if time.monotonic() - last >= PLAIN_PROGRESS_SECONDS:
+            last = time.monotonic()
+            console.print(_progress_line(p), highlight=False, soft_wrap=True, markup=False)
+
+    yield show
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise StopRequested(signum)
+
+
+@contextlib.contextmanager
+def _sigterm_stops_the_crawl() -> Iterator[None]:
+    """SIGTERM (``kill``, systemd, a CI timeout) stops the crawl like Ctrl-C; Python would just die,
+    leaving the crawl subprocess, which runs in its own session, crawling on alone."""
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def register(app: typer.Typer) -> None:
@@ -74,12 +122,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Crawl a source once and print what was stored.
 
-        Exit code 0 when the crawl outcome is ok, 3 when partial, 1 when failed, 2 on bad input.
+        Exit code 0 when the crawl outcome is ok, 3 when partial, 1 when failed, 2 on bad input,
+        130 after Ctrl-C and 143 after SIGTERM (the crawl is stopped and its run recorded first).
         """
         config = crawl_config(settings_of(ctx))
-        live = Live(Text("starting the crawl..."), console=console, transient=True)
         try:
-            with live:
+            with _sigterm_stops_the_crawl(), _progress_display() as on_progress:
                 summary = run_crawl(
                     source,
                     config=config,
@@ -87,8 +135,13 @@ def register(app: typer.Typer) -> None:
                     until_date=until_date,
                     max_pages=max_pages,
                     sample=sample,
-                    on_progress=lambda p: live.update(_progress_text(p)),
+                    on_progress=on_progress,
                 )
+        except CrawlInterrupted as stopped:
+            console.print(describe(stopped.summary), highlight=False, soft_wrap=True, markup=False)
+            raise typer.Exit(128 + stopped.signum) from None
+        except KeyboardInterrupt as exc:  # before the crawl started: nothing to report
+            raise typer.Exit(128 + getattr(exc, "signum", signal.SIGINT)) from None
         except (CrawlerError, StoreError) as exc:
             fail(str(exc), code=2 if isinstance(exc, SpiderArgumentError | CrawlSettingsError) else 1)
         console.print(describe(summary), highlight=False, soft_wrap=True, markup=False)

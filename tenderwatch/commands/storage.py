@@ -12,7 +12,9 @@ from data.db import make_engine, upgrade
 from data.errors import DatabaseUrlError, StoreError
 from tenderwatch.clikit import console, err_console, fail, settings_of
 from tenderwatch.config import Settings, mask_url
-from tenderwatch.ingest import InputNotFound, ingest_paths
+from tenderwatch.ingest import ARCHIVE_SUFFIX, DOCUMENT_SUFFIXES, InputNotFound, ingest_paths
+
+IMPORTABLE = ", ".join(sorted(DOCUMENT_SUFFIXES | {ARCHIVE_SUFFIX}))
 
 
 def open_database(settings: Settings) -> tuple[Engine, str]:
@@ -51,6 +53,7 @@ def register(app: typer.Typer) -> None:
         """Parse notices from files and store them; print what was new, changed or had errors.
 
         Exit code 0 when everything imported, 1 when some inputs had errors (the rest is stored).
+        Folders with no importable file are not an error: a warning on stderr says so.
         """
         missing = [p for p in paths if not p.exists()]
         if missing:
@@ -71,6 +74,15 @@ def register(app: typer.Typer) -> None:
         finally:
             engine.dispose()
         console.print(report.summary(), highlight=False, soft_wrap=True)
+        if report.documents == 0:
+            # A cron job pointed at an empty drop folder is normal; a typo in the path is not,
+            # and without this line both look like a quiet success.
+            err_console.print(
+                f"warning: no importable files ({IMPORTABLE}) found under {', '.join(str(p) for p in paths)}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         if report.skipped:
             console.print(
                 f"{len(report.skipped)} documents skipped: EIS documents that are not notices "

@@ -40,7 +40,7 @@ def test_purchase_notice_tff5_every_field():
     assert notice.method == "Открытый запрос цен в электронной форме"
     assert notice.kind == "quotation"
     assert notice.title == 'Лот 93-16-КС (ТЗ) "Высоконапорный водовод тв.р.куст №65- куст №77"'
-    assert notice.status == "P"
+    assert notice.status == "Размещено"
     # The customer (Rosneft, Moscow), not the placer (РН-Юганскнефтегаз, ХМАО).
     assert notice.customer_name == 'ПУБЛИЧНОЕ АКЦИОНЕРНОЕ ОБЩЕСТВО "НЕФТЯНАЯ КОМПАНИЯ "РОСНЕФТЬ"'
     assert notice.customer_inn == "7706107510"
@@ -94,7 +94,7 @@ def test_purchase_notice_zk_2012_layout():
         "Извещение о проведении запроса котировок № 2-ЗК на разработку и издание сборника "
         "нормативных правовых актов по развитию малого и среднего предпринимательства"
     )
-    assert notice.status == "P"
+    assert notice.status == "Размещено"
     assert (
         notice.customer_name == 'автономное учреждение Республики Адыгея "Республиканский бизнес-инкубатор"'
     )
@@ -181,6 +181,13 @@ def test_smp_notice_type_with_several_lots_and_shifted_prefix():
         == "https://zakupki.gov.ru/223/purchase/public/purchase/info/common-info.html?regNumber=32300000001"
     )
     assert notice.notes == ["2 lots: NMCK is the sum of the lots' initial sums"]
+
+
+def test_unknown_status_code_is_left_empty_and_noted():
+    data = sample_bytes(NOTICE_2016).replace(b"<ns2:status>P</ns2:status>", b"<ns2:status>Z</ns2:status>", 1)
+    [notice] = parse_xml223(safe_xml_root(data, NOTICE_2016), NOTICE_2016)
+    assert notice.status is None
+    assert "unknown 223-FZ status code 'Z': status left empty" in notice.notes
 
 
 @pytest.mark.parametrize(

@@ -337,7 +337,36 @@ def test_card_fragment_without_any_reg_number_is_an_error():
     with pytest.raises(ParseError) as err:
         parse_html(sample_bytes(DETAIL), DETAIL, None)
     assert err.value.source == DETAIL
-    assert err.value.problem == "notice card without a registry number, and no url with regNumber= was given"
+    assert err.value.problem == (
+        "notice card without a registry number: pass the card URL with regNumber=... "
+        "or name the file after the registry number (e.g. 0338300004726000162.html)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "reg_number", "law"),
+    [
+        ("/data/cards/0338300004726000162.html", "0338300004726000162", "44-FZ"),
+        ("export.zip!cards/card_0338300004726000162_saved.html", "0338300004726000162", "44-FZ"),
+        ("C:\\saved\\32109998392.htm", "32109998392", "223-FZ"),
+    ],
+)
+def test_card_fragment_takes_its_reg_number_from_the_file_name(url, reg_number, law):
+    [notice] = parse_html(sample_bytes(DETAIL), url, url)
+    assert (notice.reg_number, notice.law) == (reg_number, law)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/data/0338300004726000162/card.html",  # a folder's digits are not the file's number
+        "/data/card-12345678901234567890.html",  # 20 digits: no registry number
+        "https://zakupki.gov.ru/epz/order/notice/ea20/view/common-info.html?noticeId=0338300004726000162",
+    ],
+)
+def test_file_name_fallback_ignores_folders_long_numbers_and_web_urls(url):
+    with pytest.raises(ParseError, match="name the file after the registry number"):
+        parse_html(sample_bytes(DETAIL), url, url)
 
 
 def test_documents_tab_is_recognised_and_carries_no_notice():

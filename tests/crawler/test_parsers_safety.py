@@ -217,3 +217,38 @@ def test_detection_of_edge_cases(head: bytes, fmt: str) -> None:
 def test_every_format_is_dispatched_to_its_parser(name: str, source: str, count: int, first: str) -> None:
     notices = parse_document(sample_bytes(name), url=f"{SAMPLES_DIR}/{name}")
     assert (len(notices), notices[0].reg_number, notices[0].source) == (count, first, source)
+
+
+# --- truncated XML is not mistaken for a page ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"<a>", r"^malformed XML: Premature end of data in tag a line 1"),
+        (b"<?xml version='1.0'?>\n<a><b>x</b>", r"^malformed XML: Premature end of data in tag a line 2"),
+        (
+            b"<?xml version='1.0' encoding='UTF-8'?>\n<ns3",
+            r"^malformed XML: truncated inside the first tag <ns3$",
+        ),
+        (
+            b"<?xml version='1.0' encod",
+            r"^malformed XML: the prolog \(declaration, comment or DOCTYPE\) never ends$",
+        ),
+    ],
+)
+def test_truncated_xml_is_reported_as_malformed_xml(data: bytes, problem: str) -> None:
+    refused(data, problem, url="b/broken.xml")
+
+
+def test_a_cut_44fz_export_is_malformed_xml_wherever_it_is_cut() -> None:
+    data = sample_bytes("44fz_epNotificationEF2020_0173200001425001720.xml")
+    first_tag = data.index(b"<ns3:export")
+    for cut in (first_tag + 4, first_tag + 60, data.index(b"<ns3:epNotificationEF2020") + 10, len(data) // 2):
+        refused(data[:cut], r"^malformed XML: ", url=f"cut-at-{cut}.xml")
+
+
+def test_an_unrecognised_page_fragment_is_still_reported_as_a_page() -> None:
+    refused(b"<div class='x'>hello</div>", r"^not a recognised EIS page \(no search cards")
+    refused(b"   </span></section>", r"^unreadable HTML: ")
+    refused(b"<a href='/x'>link</a>", r"^not a recognised EIS page \(no search cards")

@@ -435,6 +435,51 @@ def test_publish_puts_new_notices_on_top_of_search_and_rss(fresh):
         assert fetch(running.url, "/_replay/publish?count=0", data=b"").status == 400
 
 
+def test_revise_and_cancel_endpoints_change_listed_notices(fresh):
+    newest_before = fresh.latest_update()
+    with start_replay(fresh) as running:
+        reply = fetch(running.url, "/_replay/revise?count=2&change=price", data=b"")
+        revised = json.loads(reply.body)["revised"]
+        cancelled = json.loads(fetch(running.url, "/_replay/cancel?count=1", data=b"").body)["cancelled"]
+        assert len(set(revised + cancelled)) == 3
+        assert reg_numbers(fetch(running.url, SEARCH).body)[:3] == [*cancelled, *revised[::-1]]
+        stats = running.stats()
+        assert (stats["revised_count"], stats["cancelled_count"], stats["published_count"]) == (2, 1, 0)
+        assert [(e["reg_number"], e["change"], e["version"]) for e in stats["revised"]] == [
+            (reg, "price", fresh.purchase(reg).latest.number) for reg in revised
+        ]
+        assert [e["reg_number"] for e in stats["cancelled"]] == cancelled
+        moments = [datetime.fromisoformat(e["updated_at"]) for e in stats["revised"] + stats["cancelled"]]
+        assert newest_before < moments[0] < moments[1] < moments[2]
+        assert all(datetime.fromisoformat(e["published_at"]).tzinfo is UTC for e in stats["revised"])
+        for reg in revised:
+            purchase = fresh.purchase(reg)
+            path = (CARD44 if purchase.law == "44-FZ" else JSON223) + reg
+            (card,) = parse_document(fetch(running.url, path).body, url=running.url + path)
+            assert card.nmck == purchase.latest.nmck != purchase.versions[-2].nmck
+        top = parse_document(fetch(running.url, SEARCH).body, url=EIS + SEARCH)[0]
+        assert (top.reg_number, top.cancelled) == (cancelled[0], True)
+
+
+def test_revise_and_cancel_endpoints_refuse_bad_requests(fresh):
+    with start_replay(fresh) as running:
+        bad_change = fetch(running.url, "/_replay/revise?count=1&change=title", data=b"")
+        assert (bad_change.status, bad_change.body) == (
+            400,
+            b"change='title' is not one of deadline, price\n",
+        )
+        assert fetch(running.url, "/_replay/cancel?count=0", data=b"").status == 400
+        with pytest.raises(ReplayServerError, match="change='x' is not one of deadline, price"):
+            running.revise(change="x")
+        exhausted = fetch(running.url, "/_replay/cancel?count=1000", data=b"")
+        assert exhausted.status == 409
+        done = running.stats()["cancelled_count"]
+        assert exhausted.body.decode().endswith(
+            f"none is open, uncancelled and older (after {done} of 1000 cancelled)\n"
+        )
+        assert 0 < done < COUNT and running.stats()["total"] == 0  # control requests are not counted
+
+
 def test_publish_rate_mints_in_the_background(fresh):
     with start_replay(fresh, publish_rate=1200) as running:  # one every 50 ms
         deadline = time.monotonic() + 20

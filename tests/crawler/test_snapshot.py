@@ -271,6 +271,117 @@ def test_publish_next_mints_new_notices_after_now():
         one.purchase("0000000000000000000")
 
 
+LIVE_AT = NOW + timedelta(hours=2)
+
+
+def _open_purchase(snapshot, law: str, *, with_securities: bool = False):
+    return next(
+        p
+        for p in snapshot.purchases
+        if p.law == law
+        and not p.cancelled
+        and p.method.kind not in ("single_supplier", "quotation")
+        and p.latest.deadline > LIVE_AT
+        and (not with_securities or (p.latest.bid_security and p.latest.contract_security))
+    )
+
+
+def test_revise_live_moves_the_deadline_as_the_next_version_on_top():
+    one, two = build_snapshot(seed=5, count=40, now=NOW), build_snapshot(seed=5, count=40, now=NOW)
+    oldest = min(
+        (
+            p
+            for p in one.purchases
+            if not p.cancelled and p.latest.has_deadline and p.latest.deadline > LIVE_AT
+        ),
+        key=lambda p: (one.listing_updated_at(p), p.reg_number),
+    )
+    before = oldest.latest
+    revised = one.revise_live(at=LIVE_AT)
+    assert revised == two.revise_live(at=LIVE_AT)  # deterministic in the seed
+    assert revised.reg_number == oldest.reg_number and revised.version == before.number + 1
+    assert revised.updated_at == LIVE_AT and revised.published_at == oldest.versions[0].published_at
+    assert revised.submission_deadline >= LIVE_AT + timedelta(days=10)
+    assert revised.submission_deadline > before.deadline and revised.submission_deadline.minute == 0
+    assert (revised.nmck, revised.items) == (before.notice.nmck, before.notice.items)
+    assert one.version(revised.reg_number).notice == revised and revised in one.notices
+    assert one.version(revised.reg_number, before.number) is before
+    assert oldest.latest.modification == "Продление срока подачи заявок"
+    entries, _ = one.search(SearchQuery(per_page=10))
+    assert (entries[0].purchase.reg_number, entries[0].updated_at) == (revised.reg_number, LIVE_AT)
+    second = one.revise_live(at=LIVE_AT + timedelta(seconds=1))
+    assert second.reg_number != revised.reg_number  # the longest-unchanged one goes next
+
+
+def test_revise_live_price_keeps_sums_and_security_shares_consistent():
+    snapshot = build_snapshot(seed=2026, count=120, now=NOW)
+    purchase = _open_purchase(snapshot, "44-FZ", with_securities=True)
+    before = purchase.latest
+    revised = snapshot.revise_live(purchase.reg_number, at=LIVE_AT, change="price")
+    assert revised.nmck != before.nmck
+    assert revised.nmck == sum((item.sum for item in revised.items), Decimal(0))
+    assert all(item.sum == (item.price * item.quantity).quantize(Decimal("0.01")) for item in revised.items)
+    assert [i.quantity for i in revised.items] == [i.quantity for i in before.notice.items]
+    assert revised.bid_security_percent == before.bid_security.part
+    assert revised.bid_security == (revised.nmck * before.bid_security.part / 100).quantize(Decimal("0.01"))
+    assert revised.contract_security_percent == before.contract_security.part
+    assert revised.submission_deadline >= LIVE_AT + timedelta(days=7)
+    card = _parse()(snapshot.render_card(purchase.latest), url=purchase.card_url)[0]
+    assert _mismatches(card, revised, CARD_FIELDS) == []
+
+
+def test_revise_live_223_is_a_later_modification():
+    snapshot = build_snapshot(seed=5, count=40, now=NOW)
+    purchase = _open_purchase(snapshot, "223-FZ")
+    revised = snapshot.revise_live(
+        purchase.reg_number, at=LIVE_AT + timedelta(microseconds=5), change="price"
+    )
+    assert (revised.version, revised.updated_at) == (2, LIVE_AT)  # 223 documents carry whole seconds
+    assert revised.updated_at.utcoffset() == purchase.tz.utcoffset(None)
+    (card,) = _parse()(snapshot.render_card(purchase.latest), url=purchase.card_url)
+    assert _mismatches(card, revised, CARD_FIELDS) == []
+
+
+def test_cancel_live_lists_the_cancelled_stage_and_keeps_the_card():
+    snapshot = build_snapshot(seed=5, count=40, now=NOW)
+    purchase = _open_purchase(snapshot, "223-FZ")
+    versions = len(purchase.versions)
+    cancelled = snapshot.cancel_live(purchase.reg_number, at=LIVE_AT)
+    assert cancelled.status == "Закупка отменена" and cancelled.cancelled
+    assert len(purchase.versions) == versions and cancelled == purchase.latest.notice
+    assert snapshot.listing_updated_at(purchase) == LIVE_AT
+    listed = _parse()(snapshot.render_search_page(per_page=10), url="https://zakupki.gov.ru/results.html")
+    assert (listed[0].reg_number, listed[0].status) == (purchase.reg_number, "Закупка отменена")
+    with pytest.raises(SnapshotError, match=f"cannot revise {purchase.reg_number} .*: it is cancelled"):
+        snapshot.revise_live(purchase.reg_number, at=LIVE_AT + timedelta(minutes=1))
+    picked = snapshot.cancel_live(at=LIVE_AT + timedelta(minutes=1))
+    stage = {"44-FZ": "Определение поставщика отменено", "223-FZ": "Закупка отменена"}[picked.law]
+    assert (picked.status, snapshot.listing(snapshot.purchase(picked.reg_number)).status) == (stage, stage)
+    assert picked.reg_number != purchase.reg_number
+
+
+def test_live_changes_refuse_what_the_eis_would_not_do():
+    snapshot = build_snapshot(seed=2026, count=120, now=NOW)
+    purchase = _open_purchase(snapshot, "44-FZ")
+    single = next(p for p in snapshot.purchases if p.method.kind == "single_supplier")
+    past = next(p for p in snapshot.purchases if not p.cancelled and p.latest.deadline < NOW)
+    with pytest.raises(SnapshotError, match="timezone-aware"):
+        snapshot.revise_live(at=datetime(2026, 11, 23))
+    with pytest.raises(SnapshotError, match="change='title' is not one of deadline, price"):
+        snapshot.revise_live(at=LIVE_AT, change="title")
+    with pytest.raises(SnapshotError, match="it was last updated at"):
+        snapshot.cancel_live(purchase.reg_number, at=purchase.latest.published_at)
+    with pytest.raises(SnapshotError, match="single-supplier purchase collects no applications"):
+        snapshot.revise_live(single.reg_number, at=LIVE_AT)
+    with pytest.raises(SnapshotError, match="submission deadline .* has passed"):
+        snapshot.cancel_live(past.reg_number, at=LIVE_AT)
+    with pytest.raises(SnapshotError, match="not in the snapshot"):
+        snapshot.revise_live("0000000000000000000", at=LIVE_AT)
+    far = NOW + timedelta(days=400)  # every deadline has passed by then
+    with pytest.raises(SnapshotError, match="cannot cancel any purchase at .*: none is open"):
+        snapshot.cancel_live(at=far)
+
+
 def test_regions_catalog_is_rich_enough():
     assert len(REGIONS) >= 30 and len({r.code for r in REGIONS}) == len(REGIONS)
 

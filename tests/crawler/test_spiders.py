@@ -6,6 +6,7 @@ snapshot renderer, and the spider's callbacks are called directly with a stand-i
 
 from __future__ import annotations
 
+import os
 import signal
 from collections import deque
 from datetime import UTC, date, datetime, timedelta
@@ -15,8 +16,10 @@ from email.utils import format_datetime
 import certifi
 import pytest
 from scrapy import Request
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
 from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
 
 from crawler.database import CrawlDatabase, read_run
 from crawler.errors import BadPage, CrawlSettingsError, SpiderArgumentError
@@ -30,8 +33,8 @@ from crawler.middlewares import (
 )
 from crawler.parsers.common import DATE_ONLY_NOTE, MOSCOW
 from crawler.replay import SearchQuery, build_snapshot
-from crawler.runner import CrawlConfig, _close_abandoned_run
-from crawler.spiders.base import check_spider_arguments, needs_card
+from crawler.runner import CrawlConfig, _close_abandoned_run, crawl_command, crawl_environment, validate
+from crawler.spiders.base import UPDATE_DAY_ONLY_NOTE, check_spider_arguments, error_kind, needs_card
 from crawler.spiders.eis import EisSpider, search_filters
 from crawler.spiders.eis_rss import EisRssSpider
 from crawler.tls import CaBundleContextFactory
@@ -130,7 +133,7 @@ def test_search_filters_become_eis_form_parameters():
         ("af", "on"),
         ("priceFromGeneral", "100000"),
         ("priceToGeneral", "5000000"),
-        ("delKladrIdsCodes", "77,50"),
+        ("delKladrIdsCodes", "77000000000,50000000000"),
         ("delKladrIdsWithNested", "on"),
         ("okpd2IdsCodes", "26.20"),
         ("okpd2IdsWithNested", "on"),
@@ -469,3 +472,137 @@ def test_the_deprecated_context_factory_is_set_only_with_a_ca_bundle():
     ).scrapy_settings()
     assert bundled["DOWNLOADER_CLIENTCONTEXTFACTORY"] == "crawler.tls.CaBundleContextFactory"
     assert bundled["TENDERWATCH_CA_BUNDLE"] == certifi.where()
+
+
+# --- audit fixes (issue #3) ------------------------------------------------------------------------
+
+
+def test_publish_date_and_region_filters_become_eis_parameters():
+    params = search_filters(
+        {
+            "publish_from": "2026-11-01",
+            "publish_to": date(2026, 11, 20),
+            "regions": ["77", "50000000000"],
+            "customer_regions": 78,
+        }
+    )
+    assert params == [
+        ("fz44", "on"),
+        ("fz223", "on"),
+        ("publishDateFrom", "01.11.2026"),
+        ("publishDateTo", "20.11.2026"),
+        ("delKladrIdsCodes", "77000000000,50000000000"),
+        ("delKladrIdsWithNested", "on"),
+        ("customerPlaceCodes", "78000000000"),
+        ("customerPlaceWithNested", "on"),
+    ]
+
+
+def test_publish_window_reaches_the_list_url():
+    search = '{"laws": ["44-FZ"], "publish_from": "01.11.2026"}'
+    spider = make_spider(settings={"TENDERWATCH_SEARCH": search})
+    assert spider.url(spider.list_path, spider.list_params(1)) == (
+        f"{BASE}/epz/order/extendedsearch/results.html?fz44=on&publishDateFrom=01.11.2026"
+        "&sortBy=UPDATE_DATE&sortDirection=false&recordsPerPage=_500&pageNumber=1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("search", "message"),
+    [
+        ({"publish_from": "1 Nov"}, "crawler.search.publish_from: '1 Nov' is not a date (dd.mm.yyyy"),
+        ({"publish_to": "31.02.2026"}, "crawler.search.publish_to: '31.02.2026' is not a date"),
+        (
+            {"publish_from": "02.11.2026", "publish_to": "01.11.2026"},
+            "crawler.search: publish_from=02.11.2026 is after publish_to=01.11.2026",
+        ),
+        ({"regions": ["Москва"]}, "crawler.search.regions: 'Москва' is not a subject code"),
+        ({"customer_regions": ["770"]}, "crawler.search.customer_regions: '770' is not a subject code"),
+    ],
+)
+def test_bad_date_and_region_filters_are_clear_errors(search, message):
+    with pytest.raises(CrawlSettingsError, match=message.replace("(", r"\(")):
+        search_filters(search)
+
+
+def test_command_line_carries_no_database_url_but_the_environment_does():
+    secret = "postgresql+psycopg://crawler:s3cret@db.internal/tenderwatch"
+    config = CrawlConfig(database_url=secret, base_url=BASE, extra_settings={"DOWNLOAD_TIMEOUT": 1})
+    command = crawl_command("eis", {"sample": "3"}, config, run_id=7)
+    assert not [arg for arg in command if "s3cret" in arg or "DATABASE" in arg]
+    assert command[command.index("DOWNLOAD_TIMEOUT=1") - 1] == "-s"  # extra settings pass through
+    assert "TENDERWATCH_RUN_ID=7" in command and "sample=3" in command
+    assert crawl_environment(config)["TENDERWATCH_DATABASE__URL"] == secret
+
+
+def test_missing_or_unreadable_ca_bundle_fails_validation(tmp_path):
+    def check(bundle):
+        validate("eis", CrawlConfig(database_url="sqlite://", base_url=BASE, ca_bundle=bundle), {})
+
+    check(certifi.where())  # a readable bundle passes
+    missing = str(tmp_path / "russian_root.pem")
+    with pytest.raises(CrawlSettingsError, match=r"crawler\.ca_bundle='.*russian_root\.pem': no such file"):
+        check(missing)
+    with pytest.raises(CrawlSettingsError, match=r"crawler\.ca_bundle=.*: no such file"):
+        check(str(tmp_path))  # a directory is no bundle
+    locked = tmp_path / "locked.pem"
+    locked.write_bytes(b"-----BEGIN CERTIFICATE-----\n")
+    locked.chmod(0)
+    try:
+        if os.access(locked, os.R_OK):
+            pytest.skip("running as root: an unreadable file cannot be made")
+        with pytest.raises(CrawlSettingsError, match=r"locked\.pem': cannot be read \(Permission denied\)"):
+            check(str(locked))
+    finally:
+        locked.chmod(0o600)
+
+
+def test_223_card_dated_by_a_search_page_is_marked_and_compared_by_day(snap):
+    spider = make_spider()
+    requests, _ = split(spider.parse_list(list_response(spider, snap, SearchQuery(per_page=500))))
+    listing = next(r.meta["listing"] for r in requests if r.meta["listing"].law == "223-FZ")
+    purchase = next(p for p in snap.purchases if p.reg_number == listing.reg_number)
+    assert DATE_ONLY_NOTE in listing.notes  # the search page shows dates only
+    path = "/api/mobile/proxy/223/purchase/public/purchase/info/common-info.html"
+    url = f"{BASE}{path}?regNumber={purchase.reg_number}"
+    response = TextResponse(
+        url=url, body=snap.render_json(purchase.latest), request=Request(url, meta={"listing": listing})
+    )
+    (card,) = list(spider.parse_card(response))
+    assert card.updated_at == listing.updated_at and UPDATE_DAY_ONLY_NOTE in card.notes
+
+    stored = StoredVersion(None, card.updated_at, "card", tuple(card.notes))
+    later_that_day = card.updated_at + timedelta(hours=14, minutes=30)
+    assert needs_card(_listing(later_that_day, date_only=False), stored) is False  # RSS, same day
+    assert needs_card(_listing(later_that_day + timedelta(days=1), date_only=False), stored) is True
+    exact = StoredVersion(None, card.updated_at, "card")  # an exact stored time is still compared by time
+    assert needs_card(_listing(later_that_day, date_only=False), exact) is True
+
+
+def test_223_card_dated_by_the_rss_keeps_its_exact_time_unmarked(snap):
+    spider = make_spider(EisRssSpider)
+    purchase = next(p for p in snap.purchases if p.law == "223-FZ")
+    listing = snap.listing_notice(purchase).model_copy(
+        update={"notes": [], "updated_at": datetime(2026, 11, 20, 14, 30, tzinfo=MOSCOW)}
+    )
+    path = "/api/mobile/proxy/223/purchase/public/purchase/info/common-info.html"
+    url = f"{BASE}{path}?regNumber={purchase.reg_number}"
+    response = TextResponse(
+        url=url, body=snap.render_json(purchase.latest), request=Request(url, meta={"listing": listing})
+    )
+    (card,) = list(spider.parse_card(response))
+    assert card.updated_at == listing.updated_at and UPDATE_DAY_ONLY_NOTE not in card.notes
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (DownloadTimeoutError("Getting x took longer than 1 seconds."), "timeout"),
+        (DownloadConnectionRefusedError("Connection was refused by other side"), "connection_refused"),
+        (CannotResolveHostError("no such host"), "connection"),
+        (ValueError("odd"), "ValueError"),
+    ],
+)
+def test_scrapy_download_errors_have_stable_kinds(exc, kind):
+    failure = Failure(exc)
+    assert error_kind(failure) == kind

@@ -103,7 +103,9 @@ def test_bad_search_value_names_its_key(tmp_path):
     path = write(tmp_path, '[crawler.search]\nlaws = ["44-FZ"]\nprice_from = "abc"\n')
     with pytest.raises(ConfigError) as exc:
         load_settings(path)
-    assert str(exc.value).splitlines()[1:] == ["  crawler.search.price_from: 'abc' is not an amount in roubles"]
+    assert str(exc.value).splitlines()[1:] == [
+        "  crawler.search.price_from: 'abc' is not an amount in roubles"
+    ]
 
 
 def test_valid_search_filters_are_kept_as_written(tmp_path):
@@ -115,7 +117,9 @@ def test_missing_ca_bundle_is_an_error(tmp_path):
     path = write(tmp_path, f'[crawler]\nca_bundle = "{tmp_path / "nope.pem"}"\n')
     with pytest.raises(ConfigError) as exc:
         load_settings(path)
-    assert str(exc.value).splitlines()[1] == f"  crawler.ca_bundle: '{tmp_path / 'nope.pem'}': no such PEM file"
+    assert (
+        str(exc.value).splitlines()[1] == f"  crawler.ca_bundle: '{tmp_path / 'nope.pem'}': no such PEM file"
+    )
 
 
 def test_existing_ca_bundle_is_accepted(tmp_path):

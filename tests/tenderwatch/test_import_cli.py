@@ -219,3 +219,46 @@ def test_non_notice_documents_in_a_bulk_zip_are_skipped_not_errors(invoke, tmp_p
         "2 documents skipped: EIS documents that are not notices (cancellations, protocols, changes of "
         "organisation)",
     ]
+
+
+def test_a_folder_without_importable_files_warns_on_stderr(invoke, tmp_path: Path) -> None:
+    empty = tmp_path / "emptydir"
+    empty.mkdir()
+    (empty / "README.md").write_text("not a document", encoding="utf-8")
+    result = invoke("import", str(empty))
+    assert result.exit_code == 0
+    assert result.stdout == "0 new, 0 changed, 0 unchanged, 0 errors\n"
+    assert result.stderr == (
+        f"warning: no importable files (.htm, .html, .json, .xml, .zip) found under {empty}\n"
+    )
+
+
+def test_a_truncated_xml_member_is_reported_as_malformed_xml(invoke, tmp_path: Path) -> None:
+    archive = tmp_path / "cut.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("b/broken.xml", b"<a>")
+        zf.writestr("b/cut.xml", sample_bytes(EF)[:2000])
+    result = invoke("import", str(archive))
+    lines = result.output.splitlines()
+    assert result.exit_code == 1
+    assert lines[0] == "0 new, 0 changed, 0 unchanged, 2 errors"
+    assert lines[1] == (
+        f"{archive}!b/broken.xml: malformed XML: "
+        "Premature end of data in tag a line 1, line 1, column 4 (<string>, line 1)"
+    )
+    assert lines[2].startswith(f"{archive}!b/cut.xml: malformed XML: ")
+
+
+def test_a_card_fragment_named_after_its_registry_number_imports(invoke, tmp_path: Path, db_url: str) -> None:
+    named = tmp_path / "0338300004726000162.html"
+    named.write_bytes(sample_bytes("html_eis_detail.html"))
+    unnamed = tmp_path / "card.html"
+    unnamed.write_bytes(sample_bytes("html_eis_detail.html"))
+    result = invoke("import", str(named), str(unnamed))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "1 new, 0 changed, 0 unchanged, 1 errors",
+        f"{unnamed}: notice card without a registry number: pass the card URL with regNumber=... "
+        "or name the file after the registry number (e.g. 0338300004726000162.html)",
+    ]
+    assert stored(db_url, "0338300004726000162").law == "44-FZ"
