@@ -24,20 +24,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from bidder import text
 from bidder.errors import BidderError
 from bidder.profiles import MIN_PREFIX_LETTERS, KeywordPart, KeywordPattern, Profile, code_key
 from data.formatting import KIND_LABELS, LAW_LABELS
-from data.notice import Notice
+from data.notice import MOSCOW, Notice
 from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import region_name, resolve_region
 
 log = logging.getLogger(__name__)
 
-MOSCOW = ZoneInfo("Europe/Moscow")
-"""Days left are counted on the Moscow calendar, the EIS's own clock."""
 
 SCORE_CODE = 0.6
 SCORE_KEYWORD = 0.25

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Literal, get_args
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlalchemy as sa
@@ -39,14 +38,13 @@ from bidder.auction.money import exact_mean, to_kopecks
 from bidder.errors import BidderError
 from data.formatting import reason_text, to_kopeck
 from data.models import CrawlRun, DecisionRow, MatchRow, NoticeRow, ProfileRow
-from data.notice import Notice
+from data.notice import MOSCOW, Notice
 from data.reference.okpd2 import is_within, normalize_okpd2
 from data.reference.regions import region_name, resolve_region
 from data.store import KEYS_PER_QUERY, NOTICE_COLUMNS
 
 log = logging.getLogger(__name__)
 
-MOSCOW = ZoneInfo("Europe/Moscow")
 MIN_STEP_PERCENT = Decimal("0.5")
 """The 44-FZ minimum auction step: the slowest way down to the anti-dumping line."""
 OUTLOOK_RUNS = 2_000

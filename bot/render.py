@@ -14,16 +14,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money, reason_text
-from data.notice import Notice
+from data.notice import MOSCOW, Notice
 from data.reference.regions import region_name as reference_region_name
 
-MOSCOW = ZoneInfo("Europe/Moscow")
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
 DIGEST_BUDGET = 4000
 """Digest parts stay below this many characters of raw HTML: a margin under Telegram's 4096."""

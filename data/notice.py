@@ -9,8 +9,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+"""The EIS's own clock: naive times, date-only values and day counts are read on it."""
 
 Law = Literal["44-FZ", "223-FZ"]
 Kind = Literal["auction", "competition", "quotation", "single_supplier", "other"]

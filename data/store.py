@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +34,7 @@ from sqlmodel import Session
 
 from data.errors import BatchFailed, StoreError
 from data.models import CRAWL_OUTCOMES, CrawlRun, CrawlState, NoticeChange, NoticeItemRow, NoticeRow, utcnow
-from data.notice import Notice, NoticeItem
+from data.notice import MOSCOW, Notice, NoticeItem
 from data.types import money_sum
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,9 @@ BOOKKEEPING_FIELDS = frozenset(
 )
 TRACKED_FIELDS = tuple(name for name in Notice.model_fields if name not in BOOKKEEPING_FIELDS)
 """Fields whose changes are history worth recording (and notifying): everything but bookkeeping."""
-CARD_AUTHORITATIVE = frozenset({"kind", "smp_only"})
-"""Fields a listing may not fill into a card: the card's default value is a statement, not a gap."""
+CARD_AUTHORITATIVE = frozenset({"kind", "smp_only", "notes"})
+"""Fields a listing may not fill into a card: the card's default value is a statement, not a gap
+(and a listing's notes, such as "dates only", describe the listing, not the card)."""
 ITEM_FIELDS = tuple(NoticeItem.model_fields)
 DATETIME_FIELDS = ("published_at", "updated_at", "submission_deadline")
 KEYS_PER_QUERY = 500
@@ -162,16 +163,39 @@ def plan_update(stored: Notice, incoming: Notice) -> Notice:
         if stored.completeness == "listing":
             return _fill(stored, incoming, overwrite=False)
         return stored
-    if is_older(incoming, stored):
+    if is_older(incoming, stored) and not _same_day_listing(incoming, stored):
         return stored
     overwrite = stored.completeness == "listing" and is_newer(incoming, stored)
     return _fill(stored, incoming, overwrite=overwrite)
 
 
 def _keep_stage(card: Notice, stored: Notice) -> Notice:
+    """A new card keeps what cards do not carry (the stage) and the first publication time.
+
+    Each version's XML gives its own publication moment; ``published_at`` means when the purchase
+    first appeared, and the version's moment is ``updated_at`` (otherwise every revision would
+    raise a "published_at changed" alert).
+    """
+    updates: dict[str, Any] = {}
     if card.status is None and stored.status is not None:
-        return card.model_copy(update={"status": stored.status})
-    return card
+        updates["status"] = stored.status
+    first = stored.published_at
+    if first is not None and (card.published_at is None or first < card.published_at):
+        updates["published_at"] = first
+    return card.model_copy(update=updates) if updates else card
+
+
+def _same_day_listing(incoming: Notice, stored: Notice) -> bool:
+    """A search-page listing dated only by day (00:00 Moscow) on the stored update's own day.
+
+    Such a listing cannot be placed before or after the stored card within that day, and the page
+    shows the stage as it is now: its stage (e.g. a same-day cancellation) must not be dropped.
+    """
+    when, then = incoming.updated_at, stored.updated_at
+    if incoming.completeness != "listing" or when is None or then is None:
+        return False
+    local = when.astimezone(MOSCOW)
+    return local.time() == time(0) and local.date() == then.astimezone(MOSCOW).date()
 
 
 def changed_fields(old: Notice, new: Notice) -> list[str]:

@@ -30,7 +30,6 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import typer
 from openpyxl import Workbook
@@ -41,8 +40,8 @@ from rich.console import Console
 from rich.table import Table
 
 from data.formatting import format_money, to_kopeck
+from data.notice import MOSCOW
 
-MOSCOW = ZoneInfo("Europe/Moscow")
 Kind = Literal["money", "datetime", "date", "int", "rate", "bool", "text"]
 
 XLSX_MONEY_FORMAT = '#,##0.00\\ "₽"'

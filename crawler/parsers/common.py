@@ -14,9 +14,8 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from data.notice import Law
+from data.notice import MOSCOW, Law
 
-MOSCOW = ZoneInfo("Europe/Moscow")
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
 """Larger than any real notice (2020-format cards reach ~1.1 MB with signatures)."""
 

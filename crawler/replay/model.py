@@ -8,13 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from crawler.replay.catalog import Category, Etp, Good, Method, Region, Unit
-from data.notice import Notice
+from data.notice import MOSCOW, Notice
 
 EIS = "https://zakupki.gov.ru"
-MOSCOW = ZoneInfo("Europe/Moscow")
 
 
 class ReplayError(Exception):

@@ -12,13 +12,12 @@ import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 
 from crawler.replay.model import Purchase, ru_money
+from data.notice import MOSCOW
 
-MOSCOW = ZoneInfo("Europe/Moscow")
 LAW_TITLE = {"44-FZ": "44-ФЗ", "223-FZ": "223-ФЗ"}
 
 

@@ -7,29 +7,37 @@ costs one list page and 3 cards, and records 5 changed notices.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import Counter
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from crawler.parsers import parse_document
 from crawler.replay import build_snapshot
 from crawler.replay.catalog import STATUS_CANCELLED_44, STATUS_CANCELLED_223
+from crawler.replay.generate import moscow_now_floor
 from crawler.replay.server import start_replay
 from crawler.runner import run_crawl
+from crawler.spiders.eis import CARD_PATHS
 from data.db import make_engine, session_scope
 from data.notice import Notice
 from data.store import changed_fields, notice_changes
-from tests.crawler.crawl_helpers import NOW, fast_config, mismatches, replay_stats, stored_rows
+from tests.crawler.crawl_helpers import fast_config, mismatches, replay_stats, stored_rows
 
 pytestmark = pytest.mark.slow
 
 COUNT = 60
+EIS = "https://zakupki.gov.ru"
 CANCELLED = {"44-FZ": STATUS_CANCELLED_44, "223-FZ": STATUS_CANCELLED_223}
 
 
 @pytest.fixture
 def replay():
-    snapshot = build_snapshot(seed=5, count=COUNT, now=NOW)
+    # Tomorrow's Moscow midnight: ahead of the wall clock, so every live change happens one second
+    # after the newest update (not at the real time) and the open deadlines are open whatever day the
+    # test runs. A snapshot built "now" at a Moscow midnight is the same one shifted in time.
+    snapshot = build_snapshot(seed=5, count=COUNT, now=moscow_now_floor(None) + timedelta(days=1))
     with start_replay(snapshot) as server:
         yield server
 
@@ -51,6 +59,15 @@ def change_log(db_url: str, notice: Notice) -> dict[str, tuple[object, object, i
     fields = [name for name, _ in history]
     assert len(fields) == len(set(fields)), f"{notice.reg_number}: a field changed twice: {fields}"
     return dict(history)
+
+
+def card_as_crawled(snapshot, reg_number: str, version: int) -> Notice:
+    """A version's card as the spider fetches and parses it (44-FZ XML, 223-FZ mobile JSON)."""
+    purchase = snapshot.purchase(reg_number)
+    path = CARD_PATHS[purchase.law] + f"?regNumber={reg_number}"
+    body = snapshot.render_card if purchase.law == "44-FZ" else snapshot.render_json
+    (card,) = parse_document(body(snapshot.version(reg_number, version)), url=EIS + path)
+    return card
 
 
 def instant(value: object) -> datetime:
@@ -87,31 +104,33 @@ def test_revisions_and_cancellations_are_crawled_as_changes(replay, db_url):
     ), second.log_tail
     # One list page; a card per revision; a cancellation is read off the listing (no card).
     assert second.requests == 1 + 3 and second.pages == 1
-    cards = {"44-FZ": "card", "223-FZ": "json"}
-    by_kind: dict[str, int] = {}
-    for notice in revised:
-        by_kind[cards[notice.law]] = by_kind.get(cards[notice.law], 0) + 1
+    cards = Counter({"44-FZ": "card", "223-FZ": "json"}[notice.law] for notice in revised)
     assert replay_stats(replay)["requests"] == {
         "list": {"200": 1},
-        **{kind: {"200": n} for kind, n in by_kind.items()},
+        **{k: {"200": n} for k, n in cards.items()},
     }
     assert mismatches(db_url, snapshot) == []
 
     after = stored_rows(db_url)
-    for notice in revised:
+    for notice, change in zip(revised, ("deadline", "deadline", "price"), strict=True):
         key, old = notice.key, old_truth[notice.reg_number]
         history = change_log(db_url, notice)
-        # The cards carry the version's publication as their publication moment (44-FZ publishDTInEIS,
-        # 223 applSubmisionStartDate), while the ground truth keeps the first publication: the store
-        # may record published_at moving too. Every other changed field is exactly the truth's diff.
-        assert set(history) - {"published_at"} == set(changed_fields(old, notice)), notice.reg_number
+        # One row per field the fetched card changed: what the truth changed, within what the card
+        # format carries (the 223 JSON has no item prices). The cards also give the version's own
+        # publication (44-FZ publishDTInEIS, 223 applSubmisionStartDate); the store keeps the first
+        # publication, so that is no change (the version's moment is updated_at).
+        crawled = changed_fields(
+            *(card_as_crawled(snapshot, notice.reg_number, v) for v in (old.version, notice.version))
+        )
+        assert set(history) == set(crawled) - {"published_at"}, notice.reg_number
+        assert set(changed_fields(old, notice)) - set(crawled) <= (
+            {"items"} if notice.law == "223-FZ" else set()
+        )
+        assert "published_at" not in history and after[key]["published_at"] == before[key]["published_at"]
         assert after[key]["updated_at"] > before[key]["updated_at"]
         if notice.law == "44-FZ":
             assert (before[key]["version"], after[key]["version"]) == (old.version, old.version + 1)
             assert {h[2:] for h in history.values()} == {(old.version, old.version + 1)}
-    for notice, change in zip(revised, ("deadline", "deadline", "price"), strict=True):
-        history = change_log(db_url, notice)
-        old = old_truth[notice.reg_number]
         if change == "deadline":
             old_deadline, new_deadline = history["submission_deadline"][:2]
             assert instant(old_deadline) == old.submission_deadline

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,7 @@ from crawler.parsers import ParseError, parse_document
 from crawler.parsers.html import looks_like_error_page
 from crawler.replay import build_snapshot
 from crawler.replay.faults import FaultPlan, FaultSpecError
+from crawler.replay.generate import moscow_now_floor
 from crawler.replay.pages import ru_date
 from crawler.replay.server import ReplayServerError, start_replay
 
@@ -70,6 +71,13 @@ def server(snap):
 def fresh():
     """A snapshot of its own for tests that publish (they mutate it)."""
     return build_snapshot(seed=11, count=COUNT, now=NOW)
+
+
+@pytest.fixture
+def ahead():
+    """A snapshot of its own whose "now" is tomorrow: live changes land one second after its newest
+    update whatever the wall clock says, and its open purchases stay open on any day the tests run."""
+    return build_snapshot(seed=11, count=COUNT, now=moscow_now_floor(None) + timedelta(days=1))
 
 
 def reg_numbers(body: bytes) -> list[str]:
@@ -435,9 +443,9 @@ def test_publish_puts_new_notices_on_top_of_search_and_rss(fresh):
         assert fetch(running.url, "/_replay/publish?count=0", data=b"").status == 400
 
 
-def test_revise_and_cancel_endpoints_change_listed_notices(fresh):
-    newest_before = fresh.latest_update()
-    with start_replay(fresh) as running:
+def test_revise_and_cancel_endpoints_change_listed_notices(ahead):
+    newest_before = ahead.latest_update()
+    with start_replay(ahead) as running:
         reply = fetch(running.url, "/_replay/revise?count=2&change=price", data=b"")
         revised = json.loads(reply.body)["revised"]
         cancelled = json.loads(fetch(running.url, "/_replay/cancel?count=1", data=b"").body)["cancelled"]
@@ -446,14 +454,14 @@ def test_revise_and_cancel_endpoints_change_listed_notices(fresh):
         stats = running.stats()
         assert (stats["revised_count"], stats["cancelled_count"], stats["published_count"]) == (2, 1, 0)
         assert [(e["reg_number"], e["change"], e["version"]) for e in stats["revised"]] == [
-            (reg, "price", fresh.purchase(reg).latest.number) for reg in revised
+            (reg, "price", ahead.purchase(reg).latest.number) for reg in revised
         ]
         assert [e["reg_number"] for e in stats["cancelled"]] == cancelled
         moments = [datetime.fromisoformat(e["updated_at"]) for e in stats["revised"] + stats["cancelled"]]
         assert newest_before < moments[0] < moments[1] < moments[2]
         assert all(datetime.fromisoformat(e["published_at"]).tzinfo is UTC for e in stats["revised"])
         for reg in revised:
-            purchase = fresh.purchase(reg)
+            purchase = ahead.purchase(reg)
             path = (CARD44 if purchase.law == "44-FZ" else JSON223) + reg
             (card,) = parse_document(fetch(running.url, path).body, url=running.url + path)
             assert card.nmck == purchase.latest.nmck != purchase.versions[-2].nmck
@@ -461,8 +469,8 @@ def test_revise_and_cancel_endpoints_change_listed_notices(fresh):
         assert (top.reg_number, top.cancelled) == (cancelled[0], True)
 
 
-def test_revise_and_cancel_endpoints_refuse_bad_requests(fresh):
-    with start_replay(fresh) as running:
+def test_revise_and_cancel_endpoints_refuse_bad_requests(ahead):
+    with start_replay(ahead) as running:
         bad_change = fetch(running.url, "/_replay/revise?count=1&change=title", data=b"")
         assert (bad_change.status, bad_change.body) == (
             400,

@@ -373,12 +373,12 @@ def test_live_changes_refuse_what_the_eis_would_not_do():
         snapshot.cancel_live(purchase.reg_number, at=purchase.latest.published_at)
     with pytest.raises(SnapshotError, match="single-supplier purchase collects no applications"):
         snapshot.revise_live(single.reg_number, at=LIVE_AT)
-    with pytest.raises(SnapshotError, match="submission deadline .* has passed"):
+    with pytest.raises(SnapshotError, match=r"submission deadline .* has passed"):
         snapshot.cancel_live(past.reg_number, at=LIVE_AT)
     with pytest.raises(SnapshotError, match="not in the snapshot"):
         snapshot.revise_live("0000000000000000000", at=LIVE_AT)
     far = NOW + timedelta(days=400)  # every deadline has passed by then
-    with pytest.raises(SnapshotError, match="cannot cancel any purchase at .*: none is open"):
+    with pytest.raises(SnapshotError, match=r"cannot cancel any purchase at .*: none is open"):
         snapshot.cancel_live(at=far)
 
 

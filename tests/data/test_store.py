@@ -247,6 +247,36 @@ def test_older_listing_is_ignored(session: Session) -> None:
     assert get_notice(session, reg_number=REG).status == "Подача заявок"
 
 
+def test_a_same_day_cancellation_on_a_date_only_listing_is_kept(session: Session) -> None:
+    """Search pages date entries by day (00:00 Moscow): same day as the card is not "older"."""
+    upsert_notices(
+        session, [card(status="Подача заявок", updated_at=datetime(2025, 3, 1, 15, 30, tzinfo=MSK))]
+    )
+    cancelled = listing(status="Определение поставщика отменено", updated_at=datetime(2025, 3, 1, tzinfo=MSK))
+    result = upsert_notices(session, [cancelled])
+    assert (result.changed, result.unchanged) == (1, 0)
+    assert get_notice(session, reg_number=REG).status == "Определение поставщика отменено"
+    assert changes(session) == [("status", "Подача заявок", "Определение поставщика отменено", 1, 1)]
+    earlier_day = listing(status="Подача заявок", updated_at=datetime(2025, 2, 28, tzinfo=MSK))
+    assert upsert_notices(session, [earlier_day]).unchanged == 1  # a day before is still older
+
+
+def test_a_new_version_keeps_the_first_publication_time(session: Session) -> None:
+    """Each version's XML carries its own publication moment; that is ``updated_at``, not a change."""
+    upsert_notices(session, [card()])
+    v2 = card(
+        version=2,
+        nmck=Decimal("350000000.00"),
+        published_at=datetime(2025, 3, 5, 12, 0, tzinfo=MSK),
+        updated_at=datetime(2025, 3, 5, 12, 0, tzinfo=MSK),
+    )
+    upsert_notices(session, [v2])
+    stored = get_notice(session, reg_number=REG)
+    assert stored.published_at == datetime(2025, 3, 1, 10, 0, tzinfo=MSK)
+    assert stored.updated_at == datetime(2025, 3, 5, 12, 0, tzinfo=MSK)
+    assert [c[0] for c in changes(session)] == ["nmck"]
+
+
 def test_card_replaces_listing_and_keeps_its_stage(session: Session) -> None:
     upsert_notices(session, [listing(status="Подача заявок", title="Поставка ноутб...")])
     result = upsert_notices(session, [card(status=None)])
@@ -407,3 +437,10 @@ def test_plan_update_listing_does_not_fill_card_authoritative_fields() -> None:
     stored = card(smp_only=False, kind="other")
     planned = plan_update(stored, listing(smp_only=True, kind="auction"))
     assert (planned.smp_only, planned.kind, planned.status) == (False, "other", "Подача заявок")
+
+
+def test_a_listing_never_lends_its_notes_to_a_card(session: Session) -> None:
+    upsert_notices(session, [card(notes=[])])
+    dated_by_day = listing(updated_at=datetime(2025, 3, 1, tzinfo=MSK), notes=["the source gives dates only"])
+    upsert_notices(session, [dated_by_day])
+    assert get_notice(session, reg_number=REG).notes == []
