@@ -417,46 +417,38 @@ def test_money_stays_decimal_through_the_listing(snap):
     assert all(isinstance(n.nmck, Decimal) for n in items)
 
 
+BOOM = "2026-11-22 [x] ERROR: boom"
+STARTING_STOP = "2026-11-22 [scrapy.crawler] INFO: Received SIGTERM, shutting down gracefully. Send again"
+"""What Scrapy logs when SIGTERM arrives while it starts: it then exits 0 without closing the run."""
+
+
 @pytest.mark.parametrize(
-    ("returncode", "timed_out", "outcome", "reason"),
+    ("returncode", "timed_out", "last_line", "outcome", "reason"),
     [
-        (-signal.SIGTERM, False, "partial", "crawl process stopped by SIGTERM before it finished"),
-        (-signal.SIGINT, False, "partial", "crawl process stopped by SIGINT before it finished"),
-        (0, "graceful", "partial", "crawl process stopped by SIGTERM before it finished"),
-        (
-            -signal.SIGKILL,
-            False,
-            "failed",
-            "crawl process killed by signal SIGKILL: 2026-11-22 [x] ERROR: boom",
-        ),
-        (
-            -signal.SIGKILL,
-            True,
-            "failed",
-            "crawl timed out after 60 s and was killed: 2026-11-22 [x] ERROR: boom",
-        ),
+        (-signal.SIGTERM, False, "done", "partial", "crawl process stopped by SIGTERM before it finished"),
+        (-signal.SIGINT, False, "done", "partial", "crawl process stopped by SIGINT before it finished"),
+        (0, False, STARTING_STOP, "partial", "crawl process stopped by SIGTERM before it finished"),
+        (-signal.SIGKILL, False, "done", "failed", f"crawl process killed by signal SIGKILL: {BOOM}"),
+        (-signal.SIGKILL, True, "done", "failed", f"crawl timed out after 60 s and was killed: {BOOM}"),
         (
             0,
             False,
+            "done",
             "failed",
-            "crawl process exited with code 0 before recording its outcome: 2026-11-22 [x] ERROR: boom",
+            f"crawl process exited with code 0 before recording its outcome: {BOOM}",
         ),
     ],
 )
 def test_a_run_the_crawl_never_closed_is_closed_by_the_runner(
-    tmp_path, returncode, timed_out, outcome, reason
+    tmp_path, returncode, timed_out, last_line, outcome, reason
 ):
-    """A deliberate stop (SIGTERM/SIGINT) keeps what was stored as ``partial``; a death is ``failed``."""
+    """A deliberate stop (SIGTERM/SIGINT) keeps what was stored as ``partial``; a death is ``failed``.
+
+    The reason quotes the last line the crawl logged as an error, not any line that says "Error".
+    """
     database = CrawlDatabase.from_url(f"sqlite:///{tmp_path / 'runs.db'}")
     run_id = database.start_run(source="eis", arguments={})
-    tail = deque(
-        ["'scrapy.spidermiddlewares.httperror.HttpErrorMiddleware',", "2026-11-22 [x] ERROR: boom", "done"]
-    )
-    if timed_out == "graceful":  # Scrapy got SIGTERM while starting: it exits 0 without closing the run
-        tail.append(
-            "2026-11-22 [scrapy.crawler] INFO: Received SIGTERM, shutting down gracefully. Send again"
-        )
-        timed_out = False
+    tail = deque(["'scrapy.spidermiddlewares.httperror.HttpErrorMiddleware',", BOOM, last_line])
     _close_abandoned_run(database, run_id, returncode, tail, timed_out, 60)
     run = read_run(database, run_id)
     database.close()
