@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from bidder import text
 from bidder.errors import BidderError
@@ -77,6 +78,21 @@ class _Hit:
     found: str
 
 
+_UNSEEN: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Notes:
+    """Reasons worded from the notice alone («held» branches of ``evaluate``); "" where it lacks the value."""
+
+    customer_region: str
+    price: str
+    law: str
+    kind: str
+    security: str
+    customer_inn: str
+
+
 @dataclass(slots=True)
 class NoticeView:
     """A notice analysed once: words with all their lemmas, code keys, regions.
@@ -94,9 +110,34 @@ class NoticeView:
     customer_region: str | None
     delivery_regions: list[str]
     delivery_fallback: bool
+    okpd2_keys: list[str] = field(default_factory=list)
+    ktru_keys: list[str] = field(default_factory=list)
+    segments: list[tuple[int, str]] = field(default_factory=list)
+    """(first position, text) of the title and of each item name."""
     _found: dict[str, _Hit | None] = field(default_factory=dict)
     _days: tuple[datetime, int | None] | None = None
     _heads: dict[str, set[int]] | None = None
+    _notes: _Notes | None = None
+    _said: dict[str, str | None] = field(default_factory=dict)
+    """Keyword text -> its reason in this notice (or ``None``): many matched profiles share keywords."""
+
+    def notes(self) -> _Notes:
+        """The reasons that depend on the notice alone, built once however many profiles it matches."""
+        if self._notes is None:
+            n, region = self.notice, self.customer_region
+            self._notes = _Notes(
+                customer_region=f"регион заказчика {_region_label(region)}" if region else "",
+                price=f"НМЦК {format_rub(n.nmck)} в ценовом диапазоне профиля" if n.nmck is not None else "",
+                law=f"закон {LAW_LABELS[n.law]}",
+                kind=f"способ: {KIND_LABELS[n.kind]}",
+                security=(
+                    f"обеспечение заявки {format_rub(n.bid_security)} в пределах лимита"
+                    if n.bid_security is not None
+                    else ""
+                ),
+                customer_inn=f"заказчик ИНН {n.customer_inn} в списке профиля" if n.customer_inn else "",
+            )
+        return self._notes
 
     def days_left(self, now: datetime) -> int | None:
         """Calendar days (Moscow) to the submission deadline; ``None`` if unknown or already past."""
@@ -108,11 +149,23 @@ class NoticeView:
 
     def find(self, pattern: KeywordPattern, key: str) -> _Hit | None:
         """First place where the pattern's parts meet consecutive words (memoized per notice by ``key``)."""
-        if key in self._found:
-            return self._found[key]
+        hit = self._found.get(key, _UNSEEN)
+        if hit is not _UNSEEN:
+            return hit
         parts = pattern.parts
         size = len(parts)
         hit = None
+        if size == 1:  # the common case: one word, a dict lookup or a few prefix tests
+            part = parts[0]
+            if part.prefix:
+                start = self._first_with_prefix(part.value)
+            else:
+                starts = self.by_lemma.get(part.value)
+                start = starts[0] if starts else None
+            if start is not None:
+                hit = _Hit(start, start + 1, self.words[start])
+            self._found[key] = hit
+            return hit
         for start in self._starts(parts[0]):
             end = start + size
             if end > len(self.words):
@@ -130,14 +183,27 @@ class NoticeView:
         """Positions where ``part`` holds, ascending: a dict lookup for a lemma, a short scan for a prefix."""
         if not part.prefix:
             return self.by_lemma.get(part.value, [])
+        return sorted(p for p in self._head_positions(part) if self._part_at(part, p))
+
+    def _first_with_prefix(self, prefix: str) -> int | None:
+        """The first position whose word or one of its lemmas starts with ``prefix`` (C-level scans)."""
+        needle = "\0" + prefix
+        for base, segment in self.segments:
+            joined, positions = _prefix_scan(segment)
+            at = joined.find(needle)
+            if at >= 0:
+                return base + positions[at]
+        return None
+
+    def _head_positions(self, part: KeywordPart) -> set[int] | tuple[()]:
+        """Positions of the words or lemmas sharing the prefix's first letters: a superset to test."""
         if self._heads is None:
             heads: dict[str, set[int]] = {}
             for pos, (word, forms) in enumerate(zip(self.words, self.forms, strict=True)):
                 for s in (word, *forms):
                     heads.setdefault(s[:MIN_PREFIX_LETTERS], set()).add(pos)
             self._heads = heads
-        head = part.value[:MIN_PREFIX_LETTERS]
-        return sorted(p for p in self._heads.get(head, ()) if self._part_at(part, p))
+        return self._heads.get(part.value[:MIN_PREFIX_LETTERS], ())
 
     def _part_at(self, part: KeywordPart, pos: int) -> bool:
         forms = self.forms[pos]
@@ -166,28 +232,61 @@ def _codes(values: Iterable[str | None]) -> list[tuple[str, str]]:
     """
     seen: dict[str, str] = {}
     for value in values:
-        code = value.strip() if value else ""
-        if code and _on_hierarchy(code):
-            seen.setdefault(code_key(code), code)
+        entry = _code_entry(value) if value else None
+        if entry is not None:
+            seen.setdefault(entry[1], entry[0])
     return [(code, key) for key, code in seen.items()]
+
+
+@lru_cache(maxsize=16384)
+def _code_entry(value: str) -> tuple[str, str] | None:
+    """(code, key) of one written code, or ``None`` when it is blank or off the hierarchy."""
+    code = value.strip()
+    return (code, code_key(code)) if code and _on_hierarchy(code) else None
+
+
+_NO_FORMS: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=50_000)
+def _prefix_scan(segment: str) -> tuple[str, dict[int, int]]:
+    """A text's words and lemmas joined behind NULs, and where each one starts -> its word position.
+
+    ``joined.find("\\0" + prefix)`` then finds the first word of a family in one C-level scan; a
+    title or item name recurs across notices, so this is built once per text.
+    """
+    words, forms = text.word_forms(segment)
+    chunks: list[str] = []
+    positions: dict[int, int] = {}
+    at = 0
+    for pos, (word, lemmas) in enumerate(zip(words, forms, strict=True)):
+        for token in (word, *lemmas):
+            positions[at] = pos
+            chunks.append(token)
+            at += len(token) + 1
+    return "\0" + "\0".join(chunks), positions
 
 
 def analyze(notice: Notice) -> NoticeView:
     """Everything the rules need from a notice, computed once however many profiles look at it."""
-    words: list[str] = []
-    forms: list[frozenset[str]] = []
-    empty: frozenset[str] = frozenset()
-    for segment in (notice.title, *(item.name for item in notice.items)):
+    words, forms = text.word_forms(notice.title)
+    words, forms = list(words), list(forms)
+    segments = [(0, notice.title)]
+    for item in notice.items:
+        item_words, item_forms = text.word_forms(item.name)
         if words:
             words.append("")
-            forms.append(empty)
-        for word in text.tokens(segment):
-            words.append(word)
-            forms.append(text.lemma_set(word))
+            forms.append(_NO_FORMS)
+        segments.append((len(words), item.name))
+        words += item_words
+        forms += item_forms
     by_lemma: dict[str, list[int]] = {}
     for pos, lemmas in enumerate(forms):
         for lemma in lemmas:
-            by_lemma.setdefault(lemma, []).append(pos)
+            if lemma in by_lemma:
+                by_lemma[lemma].append(pos)
+            else:
+                by_lemma[lemma] = [pos]
     ktru_values = [*notice.ktru, *(item.ktru for item in notice.items)]
     okpd2_values = [
         *notice.okpd2,
@@ -197,16 +296,20 @@ def analyze(notice: Notice) -> NoticeView:
     customer = _region_code(notice.customer_region) if notice.customer_region else None
     delivery = list(dict.fromkeys(c for c in map(_region_code, notice.delivery_regions) if c))
     fallback = not delivery and customer is not None
+    okpd2, ktru = _codes(okpd2_values), _codes(ktru_values)
     return NoticeView(
         notice=notice,
         words=words,
         forms=forms,
         by_lemma=by_lemma,
-        okpd2=_codes(okpd2_values),
-        ktru=_codes(ktru_values),
+        okpd2=okpd2,
+        ktru=ktru,
         customer_region=customer,
         delivery_regions=delivery or ([customer] if customer else []),
         delivery_fallback=fallback,
+        okpd2_keys=[key for _, key in okpd2],
+        ktru_keys=[key for _, key in ktru],
+        segments=segments,
     )
 
 
@@ -255,6 +358,10 @@ def _distinct(patterns: list[KeywordPattern]) -> tuple[tuple[str, KeywordPattern
     return tuple(first.items())
 
 
+def _is_lemma(pattern: KeywordPattern) -> bool:
+    return len(pattern.parts) == 1 and not pattern.parts[0].prefix
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledProfile:
     """A profile with its keywords parsed and codes keyed, ready to evaluate against a view."""
@@ -267,21 +374,65 @@ class CompiledProfile:
     regions: frozenset[str] | None
     customer_regions: frozenset[str] | None
     delivery_regions: frozenset[str] | None
+    active: bool = True
+    priced: bool = False
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    laws: frozenset[str] = frozenset()
+    kinds: frozenset[str] = frozenset()
+    smp_only: bool = False
+    smp_excluded: bool = False
+    min_days_left: int | None = None
+    max_bid_security: Decimal | None = None
+    customers_include: frozenset[str] = frozenset()
+    customers_exclude: frozenset[str] = frozenset()
+    okpd2_keys: tuple[str, ...] = ()
+    ktru_keys: tuple[str, ...] = ()
+    chats: tuple[int, ...] = ()
+    keyword_lemmas: tuple[str, ...] = ()
+    """One-word exact keywords: each holds exactly when the notice has the lemma (``passes``)."""
+    keyword_others: tuple[tuple[str, KeywordPattern], ...] = ()
+    exclude_lemmas: tuple[str, ...] = ()
+    exclude_others: tuple[tuple[str, KeywordPattern], ...] = ()
+    scored: tuple[tuple[str, KeywordPattern, float], ...] = ()
+    """``keywords`` with the score each adds, in order (the float sum must add up as ``evaluate``'s)."""
 
     @classmethod
     def of(cls, profile: Profile) -> CompiledProfile:
         def regions(codes: list[str] | None) -> frozenset[str] | None:
             return frozenset(codes) if codes is not None else None
 
+        keywords = _distinct(profile.keyword_patterns)
+        exclude = _distinct(profile.exclude_patterns)
         return cls(
             profile=profile,
-            keywords=_distinct(profile.keyword_patterns),
-            exclude=_distinct(profile.exclude_patterns),
+            keywords=keywords,
+            exclude=exclude,
             okpd2=tuple((c, code_key(c)) for c in profile.okpd2),
             ktru=tuple((c, code_key(c)) for c in profile.ktru),
             regions=regions(profile.regions),
             customer_regions=regions(profile.customer_regions),
             delivery_regions=regions(profile.delivery_regions),
+            active=profile.active,
+            priced=profile.price_min is not None or profile.price_max is not None,
+            price_min=profile.price_min,
+            price_max=profile.price_max,
+            laws=frozenset(profile.laws),
+            kinds=frozenset(profile.kinds),
+            smp_only=profile.smp == "only",
+            smp_excluded=profile.smp == "exclude",
+            min_days_left=profile.min_days_left,
+            max_bid_security=profile.max_bid_security,
+            customers_include=frozenset(profile.customers_include),
+            customers_exclude=frozenset(profile.customers_exclude),
+            okpd2_keys=tuple(code_key(c) for c in profile.okpd2),
+            ktru_keys=tuple(code_key(c) for c in profile.ktru),
+            chats=tuple(profile.chats),
+            keyword_lemmas=tuple(p.parts[0].value for _, p in keywords if _is_lemma(p)),
+            keyword_others=tuple((k, p) for k, p in keywords if not _is_lemma(p)),
+            exclude_lemmas=tuple(p.parts[0].value for _, p in exclude if _is_lemma(p)),
+            exclude_others=tuple((k, p) for k, p in exclude if not _is_lemma(p)),
+            scored=tuple((k, p, SCORE_PHRASE if p.is_phrase else SCORE_KEYWORD) for k, p in keywords),
         )
 
     @property
@@ -464,38 +615,44 @@ def _check_security_and_customer(p: Profile, n: Notice, v: _Verdict) -> None:
 
 def _region_ok(cp: CompiledProfile, view: NoticeView) -> bool:
     customer, delivery = view.customer_region, view.delivery_regions
-    if cp.regions is not None and customer not in cp.regions and not any(d in cp.regions for d in delivery):
+    if cp.regions is not None and customer not in cp.regions and cp.regions.isdisjoint(delivery):
         return False
     if cp.customer_regions is not None and customer not in cp.customer_regions:
         return False
-    return cp.delivery_regions is None or any(d in cp.delivery_regions for d in delivery)
+    return cp.delivery_regions is None or not cp.delivery_regions.isdisjoint(delivery)
 
 
-def _any_code(notice_codes: list[tuple[str, str]], prefixes: tuple[tuple[str, str], ...]) -> bool:
-    return any(key.startswith(pkey) for _, key in notice_codes for _, pkey in prefixes)
+def _any_code(keys: list[str], prefixes: tuple[str, ...]) -> bool:
+    if prefixes:
+        for key in keys:
+            if key.startswith(prefixes):
+                return True
+    return False
 
 
-def _terms_ok(p: Profile, view: NoticeView, now: datetime) -> bool:
+def _terms_ok(cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
     n = view.notice
-    if p.price_min is not None or p.price_max is not None:
-        if n.nmck is None or (p.price_min is not None and n.nmck < p.price_min):
+    if cp.priced:
+        nmck = n.nmck
+        if nmck is None or (cp.price_min is not None and nmck < cp.price_min):
             return False
-        if p.price_max is not None and n.nmck > p.price_max:
+        if cp.price_max is not None and nmck > cp.price_max:
             return False
-    if (p.laws and n.law not in p.laws) or (p.kinds and n.kind not in p.kinds):
+    if (cp.laws and n.law not in cp.laws) or (cp.kinds and n.kind not in cp.kinds):
         return False
-    if (p.smp == "only" and not n.smp_only) or (p.smp == "exclude" and n.smp_only):
+    if (cp.smp_only and not n.smp_only) or (cp.smp_excluded and n.smp_only):
         return False
-    if p.min_days_left is not None:
+    if cp.min_days_left is not None:
         days = view.days_left(now)
-        if days is None or days < p.min_days_left:
+        if days is None or days < cp.min_days_left:
             return False
-    if p.max_bid_security is not None and n.bid_security is not None and n.bid_security > p.max_bid_security:
+    cap = cp.max_bid_security
+    if cap is not None and n.bid_security is not None and n.bid_security > cap:
         return False
     inn = n.customer_inn
-    if p.customers_include and inn not in p.customers_include:
+    if cp.customers_include and inn not in cp.customers_include:
         return False
-    return not (inn is not None and inn in p.customers_exclude)
+    return not (inn is not None and inn in cp.customers_exclude)
 
 
 def passes(cp: CompiledProfile, view: NoticeView, *, now: datetime) -> bool:
@@ -503,15 +660,78 @@ def passes(cp: CompiledProfile, view: NoticeView, *, now: datetime) -> bool:
 
     The hot path: ``match`` runs it on every candidate and explains only the ones that pass.
     """
-    if not (cp.profile.active and _region_ok(cp, view) and _terms_ok(cp.profile, view, now)):
+    if not (cp.active and _region_ok(cp, view) and _terms_ok(cp, view, now)):
         return False
+    by_lemma = view.by_lemma
     if not (
-        _any_code(view.okpd2, cp.okpd2)
-        or _any_code(view.ktru, cp.ktru)
-        or any(view.find(pattern, key) for key, pattern in cp.keywords)
+        _any_code(view.okpd2_keys, cp.okpd2_keys)
+        or _any_code(view.ktru_keys, cp.ktru_keys)
+        or any(lemma in by_lemma for lemma in cp.keyword_lemmas)
+        or any(view.find(pattern, key) for key, pattern in cp.keyword_others)
     ):
         return False
-    return not any(view.find(pattern, key) for key, pattern in cp.exclude)
+    return not (
+        any(lemma in by_lemma for lemma in cp.exclude_lemmas)
+        or any(view.find(pattern, key) for key, pattern in cp.exclude_others)
+    )
+
+
+def _match_reasons(cp: CompiledProfile, view: NoticeView, now: datetime) -> tuple[float, tuple[str, ...]]:
+    """The score and reasons ``evaluate`` gives a profile that ``passes``, without the failure branches.
+
+    ``match`` explains every profile it returns; once ``passes`` holds, each check of ``evaluate``
+    can only take its «held» branch, so only those are built here, in the same order and words.
+    """
+    p, n = cp.profile, view.notice
+    notes = view.notes()
+    customer, delivery = view.customer_region, view.delivery_regions
+    reasons: list[str] = []
+    if cp.regions is not None:
+        if customer in cp.regions:
+            reasons.append(notes.customer_region)
+        else:
+            hit = next(d for d in delivery if d in cp.regions)
+            reasons.append(_delivery_reason(hit, view.delivery_fallback))
+    if cp.customer_regions is not None:
+        reasons.append(notes.customer_region)
+    if cp.delivery_regions is not None:
+        hit = next(d for d in delivery if d in cp.delivery_regions)
+        reasons.append(_delivery_reason(hit, view.delivery_fallback))
+
+    code_reasons = []
+    if cp.okpd2 and view.okpd2:
+        code_reasons = _code_hits("ОКПД2", view.okpd2, cp.okpd2)
+    if cp.ktru and view.ktru:
+        code_reasons += _code_hits("КТРУ", view.ktru, cp.ktru)
+    reasons += code_reasons[:_MAX_LISTED]
+    score = 0.0
+    said = view._said
+    for key, pattern, gain in cp.scored:
+        reason = said.get(pattern.text, _UNSEEN)
+        if reason is _UNSEEN:
+            hit = view.find(pattern, key)
+            reason = said[pattern.text] = None if hit is None else _keyword_reason(pattern, hit, veto=False)
+        if reason is not None:
+            reasons.append(reason)
+            score += gain
+    if code_reasons:
+        score += SCORE_CODE
+
+    if cp.priced:
+        reasons.append(notes.price)
+    if p.laws:
+        reasons.append(notes.law)
+    if p.kinds:
+        reasons.append(notes.kind)
+    if cp.smp_only:
+        reasons.append("закупка только для СМП")
+    if p.min_days_left is not None:
+        reasons.append(f"до окончания подачи заявок {view.days_left(now)} дн.")
+    if p.max_bid_security is not None and n.bid_security is not None:
+        reasons.append(notes.security)
+    if p.customers_include:
+        reasons.append(notes.customer_inn)
+    return round(min(score, 1.0), 2), tuple(reasons)
 
 
 def evaluate(cp: CompiledProfile, view: NoticeView, *, now: datetime) -> Explanation:
@@ -557,6 +777,9 @@ def _anchor(pattern: KeywordPattern) -> tuple[str, bool]:
     return pattern.parts[0].value, True
 
 
+_MAX_CACHED = 200_000
+
+
 class CompiledMatcher:
     """All profiles compiled into indexes; see the module docstring for how a notice is matched."""
 
@@ -576,6 +799,11 @@ class CompiledMatcher:
         self._any_region = frozenset(self._any_region)
         self._allowed = {code: self._any_region | pids for code, pids in self._region_index.items()}
         """Region -> profiles that accept a notice there (named it, or no region restriction)."""
+        self._lemma_pids: dict[str, frozenset[int]] = {}
+        self._word_pids: dict[str, frozenset[int]] = {}
+        self._code_pids: dict[str, frozenset[int]] = {}
+        self._ktru_pids: dict[str, frozenset[int]] = {}
+        """Token or code key -> the profiles it selects through the indexes, filled as notices come."""
 
     def _index(self, pid: int, cp: CompiledProfile) -> None:
         for _, pattern in cp.keywords:
@@ -598,27 +826,57 @@ class CompiledMatcher:
     def __len__(self) -> int:
         return len(self.profiles)
 
+    def _by_prefix(self, token: str, *, lemma: bool) -> frozenset[int]:
+        """Profiles a notice token selects: by its lemma (``lemma``) and by the word families it starts."""
+        found = set(self._lemma_index.get(token, ())) if lemma else set()
+        for prefix, pids in self._prefix_index.get(token[:MIN_PREFIX_LETTERS], {}).items():
+            if token.startswith(prefix):
+                found |= pids
+        return frozenset(found)
+
+    @staticmethod
+    def _by_code(index: dict[str, set[int]], key: str) -> frozenset[int]:
+        """Profiles whose code prefix contains the code with this key (every prefix of the key looked up)."""
+        found: set[int] = set()
+        for size in range(2, len(key) + 1):
+            found.update(index.get(key[:size], ()))
+        return frozenset(found)
+
+    @staticmethod
+    def _remember(cache: dict[str, frozenset[int]], pids: frozenset[int]) -> frozenset[int]:
+        """Keep a per-token cache bounded: a long run meets new words, but a few thousand recur."""
+        if len(cache) >= _MAX_CACHED:
+            cache.clear()
+        return pids
+
     def candidates(self, view: NoticeView) -> set[int]:
         """Active profiles sharing a code prefix or an anchor word with the notice, in one of its regions."""
         found: set[int] = set()
-        lemma_index, prefix_index = self._lemma_index, self._prefix_index
-        for lemma in view.by_lemma:
-            pids = lemma_index.get(lemma)
+        by_lemma = view.by_lemma
+        lemma_pids, word_pids = self._lemma_pids, self._word_pids
+        for lemma in by_lemma:
+            pids = lemma_pids.get(lemma)
+            if pids is None:
+                pids = lemma_pids[lemma] = self._remember(lemma_pids, self._by_prefix(lemma, lemma=True))
             if pids:
                 found |= pids
-        if prefix_index:
-            for word in set(view.by_lemma).union(view.words):
-                bucket = prefix_index.get(word[:MIN_PREFIX_LETTERS])
-                if bucket:
-                    for prefix, pids in bucket.items():
-                        if word.startswith(prefix):
-                            found |= pids
-        for codes, index in ((view.okpd2, self._code_index), (view.ktru, self._ktru_index)):
+        for word in view.words:
+            if word not in by_lemma:
+                pids = word_pids.get(word)
+                if pids is None:
+                    pids = word_pids[word] = self._remember(word_pids, self._by_prefix(word, lemma=False))
+                if pids:
+                    found |= pids
+        for codes, index, cache in (
+            (view.okpd2, self._code_index, self._code_pids),
+            (view.ktru, self._ktru_index, self._ktru_pids),
+        ):
             for _, key in codes:
-                for size in range(2, len(key) + 1):
-                    pids = index.get(key[:size])
-                    if pids:
-                        found |= pids
+                pids = cache.get(key)
+                if pids is None:
+                    pids = cache[key] = self._remember(cache, self._by_code(index, key))
+                if pids:
+                    found |= pids
         if not found:
             return found
         allowed = self._allowed
@@ -636,8 +894,8 @@ class CompiledMatcher:
         for pid in self.candidates(view):
             cp = self.profiles[pid]
             if passes(cp, view, now=now):
-                verdict = evaluate(cp, view, now=now)
-                matches.append(Match(cp.name, verdict.score, verdict.reasons, tuple(cp.profile.chats)))
+                score, reasons = _match_reasons(cp, view, now)
+                matches.append(Match(cp.profile.name, score, reasons, cp.chats))
         matches.sort(key=lambda m: (-m.score, m.profile))
         log.debug("notice %s: %d match(es)", notice.reg_number, len(matches))
         return matches

@@ -78,6 +78,17 @@ def lemma(word: str) -> str:
     return forms[0] if forms else word
 
 
+@lru_cache(maxsize=_CACHE_SIZE // 4)
+def word_forms(text: str) -> tuple[tuple[str, ...], tuple[frozenset[str], ...]]:
+    """``tokens`` and ``lemma_set`` of each, for a whole title or item name at once.
+
+    Notices repeat the same titles and item names far more often than new ones appear, so the
+    matcher's hot path pays one cache lookup per text instead of one per word.
+    """
+    words = tuple(tokens(text))
+    return words, tuple(map(lemma_set, words))
+
+
 def lemmas(text: str) -> list[str]:
     """One lemma per word of ``text``: the compact form for reports, search keys and keywords."""
     return [lemma(w) for w in tokens(text)]

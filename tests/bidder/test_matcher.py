@@ -33,6 +33,9 @@ def test_table(case: Case) -> None:
     # and explain() says matched for exactly the same profiles
     explained = MATCHER.explain(n, now=NOW)
     assert {name for name, e in explained.items() if e.matched} == case.expected
+    # and match()'s own fast path gives exactly explain()'s reasons and score
+    for m in MATCHER.match(n, now=NOW):
+        assert (m.reasons, m.score) == (explained[m.profile].reasons, explained[m.profile].score)
 
 
 def test_match_reasons_exact() -> None:
@@ -200,8 +203,13 @@ def test_compiled_agrees_with_naive_on_random_notices() -> None:
             customer_inn=rng.choice(["7702070139", "7701234567", "7700000000"]),
             nmck=rng.choice([None, Decimal("50000"), Decimal("300000"), Decimal("1000000")]),
         )
-        compiled = sorted(m.profile for m in MATCHER.match(n, now=NOW))
+        found = MATCHER.match(n, now=NOW)
+        compiled = sorted(m.profile for m in found)
         assert compiled == sorted(match_naive(MATCHER.profiles, n, now=NOW)), n.title
+        # match() builds reasons on its own fast path: they must be exactly what explain() says
+        explained = MATCHER.explain(n, now=NOW)
+        for m in found:
+            assert (m.reasons, m.score) == (explained[m.profile].reasons, explained[m.profile].score), n.title
         matched += len(compiled)
     assert matched >= 30  # the mix is rich enough to exercise matching, not only rejection
 
