@@ -465,7 +465,7 @@ def _check_region(cp: CompiledProfile, view: NoticeView, v: _Verdict) -> None:
 
     if cp.regions is not None:
         if customer in cp.regions:
-            v.reasons.append(f"регион заказчика {_region_label(customer)}")
+            v.reasons.append(view.notes().customer_region)
         elif hit := next((d for d in delivery if d in cp.regions), None):
             v.reasons.append(_delivery_reason(hit, view.delivery_fallback))
         elif customer is None and not delivery:
@@ -477,7 +477,7 @@ def _check_region(cp: CompiledProfile, view: NoticeView, v: _Verdict) -> None:
             v.failures.append(f"регион {seen} не входит в регионы профиля ({_wanted(cp.regions)})")
     if cp.customer_regions is not None:
         if customer in cp.customer_regions:
-            v.reasons.append(f"регион заказчика {_region_label(customer)}")
+            v.reasons.append(view.notes().customer_region)
         elif customer is None:
             v.failures.append("регион заказчика не указан в извещении")
         else:
@@ -541,7 +541,8 @@ def _check_exclude(cp: CompiledProfile, view: NoticeView, v: _Verdict) -> None:
             v.failures.append(_keyword_reason(pattern, hit, veto=True))
 
 
-def _check_price(p: Profile, n: Notice, v: _Verdict) -> None:
+def _check_price(p: Profile, view: NoticeView, v: _Verdict) -> None:
+    n = view.notice
     if p.price_min is None and p.price_max is None:
         return
     if n.nmck is None:
@@ -552,20 +553,21 @@ def _check_price(p: Profile, n: Notice, v: _Verdict) -> None:
     elif p.price_max is not None and n.nmck > p.price_max:
         v.failures.append(f"НМЦК {format_rub(n.nmck)} больше максимума {format_rub(p.price_max)}")
     else:
-        v.reasons.append(f"НМЦК {format_rub(n.nmck)} в ценовом диапазоне профиля")
+        v.reasons.append(view.notes().price)
 
 
-def _check_enums(p: Profile, n: Notice, v: _Verdict) -> None:
+def _check_enums(p: Profile, view: NoticeView, v: _Verdict) -> None:
+    n = view.notice
     if p.laws:
         law = LAW_LABELS[n.law]
         if n.law in p.laws:
-            v.reasons.append(f"закон {law}")
+            v.reasons.append(view.notes().law)
         else:
             v.failures.append(f"закон {law} не входит в профиль ({_listed([LAW_LABELS[x] for x in p.laws])})")
     if p.kinds:
         kind = KIND_LABELS[n.kind]
         if n.kind in p.kinds:
-            v.reasons.append(f"способ: {kind}")
+            v.reasons.append(view.notes().kind)
         else:
             v.failures.append(
                 f"способ «{kind}» не входит в профиль ({_listed([KIND_LABELS[k] for k in p.kinds])})"
@@ -591,22 +593,27 @@ def _check_deadline(p: Profile, n: Notice, now: datetime, v: _Verdict) -> None:
         if days < p.min_days_left:
             v.failures.append(f"до окончания подачи заявок {days} дн., нужно не менее {p.min_days_left}")
         else:
-            v.reasons.append(f"до окончания подачи заявок {days} дн.")
+            v.reasons.append(_days_reason(days))
 
 
-def _check_security_and_customer(p: Profile, n: Notice, v: _Verdict) -> None:
+def _days_reason(days: int | None) -> str:
+    return f"до окончания подачи заявок {days} дн."
+
+
+def _check_security_and_customer(p: Profile, view: NoticeView, v: _Verdict) -> None:
+    n = view.notice
     if p.max_bid_security is not None and n.bid_security is not None:
         if n.bid_security > p.max_bid_security:
             cap = format_rub(p.max_bid_security)
             v.failures.append(f"обеспечение заявки {format_rub(n.bid_security)} больше лимита {cap}")
         else:
-            v.reasons.append(f"обеспечение заявки {format_rub(n.bid_security)} в пределах лимита")
+            v.reasons.append(view.notes().security)
     inn = n.customer_inn
     if p.customers_include:
         if inn is None:
             v.failures.append("ИНН заказчика не указан, а профиль берёт только своих заказчиков")
         elif inn in p.customers_include:
-            v.reasons.append(f"заказчик ИНН {inn} в списке профиля")
+            v.reasons.append(view.notes().customer_inn)
         else:
             v.failures.append(f"заказчик ИНН {inn} не в списке заказчиков профиля")
     if inn is not None and inn in p.customers_exclude:
@@ -726,7 +733,7 @@ def _match_reasons(cp: CompiledProfile, view: NoticeView, now: datetime) -> tupl
     if cp.smp_only:
         reasons.append("закупка только для СМП")
     if p.min_days_left is not None:
-        reasons.append(f"до окончания подачи заявок {view.days_left(now)} дн.")
+        reasons.append(_days_reason(view.days_left(now)))
     if p.max_bid_security is not None and n.bid_security is not None:
         reasons.append(notes.security)
     if p.customers_include:
@@ -742,10 +749,10 @@ def evaluate(cp: CompiledProfile, view: NoticeView, *, now: datetime) -> Explana
     _check_region(cp, view, v)
     _check_capability(cp, view, v)
     _check_exclude(cp, view, v)
-    _check_price(p, n, v)
-    _check_enums(p, n, v)
+    _check_price(p, view, v)
+    _check_enums(p, view, v)
     _check_deadline(p, n, now, v)
-    _check_security_and_customer(p, n, v)
+    _check_security_and_customer(p, view, v)
     matched = not v.failures
     score = round(min(v.score, 1.0), 2) if matched else 0.0
     return Explanation(p.name, matched, score, tuple(v.reasons), tuple(v.failures))
