@@ -26,6 +26,8 @@ from data.store import (
     StoredVersion,
     UpsertResult,
     advance_high_water,
+    close_abandoned_runs,
+    crawl_run_alive,
     finish_crawl_run,
     get_high_water,
     start_crawl_run,
@@ -43,6 +45,8 @@ class CrawlDatabase:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.run_id: int | None = None
+        """The crawl run this process records (set by the run recorder); batches count into it."""
 
     @classmethod
     def from_url(cls, url: str, *, migrate: bool = True) -> CrawlDatabase:
@@ -58,9 +62,9 @@ class CrawlDatabase:
         with session_scope(self.engine) as session:
             return stored_versions(session, keys=keys)
 
-    def upsert(self, notices: list[Notice], *, source: str) -> UpsertResult:
+    def upsert(self, notices: list[Notice], *, source: str | None) -> UpsertResult:
         with session_scope(self.engine) as session:
-            return upsert_notices(session, notices, source=source)
+            return upsert_notices(session, notices, source=source, run_id=self.run_id)
 
     def high_water(self, *, source: str, search_key: str) -> datetime | None:
         with session_scope(self.engine) as session:
@@ -74,9 +78,17 @@ class CrawlDatabase:
         with session_scope(self.engine) as session:
             return start_crawl_run(session, source=source, arguments=arguments)
 
+    def alive(self, *, run_id: int, **figures: Any) -> None:
+        with session_scope(self.engine) as session:
+            crawl_run_alive(session, run_id=run_id, **figures)
+
     def finish_run(self, *, run_id: int, **figures: Any) -> CrawlRun:
         with session_scope(self.engine) as session:
             return finish_crawl_run(session, run_id=run_id, **figures)
+
+    def close_abandoned_runs(self) -> list[CrawlRun]:
+        with session_scope(self.engine) as session:
+            return close_abandoned_runs(session)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -9,6 +9,7 @@ crawl saw everything it listed, and logs a progress line the runner shows while 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,11 +20,13 @@ from scrapy.utils.asyncio import create_looping_call
 
 from crawler.database import CrawlDatabase, crawl_database
 from data.errors import StoreError
-from data.store import UpsertResult
+from data.process import this_process
 
 log = logging.getLogger(__name__)
 
 RUN_ID_SETTING = "TENDERWATCH_RUN_ID"
+HEARTBEAT_SECONDS = 10.0
+"""How often the run row hears from a live crawl (figures so far); see ``data.store.ABANDONED_AFTER``."""
 PROGRESS_FORMAT = "progress: %d requests, %d pages, %d cards, %d new, %d changed, %d unchanged, %d errors"
 """Parsed by ``crawler.runner``: keep the shape stable."""
 
@@ -62,10 +65,18 @@ class CrawlFigures:
 
 
 def judge(
-    figures: CrawlFigures, *, finish_reason: str, partial_rate: float, failed_rate: float, stopped: str = ""
+    figures: CrawlFigures,
+    *,
+    finish_reason: str,
+    partial_rate: float,
+    failed_rate: float,
+    stopped: str = "",
+    listing_complete: bool = True,
 ) -> tuple[str, str]:
     """(outcome, reason): ``failed`` if the crawl ended early, stored nothing it should, or read no
-    listing, or its error rate is above ``failed_rate``; ``partial`` above ``partial_rate``; else ``ok``."""
+    listing, or its error rate is above ``failed_rate``; ``partial`` above ``partial_rate`` or when
+    the listing was not read to its end (a page lost loses every entry after it, however low the
+    error rate looks); else ``ok``."""
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(figures.errors_by_kind.items()))
     rate = figures.errors / figures.logical_requests if figures.logical_requests else 0.0
     errors = f"{figures.errors} errors in {figures.logical_requests} requests ({rate:.0%})" + (
@@ -86,6 +97,8 @@ def judge(
         return "failed", f"error rate above {failed_rate:.0%}: {summary}"
     if rate > partial_rate:
         return "partial", f"error rate above {partial_rate:.0%}: {summary}"
+    if not listing_complete:
+        return "partial", f"listing not read to its end: {summary}"
     return "ok", summary
 
 
@@ -101,6 +114,7 @@ class CrawlRunRecorder:
         self.run_id: int | None = settings.getint(RUN_ID_SETTING) or None
         self.database: CrawlDatabase | None = None
         self._progress: Any = None
+        self._last_heartbeat = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
@@ -114,6 +128,9 @@ class CrawlRunRecorder:
         if self.run_id is None:
             arguments = getattr(spider, "arguments", {})
             self.run_id = self.database.start_run(source=spider.name, arguments=arguments)
+        else:  # the runner opened it: this process does the work, so it answers for the row now
+            self.database.alive(run_id=self.run_id, owner=this_process())
+        self.database.run_id = self.run_id
         log.info("crawl run %d of %s started", self.run_id, spider.name)
         if self.progress_interval > 0:
             self._progress = create_looping_call(self.log_progress)
@@ -122,6 +139,14 @@ class CrawlRunRecorder:
     def log_progress(self) -> None:
         f = CrawlFigures.from_stats(self.crawler.stats.get_stats())
         log.info(PROGRESS_FORMAT, f.requests, f.pages, f.cards, f.new, f.changed, f.unchanged, f.errors)
+        if self.database is not None and self.run_id is not None:
+            now = time.monotonic()
+            if now - self._last_heartbeat >= HEARTBEAT_SECONDS:
+                self._last_heartbeat = now
+                try:
+                    self.database.alive(run_id=self.run_id, requests=f.requests, pages=f.pages)
+                except StoreError as exc:  # a missed heartbeat is no reason to stop crawling
+                    log.warning("crawl run %d: heartbeat not recorded: %s", self.run_id, exc)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self._progress is not None and self._progress.running:
@@ -130,22 +155,25 @@ class CrawlRunRecorder:
         if self.database is None or self.run_id is None:
             return
         figures = CrawlFigures.from_stats(self.crawler.stats.get_stats())
+        listing_complete = bool(getattr(spider, "listing_complete", True))
         outcome, why = judge(
             figures,
             finish_reason=reason,
             partial_rate=self.partial_rate,
             failed_rate=self.failed_rate,
             stopped=getattr(spider, "stop_reason", ""),
+            listing_complete=listing_complete or getattr(spider, "sample", None) is not None,
         )
         try:
+            # The notice counts are not passed: each stored batch counted itself into the row.
             self.database.finish_run(
                 run_id=self.run_id,
                 outcome=outcome,
                 requests=figures.requests,
                 pages=figures.pages,
-                result=UpsertResult(new=figures.new, changed=figures.changed, unchanged=figures.unchanged),
                 errors_by_kind=figures.errors_by_kind,
                 reason=why,
+                listing_complete=listing_complete,
             )
             self._advance_mark(spider, outcome)
         except StoreError as exc:

@@ -29,7 +29,6 @@ from crawler.extensions import RUN_ID_SETTING
 from crawler.spiders.base import check_spider_arguments
 from crawler.spiders.eis import search_filters
 from crawler.tls import CONTEXT_FACTORY
-from data.store import UpsertResult
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +117,8 @@ class CrawlSummary:
     seconds: float
     peak_rss_kb: int | None = None
     log_tail: list[str] = field(default_factory=list)
+    listing_complete: bool | None = None
+    """False when entries were left unlisted (a page failed or was cut off, max_pages hit)."""
 
     def counts_line(self) -> str:
         """The same shape as ``tenderwatch import``: ``N new, M changed, K unchanged, E errors``."""
@@ -210,6 +211,8 @@ class _Exit:
     tail: deque[str]
     timed_out: bool = False
     stopped_by: int | None = None
+    progress: CrawlProgress | None = None
+    """The last progress line the crawl logged: its figures when it died without closing its run."""
 
 
 def run_crawl(
@@ -237,6 +240,7 @@ def run_crawl(
     )
     database = CrawlDatabase.from_url(config.database_url)
     try:
+        database.close_abandoned_runs()  # runs whose processes died with nobody left to close them
         run_id = database.start_run(source=source, arguments=arguments)
         started = time.monotonic()
         try:
@@ -246,16 +250,11 @@ def run_crawl(
         except KeyboardInterrupt:  # before the crawl process existed: nothing to stop, but the row
             if (row := read_run(database, run_id)) is not None and row.outcome == "running":
                 database.finish_run(
-                    run_id=run_id,
-                    outcome="partial",
-                    result=UpsertResult(),
-                    reason="stopped before the crawl process started",
+                    run_id=run_id, outcome="partial", reason="stopped before the crawl process started"
                 )
             raise
         seconds = time.monotonic() - started
-        _close_abandoned_run(
-            database, run_id, ended.returncode, ended.tail, ended.timed_out, config.timeout_seconds
-        )
+        _close_abandoned_run(database, run_id, ended, config.timeout_seconds)
         run = read_run(database, run_id)
     finally:
         database.close()
@@ -273,6 +272,7 @@ def run_crawl(
         unchanged=run.notices_unchanged,
         errors=run.errors,
         errors_by_kind=dict(run.errors_by_kind),
+        listing_complete=run.listing_complete,
         returncode=ended.returncode,
         seconds=seconds,
         peak_rss_kb=ended.rusage.ru_maxrss if ended.rusage else None,
@@ -300,25 +300,25 @@ def _run_subprocess(
         )
     except OSError as exc:
         raise CrawlProcessError(f"could not start the crawl ({command[0]}): {exc}") from None
-    tail: deque[str] = deque(maxlen=40)
-    reader = threading.Thread(target=_read_log, args=(proc, tail, on_progress), daemon=True)
+    ended = _Exit(None, None, deque(maxlen=40))
+    reader = threading.Thread(target=_read_log, args=(proc, ended, on_progress), daemon=True)
     reader.start()
     try:
         if on_start is not None:
             on_start(proc.pid)
-        returncode, rusage = _wait(proc, config.timeout_seconds)
+        ended.returncode, ended.rusage = _wait(proc, config.timeout_seconds)
     except KeyboardInterrupt as exc:
-        stopped_by = getattr(exc, "signum", signal.SIGINT)
-        log.warning("%s: stopping the crawl (pid %d)", signal.Signals(stopped_by).name, proc.pid)
-        returncode, rusage = _stop(proc)
+        ended.stopped_by = getattr(exc, "signum", signal.SIGINT)
+        log.warning("%s: stopping the crawl (pid %d)", signal.Signals(ended.stopped_by).name, proc.pid)
+        ended.returncode, ended.rusage = _stop(proc)
         reader.join(timeout=5)
-        return _Exit(returncode, rusage, tail, stopped_by=stopped_by)
-    timed_out = returncode is None
-    if timed_out:
+        return ended
+    ended.timed_out = ended.returncode is None
+    if ended.timed_out:
         log.warning("crawl exceeded %s s; stopping it", config.timeout_seconds)
-        returncode, rusage = _stop(proc)
+        ended.returncode, ended.rusage = _stop(proc)
     reader.join(timeout=5)
-    return _Exit(returncode, rusage, tail, timed_out=timed_out)
+    return ended
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> tuple[int | None, Any]:
@@ -357,38 +357,36 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
 
 
 def _read_log(
-    proc: subprocess.Popen[bytes], tail: deque[str], on_progress: Callable[[CrawlProgress], None] | None
+    proc: subprocess.Popen[bytes], ended: _Exit, on_progress: Callable[[CrawlProgress], None] | None
 ) -> None:
     assert proc.stderr is not None
     for raw in proc.stderr:
         line = raw.decode("utf-8", errors="replace").rstrip()
-        tail.append(line)
+        ended.tail.append(line)
         match = _PROGRESS.search(line)
-        if match and on_progress is not None:
-            on_progress(CrawlProgress(*(int(g) for g in match.groups())))
+        if match:
+            ended.progress = CrawlProgress(*(int(g) for g in match.groups()))
+            if on_progress is not None:
+                on_progress(ended.progress)
 
 
 def _graceful_stop(tail: deque[str]) -> str | None:
     return next((m.group(1) for line in tail if (m := _GRACEFUL_STOP.search(line))), None)
 
 
-def _close_abandoned_run(
-    database: CrawlDatabase,
-    run_id: int,
-    returncode: int | None,
-    tail: deque[str],
-    timed_out: bool,
-    timeout: float,
-) -> None:
+def _close_abandoned_run(database: CrawlDatabase, run_id: int, ended: _Exit, timeout: float) -> None:
     """Close a run the crawl process never closed: it died, was killed, or was asked to stop.
 
     A SIGTERM/SIGINT is somebody's deliberate stop (a service shutting down, an operator), not a
     fault of the crawl: the run is ``partial`` (what it stored is kept; the next crawl resumes from
     the high-water mark, which did not move). A timeout, SIGKILL or a silent exit is ``failed``.
+    The notice counts stay what the row says (each stored batch counted itself in); requests and
+    pages come from the last progress line when the row heard less.
     """
     run = read_run(database, run_id)
     if run is None or run.outcome != "running":
         return
+    returncode, tail, timed_out = ended.returncode, ended.tail, ended.timed_out
     outcome = "failed"
     if timed_out:
         why = f"crawl timed out after {timeout:g} s and was killed"
@@ -405,7 +403,15 @@ def _close_abandoned_run(
     last_error = next((line for line in reversed(tail) if _LOGGED_ERROR.search(line)), None)
     if last_error and outcome == "failed":
         why += f": {last_error.strip()}"
-    database.finish_run(run_id=run_id, outcome=outcome, result=UpsertResult(), reason=why)
+    seen = ended.progress or CrawlProgress()
+    database.finish_run(
+        run_id=run_id,
+        outcome=outcome,
+        reason=why,
+        requests=max(run.requests, seen.requests),
+        pages=max(run.pages, seen.pages),
+        listing_complete=False,
+    )
     if outcome == "failed":
         log.error("crawl run %d failed: %s; the end of its log:\n%s", run_id, why, "\n".join(tail))
     else:

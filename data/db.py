@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session
 
-from data.errors import DatabaseUrlError, MigrationError
+from data.errors import DatabaseError, DatabaseUrlError, MigrationError
 from data.types import DecimalSum
 
 log = logging.getLogger(__name__)
@@ -96,18 +96,50 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.create_aggregate("decimal_sum", 1, DecimalSum)
 
 
+def database_failure(exc: SQLAlchemyError) -> str:
+    """The driver's reason for a database error, in one line, without the SQL or its parameters.
+
+    ``str()`` of a SQLAlchemy error appends ``[SQL: ...]`` and ``[parameters: ...]``: the
+    statement buries the cause, and the parameters may carry scraped text or a chat's data.
+    """
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else str(exc).split("\n[SQL:", 1)[0]
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    reason = lines[0] if lines else type(orig or exc).__name__
+    return reason[:300]
+
+
+def where(engine: Engine) -> str:
+    """The engine's URL for messages, password hidden."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+@contextmanager
+def database_errors(engine: Engine) -> Iterator[None]:
+    """Turn a raw SQLAlchemy error into a ``DatabaseError`` naming the database and the cause."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"database {where(engine)}: {database_failure(exc)}") from exc
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits when the block ends normally and rolls back (and re-raises) otherwise."""
-    session = Session(engine, expire_on_commit=False)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    """A session that commits when the block ends normally and rolls back (and re-raises) otherwise.
+
+    Database failures leave it as ``DatabaseError`` (one line, no SQL), so every caller reports
+    a full disk or a read-only file the same way.
+    """
+    with database_errors(engine):
+        session = Session(engine, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:
@@ -132,18 +164,59 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+MIGRATION_LOCK_KEY = 0x7465_6E64_6572
+"""PostgreSQL advisory-lock key ("tender") that serializes schema upgrades across processes."""
+
+
 def upgrade(url_or_engine: str | Engine, *, revision: str = "head") -> str:
-    """Create or upgrade the schema to ``revision``; safe to run repeatedly. Returns the revision reached."""
+    """Create or upgrade the schema to ``revision``; safe to run repeatedly. Returns the revision reached.
+
+    Safe to run from several processes at once (crawl workers starting together on a new
+    database): PostgreSQL takes a transaction-scoped advisory lock first, SQLite an immediate
+    write lock, so one process migrates and the others find the schema done when they get in.
+    """
     engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-    where = engine.url.render_as_string(hide_password=True)
     try:
-        with engine.begin() as connection:
-            command.upgrade(alembic_config(connection), revision)
+        target = head_revision() if revision == "head" else revision
         reached = current_revision(engine) or ""
+        if reached != target:  # at the target already: nothing to lock, and a read-only copy still opens
+            with engine.begin() as connection:
+                _lock_for_migration(connection)
+                command.upgrade(alembic_config(connection), revision)
+            reached = current_revision(engine) or ""
     except SQLAlchemyError as exc:
-        raise MigrationError(f"migrating {where} failed: {exc}") from exc
+        raise MigrationError(f"migrating {where(engine)} failed: {database_failure(exc)}") from exc
     finally:
         if isinstance(url_or_engine, str):
             engine.dispose()
-    log.info("database %s at revision %s", where, reached)
+    log.info("database %s at revision %s", where(engine), reached)
     return reached
+
+
+def _lock_for_migration(connection: sa.Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        # pysqlite opens its transaction lazily, at the first write; take the write lock up front,
+        # or two processes both see "no alembic_version" and both create the schema.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def check_writable(engine: Engine) -> None:
+    """Raise ``DatabaseError`` unless this process may write to the schema's tables.
+
+    A read-only SQLite file, a full disk or a PostgreSQL role without write grants all pass a
+    schema check that finds nothing to do; a no-op write, rolled back, finds them. ``WHERE
+    false`` changes nothing but still needs the write lock (SQLite) and the grant (PostgreSQL).
+    """
+    with database_errors(engine), engine.connect() as connection:
+        try:
+            for table in ("alembic_version", "notices", "outbox", "crawl_runs"):
+                connection.execute(sa.text(f"UPDATE {table} SET {_any_column(table)} WHERE 1 = 0"))
+        finally:
+            connection.rollback()
+
+
+def _any_column(table: str) -> str:
+    column = "version_num" if table == "alembic_version" else "id"
+    return f"{column} = {column}"

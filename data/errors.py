@@ -15,6 +15,13 @@ class MigrationError(StoreError):
     """The schema could not be created or upgraded."""
 
 
+class DatabaseError(StoreError):
+    """The database refused or failed an operation: read-only file, full disk, missing grants,
+    a server that is down. The message names the database (password masked) and the driver's
+    reason in one line, never the SQL statement or its parameters (they may hold scraped text
+    or personal data, and they bury the cause)."""
+
+
 class NoticeRejected(StoreError):
     """A notice cannot be stored as given; the message names its key and the problem."""
 

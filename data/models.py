@@ -164,6 +164,12 @@ class CrawlRun(SQLModel, table=True):
     errors_by_kind: dict[str, int] = Field(default_factory=dict, sa_type=JSONData, nullable=False)
     outcome: str = Field(default="running", max_length=16)
     reason: str | None = Field(default=None, sa_type=sa.Text)
+    owner: str | None = Field(default=None, max_length=160)
+    """The process running the crawl (``data.process`` identity): a run whose owner is gone is closed."""
+    heartbeat_at: datetime | None = _when()
+    """Last sign of life: each stored batch and the progress ticks move it."""
+    listing_complete: bool | None = None
+    """Whether the crawl read its listing to the end (False: entries were left unlisted)."""
 
 
 class CrawlState(SQLModel, table=True):
@@ -271,6 +277,8 @@ class OutboxRow(SQLModel, table=True):
     not_before: datetime | None = _when()
     claimed_at: datetime | None = _when()
     claim_token: str | None = Field(default=None, max_length=64)
+    claim_owner: str | None = Field(default=None, max_length=160)
+    """The notifier process holding the claim: a restart takes back at once what a dead one held."""
     sent_at: datetime | None = _when()
     message_id: int | None = Field(default=None, sa_type=sa.BigInteger)
     last_error: str | None = Field(default=None, sa_type=sa.Text)

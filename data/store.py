@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,7 @@ from sqlmodel import Session
 from data.errors import BatchFailed, StoreError
 from data.models import CRAWL_OUTCOMES, CrawlRun, CrawlState, NoticeChange, NoticeItemRow, NoticeRow, utcnow
 from data.notice import MOSCOW, Notice, NoticeItem
+from data.process import is_gone, this_process
 from data.types import money_sum
 
 log = logging.getLogger(__name__)
@@ -292,10 +293,14 @@ def _insert_returning_ids(conn: sa.Connection, rows: list[dict[str, Any]]) -> di
 # --- the upsert -------------------------------------------------------------------------------
 
 
-def upsert_notices(session: Session, notices: Iterable[Notice], *, source: str | None = None) -> UpsertResult:
+def upsert_notices(
+    session: Session, notices: Iterable[Notice], *, source: str | None = None, run_id: int | None = None
+) -> UpsertResult:
     """Store a batch of notices in one transaction (committed here) and say what was new or changed.
 
-    ``source`` is recorded on the change rows (default: each notice's own ``source``). A
+    ``source`` is recorded on the change rows (default: each notice's own ``source``). With
+    ``run_id`` the crawl run's counters grow in the same transaction, so the run row always
+    says exactly what was stored, even when the crawl process is killed a moment later. A
     transient conflict with a concurrent writer (deadlock, serialization failure) retries the
     whole batch; any other database error rolls it back and raises :class:`BatchFailed`.
     """
@@ -304,7 +309,10 @@ def upsert_notices(session: Session, notices: Iterable[Notice], *, source: str |
         return UpsertResult()
     for attempt in range(1, MAX_BATCH_ATTEMPTS + 1):
         try:
-            result = _apply_batch(session.connection(), batch, source)
+            conn = session.connection()
+            result = _apply_batch(conn, batch, source)
+            if run_id is not None:
+                _count_into_run(conn, run_id, result)
             session.commit()
             return result
         except SQLAlchemyError as exc:
@@ -545,19 +553,75 @@ def notice_summary(session: Session, *, top_regions: int = 5) -> NoticeSummary:
 # --- crawl runs and the high-water mark -------------------------------------------------------
 
 
+runs_t: sa.Table = CrawlRun.__table__  # type: ignore[attr-defined]
+ABANDONED_AFTER = timedelta(minutes=15)
+"""A running crawl that gave no sign of life for this long is abandoned, wherever it ran (a live
+crawl beats every few seconds; an owner on this host that is gone is noticed at once)."""
+
+
 def start_crawl_run(
     session: Session,
     *,
     source: str,
     arguments: Mapping[str, Any] | None = None,
     started_at: datetime | None = None,
+    owner: str | None = None,
 ) -> int:
-    """Record that a crawl began (outcome 'running', visible at once) and return its id."""
-    run = CrawlRun(source=source, arguments=dict(arguments or {}), started_at=started_at or utcnow())
+    """Record that a crawl began (outcome 'running', visible at once) and return its id.
+
+    ``owner`` is the process answerable for closing it (default: this one).
+    """
+    now = started_at or utcnow()
+    run = CrawlRun(
+        source=source,
+        arguments=dict(arguments or {}),
+        started_at=now,
+        owner=owner or this_process(),
+        heartbeat_at=now,
+    )
     session.add(run)
     session.commit()
     assert run.id is not None
     return run.id
+
+
+def crawl_run_alive(
+    session: Session,
+    *,
+    run_id: int,
+    owner: str | None = None,
+    requests: int | None = None,
+    pages: int | None = None,
+) -> None:
+    """A sign of life from the crawl: the heartbeat, the figures so far, and (once) its new owner.
+
+    The crawl subprocess takes over a run its runner opened, so that the run is closed only when
+    the process doing the work is gone, not the one that merely started it.
+    """
+    values: dict[str, Any] = {"heartbeat_at": utcnow()}
+    if owner is not None:
+        values["owner"] = owner
+    if requests is not None:
+        values["requests"] = requests
+    if pages is not None:
+        values["pages"] = pages
+    session.execute(
+        runs_t.update().where(runs_t.c.id == run_id, runs_t.c.outcome == "running").values(values)
+    )
+    session.commit()
+
+
+def _count_into_run(conn: sa.Connection, run_id: int, result: UpsertResult) -> None:
+    conn.execute(
+        runs_t.update()
+        .where(runs_t.c.id == run_id)
+        .values(
+            notices_new=runs_t.c.notices_new + result.new,
+            notices_changed=runs_t.c.notices_changed + result.changed,
+            notices_unchanged=runs_t.c.notices_unchanged + result.unchanged,
+            heartbeat_at=utcnow(),
+        )
+    )
 
 
 def finish_crawl_run(
@@ -565,38 +629,73 @@ def finish_crawl_run(
     *,
     run_id: int,
     outcome: str,
-    requests: int = 0,
-    pages: int = 0,
+    requests: int | None = None,
+    pages: int | None = None,
     result: UpsertResult | None = None,
     errors_by_kind: Mapping[str, int] | None = None,
     reason: str | None = None,
     finished_at: datetime | None = None,
+    listing_complete: bool | None = None,
 ) -> CrawlRun:
-    """Close a crawl run with its figures; ``errors`` is the sum of ``errors_by_kind``."""
+    """Close a crawl run with its figures; ``errors`` is the sum of ``errors_by_kind``.
+
+    Figures left out (None) keep what the row says: the notice counts of a crawl that stored
+    with ``upsert_notices(run_id=...)`` are already exact there, whatever became of its process.
+    """
     if outcome not in CRAWL_OUTCOMES or outcome == "running":
         raise StoreError(f"crawl run {run_id}: outcome must be ok, partial or failed, not {outcome!r}")
     run = session.get(CrawlRun, run_id)
     if run is None:
         raise StoreError(f"crawl run {run_id} does not exist")
-    result = result or UpsertResult()
-    kinds = {kind: int(n) for kind, n in (errors_by_kind or {}).items()}
-    run.sqlmodel_update(
-        {
-            "outcome": outcome,
-            "requests": requests,
-            "pages": pages,
-            "notices_new": result.new,
-            "notices_changed": result.changed,
-            "notices_unchanged": result.unchanged,
-            "errors": sum(kinds.values()),
-            "errors_by_kind": kinds,
-            "reason": reason,
-            "finished_at": finished_at or utcnow(),
-        }
-    )
+    values: dict[str, Any] = {
+        "outcome": outcome,
+        "reason": reason,
+        "finished_at": finished_at or utcnow(),
+        "listing_complete": listing_complete,
+    }
+    if requests is not None:
+        values["requests"] = requests
+    if pages is not None:
+        values["pages"] = pages
+    if result is not None:
+        values.update(
+            notices_new=result.new, notices_changed=result.changed, notices_unchanged=result.unchanged
+        )
+    if errors_by_kind is not None:
+        kinds = {kind: int(n) for kind, n in errors_by_kind.items()}
+        values.update(errors=sum(kinds.values()), errors_by_kind=kinds)
+    run.sqlmodel_update(values)
     session.add(run)
     session.commit()
     return run
+
+
+def close_abandoned_runs(session: Session, *, now: datetime | None = None) -> list[CrawlRun]:
+    """Close runs left 'running' by a process that is gone; returns the runs closed.
+
+    Gone means: the owner is a process of this host that no longer runs (known at once), or the
+    run gave no sign of life for ``ABANDONED_AFTER`` (an owner on another host, or none
+    recorded). The counts stay what the row says, which is what the crawl stored.
+    """
+    now = now or utcnow()
+    running = session.scalars(sa.select(CrawlRun).where(CrawlRun.outcome == "running")).all()
+    closed = []
+    for run in running:
+        last_sign = run.heartbeat_at or run.started_at
+        if is_gone(run.owner):
+            why = f"abandoned: the crawl process ({run.owner}) is gone and never closed the run"
+        elif now - last_sign >= ABANDONED_AFTER:
+            why = f"abandoned: no sign of life since {last_sign.isoformat(timespec='seconds')}"
+        else:
+            continue
+        run.sqlmodel_update(
+            {"outcome": "failed", "reason": why, "finished_at": now, "listing_complete": False}
+        )
+        session.add(run)
+        closed.append(run)
+        log.warning("crawl run %d of %s closed: %s", run.id, run.source, why)
+    session.commit()
+    return closed
 
 
 def get_high_water(session: Session, *, source: str, search_key: str = "") -> datetime | None:

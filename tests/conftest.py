@@ -28,3 +28,14 @@ def samples_dir() -> Path:
     if not SAMPLES_DIR.is_dir():
         pytest.skip(f"real EIS samples folder {SAMPLES_DIR} not found (shared/ is not beside the checkout)")
     return SAMPLES_DIR
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault suite's table (tests/faults): tried / survived / lost / duplicated per case."""
+    from tests.faults.ledger import table
+
+    lines = table()
+    if lines:
+        terminalreporter.section("fault suite: what each fault put at risk and what became of it")
+        for line in lines:
+            terminalreporter.write_line(line)

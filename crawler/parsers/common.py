@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -22,6 +23,9 @@ MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
 
 class ParseError(ValueError):
     """A document could not be turned into notices. The message names the input and the problem."""
+
+    kind: ClassVar[str] = "parse"
+    """How a crawl counts this failure in its ``errors_by_kind``."""
 
     def __init__(self, source: str | None, problem: str) -> None:
         self.source = source or "<bytes>"

@@ -20,8 +20,10 @@ server-rendered and well-formed enough, and lxml is several times faster on a 11
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import ClassVar
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import lxml.html
@@ -147,15 +149,11 @@ def looks_like_error_page(data: bytes) -> str | None:
 
 def parse_html(data: bytes, source: str, url: str | None) -> list[Notice]:
     """Notices on an EIS HTML page; ``url`` supplies the card's registry number when the page lacks it."""
-    check_size(data, source)
-    problem = looks_like_error_page(data)
-    if problem:
-        raise ParseError(source, problem)
-    root = _html_root(data, source)
+    root = _checked_root(data, source)
     try:
         cards = _X_CARDS(root)
         if cards:
-            return [_search_card(card, index, len(cards), source) for index, card in enumerate(cards, 1)]
+            return _search_cards(cards, source)
         if _X_TOTAL(root):
             return _empty_results(root, source)
         if (url and "/documents.html" in url) or _X_ATTACHMENTS(root):
@@ -165,6 +163,103 @@ def parse_html(data: bytes, source: str, url: str | None) -> list[Notice]:
     except ValidationError as exc:
         raise ParseError(source, f"page data does not fit the Notice model: {exc}") from None
     raise ParseError(source, "not a recognised EIS page (no search cards, notice card or documents tab)")
+
+
+def _checked_root(data: bytes, source: str) -> lxml.html.HtmlElement:
+    check_size(data, source)
+    problem = looks_like_error_page(data)
+    if problem:
+        raise ParseError(source, problem)
+    return _html_root(data, source)
+
+
+def _search_cards(cards: list[etree._Element], source: str) -> list[Notice]:
+    try:
+        return [_search_card(card, index, len(cards), source) for index, card in enumerate(cards, 1)]
+    except ValidationError as exc:
+        raise ParseError(source, f"page data does not fit the Notice model: {exc}") from None
+
+
+# --- a search page as the crawler must read it: whole, or not at all -----------------------------
+
+
+class IncompletePage(ParseError):
+    """A results page that parses but cannot prove it is whole (cut off, short, no paginator)."""
+
+    kind: ClassVar[str] = "incomplete_page"
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One results page with what it says about itself, so a crawler can check it is whole.
+
+    ``total`` is the number of records the page states: the exact figure of the CSV-export link
+    (``downloadCsv('?…', '27511591')``) when there is one, else the counter («более 27 000 000
+    записей», then ``total_is_minimum``). ``closed``: the document reaches ``</html>``.
+    """
+
+    entries: list[Notice]
+    total: int | None
+    total_is_minimum: bool
+    has_next: bool
+    closed: bool
+
+    def gap(self, *, page: int, page_size: int) -> str | None:
+        """Why this page (number ``page`` of ``page_size`` entries) is not whole, or None.
+
+        A page cut between two entries parses as a shorter, valid page without a paginator: only
+        these cross-checks tell it from the real last page, so a crawl never takes it as the end.
+        """
+        read = len(self.entries)
+        if not self.closed:
+            return f"page {page} ends before </html> after {read} entries (truncated)"
+        if self.total is None:
+            return f"page {page} states no record count (truncated or changed markup)"
+        before = (page - 1) * page_size
+        expected = max(0, min(page_size, self.total - before))
+        stated = f"{'more than ' if self.total_is_minimum else ''}{self.total} records"
+        if read < expected:
+            return f"page {page} holds {read} entries where {stated} at {page_size} a page mean {expected}"
+        if self.total > before + page_size and not self.has_next:
+            return f"page {page} has no next-page link although the search states {stated}"
+        if self.has_next and read < page_size:
+            return f"page {page} holds {read} of {page_size} entries yet links a next page"
+        return None
+
+
+_CSV_TOTAL = re.compile(r"downloadCsv\(\s*'[^']*'\s*,\s*'(\d+)'\s*\)")
+_CLOSED = re.compile(rb"</html>\s*$", re.IGNORECASE)
+_X_NEXT_PAGE = etree.XPath(f"//a[{_cls('paginator-button-next')}]")
+_X_CSV_LINK = etree.XPath(f"//a[{_cls('downLoad-search')}]/@onclick")
+
+
+def read_search_page(data: bytes, source: str) -> SearchPage:
+    """A search results page with its self-description; ``ParseError`` if it is no results page."""
+    root = _checked_root(data, source)
+    cards = _X_CARDS(root)
+    if not cards and not _X_TOTAL(root):
+        raise ParseError(source, "not an EIS search results page (no search cards, no record counter)")
+    entries = _search_cards(cards, source) if cards else _empty_results(root, source)
+    total, minimum = _stated_total(root)
+    return SearchPage(
+        entries=entries,
+        total=total,
+        total_is_minimum=minimum,
+        has_next=bool(_X_NEXT_PAGE(root)),
+        closed=bool(_CLOSED.search(data[-4096:])),
+    )
+
+
+def _stated_total(root: etree._Element) -> tuple[int | None, bool]:
+    for onclick in _X_CSV_LINK(root):
+        m = _CSV_TOTAL.search(onclick)
+        if m:
+            return int(m.group(1)), False
+    counter = _first_text(_X_TOTAL(root)) or ""
+    m = _TOTAL_COUNT.search(counter)
+    if m is None:
+        return None, False
+    return int(re.sub(r"\D", "", m.group())), "более" in counter.lower()
 
 
 def _decode(data: bytes) -> str:

@@ -3,7 +3,7 @@
 Grammar of a fault spec (``tenderwatch replay --faults SPEC``, ``start_replay(faults=SPEC)``,
 ``POST /_replay/faults``), comma-separated ``key=value`` pairs::
 
-    5xx=3,429=2,retry-after=1,slow=1,delay=0.5,truncate=1,maintenance=2,captcha=1,every=4,only=card
+    5xx=3,429=2,retry-after=1,slow=1,delay=0.5,truncate=1,cut=0.3,maintenance=2,captcha=1,every=4,only=card
 
 Fault kinds (value N, a whole number: the next N requests get it, then it is used up; value P,
 strictly between 0 and 1: each request gets it with probability P, drawn from a seeded RNG, for
@@ -13,13 +13,16 @@ ever):
 * ``429``: HTTP 429 with ``Retry-After: <retry-after>`` (whole seconds, default 1);
 * ``maintenance``: HTTP 200, an HTML «Технические работы» page instead of the document;
 * ``captcha``: HTTP 200, an HTML captcha/WAF page instead of the document;
-* ``truncate``: HTTP 200 with the normal document cut to its first half (Content-Length matches
-  the cut body, so only a parser notices);
+* ``truncate``: HTTP 200 with the normal document cut short at ``cut`` of its length (default
+  0.5; Content-Length matches the cut body, so only a parser notices). A results page cut between
+  two entries is still a valid page, only shorter: ``cut`` picks such points;
 * ``slow``: the normal response, sent after sleeping ``delay`` seconds (default 1.0).
 
-Modifiers: ``every=K`` faults only every K-th eligible request (the others pass and consume
-nothing; default 1); ``only=card`` (or ``only=card+json``) limits faults to those path kinds
-(``list``, ``rss``, ``card``, ``json``, ``page``, ``other``); ``seed=S`` seeds the probabilities.
+Modifiers: ``skip=K`` lets the first K eligible requests pass (``truncate=3,skip=1,only=list``:
+page 1 is whole, page 2 and both its retries are cut); ``every=K`` faults only every K-th
+eligible request (the others pass and consume nothing; default 1); ``only=card`` (or
+``only=card+json``) limits faults to those path kinds (``list``, ``rss``, ``card``, ``json``,
+``page``, ``other``); ``seed=S`` seeds the probabilities.
 When several kinds are pending, one request gets one fault, in the order the kinds are listed
 above. The same keys work as a JSON object (``{"5xx": 3, "only": ["card"]}``).
 """
@@ -49,6 +52,8 @@ class FaultPlan:
     rates: Mapping[str, float] = field(default_factory=dict)
     retry_after: int = 1
     delay: float = 1.0
+    cut: float = 0.5
+    skip: int = 0
     every: int = 1
     only: frozenset[str] = frozenset()
     seed: int = 0
@@ -82,14 +87,20 @@ class FaultPlan:
                 options["retry_after"] = _whole(key, value, minimum=0)
             elif key == "delay":
                 options["delay"] = _seconds(key, value)
+            elif key == "cut":
+                options["cut"] = _fraction(key, value)
             elif key == "every":
                 options["every"] = _whole(key, value, minimum=1)
+            elif key == "skip":
+                options["skip"] = _whole(key, value, minimum=0)
             elif key == "seed":
                 options["seed"] = _whole(key, value, minimum=0)
             elif key == "only":
                 options["only"] = _path_kinds(value)
             else:
-                known = ", ".join((*FAULT_KINDS, "retry-after", "delay", "every", "only", "seed"))
+                known = ", ".join(
+                    (*FAULT_KINDS, "retry-after", "delay", "cut", "skip", "every", "only", "seed")
+                )
                 raise FaultSpecError(f"unknown fault key {raw_key!r} (known: {known})")
         return cls(rates=rates, **options)
 
@@ -150,7 +161,7 @@ class FaultInjector:
             if not plan.rates or (plan.only and path_kind not in plan.only):
                 return None
             self._eligible += 1
-            if self._eligible % plan.every:
+            if self._eligible <= plan.skip or (self._eligible - plan.skip) % plan.every:
                 return None
             for kind in FAULT_KINDS:
                 rate = plan.rates.get(kind)
@@ -194,6 +205,16 @@ def _seconds(key: str, value: object) -> float:
         raise FaultSpecError(f"{key}={value!r} is not a number of seconds") from None
     if not 0 <= number <= 600:
         raise FaultSpecError(f"{key}={value!r} must be between 0 and 600 seconds")
+    return number
+
+
+def _fraction(key: str, value: object) -> float:
+    try:
+        number = float(str(value))
+    except ValueError:
+        raise FaultSpecError(f"{key}={value!r} is not a number") from None
+    if not 0 < number < 1:
+        raise FaultSpecError(f"{key}={value!r} must be strictly between 0 and 1 (a share of the body)")
     return number
 
 

@@ -465,7 +465,7 @@ class _Handler(BaseHTTPRequestHandler):
             fault = {"503": "5xx"}.get(forced, forced) if forced else replay.injector.draw(kind)
             reply = self._faulted(fault, replay.injector.plan) or self._produce(handler, params, query_string)
             if fault == "truncate":
-                reply.body = reply.body[: len(reply.body) // 2]
+                reply.body = reply.body[: int(len(reply.body) * replay.injector.plan.cut)]
         replay.record(kind, reply.status, fault)
         if fault == "slow":
             time.sleep(replay.injector.plan.delay)

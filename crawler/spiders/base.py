@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Generator, Iterable
+from collections.abc import AsyncIterator, Callable, Generator, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -166,6 +166,7 @@ class BaseSpider(scrapy.Spider):
         self.sample: int | None = checked["sample"]
         self.base_url = ""
         self.bad_page_retries = self.default_bad_page_retries
+        self.last_problem = ""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BaseSpider:
@@ -215,15 +216,18 @@ class BaseSpider(scrapy.Spider):
         )
         return ()
 
-    def parsed(self, response: Response) -> Generator[scrapy.Request, None, list[Notice] | None]:
-        """The notices in a response; on a ParseError, a retry (yielded; returns ``RETRYING``) or,
-        once the retries ran out, a recorded error (returns None).
+    def parsed(
+        self, response: Response, read: Callable[[Response], list[Notice]] | None = None
+    ) -> Generator[scrapy.Request, None, list[Notice] | None]:
+        """The notices in a response (``read``, default ``parse_document``); on a ParseError, a
+        retry (yielded; returns ``RETRYING``) or, once the retries ran out, a recorded error
+        (returns None, and the problem is kept in ``last_problem``).
 
         A truncated card or a half-sent page is transient on the EIS, so it is fetched again a
         few times before it counts as an error for that URL.
         """
         try:
-            return parse_document(response.body, url=response.url)
+            return (read or read_document)(response)
         except ParseError as exc:
             retry = get_retry_request(
                 response.request,
@@ -234,8 +238,13 @@ class BaseSpider(scrapy.Spider):
             if retry is not None:
                 yield retry
                 return RETRYING
-            self.record_error("parse", response.url, exc.problem)
+            self.record_error(exc.kind, response.url, exc.problem)
+            self.last_problem = exc.problem
             return None
+
+
+def read_document(response: Response) -> list[Notice]:
+    return parse_document(response.body, url=response.url)
 
 
 def needs_card(listing: Notice, stored: StoredVersion | None) -> bool:
@@ -275,6 +284,7 @@ class ListingSpider(BaseSpider):
         self.newest_seen: datetime | None = None
         self.oldest_failed: datetime | None = None
         self.list_failed = False
+        self.listing_complete = False
         self.cards_requested = 0
         self.stop_reason = "not started"
 
@@ -298,6 +308,11 @@ class ListingSpider(BaseSpider):
     def card_url(self, listing: Notice) -> str:
         """Where the full card of a listed notice is."""
         raise NotImplementedError
+
+    def read_listing(self, response: Response) -> list[Notice]:
+        """The entries of a listing page; a source whose pages can prove they are whole checks it
+        here and raises ``ParseError`` when one is not (it is then retried like a bad page)."""
+        return read_document(response)
 
     def has_next_page(self, response: Response, entries: list[Notice]) -> bool:
         return self.paged and len(entries) >= self.page_size
@@ -330,18 +345,19 @@ class ListingSpider(BaseSpider):
         )
 
     def parse_list(self, response: Response) -> Generator[Any, None, None]:
-        notices = yield from self.parsed(response)
+        page = response.meta["page"]
+        notices = yield from self.parsed(response, self.read_listing)
         if notices is RETRYING:
             return
         if notices is None:
-            self.list_failed = True
+            self._list_failed(page, self.last_problem)
             return
         entries = [n for n in notices if n.completeness == "listing"]
         if len(entries) != len(notices):
-            self.list_failed = True
-            self.record_error("parse", response.url, "a listing page held no search entries but a card")
+            problem = "a listing page held no search entries but a card"
+            self.record_error("parse", response.url, problem)
+            self._list_failed(page, problem)
             return
-        page = response.meta["page"]
         self.count("pages")
         stored = self.database.stored(n.key for n in entries) if self.database else {}
         to_fetch = 0
@@ -362,21 +378,38 @@ class ListingSpider(BaseSpider):
         self, response: Response, entries: list[Notice], page: int, to_fetch: int
     ) -> Iterable[scrapy.Request]:
         if not self.has_next_page(response, entries):
-            self.stop_reason = f"last page ({page}) reached"
+            self._listed_to_the_end(f"last page ({page}) reached")
             return
         oldest = min((e.updated_at for e in entries if e.updated_at), default=None)
         if self.cutoff and oldest is not None and oldest < self.cutoff:
             # Later pages are older still: the last complete crawl stored them (the mark says so).
-            self.stop_reason = f"page {page} reached below the high-water mark ({to_fetch} to fetch on it)"
+            self._listed_to_the_end(
+                f"page {page} reached below the high-water mark ({to_fetch} to fetch on it)"
+            )
             return
         if self.max_pages is not None and page >= self.max_pages:
             self.stop_reason = f"max_pages={self.max_pages} reached; older entries were not listed"
+            # A first crawl lists a window of max_pages by design (there is no mark to reach);
+            # otherwise the entries between this page and the mark were never listed.
+            self.listing_complete = self.cutoff is None and self.from_date is None
             return
         yield self.list_request(page + 1)
 
+    def _listed_to_the_end(self, reason: str) -> None:
+        self.stop_reason = reason
+        self.listing_complete = not self.list_failed
+
     def list_errback(self, failure: Failure) -> Iterable[Any]:
+        yield from self.errback(failure)
+        self._list_failed(failure.request.meta["page"], str(failure.value) or type(failure.value).__name__)  # type: ignore[attr-defined]
+
+    def _list_failed(self, page: int, problem: str) -> None:
+        """A listing page that could not be read: nothing after it was listed, so the crawl is
+        incomplete whatever its error rate, and the mark must stay where it is."""
         self.list_failed = True
-        return self.errback(failure)
+        self.listing_complete = False
+        self.count("pages/failed")
+        self.stop_reason = f"listing page {page} could not be read ({problem}); older entries were not listed"
 
     def _see(self, entry: Notice) -> None:
         if entry.updated_at and (self.newest_seen is None or entry.updated_at > self.newest_seen):
@@ -443,10 +476,12 @@ class ListingSpider(BaseSpider):
     def crawl_mark(self) -> datetime | None:
         """Where the high-water mark may move after this crawl, or None if it must stay.
 
-        It stays after a sample, or when a listing page failed (older pages were not seen); it
-        stops just below the oldest entry whose card failed, so the next crawl lists it again.
+        It stays after a sample, or when the listing was not read to its end (a page failed or
+        was cut off, or max_pages stopped short of the mark): the entries not listed must be
+        listed by the next crawl. It stops just below the oldest entry whose card failed, so the
+        next crawl lists it again.
         """
-        if self.sample is not None or self.list_failed or self.newest_seen is None:
+        if self.sample is not None or not self.listing_complete or self.newest_seen is None:
             return None
         if self.oldest_failed is not None:
             return min(self.newest_seen, self.oldest_failed - timedelta(microseconds=1))

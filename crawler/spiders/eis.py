@@ -26,6 +26,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler.errors import CrawlSettingsError, SpiderArgumentError
+from crawler.parsers.html import IncompletePage, read_search_page
 from crawler.spiders.base import ListingSpider, parse_date_argument
 from data.notice import Notice
 
@@ -234,5 +235,14 @@ class EisSpider(EisSearchSpider):
     list_path = SEARCH_PATH
     paged = True
 
+    def read_listing(self, response: Response) -> list[Notice]:
+        """A results page, only if it proves it is whole (see ``SearchPage.gap``)."""
+        page = read_search_page(response.body, response.url)
+        problem = page.gap(page=response.meta["page"], page_size=self.page_size)
+        if problem:
+            raise IncompletePage(response.url, problem)
+        response.meta["has_next"] = page.has_next
+        return page.entries
+
     def has_next_page(self, response: Response, entries: list[Notice]) -> bool:
-        return bool(response.css("a.paginator-button-next"))
+        return bool(response.meta.get("has_next"))

@@ -33,7 +33,14 @@ from crawler.middlewares import (
 )
 from crawler.parsers.common import DATE_ONLY_NOTE, MOSCOW
 from crawler.replay import SearchQuery, build_snapshot
-from crawler.runner import CrawlConfig, _close_abandoned_run, crawl_command, crawl_environment, validate
+from crawler.runner import (
+    CrawlConfig,
+    _close_abandoned_run,
+    _Exit,
+    crawl_command,
+    crawl_environment,
+    validate,
+)
 from crawler.spiders.base import UPDATE_DAY_ONLY_NOTE, check_spider_arguments, error_kind, needs_card
 from crawler.spiders.eis import EisSpider, search_filters
 from crawler.spiders.eis_rss import EisRssSpider
@@ -307,6 +314,7 @@ def test_truncated_card_is_retried_then_recorded_and_the_listing_kept(snap):
     assert spider.crawler.stats.get_value("tenderwatch/errors/parse") == 1
     assert spider.oldest_failed == listing.updated_at
     spider.newest_seen = listing.updated_at + timedelta(days=1)
+    spider.listing_complete = True
     assert spider.crawl_mark() == listing.updated_at - timedelta(microseconds=1)
 
 
@@ -449,7 +457,7 @@ def test_a_run_the_crawl_never_closed_is_closed_by_the_runner(
     database = CrawlDatabase.from_url(f"sqlite:///{tmp_path / 'runs.db'}")
     run_id = database.start_run(source="eis", arguments={})
     tail = deque(["'scrapy.spidermiddlewares.httperror.HttpErrorMiddleware',", BOOM, last_line])
-    _close_abandoned_run(database, run_id, returncode, tail, timed_out, 60)
+    _close_abandoned_run(database, run_id, _Exit(returncode, None, tail, timed_out=timed_out), 60)
     run = read_run(database, run_id)
     database.close()
     assert (run.outcome, run.reason) == (outcome, reason)
