@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -31,10 +31,11 @@ from telegram.ext import (
 
 from bot import handlers
 from bot.access import AccessPolicy
-from bot.errors import ConfigurationError
+from bot.errors import BotError, ConfigurationError, TokenRejected
 from bot.notifier import Notifier, TelegramSender
 from bot.ratelimit import ChatRateLimiter, RateLimits
 from bot.render import MOSCOW, RegionName
+from data.db import mask_url
 from data.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,31 @@ def _redact(record: logging.LogRecord) -> None:
     record.msg, record.args = message, None
     if exc_text:
         record.exc_text = exc_text
+
+
+def telegram_failure(exc: TelegramError, *, token: str, base_url: str) -> str:
+    """One line for an unreachable Bot API or a rejected token, for a person; never the token.
+
+    PTB's own messages quote the token (``The token `123:ABC` was rejected by the server``), and
+    the base URL may carry it too: both are scrubbed, and a rejected token names the setting.
+    """
+    where = f"Telegram Bot API at {redact(mask_url(base_url), token)}"
+    if isinstance(exc, InvalidToken):
+        return (
+            f"{where} rejected telegram.token (set TENDERWATCH_TELEGRAM__TOKEN to the token from @BotFather)"
+        )
+    reason = redact(str(exc), token)
+    if isinstance(exc, Conflict):
+        return f"{where}: {reason} (is another `tenderwatch bot` polling with this token?)"
+    return f"cannot use {where}: {reason} ({type(exc).__name__})"
+
+
+def redact(text: str, *secrets: str) -> str:
+    """``text`` with every secret replaced by ``<token>``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<token>")
+    return text
 
 
 def build_application(
@@ -229,6 +255,8 @@ async def _poll_and_drain(
         drop_pending_updates=False,
         error_callback=_polling_error,
     )
+    polling_died: list[BaseException] = []
+    _watch_polling(stop, polling_died)
     log.info("bot @%s polling; outbox drained every %.0f s", app.bot.username, drain_interval)
     drain = asyncio.create_task(notifier.run(stop, interval=drain_interval, prepare=prepare))
     try:
@@ -238,8 +266,47 @@ async def _poll_and_drain(
         notifier.request_stop()
         with contextlib.suppress(asyncio.CancelledError):
             await drain
-        await app.updater.stop()
+        try:
+            await app.updater.stop()
+        except TelegramError as exc:  # stopping re-raises the error that ended polling: reported below
+            log.debug("polling had ended with %r", exc)
         await app.stop()
+    for exc in polling_died:
+        if isinstance(exc, InvalidToken):
+            raise TokenRejected(
+                "Telegram rejected the bot token while the bot was running (revoked or replaced in "
+                "@BotFather?); set TENDERWATCH_TELEGRAM__TOKEN to the current token and restart"
+            )
+        raise BotError(f"polling for updates stopped: {type(exc).__name__}")
+
+
+POLLING_TASK = "Updater:start_polling:polling_task"
+"""The name PTB 22 gives its polling task (``Updater.start_polling``)."""
+
+
+def _watch_polling(stop: asyncio.Event, died: list[BaseException]) -> None:
+    """Stop the bot when PTB's polling gives up for good.
+
+    PTB retries network errors for ever but ends its polling task on ``InvalidToken`` (a token
+    revoked while the bot runs), logging it once and leaving the process alive and deaf. The
+    task is found by the name PTB gives it; without it (another PTB version) nothing is watched,
+    and the notifier's failing sends still show the problem in the log.
+    """
+    task = next((t for t in asyncio.all_tasks() if t.get_name() == POLLING_TASK), None)
+    if task is None:
+        log.warning("cannot watch the polling task (PTB changed its name): a revoked token goes unnoticed")
+        return
+
+    def ended(task: asyncio.Task[object]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        assert exc is not None
+        died.append(exc)
+        log.critical("polling stopped for good (%s: %s); the bot shuts down", type(exc).__name__, exc)
+        stop.set()
+
+    task.add_done_callback(ended)
 
 
 def telegram_notifier(

@@ -21,3 +21,7 @@ class NotFound(BotError):
 
 class ConfigurationError(BotError):
     """The bot cannot start with these settings (e.g. polling without a token)."""
+
+
+class TokenRejected(BotError):
+    """Telegram stopped accepting the bot token while the bot ran (revoked in @BotFather)."""

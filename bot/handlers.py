@@ -107,7 +107,11 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             session, user_id=user_id, chat_id=chat_id, chat_type=chat.type if chat else None
         )
         if allowed and chat is not None:
-            records.ensure_chat(session, chat_id=chat.id, type=chat.type, title=chat.title or chat.username)
+            row = records.ensure_chat(
+                session, chat_id=chat.id, type=chat.type, title=chat.title or chat.username
+            )
+            if not row.active and row.chat_id == chat.id:
+                _reachable_again(session, row)
     if allowed:
         return
     log.info("refused update from user %s in chat %s", user_id, chat_id)
@@ -118,6 +122,14 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     elif update.effective_message is not None:
         await update.effective_message.reply_html(refusal(user_id, chat_id))
     raise ApplicationHandlerStop
+
+
+def _reachable_again(session: Session, chat: ChatRow) -> None:
+    """A chat the notifier had given up on (blocked, "chat not found") just wrote to the bot: it can
+    get messages again, so its alerts parked as never delivered go out on the next drain."""
+    records.set_chat_flags(session, chat_id=chat.chat_id, active=True)
+    requeued = outbox.requeue_parked(session, chat_row_id=chat.id, only_chat_gone=True)
+    log.info("chat %s is reachable again: %d parked alerts queued again", chat.chat_id, requeued)
 
 
 def _strip_tags(text: str) -> str:
@@ -140,7 +152,7 @@ async def track_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         if chat is not None:
             records.set_chat_flags(session, chat_id=member.chat.id, active=active)
             if active:
-                requeued = outbox.requeue_parked(session, chat_row_id=chat.id, only_forbidden=True)
+                requeued = outbox.requeue_parked(session, chat_row_id=chat.id, only_chat_gone=True)
     log.info("bot membership in chat %s is now %s", member.chat.id, status)
     if requeued:
         log.info("chat %s let the bot back in: %d parked alerts queued again", member.chat.id, requeued)

@@ -13,21 +13,28 @@ Error policy (``BadRequest`` is caught before ``NetworkError``, its base class):
   5xx answers, pool timeouts): back to pending with exponential backoff.
 * A read timeout or a broken connection *after* the request was written: Telegram may have
   delivered it, so the rows are parked as "delivery unknown" (the same window as a crash).
-* ``Forbidden`` (blocked, kicked): the chat is marked inactive and all its unsent rows parked.
+* ``Forbidden`` (blocked, kicked) and the ``BadRequest`` answers that mean the same (chat not
+  found, no right to write): the chat is marked inactive, all its unsent rows parked as never
+  delivered, and the admins told; they go out once the chat is reachable again (the bot is let
+  back in, or the chat writes to it).
 * ``ChatMigrated``: the chat row takes the new supergroup id and the message is resent there.
-* ``BadRequest``: the rows fail with Telegram's reason and are never retried.
+* ``BadRequest`` otherwise: the rows fail with Telegram's reason and are never retried.
+
+A row is marked "maybe on the wire" only when its request really leaves (the rate limiter calls
+the sender's ``on_wire`` hook after its wait), so a kill during a wait loses nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol, TextIO
+from typing import Any, NoReturn, Protocol, TextIO
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -45,7 +52,7 @@ from telegram.error import (
 )
 
 from bot import outbox
-from bot.ratelimit import retry_after_seconds
+from bot.ratelimit import ChatRateLimiter, OnWire, retry_after_seconds
 from bot.records import match_reasons, migrate_chat, to_notice
 from bot.render import (
     AlertView,
@@ -58,6 +65,7 @@ from bot.render import (
     render_reminder,
 )
 from data.db import session_scope
+from data.errors import StoreError
 from data.models import ChatRow, NoticeRow, OutboxRow, utcnow
 
 log = logging.getLogger(__name__)
@@ -66,9 +74,15 @@ KIND_ORDER = {"change": 0, "reminder": 1, "alert": 2, "digest": 3}
 
 
 class Sender(Protocol):
-    """Where messages go: Telegram, or the console when there is no token."""
+    """Where messages go: Telegram, or the console when there is no token.
 
-    async def send(self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None) -> int | None: ...
+    ``on_wire`` is called once, right before the message really leaves (after any rate-limit
+    wait); if it raises, nothing is sent and the error reaches the caller.
+    """
+
+    async def send(
+        self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None, on_wire: OnWire | None = None
+    ) -> int | None: ...
 
 
 class TelegramSender:
@@ -77,13 +91,22 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None) -> int | None:
+    async def send(
+        self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None, on_wire: OnWire | None = None
+    ) -> int | None:
+        options: dict[str, Any] = {}
+        if on_wire is not None:
+            if isinstance(getattr(self.bot, "rate_limiter", None), ChatRateLimiter):
+                options["rate_limit_args"] = on_wire  # called by the limiter when the request leaves
+            else:  # no limiter: nothing waits between here and the wire
+                on_wire()
         message = await self.bot.send_message(
             chat_id=chat_id,
             text=text,
             parse_mode=ParseMode.HTML,
             reply_markup=keyboard,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
+            **options,
         )
         return message.message_id
 
@@ -94,7 +117,11 @@ class ConsoleSender:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
 
-    async def send(self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None) -> int | None:
+    async def send(
+        self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None, on_wire: OnWire | None = None
+    ) -> int | None:
+        if on_wire is not None:
+            on_wire()
         rule = "─" * 60
         buttons = ""
         if keyboard is not None:
@@ -139,6 +166,27 @@ class ChatGone(Exception):
     """The chat blocked or removed the bot; its remaining messages are parked, not sent."""
 
 
+class RowsTakenAway(Exception):
+    """Another notifier took the rows over (our claim expired) before the request left: not sent."""
+
+
+CHAT_UNREACHABLE_ANSWERS = (
+    "chat not found",
+    "group chat was deactivated",
+    "chat_write_forbidden",
+    "have no rights to send",
+    "not enough rights to send",
+)
+"""BadRequest texts that mean "this chat cannot get messages from the bot now", like a 403: the
+chat id is unknown to Telegram (a user who never started the bot, a deleted group) or the bot
+may not write there. Retrying each row would cost a request and fail for good."""
+
+
+def chat_unreachable(exc: BadRequest) -> bool:
+    text = exc.message.lower()
+    return any(answer in text for answer in CHAT_UNREACHABLE_ANSWERS)
+
+
 class Notifier:
     """Owns one drain loop; ``drain_once`` is what ``tenderwatch notify`` and the scheduler call."""
 
@@ -157,8 +205,10 @@ class Notifier:
         max_attempts: int = 12,
         clock: Callable[[], datetime] = utcnow,
         region_name: RegionName | None = None,
+        admins: Sequence[int] = (),
     ) -> None:
         self.engine = engine
+        self.admins = tuple(admins)
         self.sender = sender
         self.digest_threshold = digest_threshold
         self.batch_size = batch_size
@@ -223,6 +273,8 @@ class Notifier:
                 if prepare is not None:
                     prepare()
                 await self.drain_once()
+            except StoreError as exc:  # a full disk or a read-only file: one line, not a traceback
+                log.error("outbox drain failed: %s; retrying in %.0f s", exc, interval)
             except Exception:
                 log.exception("outbox drain failed; retrying in %.0f s", interval)
             try:
@@ -318,20 +370,30 @@ class Notifier:
         with session_scope(self.engine) as session:
             return session.get_one(ChatRow, chat_row_id).chat_id
 
+    def _on_wire(self, ids: list[int], token: str) -> OnWire:
+        """The hook that marks the rows maybe-sent at the moment their request leaves."""
+
+        def mark() -> None:
+            with session_scope(self.engine) as session:
+                if not outbox.mark_sending(session, ids=ids, token=token):
+                    raise RowsTakenAway(f"outbox rows {ids} were taken over by another notifier")
+
+        return mark
+
     async def _deliver(
         self, chat_row_id: int, chat_id: int, message: Message, token: str, report: DrainReport
     ) -> int:
         """Send one message and settle its rows; returns the chat's Telegram id (changed by a migration)."""
         ids = message.row_ids
-        with session_scope(self.engine) as session:
-            if not outbox.mark_sending(session, ids=ids, token=token):
-                log.warning("outbox rows %s were taken away before sending; skipped", ids)
-                return chat_id
+        on_wire = self._on_wire(ids, token)
         flood_waits = 0
         migrations = 0
         while True:
             try:
-                message_id = await self.sender.send(chat_id, message.text, message.keyboard)
+                message_id = await self.sender.send(chat_id, message.text, message.keyboard, on_wire)
+            except RowsTakenAway as exc:
+                log.warning("%s before sending; skipped", exc)
+                return chat_id
             except RetryAfter as exc:
                 seconds = retry_after_seconds(exc)
                 with session_scope(self.engine) as session:
@@ -342,8 +404,6 @@ class Notifier:
                     return chat_id
                 log.warning("flood wait %.1f s for chat %s (attempt %d)", seconds, chat_id, flood_waits)
                 await asyncio.sleep(seconds)
-                with session_scope(self.engine) as session:
-                    outbox.mark_sending(session, ids=ids, token=token)
                 continue
             except ChatMigrated as exc:
                 migrations += 1
@@ -357,19 +417,10 @@ class Notifier:
                     return chat_id
                 continue
             except Forbidden as exc:
-                with session_scope(self.engine) as session:
-                    parked = outbox.park_chat(
-                        session, chat_row_id=chat_row_id, error=f"{outbox.FORBIDDEN}{exc.message}"
-                    )
-                report.parked += parked
-                log.warning(
-                    "chat %s forbids the bot (%s): chat inactive, %d rows parked",
-                    chat_id,
-                    exc.message,
-                    parked,
-                )
-                raise ChatGone() from exc
+                await self._chat_gone(chat_row_id, chat_id, outbox.FORBIDDEN, exc, report)
             except BadRequest as exc:
+                if chat_unreachable(exc):
+                    await self._chat_gone(chat_row_id, chat_id, outbox.CHAT_UNREACHABLE, exc, report)
                 self._settle_failed(ids, token, f"bad request: {exc.message}", report)
                 return chat_id
             except (TimedOut, NetworkError) as exc:
@@ -384,6 +435,32 @@ class Notifier:
             report.messages += 1
             report.digests += int(message.digest)
             return chat_id
+
+    async def _chat_gone(
+        self, chat_row_id: int, chat_id: int, why: str, exc: TelegramError, report: DrainReport
+    ) -> NoReturn:
+        """The chat cannot get messages: inactive, its unsent rows parked as never delivered, admins told."""
+        with session_scope(self.engine) as session:
+            parked = outbox.park_chat(session, chat_row_id=chat_row_id, error=f"{why}{exc.message}")
+        report.parked += parked
+        log.warning(
+            "chat %s cannot be reached (%s): chat inactive, %d rows parked", chat_id, exc.message, parked
+        )
+        text = (
+            f"⚠️ Чат {chat_id} недоступен для бота: {html.escape(exc.message)}.\n"
+            f"Уведомлений отложено: {parked}. Они уйдут, когда чат снова напишет боту или добавит его; "
+            "отправить сразу: /requeue."
+        )
+        for admin in self.admins:
+            if admin == chat_id:
+                continue
+            try:
+                await self.sender.send(admin, text, None)
+            except Exception as failure:  # best effort: the log line above already says it
+                log.warning(
+                    "could not tell admin chat %s that chat %s is unreachable: %s", admin, chat_id, failure
+                )
+        raise ChatGone() from exc
 
     def _network_error(
         self, ids: list[int], token: str, chat_id: int, exc: NetworkError, report: DrainReport

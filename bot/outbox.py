@@ -10,8 +10,13 @@ the outcome committed after it. The claim has two phases, kept in ``claim_token`
   close: ``sendMessage`` has no idempotency key and a bot cannot read its own chat history, so
   after a restart nobody can tell whether Telegram delivered it. Such rows are *parked* (never
   resent, so never duplicated) with a reason that ``/status`` shows; an admin can requeue them.
-  The window is one HTTP request long: the ``s:`` mark is committed immediately before the call
-  and the outcome immediately after it.
+  The window is one HTTP request long: the ``s:`` mark is committed by the rate limiter at the
+  moment the request leaves (after any wait for a slot or a flood wait, which can last seconds),
+  and the outcome immediately after the answer.
+
+Each claim names its owner (``claim_owner``, the notifier process, see ``data.process``). A
+restart on the same host takes back the claims of a process that is gone at once; claims of a
+live process, or of one on another host, wait for the lease (``recover_stale_claims``).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from sqlmodel import Session, select
 
 from bot.records import ensure_chat
 from data.models import ChatRow, DecisionRow, MatchRow, NoticeChange, NoticeRow, OutboxRow, ProfileRow, utcnow
+from data.process import is_gone, this_process
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,13 @@ CHANGE_FIELDS = ("submission_deadline", "nmck", "status", "version")
 UNKNOWN_DELIVERY = "interrupted while sending: delivery unknown, parked to avoid a duplicate"
 FORBIDDEN = "forbidden: "
 """Prefix of ``last_error`` on rows parked because the chat blocked or removed the bot."""
+CHAT_UNREACHABLE = "chat unreachable: "
+"""Prefix of ``last_error`` on rows parked because Telegram does not know the chat or lets the bot
+not write there (400 "chat not found": a user who never started the bot, a deleted group)."""
+CHAT_GONE = (FORBIDDEN, CHAT_UNREACHABLE)
+UNCLAIMED: dict[str, Any] = {"claim_token": None, "claim_owner": None, "claimed_at": None}
+"""What a row holds once no notifier holds it."""
+"""Rows parked for one of these reasons were certainly never delivered: safe to send again."""
 
 
 def new_claim_token() -> str:
@@ -285,15 +298,20 @@ def ensure_alert_row(session: Session, *, notice_id: int, chat_row_id: int, now:
 def recover_stale_claims(session: Session, *, older_than: datetime) -> tuple[int, int]:
     """After a crash: claimed-not-sending rows go back to pending; maybe-sent rows are parked.
 
-    Returns (requeued, parked). Only claims older than ``older_than`` are touched, so a live
-    notifier's fresh claims (another process) are left alone.
+    Returns (requeued, parked). Touched are the claims of owners known to be gone (a process of
+    this host that no longer runs: at once) and any claim older than ``older_than`` (the lease:
+    an owner on another host, or none recorded). A live notifier's claims are left alone.
     """
-    stale = (OutboxRow.status == "claimed") & (OutboxRow.claimed_at < older_than)
+    owners = session.exec(select(OutboxRow.claim_owner).where(OutboxRow.status == "claimed").distinct()).all()
+    gone = [owner for owner in owners if owner is not None and is_gone(owner)]
+    stale = (OutboxRow.status == "claimed") & sa.or_(
+        OutboxRow.claimed_at < older_than, OutboxRow.claim_owner.in_(gone)
+    )
     now = utcnow()
     requeued = session.execute(
         sa.update(OutboxRow)
         .where(stale, OutboxRow.claim_token.like("c:%"))
-        .values(status="pending", claim_token=None, claimed_at=None, updated_at=now)
+        .values(status="pending", updated_at=now, **UNCLAIMED)
     ).rowcount
     parked = session.execute(
         sa.update(OutboxRow)
@@ -302,7 +320,9 @@ def recover_stale_claims(session: Session, *, older_than: datetime) -> tuple[int
     ).rowcount
     if requeued or parked:
         log.warning(
-            "recovered stale outbox claims: %d back to pending, %d parked (delivery unknown)",
+            "recovered the outbox claims of gone or stale notifiers (%s): %d back to pending, "
+            "%d parked (delivery unknown)",
+            ", ".join(gone) or "lease expired",
             requeued,
             parked,
         )
@@ -331,14 +351,23 @@ def due_rows(session: Session, *, now: datetime, limit: int) -> list[OutboxRow]:
 
 
 def claim(session: Session, *, token: str, now: datetime, limit: int) -> list[OutboxRow]:
-    """Claim up to ``limit`` due rows of active, unmuted chats; only rows this call won are returned."""
+    """Claim up to ``limit`` due rows of active, unmuted chats; only rows this call won are returned.
+
+    The claim names this process as its owner, so a restart can tell when it is gone.
+    """
     ids = list(session.exec(_due(now, limit)).all())
     if not ids:
         return []
     session.execute(
         sa.update(OutboxRow)
         .where(OutboxRow.id.in_(ids), OutboxRow.status == "pending")
-        .values(status="claimed", claim_token=f"c:{token}", claimed_at=now, updated_at=now)
+        .values(
+            status="claimed",
+            claim_token=f"c:{token}",
+            claim_owner=this_process(),
+            claimed_at=now,
+            updated_at=now,
+        )
     )
     session.flush()
     claimed = select(OutboxRow).where(OutboxRow.claim_token == f"c:{token}").order_by(OutboxRow.id)
@@ -351,17 +380,20 @@ def release_claims(session: Session, *, token: str) -> int:
         session.execute(
             sa.update(OutboxRow)
             .where(OutboxRow.status == "claimed", OutboxRow.claim_token == f"c:{token}")
-            .values(status="pending", claim_token=None, claimed_at=None, updated_at=utcnow())
+            .values(status="pending", updated_at=utcnow(), **UNCLAIMED)
         ).rowcount
         or 0
     )
 
 
 def mark_sending(session: Session, *, ids: Sequence[int], token: str) -> bool:
-    """Enter the in-flight phase (commit right after); False if any row was taken away meanwhile."""
+    """Enter the in-flight phase (commit right after); False if any row was taken away meanwhile.
+
+    Rows already in it (a resend after Telegram answered "migrated") are still ours.
+    """
     result = session.execute(
         sa.update(OutboxRow)
-        .where(OutboxRow.id.in_(ids), OutboxRow.claim_token == f"c:{token}")
+        .where(OutboxRow.id.in_(ids), OutboxRow.claim_token.in_((f"c:{token}", f"s:{token}")))
         .values(claim_token=f"s:{token}", attempts=OutboxRow.attempts + 1, claimed_at=utcnow())
     )
     return result.rowcount == len(ids)
@@ -377,7 +409,7 @@ def _settle(session: Session, ids: Sequence[int], token: str, **values: Any) -> 
                 OutboxRow.status == "claimed",
                 OutboxRow.claim_token.in_((f"c:{token}", f"s:{token}")),
             )
-            .values(claim_token=None, claimed_at=None, updated_at=utcnow(), **values)
+            .values(updated_at=utcnow(), **UNCLAIMED, **values)
         ).rowcount
         or 0
     )
@@ -421,25 +453,23 @@ def park_chat(session: Session, *, chat_row_id: int, error: str) -> int:
     result = session.execute(
         sa.update(OutboxRow)
         .where(OutboxRow.chat_id == chat_row_id, OutboxRow.status.in_(("pending", "claimed")))
-        .values(
-            status="parked", last_error=error[:2000], claim_token=None, claimed_at=None, updated_at=utcnow()
-        )
+        .values(status="parked", last_error=error[:2000], updated_at=utcnow(), **UNCLAIMED)
     )
     return result.rowcount or 0
 
 
-def requeue_parked(session: Session, *, chat_row_id: int | None = None, only_forbidden: bool = False) -> int:
+def requeue_parked(session: Session, *, chat_row_id: int | None = None, only_chat_gone: bool = False) -> int:
     """Parked rows back to pending; returns how many.
 
     All of them is an admin's decision (``/requeue``, ``notify --requeue-parked``): "delivery
     unknown" rows may already have arrived, so only a person may risk the duplicate.
-    ``only_forbidden`` is the automatic case: the chat let the bot back in, and rows parked because
-    it had blocked or removed the bot were certainly never delivered.
+    ``only_chat_gone`` is the automatic case: the chat is reachable again (it let the bot back in,
+    or wrote to it), and rows parked because it was not were certainly never delivered.
     """
     query = sa.update(OutboxRow).where(OutboxRow.status == "parked")
     if chat_row_id is not None:
         query = query.where(OutboxRow.chat_id == chat_row_id)
-    if only_forbidden:
-        query = query.where(OutboxRow.last_error.like(f"{FORBIDDEN}%"))
+    if only_chat_gone:
+        query = query.where(sa.or_(*(OutboxRow.last_error.like(f"{prefix}%") for prefix in CHAT_GONE)))
     values = {"status": "pending", "last_error": None, "not_before": None, "updated_at": utcnow()}
     return session.execute(query.values(**values)).rowcount or 0

@@ -9,6 +9,11 @@ what the fake server received.
 
 ``RetryAfter`` from Telegram pauses *every* request for the time it asks (a flood wait is per
 bot), then the error goes to the caller (the notifier decides whether to retry the row).
+
+A caller may pass an "on the wire" hook as PTB's ``rate_limit_args``: it is called once the
+request has its slot, right before it leaves. The notifier marks its outbox rows as maybe-sent
+there, not before the wait (which may last a flood wait): a process killed while waiting has
+sent nothing, and its rows are sent after a restart instead of being parked as maybe-sent.
 """
 
 from __future__ import annotations
@@ -85,7 +90,11 @@ def chat_kind(chat_id: int | str | None) -> str | None:
     return "group"
 
 
-class ChatRateLimiter(BaseRateLimiter[int]):
+OnWire = Callable[[], None]
+"""Called right before a request leaves; raising stops it (the caller no longer holds its rows)."""
+
+
+class ChatRateLimiter(BaseRateLimiter[OnWire]):
     """Paces every request that addresses a chat: overall, per group and per private chat."""
 
     def __init__(
@@ -142,11 +151,13 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: OnWire | None,
     ) -> JSONResult:
         chat_id = data.get("chat_id")
         window = await self.acquire(chat_id) if chat_id is not None else None
         try:
+            if rate_limit_args is not None:
+                rate_limit_args()
             return await callback(*args, **kwargs)
         except RetryAfter as exc:
             seconds = retry_after_seconds(exc)

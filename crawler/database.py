@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from crawler.errors import CrawlSettingsError
 from data.db import make_engine, session_scope, upgrade
-from data.errors import StoreError
+from data.errors import DatabaseUrlError
 from data.models import CrawlRun
 from data.notice import Notice
 from data.store import (
@@ -50,12 +50,14 @@ class CrawlDatabase:
 
     @classmethod
     def from_url(cls, url: str, *, migrate: bool = True) -> CrawlDatabase:
+        """Open (and upgrade) the crawl's database. A bad URL is a settings error; a database that
+        fails (unreachable, read-only) raises its ``StoreError`` as it is: not a usage error."""
         try:
             engine = make_engine(url)
-            if migrate:
-                upgrade(engine)
-        except StoreError as exc:
+        except DatabaseUrlError as exc:
             raise CrawlSettingsError(f"{DATABASE_URL_SETTING}: {exc}") from None
+        if migrate:
+            upgrade(engine)
         return cls(engine)
 
     def stored(self, keys: Iterable[Key]) -> dict[Key, StoredVersion]:

@@ -105,7 +105,7 @@ def database_failure(exc: SQLAlchemyError) -> str:
     orig = getattr(exc, "orig", None)
     text = str(orig) if orig is not None else str(exc).split("\n[SQL:", 1)[0]
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    reason = lines[0] if lines else type(orig or exc).__name__
+    reason = "; ".join(lines) if lines else type(orig or exc).__name__
     return reason[:300]
 
 

@@ -6,8 +6,11 @@ import logging
 from pathlib import Path
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
-from tenderwatch.clikit import state
+from data.db import database_failure
+from data.errors import StoreError
+from tenderwatch.clikit import fail_quietly, state
 from tenderwatch.commands import bot as bot_commands
 from tenderwatch.commands import config as config_commands
 from tenderwatch.commands import crawl as crawl_commands
@@ -61,7 +64,14 @@ for _module in (
 
 
 def main() -> None:
-    app()
+    """The console script. A database failure that no command turned into its own message (a disk
+    filling up mid-command, say) still ends as one line and exit code 1, never a traceback."""
+    try:
+        app()
+    except StoreError as exc:
+        fail_quietly(f"{exc}", code=1)
+    except SQLAlchemyError as exc:
+        fail_quietly(f"database: {database_failure(exc)}", code=1)
 
 
 if __name__ == "__main__":

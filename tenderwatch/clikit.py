@@ -14,6 +14,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tenderwatch.config import ConfigError, Settings, load_settings
 
@@ -56,5 +57,18 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    """Report a failure in one line and exit: 2 for a usage error (bad argument or setting), 1 when
+    the work itself failed (the database, the network). ``message`` is plain text: brackets in a
+    file name or a driver's message are printed as they are, never read as Rich markup."""
+    _print_error(message)
     raise typer.Exit(code)
+
+
+def fail_quietly(message: str, code: int) -> NoReturn:
+    """``fail`` outside Typer (the console script's last resort): exits the process itself."""
+    _print_error(message)
+    raise SystemExit(code)
+
+
+def _print_error(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)

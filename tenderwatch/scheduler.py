@@ -34,6 +34,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -64,6 +65,12 @@ SEEDED_KEY = "seeded"
 ENQUEUE_OVERLAP = timedelta(hours=1)
 """Incremental enqueues re-scan this much before the last cycle (enqueueing twice inserts nothing)."""
 
+INCOMPLETE_LISTING_REPEATS = 2
+"""A source whose listing is not read to its end this many crawls in a row is reported like a
+failing one: one cut-off page is retried by the next crawl, a repeating one loses notices."""
+DATABASE = "database"
+"""The outage key of the service's own database (beside the sources' keys)."""
+
 FAILURE_REPEAT_INTERVAL = timedelta(hours=6)
 """While a source keeps failing, admins are reminded at most this often. The first failure is
 told at once and the recovery too; in between, an EIS outage of a day must not become one
@@ -91,6 +98,7 @@ class CycleReport:
     enqueued: int = 0
     seeded: int = 0
     sent: int = 0
+    listing_complete: bool | None = None
     seeding: bool = False
     """The crawl started while the database's first run was pending: its matches are seeded."""
 
@@ -160,6 +168,21 @@ def failure_message(
     )
 
 
+def database_failure_message(reason: str, *, failing_since: datetime | None = None) -> str:
+    """The admins' notice that the service cannot write to its database (full disk, read-only, grants)."""
+    still = f"Ошибка повторяется с {_moscow(failing_since)}.\n" if failing_since is not None else ""
+    return (
+        "⚠️ <b>Сервис не может записать в базу данных</b>\n"
+        f"{html.escape(reason[:1500])}\n{still}"
+        "Новые закупки не сохраняются и не рассылаются, пока это не исправлено "
+        "(место на диске, права на файл или роль PostgreSQL). Сервис пробует снова по расписанию."
+    )
+
+
+def database_recovery_message(since: datetime) -> str:
+    return f"✅ <b>Запись в базу данных снова работает</b>\nОшибки записи были с {_moscow(since)}."
+
+
 def recovery_message(source: str, outcome: str, since: datetime) -> str:
     """The admins' notice that a failing source crawls again (the outage is over)."""
     return (
@@ -202,6 +225,7 @@ class Pipeline:
         self._tasks: set[asyncio.Task[object]] = set()
         self._enqueue_since: datetime | None = None
         self._outages: dict[str, Outage] = {}
+        self._incomplete: Counter[str] = Counter()
         self._stopping = False
         self._terminate_crawls = True
 
@@ -218,15 +242,17 @@ class Pipeline:
             cycle = await self._crawl(source)
             if self._stopping and self._terminate_crawls:  # we stopped it: no failure to report
                 self.announce(f"crawl of {source} stopped by the shutdown: {cycle.outcome}")
-            elif cycle.outcome == "failed":
-                await self._report_failure(cycle)
-            elif source in self._outages:
-                await self._report_recovery(cycle)
+            else:
+                await self._judge_source(cycle)
             if not self._stopping:
                 await self._process(cycle)
+                await self._database_recovered()
             self.cycles.append(cycle)
             self.totals.add(cycle)
             return cycle
+        except StoreError as exc:  # the database refuses writes: the admins must hear of it
+            await self.report_database_failure(str(exc))
+            return None
         except Exception:  # a bug in one cycle must not stop the schedule; the next cycle retries
             log.exception("crawl cycle of %s failed", source)
             return None
@@ -251,6 +277,7 @@ class Pipeline:
             reason=summary.reason,
             new=summary.new,
             changed=summary.changed,
+            listing_complete=summary.listing_complete,
             seeding=seeding,
         )
 
@@ -269,26 +296,61 @@ class Pipeline:
         if self._stopping and self._terminate_crawls:  # the stop came while the process was spawning
             _signal_group(pid, signal.SIGTERM)
 
-    async def _report_failure(self, cycle: CycleReport) -> None:
+    async def _judge_source(self, cycle: CycleReport) -> None:
+        """A failed crawl, or a listing left incomplete crawl after crawl, is an outage of the source."""
+        source = cycle.source
+        if cycle.listing_complete is False:
+            self._incomplete[source] += 1
+        elif cycle.outcome != "failed":
+            self._incomplete.pop(source, None)
+        repeats = self._incomplete[source]
+        if cycle.outcome == "failed":
+            await self._report_failure(cycle, cycle.reason or "no reason recorded")
+        elif repeats >= INCOMPLETE_LISTING_REPEATS:
+            why = f"listing not read to its end in {repeats} crawls in a row: {cycle.reason or ''}"
+            await self._report_failure(cycle, why)
+        elif source in self._outages and not repeats:
+            await self._report_recovery(cycle)
+
+    async def _report_failure(self, cycle: CycleReport, reason: str) -> None:
         """Every failure is announced; admins hear of the first one, then every FAILURE_REPEAT_INTERVAL."""
-        reason = cycle.reason or "no reason recorded"
-        self.announce(f"crawl of {cycle.source} failed: {reason}")
+        self.announce(f"crawl of {cycle.source} {cycle.outcome}: {reason}")
+        since = self._outage(cycle.source)
+        if since is not False:
+            text = failure_message(cycle.source, cycle.run_id, reason, failing_since=since)
+            await self._tell_admins(text, f"the {cycle.outcome} crawl of {cycle.source}")
+
+    async def report_database_failure(self, reason: str) -> None:
+        self.announce(f"database failure: {reason}")
+        log.error("the service cannot use its database: %s", reason)
+        since = self._outage(DATABASE)
+        if since is not False:
+            await self._tell_admins(database_failure_message(reason, failing_since=since), "the database")
+
+    def _outage(self, key: str) -> datetime | Literal[False] | None:
+        """Record an occurrence of an outage: False when admins were told recently, else None for
+        the first occurrence or the time it started for a reminder."""
         now = self.clock()
-        outage = self._outages.get(cycle.source)
+        outage = self._outages.get(key)
         if outage is None:
-            self._outages[cycle.source] = Outage(since=now, told=now)
-            await self._tell_admins(failure_message(cycle.source, cycle.run_id, reason), "the failed crawl")
-        elif now - outage.told >= FAILURE_REPEAT_INTERVAL:
+            self._outages[key] = Outage(since=now, told=now)
+            return None
+        if now - outage.told >= FAILURE_REPEAT_INTERVAL:
             outage.told = now
-            text = failure_message(cycle.source, cycle.run_id, reason, failing_since=outage.since)
-            await self._tell_admins(text, "the failing crawls")
-        else:
-            log.info("%s still failing since %s; admins already told", cycle.source, outage.since)
+            return outage.since
+        log.info("%s still failing since %s; admins already told", key, outage.since)
+        return False
 
     async def _report_recovery(self, cycle: CycleReport) -> None:
         outage = self._outages.pop(cycle.source)
         self.announce(f"crawl of {cycle.source} recovered: {cycle.outcome}")
         await self._tell_admins(recovery_message(cycle.source, cycle.outcome, outage.since), "the recovery")
+
+    async def _database_recovered(self) -> None:
+        outage = self._outages.pop(DATABASE, None)
+        if outage is not None:
+            self.announce("database writes work again")
+            await self._tell_admins(database_recovery_message(outage.since), "the database")
 
     async def _tell_admins(self, text: str, what: str) -> None:
         for chat_id in self.telegram.admins:
@@ -463,6 +525,8 @@ async def reminders_job(key: str) -> None:
         return
     try:
         await pipeline.reminders()
+    except StoreError as exc:
+        await pipeline.report_database_failure(str(exc))
     except Exception:
         log.exception("reminder check failed; retrying on the next interval")
 

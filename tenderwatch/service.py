@@ -22,12 +22,13 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from sqlalchemy.engine import Engine
+from telegram.error import TelegramError
 
 from bidder.profiles import ProfileError, parse_profiles
-from bot.app import build_application, run_bot, telegram_notifier
+from bot.app import build_application, redact, run_bot, telegram_failure, telegram_notifier
 from bot.notifier import ConsoleSender, Notifier
 from crawler.runner import run_crawl
-from data.db import make_engine, upgrade
+from data.db import check_writable, make_engine, upgrade
 from data.errors import StoreError
 from data.reference.regions import region_name
 from tenderwatch.commands.bot import access_policy, auction_summary
@@ -97,6 +98,7 @@ async def serve(
                 engine,
                 digest_threshold=settings.telegram.digest_threshold,
                 region_name=region_name,
+                admins=settings.telegram.admins,
             )
         else:
             notifier = Notifier(
@@ -123,12 +125,13 @@ async def serve(
         register_pipeline(key, pipeline)
         delivery_stop = asyncio.Event()
         delivery = await _start_delivery(application, notifier, delivery_stop, settings)
+        delivery_failed: BaseException | None = None
         try:
             scheduler.start()
             _announce_start(announce, settings, application, duration, len(profiles))
             if duration is not None:
                 loop.call_later(duration, lambda: (timed_out.set(), stop.set()))
-            await _wait_for_stop(stop, delivery)
+            delivery_failed = await _wait_for_stop(stop, delivery)
         finally:
             # Out of time: let the running crawl finish (up to its own timeout). A signal or an
             # error: terminate it. Either way before the scheduler, whose shutdown cancels job tasks.
@@ -154,16 +157,18 @@ async def serve(
             loop.remove_signal_handler(sig)
         engine.dispose()
     announce(f"stopped. {pipeline.totals.summary()}")
+    if delivery_failed is not None:
+        raise _delivery_failure(settings, delivery_failed)
     return pipeline.totals
 
 
 def _open_database(settings: Settings) -> Engine:
-    url = settings.database.url
     try:
-        engine = make_engine(url, echo=settings.database.echo)
+        engine = make_engine(settings.database.url, echo=settings.database.echo)
         upgrade(engine)
+        check_writable(engine)  # a service that cannot store what it crawls must not start quietly
     except StoreError as exc:
-        raise ServiceError(f"database {mask_url(url)}: {exc}") from None
+        raise ServiceError(str(exc)) from None  # it names the database (password masked) and the cause
     return engine
 
 
@@ -213,14 +218,15 @@ async def _start_delivery(
         waiter.cancel()
         try:
             task.result()
-        except Exception as exc:
-            raise ServiceError(f"the Telegram bot could not start: {exc}") from exc
+        except Exception as exc:  # PTB's text may quote the token: never pass it on as it is
+            raise _delivery_failure(settings, exc, "could not start") from None
         raise ServiceError("the Telegram bot stopped before it was ready")
     return task
 
 
-async def _wait_for_stop(stop: asyncio.Event, delivery: asyncio.Task[None]) -> None:
-    """Until stopped; if the bot dies on its own (e.g. 409 Conflict), the service stops too."""
+async def _wait_for_stop(stop: asyncio.Event, delivery: asyncio.Task[None]) -> BaseException | None:
+    """Until stopped; if the bot dies on its own (a token revoked while it runs), the service stops
+    too, and the error is returned for ``serve`` to raise once everything is shut down."""
     waiter = asyncio.ensure_future(stop.wait())
     await asyncio.wait({waiter, delivery}, return_when=asyncio.FIRST_COMPLETED)
     if delivery.done() and not stop.is_set():
@@ -228,6 +234,17 @@ async def _wait_for_stop(stop: asyncio.Event, delivery: asyncio.Task[None]) -> N
         exc = delivery.exception()
         log.error("the delivery loop stopped unexpectedly: %s", exc)
         stop.set()
+        return exc
+    return None
+
+
+def _delivery_failure(settings: Settings, exc: BaseException, what: str = "stopped") -> ServiceError:
+    token = settings.telegram.token.get_secret_value()
+    if isinstance(exc, TelegramError):
+        reason = telegram_failure(exc, token=token, base_url=settings.telegram.base_url)
+    else:
+        reason = redact(str(exc) or type(exc).__name__, token)
+    return ServiceError(f"the Telegram bot {what}: {reason}")
 
 
 def _announce_start(

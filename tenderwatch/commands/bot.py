@@ -10,18 +10,17 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NoReturn
 
 import typer
-from rich.markup import escape
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
-from telegram.error import Conflict, InvalidToken, TelegramError
+from telegram.error import InvalidToken, TelegramError
 
 from bidder.auction import SimulationParams, simulate
 from bidder.errors import BidderError
 from bot import outbox
 from bot.access import AccessPolicy
-from bot.app import build_application, redact_secrets_in_logs, run_bot, telegram_notifier
+from bot.app import build_application, redact_secrets_in_logs, run_bot, telegram_failure, telegram_notifier
 from bot.errors import BotError
 from bot.notifier import ConsoleSender, DrainReport, Notifier
 from bot.render import format_money, html_to_console
@@ -30,7 +29,7 @@ from data.errors import StoreError
 from data.models import utcnow
 from data.notice import Notice
 from tenderwatch.clikit import console, fail, settings_of
-from tenderwatch.config import Settings, mask_url
+from tenderwatch.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -156,13 +155,12 @@ def register(app: typer.Typer) -> None:
                 _requeue_parked(engine)
             enqueue_all(engine, settings)
             report = asyncio.run(_drain(engine, settings))
-        except (SQLAlchemyError, StoreError, BotError) as exc:
-            fail(
-                f"notify failed on {escape(mask_url(settings.database.url))}: {escape(str(exc))} "
-                "(has `tenderwatch init` been run?)"
-            )
+        except StoreError as exc:  # names the database and the cause (read-only, full, no grants)
+            fail(f"notify failed: {exc}", code=1)
+        except BotError as exc:
+            fail(f"notify failed: {exc}", code=1)
         except TelegramError as exc:
-            fail(_telegram_failure(settings, exc))
+            _fail_on_telegram(settings, exc)
         finally:
             engine.dispose()
         _print_report(report)
@@ -179,29 +177,19 @@ def register(app: typer.Typer) -> None:
         engine = _engine(settings)
         try:
             asyncio.run(_serve(engine, settings, token))
-        except (SQLAlchemyError, StoreError, BotError) as exc:
-            fail(f"bot stopped: {escape(str(exc))}")
+        except (StoreError, BotError) as exc:
+            fail(f"bot stopped: {exc}", code=1)
         except TelegramError as exc:
-            fail(_telegram_failure(settings, exc))
+            _fail_on_telegram(settings, exc)
         finally:
             engine.dispose()
 
 
-def _telegram_failure(settings: Settings, exc: TelegramError) -> str:
-    """One line for an unreachable Bot API or a rejected token; the token never appears in it."""
-    token = settings.telegram.token.get_secret_value()
-    base_url, reason = mask_url(settings.telegram.base_url), str(exc)
-    if token:
-        base_url, reason = base_url.replace(token, "<token>"), reason.replace(token, "<token>")
-    where = f"Telegram Bot API at {escape(base_url)}"
-    if isinstance(exc, InvalidToken):
-        # PTB's own message quotes the token; ours names the setting instead.
-        return (
-            f"{where} rejected telegram.token (set TENDERWATCH_TELEGRAM__TOKEN to the token from @BotFather)"
-        )
-    if isinstance(exc, Conflict):
-        return f"{where}: {escape(reason)} (is another `tenderwatch bot` polling with this token?)"
-    return f"cannot use {where}: {escape(reason)} ({type(exc).__name__})"
+def _fail_on_telegram(settings: Settings, exc: TelegramError) -> NoReturn:
+    """Exit with one line: 2 when the token setting is wrong, 1 when Telegram cannot be used."""
+    tg = settings.telegram
+    message = telegram_failure(exc, token=tg.token.get_secret_value(), base_url=tg.base_url)
+    fail(message, code=2 if isinstance(exc, InvalidToken) else 1)
 
 
 def _requeue_parked(engine: Engine) -> None:
@@ -220,7 +208,9 @@ async def _drain(engine: Engine, settings: Settings) -> DrainReport:
         token=token, base_url=tg.base_url, engine=engine, policy=access_policy(settings)
     )
     async with application:
-        notifier = telegram_notifier(application, engine, digest_threshold=tg.digest_threshold)
+        notifier = telegram_notifier(
+            application, engine, digest_threshold=tg.digest_threshold, admins=tg.admins
+        )
         return await notifier.drain_once()
 
 
@@ -233,7 +223,7 @@ async def _serve(engine: Engine, settings: Settings, token: str) -> None:
         policy=access_policy(settings),
         simulate_summary=auction_summary,
     )
-    notifier = telegram_notifier(application, engine, digest_threshold=tg.digest_threshold)
+    notifier = telegram_notifier(application, engine, digest_threshold=tg.digest_threshold, admins=tg.admins)
     watermark: dict[str, datetime | None] = {"since": None}
 
     def prepare() -> None:

@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import Engine
 
-from data.db import make_engine, upgrade
+from data.db import check_writable, make_engine, upgrade
 from data.errors import DatabaseUrlError, StoreError
 from tenderwatch.clikit import console, err_console, fail, settings_of
 from tenderwatch.config import Settings, mask_url
@@ -26,8 +26,8 @@ def open_database(settings: Settings) -> tuple[Engine, str]:
         fail(f"database.url: {exc}")
     try:
         return engine, upgrade(engine)
-    except StoreError as exc:
-        fail(f"database {mask_url(url)}: {exc}", code=1)
+    except StoreError as exc:  # the message names the database (password masked) and the cause
+        fail(str(exc), code=1)
 
 
 def register(app: typer.Typer) -> None:
@@ -36,7 +36,12 @@ def register(app: typer.Typer) -> None:
         """Create the database schema, or upgrade it to this version (safe to run again)."""
         settings = settings_of(ctx)
         engine, revision = open_database(settings)
-        engine.dispose()
+        try:
+            check_writable(engine)  # a read-only file or role passes the schema check, not this
+        except StoreError as exc:
+            fail(f"{exc} (schema at revision {revision}, but not writable)", code=1)
+        finally:
+            engine.dispose()
         console.print(
             f"database {mask_url(settings.database.url)} at revision {revision}",
             highlight=False,

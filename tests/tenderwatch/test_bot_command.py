@@ -134,8 +134,9 @@ def cli_env(tmp_path, monkeypatch):
     engine.dispose()
 
 
-def assert_one_line_error(result, expected: str) -> None:
-    assert result.exit_code == 2, result.output
+def assert_one_line_error(result, expected: str, code: int) -> None:
+    """One line, no traceback, no token; exit 2 for a wrong setting, 1 when Telegram cannot be used."""
+    assert result.exit_code == code, result.output
     assert result.output.strip() == expected
     assert "Traceback" not in result.output and TOKEN not in result.output
 
@@ -151,6 +152,7 @@ def test_unreachable_bot_api_is_one_clear_line(cli_env, monkeypatch, command):
         result,
         f"error: cannot use Telegram Bot API at {base_url}: "
         "httpx.ConnectError: All connection attempts failed (NetworkError)",
+        code=1,
     )
 
 
@@ -167,6 +169,7 @@ def test_rejected_token_is_one_clear_line(cli_env, monkeypatch, command):
         result,
         f"error: Telegram Bot API at {base_url} rejected telegram.token "
         "(set TENDERWATCH_TELEGRAM__TOKEN to the token from @BotFather)",
+        code=2,
     )
     assert [c.method for c in fake.calls] == ["getMe"]
 
@@ -179,8 +182,8 @@ def test_notify_never_prints_the_database_password(tmp_path, monkeypatch):
 
     result = CliRunner().invoke(app, ["notify"])
 
-    assert result.exit_code == 2, result.output
-    assert f"error: notify failed on postgresql+psycopg://tw:***@127.0.0.1:{port}/tw:" in result.output
+    assert result.exit_code == 1, result.output  # the database failed: not a usage error
+    assert f"error: notify failed: database postgresql+psycopg://tw:***@127.0.0.1:{port}/tw:" in result.output
     assert "s3cr3t-pw" not in result.output and "Traceback" not in result.output
 
 

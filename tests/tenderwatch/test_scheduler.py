@@ -55,7 +55,9 @@ class RecordingSender:
     def __init__(self) -> None:
         self.sent: list[tuple[int, str]] = []
 
-    async def send(self, chat_id: int, text: str, keyboard: object) -> int:
+    async def send(self, chat_id: int, text: str, keyboard: object, on_wire=None) -> int:
+        if on_wire is not None:
+            on_wire()
         self.sent.append((chat_id, text))
         return len(self.sent)
 
