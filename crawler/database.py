@@ -23,6 +23,7 @@ from data.models import CrawlRun
 from data.notice import Notice
 from data.store import (
     Key,
+    RunProgress,
     StoredVersion,
     UpsertResult,
     advance_high_water,
@@ -64,9 +65,13 @@ class CrawlDatabase:
         with session_scope(self.engine) as session:
             return stored_versions(session, keys=keys)
 
-    def upsert(self, notices: list[Notice], *, source: str | None) -> UpsertResult:
+    def upsert(
+        self, notices: list[Notice], *, source: str | None, requests: int = 0, pages: int = 0
+    ) -> UpsertResult:
+        """Store a batch; it counts itself into this process's crawl run in the same transaction."""
+        run = RunProgress(self.run_id, requests, pages) if self.run_id is not None else None
         with session_scope(self.engine) as session:
-            return upsert_notices(session, notices, source=source, run_id=self.run_id)
+            return upsert_notices(session, notices, source=source, run=run)
 
     def high_water(self, *, source: str, search_key: str) -> datetime | None:
         with session_scope(self.engine) as session:

@@ -56,7 +56,12 @@ class StorePipeline:
         stats = self.crawler.stats
         spider = self.crawler.spider
         try:
-            result = self.database.upsert(batch, source=spider.name if spider else None)
+            result = self.database.upsert(
+                batch,
+                source=spider.name if spider else None,
+                requests=int(stats.get_value("downloader/request_count", 0)),
+                pages=int(stats.get_value("tenderwatch/pages", 0)),
+            )
         except StoreError as exc:
             # Nothing of the batch is stored; its notices stay unstored and the next crawl fetches them.
             stats.inc_value("tenderwatch/errors/store", len(batch))

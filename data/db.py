@@ -7,6 +7,7 @@ here once, so the store functions are written against one dialect-neutral API.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -107,6 +108,29 @@ def database_failure(exc: SQLAlchemyError) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     reason = "; ".join(lines) if lines else type(orig or exc).__name__
     return reason[:300]
+
+
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+"""PostgreSQL error classes of a database that cannot take the work: connection exceptions,
+insufficient resources (disk full, out of memory), operator intervention (shutdown)."""
+_UNAVAILABLE_SQLSTATES = frozenset({"42501", "25006"})
+"""Insufficient privilege (a role without write grants), read-only transaction (a standby)."""
+_UNAVAILABLE_SQLITE = re.compile(
+    r"readonly database|disk is full|disk i/o error|unable to open database|database is locked", re.I
+)
+
+
+def database_unavailable(exc: SQLAlchemyError) -> bool:
+    """Whether the error is the database's state (read-only, full, no grants, gone), not the data's.
+
+    A batch that fails for such a reason fails the same way for each of its notices: retrying
+    them one by one only multiplies the same error.
+    """
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate:
+        return sqlstate in _UNAVAILABLE_SQLSTATES or sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
+    return bool(_UNAVAILABLE_SQLITE.search(str(orig or exc)))
 
 
 def where(engine: Engine) -> str:

@@ -20,13 +20,16 @@ MAX_IDENTITY = 160
 
 
 def _start_ticks(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot, or None when it does not exist.
+    """The process's start time in clock ticks since boot, or None when it does not run (gone,
+    or a zombie).
 
     Without /proc (not Linux) the start time is unknown ("?"): identity then rests on the pid.
     """
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
             fields = stat.read().rsplit(b")", 1)[1].split()
+        if fields[0] in (b"Z", b"X"):  # a zombie: dead, waiting for a parent that may never reap it
+            return None
         return fields[19].decode()  # field 22 of the line; the list starts at field 3 (state)
     except FileNotFoundError:
         return None if os.path.isdir("/proc/self") else _pid_start_without_proc(pid)

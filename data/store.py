@@ -32,7 +32,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
-from data.errors import BatchFailed, StoreError
+from data.db import database_failure, database_unavailable
+from data.errors import BatchFailed, DatabaseError, StoreError
 from data.models import CRAWL_OUTCOMES, CrawlRun, CrawlState, NoticeChange, NoticeItemRow, NoticeRow, utcnow
 from data.notice import MOSCOW, Notice, NoticeItem
 from data.process import is_gone, this_process
@@ -293,14 +294,23 @@ def _insert_returning_ids(conn: sa.Connection, rows: list[dict[str, Any]]) -> di
 # --- the upsert -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RunProgress:
+    """The crawl run a batch belongs to, and the crawl's request and page counts so far."""
+
+    run_id: int
+    requests: int = 0
+    pages: int = 0
+
+
 def upsert_notices(
-    session: Session, notices: Iterable[Notice], *, source: str | None = None, run_id: int | None = None
+    session: Session, notices: Iterable[Notice], *, source: str | None = None, run: RunProgress | None = None
 ) -> UpsertResult:
     """Store a batch of notices in one transaction (committed here) and say what was new or changed.
 
     ``source`` is recorded on the change rows (default: each notice's own ``source``). With
-    ``run_id`` the crawl run's counters grow in the same transaction, so the run row always
-    says exactly what was stored, even when the crawl process is killed a moment later. A
+    ``run`` the crawl run's counters grow in the same transaction, so the run row always says
+    exactly what was stored, even when the crawl process is killed a moment later. A
     transient conflict with a concurrent writer (deadlock, serialization failure) retries the
     whole batch; any other database error rolls it back and raises :class:`BatchFailed`.
     """
@@ -311,8 +321,8 @@ def upsert_notices(
         try:
             conn = session.connection()
             result = _apply_batch(conn, batch, source)
-            if run_id is not None:
-                _count_into_run(conn, run_id, result)
+            if run is not None:
+                _count_into_run(conn, run, result)
             session.commit()
             return result
         except SQLAlchemyError as exc:
@@ -322,6 +332,9 @@ def upsert_notices(
                     "batch of %d notices hit a concurrent writer (%s); retrying", len(batch), exc.orig
                 )
                 continue
+            if database_unavailable(exc):  # read-only, full, no grants: not this batch's fault
+                where = session.get_bind().engine.url.render_as_string(hide_password=True)
+                raise DatabaseError(f"database {where}: {database_failure(exc)}") from exc
             first = min(batch)
             problem = getattr(exc, "orig", None) or exc
             raise BatchFailed(
@@ -611,17 +624,24 @@ def crawl_run_alive(
     session.commit()
 
 
-def _count_into_run(conn: sa.Connection, run_id: int, result: UpsertResult) -> None:
+def _count_into_run(conn: sa.Connection, run: RunProgress, result: UpsertResult) -> None:
     conn.execute(
         runs_t.update()
-        .where(runs_t.c.id == run_id)
+        .where(runs_t.c.id == run.run_id)
         .values(
             notices_new=runs_t.c.notices_new + result.new,
             notices_changed=runs_t.c.notices_changed + result.changed,
             notices_unchanged=runs_t.c.notices_unchanged + result.unchanged,
+            requests=_at_least(runs_t.c.requests, run.requests),
+            pages=_at_least(runs_t.c.pages, run.pages),
             heartbeat_at=utcnow(),
         )
     )
+
+
+def _at_least(column: sa.Column[int], value: int) -> sa.ColumnElement[int]:
+    """The larger of the column and ``value`` (portable: SQLite has no GREATEST)."""
+    return sa.case((column < value, value), else_=column)
 
 
 def finish_crawl_run(

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from crawler.parsers import NotANotice, ParseError, parse_document
 from crawler.parsers.common import MAX_DOCUMENT_BYTES
-from data.errors import StoreError
+from data.errors import DatabaseError, StoreError
 from data.notice import Notice
 from data.store import UpsertResult, upsert_notices
 
@@ -120,12 +120,24 @@ def iter_documents(
         if suffix == ARCHIVE_SUFFIX:
             yield from _archive_documents(path, max_member_bytes)
         elif suffix in DOCUMENT_SUFFIXES:
-            try:
-                yield str(path), path.read_bytes()
-            except OSError as exc:
-                yield str(path), IngestError(str(path), f"cannot read: {exc.strerror or exc}")
+            yield str(path), _read_file(path, max_member_bytes)
         else:
             yield str(path), IngestError(str(path), f"unsupported file type {suffix or '(none)'!r}")
+
+
+def _read_file(path: Path, cap: int) -> bytes | IngestError:
+    """A document's bytes; one larger than the parser accepts is refused by its size, unread."""
+    try:
+        size = path.stat().st_size
+        if size > cap:
+            return IngestError(str(path), f"file of {size} bytes exceeds the {cap}-byte cap")
+        with path.open("rb") as handle:
+            data = handle.read(cap + 1)  # a file growing while we read stops at the cap too
+    except OSError as exc:
+        return IngestError(str(path), f"cannot read: {exc.strerror or exc}")
+    if len(data) > cap:
+        return IngestError(str(path), f"file exceeds the {cap}-byte cap")
+    return data
 
 
 def _archive_documents(path: Path, cap: int) -> Iterator[tuple[str, bytes | IngestError]]:
@@ -143,20 +155,34 @@ def _archive_documents(path: Path, cap: int) -> Iterator[tuple[str, bytes | Inge
             yield label, _read_member(archive, info, label, cap)
 
 
+READ_CHUNK = 1 << 16
+"""Archive members are inflated this much at a time (see ``_read_member``)."""
+
+
 def _read_member(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, cap: int
 ) -> bytes | IngestError:
-    """The member's bytes, inflated in memory, refused when its declared size exceeds ``cap``.
+    """The member's bytes, refused when its declared size exceeds ``cap``; inflated in small
+    chunks and never beyond ``cap``.
 
-    The declared size is binding: zipfile never inflates more than it and checks the CRC, so a
-    member whose header understates its size fails to read instead of filling memory.
+    ``ZipFile.read`` asks zlib for up to 1 GiB at once and only then cuts the result to the
+    declared size: a 300 KB member whose header understates its size took 630 MB of memory
+    before the CRC check failed. Chunked reads keep memory at the cap whatever the header says.
     """
     if info.file_size > cap:
         return IngestError(label, f"member of {info.file_size} bytes exceeds the {cap}-byte cap")
+    chunks: list[bytes] = []
+    size = 0
     try:
-        return archive.read(info)
+        with archive.open(info) as member:
+            while chunk := member.read(READ_CHUNK):
+                size += len(chunk)
+                if size > cap:
+                    return IngestError(label, f"member inflates beyond the {cap}-byte cap")
+                chunks.append(chunk)
     except (OSError, zipfile.BadZipFile, zlib.error, RuntimeError, EOFError) as exc:
         return IngestError(label, f"cannot read archive member: {exc}")
+    return b"".join(chunks)
 
 
 # --- parsing and storing ----------------------------------------------------------------------
@@ -173,8 +199,9 @@ def ingest_paths(
 ) -> IngestReport:
     """Parse every document under ``paths`` and upsert the notices ``batch_size`` at a time.
 
-    Raises ``InputNotFound`` (before reading anything) when a path does not exist; every other
-    problem is collected in the report. The schema must already exist (``data.db.upgrade``).
+    Raises ``InputNotFound`` (before reading anything) when a path does not exist, and
+    ``DatabaseError`` when the database refuses writes (batches stored before stay stored);
+    every other problem is collected in the report. The schema must already exist (``data.db.upgrade``).
     """
     files = expand_inputs(Path(p) for p in paths)
     total = count_documents(files)
@@ -218,6 +245,8 @@ def _flush(session: Session, pending: list[tuple[str, list[Notice]]], report: In
         return
     try:
         report.result.add(upsert_notices(session, [n for _, ns in pending for n in ns], source=IMPORT_SOURCE))
+    except DatabaseError:  # the database refuses every write: stop, one by one would fail alike
+        raise
     except StoreError as exc:
         log.warning("batch of %d documents failed (%s); storing them one by one", len(pending), exc)
         for label, notices in pending:

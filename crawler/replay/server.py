@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import threading
 import time
 from collections import Counter, defaultdict
@@ -439,6 +440,13 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
     replay: ReplayServer
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that vanished mid-request (a crawl killed on purpose) is normal here, not a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            log.debug("replay client %s went away mid-request", client_address)
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

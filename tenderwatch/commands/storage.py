@@ -76,6 +76,8 @@ def register(app: typer.Typer) -> None:
                 )
         except InputNotFound as exc:
             fail(str(exc))
+        except StoreError as exc:  # read-only, full, no grants: what was stored before stays
+            fail(f"import stopped: {exc}", code=1)
         finally:
             engine.dispose()
         console.print(report.summary(), highlight=False, soft_wrap=True)

@@ -20,22 +20,19 @@ import sqlalchemy as sa
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
-from bidder.profiles import parse_profiles
-from bot.notifier import Notifier
 from crawler.errors import CrawlProcessError
 from crawler.replay import build_snapshot
 from crawler.runner import CrawlConfig, CrawlSummary
 from data.db import make_engine, session_scope, upgrade
 from data.models import OutboxRow
 from data.notice import Notice
-from data.store import finish_crawl_run, get_high_water, start_crawl_run, upsert_notices
-from tenderwatch.config import SchedulerSettings, TelegramSettings
+from data.store import get_high_water, upsert_notices
+from tenderwatch.config import SchedulerSettings
 from tenderwatch.scheduler import (
     FAILURE_REPEAT_INTERVAL,
     FIRST_RUN_KEY,
     SEED_STATE_SOURCE,
     SEEDED_KEY,
-    Pipeline,
     SchedulerError,
     build_scheduler,
     describe_schedule,
@@ -43,66 +40,14 @@ from tenderwatch.scheduler import (
     first_run_pending,
     recovery_message,
 )
-from tests.tenderwatch.serve_helpers import PROFILES, alertable
-
-CHAT = 7001
-ADMIN = 9001
-
-
-class RecordingSender:
-    """Collects what would be sent to Telegram."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[int, str]] = []
-
-    async def send(self, chat_id: int, text: str, keyboard: object, on_wire=None) -> int:
-        if on_wire is not None:
-            on_wire()
-        self.sent.append((chat_id, text))
-        return len(self.sent)
-
-    def to(self, chat_id: int) -> list[str]:
-        return [text for chat, text in self.sent if chat == chat_id]
-
-
-class FakeCrawl:
-    """Stands in for ``run_crawl``: stores the queued notices and records a crawl run, or fails."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.queue: list[Notice] = []
-        self.fail_with: str | None = None
-        self.raise_error: Exception | None = None
-
-    def __call__(self, source: str, *, config: CrawlConfig, on_start=None) -> CrawlSummary:
-        if self.raise_error is not None:
-            raise self.raise_error
-        with session_scope(self.engine) as session:
-            run_id = start_crawl_run(session, source=source)
-            result = upsert_notices(session, [] if self.fail_with else self.queue, source=source)
-            finish_crawl_run(
-                session,
-                run_id=run_id,
-                outcome="failed" if self.fail_with else "ok",
-                result=result,
-                reason=self.fail_with,
-            )
-        self.queue = []
-        return CrawlSummary(
-            run_id=run_id,
-            source=source,
-            outcome="failed" if self.fail_with else "ok",
-            reason=self.fail_with,
-            requests=1,
-            pages=1,
-            new=result.new,
-            changed=result.changed,
-            unchanged=result.unchanged,
-            errors=1 if self.fail_with else 0,
-            errors_by_kind={},
-            returncode=0,
-            seconds=0.0,
-        )
+from tests.tenderwatch.serve_helpers import (
+    ADMIN,
+    CHAT,
+    FakeCrawl,
+    RecordingSender,
+    alertable,
+    make_pipeline,
+)
 
 
 @pytest.fixture
@@ -116,19 +61,6 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def snapshot():
     return build_snapshot(seed=11, count=40, now=datetime.now(UTC))
-
-
-def make_pipeline(engine: Engine, crawl, sender: RecordingSender, **scheduling) -> Pipeline:
-    return Pipeline(
-        engine=engine,
-        notifier=Notifier(engine, sender, digest_threshold=1000),
-        profiles=parse_profiles(PROFILES),
-        crawl_config=CrawlConfig(database_url=str(engine.url)),
-        scheduler_settings=SchedulerSettings(**scheduling),
-        telegram_settings=TelegramSettings(default_chats=[CHAT], admins=[ADMIN]),
-        crawl=crawl,
-        announce=lambda line: None,
-    )
 
 
 def alerted(sender: RecordingSender, reg_numbers: set[str]) -> dict[str, int]:
