@@ -79,12 +79,26 @@ def redact_secrets_in_logs(*secrets: str) -> None:
 
     def factory(*args: object, **kwargs: object) -> logging.LogRecord:
         record = previous(*args, **kwargs)
+        _telegram_error_in_one_line(record)
         if _SECRETS:
             _redact(record)
         return record
 
     logging.setLogRecordFactory(factory)
     _factory_installed = True
+
+
+def _telegram_error_in_one_line(record: logging.LogRecord) -> None:
+    """PTB logs Telegram's answers (a rejected token, a 409 during shutdown) with a traceback of
+    its own internals; they are conditions to report, not bugs: one line, the error appended."""
+    error = record.exc_info[1] if record.exc_info else None
+    if record.name.startswith("telegram") and isinstance(error, TelegramError):
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: let logging report it as it normally would
+            return
+        record.msg, record.args = f"{message} ({type(error).__name__}: {error})", None
+        record.exc_info, record.exc_text = None, None
 
 
 def _redact(record: logging.LogRecord) -> None:

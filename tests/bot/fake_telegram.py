@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -94,6 +95,7 @@ class FakeTelegram:
         self._message_ids: dict[int, itertools.count] = {}
         self._callback_ids = itertools.count(1)
         self._cond = threading.Condition()
+        self._revoked = False
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -113,7 +115,12 @@ class FakeTelegram:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                if not isinstance(sys.exc_info()[1], ConnectionError):  # a killed client is expected
+                    super().handle_error(request, client_address)
+
+        server = Server(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         server.request_queue_size = 256
         self._server = server
@@ -159,8 +166,9 @@ class FakeTelegram:
         """Make the next ``times`` calls of ``method`` (for ``chat_id``, if given) fail.
 
         kind: retry_after (429), migrated (400 + migrate_to_chat_id), forbidden (403),
-        bad_request (400), server_error (502), unauthorized (401: a rejected token),
-        slow (answer normally after ``delay`` seconds).
+        bad_request (400), chat_not_found (400 "chat not found"), server_error (502),
+        unauthorized (401: a rejected token), not_found (404: what Telegram answers for a
+        malformed token), conflict (409: another poller), slow (answer normally after ``delay``).
         """
         bodies = {
             "retry_after": (
@@ -179,11 +187,27 @@ class FakeTelegram:
             "bad_request": (400, _error(400, description or "Bad Request: can't parse entities")),
             "server_error": (502, _error(502, "Bad Gateway")),
             "unauthorized": (401, _error(401, "Unauthorized")),
+            "not_found": (404, _error(404, "Not Found")),
+            "conflict": (
+                409,
+                _error(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot "
+                    "instance is running",
+                ),
+            ),
+            "chat_not_found": (400, _error(400, "Bad Request: chat not found")),
             "slow": (200, {}),
         }
         status, body = bodies[kind]
         with self._cond:
             self._rules.append(Rule(method, chat_id, status, body, times, delay))
+
+    def revoke(self) -> None:
+        """From now on every call is refused with 401, as after a token is revoked in @BotFather."""
+        with self._cond:
+            self._revoked = True
+            self._cond.notify_all()
 
     def hang(self, *, chat_id: int | None = None, skip: int = 0) -> _Hang:
         """Record a matching sendMessage (after ``skip`` answered ones) as delivered, then never answer it."""
@@ -323,6 +347,8 @@ class FakeTelegram:
         with self._cond:
             self.calls.append(Call(method, params, time.monotonic(), token))
             self._cond.notify_all()
+            if self._revoked:
+                return 401, _error(401, "Unauthorized")
             rule = self._take_rule(method, chat_id)
         if rule is not None and rule.delay:
             time.sleep(rule.delay)
@@ -351,7 +377,12 @@ class FakeTelegram:
             self.get_updates_offsets.append(offset)
             if offset is not None:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
-            while not self._updates and time.monotonic() < deadline and self._server is not None:
+            while (
+                not self._updates
+                and time.monotonic() < deadline
+                and self._server is not None
+                and not self._revoked
+            ):
                 self._cond.wait(min(deadline - time.monotonic(), 0.05))
             return self._ok(list(self._updates))
 
