@@ -11,6 +11,7 @@ from bot import outbox, records
 from bot.ratelimit import SlidingWindow, chat_kind
 from data.db import session_scope
 from data.models import NoticeChange, OutboxRow
+from data.process import this_process
 from tests.bot.factories import NOW, seed_matches
 
 TAKER = 77
@@ -144,3 +145,28 @@ def test_sliding_window_counts_in_flight_requests_and_stamps_answers():
         "group",
         None,
     )
+
+
+def test_claims_of_a_gone_notifier_come_back_at_once_and_a_live_ones_stay(engine):
+    """Same host: a dead owner's fresh claims are taken back without waiting for the lease."""
+    seed_matches(engine, [GROUP], 4)
+    host, pid, started = this_process().rsplit(":", 2)
+    with session_scope(engine) as session:
+        outbox.enqueue_matches(session, now=NOW)
+        rows = session.exec(select(OutboxRow).order_by(OutboxRow.id)).all()
+        owners = [
+            f"{host}:{pid}:{int(started) + 1}",
+            this_process(),
+            "other-host:1:1",
+            f"{host}:{pid}:{started}",
+        ]
+        tokens = ["c:dead", "c:live", "c:far", "s:live"]
+        for row, owner, token in zip(rows, owners, tokens, strict=True):
+            row.status, row.claim_owner, row.claim_token, row.claimed_at = "claimed", owner, token, NOW
+            session.add(row)
+    with session_scope(engine) as session:
+        assert outbox.recover_stale_claims(session, older_than=NOW - timedelta(minutes=5)) == (1, 0)
+        statuses = [r.status for r in session.exec(select(OutboxRow).order_by(OutboxRow.id))]
+    assert statuses == ["pending", "claimed", "claimed", "claimed"]
+    with session_scope(engine) as session:  # once the lease is over, the far host's claim comes back too
+        assert outbox.recover_stale_claims(session, older_than=NOW + timedelta(seconds=1)) == (2, 1)

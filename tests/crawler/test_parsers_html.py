@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawler.parsers.common import DATE_ONLY_NOTE, MOSCOW, ParseError
-from crawler.parsers.html import looks_like_error_page, parse_html
+from crawler.parsers.html import SearchPage, looks_like_error_page, parse_html, read_search_page
 from tests.conftest import sample_bytes
 
 LIST_44 = "html_eis_list.html"
@@ -567,3 +567,34 @@ def test_through_parse_document():
     assert parse_document(sample_bytes(DOCUMENTS)) == []
     with pytest.raises(ParseError, match="Технические работы"):
         parse_document(MAINTENANCE.encode(), url="https://zakupki.gov.ru/epz/order/extendedsearch/rss.html")
+
+
+def test_a_saved_results_fragment_says_what_it_states_and_cannot_prove_it_is_whole():
+    """The real page's counter says «более 27 000 000 записей»; its CSV link carries the exact total."""
+    page = read_search_page(sample_bytes(LIST_44), LIST_44)
+    assert (len(page.entries), page.total, page.total_is_minimum, page.has_next) == (
+        10,
+        27511591,
+        False,
+        False,
+    )
+    assert not page.closed  # a saved fragment, not the whole page the crawler receives
+    assert page.gap(page=1, page_size=10) == "page 1 ends before </html> after 10 entries (truncated)"
+
+
+@pytest.mark.parametrize(
+    ("entries", "total", "has_next", "gap"),
+    [
+        (10, 25, True, None),
+        (5, 25, False, None),  # page 3 of 10 a page: the last five
+        (7, 25, False, None),  # more than the total implies: entries published while paging
+        (4, 25, False, "page 3 holds 4 entries where 25 records at 10 a page mean 5"),
+        (10, 40, False, "page 3 has no next-page link although the search states 40 records"),
+        (8, 40, True, "page 3 holds 8 entries where 40 records at 10 a page mean 10"),
+    ],
+)
+def test_a_page_is_whole_only_if_its_entries_total_and_paginator_agree(entries, total, has_next, gap):
+    listing = SearchPage(
+        entries=[object()] * entries, total=total, total_is_minimum=False, has_next=has_next, closed=True
+    )
+    assert listing.gap(page=3, page_size=10) == gap

@@ -10,14 +10,18 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from data.errors import BatchFailed
-from data.models import CrawlRun, NoticeChange, NoticeItemRow, NoticeRow
+from data.models import CrawlRun, NoticeChange, NoticeItemRow, NoticeRow, utcnow
 from data.notice import Notice, NoticeItem
+from data.process import this_process
 from data.store import (
+    ABANDONED_AFTER,
     AmbiguousNotice,
+    RunProgress,
     StoredVersion,
     SummaryRow,
     UpsertResult,
     advance_high_water,
+    close_abandoned_runs,
     dedupe,
     finish_crawl_run,
     get_high_water,
@@ -444,3 +448,31 @@ def test_a_listing_never_lends_its_notes_to_a_card(session: Session) -> None:
     dated_by_day = listing(updated_at=datetime(2025, 3, 1, tzinfo=MSK), notes=["the source gives dates only"])
     upsert_notices(session, [dated_by_day])
     assert get_notice(session, reg_number=REG).notes == []
+
+
+def test_batches_count_themselves_into_their_run_and_a_close_keeps_those_counts(session: Session) -> None:
+    run_id = start_crawl_run(session, source="eis")
+    notices = [card(f"0373200138225{i:06d}") for i in range(3)]
+    upsert_notices(session, notices[:2], run=RunProgress(run_id, requests=5, pages=1))
+    upsert_notices(session, notices, run=RunProgress(run_id, requests=4, pages=1))  # figures never go back
+    finish_crawl_run(session, run_id=run_id, outcome="failed", reason="killed")
+    session.expire_all()
+    run = session.get(CrawlRun, run_id)
+    assert (run.notices_new, run.notices_unchanged, run.requests, run.pages) == (3, 2, 5, 1)
+
+
+def test_runs_of_gone_or_silent_processes_are_closed_and_live_ones_kept(session: Session) -> None:
+    host, pid, started = this_process().rsplit(":", 2)
+    gone = start_crawl_run(session, source="eis", owner=f"{host}:{pid}:{int(started) + 1}")  # pid reused
+    live = start_crawl_run(session, source="eis")
+    elsewhere = start_crawl_run(session, source="eis_rss", owner="another-host:42:1")
+    silent = start_crawl_run(
+        session, source="eis", owner="another-host:43:1", started_at=utcnow() - ABANDONED_AFTER * 2
+    )
+    closed = close_abandoned_runs(session)
+    assert sorted(run.id for run in closed) == sorted([gone, silent])
+    session.expire_all()
+    outcomes = {run_id: session.get(CrawlRun, run_id).outcome for run_id in (gone, live, elsewhere, silent)}
+    assert outcomes == {gone: "failed", live: "running", elsewhere: "running", silent: "failed"}
+    assert session.get(CrawlRun, gone).reason.startswith("abandoned: the crawl process")
+    assert session.get(CrawlRun, silent).reason.startswith("abandoned: no sign of life since")

@@ -87,7 +87,12 @@ FAILURES: dict[str, Callable[[FakeTelegram], None] | None] = {
     "sendMessage 400": lambda fake: fake.fail("sendMessage", "chat_not_found", times=1000),
     "Bot API unreachable": None,
 }
-COMMANDS = {"serve": ["serve", "--for", "4"], "bot": ["bot"], "notify": ["notify"]}
+COMMANDS = {
+    "serve": ["serve", "--for", "4"],
+    "bot": ["bot"],
+    "notify": ["notify"],
+    "config check": ["config", "check"],  # prints the settings: the token must be masked there too
+}
 
 
 def _folder(tmp_path: Path, command: str, failure: str) -> Path:
