@@ -88,6 +88,47 @@ def main() -> None:
     verdict = "meets" if ratio >= AIM else "misses"
     print(f"ratio parse+extract / raw parse throughput: {ratio:.2f} ({verdict} the >= {AIM} aim)")
     print(f"extraction overhead per notice: {(full_s - raw_s) / notices * 1e6:.0f} us")
+    listing_page(rounds=max(5, rounds // 6))
+
+
+def listing_page(rounds: int) -> None:
+    """A 500-entry results page (the replay's, in the real markup): what the crawler pays per page.
+
+    Baseline ``lxml.html.fromstring``; then ``parse_document`` (the entries only) and
+    ``read_search_page`` + ``gap`` (the entries plus the proof that the page is whole, which the
+    eis spider needs before it may treat a page as the last one).
+    """
+    from datetime import UTC, datetime
+
+    import lxml.html
+
+    from crawler.parsers.html import read_search_page
+    from crawler.replay import SearchQuery, build_snapshot
+
+    snapshot = build_snapshot(seed=13, count=500, now=datetime(2026, 11, 22, 9, tzinfo=UTC))
+    page = snapshot.render_search_page(SearchQuery(per_page=500, page=1), query_string="fz44=on")
+
+    def raw() -> int:
+        lxml.html.fromstring(page.decode("utf-8"))
+        return 1
+
+    def entries() -> int:
+        return len(parse_document(page, url="results.html"))
+
+    def whole() -> int:
+        listing = read_search_page(page, "results.html")
+        assert listing.gap(page=1, page_size=500) is None
+        return len(listing.entries)
+
+    best = {
+        name: min(timed(step)[0] for _ in range(rounds))
+        for name, step in (("raw", raw), ("entries", entries), ("whole", whole))
+    }
+    print(f"\nresults page: 500 entries, {len(page) / 1e3:.0f} KB, best of {rounds} rounds")
+    print(f"{'baseline lxml.html.fromstring':34}{1 / best['raw']:8.1f} pages/s")
+    for label, name in (("parse_document (entries)", "entries"), ("read_search_page + gap (whole)", "whole")):
+        print(f"{label:34}{1 / best[name]:8.1f} pages/s = {500 / best[name]:,.0f} entries/s")
+    print(f"wholeness check overhead: {(best['whole'] / best['entries'] - 1) * 100:+.1f} % per page")
 
 
 if __name__ == "__main__":
