@@ -1,15 +1,11 @@
 """Errors of the ``bidder`` package.
 
 Callers (the CLI, the bot) catch ``BidderError`` and show its message as is, so every message names
-the input and says what was wrong with it.
+the input and says what was wrong with it. An error that carries a module's own values lives in that
+module on this base (``bidder.auction.rules.OfferRefused`` carries the rule check): no import circle.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bidder.auction.rules import OfferCheck
 
 
 class BidderError(Exception):
@@ -22,11 +18,3 @@ class InvalidInput(BidderError, ValueError):
 
 class NoAuctionHeld(BidderError):
     """The procurement method has no price bidding (quotation request, competition, single supplier)."""
-
-
-class OfferRefused(BidderError):
-    """An offer broke an auction rule; ``check`` carries the reason code and both messages."""
-
-    def __init__(self, check: OfferCheck) -> None:
-        self.check = check
-        super().__init__(check.message_en)

@@ -269,8 +269,8 @@ def _prefix_scan(segment: str) -> tuple[str, dict[int, int]]:
 
 def analyze(notice: Notice) -> NoticeView:
     """Everything the rules need from a notice, computed once however many profiles look at it."""
-    words, forms = text.word_forms(notice.title)
-    words, forms = list(words), list(forms)
+    title_words, title_forms = text.word_forms(notice.title)
+    words, forms = list(title_words), list(title_forms)
     segments = [(0, notice.title)]
     for item in notice.items:
         item_words, item_forms = text.word_forms(item.name)
@@ -697,13 +697,13 @@ def _match_reasons(cp: CompiledProfile, view: NoticeView, now: datetime) -> tupl
         if customer in cp.regions:
             reasons.append(notes.customer_region)
         else:
-            hit = next(d for d in delivery if d in cp.regions)
-            reasons.append(_delivery_reason(hit, view.delivery_fallback))
+            region = next(d for d in delivery if d in cp.regions)
+            reasons.append(_delivery_reason(region, view.delivery_fallback))
     if cp.customer_regions is not None:
         reasons.append(notes.customer_region)
     if cp.delivery_regions is not None:
-        hit = next(d for d in delivery if d in cp.delivery_regions)
-        reasons.append(_delivery_reason(hit, view.delivery_fallback))
+        region = next(d for d in delivery if d in cp.delivery_regions)
+        reasons.append(_delivery_reason(region, view.delivery_fallback))
 
     code_reasons = []
     if cp.okpd2 and view.okpd2:
@@ -799,11 +799,11 @@ class CompiledMatcher:
         self._code_index: dict[str, set[int]] = {}
         self._ktru_index: dict[str, set[int]] = {}
         self._region_index: dict[str, set[int]] = {}
-        self._any_region: set[int] | frozenset[int] = set()
+        anywhere: set[int] = set()
         for pid, cp in enumerate(self.profiles):
             if cp.profile.active:
-                self._index(pid, cp)
-        self._any_region = frozenset(self._any_region)
+                self._index(pid, cp, anywhere)
+        self._any_region = frozenset(anywhere)
         self._allowed = {code: self._any_region | pids for code, pids in self._region_index.items()}
         """Region -> profiles that accept a notice there (named it, or no region restriction)."""
         self._lemma_pids: dict[str, frozenset[int]] = {}
@@ -812,7 +812,7 @@ class CompiledMatcher:
         self._ktru_pids: dict[str, frozenset[int]] = {}
         """Token or code key -> the profiles it selects through the indexes, filled as notices come."""
 
-    def _index(self, pid: int, cp: CompiledProfile) -> None:
+    def _index(self, pid: int, cp: CompiledProfile, anywhere: set[int]) -> None:
         for _, pattern in cp.keywords:
             value, prefix = _anchor(pattern)
             if prefix:
@@ -826,7 +826,7 @@ class CompiledMatcher:
             self._ktru_index.setdefault(key, set()).add(pid)
         named = [r for r in (cp.regions, cp.customer_regions, cp.delivery_regions) if r is not None]
         if not named:
-            self._any_region.add(pid)
+            anywhere.add(pid)
         for code in set().union(*named) if named else ():
             self._region_index.setdefault(code, set()).add(pid)
 
@@ -888,10 +888,10 @@ class CompiledMatcher:
             return found
         allowed = self._allowed
         anywhere = self._any_region
-        codes = {view.customer_region, *view.delivery_regions}
-        if len(codes) == 1:
-            return found & allowed.get(next(iter(codes)), anywhere)
-        return set().union(*(found & allowed.get(code, anywhere) for code in codes))
+        regions = {view.customer_region, *view.delivery_regions}
+        if len(regions) == 1:
+            return found & allowed.get(next(iter(regions)) or "", anywhere)
+        return set().union(*(found & allowed.get(region or "", anywhere) for region in regions))
 
     def match(self, notice: Notice, *, now: datetime) -> list[Match]:
         """Profiles that match ``notice``, best score first; ``now`` fixes the days-left clock."""

@@ -37,7 +37,18 @@ from bidder.auction import (
 from bidder.auction.money import exact_mean, to_kopecks
 from bidder.errors import BidderError
 from data.formatting import reason_text, to_kopeck
-from data.models import CrawlRun, DecisionRow, MatchRow, NoticeRow, ProfileRow
+from data.models import (
+    CRAWL_RUNS,
+    DECISIONS,
+    MATCHES,
+    NOTICES,
+    PROFILES,
+    CrawlRun,
+    DecisionRow,
+    MatchRow,
+    NoticeRow,
+    ProfileRow,
+)
 from data.notice import MOSCOW, Notice
 from data.reference.okpd2 import is_within, normalize_okpd2
 from data.reference.regions import region_name, resolve_region
@@ -155,8 +166,8 @@ def _decisions(session: Session, notice_ids: Iterable[int]) -> dict[int, list[De
     for chunk in _by_chunks(sorted(set(notice_ids))):
         query = (
             select(DecisionRow)
-            .where(DecisionRow.notice_id.in_(chunk))  # type: ignore[attr-defined]
-            .order_by(DecisionRow.decided_at, DecisionRow.id)
+            .where(DECISIONS.c.notice_id.in_(chunk))
+            .order_by(DECISIONS.c.decided_at, DECISIONS.c.id)
         )
         for row in session.exec(query):
             found[row.notice_id].append(row)
@@ -213,7 +224,7 @@ class MatchReportRow:
 
 
 def known_profiles(session: Session) -> list[str]:
-    return list(session.exec(select(ProfileRow.name).order_by(ProfileRow.name)))
+    return list(session.exec(select(PROFILES.c.name).order_by(PROFILES.c.name)))
 
 
 def _check_profile(session: Session, profile: str) -> None:
@@ -244,18 +255,18 @@ def matches_report(
     if profile is not None:
         _check_profile(session, profile)
     query = (
-        select(MatchRow, NoticeRow, ProfileRow.name)
-        .join(NoticeRow, NoticeRow.id == MatchRow.notice_id)  # type: ignore[arg-type]
-        .join(ProfileRow, ProfileRow.id == MatchRow.profile_id)  # type: ignore[arg-type]
-        .where(MatchRow.matched == sa.true())
-        .order_by(MatchRow.created_at.desc(), MatchRow.id.desc())  # type: ignore[attr-defined]
+        select(MatchRow, NoticeRow, PROFILES.c.name)
+        .join(NoticeRow, NOTICES.c.id == MATCHES.c.notice_id)
+        .join(ProfileRow, PROFILES.c.id == MATCHES.c.profile_id)
+        .where(MATCHES.c.matched == sa.true())
+        .order_by(MATCHES.c.created_at.desc(), MATCHES.c.id.desc())
     )
     if period.start is not None:
-        query = query.where(MatchRow.created_at >= period.start)
+        query = query.where(MATCHES.c.created_at >= period.start)
     if period.end is not None:
-        query = query.where(MatchRow.created_at < period.end)
+        query = query.where(MATCHES.c.created_at < period.end)
     if profile is not None:
-        query = query.where(ProfileRow.name == profile)
+        query = query.where(PROFILES.c.name == profile)
     found = [(m, n, p) for m, n, p in session.exec(query) if code is None or in_region(n, code)]
     decisions = _decisions(session, (n.id for _, n, _ in found if n.id is not None))
     rows = []
@@ -425,9 +436,9 @@ def pipeline_report(
     now = _now(now)
     query = (
         select(DecisionRow, NoticeRow)
-        .join(NoticeRow, NoticeRow.id == DecisionRow.notice_id)  # type: ignore[arg-type]
-        .where(DecisionRow.action == "take")
-        .order_by(DecisionRow.decided_at, DecisionRow.id)
+        .join(NoticeRow, NOTICES.c.id == DECISIONS.c.notice_id)
+        .where(DECISIONS.c.action == "take")
+        .order_by(DECISIONS.c.decided_at, DECISIONS.c.id)
     )
     first: dict[tuple[int, int], tuple[DecisionRow, NoticeRow]] = {}
     for decision, notice in session.exec(query):
@@ -511,7 +522,7 @@ def deadlines_report(session: Session, *, days: int = 7, now: datetime | None = 
     now = _now(now)
     if days <= 0:
         raise ReportError(f"--days must be a positive number of days, got {days}")
-    window = (NoticeRow.submission_deadline > now) & (NoticeRow.submission_deadline <= now + days * DAY)  # type: ignore[operator]
+    window = (NOTICES.c.submission_deadline > now) & (NOTICES.c.submission_deadline <= now + days * DAY)
     notices = {n.id: n for n in session.exec(select(NoticeRow).where(window)) if n.id is not None}
     profiles = _matched_profiles(session, list(notices))
     decisions = _decisions(session, notices)
@@ -529,14 +540,14 @@ def _matched_profiles(session: Session, notice_ids: Sequence[int]) -> dict[int, 
     found: dict[int, list[str]] = defaultdict(list)
     for chunk in _by_chunks(sorted(notice_ids)):
         query = (
-            select(MatchRow.notice_id, ProfileRow.name)
-            .join(ProfileRow, ProfileRow.id == MatchRow.profile_id)  # type: ignore[arg-type]
+            select(MATCHES.c.notice_id, PROFILES.c.name)
+            .join(ProfileRow, PROFILES.c.id == MATCHES.c.profile_id)
             .where(
-                MatchRow.notice_id.in_(chunk),  # type: ignore[attr-defined]
-                MatchRow.matched == sa.true(),
-                ProfileRow.active == sa.true(),
+                MATCHES.c.notice_id.in_(chunk),
+                MATCHES.c.matched == sa.true(),
+                PROFILES.c.active == sa.true(),
             )
-            .order_by(ProfileRow.name)
+            .order_by(PROFILES.c.name)
         )
         for notice_id, name in session.exec(query):
             found[notice_id].append(name)
@@ -595,7 +606,7 @@ def crawls_report(
     """
     if last <= 0:
         raise ReportError(f"--last must be a positive number of runs, got {last}")
-    table: sa.Table = CrawlRun.__table__  # type: ignore[attr-defined]
+    table = CRAWL_RUNS
     if source is not None:
         _check_source(session, source, known_sources)
     rank = sa.func.row_number().over(partition_by=table.c.source, order_by=table.c.started_at.desc())
@@ -605,15 +616,15 @@ def crawls_report(
     ranked_q = ranked.subquery()
     query = (
         select(CrawlRun)
-        .join(ranked_q, ranked_q.c.id == CrawlRun.id)
+        .join(ranked_q, ranked_q.c.id == CRAWL_RUNS.c.id)
         .where(ranked_q.c.rank <= last)
-        .order_by(CrawlRun.source, CrawlRun.started_at.desc(), CrawlRun.id.desc())  # type: ignore[attr-defined]
+        .order_by(CRAWL_RUNS.c.source, CRAWL_RUNS.c.started_at.desc(), CRAWL_RUNS.c.id.desc())
     )
     return [_crawl_row(run) for run in session.exec(query)]
 
 
 def _check_source(session: Session, source: str, known_sources: Collection[str]) -> None:
-    stored = session.exec(select(CrawlRun.source).distinct())
+    stored = session.exec(select(CRAWL_RUNS.c.source).distinct())
     known = sorted({*known_sources, *stored})
     if source not in known:
         raise ReportError(f"--source {source!r} is not a crawl source (known: {', '.join(known) or 'none'})")
@@ -678,9 +689,9 @@ def market_report(
     code = region_code(region) if region is not None else None
     query = select(NoticeRow)
     if period.start is not None:
-        query = query.where(NoticeRow.published_at >= period.start)  # type: ignore[operator]
+        query = query.where(NOTICES.c.published_at >= period.start)
     if period.end is not None:
-        query = query.where(NoticeRow.published_at < period.end)  # type: ignore[operator]
+        query = query.where(NOTICES.c.published_at < period.end)
     chosen = [
         n
         for n in session.exec(query)
@@ -766,11 +777,11 @@ class NoticeExportRow:
 
 def notices_export(session: Session, *, period: Period) -> list[NoticeExportRow]:
     """Notices published in ``period``, oldest first: the flat sheet Excel users filter themselves."""
-    query = select(NoticeRow).order_by(NoticeRow.published_at, NoticeRow.id)  # type: ignore[arg-type]
+    query = select(NoticeRow).order_by(NOTICES.c.published_at, NOTICES.c.id)
     if period.start is not None:
-        query = query.where(NoticeRow.published_at >= period.start)  # type: ignore[operator]
+        query = query.where(NOTICES.c.published_at >= period.start)
     if period.end is not None:
-        query = query.where(NoticeRow.published_at < period.end)  # type: ignore[operator]
+        query = query.where(NOTICES.c.published_at < period.end)
     return [_export_row(n) for n in session.exec(query)]
 
 

@@ -14,6 +14,7 @@ import os
 import signal
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -208,8 +209,9 @@ def register_handlers(app: Application) -> None:
 
 
 async def _unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    log.warning("refused unknown callback data %r", update.callback_query.data)
-    await update.callback_query.answer("Кнопка устарела или недействительна.", show_alert=True)
+    query = handlers.query_of(update)
+    log.warning("refused unknown callback data %r", query.data)
+    await query.answer("Кнопка устарела или недействительна.", show_alert=True)
 
 
 def _polling_error(exc: TelegramError) -> None:
@@ -262,8 +264,11 @@ async def _poll_and_drain(
         await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
     except TelegramError as exc:
         log.warning("could not publish the command list: %s", exc)
+    updater = app.updater
+    if updater is None:  # build_application always builds one; a custom Application might not
+        raise ConfigurationError("the Telegram application has no updater to poll with")
     await app.start()
-    await app.updater.start_polling(
+    await updater.start_polling(
         allowed_updates=ALLOWED_UPDATES,
         timeout=poll_timeout,
         drop_pending_updates=False,
@@ -281,17 +286,17 @@ async def _poll_and_drain(
         with contextlib.suppress(asyncio.CancelledError):
             await drain
         try:
-            await app.updater.stop()
+            await updater.stop()
         except TelegramError as exc:  # stopping re-raises the error that ended polling: reported below
             log.debug("polling had ended with %r", exc)
         await app.stop()
-    for exc in polling_died:
-        if isinstance(exc, InvalidToken):
+    for died in polling_died:
+        if isinstance(died, InvalidToken):
             raise TokenRejected(
                 "Telegram rejected the bot token while the bot was running (revoked or replaced in "
                 "@BotFather?); set TENDERWATCH_TELEGRAM__TOKEN to the current token and restart"
             )
-        raise BotError(f"polling for updates stopped: {type(exc).__name__}")
+        raise BotError(f"polling for updates stopped: {type(died).__name__}")
 
 
 POLLING_TASK = "Updater:start_polling:polling_task"
@@ -323,8 +328,8 @@ def _watch_polling(stop: asyncio.Event, died: list[BaseException]) -> None:
     task.add_done_callback(ended)
 
 
-def telegram_notifier(
-    app: Application, engine: Engine, *, digest_threshold: int, **options: object
-) -> Notifier:
-    """A notifier sending through the application's bot (so it shares the rate limiter)."""
-    return Notifier(engine, TelegramSender(app.bot), digest_threshold=digest_threshold, **options)  # type: ignore[arg-type]
+def telegram_notifier(app: Application, engine: Engine, *, digest_threshold: int, **options: Any) -> Notifier:
+    """A notifier sending through the application's bot (so it shares the rate limiter).
+
+    ``options`` are ``Notifier``'s keyword arguments (clock, region_name, admins...)."""
+    return Notifier(engine, TelegramSender(app.bot), digest_threshold=digest_threshold, **options)

@@ -10,14 +10,14 @@ import asyncio
 import html
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
+from telegram import CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -42,7 +42,7 @@ from bot.render import (
     split_blocks,
 )
 from data.db import session_scope
-from data.models import ChatRow, NoticeRow, OutboxRow, ProfileRow, utcnow
+from data.models import PROFILES, ChatRow, NoticeRow, OutboxRow, ProfileRow, utcnow
 from data.notice import Notice
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             html.unescape(_strip_tags(refusal(user_id, chat_id))), show_alert=True
         )
     elif update.effective_message is not None:
-        await update.effective_message.reply_html(refusal(user_id, chat_id))
+        await message_of(update).reply_html(refusal(user_id, chat_id))
     raise ApplicationHandlerStop
 
 
@@ -158,11 +158,48 @@ async def track_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         log.info("chat %s let the bot back in: %d parked alerts queued again", member.chat.id, requeued)
 
 
+# --- what an update carries ------------------------------------------------------------------------
+# PTB types every part of an Update as optional, because an update may be of any kind. A handler
+# is registered for one kind (a command: a message in a chat from a user; a button: a callback
+# query), so a missing part is a registration bug, reported as such instead of an AttributeError.
+
+
+def message_of(update: Update) -> Message:
+    if update.effective_message is None:
+        raise BotError(f"update {update.update_id} carries no message")
+    return update.effective_message
+
+
+def chat_of(update: Update) -> Chat:
+    if update.effective_chat is None:
+        raise BotError(f"update {update.update_id} carries no chat")
+    return update.effective_chat
+
+
+def user_of(update: Update) -> User:
+    if update.effective_user is None:
+        raise BotError(f"update {update.update_id} carries no user")
+    return update.effective_user
+
+
+def query_of(update: Update) -> CallbackQuery:
+    if update.callback_query is None:
+        raise BotError(f"update {update.update_id} carries no button press")
+    return update.callback_query
+
+
+def query_chat_id(query: CallbackQuery) -> int:
+    """The chat of the message whose button was pressed (an old, inaccessible message has one too)."""
+    if query.message is None:
+        raise CallbackDataError("the pressed button's message is gone")
+    return query.message.chat.id
+
+
 async def require_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     user = update.effective_user
     if tw(context).policy.is_admin(user.id if user else None):
         return True
-    await update.effective_message.reply_html("Эта команда доступна только администраторам.")
+    await message_of(update).reply_html("Эта команда доступна только администраторам.")
     return False
 
 
@@ -170,13 +207,11 @@ async def require_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> b
 
 
 async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_html(
-        "Здравствуйте! Сюда будут приходить подходящие закупки.\n\n" + HELP
-    )
+    await message_of(update).reply_html("Здравствуйте! Сюда будут приходить подходящие закупки.\n\n" + HELP)
 
 
 async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_html(HELP)
+    await message_of(update).reply_html(HELP)
 
 
 async def cmd_mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -189,13 +224,13 @@ async def cmd_unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def _set_muted(update: Update, context: ContextTypes.DEFAULT_TYPE, muted: bool) -> None:
     with session_scope(tw(context).engine) as session:
-        records.set_chat_flags(session, chat_id=update.effective_chat.id, muted=muted)
+        records.set_chat_flags(session, chat_id=chat_of(update).id, muted=muted)
     text = (
         "🔕 Уведомления в этом чате выключены. Включить: /unmute"
         if muted
         else "🔔 Уведомления в этом чате включены."
     )
-    await update.effective_message.reply_html(text)
+    await message_of(update).reply_html(text)
 
 
 # --- profiles -------------------------------------------------------------------------------------
@@ -203,7 +238,7 @@ async def _set_muted(update: Update, context: ContextTypes.DEFAULT_TYPE, muted: 
 
 def _profiles_view(session: Session, chat: ChatRow) -> tuple[str, InlineKeyboardMarkup | None]:
     profiles = session.exec(
-        select(ProfileRow).where(ProfileRow.active == True).order_by(ProfileRow.name)  # noqa: E712
+        select(ProfileRow).where(PROFILES.c.active == True).order_by(PROFILES.c.name)  # noqa: E712
     ).all()
     if not profiles:
         return "Профилей пока нет: их задают в settings.toml.", None
@@ -222,27 +257,33 @@ def _profiles_view(session: Session, chat: ChatRow) -> tuple[str, InlineKeyboard
 
 async def cmd_profiles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with session_scope(tw(context).engine) as session:
-        chat = records.ensure_chat(session, chat_id=update.effective_chat.id)
+        chat = records.ensure_chat(session, chat_id=chat_of(update).id)
         text, keyboard = _profiles_view(session, chat)
-    await update.effective_message.reply_html(text, reply_markup=keyboard)
+    await message_of(update).reply_html(text, reply_markup=keyboard)
 
 
 async def on_profile_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
+    query = query_of(update)
     match = PROFILE_CALLBACK_RE.match(query.data or "")
+    if match is None:
+        await query.answer("Кнопка устарела или недействительна.", show_alert=True)
+        return
+    pause = match.group(2) == "pause"
     with session_scope(tw(context).engine) as session:
-        profile = session.get(ProfileRow, int(match.group(1))) if match else None
-        if profile is None:
-            await query.answer("Кнопка устарела или недействительна.", show_alert=True)
-            return
-        chat = records.ensure_chat(session, chat_id=query.message.chat.id)
-        paused = [p for p in chat.paused_profiles or [] if p != profile.name]
-        if match.group(2) == "pause":
-            paused.append(profile.name)
-        chat = records.set_chat_flags(session, chat_id=chat.chat_id, paused_profiles=paused)
-        text, keyboard = _profiles_view(session, chat)
-    state = "на паузе" if match.group(2) == "pause" else "снова активен"
-    await query.answer(f"Профиль «{profile.name}» {state}")
+        profile = session.get(ProfileRow, int(match.group(1)))
+        name = profile.name if profile is not None else None
+        if profile is not None:
+            chat = records.ensure_chat(session, chat_id=query_chat_id(query))
+            paused = [p for p in chat.paused_profiles or [] if p != profile.name]
+            if pause:
+                paused.append(profile.name)
+            chat = records.set_chat_flags(session, chat_id=chat.chat_id, paused_profiles=paused)
+            text, keyboard = _profiles_view(session, chat)
+    # Telegram is answered after the transaction: a slow answer must not hold the database.
+    if name is None:
+        await query.answer("Кнопка устарела или недействительна.", show_alert=True)
+        return
+    await query.answer(f"Профиль «{name}» {'на паузе' if pause else 'снова активен'}")
     await _edit_quietly(query.edit_message_text(text, reply_markup=keyboard))
 
 
@@ -271,7 +312,7 @@ async def cmd_tender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     now = ctx.clock()
     with session_scope(ctx.engine) as session:
         row = _notice_row(session, args[0])
-        chat = records.ensure_chat(session, chat_id=update.effective_chat.id)
+        chat = records.ensure_chat(session, chat_id=chat_of(update).id)
         alert = ensure_alert_row(session, notice_id=row.id or 0, chat_row_id=chat.id or 0, now=now)
         view = AlertView(
             reasons=records.match_reasons(session, notice_id=row.id or 0),
@@ -279,7 +320,7 @@ async def cmd_tender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             header="📄 Закупка",
         )
         text = render_alert(records.to_notice(row), view, now=now, region_name=ctx.region_name)
-    await update.effective_message.reply_html(text, reply_markup=alert_keyboard(alert.id or 0))
+    await message_of(update).reply_html(text, reply_markup=alert_keyboard(alert.id or 0))
 
 
 MAX_COST = Decimal("100000000000")
@@ -336,7 +377,7 @@ async def cmd_sim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = tw(context)
     with session_scope(ctx.engine) as session:
         notice = records.to_notice(_notice_row(session, args[0]))
-    await update.effective_message.reply_html(await simulation_text(ctx, notice, cost))
+    await message_of(update).reply_html(await simulation_text(ctx, notice, cost))
 
 
 async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -347,28 +388,28 @@ async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         rows = records.matches_since(session, since=midnight)
         entries = [(records.to_notice(r), records.match_reasons(session, notice_id=r.id or 0)) for r in rows]
     if not entries:
-        await update.effective_message.reply_html("Сегодня совпадений пока нет.")
+        await message_of(update).reply_html("Сегодня совпадений пока нет.")
         return
     for text, _count in render_digest(entries, now=now, title="Совпадения за сегодня"):
-        await update.effective_message.reply_html(text)
+        await message_of(update).reply_html(text)
 
 
 async def cmd_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = tw(context)
     now = ctx.clock()
     with session_scope(ctx.engine) as session:
-        taken = records.taken_by(session, user_id=update.effective_user.id)
+        taken = records.taken_by(session, user_id=user_of(update).id)
         lines = [
             f"• <b>{esc(n.title, 150)}</b>\n  № {esc(n.reg_number)} · {esc(format_money(n.nmck, n.currency))}"
             f"\n  до {format_deadline(n.submission_deadline, now)}"
             for n, _ in taken
         ]
     if not lines:
-        await update.effective_message.reply_html("Вы пока не взяли ни одной закупки.")
+        await message_of(update).reply_html("Вы пока не взяли ни одной закупки.")
         return
     header = f"<b>Мои закупки: {len(lines)}</b>"
     for text, _count in split_blocks(header, lines):
-        await update.effective_message.reply_html(text)
+        await message_of(update).reply_html(text)
 
 
 # --- admin commands -------------------------------------------------------------------------------
@@ -393,7 +434,7 @@ async def cmd_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if state.recent_errors:
         lines.append("<i>Последние ошибки доставки:</i>")
         lines += [f"• № {esc(reg)}: {esc(err, 200)}" for reg, err in state.recent_errors]
-    await update.effective_message.reply_html("\n".join(lines))
+    await message_of(update).reply_html("\n".join(lines))
 
 
 async def cmd_requeue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -401,22 +442,22 @@ async def cmd_requeue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if not await require_admin(update, context):
         return
     with session_scope(tw(context).engine) as session:
-        chat = records.ensure_chat(session, chat_id=update.effective_chat.id)
+        chat = records.ensure_chat(session, chat_id=chat_of(update).id)
         count = outbox.requeue_parked(session, chat_row_id=chat.id)
-    log.info("admin %s requeued %d parked rows of chat %s", update.effective_user.id, count, chat.chat_id)
+    log.info("admin %s requeued %d parked rows of chat %s", user_of(update).id, count, chat.chat_id)
     text = (
         f"Снова в очереди: {count} {plural(count, 'уведомление', 'уведомления', 'уведомлений')}."
         if count
         else "Отложенных уведомлений в этом чате нет."
     )
-    await update.effective_message.reply_html(text)
+    await message_of(update).reply_html(text)
 
 
 async def cmd_allow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await require_admin(update, context):
         return
-    admin_id = update.effective_user.id
-    chat = update.effective_chat
+    admin_id = user_of(update).id
+    chat = chat_of(update)
     args = list(context.args or [])
     if not args and chat.type == ChatType.PRIVATE:
         raise UsageError(
@@ -434,9 +475,7 @@ async def cmd_allow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             added = records.allow_chat(session, chat_id=target, added_by=admin_id)
             what = f"чат <code>{target}</code>"
     log.info("admin %s allowed %s", admin_id, target)
-    await update.effective_message.reply_html(
-        f"Доступ выдан: {what}." if added else f"У {what} уже есть доступ."
-    )
+    await message_of(update).reply_html(f"Доступ выдан: {what}." if added else f"У {what} уже есть доступ.")
 
 
 # --- triage buttons -------------------------------------------------------------------------------
@@ -463,11 +502,11 @@ def resolve_callback(session: Session, *, data: str | None, chat_id: int) -> tup
 
 
 async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
+    query = query_of(update)
     ctx = tw(context)
     try:
         with session_scope(ctx.engine) as session:
-            pressed, action = resolve_callback(session, data=query.data, chat_id=query.message.chat.id)
+            pressed, action = resolve_callback(session, data=query.data, chat_id=query_chat_id(query))
             notice = records.to_notice(pressed.notice)
     except CallbackDataError as exc:
         log.warning("refused button from user %s: %s", query.from_user.id, exc)
@@ -477,15 +516,15 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await _decide(update, context, pressed, action)
     elif action == "sim":
         await query.answer("Считаю…")
-        await query.message.reply_html(await simulation_text(ctx, notice, None))
+        await message_of(update).reply_html(await simulation_text(ctx, notice, None))
     else:
         await query.answer()
-        await query.message.reply_html(render_details(notice))
+        await message_of(update).reply_html(render_details(notice))
 
 
 async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: Pressed, action: str) -> None:
     """Record the decision, then show everyone in the chat who took or skipped it."""
-    query = update.callback_query
+    query = query_of(update)
     ctx = tw(context)
     now = ctx.clock()
     with session_scope(ctx.engine) as session:
@@ -513,10 +552,10 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: P
         )
 
 
-async def _edit_quietly(edit: object) -> None:
+async def _edit_quietly(edit: Awaitable[object]) -> None:
     """Edits race (two people tapping): "message is not modified" is not an error."""
     try:
-        await edit  # type: ignore[misc]
+        await edit
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise

@@ -32,7 +32,23 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from bot.records import ensure_chat
-from data.models import ChatRow, DecisionRow, MatchRow, NoticeChange, NoticeRow, OutboxRow, ProfileRow, utcnow
+from data.db import rows_changed
+from data.models import (
+    CHATS,
+    DECISIONS,
+    MATCHES,
+    NOTICE_CHANGES,
+    NOTICES,
+    OUTBOX,
+    PROFILES,
+    ChatRow,
+    DecisionRow,
+    NoticeChange,
+    NoticeRow,
+    OutboxRow,
+    ProfileRow,
+    utcnow,
+)
 from data.process import is_gone, this_process
 
 log = logging.getLogger(__name__)
@@ -62,12 +78,11 @@ def _insert_ignoring_duplicates(session: Session, rows: Sequence[dict[str, Any]]
         return 0
     dialect = session.get_bind().dialect.name
     insert = (postgresql if dialect == "postgresql" else sqlite).insert
-    table = OutboxRow.__table__
     statement = (
-        insert(table)
+        insert(OUTBOX)
         .values(list(rows))
         .on_conflict_do_nothing(index_elements=["notice_id", "chat_id", "kind", "event_key"])
-        .returning(table.c.id)
+        .returning(OUTBOX.c.id)
     )
     # RETURNING counts what was really inserted on every backend (rowcount does not, for all drivers).
     return len(session.execute(statement).all())
@@ -121,23 +136,23 @@ def enqueue_matches(
     """
     now = now or utcnow()
     query = (
-        select(
-            MatchRow.notice_id,
-            ProfileRow.name,
-            ProfileRow.spec,
-            NoticeRow.submission_deadline,
-            NoticeRow.status,
+        sa.select(
+            MATCHES.c.notice_id,
+            PROFILES.c.name,
+            PROFILES.c.spec,
+            NOTICES.c.submission_deadline,
+            NOTICES.c.status,
         )
-        .join(ProfileRow, ProfileRow.id == MatchRow.profile_id)
-        .join(NoticeRow, NoticeRow.id == MatchRow.notice_id)
-        .where(MatchRow.matched == sa.true(), ProfileRow.active == sa.true())
-        .order_by(MatchRow.notice_id, ProfileRow.name)
+        .join(ProfileRow, PROFILES.c.id == MATCHES.c.profile_id)
+        .join(NoticeRow, NOTICES.c.id == MATCHES.c.notice_id)
+        .where(MATCHES.c.matched == sa.true(), PROFILES.c.active == sa.true())
+        .order_by(MATCHES.c.notice_id, PROFILES.c.name)
     )
     if since is not None:
-        query = query.where(MatchRow.updated_at >= since)
+        query = query.where(MATCHES.c.updated_at >= since)
     targets: dict[tuple[int, int], list[str]] = {}
     chats: dict[int, ChatRow] = {}
-    for notice_id, profile, spec, deadline, status in session.exec(query).all():
+    for notice_id, profile, spec, deadline, status in session.execute(query).all():
         if (deadline is not None and deadline <= now) or (status and "отмен" in status.lower()):
             continue
         for chat_id in (spec or {}).get("chats") or default_chats:
@@ -157,7 +172,7 @@ def _takers(session: Session, notice_ids: Iterable[int]) -> dict[int, list[Decis
     if not ids:
         return found
     for row in session.exec(
-        select(DecisionRow).where(DecisionRow.notice_id.in_(ids), DecisionRow.action == "take")
+        select(DecisionRow).where(DECISIONS.c.notice_id.in_(ids), DECISIONS.c.action == "take")
     ).all():
         found.setdefault(row.notice_id, []).append(row)
     return found
@@ -166,7 +181,7 @@ def _takers(session: Session, notice_ids: Iterable[int]) -> dict[int, list[Decis
 def recipient_chat(session: Session, decision: DecisionRow) -> ChatRow | None:
     """Where to tell a taker: their private chat with the bot if they have one, else where they took it."""
     private = session.exec(
-        select(ChatRow).where(ChatRow.chat_id == decision.user_id, ChatRow.active == sa.true())
+        select(ChatRow).where(CHATS.c.chat_id == decision.user_id, CHATS.c.active == sa.true())
     ).first()
     if private is not None:
         return private
@@ -201,9 +216,11 @@ def enqueue_changes(session: Session, *, since: datetime | None = None) -> int:
     One row per (notice, recipient chat, change set); a change set is what one store update wrote
     (same notice, same ``changed_at``). Only changes after the person took the tender count.
     """
-    query = select(NoticeChange).where(NoticeChange.field.in_(CHANGE_FIELDS)).order_by(NoticeChange.id)
+    query = (
+        select(NoticeChange).where(NOTICE_CHANGES.c.field.in_(CHANGE_FIELDS)).order_by(NOTICE_CHANGES.c.id)
+    )
     if since is not None:
-        query = query.where(NoticeChange.changed_at >= since)
+        query = query.where(NOTICE_CHANGES.c.changed_at >= since)
     groups: dict[tuple[int, datetime], list[NoticeChange]] = {}
     for change in session.exec(query).all():
         groups.setdefault((change.notice_id, change.changed_at), []).append(change)
@@ -248,12 +265,12 @@ def enqueue_reminders(
         return 0
     horizon = now + offsets[-1][1]
     notices = session.exec(
-        select(NoticeRow.id, NoticeRow.submission_deadline, NoticeRow.status)
-        .join(DecisionRow, DecisionRow.notice_id == NoticeRow.id)
+        select(NOTICES.c.id, NOTICES.c.submission_deadline, NOTICES.c.status)
+        .join(DecisionRow, DECISIONS.c.notice_id == NOTICES.c.id)
         .where(
-            DecisionRow.action == "take",
-            NoticeRow.submission_deadline > now,
-            NoticeRow.submission_deadline <= horizon,
+            DECISIONS.c.action == "take",
+            NOTICES.c.submission_deadline > now,
+            NOTICES.c.submission_deadline <= horizon,
         )
         .distinct()
     ).all()
@@ -278,10 +295,10 @@ def ensure_alert_row(session: Session, *, notice_id: int, chat_row_id: int, now:
     later drain does not send the same tender there again.
     """
     query = select(OutboxRow).where(
-        OutboxRow.notice_id == notice_id,
-        OutboxRow.chat_id == chat_row_id,
-        OutboxRow.kind == "alert",
-        OutboxRow.event_key == "",
+        OUTBOX.c.notice_id == notice_id,
+        OUTBOX.c.chat_id == chat_row_id,
+        OUTBOX.c.kind == "alert",
+        OUTBOX.c.event_key == "",
     )
     row = session.exec(query).first()
     if row is None:
@@ -302,22 +319,26 @@ def recover_stale_claims(session: Session, *, older_than: datetime) -> tuple[int
     this host that no longer runs: at once) and any claim older than ``older_than`` (the lease:
     an owner on another host, or none recorded). A live notifier's claims are left alone.
     """
-    owners = session.exec(select(OutboxRow.claim_owner).where(OutboxRow.status == "claimed").distinct()).all()
+    owners = session.exec(select(OUTBOX.c.claim_owner).where(OUTBOX.c.status == "claimed").distinct()).all()
     gone = [owner for owner in owners if owner is not None and is_gone(owner)]
-    stale = (OutboxRow.status == "claimed") & sa.or_(
-        OutboxRow.claimed_at < older_than, OutboxRow.claim_owner.in_(gone)
+    stale = (OUTBOX.c.status == "claimed") & sa.or_(
+        OUTBOX.c.claimed_at < older_than, OUTBOX.c.claim_owner.in_(gone)
     )
     now = utcnow()
-    requeued = session.execute(
-        sa.update(OutboxRow)
-        .where(stale, OutboxRow.claim_token.like("c:%"))
-        .values(status="pending", updated_at=now, **UNCLAIMED)
-    ).rowcount
-    parked = session.execute(
-        sa.update(OutboxRow)
-        .where(stale, sa.or_(OutboxRow.claim_token.like("s:%"), OutboxRow.claim_token.is_(None)))
-        .values(status="parked", last_error=UNKNOWN_DELIVERY, updated_at=now)
-    ).rowcount
+    requeued = rows_changed(
+        session.execute(
+            sa.update(OutboxRow)
+            .where(stale, OUTBOX.c.claim_token.like("c:%"))
+            .values(status="pending", updated_at=now, **UNCLAIMED)
+        )
+    )
+    parked = rows_changed(
+        session.execute(
+            sa.update(OutboxRow)
+            .where(stale, sa.or_(OUTBOX.c.claim_token.like("s:%"), OUTBOX.c.claim_token.is_(None)))
+            .values(status="parked", last_error=UNKNOWN_DELIVERY, updated_at=now)
+        )
+    )
     if requeued or parked:
         log.warning(
             "recovered the outbox claims of gone or stale notifiers (%s): %d back to pending, "
@@ -326,20 +347,20 @@ def recover_stale_claims(session: Session, *, older_than: datetime) -> tuple[int
             requeued,
             parked,
         )
-    return requeued or 0, parked or 0
+    return requeued, parked
 
 
 def _due(now: datetime, limit: int) -> Any:
     return (
-        select(OutboxRow.id)
-        .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
+        select(OUTBOX.c.id)
+        .join(ChatRow, CHATS.c.id == OUTBOX.c.chat_id)
         .where(
-            OutboxRow.status == "pending",
-            sa.or_(OutboxRow.not_before.is_(None), OutboxRow.not_before <= now),
-            ChatRow.active == sa.true(),
-            ChatRow.muted == sa.false(),
+            OUTBOX.c.status == "pending",
+            sa.or_(OUTBOX.c.not_before.is_(None), OUTBOX.c.not_before <= now),
+            CHATS.c.active == sa.true(),
+            CHATS.c.muted == sa.false(),
         )
-        .order_by(OutboxRow.id)
+        .order_by(OUTBOX.c.id)
         .limit(limit)
     )
 
@@ -347,7 +368,7 @@ def _due(now: datetime, limit: int) -> Any:
 def due_rows(session: Session, *, now: datetime, limit: int) -> list[OutboxRow]:
     """Rows a drain would claim now (for a dry run); nothing is changed."""
     ids = list(session.exec(_due(now, limit)).all())
-    return list(session.exec(select(OutboxRow).where(OutboxRow.id.in_(ids)).order_by(OutboxRow.id)).all())
+    return list(session.exec(select(OutboxRow).where(OUTBOX.c.id.in_(ids)).order_by(OUTBOX.c.id)).all())
 
 
 def claim(session: Session, *, token: str, now: datetime, limit: int) -> list[OutboxRow]:
@@ -360,7 +381,7 @@ def claim(session: Session, *, token: str, now: datetime, limit: int) -> list[Ou
         return []
     session.execute(
         sa.update(OutboxRow)
-        .where(OutboxRow.id.in_(ids), OutboxRow.status == "pending")
+        .where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == "pending")
         .values(
             status="claimed",
             claim_token=f"c:{token}",
@@ -370,19 +391,18 @@ def claim(session: Session, *, token: str, now: datetime, limit: int) -> list[Ou
         )
     )
     session.flush()
-    claimed = select(OutboxRow).where(OutboxRow.claim_token == f"c:{token}").order_by(OutboxRow.id)
+    claimed = select(OutboxRow).where(OUTBOX.c.claim_token == f"c:{token}").order_by(OUTBOX.c.id)
     return list(session.exec(claimed).all())
 
 
 def release_claims(session: Session, *, token: str) -> int:
     """Claims never sent (stop requested, chat task ended early) go back to pending at once."""
-    return (
+    return rows_changed(
         session.execute(
             sa.update(OutboxRow)
-            .where(OutboxRow.status == "claimed", OutboxRow.claim_token == f"c:{token}")
+            .where(OUTBOX.c.status == "claimed", OUTBOX.c.claim_token == f"c:{token}")
             .values(status="pending", updated_at=utcnow(), **UNCLAIMED)
-        ).rowcount
-        or 0
+        )
     )
 
 
@@ -393,25 +413,24 @@ def mark_sending(session: Session, *, ids: Sequence[int], token: str) -> bool:
     """
     result = session.execute(
         sa.update(OutboxRow)
-        .where(OutboxRow.id.in_(ids), OutboxRow.claim_token.in_((f"c:{token}", f"s:{token}")))
-        .values(claim_token=f"s:{token}", attempts=OutboxRow.attempts + 1, claimed_at=utcnow())
+        .where(OUTBOX.c.id.in_(ids), OUTBOX.c.claim_token.in_((f"c:{token}", f"s:{token}")))
+        .values(claim_token=f"s:{token}", attempts=OUTBOX.c.attempts + 1, claimed_at=utcnow())
     )
-    return result.rowcount == len(ids)
+    return rows_changed(result) == len(ids)
 
 
 def _settle(session: Session, ids: Sequence[int], token: str, **values: Any) -> int:
     """Settle rows this notifier holds (either claim phase); rows taken away meanwhile are untouched."""
-    return (
+    return rows_changed(
         session.execute(
             sa.update(OutboxRow)
             .where(
-                OutboxRow.id.in_(ids),
-                OutboxRow.status == "claimed",
-                OutboxRow.claim_token.in_((f"c:{token}", f"s:{token}")),
+                OUTBOX.c.id.in_(ids),
+                OUTBOX.c.status == "claimed",
+                OUTBOX.c.claim_token.in_((f"c:{token}", f"s:{token}")),
             )
             .values(updated_at=utcnow(), **UNCLAIMED, **values)
-        ).rowcount
-        or 0
+        )
     )
 
 
@@ -419,7 +438,7 @@ def unmark_sending(session: Session, *, ids: Sequence[int], token: str) -> None:
     """Telegram answered with an error, so nothing was delivered: back to the safe claim phase."""
     session.execute(
         sa.update(OutboxRow)
-        .where(OutboxRow.id.in_(ids), OutboxRow.claim_token == f"s:{token}")
+        .where(OUTBOX.c.id.in_(ids), OUTBOX.c.claim_token == f"s:{token}")
         .values(claim_token=f"c:{token}")
     )
 
@@ -448,14 +467,14 @@ def settle_parked(session: Session, *, ids: Sequence[int], token: str, error: st
 def park_chat(session: Session, *, chat_row_id: int, error: str) -> int:
     """The chat is gone for us (blocked, kicked): mark it inactive and park all its unsent rows."""
     session.execute(
-        sa.update(ChatRow).where(ChatRow.id == chat_row_id).values(active=False, updated_at=utcnow())
+        sa.update(ChatRow).where(CHATS.c.id == chat_row_id).values(active=False, updated_at=utcnow())
     )
     result = session.execute(
         sa.update(OutboxRow)
-        .where(OutboxRow.chat_id == chat_row_id, OutboxRow.status.in_(("pending", "claimed")))
+        .where(OUTBOX.c.chat_id == chat_row_id, OUTBOX.c.status.in_(("pending", "claimed")))
         .values(status="parked", last_error=error[:2000], updated_at=utcnow(), **UNCLAIMED)
     )
-    return result.rowcount or 0
+    return rows_changed(result)
 
 
 def requeue_parked(session: Session, *, chat_row_id: int | None = None, only_chat_gone: bool = False) -> int:
@@ -466,10 +485,10 @@ def requeue_parked(session: Session, *, chat_row_id: int | None = None, only_cha
     ``only_chat_gone`` is the automatic case: the chat is reachable again (it let the bot back in,
     or wrote to it), and rows parked because it was not were certainly never delivered.
     """
-    query = sa.update(OutboxRow).where(OutboxRow.status == "parked")
+    query = sa.update(OutboxRow).where(OUTBOX.c.status == "parked")
     if chat_row_id is not None:
-        query = query.where(OutboxRow.chat_id == chat_row_id)
+        query = query.where(OUTBOX.c.chat_id == chat_row_id)
     if only_chat_gone:
-        query = query.where(sa.or_(*(OutboxRow.last_error.like(f"{prefix}%") for prefix in CHAT_GONE)))
+        query = query.where(sa.or_(*(OUTBOX.c.last_error.like(f"{prefix}%") for prefix in CHAT_GONE)))
     values = {"status": "pending", "last_error": None, "not_before": None, "updated_at": utcnow()}
-    return session.execute(query.values(**values)).rowcount or 0
+    return rows_changed(session.execute(query.values(**values)))

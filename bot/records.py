@@ -1,7 +1,7 @@
 """The bot's reads and writes of stored state: chats, the allow-list, decisions, match reasons, status.
 
 Keyword-only functions taking a session, like ``data.store``; they live here because only the bot
-uses them. Telegram ids (``ChatRow.chat_id``, user ids) are distinct from the table's own ``id``,
+uses them. Telegram ids (``CHATS.c.chat_id``, user ids) are distinct from the table's own ``id``,
 which is what ``outbox.chat_id`` and ``decisions.chat_id`` reference.
 """
 
@@ -17,6 +17,14 @@ from sqlmodel import Session, select
 
 from bot.render import Decision
 from data.models import (
+    ALLOWED_USERS,
+    CHATS,
+    CRAWL_RUNS,
+    DECISIONS,
+    MATCHES,
+    NOTICES,
+    OUTBOX,
+    PROFILES,
     AllowedUser,
     ChatRow,
     CrawlRun,
@@ -40,7 +48,7 @@ def chat_type_of(chat_id: int) -> str:
 
 
 def get_chat(session: Session, *, chat_id: int) -> ChatRow | None:
-    return session.exec(select(ChatRow).where(ChatRow.chat_id == chat_id)).first()
+    return session.exec(select(ChatRow).where(CHATS.c.chat_id == chat_id)).first()
 
 
 def get_chat_by_row(session: Session, row_id: int) -> ChatRow:
@@ -82,9 +90,7 @@ def ensure_chat(
         dialect = session.get_bind().dialect.name
         insert = (postgresql if dialect == "postgresql" else sqlite).insert
         values = row.model_dump(exclude={"id"})
-        session.execute(
-            insert(ChatRow.__table__).values(values).on_conflict_do_nothing(index_elements=["chat_id"])
-        )
+        session.execute(insert(CHATS).values(values).on_conflict_do_nothing(index_elements=["chat_id"]))
         chat = get_chat(session, chat_id=chat_id)
         assert chat is not None
         return chat
@@ -147,12 +153,12 @@ def migrate_chat(session: Session, *, old_chat_id: int, new_chat_id: int) -> Cha
         return chat
     existing = {
         (r.notice_id, r.kind, r.event_key)
-        for r in session.exec(select(OutboxRow).where(OutboxRow.chat_id == target.id)).all()
+        for r in session.exec(select(OutboxRow).where(OUTBOX.c.chat_id == target.id)).all()
     }
     for row in session.exec(
-        select(OutboxRow).where(OutboxRow.chat_id == chat.id, OutboxRow.status.in_(("pending", "claimed")))
+        select(OutboxRow).where(OUTBOX.c.chat_id == chat.id, OUTBOX.c.status.in_(("pending", "claimed")))
     ).all():
-        if (row.notice_id, row.kind, row.event_key) not in existing:
+        if (row.notice_id, row.kind, row.event_key) not in existing and target.id is not None:
             row.chat_id = target.id
             row.updated_at = now
             session.add(row)
@@ -166,16 +172,16 @@ def migrate_chat(session: Session, *, old_chat_id: int, new_chat_id: int) -> Cha
 
 
 def allowed_user_ids(session: Session) -> set[int]:
-    return set(session.exec(select(AllowedUser.user_id)).all())
+    return set(session.exec(select(ALLOWED_USERS.c.user_id)).all())
 
 
 def allowed_chat_ids(session: Session) -> set[int]:
-    return set(session.exec(select(ChatRow.chat_id).where(ChatRow.allowed == sa.true())).all())
+    return set(session.exec(select(CHATS.c.chat_id).where(CHATS.c.allowed == sa.true())).all())
 
 
 def allow_user(session: Session, *, user_id: int, added_by: int) -> bool:
     """Admit a user; False when already admitted."""
-    if session.exec(select(AllowedUser).where(AllowedUser.user_id == user_id)).first():
+    if session.exec(select(AllowedUser).where(ALLOWED_USERS.c.user_id == user_id)).first():
         return False
     session.add(AllowedUser(user_id=user_id, added_by=added_by))
     session.flush()
@@ -203,9 +209,9 @@ def record_decision(
     """Store a person's take/skip; True when it changed something (a repeated tap changes nothing)."""
     row = session.exec(
         select(DecisionRow).where(
-            DecisionRow.notice_id == notice_id,
-            DecisionRow.chat_id == chat_row_id,
-            DecisionRow.user_id == user_id,
+            DECISIONS.c.notice_id == notice_id,
+            DECISIONS.c.chat_id == chat_row_id,
+            DECISIONS.c.user_id == user_id,
         )
     ).first()
     if row is not None and row.action == action:
@@ -223,8 +229,8 @@ def record_decision(
 def decisions_for(session: Session, *, notice_id: int, chat_row_id: int) -> list[Decision]:
     rows = session.exec(
         select(DecisionRow)
-        .where(DecisionRow.notice_id == notice_id, DecisionRow.chat_id == chat_row_id)
-        .order_by(DecisionRow.decided_at, DecisionRow.id)
+        .where(DECISIONS.c.notice_id == notice_id, DECISIONS.c.chat_id == chat_row_id)
+        .order_by(DECISIONS.c.decided_at, DECISIONS.c.id)
     ).all()
     return [Decision(r.user_name or str(r.user_id), r.action, r.decided_at) for r in rows]
 
@@ -233,8 +239,8 @@ def taken_by(session: Session, *, user_id: int) -> list[tuple[NoticeRow, Decisio
     """Tenders a person took (in any chat), soonest deadline first."""
     rows = session.exec(
         select(NoticeRow, DecisionRow)
-        .join(DecisionRow, DecisionRow.notice_id == NoticeRow.id)
-        .where(DecisionRow.user_id == user_id, DecisionRow.action == "take")
+        .join(DecisionRow, DECISIONS.c.notice_id == NOTICES.c.id)
+        .where(DECISIONS.c.user_id == user_id, DECISIONS.c.action == "take")
     ).all()
     far = datetime.max.replace(tzinfo=utcnow().tzinfo)
     return sorted(rows, key=lambda pair: (pair[0].submission_deadline or far, pair[0].id or 0))
@@ -243,26 +249,28 @@ def taken_by(session: Session, *, user_id: int) -> list[tuple[NoticeRow, Decisio
 def match_reasons(session: Session, *, notice_id: int) -> dict[str, list[object]]:
     """Why a notice matched, per profile name (only matches, only active profiles)."""
     rows = session.exec(
-        select(ProfileRow.name, MatchRow.reasons)
-        .join(MatchRow, MatchRow.profile_id == ProfileRow.id)
-        .where(MatchRow.notice_id == notice_id, MatchRow.matched == sa.true(), ProfileRow.active == sa.true())
-        .order_by(ProfileRow.name)
+        select(PROFILES.c.name, MATCHES.c.reasons)
+        .join(MatchRow, MATCHES.c.profile_id == PROFILES.c.id)
+        .where(
+            MATCHES.c.notice_id == notice_id, MATCHES.c.matched == sa.true(), PROFILES.c.active == sa.true()
+        )
+        .order_by(PROFILES.c.name)
     ).all()
     return {name: list(reasons or []) for name, reasons in rows}
 
 
 def notice_by_reg_number(session: Session, *, reg_number: str) -> NoticeRow | None:
-    return session.exec(select(NoticeRow).where(NoticeRow.reg_number == reg_number)).first()
+    return session.exec(select(NoticeRow).where(NOTICES.c.reg_number == reg_number)).first()
 
 
 def matches_since(session: Session, *, since: datetime) -> list[NoticeRow]:
     """Notices that matched any active profile since ``since`` (for /digest), newest first."""
     rows = session.exec(
         select(NoticeRow)
-        .join(MatchRow, MatchRow.notice_id == NoticeRow.id)
-        .join(ProfileRow, ProfileRow.id == MatchRow.profile_id)
-        .where(MatchRow.matched == sa.true(), MatchRow.updated_at >= since, ProfileRow.active == sa.true())
-        .order_by(NoticeRow.published_at.desc(), NoticeRow.id.desc())
+        .join(MatchRow, MATCHES.c.notice_id == NOTICES.c.id)
+        .join(ProfileRow, PROFILES.c.id == MATCHES.c.profile_id)
+        .where(MATCHES.c.matched == sa.true(), MATCHES.c.updated_at >= since, PROFILES.c.active == sa.true())
+        .order_by(NOTICES.c.published_at.desc(), NOTICES.c.id.desc())
         .distinct()
     ).all()
     return list(rows)
@@ -270,7 +278,7 @@ def matches_since(session: Session, *, since: datetime) -> list[NoticeRow]:
 
 def profile_names(session: Session) -> list[str]:
     return list(
-        session.exec(select(ProfileRow.name).where(ProfileRow.active == sa.true()).order_by(ProfileRow.name))
+        session.exec(select(PROFILES.c.name).where(PROFILES.c.active == sa.true()).order_by(PROFILES.c.name))
     )
 
 
@@ -284,21 +292,29 @@ class Status:
 def status(session: Session, *, errors: int = 5) -> Status:
     """For /status: last crawl per source, outbox rows per status, the latest delivery errors."""
     latest = (
-        select(CrawlRun.source, sa.func.max(CrawlRun.started_at).label("started"))
-        .group_by(CrawlRun.source)
+        select(CRAWL_RUNS.c.source, sa.func.max(CRAWL_RUNS.c.started_at).label("started"))
+        .group_by(CRAWL_RUNS.c.source)
         .subquery()
     )
     crawls = session.exec(
         select(CrawlRun)
-        .join(latest, sa.and_(CrawlRun.source == latest.c.source, CrawlRun.started_at == latest.c.started))
-        .order_by(CrawlRun.source)
+        .join(
+            latest,
+            sa.and_(CRAWL_RUNS.c.source == latest.c.source, CRAWL_RUNS.c.started_at == latest.c.started),
+        )
+        .order_by(CRAWL_RUNS.c.source)
     ).all()
-    counts = dict(session.exec(select(OutboxRow.status, sa.func.count()).group_by(OutboxRow.status)).all())
+    counts: dict[str, int] = {
+        status: count
+        for status, count in session.execute(
+            sa.select(OUTBOX.c.status, sa.func.count()).group_by(OUTBOX.c.status)
+        ).all()
+    }
     failures = session.exec(
-        select(NoticeRow.reg_number, OutboxRow.last_error)
-        .join(NoticeRow, NoticeRow.id == OutboxRow.notice_id)
-        .where(OutboxRow.status.in_(("failed", "parked")))
-        .order_by(OutboxRow.updated_at.desc())
+        select(NOTICES.c.reg_number, OUTBOX.c.last_error)
+        .join(NoticeRow, NOTICES.c.id == OUTBOX.c.notice_id)
+        .where(OUTBOX.c.status.in_(("failed", "parked")))
+        .order_by(OUTBOX.c.updated_at.desc())
         .limit(errors)
     ).all()
     return Status(list(crawls), counts, [(reg, err or "") for reg, err in failures])

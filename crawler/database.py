@@ -39,6 +39,7 @@ from data.store import (
 log = logging.getLogger(__name__)
 
 DATABASE_URL_SETTING = "TENDERWATCH_DATABASE_URL"
+DATABASE_ATTRIBUTE = "_tenderwatch_database"
 
 
 class CrawlDatabase:
@@ -103,13 +104,13 @@ class CrawlDatabase:
 
 def crawl_database(crawler: Crawler) -> CrawlDatabase:
     """The crawl's shared handle, opened (and the schema upgraded) on first use."""
-    database = getattr(crawler, "_tenderwatch_database", None)
+    database: CrawlDatabase | None = getattr(crawler, DATABASE_ATTRIBUTE, None)
     if database is None:
         url = crawler.settings.get(DATABASE_URL_SETTING)
         if not url:
             raise CrawlSettingsError(f"{DATABASE_URL_SETTING} is not set: the crawler has nowhere to store")
         database = CrawlDatabase.from_url(url)
-        crawler._tenderwatch_database = database  # type: ignore[attr-defined]
+        setattr(crawler, DATABASE_ATTRIBUTE, database)  # one per crawl process, shared by every component
     return database
 
 

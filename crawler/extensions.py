@@ -185,5 +185,6 @@ class CrawlRunRecorder:
         mark = spider.crawl_mark() if outcome != "failed" and hasattr(spider, "crawl_mark") else None
         if mark is None or self.database is None:
             return
-        moved = self.database.advance_high_water(source=spider.name, search_key=spider.search_key, seen=mark)
+        search_key = getattr(spider, "search_key", "")
+        moved = self.database.advance_high_water(source=spider.name, search_key=search_key, seen=mark)
         log.info("high-water mark of %s is now %s", spider.name, moved.isoformat())

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
@@ -48,6 +48,13 @@ def retry_after_seconds(
                 when = when.replace(tzinfo=UTC)
             seconds = (when - (now or datetime.now(UTC))).total_seconds()
     return max(0.0, min(seconds, cap))
+
+
+def running_spider(crawler: Crawler) -> Spider:
+    """The crawler's spider; a downloader middleware only sees requests while one runs."""
+    if crawler.spider is None:
+        raise RuntimeError("a request reached the middleware outside a crawl")
+    return crawler.spider
 
 
 class _Component:
@@ -95,7 +102,7 @@ class RetryAfterMiddleware(_Component):
         )
         retry = get_retry_request(
             request,
-            spider=self.crawler.spider,
+            spider=running_spider(self.crawler),
             reason="429 Too Many Requests",
             max_retry_times=self.max_retries,
             stats_base_key="retry_429",
@@ -103,7 +110,7 @@ class RetryAfterMiddleware(_Component):
         if retry is None:
             return response
         retry.meta[WAIT_META] = wait
-        self.crawler.stats.inc_value("tenderwatch/throttled_seconds", wait)
+        self.crawler.stats.inc_value("tenderwatch/throttled_seconds", round(wait))
         return retry
 
 
@@ -143,7 +150,7 @@ class ErrorPageMiddleware(_Component):
         kind, problem = found
         retry = get_retry_request(
             request,
-            spider=self.crawler.spider,
+            spider=running_spider(self.crawler),
             reason=f"error page: {kind}",
             max_retry_times=self.max_retries,
             stats_base_key="retry_error_page",

@@ -8,12 +8,13 @@ roots only or not at all; ``TENDERWATCH_CA_BUNDLE`` (a PEM file) adds that root 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from OpenSSL import SSL
 from scrapy.core.downloader.contextfactory import _ScrapyClientContextFactory
 from scrapy.crawler import Crawler
-from twisted.internet._sslverify import ClientTLSOptions, IOpenSSLTrustRoot
+from twisted.internet._sslverify import IOpenSSLTrustRoot
+from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 from twisted.internet.ssl import optionsForClientTLS
 from zope.interface import implementer
 
@@ -48,13 +49,15 @@ class CaBundleContextFactory(_ScrapyClientContextFactory):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CaBundleContextFactory:
         kwargs["ca_bundle"] = crawler.settings.get(CA_BUNDLE_SETTING) or ""
-        return super().from_crawler(crawler, *args, **kwargs)  # type: ignore[return-value]
+        return super().from_crawler(crawler, *args, **kwargs)
 
-    def creatorForNetloc(self, hostname: bytes, port: int) -> ClientTLSOptions:
+    def creatorForNetloc(self, hostname: bytes, port: int) -> IOpenSSLClientConnectionCreator:
         if self.ca_bundle is None or not self._verify_certificates:
-            return super().creatorForNetloc(hostname, port)
+            # Scrapy types its ClientTLSOptions; Twisted's interface is what both provide.
+            return cast(IOpenSSLClientConnectionCreator, super().creatorForNetloc(hostname, port))
         return optionsForClientTLS(
             hostname=hostname.decode("ascii"),
-            trustRoot=SystemRootsPlusBundle(self.ca_bundle),
+            # zope's @implementer is invisible to mypy (no mypy-zope here): the class provides it.
+            trustRoot=cast(IOpenSSLTrustRoot, SystemRootsPlusBundle(self.ca_bundle)),
             extraCertificateOptions=self._get_cert_options_kwargs(),
         )

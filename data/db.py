@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from alembic import command
@@ -131,6 +131,12 @@ def database_unavailable(exc: SQLAlchemyError) -> bool:
     if sqlstate:
         return sqlstate in _UNAVAILABLE_SQLSTATES or sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
     return bool(_UNAVAILABLE_SQLITE.search(str(orig or exc)))
+
+
+def rows_changed(result: sa.Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (SQLModel types ``Session.execute`` as returning a
+    plain ``Result``; for these statements it is a ``CursorResult``, which counts them)."""
+    return cast("sa.CursorResult[Any]", result).rowcount or 0
 
 
 def where(engine: Engine) -> str:

@@ -22,7 +22,7 @@ def format_money(amount: Decimal | None, currency: str | None = None) -> str:
     quantized = to_kopeck(amount)
     sign = "-" if quantized < 0 else ""
     units, _, cents = f"{abs(quantized):f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while units:
         groups.insert(0, units[-3:])
         units = units[:-3]

@@ -304,3 +304,28 @@ class DecisionRow(SQLModel, table=True):
     user_name: str | None = None
     action: str = Field(max_length=8)
     decided_at: datetime = _when(nullable=False)
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """A model's Core table, for typed queries.
+
+    To a type checker SQLModel's class attributes are the Python values they hold (``OutboxRow.id``
+    is an ``int | None``, so ``OutboxRow.id.in_(...)`` does not type-check); the table's columns
+    (``OUTBOX.c.id.in_(...)``) are SQL expressions to it as they are at run time.
+    """
+    table = model.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass, not in its stubs
+    assert isinstance(table, sa.Table)
+    return table
+
+
+NOTICES = table_of(NoticeRow)
+NOTICE_ITEMS = table_of(NoticeItemRow)
+NOTICE_CHANGES = table_of(NoticeChange)
+CRAWL_RUNS = table_of(CrawlRun)
+CRAWL_STATE = table_of(CrawlState)
+PROFILES = table_of(ProfileRow)
+MATCHES = table_of(MatchRow)
+CHATS = table_of(ChatRow)
+ALLOWED_USERS = table_of(AllowedUser)
+OUTBOX = table_of(OutboxRow)
+DECISIONS = table_of(DecisionRow)

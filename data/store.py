@@ -34,7 +34,17 @@ from sqlmodel import Session
 
 from data.db import database_failure, database_unavailable
 from data.errors import BatchFailed, DatabaseError, StoreError
-from data.models import CRAWL_OUTCOMES, CrawlRun, CrawlState, NoticeChange, NoticeItemRow, NoticeRow, utcnow
+from data.models import (
+    CRAWL_OUTCOMES,
+    CRAWL_RUNS,
+    CRAWL_STATE,
+    NOTICE_CHANGES,
+    NOTICE_ITEMS,
+    NOTICES,
+    CrawlRun,
+    NoticeChange,
+    utcnow,
+)
 from data.notice import MOSCOW, Notice, NoticeItem
 from data.process import is_gone, this_process
 from data.types import money_sum
@@ -43,9 +53,9 @@ log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
 
-notices_t: sa.Table = NoticeRow.__table__  # type: ignore[attr-defined]
-items_t: sa.Table = NoticeItemRow.__table__  # type: ignore[attr-defined]
-changes_t: sa.Table = NoticeChange.__table__  # type: ignore[attr-defined]
+notices_t = NOTICES
+items_t = NOTICE_ITEMS
+changes_t = NOTICE_CHANGES
 
 NOTICE_COLUMNS = tuple(name for name in Notice.model_fields if name != "items")
 BOOKKEEPING_FIELDS = frozenset(
@@ -219,7 +229,7 @@ def _item_values(notice_id: int, items: Sequence[NoticeItem]) -> list[dict[str, 
     ]
 
 
-def _row_to_notice(row: Mapping[str, Any], items: list[NoticeItem]) -> Notice:
+def _row_to_notice(row: Mapping[str, Any] | sa.RowMapping, items: list[NoticeItem]) -> Notice:
     return Notice.model_validate({**{name: row[name] for name in NOTICE_COLUMNS}, "items": items})
 
 
@@ -246,7 +256,7 @@ def _load_items(conn: sa.Connection, ids: Sequence[int]) -> dict[int, list[Notic
 
 def _load_stored(conn: sa.Connection, keys: Sequence[Key], *, lock: bool) -> dict[Key, tuple[int, Notice]]:
     """The stored notices for ``keys``; ``lock`` takes row locks (PostgreSQL) until the batch commits."""
-    rows: list[Mapping[str, Any]] = []
+    rows: list[sa.RowMapping] = []
     for chunk in _chunks(keys):
         query = (
             sa.select(notices_t).where(_key_filter(chunk)).order_by(notices_t.c.law, notices_t.c.reg_number)
@@ -422,7 +432,7 @@ def _write_updates(conn: sa.Connection, updates: list[dict[str, Any]]) -> None:
     ]
     for rows in (with_change, without_change):
         if rows:
-            values = {name: sa.bindparam(name) for name in rows[0] if name != "_id"}
+            values: dict[str, Any] = {name: sa.bindparam(name) for name in rows[0] if name != "_id"}
             conn.execute(notices_t.update().where(notices_t.c.id == sa.bindparam("_id")).values(values), rows)
 
 
@@ -520,8 +530,8 @@ def notice_changes(session: Session, *, law: str, reg_number: str) -> list[Notic
         return []
     query = (
         sa.select(NoticeChange)
-        .where(NoticeChange.notice_id == notice_id)
-        .order_by(NoticeChange.changed_at, NoticeChange.id)
+        .where(NOTICE_CHANGES.c.notice_id == notice_id)
+        .order_by(NOTICE_CHANGES.c.changed_at, NOTICE_CHANGES.c.id)
     )
     return list(session.scalars(query))
 
@@ -566,7 +576,7 @@ def notice_summary(session: Session, *, top_regions: int = 5) -> NoticeSummary:
 # --- crawl runs and the high-water mark -------------------------------------------------------
 
 
-runs_t: sa.Table = CrawlRun.__table__  # type: ignore[attr-defined]
+runs_t = CRAWL_RUNS
 ABANDONED_AFTER = timedelta(minutes=15)
 """A running crawl that gave no sign of life for this long is abandoned, wherever it ran (a live
 crawl beats every few seconds; an owner on this host that is gone is noticed at once)."""
@@ -698,7 +708,7 @@ def close_abandoned_runs(session: Session, *, now: datetime | None = None) -> li
     recorded). The counts stay what the row says, which is what the crawl stored.
     """
     now = now or utcnow()
-    running = session.scalars(sa.select(CrawlRun).where(CrawlRun.outcome == "running")).all()
+    running = session.scalars(sa.select(CrawlRun).where(CRAWL_RUNS.c.outcome == "running")).all()
     closed = []
     for run in running:
         last_sign = run.heartbeat_at or run.started_at
@@ -720,8 +730,8 @@ def close_abandoned_runs(session: Session, *, now: datetime | None = None) -> li
 
 def get_high_water(session: Session, *, source: str, search_key: str = "") -> datetime | None:
     """The newest ``updated_at`` the crawler has stored for this source and search (None: never)."""
-    query = sa.select(CrawlState.high_water).where(
-        CrawlState.source == source, CrawlState.search_key == search_key
+    query = sa.select(CRAWL_STATE.c.high_water).where(
+        CRAWL_STATE.c.source == source, CRAWL_STATE.c.search_key == search_key
     )
     return session.scalars(query).first()
 
@@ -729,7 +739,7 @@ def get_high_water(session: Session, *, source: str, search_key: str = "") -> da
 def advance_high_water(session: Session, *, source: str, search_key: str = "", seen: datetime) -> datetime:
     """Move the mark forward to ``seen`` (never backwards, even with concurrent crawls) and return it."""
     conn = session.connection()
-    table: sa.Table = CrawlState.__table__  # type: ignore[attr-defined]
+    table = CRAWL_STATE
     now = utcnow()
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     conn.execute(

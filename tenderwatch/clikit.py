@@ -71,4 +71,5 @@ def fail_quietly(message: str, code: int) -> NoReturn:
 
 
 def _print_error(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
+    # soft_wrap: one line however narrow the terminal, so a log watcher or grep sees it whole.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True)

@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     @field_validator("profiles")
     @classmethod
     def _profiles_named(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        names = [p.get("name") for p in value]
+        names = [str(p.get("name") or "") for p in value]
         if any(not n for n in names):
             raise ValueError("every [[profiles]] entry needs a name")
         dupes = sorted({n for n in names if names.count(n) > 1})

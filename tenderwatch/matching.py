@@ -38,7 +38,7 @@ from sqlmodel import Session
 from bidder.matcher import CompiledMatcher, Explanation, compile_profiles
 from bidder.profiles import Profile, validate_profiles
 from data.db import session_scope
-from data.models import MatchRow, ProfileRow, utcnow
+from data.models import MATCHES, PROFILES, utcnow
 from data.notice import Notice
 from data.store import advance_high_water, get_high_water, notices_changed_since
 
@@ -47,8 +47,8 @@ log = logging.getLogger(__name__)
 HIGH_WATER_SOURCE = "match"
 OVERLAP = timedelta(minutes=10)
 """How far behind the mark a run re-reads: longer than any crawl transaction stays open."""
-matches_t: sa.Table = MatchRow.__table__  # type: ignore[attr-defined]
-profiles_t: sa.Table = ProfileRow.__table__  # type: ignore[attr-defined]
+matches_t = MATCHES
+profiles_t = PROFILES
 
 
 @dataclass
@@ -103,8 +103,8 @@ def sync_profiles(session: Session, profiles: Sequence[Profile]) -> None:
 
 def active_profiles(session: Session) -> tuple[list[Profile], dict[str, int], list[str]]:
     """Every active stored profile (settings and bot-made), their row ids, and specs that are invalid."""
-    rows = session.connection().execute(sa.select(profiles_t).where(profiles_t.c.active.is_(True))).mappings()
-    rows = list(rows)
+    query = sa.select(profiles_t).where(profiles_t.c.active.is_(True))
+    rows = list(session.connection().execute(query).mappings())
     specs = [{**(row["spec"] or {}), "name": row["name"]} for row in rows]
     profiles, errors = validate_profiles(specs)
     return profiles, {row["name"]: row["id"] for row in rows}, errors

@@ -35,8 +35,9 @@ import typer
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from rich.cells import cell_len
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from data.formatting import format_money, to_kopeck
@@ -194,7 +195,7 @@ class _TableColumn:
         return max([cell_len(v) for v in self.values] + [len(w) for w in self.column.header.split()])
 
     def add_to(self, table: Table) -> None:
-        justify = "right" if self.column.kind in ("money", "int", "rate") else "left"
+        justify: JustifyMethod = "right" if self.column.kind in ("money", "int", "rate") else "left"
         if self.whole:
             # The header wraps at spaces so it never widens (or gets cut in) a column of short values.
             header = "\n".join(textwrap.wrap(self.column.header, self.min_width))
@@ -271,6 +272,7 @@ def to_xlsx(rows: Sequence[Any], columns: Sequence[Column], *, title: str) -> by
     """One sheet: bold frozen header with a filter, typed cells, widths fitted to the shown text."""
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook's one sheet (openpyxl types it loosely)
     sheet.title = _sheet_title(title)
     sheet.append([c.header for c in columns])
     for cell in sheet[1]:
@@ -358,9 +360,11 @@ def emit(
         if out is None:
             console.print(to_table(rows, shown, title=title, width=console.width))
             return
-        buffer = Console(file=io.StringIO(), width=TABLE_FILE_WIDTH, color_system=None)
-        buffer.print(to_table(rows, shown, title=title, width=TABLE_FILE_WIDTH))
-        write_output(out, buffer.file.getvalue())  # type: ignore[attr-defined]
+        buffer = io.StringIO()
+        Console(file=buffer, width=TABLE_FILE_WIDTH, color_system=None).print(
+            to_table(rows, shown, title=title, width=TABLE_FILE_WIDTH)
+        )
+        write_output(out, buffer.getvalue())
         return
     if fmt == OutputFormat.xlsx:
         if out is None:

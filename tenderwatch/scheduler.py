@@ -49,7 +49,7 @@ from crawler.errors import CrawlerError
 from crawler.runner import KILL_GRACE_SECONDS, SOURCES, CrawlConfig, CrawlSummary, run_crawl
 from data.db import session_scope
 from data.errors import StoreError
-from data.models import NoticeRow, OutboxRow, utcnow
+from data.models import NOTICES, OUTBOX, OutboxRow, utcnow
 from data.store import advance_high_water, get_high_water
 from tenderwatch.config import SchedulerSettings, TelegramSettings
 from tenderwatch.matching import MatchRunReport, run_match
@@ -386,7 +386,7 @@ class Pipeline:
             if seeding and not crawl_ok:
                 log.warning("first run: the crawl of %s did not complete; its matches wait for one", source)
                 return created, 0
-            before = session.scalar(sa.select(sa.func.max(OutboxRow.id))) or 0
+            before = session.scalar(sa.select(sa.func.max(OUTBOX.c.id))) or 0
             alerts = outbox.enqueue_matches(
                 session, default_chats=self.telegram.default_chats, since=None if seeding else since, now=now
             )
@@ -464,7 +464,7 @@ def first_run_pending(session: Session, *, now: datetime) -> bool:
         return False
     if get_high_water(session, source=SEED_STATE_SOURCE, search_key=FIRST_RUN_KEY) is not None:
         return True
-    empty = session.scalar(sa.select(NoticeRow.id).limit(1)) is None
+    empty = session.scalar(sa.select(NOTICES.c.id).limit(1)) is None
     if not empty:
         log.info("the database already has notices: no first-run seeding, new matches are alerted")
     key = FIRST_RUN_KEY if empty else SEEDED_KEY
@@ -476,9 +476,9 @@ def mark_seeded(session: Session, *, after_id: int, now: datetime) -> int:
     """Record the alert rows created after ``after_id`` as delivered without sending them."""
     rows = session.exec(
         select(OutboxRow).where(
-            OutboxRow.id > after_id,  # type: ignore[operator]
-            OutboxRow.kind == "alert",
-            OutboxRow.status == "pending",
+            OUTBOX.c.id > after_id,
+            OUTBOX.c.kind == "alert",
+            OUTBOX.c.status == "pending",
         )
     ).all()
     for row in rows:

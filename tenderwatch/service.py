@@ -23,6 +23,7 @@ from typing import TextIO
 
 from sqlalchemy.engine import Engine
 from telegram.error import TelegramError
+from telegram.ext import Application
 
 from bidder.profiles import ProfileError, parse_profiles
 from bot.app import build_application, redact, run_bot, telegram_failure, telegram_notifier
@@ -130,7 +131,7 @@ async def serve(
             scheduler.start()
             _announce_start(announce, settings, application, duration, len(profiles))
             if duration is not None:
-                loop.call_later(duration, lambda: (timed_out.set(), stop.set()))
+                loop.call_later(duration, _set_both, timed_out, stop)
             delivery_failed = await _wait_for_stop(stop, delivery)
         finally:
             # Out of time: let the running crawl finish (up to its own timeout). A signal or an
@@ -162,6 +163,11 @@ async def serve(
     return pipeline.totals
 
 
+def _set_both(*events: asyncio.Event) -> None:
+    for event in events:
+        event.set()
+
+
 def _open_database(settings: Settings) -> Engine:
     try:
         engine = make_engine(settings.database.url, echo=settings.database.echo)
@@ -191,7 +197,7 @@ def _install_signals(
 
 
 async def _start_delivery(
-    application: object | None, notifier: Notifier, stop: asyncio.Event, settings: Settings
+    application: Application | None, notifier: Notifier, stop: asyncio.Event, settings: Settings
 ) -> asyncio.Task[None]:
     """The drain loop (inside the bot when there is a token); returns once it is up.
 
@@ -204,7 +210,7 @@ async def _start_delivery(
         coro = notifier.run(stop, interval=interval, prepare=ready.set)
     else:
         coro = run_bot(
-            application,  # type: ignore[arg-type]
+            application,
             notifier,
             stop=stop,
             drain_interval=interval,

@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 
+# pytest-xdist workers get COLUMNS=80 and LINES=24; the CLI under test must see what a CI log is
+# (no terminal, no COLUMNS: 160 wide), whichever way the suite is run.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = Path(os.environ.get("TENDERWATCH_EIS_SAMPLES", PROJECT_ROOT.parent / "shared" / "eis_samples"))
 
@@ -28,6 +33,22 @@ def samples_dir() -> Path:
     if not SAMPLES_DIR.is_dir():
         pytest.skip(f"real EIS samples folder {SAMPLES_DIR} not found (shared/ is not beside the checkout)")
     return SAMPLES_DIR
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist each worker hands its fault-ledger rows to the controller."""
+    from tests.faults.ledger import export
+
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["fault_ledger"] = export()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    from tests.faults.ledger import merge
+
+    merge(getattr(node, "workeroutput", {}).get("fault_ledger", []))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -23,6 +23,7 @@ from bidder.auction.rules import (
     AuctionState,
     Offer,
     OfferCheck,
+    OfferRefused,
     Refusal,
 )
 from bidder.auction.securities import (
@@ -52,6 +53,7 @@ __all__ = [
     "LadderStep",
     "Offer",
     "OfferCheck",
+    "OfferRefused",
     "Outcomes",
     "PriorProvider",
     "Refusal",

@@ -21,14 +21,14 @@ to the 100 mln RUB cap and the bidder's approved maximum deal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from bidder.auction.money import KOPECK, as_decimal, fmt, money, percent_of
-from bidder.errors import InvalidInput, OfferRefused
+from bidder.errors import BidderError, InvalidInput
 from data.notice import Law
 
 Mode = Literal["descending", "right_to_conclude"]
@@ -36,6 +36,10 @@ NoOffersPolicy = Literal["review_at_nmck", "failed"]
 
 RIGHT_TO_CONCLUDE_CAP = Decimal("100000000.00")
 """Upward bidding for the right to conclude stops at 100 mln RUB (old Art. 68 ч.23, Art. 49)."""
+
+
+TIMER = timedelta(minutes=10)
+"""The 44-FZ auction timer (Art. 49 ч.3 п.5); also what a 223-FZ simulation assumes without a Положение."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ class AuctionRules:
     law: Law = "44-FZ"
     step_min_percent: Decimal = Decimal("0.5")
     step_max_percent: Decimal = Decimal("5")
-    timer: timedelta = timedelta(minutes=10)
+    timer: timedelta = TIMER
     reset_on_any_offer: bool = False
     post_close_window: timedelta | None = timedelta(minutes=10)
     no_offers_policy: NoOffersPolicy = "review_at_nmck"
@@ -69,13 +73,13 @@ class AuctionRules:
             raise InvalidInput(f"unknown no-offers policy {self.no_offers_policy!r}")
 
     @classmethod
-    def for_44fz(cls, nmck: Decimal, **flags: object) -> AuctionRules:
+    def for_44fz(cls, nmck: Decimal, **flags: Any) -> AuctionRules:
         """Art. 49 rules; ``flags`` override only the unconfirmed ([V]) behaviours."""
         allowed = {"reset_on_any_offer", "post_close_window", "no_offers_policy"}
         unknown = set(flags) - allowed
         if unknown:
             raise InvalidInput(f"44-FZ step band and timer are set by law; cannot override {sorted(unknown)}")
-        return cls(nmck=nmck, law="44-FZ", **flags)  # type: ignore[arg-type]
+        return replace(cls(nmck=nmck, law="44-FZ"), **flags)
 
     @classmethod
     def for_223fz(
@@ -187,6 +191,14 @@ _MESSAGES: dict[Refusal, tuple[str, str]] = {
         "{amount}: превышена максимальная сумма сделки по решению об одобрении {max_deal}",
     ),
 }
+
+
+class OfferRefused(BidderError):
+    """An offer broke an auction rule; ``check`` carries the reason code and both messages."""
+
+    def __init__(self, check: OfferCheck) -> None:
+        self.check = check
+        super().__init__(check.message_en)
 
 
 @dataclass(frozen=True)

@@ -226,5 +226,5 @@ def extra_guarantee_cost_kopecks(
     if terms.advance is not None:
         required = np.maximum(required, to_kopecks(terms.advance))
     rate_num, rate_den = ratio_parts(terms.guarantee_rate_percent)
-    cost = half_up_div((required - base) * rate_num * terms.guarantee_days, 100 * rate_den * 365)
-    return np.where(triggered, cost, 0).astype(prices.dtype)
+    extra = half_up_div((required - base) * rate_num * terms.guarantee_days, 100 * rate_den * 365)
+    return np.where(triggered, extra, 0).astype(prices.dtype)

@@ -35,7 +35,7 @@ from bidder.auction.montecarlo import (
     choose_prior,
     run_auctions,
 )
-from bidder.auction.rules import AuctionRules
+from bidder.auction.rules import TIMER, AuctionRules
 from bidder.auction.securities import (
     BidSecurity,
     ContractSecurity,
@@ -118,7 +118,7 @@ class SimulationParams:
                 self.nmck,
                 step_min_percent=Decimal("0.5"),
                 step_max_percent=Decimal("5"),
-                timer=AuctionRules.__dataclass_fields__["timer"].default,  # type: ignore[arg-type]
+                timer=TIMER,
                 right_to_conclude_percent=Decimal("0.5"),
             )
         return AuctionRules.for_44fz(self.nmck)

@@ -156,10 +156,11 @@ def _lot_find(lot: etree._Element, path: str) -> etree._Element | None:
 
 def _price(lots: list[etree._Element]) -> tuple[Decimal | None, str | None, list[str]]:
     """NMCK = the sum of the lots' initial sums when they share a currency (one lot: its sum)."""
-    sums = [parse_money(_lot_text(lot, "initialSum")) for lot in lots]
-    currencies = {currency_code(_lot_text(lot, "currency/code")) for lot in lots} - {None}
+    found = [parse_money(_lot_text(lot, "initialSum")) for lot in lots]
+    sums = [value for value in found if value is not None]
+    currencies = {code for lot in lots if (code := currency_code(_lot_text(lot, "currency/code")))}
     notes: list[str] = []
-    if not lots or any(value is None for value in sums):
+    if not lots or len(sums) < len(found):
         return None, next(iter(currencies), None) if len(currencies) == 1 else None, notes
     if len(currencies) > 1:
         notes.append(f"lots are priced in different currencies ({', '.join(sorted(currencies))}): no NMCK")
@@ -213,9 +214,9 @@ def _delivery(lots: list[etree._Element]) -> tuple[list[str], list[str]]:
         places.append(find_text(place, "address"))
         okato.append(find_text(place, "regionOkato"))
         region_names.extend((find_text(place, "region"), find_text(place, "state")))
-    places = unique(places)
-    regions = derive_regions(okato_codes=unique(okato), addresses=unique([*region_names, *places]))
-    return places, regions
+    addresses = unique(places)
+    regions = derive_regions(okato_codes=unique(okato), addresses=unique([*region_names, *addresses]))
+    return addresses, regions
 
 
 def _smp_only(notice_type: str, method: str | None, lots: list[etree._Element]) -> bool:

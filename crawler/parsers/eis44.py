@@ -320,8 +320,9 @@ class _Reader:
         nmck = parse_decimal(self.x.text(self.element, f"{self.layout.price}/maxPrice"))
         if nmck is not None or not customers:
             return nmck
-        prices = [parse_decimal(self.x.text(customer, self.layout.customer_price)) for customer in customers]
-        if any(price is None for price in prices):
+        found = [parse_decimal(self.x.text(customer, self.layout.customer_price)) for customer in customers]
+        prices = [price for price in found if price is not None]
+        if len(prices) < len(found):
             return None
         if len(prices) > 1:
             self.notes.append(f"NMCK is the sum of {len(prices)} per-customer max prices")

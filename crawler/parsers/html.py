@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, cast
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import lxml.html
@@ -55,9 +55,30 @@ SEARCH_SOURCE = "html_search"
 CARD_SOURCE = "html_card"
 EIS_BASE = "https://zakupki.gov.ru/"
 
-_HTML_PARSER = lxml.html.HTMLParser(
+_HTML_PARSER = lxml.html.HTMLParser(  # type: ignore[call-arg]  # lxml-stubs lack default_doctype (lxml has it)
     no_network=True, remove_comments=True, remove_pis=True, huge_tree=False, default_doctype=False
 )
+
+
+class _Elements:
+    """A compiled XPath that selects elements. lxml types any XPath result as any XPath value
+    (booleans, numbers, strings, nodes); these expressions only ever select HTML elements."""
+
+    def __init__(self, path: str) -> None:
+        self._xpath = etree.XPath(path)
+
+    def __call__(self, node: etree._Element) -> list[lxml.html.HtmlElement]:
+        return cast(list[lxml.html.HtmlElement], self._xpath(node))
+
+
+class _Strings:
+    """A compiled XPath that selects attribute values (``//@onclick``): strings."""
+
+    def __init__(self, path: str) -> None:
+        self._xpath = etree.XPath(path)
+
+    def __call__(self, node: etree._Element) -> list[str]:
+        return [str(value) for value in cast(list[str], self._xpath(node))]
 
 
 def _cls(name: str) -> str:
@@ -65,33 +86,33 @@ def _cls(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
-_X_CARDS = etree.XPath(f"//div[{_cls('search-registry-entry-block')}]")
-_X_HEADER_TITLE = etree.XPath(f".//div[{_cls('registry-entry__header-top__title')}]")
-_X_NUMBER_LINK = etree.XPath(f".//div[{_cls('registry-entry__header-mid__number')}]//a")
-_X_STATUS = etree.XPath(f".//div[{_cls('registry-entry__header-mid__title')}]")
-_X_BODY_BLOCKS = etree.XPath(f".//div[{_cls('registry-entry__body-block')}]")
-_X_BODY_TITLE = etree.XPath(f".//div[{_cls('registry-entry__body-title')}]")
-_X_BODY_VALUE = etree.XPath(f".//div[{_cls('registry-entry__body-value')}]")
-_X_BODY_LINK = etree.XPath(f".//div[{_cls('registry-entry__body-href')}]//a")
-_X_RIGHT_BLOCK = etree.XPath(f".//div[{_cls('registry-entry__right-block')}]")
-_X_PRICE = etree.XPath(f".//div[{_cls('price-block__value')}]")
-_X_DATA_TITLES = etree.XPath(f".//div[{_cls('data-block__title')}]")
-_X_NEXT_DATA_VALUE = etree.XPath(f"following-sibling::div[1][{_cls('data-block__value')}]")
-_X_ONCLICK = etree.XPath(".//@onclick")
-_X_TOTAL = etree.XPath(f"//div[{_cls('search-results__total')}]")
+_X_CARDS = _Elements(f"//div[{_cls('search-registry-entry-block')}]")
+_X_HEADER_TITLE = _Elements(f".//div[{_cls('registry-entry__header-top__title')}]")
+_X_NUMBER_LINK = _Elements(f".//div[{_cls('registry-entry__header-mid__number')}]//a")
+_X_STATUS = _Elements(f".//div[{_cls('registry-entry__header-mid__title')}]")
+_X_BODY_BLOCKS = _Elements(f".//div[{_cls('registry-entry__body-block')}]")
+_X_BODY_TITLE = _Elements(f".//div[{_cls('registry-entry__body-title')}]")
+_X_BODY_VALUE = _Elements(f".//div[{_cls('registry-entry__body-value')}]")
+_X_BODY_LINK = _Elements(f".//div[{_cls('registry-entry__body-href')}]//a")
+_X_RIGHT_BLOCK = _Elements(f".//div[{_cls('registry-entry__right-block')}]")
+_X_PRICE = _Elements(f".//div[{_cls('price-block__value')}]")
+_X_DATA_TITLES = _Elements(f".//div[{_cls('data-block__title')}]")
+_X_NEXT_DATA_VALUE = _Elements(f"following-sibling::div[1][{_cls('data-block__value')}]")
+_X_ONCLICK = _Strings(".//@onclick")
+_X_TOTAL = _Elements(f"//div[{_cls('search-results__total')}]")
 
-_X_SECTIONS = etree.XPath(f"//section[{_cls('blockInfo__section')}]")
-_X_SECTION_TITLE = etree.XPath(f"./span[{_cls('section__title')}]")
-_X_SECTION_INFO = etree.XPath(f"./span[{_cls('section__info')}]")
-_X_MAIN_INFO = etree.XPath(f"//div[{_cls('cardMainInfo')}]")
-_X_MAIN_TITLE = etree.XPath(f"//div[{_cls('cardMainInfo__title')}]")
-_X_MAIN_NUMBER = etree.XPath(f"//span[{_cls('cardMainInfo__purchaseLink')}]//a")
-_X_MAIN_STATE = etree.XPath(f"//span[{_cls('cardMainInfo__state')}]")
-_X_MAIN_SECTIONS = etree.XPath(f"//*[{_cls('cardMainInfo__section')} or {_cls('price')}]")
-_X_MAIN_SECTION_TITLE = etree.XPath(f"./span[{_cls('cardMainInfo__title')}]")
-_X_MAIN_SECTION_CONTENT = etree.XPath(f"./span[{_cls('cardMainInfo__content')}]")
+_X_SECTIONS = _Elements(f"//section[{_cls('blockInfo__section')}]")
+_X_SECTION_TITLE = _Elements(f"./span[{_cls('section__title')}]")
+_X_SECTION_INFO = _Elements(f"./span[{_cls('section__info')}]")
+_X_MAIN_INFO = _Elements(f"//div[{_cls('cardMainInfo')}]")
+_X_MAIN_TITLE = _Elements(f"//div[{_cls('cardMainInfo__title')}]")
+_X_MAIN_NUMBER = _Elements(f"//span[{_cls('cardMainInfo__purchaseLink')}]//a")
+_X_MAIN_STATE = _Elements(f"//span[{_cls('cardMainInfo__state')}]")
+_X_MAIN_SECTIONS = _Elements(f"//*[{_cls('cardMainInfo__section')} or {_cls('price')}]")
+_X_MAIN_SECTION_TITLE = _Elements(f"./span[{_cls('cardMainInfo__title')}]")
+_X_MAIN_SECTION_CONTENT = _Elements(f"./span[{_cls('cardMainInfo__content')}]")
 
-_X_ATTACHMENTS = etree.XPath(
+_X_ATTACHMENTS = _Elements(
     f"//div[{_cls('attachment')}]"
     " | //a[contains(@href, '/filestore/public/') and contains(@href, 'download')]"
 )
@@ -229,8 +250,8 @@ class SearchPage:
 
 _CSV_TOTAL = re.compile(r"downloadCsv\(\s*'[^']*'\s*,\s*'(\d+)'\s*\)")
 _CLOSED = re.compile(rb"</html>\s*$", re.IGNORECASE)
-_X_NEXT_PAGE = etree.XPath(f"//a[{_cls('paginator-button-next')}]")
-_X_CSV_LINK = etree.XPath(f"//a[{_cls('downLoad-search')}]/@onclick")
+_X_NEXT_PAGE = _Elements(f"//a[{_cls('paginator-button-next')}]")
+_X_CSV_LINK = _Strings(f"//a[{_cls('downLoad-search')}]/@onclick")
 
 
 def read_search_page(data: bytes, source: str) -> SearchPage:
@@ -288,11 +309,11 @@ def _html_root(data: bytes, source: str) -> lxml.html.HtmlElement:
     return root
 
 
-def _text(el: etree._Element | None) -> str | None:
+def _text(el: lxml.html.HtmlElement | None) -> str | None:
     return clean(el.text_content()) if el is not None else None
 
 
-def _first_text(nodes: list) -> str | None:
+def _first_text(nodes: list[lxml.html.HtmlElement]) -> str | None:
     return _text(nodes[0]) if nodes else None
 
 

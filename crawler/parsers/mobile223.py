@@ -111,11 +111,12 @@ def _notice(doc: dict, info: dict, reg_number: str, url: str | None, source: str
 
 def _price(lots: list[dict], source: str) -> tuple[Decimal | None, str | None]:
     """NMCK = sum of the lots' starting prices when every lot has one in the same currency."""
-    prices = [_decimal(lot.get("startingContractPrice")) for lot in lots]
-    currencies = {currency_code(_str((_obj(lot, "currency", source) or {}).get("code"))) for lot in lots}
-    currencies.discard(None)
+    found = [_decimal(lot.get("startingContractPrice")) for lot in lots]
+    prices = [price for price in found if price is not None]
+    codes = (currency_code(_str((_obj(lot, "currency", source) or {}).get("code"))) for lot in lots)
+    currencies = {code for code in codes if code}
     currency = next(iter(currencies)) if len(currencies) == 1 else None
-    if not prices or any(p is None for p in prices) or len(currencies) > 1:
+    if not prices or len(prices) < len(found) or len(currencies) > 1:
         return None, currency
     return sum(prices, Decimal(0)), currency
 

@@ -33,6 +33,7 @@ import random
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from crawler.replay.model import ReplayError
 
@@ -76,7 +77,7 @@ class FaultPlan:
     def from_mapping(cls, data: Mapping[str, object]) -> FaultPlan:
         """The same keys as the string grammar, from JSON (values may be numbers or strings)."""
         rates: dict[str, float] = {}
-        options: dict[str, object] = {}
+        options: dict[str, Any] = {}
         for raw_key, value in data.items():
             key = _ALIASES.get(str(raw_key).strip().lower(), str(raw_key).strip().lower())
             if key in FAULT_KINDS:

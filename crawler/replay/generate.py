@@ -401,11 +401,11 @@ def ground_truth(version: NoticeVersion, now: datetime) -> Notice:
     bid, contract = version.bid_security, version.contract_security
     return Notice(
         reg_number=p.reg_number,
-        law=p.law,  # type: ignore[arg-type]
+        law=p.law,
         version=version.number,
         method_code=p.method.code,
         method=p.method.name,
-        kind=p.method.kind,  # type: ignore[arg-type]
+        kind=p.method.kind,
         title=p.title,
         status=status_of(version, now),
         customer_name=p.customer.name,

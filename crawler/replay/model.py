@@ -185,7 +185,7 @@ def plain_decimal(value: Decimal) -> str:
 def ru_money(value: Decimal) -> str:
     """Money as the EIS HTML shows it: ``1 234 567,89`` with no-break spaces."""
     whole, frac = f"{value.quantize(Decimal('0.01')):f}".split(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

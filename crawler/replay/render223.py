@@ -14,20 +14,22 @@ from decimal import Decimal
 from lxml import etree
 
 from crawler.replay.model import EIS, MOSCOW, NoticeVersion, Organization, Purchase, plain_decimal
-from crawler.replay.xmlkit import Builder, serialize
+from crawler.replay.xmlkit import Builder, nsmap, serialize
 
 NS = {
     "T": "http://zakupki.gov.ru/223fz/types/1",
     "P": "http://zakupki.gov.ru/223fz/purchase/1",
     "XSI": "http://www.w3.org/2001/XMLSchema-instance",
 }
-NSMAP = {
-    None: NS["T"],
-    "ns2": NS["P"],
-    "ns3": "http://zakupki.gov.ru/223fz/reference/1",
-    "ns4": "http://zakupki.gov.ru/223fz/purchasePlan/1",
-    "xsi": NS["XSI"],
-}
+NSMAP = nsmap(
+    {
+        None: NS["T"],
+        "ns2": NS["P"],
+        "ns3": "http://zakupki.gov.ru/223fz/reference/1",
+        "ns4": "http://zakupki.gov.ru/223fz/purchasePlan/1",
+        "xsi": NS["XSI"],
+    }
+)
 SCHEMA_LOCATION = (
     "http://zakupki.gov.ru/223/integration/schema/TFF-5.0 "
     "http://zakupki.gov.ru/223/integration/schema/TFF-5.0/purchase.xsd"

@@ -15,7 +15,7 @@ from lxml import etree
 
 from crawler.replay.catalog import ATTACHMENT_KINDS, NOTICE_ROOT_44
 from crawler.replay.model import EIS, NoticeVersion, Organization, iso_dt, plain_decimal, xs_date
-from crawler.replay.xmlkit import Builder, serialize
+from crawler.replay.xmlkit import Builder, nsmap, serialize
 
 OOS = "http://zakupki.gov.ru/oos"
 NS = {
@@ -26,29 +26,33 @@ NS = {
     "EP": f"{OOS}/EPtypes/1",
     "PRINT": f"{OOS}/printform/1",
 }
-EXPORT_NSMAP = {
-    None: NS["TYPES"],
-    "ns2": NS["BASE"],
-    "ns4": NS["CMN"],
-    "ns3": NS["EXP"],
-    "ns6": f"{OOS}/TPtypes/1",
-    "ns5": NS["EP"],
-    "ns8": f"{OOS}/CPtypes/1",
-    "ns7": f"{OOS}/KOTypes/1",
-    "ns13": NS["PRINT"],
-    "ns9": f"{OOS}/pprf615types/1",
-    "ns12": f"{OOS}/EATypes/1",
-    "ns11": f"{OOS}/URTypes/1",
-    "ns10": f"{OOS}/SMTypes/1",
-    "ns14": f"{OOS}/control99/1",
-}
-PRINTFORM_NSMAP = {
-    "ns5": NS["PRINT"],
-    None: NS["EP"],
-    "ns2": NS["BASE"],
-    "ns4": NS["TYPES"],
-    "ns3": NS["CMN"],
-}
+EXPORT_NSMAP = nsmap(
+    {
+        None: NS["TYPES"],
+        "ns2": NS["BASE"],
+        "ns4": NS["CMN"],
+        "ns3": NS["EXP"],
+        "ns6": f"{OOS}/TPtypes/1",
+        "ns5": NS["EP"],
+        "ns8": f"{OOS}/CPtypes/1",
+        "ns7": f"{OOS}/KOTypes/1",
+        "ns13": NS["PRINT"],
+        "ns9": f"{OOS}/pprf615types/1",
+        "ns12": f"{OOS}/EATypes/1",
+        "ns11": f"{OOS}/URTypes/1",
+        "ns10": f"{OOS}/SMTypes/1",
+        "ns14": f"{OOS}/control99/1",
+    }
+)
+PRINTFORM_NSMAP = nsmap(
+    {
+        "ns5": NS["PRINT"],
+        None: NS["EP"],
+        "ns2": NS["BASE"],
+        "ns4": NS["TYPES"],
+        "ns3": NS["CMN"],
+    }
+)
 SCHEME_VERSION = "15.3"
 
 B = Builder(NS)
@@ -236,7 +240,7 @@ def _customer_requirement(parent: etree._Element, v: NoticeVersion) -> None:
             ("fullName", p.customer.name),
         ],
     )
-    if v.bid_security:
+    if v.bid_security and v.bid_security.amount is not None:
         guarantee = B.add(requirement, "EP", "applicationGuarantee")
         B.add(guarantee, "EP", "amount", plain_decimal(v.bid_security.amount))
         _account(guarantee, p.customer)

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from crawler.replay.cardpage import render_card_page
@@ -441,7 +442,7 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 256
     replay: ReplayServer
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that vanished mid-request (a crawl killed on purpose) is normal here, not a traceback."""
         if isinstance(sys.exc_info()[1], ConnectionError):
             log.debug("replay client %s went away mid-request", client_address)

@@ -87,7 +87,7 @@ class SearchQuery:
 
 def _positive_int(params: Mapping[str, str], name: str, default: int) -> int:
     raw = params.get(name)
-    if raw in (None, ""):
+    if not raw:
         return default
     try:
         value = int(raw)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import cast
+
 from lxml import etree
 
 
@@ -33,3 +36,11 @@ def serialize(root: etree._Element, *, standalone: bool | None = None) -> bytes:
     flag = ' standalone="yes"' if standalone else ""
     declaration = f'<?xml version="1.0" encoding="UTF-8"{flag}?>\n'.encode()
     return declaration + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+
+
+def nsmap(prefixes: dict[str | None, str]) -> Mapping[str, str]:
+    """A namespace map for ``etree.Element``; the ``None`` key is the default namespace.
+
+    lxml takes ``None`` for it; lxml-stubs type the map as ``Mapping[str, str]``, hence the cast.
+    """
+    return cast(Mapping[str, str], prefixes)

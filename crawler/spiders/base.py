@@ -121,6 +121,15 @@ def check_spider_arguments(
     }
 
 
+def failed_request(failure: Failure) -> scrapy.Request:
+    """The request an errback's failure is about (Scrapy sets ``failure.request``; Twisted's
+    Failure type does not declare it)."""
+    request = getattr(failure, "request", None)
+    if not isinstance(request, scrapy.Request):
+        raise TypeError(f"errback failure without its request: {failure!r}")
+    return request
+
+
 def error_kind(failure: Failure) -> str:
     """A stable name for why a request failed, used as the key of ``errors_by_kind``.
 
@@ -210,7 +219,7 @@ class BaseSpider(scrapy.Spider):
         self.logger.error("request failed [%s] %s: %s", kind, url, problem)
 
     def errback(self, failure: Failure) -> Iterable[Any]:
-        request = failure.request  # type: ignore[attr-defined]
+        request = failed_request(failure)
         self.record_error(
             error_kind(failure), request.url, str(failure.value) or type(failure.value).__name__
         )
@@ -229,6 +238,8 @@ class BaseSpider(scrapy.Spider):
         try:
             return (read or read_document)(response)
         except ParseError as exc:
+            if response.request is None:  # a response built without its request (tests): no retry
+                raise
             retry = get_retry_request(
                 response.request,
                 spider=self,
@@ -273,7 +284,7 @@ class ListingSpider(BaseSpider):
     # Whether the listing has further pages (a search does; a feed does not).
     paged: ClassVar[bool] = True
     # Entries per listing page; the largest the source allows, so a crawl needs the fewest requests.
-    page_size: ClassVar[int] = 500
+    default_page_size: ClassVar[int] = 500
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -287,12 +298,13 @@ class ListingSpider(BaseSpider):
         self.listing_complete = False
         self.cards_requested = 0
         self.stop_reason = "not started"
+        self.page_size = self.default_page_size
 
     def configure(self, crawler: Crawler) -> None:
         super().configure(crawler)
         settings = crawler.settings
         self.overlap = timedelta(minutes=settings.getfloat("TENDERWATCH_OVERLAP_MINUTES", 60))
-        self.page_size = settings.getint("TENDERWATCH_PAGE_SIZE", self.page_size)
+        self.page_size = settings.getint("TENDERWATCH_PAGE_SIZE", self.default_page_size)
         self.search_key = self.make_search_key(crawler)
 
     # --- what a source module provides ---------------------------------------------------------
@@ -401,7 +413,8 @@ class ListingSpider(BaseSpider):
 
     def list_errback(self, failure: Failure) -> Iterable[Any]:
         yield from self.errback(failure)
-        self._list_failed(failure.request.meta["page"], str(failure.value) or type(failure.value).__name__)  # type: ignore[attr-defined]
+        problem = str(failure.value) or type(failure.value).__name__
+        self._list_failed(failed_request(failure).meta["page"], problem)
 
     def _list_failed(self, page: int, problem: str) -> None:
         """A listing page that could not be read: nothing after it was listed, so the crawl is
@@ -460,7 +473,7 @@ class ListingSpider(BaseSpider):
 
     def card_errback(self, failure: Failure) -> Iterable[Any]:
         yield from self.errback(failure)
-        yield from self._card_failed(failure.request.meta["listing"])  # type: ignore[attr-defined]
+        yield from self._card_failed(failed_request(failure).meta["listing"])
 
     def _card_failed(self, listing: Notice) -> Iterable[Notice]:
         """Keep what the listing showed (the store never lets it overwrite a card); the next crawl retries."""

@@ -200,7 +200,7 @@ class EisSearchSpider(ListingSpider):
     """What the search page and its RSS feed share: the filters, the update-date window, the card URLs."""
 
     # ListingSpider
-    page_size: ClassVar[int] = 500  # the largest «recordsPerPage» the EIS form offers
+    default_page_size: ClassVar[int] = 500  # the largest «recordsPerPage» the EIS form offers
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

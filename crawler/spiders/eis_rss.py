@@ -22,4 +22,4 @@ class EisRssSpider(EisSearchSpider):
     # ListingSpider
     list_path = RSS_PATH
     paged = False
-    page_size: ClassVar[int] = 200  # what the EIS feed holds
+    default_page_size: ClassVar[int] = 200  # what the EIS feed holds

@@ -62,7 +62,8 @@ def _database_exists(url: str) -> bool:
         return False
     if parsed.get_backend_name() != "sqlite":
         return True
-    return bool(parsed.database) and parsed.database != ":memory:" and Path(parsed.database).exists()
+    database = parsed.database
+    return bool(database) and database != ":memory:" and Path(database or "").exists()
 
 
 def sourced_profiles(ctx: typer.Context) -> list[SourcedProfile]:

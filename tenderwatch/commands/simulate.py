@@ -20,6 +20,7 @@ from rich.table import Table
 
 from bidder.auction import CompetitorModel, SecurityTerms, SimulationParams, SimulationResult, simulate
 from bidder.auction.money import as_decimal, fmt
+from bidder.auction.montecarlo import Strategy
 from bidder.auction.securities import DEFAULT_GUARANTEE_DAYS, DEFAULT_GUARANTEE_RATE_PERCENT
 from bidder.errors import BidderError
 from data.formatting import format_money
@@ -32,6 +33,14 @@ class StrategyOption(StrEnum):
     aggressive = "aggressive"
     sniper = "sniper"
     mixed = "mixed"
+
+
+STRATEGIES: dict[StrategyOption, Strategy] = {
+    StrategyOption.min_step: "min_step",
+    StrategyOption.aggressive: "aggressive",
+    StrategyOption.sniper: "sniper",
+    StrategyOption.mixed: "mixed",
+}
 
 
 class LawOption(StrEnum):
@@ -112,15 +121,16 @@ def register(app: typer.Typer) -> None:
                 "margin_percent": as_decimal(margin or "0", "--margin"),
                 "floor": _amount(floor, "--floor"),
                 "step_percent": as_decimal(step, "--step"),
-                "competitors": CompetitorModel(count=competitors, strategy=strategy.value.replace("-", "_")),
+                "competitors": CompetitorModel(count=competitors, strategy=STRATEGIES[strategy]),
                 "runs": runs,
                 "seed": seed,
             }
             if reg_number is not None:
                 params = SimulationParams.from_notice(_stored_notice(ctx, reg_number), **overrides)
             else:
+                assert nmck is not None  # checked above: exactly one of REG_NUMBER and --nmck
                 params = SimulationParams(
-                    nmck=_amount(nmck, "--nmck"),
+                    nmck=as_decimal(nmck, "--nmck"),
                     law=(law or LawOption.fz44).value,
                     kind=(kind or KindOption.auction).value,
                     **overrides,

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bidder.auction import AuctionRules, AuctionState, Refusal
-from bidder.errors import InvalidInput, OfferRefused
+from bidder.auction import AuctionRules, AuctionState, OfferRefused, Refusal
+from bidder.errors import InvalidInput
 
 T0 = datetime(2025, 3, 10, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
 NMCK = Decimal("1000000.00")

@@ -8,7 +8,8 @@ rows for the notifier, command outputs for the token checks, documents for the i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass
@@ -37,6 +38,26 @@ def record(
     case.lost += lost
     case.duplicated += duplicated
     return case
+
+
+def export() -> list[dict[str, Any]]:
+    """The ledger as plain data, for a pytest-xdist worker to hand to the controller."""
+    return [asdict(case) for case in LEDGER.values()]
+
+
+def merge(cases: list[dict[str, Any]]) -> None:
+    """Add a worker's rows (the controller prints one table for the whole run)."""
+    for data in cases:
+        case = FaultCase(**data)
+        record(
+            case.item,
+            case.name,
+            unit=case.unit,
+            tried=case.tried,
+            survived=case.survived,
+            lost=case.lost,
+            duplicated=case.duplicated,
+        )
 
 
 def table() -> list[str]:

@@ -16,6 +16,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -88,20 +89,28 @@ def _args(command: str, replay_url: str) -> list[str]:
     }[command]
 
 
+def _problem(command: str, done: subprocess.CompletedProcess[str]) -> str | None:
+    """What is wrong with how ``command`` failed, or None: exit 1, one line naming the database and
+    the cause, no traceback, no SQL."""
+    output = done.stdout + done.stderr
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    if done.returncode != 1 or "Traceback" in output or "[SQL" in output or len(errors) != 1:
+        return f"{command}: exit {done.returncode}\n{output[-2000:]}"
+    if "database" not in errors[0] or not re.search(r"read-?only|permission denied", errors[0]):
+        return f"{command}: the error does not name the database and the cause: {errors[0]}"
+    return None
+
+
 def _check_commands(reader_url: str, writer_url: str, cwd: Path, backend: str) -> None:
     before = _counts(writer_url)
-    problems = []
-    with start_replay(build_snapshot(seed=3, count=20, now=NOW)) as replay:
-        for command in COMMANDS:
-            done = tenderwatch(
+    with start_replay(build_snapshot(seed=3, count=20, now=NOW)) as replay, ThreadPoolExecutor(3) as pool:
+        done = pool.map(
+            lambda command: tenderwatch(
                 _args(command, replay.url), reader_url, cwd, TENDERWATCH_CRAWLER__BASE_URL=replay.url
-            )
-            output = done.stdout + done.stderr
-            errors = [line for line in output.splitlines() if line.startswith("error:")]
-            if done.returncode != 1 or "Traceback" in output or "[SQL" in output or len(errors) != 1:
-                problems.append(f"{command}: exit {done.returncode}\n{output[-2000:]}")
-            elif "database" not in errors[0] or not re.search(r"read-?only|permission denied", errors[0]):
-                problems.append(f"{command}: the error does not name the database and the cause: {errors[0]}")
+            ),
+            COMMANDS,
+        )
+        problems = [p for p in map(_problem, COMMANDS, done) if p]
     after = _counts(writer_url)
     record(
         5,

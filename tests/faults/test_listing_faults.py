@@ -20,7 +20,9 @@ from data.store import get_high_water
 from tests.crawler.crawl_helpers import NOW, fast_config, mismatches, stored_rows
 from tests.faults.ledger import record
 
-PAGE = 500
+PAGE = 100
+"""Crawls read 100 entries a page (``recordsPerPage=_100``, an EIS choice; production asks 500):
+three pages of the 300-notice snapshot, so page 2 is a middle page, at a fifth of the time."""
 CUT_PAGE = 20
 """The cut-point test uses 20 entries a page (``recordsPerPage=_20``, an EIS choice): the same
 markup, and 400 parses of it take seconds instead of minutes."""
@@ -28,7 +30,7 @@ markup, and 400 parses of it take seconds instead of minutes."""
 
 @pytest.fixture(scope="module")
 def snapshot():
-    return build_snapshot(seed=13, count=1200, now=NOW)
+    return build_snapshot(seed=13, count=300, now=NOW)
 
 
 def _cut_points(data: bytes, count: int = 400) -> range:
@@ -85,6 +87,10 @@ def test_no_cut_point_of_the_rss_feed_passes(snapshot):
     assert accepted == []
 
 
+def _config(db_url: str, replay_url: str):
+    return fast_config(db_url, replay_url, TENDERWATCH_PAGE_SIZE=PAGE)
+
+
 def _mark(db_url: str):
     engine = make_engine(db_url)
     try:
@@ -134,7 +140,7 @@ def test_a_page_lost_after_page_one_makes_the_crawl_partial_and_the_next_crawls_
     db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
     with start_replay(snapshot) as replay:
         replay.set_faults(spec)
-        broken = run_crawl("eis", config=fast_config(db_url, replay.url))
+        broken = run_crawl("eis", config=_config(db_url, replay.url))
         assert broken.outcome == "partial", broken.reason
         assert broken.listing_complete is False
         assert "listing page 2 could not be read" in (broken.reason or "")
@@ -142,7 +148,7 @@ def test_a_page_lost_after_page_one_makes_the_crawl_partial_and_the_next_crawls_
         assert _mark(db_url) is None  # never moved past entries that were not listed
         replay.set_faults(None)
         for _ in range(2):  # the audit ran three crawls; the notices beyond page 1 were never stored
-            clean = run_crawl("eis", config=fast_config(db_url, replay.url))
+            clean = run_crawl("eis", config=_config(db_url, replay.url))
             assert clean.outcome == "ok" and clean.listing_complete is True, clean.reason
     assert _mark(db_url) is not None
     _settle(db_url, snapshot, name, item)
