@@ -9,6 +9,7 @@ crawl saw everything it listed, and logs a progress line the runner shows while 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,41 +28,67 @@ log = logging.getLogger(__name__)
 RUN_ID_SETTING = "TENDERWATCH_RUN_ID"
 HEARTBEAT_SECONDS = 10.0
 """How often the run row hears from a live crawl (figures so far); see ``data.store.ABANDONED_AFTER``."""
-PROGRESS_FORMAT = "progress: %d requests, %d pages, %d cards, %d new, %d changed, %d unchanged, %d errors"
-"""Parsed by ``crawler.runner``: keep the shape stable."""
+_PROGRESS_LINE = re.compile(
+    r"progress: (\d+) requests, (\d+) pages, (\d+) cards, "
+    r"(\d+) new, (\d+) changed, (\d+) unchanged, (\d+) errors"
+)
 
 
 @dataclass
-class CrawlFigures:
-    """What a crawl did, read from its stats."""
+class CrawlProgress:
+    """What a crawl has done so far. The crawl process logs it as a line (``line``) and the runner,
+    in the parent process, reads it back (``from_line``): one class holds both ends of the format."""
 
     requests: int = 0
     pages: int = 0
     cards: int = 0
-    logical_requests: int = 0
     new: int = 0
     changed: int = 0
     unchanged: int = 0
-    errors_by_kind: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
 
-    @property
-    def errors(self) -> int:
-        return sum(self.errors_by_kind.values())
+    def line(self) -> str:
+        return (
+            f"progress: {self.requests} requests, {self.pages} pages, {self.cards} cards, {self.new} new, "
+            f"{self.changed} changed, {self.unchanged} unchanged, {self.errors} errors"
+        )
+
+    @classmethod
+    def from_line(cls, line: str) -> CrawlProgress | None:
+        match = _PROGRESS_LINE.search(line)
+        return cls(*(int(group) for group in match.groups())) if match else None
+
+
+@dataclass
+class CrawlFigures:
+    """What a crawl did, read from its stats: its progress plus what judging it needs."""
+
+    progress: CrawlProgress = field(default_factory=CrawlProgress)
+    logical_requests: int = 0
+    """List and card requests as the spider asked for them, retries not counted."""
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any]) -> CrawlFigures:
         prefix = "tenderwatch/errors/"
-        return cls(
+        errors = {k[len(prefix) :]: int(v) for k, v in stats.items() if k.startswith(prefix) and v}
+        progress = CrawlProgress(
             requests=int(stats.get("downloader/request_count", 0)),
             pages=int(stats.get("tenderwatch/pages", 0)),
             cards=int(stats.get("tenderwatch/cards", 0)),
-            logical_requests=int(stats.get("tenderwatch/requests/list", 0))
-            + int(stats.get("tenderwatch/requests/card", 0)),
             new=int(stats.get("tenderwatch/notices/new", 0)),
             changed=int(stats.get("tenderwatch/notices/changed", 0)),
             unchanged=int(stats.get("tenderwatch/notices/unchanged", 0)),
-            errors_by_kind={k[len(prefix) :]: int(v) for k, v in stats.items() if k.startswith(prefix) and v},
+            errors=sum(errors.values()),
         )
+        logical = int(stats.get("tenderwatch/requests/list", 0)) + int(
+            stats.get("tenderwatch/requests/card", 0)
+        )
+        return cls(progress=progress, logical_requests=logical, errors_by_kind=errors)
+
+    @property
+    def errors(self) -> int:
+        return sum(self.errors_by_kind.values())
 
 
 def judge(
@@ -90,7 +117,7 @@ def judge(
         return "failed", f"storing notices failed; {errors}"
     if figures.logical_requests == 0:
         return "failed", "nothing was requested"
-    if figures.pages == 0:
+    if figures.progress.pages == 0:
         return "failed", f"no listing page could be read; {errors}"
     summary = f"{stopped}; {errors}" if stopped else errors
     if rate > failed_rate:
@@ -138,13 +165,15 @@ class CrawlRunRecorder:
 
     def log_progress(self) -> None:
         f = CrawlFigures.from_stats(self.crawler.stats.get_stats())
-        log.info(PROGRESS_FORMAT, f.requests, f.pages, f.cards, f.new, f.changed, f.unchanged, f.errors)
+        log.info("%s", f.progress.line())
         if self.database is not None and self.run_id is not None:
             now = time.monotonic()
             if now - self._last_heartbeat >= HEARTBEAT_SECONDS:
                 self._last_heartbeat = now
                 try:
-                    self.database.alive(run_id=self.run_id, requests=f.requests, pages=f.pages)
+                    self.database.alive(
+                        run_id=self.run_id, requests=f.progress.requests, pages=f.progress.pages
+                    )
                 except StoreError as exc:  # a missed heartbeat is no reason to stop crawling
                     log.warning("crawl run %d: heartbeat not recorded: %s", self.run_id, exc)
 
@@ -169,8 +198,8 @@ class CrawlRunRecorder:
             self.database.finish_run(
                 run_id=self.run_id,
                 outcome=outcome,
-                requests=figures.requests,
-                pages=figures.pages,
+                requests=figures.progress.requests,
+                pages=figures.progress.pages,
                 errors_by_kind=figures.errors_by_kind,
                 reason=why,
                 listing_complete=listing_complete,

@@ -25,18 +25,16 @@ from typing import Any
 
 from crawler.database import CrawlDatabase, read_run
 from crawler.errors import CrawlProcessError, CrawlSettingsError, SpiderArgumentError
-from crawler.extensions import RUN_ID_SETTING
+from crawler.extensions import RUN_ID_SETTING, CrawlProgress
+from crawler.spiders import source_names
 from crawler.spiders.base import check_spider_arguments
 from crawler.spiders.eis import search_filters
 from crawler.tls import CONTEXT_FACTORY
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("eis", "eis_rss")
-_PROGRESS = re.compile(
-    r"progress: (\d+) requests, (\d+) pages, (\d+) cards, "
-    r"(\d+) new, (\d+) changed, (\d+) unchanged, (\d+) errors"
-)
+SOURCES = source_names()
+"""Every source a crawl can name: one per spider module (``crawler.spiders.source_names``)."""
 KILL_GRACE_SECONDS = 10.0
 """After a timeout or Ctrl-C, SIGTERM lets Scrapy close the spider and record the run; then SIGKILL."""
 
@@ -85,17 +83,6 @@ class CrawlConfig:
             settings["DOWNLOADER_CLIENTCONTEXTFACTORY"] = CONTEXT_FACTORY
         settings.update(self.extra_settings)
         return settings
-
-
-@dataclass
-class CrawlProgress:
-    requests: int = 0
-    pages: int = 0
-    cards: int = 0
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    errors: int = 0
 
 
 @dataclass
@@ -363,9 +350,9 @@ def _read_log(
     for raw in proc.stderr:
         line = raw.decode("utf-8", errors="replace").rstrip()
         ended.tail.append(line)
-        match = _PROGRESS.search(line)
-        if match:
-            ended.progress = CrawlProgress(*(int(g) for g in match.groups()))
+        progress = CrawlProgress.from_line(line)
+        if progress is not None:
+            ended.progress = progress
             if on_progress is not None:
                 on_progress(ended.progress)
 

@@ -12,11 +12,11 @@ from rich.live import Live
 from rich.text import Text
 
 from crawler.errors import CrawlerError, CrawlSettingsError, SpiderArgumentError
+from crawler.extensions import CrawlProgress
 from crawler.runner import (
     SOURCES,
     CrawlConfig,
     CrawlInterrupted,
-    CrawlProgress,
     CrawlSummary,
     StopRequested,
     run_crawl,
@@ -65,10 +65,7 @@ def describe(summary: CrawlSummary) -> str:
 
 
 def _progress_line(p: CrawlProgress) -> str:
-    return (
-        f"crawling: {p.requests} requests, {p.pages} pages, {p.cards} cards; "
-        f"{p.new} new, {p.changed} changed, {p.unchanged} unchanged, {p.errors} errors"
-    )
+    return "crawling: " + p.line().removeprefix("progress: ")
 
 
 @contextlib.contextmanager

@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 
 from crawler.database import CrawlDatabase, read_run
 from crawler.errors import BadPage, CrawlSettingsError, SpiderArgumentError
-from crawler.extensions import CrawlFigures, judge
+from crawler.extensions import CrawlFigures, CrawlProgress, judge
 from crawler.middlewares import (
     WAIT_META,
     ErrorPageMiddleware,
@@ -370,16 +370,20 @@ def test_bad_page_kind_leaves_data_documents_to_the_parser(snap):
 # --- judging a crawl -----------------------------------------------------------------------------
 
 
+def _figures(*, logical_requests: int, errors_by_kind=None, **progress) -> CrawlFigures:
+    return CrawlFigures(CrawlProgress(**progress), logical_requests, errors_by_kind or {})
+
+
 @pytest.mark.parametrize(
     ("figures", "reason", "outcome"),
     [
-        (CrawlFigures(requests=11, pages=1, logical_requests=11), "finished", "ok"),
-        (CrawlFigures(pages=1, logical_requests=20, errors_by_kind={"http_5xx": 2}), "finished", "partial"),
-        (CrawlFigures(pages=1, logical_requests=10, errors_by_kind={"captcha": 6}), "finished", "failed"),
-        (CrawlFigures(pages=0, logical_requests=1, errors_by_kind={"maintenance": 1}), "finished", "failed"),
-        (CrawlFigures(pages=3, logical_requests=30), "shutdown", "partial"),  # SIGTERM: a deliberate stop
-        (CrawlFigures(pages=3, logical_requests=30), "closespider_timeout", "failed"),
-        (CrawlFigures(pages=1, logical_requests=30, errors_by_kind={"store": 5}), "finished", "failed"),
+        (_figures(requests=11, pages=1, logical_requests=11), "finished", "ok"),
+        (_figures(pages=1, logical_requests=20, errors_by_kind={"http_5xx": 2}), "finished", "partial"),
+        (_figures(pages=1, logical_requests=10, errors_by_kind={"captcha": 6}), "finished", "failed"),
+        (_figures(pages=0, logical_requests=1, errors_by_kind={"maintenance": 1}), "finished", "failed"),
+        (_figures(pages=3, logical_requests=30), "shutdown", "partial"),  # SIGTERM: a deliberate stop
+        (_figures(pages=3, logical_requests=30), "closespider_timeout", "failed"),
+        (_figures(pages=1, logical_requests=30, errors_by_kind={"store": 5}), "finished", "failed"),
     ],
 )
 def test_outcome_is_judged_from_the_stats(figures, reason, outcome):
@@ -388,7 +392,7 @@ def test_outcome_is_judged_from_the_stats(figures, reason, outcome):
 
 
 def test_judge_reason_names_the_error_kinds():
-    figures = CrawlFigures(pages=2, logical_requests=40, errors_by_kind={"http_5xx": 3, "parse": 1})
+    figures = _figures(pages=2, logical_requests=40, errors_by_kind={"http_5xx": 3, "parse": 1})
     assert judge(figures, finish_reason="finished", partial_rate=0.05, failed_rate=0.5, stopped="done") == (
         "partial",
         "error rate above 5%: done; 4 errors in 40 requests (10%): http_5xx 3, parse 1",

@@ -124,6 +124,6 @@ def test_without_a_terminal_progress_is_printed_as_plain_lines(replay, settings,
     monkeypatch.setattr(crawl_command, "PLAIN_PROGRESS_SECONDS", 0.0)  # every progress line, not every 10 s
     result = CliRunner().invoke(app, ["--settings", str(settings), "crawl", "eis"])
     assert result.exit_code == 0, result.output
-    progress = re.findall(r"^crawling: (\d+) requests, 1 pages, (\d+) cards; .*$", result.output, re.M)
+    progress = re.findall(r"^crawling: (\d+) requests, 1 pages, (\d+) cards, .*$", result.output, re.M)
     assert progress and progress[-1] == ("21", "20")  # the last line: the list and 20 cards
     assert "crawl run 1 of eis: 20 new, 0 changed, 0 unchanged, 0 errors" in result.output
