@@ -1,0 +1,107 @@
+"""Bid-manager reports: database -> typed rows (Decimal money, aware datetimes, dates, ints, str).
+
+Rendering (tables, CSV, XLSX, JSON, charts) is the CLI's job; these functions only decide which
+rows there are and compute their figures, so the same rows serve every output format and the
+tests can check figures exactly. Every report takes ``now`` (aware) so "days left" and "the last
+N days" do not depend on the clock.
+
+Calendar days and ISO weeks are Moscow days: EIS publishes deadlines and dates in Moscow time,
+and that is the calendar the bid managers work by.
+
+One module per report (``matches``, ``pipeline``, ``deadlines``, ``crawls``, ``market``,
+``export``); what they share is in ``common``. This package exports them all by name.
+"""
+
+from __future__ import annotations
+
+from bidder.reports.common import (
+    DAY,
+    HOUR,
+    STATUSES,
+    Period,
+    ReportError,
+    Status,
+    in_region,
+    make_period,
+    moscow_date,
+    moscow_midnight,
+    okpd2_prefix,
+    person_of,
+    region_code,
+    status_of,
+    to_notice,
+)
+from bidder.reports.crawls import (
+    CrawlRunRow,
+    crawls_report,
+)
+from bidder.reports.deadlines import (
+    DeadlineRow,
+    deadlines_report,
+)
+from bidder.reports.export import (
+    NoticeExportRow,
+    notices_export,
+)
+from bidder.reports.market import (
+    MarketRow,
+    iso_week,
+    market_report,
+)
+from bidder.reports.matches import (
+    MatchReportRow,
+    known_profiles,
+    matches_report,
+)
+from bidder.reports.pipeline import (
+    MIN_STEP_PERCENT,
+    ONE_KOPECK,
+    OUTLOOK_RUNS,
+    OUTLOOK_SEED,
+    AuctionOutlook,
+    BidOutline,
+    PipelineRow,
+    auction_outlook,
+    bid_outline,
+    pipeline_report,
+)
+
+__all__ = [
+    "DAY",
+    "HOUR",
+    "MIN_STEP_PERCENT",
+    "ONE_KOPECK",
+    "OUTLOOK_RUNS",
+    "OUTLOOK_SEED",
+    "STATUSES",
+    "AuctionOutlook",
+    "BidOutline",
+    "CrawlRunRow",
+    "DeadlineRow",
+    "MarketRow",
+    "MatchReportRow",
+    "NoticeExportRow",
+    "Period",
+    "PipelineRow",
+    "ReportError",
+    "Status",
+    "auction_outlook",
+    "bid_outline",
+    "crawls_report",
+    "deadlines_report",
+    "in_region",
+    "iso_week",
+    "known_profiles",
+    "make_period",
+    "market_report",
+    "matches_report",
+    "moscow_date",
+    "moscow_midnight",
+    "notices_export",
+    "okpd2_prefix",
+    "person_of",
+    "pipeline_report",
+    "region_code",
+    "status_of",
+    "to_notice",
+]

@@ -1,0 +1,152 @@
+"""What every report shares: the period and region filters, Moscow days, decisions and who took a tender."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal, get_args
+
+from sqlmodel import Session, select
+
+from bidder.errors import BidderError
+from data.models import (
+    DECISIONS,
+    DecisionRow,
+    NoticeRow,
+)
+from data.notice import MOSCOW, Notice
+from data.reference.okpd2 import normalize_okpd2
+from data.reference.regions import resolve_region
+from data.store import KEYS_PER_QUERY, NOTICE_COLUMNS
+
+DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+
+Status = Literal["new", "taken", "skipped"]
+STATUSES: tuple[str, ...] = get_args(Status)
+
+
+class ReportError(BidderError):
+    """A report was asked for with impossible filters; the message names the option and the value."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """Half-open interval [start, end) of aware datetimes; None leaves that side open."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def contains(self, moment: datetime | None) -> bool:
+        if moment is None:
+            return self.start is None and self.end is None
+        return (self.start is None or moment >= self.start) and (self.end is None or moment < self.end)
+
+
+def moscow_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=MOSCOW)
+
+
+def moscow_date(moment: datetime) -> date:
+    return moment.astimezone(MOSCOW).date()
+
+
+def make_period(
+    *, since: date | None = None, until: date | None = None, days: int | None = None, now: datetime
+) -> Period:
+    """``since``..``until`` as whole Moscow days (both inclusive), or the last ``days`` days up to ``now``."""
+    _require_aware(now)
+    if days is not None:
+        if since is not None or until is not None:
+            raise ReportError("give either --days or --since/--until, not both")
+        if days <= 0:
+            raise ReportError(f"--days must be a positive number of days, got {days}")
+        return Period(start=now - days * DAY, end=None)
+    if since is not None and until is not None and until < since:
+        raise ReportError(f"--until {until.isoformat()} is before --since {since.isoformat()}")
+    return Period(
+        start=moscow_midnight(since) if since else None,
+        end=moscow_midnight(until + DAY) if until else None,
+    )
+
+
+def region_code(text: str) -> str:
+    """The two-digit subject code for what a user typed (code, name, alias, capital)."""
+    region = resolve_region(text)
+    if region is None:
+        raise ReportError(f"--region {text!r} is not a known region code or name")
+    return region.code
+
+
+def okpd2_prefix(text: str) -> str:
+    """The canonical dotted OKPD2 code a user typed as a prefix ("26.20", "262", "26.20.1")."""
+    code = normalize_okpd2(text)
+    if code is None:
+        raise ReportError(f"--okpd2 {text!r} is not an OKPD2 code (expected e.g. 26.20 or 26.20.15)")
+    return code
+
+
+def in_region(row: NoticeRow, code: str) -> bool:
+    """A notice is in a region when its customer is there or it delivers there."""
+    return row.customer_region == code or code in (row.delivery_regions or [])
+
+
+def _require_aware(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ReportError(f"report time must be timezone-aware, got {now.isoformat()}")
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    _require_aware(now)
+    return now
+
+
+def _by_chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), KEYS_PER_QUERY):
+        yield ids[start : start + KEYS_PER_QUERY]
+
+
+def _decisions(session: Session, notice_ids: Iterable[int]) -> dict[int, list[DecisionRow]]:
+    """Every decision on these notices, oldest first per notice."""
+    found: dict[int, list[DecisionRow]] = defaultdict(list)
+    for chunk in _by_chunks(sorted(set(notice_ids))):
+        query = (
+            select(DecisionRow)
+            .where(DECISIONS.c.notice_id.in_(chunk))
+            .order_by(DECISIONS.c.decided_at, DECISIONS.c.id)
+        )
+        for row in session.exec(query):
+            found[row.notice_id].append(row)
+    return found
+
+
+def person_of(decision: DecisionRow) -> str:
+    return decision.user_name or f"id {decision.user_id}"
+
+
+def status_of(decisions: Sequence[DecisionRow]) -> Status:
+    """Triage state of a notice: someone took it > someone skipped it > nobody decided yet."""
+    actions = {d.action for d in decisions}
+    if "take" in actions:
+        return "taken"
+    if "skip" in actions:
+        return "skipped"
+    return "new"
+
+
+def _takers(decisions: Sequence[DecisionRow]) -> str:
+    return ", ".join(dict.fromkeys(person_of(d) for d in decisions if d.action == "take"))
+
+
+def _days_between(later: datetime, now: datetime) -> int:
+    """Whole days from ``now`` to ``later`` (negative once it passed)."""
+    return (later - now) // DAY
+
+
+def to_notice(row: NoticeRow) -> Notice:
+    """The stored row as the normalized notice (positions are not needed for reports)."""
+    return Notice.model_validate({name: getattr(row, name) for name in NOTICE_COLUMNS})

@@ -1,0 +1,87 @@
+"""The crawls report: crawl health per source, the last runs, their outcome, figures and error rate."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from bidder.reports.common import ReportError
+from data.models import (
+    CRAWL_RUNS,
+    CrawlRun,
+)
+
+
+@dataclass(frozen=True)
+class CrawlRunRow:
+    source: str
+    run_id: int
+    started_at: datetime
+    finished_at: datetime | None
+    duration_seconds: int | None
+    outcome: str
+    requests: int
+    pages: int
+    notices_new: int
+    notices_changed: int
+    errors: int
+    error_rate: float | None
+    """Errors per request (may exceed 1: one request can fail several ways); None without requests."""
+    reason: str
+
+
+def crawls_report(
+    session: Session, *, last: int = 10, source: str | None = None, known_sources: Collection[str] = ()
+) -> list[CrawlRunRow]:
+    """The last ``last`` runs of every source (or of ``source``), by source, newest run first.
+
+    ``source`` must be one of ``known_sources`` (the crawler's, passed in by the caller: bidder
+    does not import crawler) or have stored runs, so a typo is an error, not an empty report.
+    """
+    if last <= 0:
+        raise ReportError(f"--last must be a positive number of runs, got {last}")
+    table = CRAWL_RUNS
+    if source is not None:
+        _check_source(session, source, known_sources)
+    rank = sa.func.row_number().over(partition_by=table.c.source, order_by=table.c.started_at.desc())
+    ranked = sa.select(table.c.id, rank.label("rank"))
+    if source is not None:
+        ranked = ranked.where(table.c.source == source)
+    ranked_q = ranked.subquery()
+    query = (
+        select(CrawlRun)
+        .join(ranked_q, ranked_q.c.id == CRAWL_RUNS.c.id)
+        .where(ranked_q.c.rank <= last)
+        .order_by(CRAWL_RUNS.c.source, CRAWL_RUNS.c.started_at.desc(), CRAWL_RUNS.c.id.desc())
+    )
+    return [_crawl_row(run) for run in session.exec(query)]
+
+
+def _check_source(session: Session, source: str, known_sources: Collection[str]) -> None:
+    stored = session.exec(select(CRAWL_RUNS.c.source).distinct())
+    known = sorted({*known_sources, *stored})
+    if source not in known:
+        raise ReportError(f"--source {source!r} is not a crawl source (known: {', '.join(known) or 'none'})")
+
+
+def _crawl_row(run: CrawlRun) -> CrawlRunRow:
+    duration = run.finished_at - run.started_at if run.finished_at else None
+    return CrawlRunRow(
+        source=run.source,
+        run_id=run.id or 0,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        duration_seconds=int(duration.total_seconds()) if duration is not None else None,
+        outcome=run.outcome,
+        requests=run.requests,
+        pages=run.pages,
+        notices_new=run.notices_new,
+        notices_changed=run.notices_changed,
+        errors=run.errors,
+        error_rate=run.errors / run.requests if run.requests else None,
+        reason=run.reason or "",
+    )

@@ -1,0 +1,101 @@
+"""The deadlines report: matched and taken tenders whose submission closes soon, soonest first."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from bidder.reports.common import DAY, HOUR, ReportError, _by_chunks, _decisions, _now, _takers, status_of
+from data.models import (
+    MATCHES,
+    NOTICES,
+    PROFILES,
+    DecisionRow,
+    NoticeRow,
+    ProfileRow,
+)
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    deadline: datetime
+    days_left: int
+    hours_left: int
+    """Hours beyond the whole days: 2 days 5 hours is days_left=2, hours_left=5."""
+    status: str
+    profiles: str
+    taken_by: str
+    reg_number: str
+    law: str
+    title: str
+    customer: str
+    nmck: Decimal | None
+    url: str
+
+
+def deadlines_report(session: Session, *, days: int = 7, now: datetime | None = None) -> list[DeadlineRow]:
+    """Matched or taken tenders whose submission closes within ``days`` from ``now``, soonest first.
+
+    Tenders everyone skipped (and nobody took) are left out: they are decided. Matches count only
+    for active profiles.
+    """
+    now = _now(now)
+    if days <= 0:
+        raise ReportError(f"--days must be a positive number of days, got {days}")
+    window = (NOTICES.c.submission_deadline > now) & (NOTICES.c.submission_deadline <= now + days * DAY)
+    notices = {n.id: n for n in session.exec(select(NoticeRow).where(window)) if n.id is not None}
+    profiles = _matched_profiles(session, list(notices))
+    decisions = _decisions(session, notices)
+    rows = []
+    for notice_id, notice in notices.items():
+        decided = decisions.get(notice_id, [])
+        status = status_of(decided)
+        if status == "skipped" or (status == "new" and notice_id not in profiles):
+            continue
+        rows.append(_deadline_row(notice, status, profiles.get(notice_id, []), decided, now))
+    return sorted(rows, key=lambda r: (r.deadline, r.reg_number))
+
+
+def _matched_profiles(session: Session, notice_ids: Sequence[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    for chunk in _by_chunks(sorted(notice_ids)):
+        query = (
+            select(MATCHES.c.notice_id, PROFILES.c.name)
+            .join(ProfileRow, PROFILES.c.id == MATCHES.c.profile_id)
+            .where(
+                MATCHES.c.notice_id.in_(chunk),
+                MATCHES.c.matched == sa.true(),
+                PROFILES.c.active == sa.true(),
+            )
+            .order_by(PROFILES.c.name)
+        )
+        for notice_id, name in session.exec(query):
+            found[notice_id].append(name)
+    return found
+
+
+def _deadline_row(
+    notice: NoticeRow, status: str, profiles: list[str], decided: Sequence[DecisionRow], now: datetime
+) -> DeadlineRow:
+    assert notice.submission_deadline is not None
+    left = notice.submission_deadline - now
+    return DeadlineRow(
+        deadline=notice.submission_deadline,
+        days_left=left // DAY,
+        hours_left=(left % DAY) // HOUR,
+        status=status,
+        profiles=", ".join(profiles),
+        taken_by=_takers(decided),
+        reg_number=notice.reg_number,
+        law=notice.law,
+        title=notice.title,
+        customer=notice.customer_name or "",
+        nmck=notice.nmck,
+        url=notice.url or "",
+    )

@@ -1,0 +1,130 @@
+"""The matches report: matches found in a period, with the notice essentials and why each matched."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from bidder.reports.common import (
+    STATUSES,
+    Period,
+    ReportError,
+    _decisions,
+    _now,
+    _takers,
+    in_region,
+    region_code,
+    status_of,
+)
+from data.formatting import reason_text
+from data.models import (
+    MATCHES,
+    NOTICES,
+    PROFILES,
+    DecisionRow,
+    MatchRow,
+    NoticeRow,
+    ProfileRow,
+)
+from data.reference.regions import region_name
+
+
+@dataclass(frozen=True)
+class MatchReportRow:
+    matched_at: datetime
+    profile: str
+    status: str
+    taken_by: str
+    reg_number: str
+    law: str
+    title: str
+    customer: str
+    region: str
+    region_name: str
+    nmck: Decimal | None
+    deadline: datetime | None
+    url: str
+    reasons: str
+
+
+def known_profiles(session: Session) -> list[str]:
+    return list(session.exec(select(PROFILES.c.name).order_by(PROFILES.c.name)))
+
+
+def _check_profile(session: Session, profile: str) -> None:
+    names = known_profiles(session)
+    if profile not in names:
+        listed = ", ".join(names) or "none stored"
+        raise ReportError(f"--profile {profile!r} is not a stored profile (known: {listed})")
+
+
+def matches_report(
+    session: Session,
+    *,
+    period: Period | None = None,
+    profile: str | None = None,
+    region: str | None = None,
+    status: str | None = None,
+    now: datetime | None = None,
+) -> list[MatchReportRow]:
+    """Matches found in ``period`` (by when the matcher found them), newest first, with reasons.
+
+    ``region`` is a code or name (customer or delivery region); ``status`` is new, taken or skipped.
+    """
+    _now(now)
+    period = period or Period()
+    if status is not None and status not in STATUSES:
+        raise ReportError(f"--status {status!r} is not one of {', '.join(STATUSES)}")
+    code = region_code(region) if region is not None else None
+    if profile is not None:
+        _check_profile(session, profile)
+    query = (
+        select(MatchRow, NoticeRow, PROFILES.c.name)
+        .join(NoticeRow, NOTICES.c.id == MATCHES.c.notice_id)
+        .join(ProfileRow, PROFILES.c.id == MATCHES.c.profile_id)
+        .where(MATCHES.c.matched == sa.true())
+        .order_by(MATCHES.c.created_at.desc(), MATCHES.c.id.desc())
+    )
+    if period.start is not None:
+        query = query.where(MATCHES.c.created_at >= period.start)
+    if period.end is not None:
+        query = query.where(MATCHES.c.created_at < period.end)
+    if profile is not None:
+        query = query.where(PROFILES.c.name == profile)
+    found = [(m, n, p) for m, n, p in session.exec(query) if code is None or in_region(n, code)]
+    decisions = _decisions(session, (n.id for _, n, _ in found if n.id is not None))
+    rows = []
+    for match, notice, profile_name in found:
+        decided = decisions.get(notice.id or 0, [])
+        row_status = status_of(decided)
+        if status is not None and row_status != status:
+            continue
+        rows.append(_match_row(match, notice, profile_name, row_status, decided))
+    return rows
+
+
+def _match_row(
+    match: MatchRow, notice: NoticeRow, profile: str, status: str, decided: Sequence[DecisionRow]
+) -> MatchReportRow:
+    region = notice.customer_region or ""
+    return MatchReportRow(
+        matched_at=match.created_at,
+        profile=profile,
+        status=status,
+        taken_by=_takers(decided),
+        reg_number=notice.reg_number,
+        law=notice.law,
+        title=notice.title,
+        customer=notice.customer_name or "",
+        region=region,
+        region_name=(region_name(region) or "") if region else "",
+        nmck=notice.nmck,
+        deadline=notice.submission_deadline,
+        url=notice.url or "",
+        reasons="; ".join(reason_text(r) for r in match.reasons or []),
+    )
