@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import typer
 
-from bidder.matcher import MOSCOW
 from data.errors import StoreError
+from data.notice import MOSCOW
 from tenderwatch.clikit import console, err_console, fail, settings_of
 from tenderwatch.commands.profiles import load_profiles
 from tenderwatch.commands.storage import open_database

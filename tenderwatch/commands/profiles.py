@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bidder.auction.money import MAX_RUB
-from bidder.matcher import MOSCOW, CompiledMatcher, Explanation, compile_profiles, format_rub
+from bidder.matcher import CompiledMatcher, Explanation, compile_profiles, format_rub
 from bidder.profiles import (
     Profile,
     ProfileError,
@@ -33,7 +33,7 @@ from bidder.profiles import (
 )
 from data.db import make_engine, session_scope, upgrade
 from data.errors import StoreError
-from data.notice import Notice
+from data.notice import MOSCOW, Notice
 from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import region_name, resolve_region
 from data.store import get_notice

@@ -1,0 +1,252 @@
+"""The notice side: a notice analysed once (words with all their lemmas, code keys, regions), so
+every profile reads the same analysis however many look at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from bidder import text
+from bidder.matcher.reasons import _days_left, _Hit, _region_label, format_rub
+from bidder.profiles import MIN_PREFIX_LETTERS, KeywordPart, KeywordPattern, code_key
+from data.formatting import KIND_LABELS, LAW_LABELS
+from data.notice import Notice
+from data.reference.okpd2 import normalize_okpd2
+from data.reference.regions import resolve_region
+
+_UNSEEN: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Notes:
+    """Reasons worded from the notice alone («held» branches of ``evaluate``); "" where it lacks the value."""
+
+    customer_region: str
+    price: str
+    law: str
+    kind: str
+    security: str
+    customer_inn: str
+
+
+@dataclass(slots=True)
+class NoticeView:
+    """A notice analysed once: words with all their lemmas, code keys, regions.
+
+    Title and item names are concatenated with an empty separator position between them, so a
+    phrase never spans two of them.
+    """
+
+    notice: Notice
+    words: list[str]
+    forms: list[frozenset[str]]
+    by_lemma: dict[str, list[int]]
+    okpd2: list[tuple[str, str]]
+    ktru: list[tuple[str, str]]
+    customer_region: str | None
+    delivery_regions: list[str]
+    delivery_fallback: bool
+    okpd2_keys: list[str] = field(default_factory=list)
+    ktru_keys: list[str] = field(default_factory=list)
+    segments: list[tuple[int, str]] = field(default_factory=list)
+    """(first position, text) of the title and of each item name."""
+    _found: dict[str, _Hit | None] = field(default_factory=dict)
+    _days: tuple[datetime, int | None] | None = None
+    _heads: dict[str, set[int]] | None = None
+    _notes: _Notes | None = None
+    _said: dict[str, str | None] = field(default_factory=dict)
+    """Keyword text -> its reason in this notice (or ``None``): many matched profiles share keywords."""
+
+    def notes(self) -> _Notes:
+        """The reasons that depend on the notice alone, built once however many profiles it matches."""
+        if self._notes is None:
+            n, region = self.notice, self.customer_region
+            self._notes = _Notes(
+                customer_region=f"регион заказчика {_region_label(region)}" if region else "",
+                price=f"НМЦК {format_rub(n.nmck)} в ценовом диапазоне профиля" if n.nmck is not None else "",
+                law=f"закон {LAW_LABELS[n.law]}",
+                kind=f"способ: {KIND_LABELS[n.kind]}",
+                security=(
+                    f"обеспечение заявки {format_rub(n.bid_security)} в пределах лимита"
+                    if n.bid_security is not None
+                    else ""
+                ),
+                customer_inn=f"заказчик ИНН {n.customer_inn} в списке профиля" if n.customer_inn else "",
+            )
+        return self._notes
+
+    def days_left(self, now: datetime) -> int | None:
+        """Calendar days (Moscow) to the submission deadline; ``None`` if unknown or already past."""
+        if self._days is None or self._days[0] != now:
+            deadline = self.notice.submission_deadline
+            days = None if deadline is None or deadline <= now else _days_left(deadline, now)
+            self._days = (now, days)
+        return self._days[1]
+
+    def find(self, pattern: KeywordPattern, key: str) -> _Hit | None:
+        """First place where the pattern's parts meet consecutive words (memoized per notice by ``key``)."""
+        hit = self._found.get(key, _UNSEEN)
+        if hit is not _UNSEEN:
+            return hit
+        parts = pattern.parts
+        size = len(parts)
+        hit = None
+        if size == 1:  # the common case: one word, a dict lookup or a few prefix tests
+            part = parts[0]
+            if part.prefix:
+                start = self._first_with_prefix(part.value)
+            else:
+                starts = self.by_lemma.get(part.value)
+                start = starts[0] if starts else None
+            if start is not None:
+                hit = _Hit(start, start + 1, self.words[start])
+            self._found[key] = hit
+            return hit
+        for start in self._starts(parts[0]):
+            end = start + size
+            if end > len(self.words):
+                break
+            pos = start + 1
+            while pos < end and self._part_at(parts[pos - start], pos):
+                pos += 1
+            if pos == end:
+                hit = _Hit(start, end, " ".join(self.words[start:end]))
+                break
+        self._found[key] = hit
+        return hit
+
+    def _starts(self, part: KeywordPart) -> list[int]:
+        """Positions where ``part`` holds, ascending: a dict lookup for a lemma, a short scan for a prefix."""
+        if not part.prefix:
+            return self.by_lemma.get(part.value, [])
+        return sorted(p for p in self._head_positions(part) if self._part_at(part, p))
+
+    def _first_with_prefix(self, prefix: str) -> int | None:
+        """The first position whose word or one of its lemmas starts with ``prefix`` (C-level scans)."""
+        needle = "\0" + prefix
+        for base, segment in self.segments:
+            joined, positions = _prefix_scan(segment)
+            at = joined.find(needle)
+            if at >= 0:
+                return base + positions[at]
+        return None
+
+    def _head_positions(self, part: KeywordPart) -> set[int] | tuple[()]:
+        """Positions of the words or lemmas sharing the prefix's first letters: a superset to test."""
+        if self._heads is None:
+            heads: dict[str, set[int]] = {}
+            for pos, (word, forms) in enumerate(zip(self.words, self.forms, strict=True)):
+                for s in (word, *forms):
+                    heads.setdefault(s[:MIN_PREFIX_LETTERS], set()).add(pos)
+            self._heads = heads
+        return self._heads.get(part.value[:MIN_PREFIX_LETTERS], ())
+
+    def _part_at(self, part: KeywordPart, pos: int) -> bool:
+        forms = self.forms[pos]
+        if not part.prefix:
+            return part.value in forms
+        return self.words[pos].startswith(part.value) or any(f.startswith(part.value) for f in forms)
+
+
+@lru_cache(maxsize=4096)
+def _region_code(value: str) -> str | None:
+    region = resolve_region(value)
+    return region.code if region else None
+
+
+@lru_cache(maxsize=16384)
+def _on_hierarchy(code: str) -> bool:
+    return normalize_okpd2(code) is not None
+
+
+def _codes(values: Iterable[str | None]) -> list[tuple[str, str]]:
+    """(code, key) of the notice's codes that lie on the OKPD2 hierarchy (KTRU: its OKPD2 part).
+
+    Keys compare by prefix, which is the hierarchy only for well-formed codes: a malformed
+    «26.201» has the key 26201 and would fall «within» 26.20. Such codes are ignored here (and
+    so never match a code condition), as are codes of classes that do not exist.
+    """
+    seen: dict[str, str] = {}
+    for value in values:
+        entry = _code_entry(value) if value else None
+        if entry is not None:
+            seen.setdefault(entry[1], entry[0])
+    return [(code, key) for key, code in seen.items()]
+
+
+@lru_cache(maxsize=16384)
+def _code_entry(value: str) -> tuple[str, str] | None:
+    """(code, key) of one written code, or ``None`` when it is blank or off the hierarchy."""
+    code = value.strip()
+    return (code, code_key(code)) if code and _on_hierarchy(code) else None
+
+
+_NO_FORMS: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=50_000)
+def _prefix_scan(segment: str) -> tuple[str, dict[int, int]]:
+    """A text's words and lemmas joined behind NULs, and where each one starts -> its word position.
+
+    ``joined.find("\\0" + prefix)`` then finds the first word of a family in one C-level scan; a
+    title or item name recurs across notices, so this is built once per text.
+    """
+    words, forms = text.word_forms(segment)
+    chunks: list[str] = []
+    positions: dict[int, int] = {}
+    at = 0
+    for pos, (word, lemmas) in enumerate(zip(words, forms, strict=True)):
+        for token in (word, *lemmas):
+            positions[at] = pos
+            chunks.append(token)
+            at += len(token) + 1
+    return "\0" + "\0".join(chunks), positions
+
+
+def analyze(notice: Notice) -> NoticeView:
+    """Everything the rules need from a notice, computed once however many profiles look at it."""
+    title_words, title_forms = text.word_forms(notice.title)
+    words, forms = list(title_words), list(title_forms)
+    segments = [(0, notice.title)]
+    for item in notice.items:
+        item_words, item_forms = text.word_forms(item.name)
+        if words:
+            words.append("")
+            forms.append(_NO_FORMS)
+        segments.append((len(words), item.name))
+        words += item_words
+        forms += item_forms
+    by_lemma: dict[str, list[int]] = {}
+    for pos, lemmas in enumerate(forms):
+        for lemma in lemmas:
+            if lemma in by_lemma:
+                by_lemma[lemma].append(pos)
+            else:
+                by_lemma[lemma] = [pos]
+    ktru_values = [*notice.ktru, *(item.ktru for item in notice.items)]
+    okpd2_values = [
+        *notice.okpd2,
+        *(item.okpd2 for item in notice.items),
+        *(k.split("-", 1)[0] for k in ktru_values if k),  # a KTRU code is an OKPD2 code + a suffix
+    ]
+    customer = _region_code(notice.customer_region) if notice.customer_region else None
+    delivery = list(dict.fromkeys(c for c in map(_region_code, notice.delivery_regions) if c))
+    fallback = not delivery and customer is not None
+    okpd2, ktru = _codes(okpd2_values), _codes(ktru_values)
+    return NoticeView(
+        notice=notice,
+        words=words,
+        forms=forms,
+        by_lemma=by_lemma,
+        okpd2=okpd2,
+        ktru=ktru,
+        customer_region=customer,
+        delivery_regions=delivery or ([customer] if customer else []),
+        delivery_fallback=fallback,
+        okpd2_keys=[key for _, key in okpd2],
+        ktru_keys=[key for _, key in ktru],
+        segments=segments,
+    )
