@@ -1,0 +1,92 @@
+"""Notices to rows and back, and the keyed reads the upsert builds on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from data.models import NOTICE_ITEMS, NOTICES
+from data.notice import Notice, NoticeItem
+from data.store.plan import ITEM_FIELDS, KEYS_PER_QUERY, NOTICE_COLUMNS, Key
+
+
+def _notice_values(notice: Notice) -> dict[str, Any]:
+    return {name: getattr(notice, name) for name in NOTICE_COLUMNS}
+
+
+def _item_values(notice_id: int, items: Sequence[NoticeItem]) -> list[dict[str, Any]]:
+    return [
+        {"notice_id": notice_id, "position": position, **item.model_dump()}
+        for position, item in enumerate(items, start=1)
+    ]
+
+
+def _row_to_notice(row: Mapping[str, Any] | sa.RowMapping, items: list[NoticeItem]) -> Notice:
+    return Notice.model_validate({**{name: row[name] for name in NOTICE_COLUMNS}, "items": items})
+
+
+def _chunks(seq: Sequence[Any], size: int = KEYS_PER_QUERY) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+def _key_filter(keys: Sequence[Key]) -> sa.ColumnElement[bool]:
+    return sa.tuple_(NOTICES.c.law, NOTICES.c.reg_number).in_(list(keys))
+
+
+def _load_items(conn: sa.Connection, ids: Sequence[int]) -> dict[int, list[NoticeItem]]:
+    items: dict[int, list[NoticeItem]] = {notice_id: [] for notice_id in ids}
+    cols = [NOTICE_ITEMS.c.notice_id, *(NOTICE_ITEMS.c[name] for name in ITEM_FIELDS)]
+    for chunk in _chunks(ids):
+        query = (
+            sa.select(*cols)
+            .where(NOTICE_ITEMS.c.notice_id.in_(chunk))
+            .order_by(NOTICE_ITEMS.c.notice_id, "position")
+        )
+        for row in conn.execute(query).mappings():
+            items[row["notice_id"]].append(NoticeItem(**{name: row[name] for name in ITEM_FIELDS}))
+    return items
+
+
+def _load_stored(conn: sa.Connection, keys: Sequence[Key], *, lock: bool) -> dict[Key, tuple[int, Notice]]:
+    """The stored notices for ``keys``; ``lock`` takes row locks (PostgreSQL) until the batch commits."""
+    rows: list[sa.RowMapping] = []
+    for chunk in _chunks(keys):
+        query = sa.select(NOTICES).where(_key_filter(chunk)).order_by(NOTICES.c.law, NOTICES.c.reg_number)
+        if lock:
+            query = query.with_for_update()
+        rows += conn.execute(query).mappings().all()
+    items = _load_items(conn, [row["id"] for row in rows])
+    return {
+        (row["law"], row["reg_number"]): (row["id"], _row_to_notice(row, items[row["id"]])) for row in rows
+    }
+
+
+def _insert_ignoring_conflicts(conn: sa.Connection) -> Any:
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    return insert(NOTICES).on_conflict_do_nothing(index_elements=["law", "reg_number"])
+
+
+def _insert_returning_ids(conn: sa.Connection, rows: list[dict[str, Any]]) -> dict[Key, int]:
+    """Insert what is not there yet; the ids of the rows this transaction inserted.
+
+    PostgreSQL: a plain executemany (psycopg pipelines one prepared statement; a multi-row
+    ``INSERT ... RETURNING`` is re-parsed by psycopg in Python on every batch and was the
+    bottleneck), then the rows whose ``xmin`` is this transaction: those, and only those, are
+    ours, whatever a concurrent writer inserted meanwhile. SQLite: ``RETURNING`` directly.
+    """
+    statement = _insert_ignoring_conflicts(conn)
+    if conn.dialect.name != "postgresql":
+        returned = conn.execute(statement.returning(NOTICES.c.id, NOTICES.c.law, NOTICES.c.reg_number), rows)
+        return {(law, reg_number): notice_id for notice_id, law, reg_number in returned}
+    conn.execute(statement, rows)
+    ours = sa.text("notices.xmin = pg_current_xact_id()::xid")
+    keys = [(row["law"], row["reg_number"]) for row in rows]
+    ids: dict[Key, int] = {}
+    for chunk in _chunks(keys):
+        query = sa.select(NOTICES.c.id, NOTICES.c.law, NOTICES.c.reg_number).where(_key_filter(chunk), ours)
+        ids.update({(law, reg_number): notice_id for notice_id, law, reg_number in conn.execute(query)})
+    return ids

@@ -1,0 +1,195 @@
+"""``upsert_notices``: a batch of notices stored in one transaction, with one change row per changed field.
+
+Every tracked field whose value changes gets one ``notice_changes`` row (items as a whole).
+A newer version with the same content only refreshes the bookkeeping and counts as unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlmodel import Session
+
+from data.db import database_failure, database_unavailable
+from data.errors import BatchFailed, DatabaseError
+from data.models import NOTICE_CHANGES, NOTICE_ITEMS, NOTICES, utcnow
+from data.notice import Notice
+from data.store.plan import (
+    DATETIME_FIELDS,
+    MAX_BATCH_ATTEMPTS,
+    TRANSIENT_SQLSTATES,
+    Key,
+    UpsertResult,
+    changed_fields,
+    dedupe,
+    plan_update,
+)
+from data.store.rows import _insert_returning_ids, _item_values, _load_stored, _notice_values
+from data.store.runs import RunProgress, _count_into_run
+
+log = logging.getLogger(__name__)
+
+
+def upsert_notices(
+    session: Session, notices: Iterable[Notice], *, source: str | None = None, run: RunProgress | None = None
+) -> UpsertResult:
+    """Store a batch of notices in one transaction (committed here) and say what was new or changed.
+
+    ``source`` is recorded on the change rows (default: each notice's own ``source``). With
+    ``run`` the crawl run's counters grow in the same transaction, so the run row always says
+    exactly what was stored, even when the crawl process is killed a moment later. A
+    transient conflict with a concurrent writer (deadlock, serialization failure) retries the
+    whole batch; any other database error rolls it back and raises :class:`BatchFailed`.
+    """
+    batch = dedupe(notices)
+    if not batch:
+        return UpsertResult()
+    for attempt in range(1, MAX_BATCH_ATTEMPTS + 1):
+        try:
+            conn = session.connection()
+            result = _apply_batch(conn, batch, source)
+            if run is not None:
+                _count_into_run(conn, run, result)
+            session.commit()
+            return result
+        except SQLAlchemyError as exc:
+            session.rollback()
+            if isinstance(exc, DBAPIError) and _is_transient(exc) and attempt < MAX_BATCH_ATTEMPTS:
+                log.warning(
+                    "batch of %d notices hit a concurrent writer (%s); retrying", len(batch), exc.orig
+                )
+                continue
+            if database_unavailable(exc):  # read-only, full, no grants: not this batch's fault
+                where = session.get_bind().engine.url.render_as_string(hide_password=True)
+                raise DatabaseError(f"database {where}: {database_failure(exc)}") from exc
+            first = min(batch)
+            problem = getattr(exc, "orig", None) or exc
+            raise BatchFailed(
+                f"batch of {len(batch)} notices (first {first[0]} {first[1]}) was rolled back: {problem}"
+            ) from exc
+        except BaseException:
+            session.rollback()
+            raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)
+
+
+def _apply_batch(conn: sa.Connection, batch: dict[Key, Notice], source: str | None) -> UpsertResult:
+    now = utcnow()
+    keys = sorted(batch)
+    lock = conn.dialect.name == "postgresql"
+    stored = _load_stored(conn, keys, lock=lock)
+    inserted = _insert_new(conn, [batch[key] for key in keys if key not in stored], now)
+    raced = [key for key in keys if key not in stored and key not in inserted]
+    if raced:  # another writer inserted them since we looked: treat them as stored
+        stored.update(_load_stored(conn, raced, lock=lock))
+    result = UpsertResult()
+    for key in keys:
+        if key in inserted:
+            result.new += 1
+            result.new_keys.append(key)
+            result.new_ids.append(inserted[key])
+    _apply_updates(conn, batch, stored, source, now, result)
+    return result
+
+
+def _insert_new(conn: sa.Connection, notices: list[Notice], now: datetime) -> dict[Key, int]:
+    if not notices:
+        return {}
+    rows = [{**_notice_values(n), "first_seen_at": now, "changed_at": now} for n in notices]
+    ids = _insert_returning_ids(conn, rows)
+    items = [row for n in notices if n.key in ids for row in _item_values(ids[n.key], n.items)]
+    if items:
+        conn.execute(sa.insert(NOTICE_ITEMS), items)
+    return ids
+
+
+def _apply_updates(
+    conn: sa.Connection,
+    batch: dict[Key, Notice],
+    stored: dict[Key, tuple[int, Notice]],
+    source: str | None,
+    now: datetime,
+    result: UpsertResult,
+) -> None:
+    updates: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    replaced_items: list[tuple[int, Notice]] = []
+    for key in sorted(set(stored) & set(batch)):  # raced inserts are in `stored`, ours are not
+        notice_id, old = stored[key]
+        new = plan_update(old, batch[key])
+        fields = changed_fields(old, new)
+        if new != old:
+            updates.append({"_id": notice_id, **_notice_values(new), "changed_at": now if fields else None})
+        if new.items != old.items:
+            replaced_items.append((notice_id, new))
+        if fields:
+            changes += _change_rows(notice_id, old, new, fields, source or batch[key].source, now)
+            result.changed += 1
+            result.changed_keys.append(key)
+            result.changed_ids.append(notice_id)
+        else:
+            result.unchanged += 1
+    _write_updates(conn, updates)
+    _replace_items(conn, replaced_items)
+    if changes:
+        conn.execute(sa.insert(NOTICE_CHANGES), changes)
+
+
+def _write_updates(conn: sa.Connection, updates: list[dict[str, Any]]) -> None:
+    with_change = [u for u in updates if u["changed_at"] is not None]
+    without_change = [
+        {k: v for k, v in u.items() if k != "changed_at"} for u in updates if u["changed_at"] is None
+    ]
+    for rows in (with_change, without_change):
+        if rows:
+            values: dict[str, Any] = {name: sa.bindparam(name) for name in rows[0] if name != "_id"}
+            conn.execute(NOTICES.update().where(NOTICES.c.id == sa.bindparam("_id")).values(values), rows)
+
+
+def _replace_items(conn: sa.Connection, replaced: list[tuple[int, Notice]]) -> None:
+    if not replaced:
+        return
+    conn.execute(
+        NOTICE_ITEMS.delete().where(NOTICE_ITEMS.c.notice_id.in_([notice_id for notice_id, _ in replaced]))
+    )
+    rows = [row for notice_id, notice in replaced for row in _item_values(notice_id, notice.items)]
+    if rows:
+        conn.execute(sa.insert(NOTICE_ITEMS), rows)
+
+
+def _change_rows(
+    notice_id: int, old: Notice, new: Notice, fields: list[str], source: str | None, now: datetime
+) -> list[dict[str, Any]]:
+    old_json = _utc(old).model_dump(mode="json", include=set(fields))
+    new_json = _utc(new).model_dump(mode="json", include=set(fields))
+    return [
+        {
+            "notice_id": notice_id,
+            "field": name,
+            "old_value": old_json[name],
+            "new_value": new_json[name],
+            "old_version": old.version,
+            "new_version": new.version,
+            "changed_at": now,
+            "source": source,
+        }
+        for name in fields
+    ]
+
+
+def _utc(notice: Notice) -> Notice:
+    """The notice with its datetimes in UTC, so the history reads the same whatever offset a source used."""
+    moments = {name: getattr(notice, name) for name in DATETIME_FIELDS}
+    return notice.model_copy(update={k: v.astimezone(UTC) for k, v in moments.items() if v is not None})
