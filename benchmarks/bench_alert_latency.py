@@ -38,7 +38,7 @@ from crawler.replay.server import start_replay
 from data.db import make_engine, upgrade
 from tenderwatch.commands.crawl import crawl_config
 from tenderwatch.config import Settings
-from tenderwatch.scheduler import Pipeline
+from tenderwatch.pipeline import Pipeline
 from tenderwatch.service import serve
 from tests.bot.fake_telegram import FakeTelegram
 

@@ -372,3 +372,50 @@ def render_details(notice: Notice, *, max_items: int = 10) -> str:
     for note in notice.notes[:3]:
         lines.append(f"<i>{esc(note, 200)}</i>")
     return fit("\n".join(lines))
+
+
+# --- notices to the admins (the service's own health) -------------------------------------------
+
+
+def _moscow(when: datetime) -> str:
+    return when.astimezone(MOSCOW).strftime("%d.%m %H:%M МСК")
+
+
+def failure_message(
+    source: str, run_id: int | None, reason: str, *, failing_since: datetime | None = None
+) -> str:
+    """The admins' notice of a failed crawl (Russian, HTML, like every bot message).
+
+    ``failing_since`` marks a reminder: the source has not recovered since then.
+    """
+    run = f" (запуск №{run_id})" if run_id is not None else ""
+    still = f"Обходы не удаются с {_moscow(failing_since)}.\n" if failing_since is not None else ""
+    return (
+        f"⚠️ <b>Обход источника {html.escape(source)} не удался</b>{run}\n"
+        f"{html.escape(reason[:1500])}\n{still}"
+        "Сервис работает дальше: следующий обход по расписанию. Подробности: "
+        "<code>tenderwatch report crawls</code>"
+    )
+
+
+def database_failure_message(reason: str, *, failing_since: datetime | None = None) -> str:
+    """The admins' notice that the service cannot write to its database (full disk, read-only, grants)."""
+    still = f"Ошибка повторяется с {_moscow(failing_since)}.\n" if failing_since is not None else ""
+    return (
+        "⚠️ <b>Сервис не может записать в базу данных</b>\n"
+        f"{html.escape(reason[:1500])}\n{still}"
+        "Новые закупки не сохраняются и не рассылаются, пока это не исправлено "
+        "(место на диске, права на файл или роль PostgreSQL). Сервис пробует снова по расписанию."
+    )
+
+
+def database_recovery_message(since: datetime) -> str:
+    return f"✅ <b>Запись в базу данных снова работает</b>\nОшибки записи были с {_moscow(since)}."
+
+
+def recovery_message(source: str, outcome: str, since: datetime) -> str:
+    """The admins' notice that a failing source crawls again (the outage is over)."""
+    return (
+        f"✅ <b>Обход источника {html.escape(source)}: восстановлено</b>\n"
+        f"Обходы не удавались с {_moscow(since)}; последний завершён ({html.escape(outcome)})."
+    )

@@ -28,20 +28,16 @@ from telegram.ext import Application
 from bidder.profiles import ProfileError, parse_profiles
 from bot.app import build_application, redact, run_bot, telegram_failure, telegram_notifier
 from bot.notifier import ConsoleSender, Notifier
-from crawler.runner import run_crawl
+from crawler.runner import KILL_GRACE_SECONDS, run_crawl
 from data.db import check_writable, make_engine, upgrade
 from data.errors import StoreError
 from data.reference.regions import region_name
 from tenderwatch.commands.bot import access_policy, auction_summary
 from tenderwatch.commands.crawl import crawl_config
 from tenderwatch.config import Settings, mask_url
+from tenderwatch.pipeline import Announce, CrawlFunction, Pipeline, Totals
 from tenderwatch.scheduler import (
-    KILL_GRACE_SECONDS,
-    Announce,
-    CrawlFunction,
-    Pipeline,
     SchedulerError,
-    Totals,
     build_scheduler,
     describe_schedule,
     register_pipeline,

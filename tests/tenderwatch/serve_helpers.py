@@ -17,7 +17,7 @@ from data.db import session_scope
 from data.notice import Notice
 from data.store import finish_crawl_run, start_crawl_run, upsert_notices
 from tenderwatch.config import SchedulerSettings, TelegramSettings
-from tenderwatch.scheduler import Pipeline
+from tenderwatch.pipeline import Pipeline
 
 PROFILES = [
     {"name": "it", "regions": "any", "okpd2": ["26.20", "62.01"]},

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
+from bot.render import failure_message, recovery_message
 from crawler.errors import CrawlProcessError
 from crawler.replay import build_snapshot
 from crawler.runner import CrawlConfig, CrawlSummary
@@ -28,18 +29,9 @@ from data.models import OutboxRow
 from data.notice import Notice
 from data.store import get_high_water, upsert_notices
 from tenderwatch.config import SchedulerSettings
-from tenderwatch.scheduler import (
-    FAILURE_REPEAT_INTERVAL,
-    FIRST_RUN_KEY,
-    SEED_STATE_SOURCE,
-    SEEDED_KEY,
-    SchedulerError,
-    build_scheduler,
-    describe_schedule,
-    failure_message,
-    first_run_pending,
-    recovery_message,
-)
+from tenderwatch.pipeline import FAILURE_REPEAT_INTERVAL
+from tenderwatch.scheduler import SchedulerError, build_scheduler, describe_schedule
+from tenderwatch.seeding import FIRST_RUN_KEY, SEED_STATE_SOURCE, SEEDED_KEY, first_run_pending
 from tests.tenderwatch.serve_helpers import (
     ADMIN,
     CHAT,

@@ -20,7 +20,7 @@ from crawler.replay.server import start_replay
 from data.db import make_engine
 from data.models import CrawlRun, OutboxRow
 from tenderwatch.config import Settings
-from tenderwatch.scheduler import Totals
+from tenderwatch.pipeline import Totals
 from tenderwatch.service import serve
 from tests.bot.fake_telegram import FakeTelegram
 from tests.tenderwatch.serve_helpers import PROFILES, alertable, until
