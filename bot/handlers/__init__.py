@@ -1,0 +1,96 @@
+"""Commands and triage buttons. Every handler runs after the gatekeeper has admitted the update.
+
+Handlers read and write through ``bot.records``/``bot.outbox`` in short sessions; anything slow
+(the auction simulation) runs in a worker thread so polling and the notifier keep going; Telegram
+is answered after the transaction, never inside it.
+
+Layout: ``context`` (what every handler shares), ``gate`` (who may use the bot, which chats can be
+reached), ``commands`` (chat commands and profile buttons), ``tenders`` (a tender's card, the
+auction, the triage buttons), ``admin`` (the admins' commands).
+"""
+
+from __future__ import annotations
+
+from bot.handlers.admin import (
+    cmd_allow,
+    cmd_requeue,
+    cmd_status,
+)
+from bot.handlers.commands import (
+    HELP,
+    PROFILE_CALLBACK_RE,
+    cmd_digest,
+    cmd_help,
+    cmd_mine,
+    cmd_mute,
+    cmd_profiles,
+    cmd_start,
+    cmd_unmute,
+    on_profile_button,
+)
+from bot.handlers.context import (
+    BotContext,
+    SimulateSummary,
+    chat_of,
+    display_name,
+    message_of,
+    on_error,
+    query_chat_id,
+    query_of,
+    require_admin,
+    tw,
+    user_of,
+)
+from bot.handlers.gate import (
+    gatekeeper,
+    track_membership,
+)
+from bot.handlers.tenders import (
+    MAX_COST,
+    Pressed,
+    cmd_sim,
+    cmd_tender,
+    esc_block,
+    on_alert_button,
+    parse_cost,
+    resolve_callback,
+    simulation_text,
+)
+
+__all__ = [
+    "HELP",
+    "MAX_COST",
+    "PROFILE_CALLBACK_RE",
+    "BotContext",
+    "Pressed",
+    "SimulateSummary",
+    "chat_of",
+    "cmd_allow",
+    "cmd_digest",
+    "cmd_help",
+    "cmd_mine",
+    "cmd_mute",
+    "cmd_profiles",
+    "cmd_requeue",
+    "cmd_sim",
+    "cmd_start",
+    "cmd_status",
+    "cmd_tender",
+    "cmd_unmute",
+    "display_name",
+    "esc_block",
+    "gatekeeper",
+    "message_of",
+    "on_alert_button",
+    "on_error",
+    "on_profile_button",
+    "parse_cost",
+    "query_chat_id",
+    "query_of",
+    "require_admin",
+    "resolve_callback",
+    "simulation_text",
+    "track_membership",
+    "tw",
+    "user_of",
+]

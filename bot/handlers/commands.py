@@ -1,0 +1,151 @@
+"""The chat commands: /start /help /mute /unmute /profiles /digest /mine, and the profile pause buttons."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlmodel import Session, select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot import records
+from bot.handlers.context import chat_of, edit_quietly, message_of, query_chat_id, query_of, tw, user_of
+from bot.render import (
+    MOSCOW,
+    esc,
+    format_deadline,
+    format_money,
+    render_digest,
+    split_blocks,
+)
+from data.db import session_scope
+from data.models import PROFILES, ChatRow, ProfileRow
+
+log = logging.getLogger(__name__)
+
+PROFILE_CALLBACK_RE = re.compile(r"^p:(\d{1,9}):(pause|resume)$")
+
+HELP = """<b>Tenderwatch</b> — подбор закупок по 44-ФЗ и 223-ФЗ.
+
+/profiles — профили и их пауза в этом чате
+/mute, /unmute — выключить и включить уведомления в этом чате
+/digest — совпадения за сегодня
+/mine — закупки, которые я взял(а), со сроками
+/tender НОМЕР — карточка закупки и почему она подходит
+/sim НОМЕР СЕБЕСТОИМОСТЬ — сводка по аукциону
+/status — состояние (для администраторов)
+/allow ID — дать доступ (для администраторов)
+/requeue — повторить отложенные уведомления этого чата (для администраторов)
+
+Под каждым уведомлением: «Беру», «Не интересно», «Симуляция», «Подробнее»."""
+
+
+async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await message_of(update).reply_html("Здравствуйте! Сюда будут приходить подходящие закупки.\n\n" + HELP)
+
+
+async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await message_of(update).reply_html(HELP)
+
+
+async def cmd_mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _set_muted(update, context, True)
+
+
+async def cmd_unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _set_muted(update, context, False)
+
+
+async def _set_muted(update: Update, context: ContextTypes.DEFAULT_TYPE, muted: bool) -> None:
+    with session_scope(tw(context).engine) as session:
+        records.set_chat_flags(session, chat_id=chat_of(update).id, muted=muted)
+    text = (
+        "🔕 Уведомления в этом чате выключены. Включить: /unmute"
+        if muted
+        else "🔔 Уведомления в этом чате включены."
+    )
+    await message_of(update).reply_html(text)
+
+
+def _profiles_view(session: Session, chat: ChatRow) -> tuple[str, InlineKeyboardMarkup | None]:
+    profiles = session.exec(
+        select(ProfileRow).where(PROFILES.c.active == True).order_by(PROFILES.c.name)  # noqa: E712
+    ).all()
+    if not profiles:
+        return "Профилей пока нет: их задают в settings.toml.", None
+    paused = set(chat.paused_profiles or [])
+    lines = ["<b>Профили</b> (пауза действует только в этом чате):"]
+    buttons = []
+    for profile in profiles:
+        on_pause = profile.name in paused
+        lines.append(f"{'⏸' if on_pause else '▶️'} {esc(profile.name, 80)}")
+        action, label = ("resume", "Возобновить") if on_pause else ("pause", "Пауза")
+        buttons.append(
+            [InlineKeyboardButton(f"{label}: {profile.name[:40]}", callback_data=f"p:{profile.id}:{action}")]
+        )
+    return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+async def cmd_profiles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    with session_scope(tw(context).engine) as session:
+        chat = records.ensure_chat(session, chat_id=chat_of(update).id)
+        text, keyboard = _profiles_view(session, chat)
+    await message_of(update).reply_html(text, reply_markup=keyboard)
+
+
+async def on_profile_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = query_of(update)
+    match = PROFILE_CALLBACK_RE.match(query.data or "")
+    if match is None:
+        await query.answer("Кнопка устарела или недействительна.", show_alert=True)
+        return
+    pause = match.group(2) == "pause"
+    with session_scope(tw(context).engine) as session:
+        profile = session.get(ProfileRow, int(match.group(1)))
+        name = profile.name if profile is not None else None
+        if profile is not None:
+            chat = records.ensure_chat(session, chat_id=query_chat_id(query))
+            paused = [p for p in chat.paused_profiles or [] if p != profile.name]
+            if pause:
+                paused.append(profile.name)
+            chat = records.set_chat_flags(session, chat_id=chat.chat_id, paused_profiles=paused)
+            text, keyboard = _profiles_view(session, chat)
+    # Telegram is answered after the transaction: a slow answer must not hold the database.
+    if name is None:
+        await query.answer("Кнопка устарела или недействительна.", show_alert=True)
+        return
+    await query.answer(f"Профиль «{name}» {'на паузе' if pause else 'снова активен'}")
+    await edit_quietly(query.edit_message_text(text, reply_markup=keyboard))
+
+
+async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = tw(context)
+    now = ctx.clock()
+    midnight = now.astimezone(MOSCOW).replace(hour=0, minute=0, second=0, microsecond=0)
+    with session_scope(ctx.engine) as session:
+        rows = records.matches_since(session, since=midnight)
+        entries = [(records.to_notice(r), records.match_reasons(session, notice_id=r.id or 0)) for r in rows]
+    if not entries:
+        await message_of(update).reply_html("Сегодня совпадений пока нет.")
+        return
+    for text, _count in render_digest(entries, now=now, title="Совпадения за сегодня"):
+        await message_of(update).reply_html(text)
+
+
+async def cmd_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = tw(context)
+    now = ctx.clock()
+    with session_scope(ctx.engine) as session:
+        taken = records.taken_by(session, user_id=user_of(update).id)
+        lines = [
+            f"• <b>{esc(n.title, 150)}</b>\n  № {esc(n.reg_number)} · {esc(format_money(n.nmck, n.currency))}"
+            f"\n  до {format_deadline(n.submission_deadline, now)}"
+            for n, _ in taken
+        ]
+    if not lines:
+        await message_of(update).reply_html("Вы пока не взяли ни одной закупки.")
+        return
+    header = f"<b>Мои закупки: {len(lines)}</b>"
+    for text, _count in split_blocks(header, lines):
+        await message_of(update).reply_html(text)

@@ -1,0 +1,85 @@
+"""Who may use the bot, and which chats can be reached: the gatekeeper every update passes, and the
+bot's own membership changes (blocked, removed, let back in)."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+
+from sqlmodel import Session
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot import outbox, records
+from bot.access import refusal
+from bot.handlers.context import message_of, tw
+from data.db import session_scope
+from data.models import ChatRow
+
+log = logging.getLogger(__name__)
+
+
+async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs first (group -1): strangers get a refusal with their ids and nothing else happens."""
+    if update.my_chat_member is not None:
+        return
+    user = update.effective_user
+    chat = update.effective_chat
+    user_id = user.id if user else None
+    chat_id = chat.id if chat else None
+    ctx = tw(context)
+    with session_scope(ctx.engine) as session:
+        allowed = ctx.policy.permits_stored(
+            session, user_id=user_id, chat_id=chat_id, chat_type=chat.type if chat else None
+        )
+        if allowed and chat is not None:
+            row = records.ensure_chat(
+                session, chat_id=chat.id, type=chat.type, title=chat.title or chat.username
+            )
+            if not row.active and row.chat_id == chat.id:
+                _reachable_again(session, row)
+    if allowed:
+        return
+    log.info("refused update from user %s in chat %s", user_id, chat_id)
+    if update.callback_query is not None:
+        await update.callback_query.answer(
+            html.unescape(_strip_tags(refusal(user_id, chat_id))), show_alert=True
+        )
+    elif update.effective_message is not None:
+        await message_of(update).reply_html(refusal(user_id, chat_id))
+    raise ApplicationHandlerStop
+
+
+def _reachable_again(session: Session, chat: ChatRow) -> None:
+    """A chat the notifier had given up on (blocked, "chat not found") just wrote to the bot: it can
+    get messages again, so its alerts parked as never delivered go out on the next drain."""
+    records.set_chat_flags(session, chat_id=chat.chat_id, active=True)
+    requeued = outbox.requeue_parked(session, chat_row_id=chat.id, only_chat_gone=True)
+    log.info("chat %s is reachable again: %d parked alerts queued again", chat.chat_id, requeued)
+
+
+def _strip_tags(text: str) -> str:
+    return re.sub(r"<[^>]+>", "", text)
+
+
+async def track_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Blocked by a user or removed from a group: stop sending there; added back: resume."""
+    member = update.my_chat_member
+    if member is None:
+        return
+    status = member.new_chat_member.status
+    active = status not in ("kicked", "left")
+    requeued = 0
+    with session_scope(tw(context).engine) as session:
+        chat = records.get_chat(session, chat_id=member.chat.id)
+        if chat is not None and chat.migrated_to_chat_id not in (None, chat.chat_id):
+            log.info("membership change in chat %s ignored: it migrated to a supergroup", member.chat.id)
+            return
+        if chat is not None:
+            records.set_chat_flags(session, chat_id=member.chat.id, active=active)
+            if active:
+                requeued = outbox.requeue_parked(session, chat_row_id=chat.id, only_chat_gone=True)
+    log.info("bot membership in chat %s is now %s", member.chat.id, status)
+    if requeued:
+        log.info("chat %s let the bot back in: %d parked alerts queued again", member.chat.id, requeued)

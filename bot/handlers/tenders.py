@@ -1,0 +1,202 @@
+"""A tender in the chat: /tender (its card), /sim (the auction), and the triage buttons under every
+alert («Беру», «Не интересно», «Симуляция», «Подробнее»)."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlmodel import Session
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import records
+from bot.errors import CallbackDataError, NotFound, UsageError
+from bot.handlers.context import (
+    BotContext,
+    chat_of,
+    display_name,
+    edit_quietly,
+    message_of,
+    query_chat_id,
+    query_of,
+    tw,
+)
+from bot.outbox import ensure_alert_row
+from bot.render import (
+    AlertView,
+    alert_keyboard,
+    decode_callback,
+    esc,
+    format_money,
+    render_alert,
+    render_details,
+)
+from data.db import session_scope
+from data.models import ChatRow, NoticeRow, OutboxRow
+from data.notice import Notice
+
+log = logging.getLogger(__name__)
+
+
+def _notice_row(session: Session, reg_number: str) -> NoticeRow:
+    if not re.fullmatch(r"[0-9A-Za-z\-]{5,64}", reg_number):
+        raise UsageError(f"«{reg_number}» не похоже на номер закупки")
+    row = records.notice_by_reg_number(session, reg_number=reg_number)
+    if row is None:
+        raise NotFound(f"Закупка № {reg_number} не найдена в базе.")
+    return row
+
+
+def _args(context: ContextTypes.DEFAULT_TYPE, usage: str, count: int) -> list[str]:
+    args = list(context.args or [])
+    if len(args) < count:
+        raise UsageError(f"Использование: {usage}")
+    return args
+
+
+async def cmd_tender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = _args(context, "/tender НОМЕР", 1)
+    ctx = tw(context)
+    now = ctx.clock()
+    with session_scope(ctx.engine) as session:
+        row = _notice_row(session, args[0])
+        chat = records.ensure_chat(session, chat_id=chat_of(update).id)
+        alert = ensure_alert_row(session, notice_id=row.id or 0, chat_row_id=chat.id or 0, now=now)
+        view = AlertView(
+            reasons=records.match_reasons(session, notice_id=row.id or 0),
+            decisions=records.decisions_for(session, notice_id=row.id or 0, chat_row_id=chat.id or 0),
+            header="📄 Закупка",
+        )
+        text = render_alert(records.to_notice(row), view, now=now, region_name=ctx.region_name)
+    await message_of(update).reply_html(text, reply_markup=alert_keyboard(alert.id or 0))
+
+
+MAX_COST = Decimal("100000000000")
+"""100 bn RUB: above any real tender, and far below what kopeck rounding can represent exactly."""
+
+
+def parse_cost(raw: str) -> Decimal:
+    """'1 200 000,50' / '1200000.50' -> Decimal in kopecks; refuses garbage, zero, negatives, huge.
+
+    The size is checked before rounding (``1e400`` or 30 digits cannot be quantized to kopecks),
+    positivity after it (``1e-5`` rounds to 0.00, which is no cost).
+    """
+    cleaned = raw.replace("\u00a0", "").replace(" ", "").replace("₽", "").replace(",", ".")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise UsageError(f"«{raw}» — не сумма. Пример: /sim 0373200138225001206 850000") from None
+    if not value.is_finite():
+        raise UsageError(f"«{raw}» — не сумма. Пример: /sim 0373200138225001206 850000")
+    if value <= 0:
+        raise UsageError(f"Себестоимость должна быть положительной, получено «{raw}»")
+    if value > MAX_COST:
+        raise UsageError(f"Себестоимость «{raw}» слишком велика: не больше {format_money(MAX_COST)}")
+    kopecks = value.quantize(Decimal("0.01"))
+    if kopecks <= 0:
+        raise UsageError(f"Себестоимость должна быть не меньше 0,01 ₽, получено «{raw}»")
+    return kopecks
+
+
+async def simulation_text(ctx: BotContext, notice: Notice, cost: Decimal | None) -> str:
+    if ctx.simulate_summary is None:
+        return "Симуляция аукциона не подключена."
+    try:
+        summary = await asyncio.to_thread(ctx.simulate_summary, notice, cost)
+    except Exception as exc:  # the simulator's own errors name the problem (e.g. no auction for this kind)
+        log.info("simulation refused for %s: %s", notice.reg_number, exc)
+        return f"Симуляция невозможна: {esc(str(exc), 500)}"
+    head = f"<b>Симуляция аукциона № {esc(notice.reg_number)}</b>"
+    if cost is not None:
+        head += f"\nСебестоимость: {esc(format_money(cost))}"
+    return f"{head}\n<pre>{esc_block(summary)}</pre>"
+
+
+def esc_block(text: str, limit: int = 3500) -> str:
+    """Escape multi-line text for <pre>, keeping line breaks (``esc`` folds whitespace)."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=False)
+
+
+async def cmd_sim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = _args(context, "/sim НОМЕР СЕБЕСТОИМОСТЬ", 2)
+    cost = parse_cost("".join(args[1:]))
+    ctx = tw(context)
+    with session_scope(ctx.engine) as session:
+        notice = records.to_notice(_notice_row(session, args[0]))
+    await message_of(update).reply_html(await simulation_text(ctx, notice, cost))
+
+
+@dataclass(frozen=True)
+class Pressed:
+    outbox: OutboxRow
+    chat: ChatRow
+    notice: NoticeRow
+
+
+def resolve_callback(session: Session, *, data: str | None, chat_id: int) -> tuple[Pressed, str]:
+    """Validate ``t:<outbox id>:<action>``: format, that the alert exists and belongs to this chat."""
+    decoded = decode_callback(data)
+    if decoded is None:
+        raise CallbackDataError(f"malformed callback data {data!r}")
+    outbox_id, action = decoded
+    row = session.get(OutboxRow, outbox_id)
+    chat = records.get_chat(session, chat_id=chat_id)
+    if row is None or chat is None or row.chat_id != chat.id or row.kind != "alert":
+        raise CallbackDataError(f"callback data {data!r} names no alert of chat {chat_id}")
+    return Pressed(row, chat, session.get_one(NoticeRow, row.notice_id)), action
+
+
+async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = query_of(update)
+    ctx = tw(context)
+    try:
+        with session_scope(ctx.engine) as session:
+            pressed, action = resolve_callback(session, data=query.data, chat_id=query_chat_id(query))
+            notice = records.to_notice(pressed.notice)
+    except CallbackDataError as exc:
+        log.warning("refused button from user %s: %s", query.from_user.id, exc)
+        await query.answer("Кнопка устарела или недействительна.", show_alert=True)
+        return
+    if action in ("take", "skip"):
+        await _decide(update, context, pressed, action)
+    elif action == "sim":
+        await query.answer("Считаю…")
+        await message_of(update).reply_html(await simulation_text(ctx, notice, None))
+    else:
+        await query.answer()
+        await message_of(update).reply_html(render_details(notice))
+
+
+async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: Pressed, action: str) -> None:
+    """Record the decision, then show everyone in the chat who took or skipped it."""
+    query = query_of(update)
+    ctx = tw(context)
+    now = ctx.clock()
+    with session_scope(ctx.engine) as session:
+        changed = records.record_decision(
+            session,
+            notice_id=pressed.notice.id or 0,
+            chat_row_id=pressed.chat.id or 0,
+            user_id=query.from_user.id,
+            user_name=display_name(query.from_user),
+            action=action,
+            now=now,
+        )
+        view = AlertView(
+            reasons=records.match_reasons(session, notice_id=pressed.notice.id or 0),
+            decisions=records.decisions_for(
+                session, notice_id=pressed.notice.id or 0, chat_row_id=pressed.chat.id or 0
+            ),
+        )
+        text = render_alert(records.to_notice(pressed.notice), view, now=now, region_name=ctx.region_name)
+    label = "Взято в работу" if action == "take" else "Отмечено: не интересно"
+    await query.answer(label if changed else "Уже отмечено")
+    if changed:
+        await edit_quietly(query.edit_message_text(text, reply_markup=alert_keyboard(pressed.outbox.id or 0)))
