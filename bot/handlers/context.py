@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from telegram import CallbackQuery, Chat, Message, Update, User
@@ -24,6 +25,8 @@ from data.models import utcnow
 from data.notice import Notice
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SimulateSummary = Callable[[Notice, Decimal | None], str]
 """(notice, our cost or None) -> a plain-text auction summary; supplied by the composition root."""
@@ -57,28 +60,26 @@ def display_name(user: User | None) -> str:
 # query), so a missing part is a registration bug, reported as such instead of an AttributeError.
 
 
+def _part(update: Update, part: T | None, what: str) -> T:
+    if part is None:
+        raise BotError(f"update {update.update_id} carries no {what}")
+    return part
+
+
 def message_of(update: Update) -> Message:
-    if update.effective_message is None:
-        raise BotError(f"update {update.update_id} carries no message")
-    return update.effective_message
+    return _part(update, update.effective_message, "message")
 
 
 def chat_of(update: Update) -> Chat:
-    if update.effective_chat is None:
-        raise BotError(f"update {update.update_id} carries no chat")
-    return update.effective_chat
+    return _part(update, update.effective_chat, "chat")
 
 
 def user_of(update: Update) -> User:
-    if update.effective_user is None:
-        raise BotError(f"update {update.update_id} carries no user")
-    return update.effective_user
+    return _part(update, update.effective_user, "user")
 
 
 def query_of(update: Update) -> CallbackQuery:
-    if update.callback_query is None:
-        raise BotError(f"update {update.update_id} carries no button press")
-    return update.callback_query
+    return _part(update, update.callback_query, "button press")
 
 
 def query_chat_id(query: CallbackQuery) -> int:

@@ -377,17 +377,8 @@ class XmlView:
 
     def text(self, el: etree._Element | None, path: str) -> str | None:
         """Cleaned text at ``path`` below ``el``; missing or blank -> None."""
-        index = self._index
-        for step in _STEPS.get(path) or _steps(path):  # find(), inlined: the hottest call of all
-            if el is None:
-                return None
-            children = index.get(el)
-            if children is None:
-                children = self._children(el)
-            el = children.get(step)
-        if el is None:
-            return None
-        text = el.text
+        found = self.find(el, path)
+        text = found.text if found is not None else None
         return (" ".join(text.split()) or None) if text else None
 
     def raw_text(self, el: etree._Element | None, path: str) -> str | None:

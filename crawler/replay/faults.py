@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -177,11 +177,15 @@ class FaultInjector:
             return None
 
 
-def _rate(key: str, value: object) -> float:
+def _parsed(key: str, value: object, convert: Callable[[str], float], what: str) -> float:
     try:
-        number = float(str(value))
+        return convert(str(value))
     except ValueError:
-        raise FaultSpecError(f"{key}={value!r} is not a number") from None
+        raise FaultSpecError(f"{key}={value!r} is not {what}") from None
+
+
+def _rate(key: str, value: object) -> float:
+    number = _parsed(key, value, float, "a number")
     if number < 0 or number != number:
         raise FaultSpecError(f"{key}={value!r} must be a count (0, 1, 2, …) or a probability in (0, 1)")
     if number >= 1 and number != int(number):
@@ -190,30 +194,21 @@ def _rate(key: str, value: object) -> float:
 
 
 def _whole(key: str, value: object, *, minimum: int) -> int:
-    try:
-        number = int(str(value))
-    except ValueError:
-        raise FaultSpecError(f"{key}={value!r} is not a whole number") from None
+    number = int(_parsed(key, value, int, "a whole number"))
     if number < minimum:
         raise FaultSpecError(f"{key}={value!r} must be {minimum} or more")
     return number
 
 
 def _seconds(key: str, value: object) -> float:
-    try:
-        number = float(str(value))
-    except ValueError:
-        raise FaultSpecError(f"{key}={value!r} is not a number of seconds") from None
+    number = _parsed(key, value, float, "a number of seconds")
     if not 0 <= number <= 600:
         raise FaultSpecError(f"{key}={value!r} must be between 0 and 600 seconds")
     return number
 
 
 def _fraction(key: str, value: object) -> float:
-    try:
-        number = float(str(value))
-    except ValueError:
-        raise FaultSpecError(f"{key}={value!r} is not a number") from None
+    number = _parsed(key, value, float, "a number")
     if not 0 < number < 1:
         raise FaultSpecError(f"{key}={value!r} must be strictly between 0 and 1 (a share of the body)")
     return number
