@@ -110,13 +110,9 @@ def _redact(record: logging.LogRecord) -> None:
     exc_text = None
     if record.exc_info:
         exc_text = logging.Formatter().formatException(record.exc_info)
-    for secret in _SECRETS:
-        message = message.replace(secret, "<token>")
-        if exc_text:
-            exc_text = exc_text.replace(secret, "<token>")
-    record.msg, record.args = message, None
+    record.msg, record.args = redact(message, *_SECRETS), None
     if exc_text:
-        record.exc_text = exc_text
+        record.exc_text = redact(exc_text, *_SECRETS)
 
 
 def telegram_failure(exc: TelegramError, *, token: str, base_url: str) -> str:

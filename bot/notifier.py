@@ -451,15 +451,8 @@ class Notifier:
             f"Уведомлений отложено: {parked}. Они уйдут, когда чат снова напишет боту или добавит его; "
             "отправить сразу: /requeue."
         )
-        for admin in self.admins:
-            if admin == chat_id:
-                continue
-            try:
-                await self.sender.send(admin, text, None)
-            except Exception as failure:  # best effort: the log line above already says it
-                log.warning(
-                    "could not tell admin chat %s that chat %s is unreachable: %s", admin, chat_id, failure
-                )
+        others = [admin for admin in self.admins if admin != chat_id]
+        await tell_admins(self.sender, others, text, what=f"unreachable chat {chat_id}")
         raise ChatGone() from exc
 
     def _network_error(
@@ -497,6 +490,16 @@ class Notifier:
             report.failed += outbox.settle_failed(session, ids=ids, token=token, error=error)
         report.errors.append(error)
         log.error("outbox rows %s failed: %s", ids, error)
+
+
+async def tell_admins(sender: Sender, admins: Sequence[int], text: str, *, what: str) -> None:
+    """Send ``text`` to each admin chat, best effort: a notice about trouble must not cause more
+    (a failure is logged; whatever it reports is in the log and the database already)."""
+    for chat_id in admins:
+        try:
+            await sender.send(chat_id, text, None)
+        except Exception as exc:
+            log.warning("could not tell admin chat %s about %s: %s", chat_id, what, exc)
 
 
 SAFE_CAUSES = (

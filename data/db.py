@@ -150,7 +150,12 @@ def database_errors(engine: Engine) -> Iterator[None]:
     try:
         yield
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"database {where(engine)}: {database_failure(exc)}") from exc
+        raise database_error(engine, exc) from exc
+
+
+def database_error(engine: Engine, exc: SQLAlchemyError) -> DatabaseError:
+    """The one wording of a database failure: the database (password hidden) and the driver's reason."""
+    return DatabaseError(f"database {where(engine)}: {database_failure(exc)}")
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from bidder.profiles import Profile
 from bot import outbox
-from bot.notifier import DrainReport, Notifier
+from bot.notifier import DrainReport, Notifier, tell_admins
 from bot.render import (
     database_failure_message,
     database_recovery_message,
@@ -288,11 +288,7 @@ class Pipeline:
             await self._tell_admins(database_recovery_message(outage.since), "the database")
 
     async def _tell_admins(self, text: str, what: str) -> None:
-        for chat_id in self.telegram.admins:
-            try:
-                await self.notifier.sender.send(chat_id, text, None)
-            except Exception as exc:  # the report is best effort; the failure is logged and in crawl_runs
-                log.warning("could not tell admin chat %s about %s: %s", chat_id, what, exc)
+        await tell_admins(self.notifier.sender, self.telegram.admins, text, what=what)
 
     async def _process(self, cycle: CycleReport) -> None:
         crawl_ok = cycle.outcome in ("ok", "partial")

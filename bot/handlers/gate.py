@@ -52,8 +52,8 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 def _reachable_again(session: Session, chat: ChatRow) -> None:
-    """A chat the notifier had given up on (blocked, "chat not found") just wrote to the bot: it can
-    get messages again, so its alerts parked as never delivered go out on the next drain."""
+    """A chat the notifier had given up on (blocked, "chat not found") let the bot back in or wrote
+    to it: it can get messages again, so its alerts parked as never delivered go out on the next drain."""
     records.set_chat_flags(session, chat_id=chat.chat_id, active=True)
     requeued = outbox.requeue_parked(session, chat_row_id=chat.id, only_chat_gone=True)
     log.info("chat %s is reachable again: %d parked alerts queued again", chat.chat_id, requeued)
@@ -70,16 +70,13 @@ async def track_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     status = member.new_chat_member.status
     active = status not in ("kicked", "left")
-    requeued = 0
     with session_scope(tw(context).engine) as session:
         chat = records.get_chat(session, chat_id=member.chat.id)
         if chat is not None and chat.migrated_to_chat_id not in (None, chat.chat_id):
             log.info("membership change in chat %s ignored: it migrated to a supergroup", member.chat.id)
             return
-        if chat is not None:
-            records.set_chat_flags(session, chat_id=member.chat.id, active=active)
-            if active:
-                requeued = outbox.requeue_parked(session, chat_row_id=chat.id, only_chat_gone=True)
+        if chat is not None and active:
+            _reachable_again(session, chat)
+        elif chat is not None:
+            records.set_chat_flags(session, chat_id=member.chat.id, active=False)
     log.info("bot membership in chat %s is now %s", member.chat.id, status)
-    if requeued:
-        log.info("chat %s let the bot back in: %d parked alerts queued again", member.chat.id, requeued)

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
-from data.db import database_failure, database_unavailable
-from data.errors import BatchFailed, DatabaseError
+from data.db import database_error, database_unavailable
+from data.errors import BatchFailed
 from data.models import NOTICE_CHANGES, NOTICE_ITEMS, NOTICES, utcnow
 from data.notice import Notice
 from data.store.plan import (
@@ -65,8 +65,7 @@ def upsert_notices(
                 )
                 continue
             if database_unavailable(exc):  # read-only, full, no grants: not this batch's fault
-                where = session.get_bind().engine.url.render_as_string(hide_password=True)
-                raise DatabaseError(f"database {where}: {database_failure(exc)}") from exc
+                raise database_error(session.get_bind().engine, exc) from exc
             first = min(batch)
             problem = getattr(exc, "orig", None) or exc
             raise BatchFailed(

@@ -140,7 +140,7 @@ def test_no_command_prints_the_token_under_any_telegram_failure(tmp_path):
         if SECRET in output or SECRET in stored
     ]
     tracebacks = [
-        f"{command} under {failure}"
+        f"{command} under {failure}:\n{output[max(0, output.index('Traceback') - 1500) :][:4000]}"
         for (command, failure), (output, _) in zip(runs, results, strict=True)
         if "Traceback" in output
     ]
@@ -153,7 +153,7 @@ def test_no_command_prints_the_token_under_any_telegram_failure(tmp_path):
         lost=len(leaks),
     )
     assert case.lost == 0, leaks
-    assert tracebacks == []
+    assert tracebacks == [], "\n\n".join(tracebacks)
 
 
 # --- item 10: a token revoked while the bot runs --------------------------------------------------
