@@ -90,10 +90,12 @@ def redact_secrets_in_logs(*secrets: str) -> None:
 
 
 def _telegram_error_in_one_line(record: logging.LogRecord) -> None:
-    """PTB logs Telegram's answers (a rejected token, a 409 during shutdown) with a traceback of
-    its own internals; they are conditions to report, not bugs: one line, the error appended."""
+    """Telegram's answers (a rejected token, a 409) are conditions to report, not bugs: one line,
+    the error appended, instead of a traceback of PTB's internals. Whoever logs them: PTB's own
+    loggers, and asyncio's "Task exception was never retrieved" when PTB's polling task ends on
+    one while the updater stops."""
     error = record.exc_info[1] if record.exc_info else None
-    if record.name.startswith("telegram") and isinstance(error, TelegramError):
+    if isinstance(error, TelegramError):
         try:
             message = record.getMessage()
         except Exception:  # a malformed record: let logging report it as it normally would

@@ -10,10 +10,11 @@ from decimal import Decimal
 
 import pytest
 from sqlmodel import select
+from telegram.error import Conflict
 
 from bot import outbox
 from bot.access import AccessPolicy
-from bot.app import build_application, run_bot, telegram_notifier
+from bot.app import build_application, redact_secrets_in_logs, run_bot, telegram_notifier
 from data.db import session_scope
 from data.models import AllowedUser, ChatRow, DecisionRow, NoticeChange, OutboxRow
 from data.notice import Notice
@@ -378,3 +379,22 @@ async def test_bot_removed_from_a_chat_requeues_nothing(engine, fake, running):
 
     assert statuses(engine) == [("parked", "forbidden: bot was kicked")]
     assert fake.sends_to(GROUP["id"]) == []
+
+
+def test_telegram_errors_are_logged_in_one_line_by_any_logger_without_the_token(caplog):
+    """asyncio's "Task exception was never retrieved" (PTB's polling task ending on a 409 while the
+    updater stops) carries a TelegramError traceback: it is folded to one line like PTB's own."""
+    secret = "55555:fold-me-token"
+    redact_secrets_in_logs(secret)
+    try:
+        raise Conflict(f"Conflict: terminated by other getUpdates request ({secret})")
+    except Conflict as exc:
+        error = exc
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        logging.getLogger("asyncio").error("Task exception was never retrieved", exc_info=error)
+    [record] = [r for r in caplog.records if r.name == "asyncio"]
+    assert record.exc_info is None and record.exc_text is None
+    assert record.getMessage() == (
+        "Task exception was never retrieved (Conflict: Conflict: terminated by other getUpdates request"
+        " (<token>))"
+    )
