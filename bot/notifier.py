@@ -139,11 +139,17 @@ class DrainReport:
     messages: int = 0
     digests: int = 0
     retried: int = 0
+    """Rows put back for a later drain (flood wait, network error, a 5xx)."""
     failed: int = 0
+    """Rows that used up their attempts: kept in the outbox as failed, for ``/outbox``."""
     parked: int = 0
+    """Rows of a chat that is gone (blocked, kicked, not found): kept until an admin requeues them."""
     migrated: int = 0
+    """Rows moved to a group's new supergroup id."""
     requeued_stale: int = 0
+    """Rows a dead notifier had claimed, taken back before any request for them left."""
     parked_stale: int = 0
+    """Rows a dead notifier had on the wire: they may have reached the chat, so a person decides."""
     errors: list[str] = field(default_factory=list)
 
     def merge(self, other: DrainReport) -> None:

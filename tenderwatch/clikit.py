@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -56,6 +58,11 @@ def settings_of(ctx: typer.Context) -> Settings:
     return state(ctx).settings
 
 
+def say(line: str) -> None:
+    """A plain line for a person: no Rich markup or highlighting (scraped text may hold brackets)."""
+    console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Report a failure in one line and exit: 2 for a usage error (bad argument or setting), 1 when
     the work itself failed (the database, the network). ``message`` is plain text: brackets in a
@@ -73,3 +80,28 @@ def fail_quietly(message: str, code: int) -> NoReturn:
 def _print_error(message: str) -> None:
     # soft_wrap: one line however narrow the terminal, so a log watcher or grep sees it whole.
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
+
+
+@contextmanager
+def png_figure(path: Path, *, columns: int = 1, size: tuple[float, float] = (10, 4.5)) -> Iterator[Any]:
+    """A matplotlib figure that is written to ``path`` as a PNG when the block ends, and always closed.
+
+    matplotlib is imported here, on first use, because it costs about a second at import and most
+    commands draw nothing; the Agg backend draws without a display (servers, CI). Yields the axes
+    (one, or a tuple of ``columns``).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, columns, figsize=size)
+    try:
+        yield axes
+        fig.tight_layout()
+        try:
+            fig.savefig(path, format="png", dpi=100)
+        except OSError as exc:
+            fail(f"cannot write chart {path}: {exc.strerror or exc}")
+    finally:
+        plt.close(fig)

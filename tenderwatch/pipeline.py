@@ -69,17 +69,33 @@ class CycleReport:
 
     source: str
     outcome: str
-    run_id: int | None = None
     reason: str | None = None
-    new: int = 0
-    changed: int = 0
-    matches_new: int = 0
-    enqueued: int = 0
-    seeded: int = 0
-    sent: int = 0
-    listing_complete: bool | None = None
+    crawl: CrawlSummary | None = None
+    """The crawl's own summary; None when the crawl could not even start."""
     seeding: bool = False
     """The crawl started while the database's first run was pending: its matches are seeded."""
+    matches_new: int = 0
+    enqueued: int = 0
+    """Alert rows queued for the chats."""
+    seeded: int = 0
+    """Alert rows recorded as delivered without a message (the first run's backlog)."""
+    sent: int = 0
+
+    @property
+    def run_id(self) -> int | None:
+        return self.crawl.run_id if self.crawl else None
+
+    @property
+    def new(self) -> int:
+        return self.crawl.new if self.crawl else 0
+
+    @property
+    def changed(self) -> int:
+        return self.crawl.changed if self.crawl else 0
+
+    @property
+    def listing_complete(self) -> bool | None:
+        return self.crawl.listing_complete if self.crawl else None
 
 
 @dataclass
@@ -87,34 +103,32 @@ class Totals:
     """Everything the service did since it started: what ``serve`` prints when it stops."""
 
     crawls: Counter[str] = field(default_factory=Counter)
-    notices_new: int = 0
-    notices_changed: int = 0
+    """Crawl cycles by outcome."""
+    notices: Counter[str] = field(default_factory=Counter)
+    """Stored notices by what the crawl did to them (new, changed)."""
     matches_new: int = 0
-    alerts_enqueued: int = 0
-    alerts_seeded: int = 0
+    alerts: Counter[str] = field(default_factory=Counter)
+    """Alert rows: queued, seeded (recorded without a message on the first run), sent, reminders."""
     messages_sent: int = 0
-    rows_sent: int = 0
-    reminders_enqueued: int = 0
+    """Telegram messages; a digest carries several alert rows in one."""
 
     def add(self, cycle: CycleReport) -> None:
         self.crawls[cycle.outcome] += 1
-        self.notices_new += cycle.new
-        self.notices_changed += cycle.changed
+        self.notices.update(new=cycle.new, changed=cycle.changed)
         self.matches_new += cycle.matches_new
-        self.alerts_enqueued += cycle.enqueued
-        self.alerts_seeded += cycle.seeded
+        self.alerts.update(queued=cycle.enqueued, seeded=cycle.seeded)
 
     def add_drain(self, report: DrainReport) -> None:
         self.messages_sent += report.messages
-        self.rows_sent += report.sent
+        self.alerts["sent"] += report.sent
 
     def summary(self) -> str:
         crawls = ", ".join(f"{n} {outcome}" for outcome, n in sorted(self.crawls.items())) or "none"
         return (
-            f"crawls: {crawls}; notices: {self.notices_new} new, {self.notices_changed} changed; "
-            f"{self.matches_new} new matches; alerts: {self.alerts_enqueued} queued, "
-            f"{self.alerts_seeded} recorded without alerting (first run), "
-            f"{self.rows_sent} sent in {self.messages_sent} messages"
+            f"crawls: {crawls}; notices: {self.notices['new']} new, {self.notices['changed']} changed; "
+            f"{self.matches_new} new matches; alerts: {self.alerts['queued']} queued, "
+            f"{self.alerts['seeded']} recorded without alerting (first run), "
+            f"{self.alerts['sent']} sent in {self.messages_sent} messages"
         )
 
 
@@ -206,14 +220,7 @@ class Pipeline:
             self._running.pop(source, None)
         log.info("crawl run %d of %s: %s, %s", summary.run_id, source, summary.outcome, summary.counts_line())
         return CycleReport(
-            source=source,
-            outcome=summary.outcome,
-            run_id=summary.run_id,
-            reason=summary.reason,
-            new=summary.new,
-            changed=summary.changed,
-            listing_complete=summary.listing_complete,
-            seeding=seeding,
+            source=source, outcome=summary.outcome, reason=summary.reason, crawl=summary, seeding=seeding
         )
 
     def _first_run_pending(self) -> bool:
@@ -345,7 +352,7 @@ class Pipeline:
             created = outbox.enqueue_reminders(
                 session, now=self.clock(), days=tg.reminder_days, hours=tg.reminder_hours
             )
-        self.totals.reminders_enqueued += created
+        self.totals.alerts["reminders"] += created
         if created:
             await self.drain()
         return created

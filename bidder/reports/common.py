@@ -6,7 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal, get_args
+from decimal import Decimal
+from typing import Literal, TypedDict, get_args
 
 from sqlmodel import Session, select
 
@@ -18,7 +19,7 @@ from data.models import (
 )
 from data.notice import MOSCOW, Notice
 from data.reference.okpd2 import normalize_okpd2
-from data.reference.regions import resolve_region
+from data.reference.regions import region_name, resolve_region
 from data.store import KEYS_PER_QUERY, NOTICE_COLUMNS
 
 DAY = timedelta(days=1)
@@ -26,6 +27,39 @@ HOUR = timedelta(hours=1)
 
 Status = Literal["new", "taken", "skipped"]
 STATUSES: tuple[str, ...] = get_args(Status)
+
+
+class NoticeColumns(TypedDict):
+    """The columns every report row about a tender carries, in one wording (no customer, no link: empty)."""
+
+    reg_number: str
+    law: str
+    title: str
+    customer: str
+    nmck: Decimal | None
+    url: str
+
+
+class RegionColumns(TypedDict):
+    region: str
+    region_name: str
+
+
+def notice_columns(notice: NoticeRow | Notice) -> NoticeColumns:
+    return NoticeColumns(
+        reg_number=notice.reg_number,
+        law=notice.law,
+        title=notice.title,
+        customer=notice.customer_name or "",
+        nmck=notice.nmck,
+        url=notice.url or "",
+    )
+
+
+def region_columns(notice: NoticeRow | Notice) -> RegionColumns:
+    """The customer's region code and its name (codes alone mean nothing to most readers)."""
+    region = notice.customer_region or ""
+    return RegionColumns(region=region, region_name=(region_name(region) or "") if region else "")
 
 
 class ReportError(BidderError):

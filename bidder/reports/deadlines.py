@@ -11,7 +11,17 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bidder.reports.common import DAY, HOUR, ReportError, _by_chunks, _decisions, _now, _takers, status_of
+from bidder.reports.common import (
+    DAY,
+    HOUR,
+    ReportError,
+    _by_chunks,
+    _decisions,
+    _now,
+    _takers,
+    notice_columns,
+    status_of,
+)
 from data.models import (
     MATCHES,
     NOTICES,
@@ -92,10 +102,5 @@ def _deadline_row(
         status=status,
         profiles=", ".join(profiles),
         taken_by=_takers(decided),
-        reg_number=notice.reg_number,
-        law=notice.law,
-        title=notice.title,
-        customer=notice.customer_name or "",
-        nmck=notice.nmck,
-        url=notice.url or "",
+        **notice_columns(notice),
     )

@@ -8,12 +8,11 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
-from bidder.reports.common import Period
+from bidder.reports.common import Period, notice_columns, region_columns
 from data.models import (
     NOTICES,
     NoticeRow,
 )
-from data.reference.regions import region_name
 
 
 @dataclass(frozen=True)
@@ -52,20 +51,14 @@ def notices_export(session: Session, *, period: Period) -> list[NoticeExportRow]
 
 
 def _export_row(n: NoticeRow) -> NoticeExportRow:
-    region = n.customer_region or ""
     return NoticeExportRow(
-        reg_number=n.reg_number,
-        law=n.law,
+        **notice_columns(n),
+        **region_columns(n),
         kind=n.kind,
         method=n.method or "",
-        title=n.title,
         status=n.status or "",
-        customer=n.customer_name or "",
         customer_inn=n.customer_inn or "",
-        region=region,
-        region_name=(region_name(region) or "") if region else "",
         delivery_regions=", ".join(n.delivery_regions or []),
-        nmck=n.nmck,
         currency=n.currency or "",
         okpd2=", ".join(n.okpd2 or []),
         published_at=n.published_at,
@@ -74,5 +67,4 @@ def _export_row(n: NoticeRow) -> NoticeExportRow:
         bid_security=n.bid_security,
         contract_security=n.contract_security,
         smp_only=n.smp_only,
-        url=n.url or "",
     )

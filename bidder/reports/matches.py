@@ -18,7 +18,9 @@ from bidder.reports.common import (
     _now,
     _takers,
     in_region,
+    notice_columns,
     region_code,
+    region_columns,
     status_of,
 )
 from data.formatting import reason_text
@@ -31,7 +33,6 @@ from data.models import (
     NoticeRow,
     ProfileRow,
 )
-from data.reference.regions import region_name
 
 
 @dataclass(frozen=True)
@@ -111,20 +112,13 @@ def matches_report(
 def _match_row(
     match: MatchRow, notice: NoticeRow, profile: str, status: str, decided: Sequence[DecisionRow]
 ) -> MatchReportRow:
-    region = notice.customer_region or ""
     return MatchReportRow(
         matched_at=match.created_at,
         profile=profile,
         status=status,
         taken_by=_takers(decided),
-        reg_number=notice.reg_number,
-        law=notice.law,
-        title=notice.title,
-        customer=notice.customer_name or "",
-        region=region,
-        region_name=(region_name(region) or "") if region else "",
-        nmck=notice.nmck,
+        **notice_columns(notice),
+        **region_columns(notice),
         deadline=notice.submission_deadline,
-        url=notice.url or "",
         reasons="; ".join(reason_text(r) for r in match.reasons or []),
     )

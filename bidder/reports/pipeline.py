@@ -23,7 +23,7 @@ from bidder.auction import (
 )
 from bidder.auction.money import exact_mean, to_kopecks
 from bidder.errors import BidderError
-from bidder.reports.common import _days_between, _now, moscow_date, person_of, to_notice
+from bidder.reports.common import _days_between, _now, moscow_date, notice_columns, person_of, to_notice
 from data.models import (
     DECISIONS,
     NOTICES,
@@ -213,12 +213,8 @@ def _pipeline_row(decision: DecisionRow, notice: NoticeRow, now: datetime) -> Pi
     return PipelineRow(
         person=person_of(decision),
         taken_at=decision.decided_at,
-        reg_number=notice.reg_number,
-        law=notice.law,
+        **notice_columns(notice),
         kind=notice.kind,
-        title=notice.title,
-        customer=notice.customer_name or "",
-        nmck=notice.nmck,
         deadline=deadline,
         days_left=_days_between(deadline, now) if deadline else None,
         auction_date=auction,
@@ -230,5 +226,4 @@ def _pipeline_row(decision: DecisionRow, notice: NoticeRow, now: datetime) -> Pi
         contract_security_antidumping=outline.contract_security_antidumping,
         market_price=outlook.market_price,
         win_probability_at_antidumping=outlook.win_probability_at_antidumping,
-        url=notice.url or "",
     )

@@ -6,6 +6,7 @@ import contextlib
 import signal
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import fields
 
 import typer
 from rich.live import Live
@@ -32,23 +33,12 @@ PLAIN_PROGRESS_SECONDS = 10.0
 
 
 def crawl_config(settings: Settings) -> CrawlConfig:
-    """The runner's configuration from ``[crawler]`` and ``[database]``."""
-    c = settings.crawler
+    """The runner's configuration: every ``[crawler]`` key the runner knows, by name, and the database."""
+    known = {f.name for f in fields(CrawlConfig)}
     return CrawlConfig(
         database_url=settings.database.url,
-        base_url=c.base_url,
-        user_agent=c.user_agent,
-        ca_bundle=c.ca_bundle,
-        concurrent_requests=c.concurrent_requests,
-        download_delay=c.download_delay,
-        autothrottle=c.autothrottle,
-        overlap_minutes=c.overlap_minutes,
-        max_pages=c.max_pages,
-        error_rate_partial=c.error_rate_partial,
-        error_rate_failed=c.error_rate_failed,
-        timeout_seconds=c.timeout_seconds,
-        search=c.search,
         batch_size=min(settings.database.batch_size, 100),
+        **settings.crawler.model_dump(include=known),
     )
 
 

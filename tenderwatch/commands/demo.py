@@ -23,7 +23,7 @@ from crawler.replay import ReplayError, build_snapshot
 from crawler.replay.server import start_replay
 from data.db import make_engine, session_scope
 from data.store import advance_high_water
-from tenderwatch.clikit import console, fail, settings_of
+from tenderwatch.clikit import console, fail, say, settings_of
 from tenderwatch.commands.report import WIDE_COLUMNS, save_market_chart
 from tenderwatch.config import Settings
 from tenderwatch.render import OutputFormat, emit
@@ -35,10 +35,6 @@ DEMO_MARK = ("demo", "database")
 """A ``crawl_state`` row (source, key) that says a database file was made by the demo."""
 CRAWL_INTERVAL_SECONDS = 10.0
 """Short enough that several scheduled crawls pick up new notices during a one-minute run."""
-
-
-def say(line: str) -> None:
-    console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -24,18 +24,15 @@ def _since(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=MOSCOW)
 
 
+SINCE_HELP = "Notices changed at or after this moment (ISO; default: since the last run)."
+
+
 def register(app: typer.Typer) -> None:
     @app.command("match")
     def match(
         ctx: typer.Context,
-        since: str | None = typer.Option(
-            None,
-            "--since",
-            help="Notices changed at or after this moment (ISO; default: since the last run).",
-        ),
-        rematch_all: bool = typer.Option(
-            False, "--all", help="Every stored notice, whatever the last run saw."
-        ),
+        since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
+        rematch_all: bool = typer.Option(False, "--all", help="Every stored notice, whatever was seen."),
     ) -> None:
         """Match new and changed notices against the profiles; each verdict is stored once."""
         if since and rematch_all:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from bidder import reports
 from bidder.errors import BidderError
 from crawler.runner import SOURCES
 from data.db import session_scope
-from tenderwatch.clikit import console, fail, settings_of
+from tenderwatch.clikit import console, fail, png_figure, settings_of
 from tenderwatch.commands.storage import open_database
 from tenderwatch.config import mask_url
 from tenderwatch.render import OutputFormat, RenderError, emit
@@ -53,20 +54,9 @@ from the end (``render.to_table``). Reports not listed show every column; CSV, X
 always keep every column."""
 
 
-class StatusOption(StrEnum):
-    new = "new"
-    taken = "taken"
-    skipped = "skipped"
-
-
-class ExportFormat(StrEnum):
-    csv = "csv"
-    xlsx = "xlsx"
-
-
-class ExportWhat(StrEnum):
-    notices = "notices"
-    matches = "matches"
+StatusOption = StrEnum("StatusOption", ["new", "taken", "skipped"])
+ExportFormat = StrEnum("ExportFormat", ["csv", "xlsx"])
+ExportWhat = StrEnum("ExportWhat", ["notices", "matches"])
 
 
 FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv, xlsx or json.")
@@ -147,21 +137,11 @@ def register(app: typer.Typer) -> None:
         """Matches found in a period, with the notice essentials and why each matched."""
         now = datetime.now(UTC)
         period = _period(since, until, days, now)
-        run_report(
-            ctx,
-            lambda s: reports.matches_report(
-                s,
-                period=period,
-                profile=profile,
-                region=region,
-                status=status.value if status else None,
-                now=now,
-            ),
-            reports.MatchReportRow,
-            fmt=fmt,
-            out=out,
-            title="Matches",
+        state = status.value if status else None
+        query = partial(
+            reports.matches_report, period=period, profile=profile, region=region, status=state, now=now
         )
+        run_report(ctx, query, reports.MatchReportRow, fmt=fmt, out=out, title="Matches")
 
     @report_app.command("pipeline")
     def pipeline(
@@ -175,14 +155,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Taken tenders by person: deadlines, days left, auction dates, anti-dumping line and securities."""
         now = datetime.now(UTC)
-        run_report(
-            ctx,
-            lambda s: reports.pipeline_report(s, person=person, include_closed=include_closed, now=now),
-            reports.PipelineRow,
-            fmt=fmt,
-            out=out,
-            title="Pipeline: taken tenders",
-        )
+        query = partial(reports.pipeline_report, person=person, include_closed=include_closed, now=now)
+        run_report(ctx, query, reports.PipelineRow, fmt=fmt, out=out, title="Pipeline: taken tenders")
 
     @report_app.command("deadlines")
     def deadlines(
@@ -193,14 +167,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Matched and taken tenders whose submission closes in the next N days, soonest first."""
         now = datetime.now(UTC)
-        run_report(
-            ctx,
-            lambda s: reports.deadlines_report(s, days=days, now=now),
-            reports.DeadlineRow,
-            fmt=fmt,
-            out=out,
-            title=f"Deadlines in the next {days} days",
-        )
+        query = partial(reports.deadlines_report, days=days, now=now)
+        title = f"Deadlines in the next {days} days"
+        run_report(ctx, query, reports.DeadlineRow, fmt=fmt, out=out, title=title)
 
     @report_app.command("crawls")
     def crawls(
@@ -211,14 +180,8 @@ def register(app: typer.Typer) -> None:
         out: Path | None = OUT_OPTION,
     ) -> None:
         """Crawl health per source: the last runs, their outcome, figures and error rate."""
-        run_report(
-            ctx,
-            lambda s: reports.crawls_report(s, last=last, source=source, known_sources=SOURCES),
-            reports.CrawlRunRow,
-            fmt=fmt,
-            out=out,
-            title="Crawl runs",
-        )
+        query = partial(reports.crawls_report, last=last, source=source, known_sources=SOURCES)
+        run_report(ctx, query, reports.CrawlRunRow, fmt=fmt, out=out, title="Crawl runs")
 
     @report_app.command("market")
     def market(
@@ -238,14 +201,9 @@ def register(app: typer.Typer) -> None:
         scope = ", ".join(
             part for part in (f"OKPD2 {okpd2}" if okpd2 else "", f"region {region}" if region else "") if part
         )
-        rows = run_report(
-            ctx,
-            lambda s: reports.market_report(s, okpd2=okpd2, region=region, period=period, now=now),
-            reports.MarketRow,
-            fmt=fmt,
-            out=out,
-            title=f"Market: {scope or 'all notices'}",
-        )
+        query = partial(reports.market_report, okpd2=okpd2, region=region, period=period, now=now)
+        title = f"Market: {scope or 'all notices'}"
+        rows = run_report(ctx, query, reports.MarketRow, fmt=fmt, out=out, title=title)
         if chart is not None:
             save_market_chart(rows, chart, title=scope or "all notices")
             console.print(f"chart saved to {chart}", highlight=False, soft_wrap=True)
@@ -262,12 +220,12 @@ def register(app: typer.Typer) -> None:
         """Notices published (or matches found) in a period, as CSV or XLSX for Excel users."""
         now = datetime.now(UTC)
         period = _period(since, until, None, now)
+        query: Callable[[Session], Sequence[Any]]
+        row_type: type
         if what == ExportWhat.notices:
-            query: Callable[[Session], Sequence[Any]] = lambda s: reports.notices_export(s, period=period)  # noqa: E731
-            row_type: type = reports.NoticeExportRow
+            query, row_type = partial(reports.notices_export, period=period), reports.NoticeExportRow
         else:
-            query = lambda s: reports.matches_report(s, period=period, now=now)  # noqa: E731
-            row_type = reports.MatchReportRow
+            query, row_type = partial(reports.matches_report, period=period, now=now), reports.MatchReportRow
         run_report(ctx, query, row_type, fmt=OutputFormat(fmt.value), out=out, title=f"{what.value} export")
 
 
@@ -276,16 +234,10 @@ def save_market_chart(rows: Sequence[reports.MarketRow], path: Path, *, title: s
 
     Totals go through float here only to be drawn; the figures in the report stay Decimal.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     weeks = [r for r in rows if r.dimension == "week"]
     if not weeks:
         fail(f"no dated notices for {title}: nothing to chart in {path}")
-    fig, counts = plt.subplots(figsize=(10, 4.5))
-    try:
+    with png_figure(path) as counts:
         labels = [r.group for r in weeks]
         counts.bar(labels, [r.notices for r in weeks], color="tab:blue", alpha=0.6, label="notices")
         counts.set_ylabel("notices per week")
@@ -295,10 +247,3 @@ def save_market_chart(rows: Sequence[reports.MarketRow], path: Path, *, title: s
         totals.plot(labels, [float(r.total_nmck) / 1e6 for r in weeks], color="tab:red", marker="o")
         totals.set_ylabel("total NMCK, mln RUB")
         counts.set_title(f"Weekly trend: {title}")
-        fig.tight_layout()
-        try:
-            fig.savefig(path, format="png", dpi=100)
-        except OSError as exc:
-            fail(f"cannot write chart {path}: {exc.strerror or exc}")
-    finally:
-        plt.close(fig)

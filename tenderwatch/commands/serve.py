@@ -6,12 +6,8 @@ import asyncio
 
 import typer
 
-from tenderwatch.clikit import console, fail, settings_of
+from tenderwatch.clikit import fail, say, settings_of
 from tenderwatch.service import ServiceError, serve
-
-
-def say(line: str) -> None:
-    console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -25,7 +25,7 @@ from bidder.auction.securities import DEFAULT_GUARANTEE_DAYS, DEFAULT_GUARANTEE_
 from bidder.errors import BidderError
 from data.formatting import format_money
 from data.notice import Notice
-from tenderwatch.clikit import console, fail, settings_of
+from tenderwatch.clikit import console, fail, png_figure, settings_of
 
 
 class StrategyOption(StrEnum):
@@ -43,9 +43,7 @@ STRATEGIES: dict[StrategyOption, Strategy] = {
 }
 
 
-class LawOption(StrEnum):
-    fz44 = "44-FZ"
-    fz223 = "223-FZ"
+LawOption = StrEnum("LawOption", {"fz44": "44-FZ", "fz223": "223-FZ"})
 
 
 class KindOption(StrEnum):
@@ -285,14 +283,8 @@ def _antidumping_text(result: SimulationResult) -> str:
 
 def _save_chart(result: SimulationResult, path: Path) -> None:
     """Ladder with floor and anti-dumping lines on the left, win probability and profit on the right."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     ladder = result.ladder
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    try:
+    with png_figure(path, columns=2, size=(12, 4.5)) as (left, right):
         left.step(
             [s.index for s in ladder.steps], [s.price for s in ladder.steps], where="post", label="price"
         )
@@ -325,10 +317,3 @@ def _save_chart(result: SimulationResult, path: Path) -> None:
         profit_axis.set_ylabel("expected profit, RUB")
         right.set_title("Win probability and expected profit")
         right.legend(loc="upper right")
-        fig.tight_layout()
-        try:
-            fig.savefig(path, format="png", dpi=100)
-        except OSError as exc:
-            fail(f"cannot write chart {path}: {exc.strerror or exc}")
-    finally:
-        plt.close(fig)

@@ -105,7 +105,7 @@ async def test_alert_on_first_run_alerts_existing_notices(engine, snapshot):
     expected = alertable(existing)
     assert (cycle.seeded, cycle.enqueued) == (0, len(expected))
     assert alerted(sender, expected) == dict.fromkeys(expected, 1)
-    assert pipeline.totals.rows_sent == len(expected)
+    assert pipeline.totals.alerts["sent"] == len(expected)
 
 
 async def test_failed_first_crawl_neither_seeds_nor_alerts_and_the_next_one_does(engine, snapshot):
