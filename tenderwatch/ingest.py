@@ -7,12 +7,15 @@ crawler's replay can share it. One bad document never stops the rest: it becomes
 
 from __future__ import annotations
 
+import gzip
 import logging
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -26,7 +29,13 @@ from data.store import UpsertResult, upsert_notices
 log = logging.getLogger(__name__)
 
 DOCUMENT_SUFFIXES = frozenset({".xml", ".json", ".html", ".htm"})
-ARCHIVE_SUFFIX = ".zip"
+ARCHIVE_SUFFIXES = frozenset({".zip", ".gz"})
+"""What a folder search picks up besides documents; a named file is read whatever its name."""
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+"""A ZIP starts with a local file header, or (empty) with the end of its central directory."""
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_GUNZIP_BYTES = 4 << 30
+"""A GZIP-wrapped archive (the export service's form) inflates to at most this, spooled to disk."""
 MAX_MEMBER_BYTES = MAX_DOCUMENT_BYTES
 """An archive member larger than the parser accepts is refused before it is inflated (zip bombs)."""
 IMPORT_SOURCE = "import"
@@ -89,7 +98,23 @@ def expand_inputs(paths: Iterable[Path]) -> list[Path]:
 
 def _wanted(path: Path) -> bool:
     suffix = path.suffix.lower()
-    return suffix in DOCUMENT_SUFFIXES or suffix == ARCHIVE_SUFFIX
+    return suffix in DOCUMENT_SUFFIXES or suffix in ARCHIVE_SUFFIXES
+
+
+def file_kind(path: Path) -> str:
+    """``zip``, ``gzip``, ``document`` (XML, HTML or JSON) or ``other``, by the first bytes, not the
+    name: the EIS export service delivers GZIP-wrapped ZIPs under names that say neither. An
+    unreadable file is a ``document``, so that its read error is reported."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return "document"
+    if head.startswith(ZIP_MAGIC):
+        return "zip"
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    return "document" if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"<", b"{") else "other"
 
 
 def _wanted_member(info: zipfile.ZipInfo) -> bool:
@@ -100,8 +125,8 @@ def count_documents(files: Iterable[Path]) -> int:
     """How many documents the files hold (archive members counted from the central directory)."""
     total = 0
     for path in files:
-        if path.suffix.lower() != ARCHIVE_SUFFIX:
-            total += 1
+        if file_kind(path) != "zip":
+            total += 1  # a GZIP-wrapped archive is counted when it is unwrapped
             continue
         try:
             with zipfile.ZipFile(path) as archive:
@@ -116,12 +141,15 @@ def iter_documents(
 ) -> Iterator[tuple[str, bytes | IngestError]]:
     """(label, bytes) per document, or (label, error) for one that cannot be read."""
     for path in files:
-        suffix = path.suffix.lower()
-        if suffix == ARCHIVE_SUFFIX:
+        kind = file_kind(path)
+        if kind == "zip":
             yield from _archive_documents(path, max_member_bytes)
-        elif suffix in DOCUMENT_SUFFIXES:
+        elif kind == "gzip":
+            yield from _gzipped_archive_documents(path, max_member_bytes)
+        elif kind == "document" or path.suffix.lower() in DOCUMENT_SUFFIXES:
             yield str(path), _read_file(path, max_member_bytes)
         else:
+            suffix = path.suffix.lower()
             yield str(path), IngestError(str(path), f"unsupported file type {suffix or '(none)'!r}")
 
 
@@ -140,9 +168,38 @@ def _read_file(path: Path, cap: int) -> bytes | IngestError:
     return data
 
 
-def _archive_documents(path: Path, cap: int) -> Iterator[tuple[str, bytes | IngestError]]:
+def _gzipped_archive_documents(path: Path, cap: int) -> Iterator[tuple[str, bytes | IngestError]]:
+    """A GZIP-wrapped ZIP: unwrapped in chunks into a spooled file (never past MAX_GUNZIP_BYTES),
+    then read as any archive."""
+    with tempfile.SpooledTemporaryFile(max_size=64 << 20) as inner:
+        try:
+            with gzip.open(path, "rb") as outer:
+                size = 0
+                while chunk := outer.read(READ_CHUNK):
+                    size += len(chunk)
+                    if size > MAX_GUNZIP_BYTES:
+                        yield (
+                            str(path),
+                            IngestError(str(path), f"GZIP inflates beyond {MAX_GUNZIP_BYTES} bytes"),
+                        )
+                        return
+                    inner.write(chunk)
+        except (OSError, EOFError, zlib.error) as exc:
+            yield str(path), IngestError(str(path), f"not a readable GZIP file: {exc}")
+            return
+        inner.seek(0)
+        if not inner.read(4).startswith(ZIP_MAGIC):
+            yield str(path), IngestError(str(path), "GZIP file does not wrap a ZIP archive")
+            return
+        inner.seek(0)
+        yield from _archive_documents(path, cap, source=inner)
+
+
+def _archive_documents(
+    path: Path, cap: int, *, source: IO[bytes] | None = None
+) -> Iterator[tuple[str, bytes | IngestError]]:
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(source or path)
     except (OSError, zipfile.BadZipFile) as exc:
         yield str(path), IngestError(str(path), f"not a readable ZIP archive: {exc}")
         return

@@ -100,14 +100,18 @@ def clean(text: str | None) -> str | None:
     return " ".join(text.split()) or None
 
 
-_MONEY_JUNK = re.compile(r"[\s\u00a0\u202f\u2009₽]|руб\.?|RUB", re.IGNORECASE)
+_MONEY_WORDS = re.compile(r"[^\W\d_]+\.?")
+"""Currency words and abbreviations around an amount («руб.», «EUR», «USD»)."""
+_MONEY_JUNK = re.compile(r"[^\d,.\-]")
+"""What is left to drop: spaces of every width and currency signs (₽ € $ ¥ …)."""
 
 
 def parse_money(text: str | None) -> Decimal | None:
-    """``143599.5`` (XML), ``60 000,00 ₽`` (HTML, nbsp thousands) -> Decimal; blank -> None."""
+    """``143599.5`` (XML), ``60 000,00 ₽``, ``1 234,56 €`` (HTML, nbsp thousands) -> Decimal;
+    blank -> None. The currency is read apart (``currency_code``): an amount is an amount in any."""
     if text is None:
         return None
-    raw = _MONEY_JUNK.sub("", text)
+    raw = _MONEY_JUNK.sub("", _MONEY_WORDS.sub("", text))
     if not raw:
         return None
     if "," in raw and "." in raw:
@@ -235,6 +239,7 @@ _CURRENCIES = {
     "840": "USD",
     "китайский юань": "CNY",
     "юань": "CNY",
+    "¥": "CNY",
     "156": "CNY",
 }
 _ISO_CURRENCY = re.compile(r"^[A-Za-z]{3}$")

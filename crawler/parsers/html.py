@@ -19,6 +19,7 @@ server-rendered and well-formed enough, and lxml is several times faster on a 11
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -58,6 +59,8 @@ EIS_BASE = "https://zakupki.gov.ru/"
 _HTML_PARSER = lxml.html.HTMLParser(  # type: ignore[call-arg]  # lxml-stubs lack default_doctype (lxml has it)
     no_network=True, remove_comments=True, remove_pis=True, huge_tree=False, default_doctype=False
 )
+
+log = logging.getLogger(__name__)
 
 
 class _Elements:
@@ -174,7 +177,7 @@ def parse_html(data: bytes, source: str, url: str | None) -> list[Notice]:
     try:
         cards = _X_CARDS(root)
         if cards:
-            return _search_cards(cards, source)
+            return _search_cards(cards, source)[0]
         if _X_TOTAL(root):
             return _empty_results(root, source)
         if (url and "/documents.html" in url) or _X_ATTACHMENTS(root):
@@ -194,11 +197,18 @@ def _checked_root(data: bytes, source: str) -> lxml.html.HtmlElement:
     return _html_root(data, source)
 
 
-def _search_cards(cards: list[etree._Element], source: str) -> list[Notice]:
+def _search_cards(cards: list[etree._Element], source: str) -> tuple[list[Notice], int]:
+    """The page's notices and how many entries were skipped as neither 44-FZ nor 223-FZ.
+
+    One such entry (a «ПП РФ 615» capital-repair auction, which a search without law flags lists
+    beside the others) must not cost the page: it is skipped with a warning and counted.
+    """
     try:
-        return [_search_card(card, index, len(cards), source) for index, card in enumerate(cards, 1)]
+        read = [_search_card(card, index, len(cards), source) for index, card in enumerate(cards, 1)]
     except ValidationError as exc:
         raise ParseError(source, f"page data does not fit the Notice model: {exc}") from None
+    entries = [notice for notice in read if notice is not None]
+    return entries, len(read) - len(entries)
 
 
 # --- a search page as the crawler must read it: whole, or not at all -----------------------------
@@ -224,6 +234,8 @@ class SearchPage:
     total_is_minimum: bool
     has_next: bool
     closed: bool
+    skipped: int = 0
+    """Entries read but left out: neither 44-FZ nor 223-FZ (they count towards the page's size)."""
 
     def gap(self, *, page: int, page_size: int) -> str | None:
         """Why this page (number ``page`` of ``page_size`` entries) is not whole, or None.
@@ -231,7 +243,7 @@ class SearchPage:
         A page cut between two entries parses as a shorter, valid page without a paginator: only
         these cross-checks tell it from the real last page, so a crawl never takes it as the end.
         """
-        read = len(self.entries)
+        read = len(self.entries) + self.skipped
         if not self.closed:
             return f"page {page} ends before </html> after {read} entries (truncated)"
         if self.total is None:
@@ -260,10 +272,11 @@ def read_search_page(data: bytes, source: str) -> SearchPage:
     cards = _X_CARDS(root)
     if not cards and not _X_TOTAL(root):
         raise ParseError(source, "not an EIS search results page (no search cards, no record counter)")
-    entries = _search_cards(cards, source) if cards else _empty_results(root, source)
+    entries, skipped = _search_cards(cards, source) if cards else (_empty_results(root, source), 0)
     total, minimum = _stated_total(root)
     return SearchPage(
         entries=entries,
+        skipped=skipped,
         total=total,
         total_is_minimum=minimum,
         has_next=bool(_X_NEXT_PAGE(root)),
@@ -320,7 +333,7 @@ def _first_text(nodes: list[lxml.html.HtmlElement]) -> str | None:
 # --- search results ----------------------------------------------------------------------------
 
 
-def _search_card(card: etree._Element, index: int, total: int, source: str) -> Notice:
+def _search_card(card: etree._Element, index: int, total: int, source: str) -> Notice | None:
     where = f"search card {index} of {total}"
     links = _X_NUMBER_LINK(card)
     href = _absolute(links[0].get("href")) if links else None
@@ -333,10 +346,14 @@ def _search_card(card: etree._Element, index: int, total: int, source: str) -> N
         raise ParseError(
             source, f"{where} (№ {reg_number}) is cut short: no price/date block (truncated page?)"
         )
-    law, method = _law_and_method(_first_text(_X_HEADER_TITLE(card)))
+    header = _first_text(_X_HEADER_TITLE(card))
+    law, method = _law_and_method(header)
     law = law or law_from_reg_number(reg_number)
     if law is None:
-        raise ParseError(source, f"{where} (№ {reg_number}): cannot tell 44-FZ from 223-FZ")
+        log.warning(
+            "%s: %s (№ %s) skipped: placed under %r, not 44-FZ or 223-FZ", source, where, reg_number, header
+        )
+        return None
     blocks = _body_blocks(card)
     ikz = _plan_ikz(card)
     customer = blocks.get("Заказчик")
@@ -424,13 +441,13 @@ def _customer_codes(
     return inn_kpp_from_ikz(ikz)
 
 
+_PRICE_CURRENCY = re.compile(r"[₽€$¥]|\b[A-Z]{3}\b")
+
+
 def _currency_from_price(text: str | None) -> str | None:
-    if not text:
-        return None
-    for sign in ("₽", "€", "$"):
-        if sign in text:
-            return currency_code(sign)
-    return None
+    """The currency of a listed price: its sign (``1 234,56 €``) or ISO code (``… USD``)."""
+    m = _PRICE_CURRENCY.search(text or "")
+    return currency_code(m.group()) if m else None
 
 
 def _empty_results(root: etree._Element, source: str) -> list[Notice]:

@@ -53,7 +53,7 @@ def render_card_page(entry: Listing) -> bytes:
 {_section("Объект закупки", _e(p.title))}{_section("Заказчик", f"<a>{_e(p.customer.name)}</a>")}</div>
 <div class="col-3">
 <div class="price"><span class="cardMainInfo__title">Начальная цена</span>
-<span class="cardMainInfo__content cost">{price}&nbsp;₽</span></div>
+<span class="cardMainInfo__content cost">{price}&nbsp;{p.currency.sign}</span></div>
 <div class="date">
 {date_sections}</div>
 </div>

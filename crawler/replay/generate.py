@@ -10,12 +10,15 @@ from __future__ import annotations
 import math
 import random
 import uuid
+import zlib
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from crawler.replay import catalog
 from crawler.replay.catalog import Category, Region
 from crawler.replay.model import (
+    CURRENCIES,
+    Currency,
     NoticeVersion,
     Organization,
     Place,
@@ -38,6 +41,8 @@ CANCELLED_SHARE = 0.03
 SMP_SHARE = 0.3
 RA_SHARE = 0.15
 PAST_DEADLINE_SHARE = 0.12
+FOREIGN_CURRENCY_PERCENT = 4
+"""223-FZ purchases priced in EUR, USD or CNY (state companies buying abroad), per hundred."""
 CHANGES = ("deadline", "price")
 """What an amendment changes: the submission deadline, or the price (every position, so the NMCK)."""
 
@@ -256,6 +261,8 @@ class Generator:
             guid=self._uuid(rng),
             purchase_id=10_000_000 + rng.randrange(9_000_000),
         )
+        if law == "223-FZ":
+            purchase.currency = _currency_of(purchase.guid)
         deadline = self._deadline(rng, purchase, published_at)
         self._add_version(rng, purchase, published_at, deadline, positions, modification=None)
         return purchase
@@ -414,7 +421,7 @@ def ground_truth(version: NoticeVersion, now: datetime) -> Notice:
         delivery_places=[place.text for place in p.places],
         delivery_regions=regions,
         nmck=version.nmck,
-        currency="RUB",
+        currency=p.currency.code,
         okpd2=list(dict.fromkeys(pos.good.okpd2 for pos in version.positions)),
         ktru=list(dict.fromkeys(item.ktru for item in items if item.ktru)),
         items=items,
@@ -490,3 +497,12 @@ def moscow_now_floor(now: datetime | None) -> datetime:
     msk = timezone(timedelta(hours=3))
     today = datetime.now(msk)
     return today.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _currency_of(guid: str) -> Currency:
+    """Drawn from the purchase's guid, not the generator's stream, so every other fact of a seed
+    stays what it was before currencies were added."""
+    draw = zlib.crc32(guid.encode()) % 100
+    if draw >= FOREIGN_CURRENCY_PERCENT:
+        return CURRENCIES["RUB"]
+    return CURRENCIES[("EUR", "USD", "CNY")[draw % 3]]

@@ -15,6 +15,25 @@ from data.notice import MOSCOW, Notice
 EIS = "https://zakupki.gov.ru"
 
 
+@dataclass(frozen=True)
+class Currency:
+    code: str
+    digital_code: str
+    name: str  # as the 223 documents and the RSS write it
+    sign: str  # as the search page shows it after the amount
+
+
+CURRENCIES = {
+    c.code: c
+    for c in (
+        Currency("RUB", "643", "Российский рубль", "₽"),
+        Currency("EUR", "978", "Евро", "€"),
+        Currency("USD", "840", "Доллар США", "$"),
+        Currency("CNY", "156", "Китайский юань", "¥"),
+    )
+}
+
+
 class ReplayError(Exception):
     """Base of the replay package's errors."""
 
@@ -91,6 +110,8 @@ class Purchase:
     guid: str  # 223: notice guid
     purchase_id: int  # 223 mobile JSON purchase.id
     cancelled: bool = False
+    currency: Currency = CURRENCIES["RUB"]
+    """A 223-FZ customer may price a purchase abroad in another currency (the listing shows its sign)."""
     versions: list[NoticeVersion] = field(default_factory=list)
 
     @property

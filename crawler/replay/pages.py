@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from email.utils import format_datetime
 
 from lxml import etree
@@ -38,6 +40,45 @@ class Listing:
     def has_deadline(self) -> bool:
         return self.version.has_deadline
 
+    @property
+    def reg_number(self) -> str:
+        return self.purchase.reg_number
+
+    @property
+    def nmck(self) -> Decimal:
+        return self.version.nmck
+
+    @property
+    def card_url(self) -> str:
+        return self.purchase.card_url
+
+
+@dataclass(frozen=True)
+class Pp615Entry:
+    """A «ПП РФ 615» capital-repair auction: listed by a search without law flags (or with
+    ``ppRf615=on``) beside 44-FZ and 223-FZ purchases, but neither. Only its search entry and RSS
+    item are served, as the EIS shows it: 18-digit number, the ``ea615`` card slug, no IKZ
+    (the RSS shape is from BJCreslin/ZakupkiRSSReader's comments, see docs/eis-site.md)."""
+
+    reg_number: str
+    title: str
+    customer: str
+    nmck: Decimal
+    published_at: datetime
+    updated_at: datetime
+    status: str = "Подача заявок"
+
+    @property
+    def card_url(self) -> str:
+        return (
+            f"https://zakupki.gov.ru/epz/order/notice/ea615/view/common-info.html?regNumber={self.reg_number}"
+        )
+
+
+Entry = Listing | Pp615Entry
+PP615_TITLE = "ПП РФ 615"
+PP615_METHOD = "Электронный аукцион"
+
 
 def ru_date(value: datetime) -> str:
     return value.astimezone(MOSCOW).strftime("%d.%m.%Y")
@@ -64,7 +105,7 @@ def _nbsp(text: str) -> str:
 
 
 def render_results(
-    entries: Sequence[Listing], *, total: int, page: int, pages: int, query_string: str, sort_by: str
+    entries: Sequence[Entry], *, total: int, page: int, pages: int, query_string: str, sort_by: str
 ) -> bytes:
     parts = [
         '<!DOCTYPE html>\n<html lang="ru">\n<head>\n<meta charset="UTF-8">\n'
@@ -74,7 +115,7 @@ def render_results(
         _sort_block(query_string, total, sort_by),
         '<div class="search-registry-entrys-block">\n',
     ]
-    parts.extend(_entry(entry) for entry in entries)
+    parts.extend(_entry(entry) if isinstance(entry, Listing) else _entry615(entry) for entry in entries)
     parts.append("</div>\n")
     parts.append(_paginator(page, pages))
     parts.append("</body>\n</html>\n")
@@ -214,7 +255,7 @@ def _entry(entry: Listing) -> str:
                 <div class="price-block__title">Начальная цена
                 </div>
                 <div class="price-block__value" style="overflow-wrap:anywhere">
-                    {_nbsp(ru_money(v.nmck))} ₽
+                    {_nbsp(ru_money(v.nmck))} {p.currency.sign}
                 </div>
             </div>
             <div class="data-block mt-auto">
@@ -238,27 +279,90 @@ def _entry(entry: Listing) -> str:
 """
 
 
+def _entry615(entry: Pp615Entry) -> str:
+    """The same card layout with the 615 header; only what the parser must see to skip it."""
+    return f"""<div class="search-registry-entry-block box-shadow-search-input">
+    <div class="row no-gutters registry-entry__form mr-0">
+        <div class="col-8 pr-0">
+            <div class="registry-entry__header">
+                <div class="row registry-entry__header-top m-0">
+                    <div class="col p-0 d-flex">
+                        <div class="col-9 p-0 registry-entry__header-top__title text-truncate">
+                           {PP615_TITLE}
+                           {PP615_METHOD}
+                        </div>
+                    </div>
+                </div>
+                <div class="d-flex registry-entry__header-mid align-items-center">
+                    <div class="registry-entry__header-mid__number">
+                        <a target="_blank" href="{_e(entry.card_url)}">
+                            № {entry.reg_number}
+                        </a>
+                    </div>
+                    <div class="registry-entry__header-mid__title text-normal">
+                        {_e(entry.status)}
+                    </div>
+                </div>
+            </div>
+            <div class="registry-entry__body">
+                <div class="registry-entry__body-block">
+                    <div class="registry-entry__body-title">Объект закупки</div>
+                    <div class="registry-entry__body-value">{_e(entry.title)}</div>
+                </div>
+                <div class="registry-entry__body-block">
+                    <div class="registry-entry__body-title">Заказчик</div>
+                    <div class="registry-entry__body-href"><a target="_blank">{_e(entry.customer)}</a></div>
+                </div>
+            </div>
+        </div>
+        <div class="col col d-flex flex-column registry-entry__right-block b-left">
+            <div class="price-block">
+                <div class="price-block__title">Начальная цена</div>
+                <div class="price-block__value">{_nbsp(ru_money(entry.nmck))} ₽</div>
+            </div>
+            <div class="data-block mt-auto">
+                <div class="row">
+                    <div class="col-6">
+                        <div class="data-block__title">Размещено</div>
+                        <div class="data-block__value">{ru_date(entry.published_at)}</div>
+                    </div>
+                    <div class="col-6">
+                        <div class="data-block__title">Обновлено</div>
+                        <div class="data-block__value">{ru_date(entry.updated_at)}</div>
+                    </div>
+                </div>
+            </div>
+        </div>
+    </div>
+</div>
+"""
+
+
 # ---- RSS -----------------------------------------------------------------------------------------------
 
 RSS_TITLE = "Результаты поиска в реестре заказов и закупок"
 
 
-def render_rss(entries: Sequence[Listing], *, query_string: str, search: str | None) -> bytes:
+def render_rss(entries: Sequence[Entry], *, query_string: str, search: str | None) -> bytes:
     rss = etree.Element("rss", version="2.0")
     channel = etree.SubElement(rss, "channel")
     etree.SubElement(channel, "title").text = RSS_TITLE
     etree.SubElement(channel, "link").text = f"/epz/order/extendedsearch/results.html?{query_string}"
     etree.SubElement(channel, "description").text = RSS_TITLE
     for entry in entries:
-        p = entry.purchase
         item = etree.SubElement(channel, "item")
-        etree.SubElement(item, "title").text = f"{p.method.name} №{p.reg_number}"
-        etree.SubElement(item, "link").text = p.card_url
-        etree.SubElement(item, "description").text = _rss_description(entry, search)
+        if isinstance(entry, Listing):
+            p = entry.purchase
+            title, customer, description = p.method.name, p.customer.name, _rss_description(entry, search)
+        else:
+            title, customer, description = PP615_METHOD, entry.customer, _rss615_description(entry)
+        etree.SubElement(item, "title").text = f"{title} №{entry.reg_number}"
+        etree.SubElement(item, "link").text = entry.card_url
+        etree.SubElement(item, "description").text = description
         etree.SubElement(item, "pubDate").text = format_datetime(
             entry.updated_at.astimezone(UTC), usegmt=True
         )
-        etree.SubElement(item, "author").text = _highlight(p.customer.name, search, close=True)
+        etree.SubElement(item, "author").text = _highlight(customer, search, close=True)
     etree.indent(rss, space="  ")
     return etree.tostring(rss, xml_declaration=True, encoding="utf-8")
 
@@ -296,7 +400,7 @@ def _rss_description(entry: Listing, search: str | None) -> str:
     body = "".join(f"<strong>{label}: </strong>{value}<br/>" for label, value in pairs)
     body += (
         f"<strong>Начальная цена контракта: </strong>{entry.version.nmck:.2f}"
-        "<strong> Валюта: </strong>Российский рубль<br/>"
+        f"<strong> Валюта: </strong>{p.currency.name}<br/>"
     )
     tail = [
         ("Размещено", ru_date(entry.published_at)),
@@ -306,3 +410,17 @@ def _rss_description(entry: Listing, search: str | None) -> str:
     ]
     body += "".join(f"<strong>{label}: </strong>{value}<br/>" for label, value in tail)
     return params + found + body
+
+
+def _rss615_description(entry: Pp615Entry) -> str:
+    pairs = [
+        ("Наименование объекта закупки", entry.title),
+        ("Размещение выполняется по", PP615_TITLE),
+        ("Наименование Заказчика", entry.customer),
+        ("Начальная цена контракта", f"{entry.nmck:.2f}"),
+        ("Размещено", ru_date(entry.published_at)),
+        ("Обновлено", ru_date(entry.updated_at)),
+        ("Этап размещения", entry.status),
+        ("Идентификационный код закупки (ИКЗ)", ""),
+    ]
+    return "".join(f"<strong>{label}: </strong>{value}<br/>" for label, value in pairs)

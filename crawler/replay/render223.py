@@ -160,7 +160,8 @@ def _lots(lots: etree._Element, version: NoticeVersion) -> None:
     data = B.add(lot, "T", "lotData")
     B.add(data, "T", "subject", p.title)
     currency = B.add(data, "T", "currency")
-    B.leaves(currency, "T", [("code", "RUB"), ("digitalCode", "643"), ("name", "Российский рубль")])
+    money = p.currency
+    B.leaves(currency, "T", [("code", money.code), ("digitalCode", money.digital_code), ("name", money.name)])
     B.add(data, "T", "initialSum", plain_decimal(version.nmck))
     for place in p.places:
         delivery = B.add(data, "T", "deliveryPlace")
@@ -214,9 +215,9 @@ def render_json(version: NoticeVersion) -> bytes:
         "startingContractPrice": _num(version.nmck),
         "currency": {
             "id": 1,
-            "name": "Российский рубль",
-            "code": "RUB",
-            "digitalCode": "643",
+            "name": p.currency.name,
+            "code": p.currency.code,
+            "digitalCode": p.currency.digital_code,
             "actual": True,
         },
         "startingContractPriceRub": _num(version.nmck),

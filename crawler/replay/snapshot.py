@@ -37,6 +37,14 @@ from data.notice import Notice
 log = logging.getLogger(__name__)
 
 LAWS = frozenset({"44-FZ", "223-FZ"})
+PP615 = "PP615"
+"""«ПП РФ 615» capital-repair auctions: what ``ppRf615=on`` selects."""
+LAW_FLAGS = (("fz44", "44-FZ"), ("fz223", "223-FZ"), ("ppRf615", PP615))
+PP615_SHARE = 30
+"""One 615 auction per this many purchases: rare beside 44-FZ and 223-FZ, but on most long listings."""
+PP615_TITLE = (
+    "Оказание услуг и (или) выполнение работ по капитальному ремонту общего имущества в многоквартирном доме"
+)
 PAGE_SIZES = (10, 20, 50, 100, 200, 500)
 """``recordsPerPage=_10 … _500`` as the EIS search form offers them."""
 SORTS = ("UPDATE_DATE", "PUBLISH_DATE", "PRICE")
@@ -66,11 +74,10 @@ class SearchQuery:
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> SearchQuery:
         """Read EIS query parameters (``fz44=on``, ``recordsPerPage=_50``, ``updateDateFrom=01.11.2026``…)."""
-        laws = frozenset(
-            law for flag, law in (("fz44", "44-FZ"), ("fz223", "223-FZ")) if params.get(flag) == "on"
-        )
+        laws = frozenset(law for flag, law in LAW_FLAGS if params.get(flag) == "on")
         return cls(
-            laws=laws or LAWS,
+            # The EIS form without a law flag lists all three (615 auctions included).
+            laws=laws or frozenset(law for _, law in LAW_FLAGS),
             page=_positive_int(params, "pageNumber", 1),
             per_page=_page_size(params.get("recordsPerPage")),
             sort=_sort(params.get("sortBy")),
@@ -158,6 +165,7 @@ class Snapshot:
     _by_reg: dict[str, Purchase] = field(default_factory=dict, repr=False)
     _cancelled_at: dict[str, datetime] = field(default_factory=dict, repr=False)
     _minted: int = 0
+    _pp615: list[pages.Pp615Entry] | None = field(default=None, repr=False)
     _amended: int = 0
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     """The replay server publishes from one thread while request threads search."""
@@ -228,14 +236,25 @@ class Snapshot:
             )
         return render223.render_json(version)
 
-    def search(self, query: SearchQuery) -> tuple[list[pages.Listing], int]:
+    def pp615_entries(self) -> list[pages.Pp615Entry]:
+        """The 615 auctions listed beside the purchases (fixed at first use, deterministic in the seed)."""
+        with self._lock:
+            if self._pp615 is None:
+                rng = random.Random(self.seed * 7919 + 615)
+                picks = self.purchases[::PP615_SHARE] or self.purchases[:1]
+                self._pp615 = [_pp615_entry(rng, p) for p in picks]
+            return self._pp615
+
+    def search(self, query: SearchQuery) -> tuple[list[pages.Entry], int]:
         """The page of entries a search returns, and the total number of hits."""
         with self._lock:
-            hits = [self.listing(p) for p in self.purchases if self._matches(p, query)]
+            hits: list[pages.Entry] = [self.listing(p) for p in self.purchases if self._matches(p, query)]
+        if PP615 in query.laws:
+            hits += [e for e in self.pp615_entries() if _pp615_matches(e, query)]
         key = {
-            "UPDATE_DATE": lambda e: (e.updated_at, e.purchase.reg_number),
-            "PUBLISH_DATE": lambda e: (e.published_at, e.purchase.reg_number),
-            "PRICE": lambda e: (e.version.nmck, e.purchase.reg_number),
+            "UPDATE_DATE": lambda e: (e.updated_at, e.reg_number),
+            "PUBLISH_DATE": lambda e: (e.published_at, e.reg_number),
+            "PRICE": lambda e: (e.nmck, e.reg_number),
         }[query.sort]
         hits.sort(key=key, reverse=query.descending)
         start = (query.page - 1) * query.per_page
@@ -244,20 +263,10 @@ class Snapshot:
     def _matches(self, purchase: Purchase, query: SearchQuery) -> bool:
         if purchase.law not in query.laws:
             return False
-        nmck = purchase.latest.nmck
-        if query.price_from is not None and nmck < query.price_from:
-            return False
-        if query.price_to is not None and nmck > query.price_to:
-            return False
-        updated = pages.ru_date(self.listing_updated_at(purchase))
-        published = pages.ru_date(purchase.versions[0].published_at)
-        for value, low, high in (
-            (updated, query.updated_from, query.updated_to),
-            (published, query.published_from, query.published_to),
+        if not _price_and_dates_match(
+            purchase.latest.nmck, self.listing_updated_at(purchase), purchase.versions[0].published_at, query
         ):
-            day = datetime.strptime(value, "%d.%m.%Y").date()
-            if (low and day < low) or (high and day > high):
-                return False
+            return False
         if query.search:
             needle = query.search.lower()
             if needle not in purchase.title.lower() and needle not in purchase.customer.name.lower():
@@ -516,3 +525,39 @@ def iter_documents(snapshot: Snapshot) -> Iterable[tuple[str, bytes, NoticeVersi
 
 
 __all__ = ["QueryError", "SearchQuery", "Snapshot", "build_snapshot", "iter_documents"]
+
+
+def _pp615_entry(rng: random.Random, beside: Purchase) -> pages.Pp615Entry:
+    """A capital-repair auction of a regional fund, published when ``beside`` was."""
+    published = beside.versions[0].published_at
+    region = beside.customer.region
+    return pages.Pp615Entry(
+        reg_number=f"2{region.code}{rng.randrange(10**14, 10**15)}",
+        title=PP615_TITLE,
+        customer=f"НЕКОММЕРЧЕСКАЯ ОРГАНИЗАЦИЯ «ФОНД КАПИТАЛЬНОГО РЕМОНТА {region.genitive}»",
+        nmck=Decimal(rng.randrange(500_000_00, 40_000_000_00)) / 100,
+        published_at=published,
+        updated_at=published,
+    )
+
+
+def _pp615_matches(entry: pages.Pp615Entry, query: SearchQuery) -> bool:
+    if not _price_and_dates_match(entry.nmck, entry.updated_at, entry.published_at, query):
+        return False
+    return not query.search or query.search.lower() in entry.title.lower()
+
+
+def _price_and_dates_match(nmck: Decimal, updated: datetime, published: datetime, query: SearchQuery) -> bool:
+    """The price band and the update/publication day windows (Moscow days, as the form means them)."""
+    if query.price_from is not None and nmck < query.price_from:
+        return False
+    if query.price_to is not None and nmck > query.price_to:
+        return False
+    for moment, low, high in (
+        (updated, query.updated_from, query.updated_to),
+        (published, query.published_from, query.published_to),
+    ):
+        day = moment.astimezone(pages.MOSCOW).date()
+        if (low and day < low) or (high and day > high):
+            return False
+    return True

@@ -242,6 +242,9 @@ class EisSpider(EisSearchSpider):
         if problem:
             raise IncompletePage(response.url, problem)
         response.meta["has_next"] = page.has_next
+        if page.skipped:
+            # Neither 44-FZ nor 223-FZ («ПП РФ 615»): the parser logged each; the run counts them.
+            self.count("listings/skipped", page.skipped)
         return page.entries
 
     def has_next_page(self, response: Response, entries: list[Notice]) -> bool:

@@ -12,9 +12,9 @@ from data.db import check_writable, make_engine, upgrade
 from data.errors import DatabaseUrlError, StoreError
 from tenderwatch.clikit import console, err_console, fail, settings_of
 from tenderwatch.config import Settings, mask_url
-from tenderwatch.ingest import ARCHIVE_SUFFIX, DOCUMENT_SUFFIXES, InputNotFound, ingest_paths
+from tenderwatch.ingest import ARCHIVE_SUFFIXES, DOCUMENT_SUFFIXES, InputNotFound, ingest_paths
 
-IMPORTABLE = ", ".join(sorted(DOCUMENT_SUFFIXES | {ARCHIVE_SUFFIX}))
+IMPORTABLE = ", ".join(sorted(DOCUMENT_SUFFIXES | ARCHIVE_SUFFIXES))
 
 
 def open_database(settings: Settings) -> tuple[Engine, str]:

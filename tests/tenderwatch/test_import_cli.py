@@ -229,7 +229,7 @@ def test_a_folder_without_importable_files_warns_on_stderr(invoke, tmp_path: Pat
     assert result.exit_code == 0
     assert result.stdout == "0 new, 0 changed, 0 unchanged, 0 errors\n"
     assert result.stderr == (
-        f"warning: no importable files (.htm, .html, .json, .xml, .zip) found under {empty}\n"
+        f"warning: no importable files (.gz, .htm, .html, .json, .xml, .zip) found under {empty}\n"
     )
 
 

@@ -1,0 +1,113 @@
+"""What the real EIS does that a convenient replay would hide (issue 16), each against the replay.
+
+Every variant here is one the replay now serves the way the real site does (docs/eis-site.md
+names the public evidence for each).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from crawler.parsers.html import parse_html, read_search_page
+from crawler.replay.snapshot import PP615, SearchQuery, build_snapshot
+from tests.crawler.test_spiders import list_response, make_spider, split
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def snap():
+    return build_snapshot(seed=16, count=90, now=NOW)
+
+
+# --- 3. an odd entry does not cost its page ---------------------------------------------------------
+
+
+def test_a_search_without_law_flags_lists_615_auctions_as_the_eis_form_does(snap):
+    everything = SearchQuery.from_params({"recordsPerPage": "_500"})
+    assert PP615 in everything.laws
+    entries, total = snap.search(everything)
+    pp615 = [e for e in entries if not hasattr(e, "purchase")]
+    assert len(pp615) == len(snap.pp615_entries()) >= 3
+    assert total == len(snap.purchases) + len(pp615)
+    assert SearchQuery.from_params({"fz44": "on", "fz223": "on"}).laws == frozenset({"44-FZ", "223-FZ"})
+
+
+def test_615_entries_are_skipped_and_counted_and_the_page_stays_whole(snap, caplog):
+    query = SearchQuery.from_params({"recordsPerPage": "_100"})
+    body = snap.render_search_page(query)
+    entries, total = snap.search(query)
+    skipped = sum(1 for e in entries if not hasattr(e, "purchase"))
+    assert skipped >= 1
+    page = read_search_page(body, "page")
+    assert (len(page.entries), page.skipped) == (len(entries) - skipped, skipped)
+    assert page.gap(page=1, page_size=100) is None
+    assert len(parse_html(body, "page", None)) == len(entries) - skipped
+    assert "skipped: placed under 'ПП РФ 615 Электронный аукцион'" in caplog.text
+
+    spider = make_spider(settings={"TENDERWATCH_PAGE_SIZE": 100})
+    requests, _ = split(spider.parse_list(list_response(spider, snap, query)))
+    stats = spider.crawler.stats.get_stats()
+    assert stats["tenderwatch/listings/skipped"] == skipped
+    assert "tenderwatch/pages/failed" not in stats
+    assert len([r for r in requests if r.meta["kind"] == "card"]) == len(entries) - skipped
+
+
+# --- 4. foreign-currency prices ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "currency"),
+    [
+        ("1 234,56 €", Decimal("1234.56"), "EUR"),
+        ("12\xa0345,67 $", Decimal("12345.67"), "USD"),
+        ("98 765,40 ¥", Decimal("98765.40"), "CNY"),
+        ("60 000,00 ₽", Decimal("60000.00"), "RUB"),
+    ],
+)
+def test_a_listed_price_in_any_currency_keeps_its_amount(text, amount, currency):
+    from crawler.parsers.common import parse_money
+    from crawler.parsers.html import _currency_from_price
+
+    assert (parse_money(text), _currency_from_price(text)) == (amount, currency)
+
+
+def test_the_replay_lists_foreign_currency_purchases_and_the_crawl_reads_them(snap):
+    foreign = [p for p in snap.purchases if p.currency != "RUB"]
+    assert foreign, "the snapshot must hold a purchase priced in another currency"
+    page = read_search_page(snap.render_search_page(SearchQuery(per_page=500)), "page")
+    read = {n.reg_number: n for n in page.entries}
+    for purchase in foreign:
+        listed = read[purchase.reg_number]
+        assert (listed.currency, listed.nmck) == (purchase.currency.code, purchase.latest.nmck)
+        assert purchase.latest.notice.currency == purchase.currency.code
+
+
+# --- 9. archives by content ----------------------------------------------------------------------
+
+
+def _zip_of(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_import_reads_zip_and_gzip_wrapped_zip_by_their_first_bytes(snap, tmp_path):
+    from tenderwatch.ingest import iter_documents
+
+    version = snap.purchases[0].latest
+    xml = snap.render_export(version)
+    plain = tmp_path / "export.bin"  # no .zip suffix: the export service names archives freely
+    plain.write_bytes(_zip_of("notice.xml", xml))
+    wrapped = tmp_path / "export.zip.gz"
+    wrapped.write_bytes(gzip.compress(_zip_of("notice.xml", xml)))
+    for path in (plain, wrapped):
+        documents = [(name, data) for name, data in iter_documents([path])]
+        assert [data for _, data in documents] == [xml], path.name
