@@ -118,7 +118,7 @@ def judge(
     if figures.logical_requests == 0:
         return "failed", "nothing was requested"
     if figures.progress.pages == 0:
-        return "failed", f"no listing page could be read; {errors}"
+        return "failed", f"no listing page could be read: {stopped or 'no reason recorded'}; {errors}"
     summary = f"{stopped}; {errors}" if stopped else errors
     if rate > failed_rate:
         return "failed", f"error rate above {failed_rate:.0%}: {summary}"

@@ -29,7 +29,7 @@ from crawler.extensions import RUN_ID_SETTING, CrawlProgress
 from crawler.spiders import source_names
 from crawler.spiders.base import check_spider_arguments
 from crawler.spiders.eis import search_filters
-from crawler.tls import CONTEXT_FACTORY
+from crawler.tls import CONTEXT_FACTORY, SHIPPED_CA_BUNDLE
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,13 @@ class CrawlConfig:
     extra_settings: Mapping[str, Any] = field(default_factory=dict)
     """Further Scrapy settings (``-s``), e.g. retry counts in tests."""
 
+    def trusted_bundle(self) -> str | None:
+        """The CA bundle added to the system roots: the configured one, else for an https site the
+        shipped Минцифры bundle (zakupki.gov.ru's chain ends there); none for plain http."""
+        if self.ca_bundle:
+            return self.ca_bundle
+        return str(SHIPPED_CA_BUNDLE) if self.base_url.startswith("https://") else None
+
     def scrapy_settings(self) -> dict[str, Any]:
         """The ``-s`` settings of the crawl. Never the database URL: it may hold a password, and a
         command line is visible to every user in ``ps``; it travels in the environment instead."""
@@ -78,8 +85,9 @@ class CrawlConfig:
         }
         if self.user_agent:
             settings["USER_AGENT"] = self.user_agent
-        if self.ca_bundle:
-            settings["TENDERWATCH_CA_BUNDLE"] = self.ca_bundle
+        bundle = self.trusted_bundle()
+        if bundle:
+            settings["TENDERWATCH_CA_BUNDLE"] = bundle
             settings["DOWNLOADER_CLIENTCONTEXTFACTORY"] = CONTEXT_FACTORY
         settings.update(self.extra_settings)
         return settings

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import ssl
 import sys
 import threading
 import time
@@ -123,6 +124,7 @@ class ReplayServer:
         port: int,
         faults: FaultPlan,
         publish_rate: float | None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         if publish_rate is not None and not publish_rate > 0:
             raise ReplayServerError(f"publish_rate={publish_rate!r} must be a positive number per minute")
@@ -140,6 +142,9 @@ class ReplayServer:
         except OSError as exc:
             raise ReplayServerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         self._httpd.replay = self
+        if tls is not None:  # a site whose certificate comes from its own CA: the TLS tests' zakupki.gov.ru
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self.host = host
         self.port = self._httpd.server_address[1]
         self._threads = [
@@ -164,7 +169,7 @@ class ReplayServer:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
     # ---- lifecycle --------------------------------------------------------------------------------
 
@@ -535,14 +540,15 @@ def start_replay(
     port: int = 0,
     faults: FaultPlan | str | None = None,
     publish_rate: float | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> ReplayServer:
     """Serve ``snapshot`` on a background thread; ``port=0`` picks a free port (see ``.url``).
 
     ``faults`` is a ``FaultPlan`` or a spec string (grammar in ``crawler.replay.faults``);
-    ``publish_rate`` is new notices per minute.
+    ``publish_rate`` is new notices per minute; ``tls`` a server context to serve https with.
     """
     return ReplayServer(
-        snapshot, host=host, port=port, faults=FaultPlan.coerce(faults), publish_rate=publish_rate
+        snapshot, host=host, port=port, faults=FaultPlan.coerce(faults), publish_rate=publish_rate, tls=tls
     )
 
 

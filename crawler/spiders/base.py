@@ -24,9 +24,10 @@ import re
 from collections.abc import AsyncIterator, Callable, Generator, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import scrapy
+from OpenSSL import SSL
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import (
@@ -131,26 +132,86 @@ def failed_request(failure: Failure) -> scrapy.Request:
 
 
 def error_kind(failure: Failure) -> str:
-    """A stable name for why a request failed, used as the key of ``errors_by_kind``.
+    """A stable name for why a request failed, used as the key of ``errors_by_kind``."""
+    return describe_failure(failure)[0]
+
+
+_CONNECTION_FAULTS = (
+    DownloadFailedError,
+    ResponseDataLossError,
+    ConnectError,
+    ConnectionLost,
+    ResponseFailed,
+)
+
+
+def describe_failure(failure: Failure) -> tuple[str, str]:
+    """(kind, words): why a request failed, as a stable key and as a person should read it.
 
     Scrapy 2.19's download handlers raise ``scrapy.exceptions.Download*``; older code paths (and
-    other handlers) still raise Twisted's errors: both map to the same names.
+    other handlers) still raise Twisted's errors: both map to the same names. A TLS failure hides
+    inside ``ResponseNeverReceived.reasons``; it is named, because its fix (a CA bundle) is not
+    the fix of a network fault.
     """
     exc = failure.value
+    if exc is None:
+        return "unknown", "the request failed without a reason"
+    request = getattr(failure, "request", None)
+    host = urlsplit(request.url).hostname if isinstance(request, scrapy.Request) else None
+    where = host or "the site"
+    tls = _tls_error(exc)
+    if tls is not None:
+        if "certificate verify failed" in tls:
+            return "tls_certificate", (
+                f"TLS certificate of {where} not trusted ({tls}): its CA is in neither the system "
+                "store nor the CA bundle in use; set crawler.ca_bundle to a PEM file holding that CA"
+            )
+        return "tls", f"TLS handshake with {where} failed ({tls})"
     if isinstance(exc, BadPage):
-        return exc.kind
+        return exc.kind, str(exc)
     if isinstance(exc, HttpError):
         status = exc.response.status
-        return "http_429" if status == 429 else f"http_{status // 100}xx"
+        return ("http_429" if status == 429 else f"http_{status // 100}xx"), f"HTTP {status} from {where}"
     if isinstance(exc, DownloadTimeoutError | TimeoutError | TCPTimedOutError):
-        return "timeout"
+        return "timeout", f"{where} did not answer in time (timeout)"
     if isinstance(exc, DownloadConnectionRefusedError | ConnectionRefusedError):
-        return "connection_refused"
-    if isinstance(exc, CannotResolveHostError | DownloadFailedError | ResponseDataLossError):
-        return "connection"
-    if isinstance(exc, DNSLookupError | ConnectError | ConnectionLost | ResponseFailed):
-        return "connection"
-    return type(exc).__name__
+        return "connection_refused", f"{where} refused the connection"
+    if isinstance(exc, CannotResolveHostError | DNSLookupError):
+        return "dns", f"host name {where} not found (DNS)"
+    if isinstance(
+        exc, DownloadFailedError | ResponseDataLossError | ConnectError | ConnectionLost | ResponseFailed
+    ):
+        return "connection", f"connection to {where} failed ({_first_reason(exc)})"
+    return type(exc).__name__, str(exc) or type(exc).__name__
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps, outermost first: Twisted hides the real errors in
+    ``ResponseNeverReceived.reasons`` (a list of Failures), Scrapy in ``__cause__``."""
+    found: list[BaseException] = []
+    pending: list[object] = [exc]
+    while pending and len(found) < 16:
+        value = pending.pop(0)
+        value = getattr(value, "value", value)  # a twisted Failure holds its exception in .value
+        if isinstance(value, BaseException) and value not in found:
+            found.append(value)
+            pending += [*getattr(value, "reasons", []), value.__cause__, value.__context__]
+    return found
+
+
+def _tls_error(exc: BaseException) -> str | None:
+    """The OpenSSL reason of a TLS failure, wherever it is wrapped; None when it is no TLS failure."""
+    for cause in _causes(exc):
+        if isinstance(cause, SSL.Error):
+            parts = [str(p[-1]) for p in cause.args[0] if isinstance(p, tuple)] if cause.args else []
+            return ", ".join(p for p in parts if p) or str(cause)
+    return None
+
+
+def _first_reason(exc: BaseException) -> str:
+    """The innermost error's own words (not a list of Failures)."""
+    inner = _causes(exc)[-1]
+    return str(inner) or type(inner).__name__
 
 
 class BaseSpider(scrapy.Spider):
@@ -219,10 +280,9 @@ class BaseSpider(scrapy.Spider):
         self.logger.error("request failed [%s] %s: %s", kind, url, problem)
 
     def errback(self, failure: Failure) -> Iterable[Any]:
-        request = failed_request(failure)
-        self.record_error(
-            error_kind(failure), request.url, str(failure.value) or type(failure.value).__name__
-        )
+        kind, words = describe_failure(failure)
+        self.record_error(kind, failed_request(failure).url, words)
+        self.last_problem = words
         return ()
 
     def parsed(
@@ -413,8 +473,7 @@ class ListingSpider(BaseSpider):
 
     def list_errback(self, failure: Failure) -> Iterable[Any]:
         yield from self.errback(failure)
-        problem = str(failure.value) or type(failure.value).__name__
-        self._list_failed(failed_request(failure).meta["page"], problem)
+        self._list_failed(failed_request(failure).meta["page"], self.last_problem)
 
     def _list_failed(self, page: int, problem: str) -> None:
         """A listing page that could not be read: nothing after it was listed, so the crawl is

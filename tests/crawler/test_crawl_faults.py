@@ -132,7 +132,8 @@ def test_refused_connection_fails_the_crawl_with_a_clear_reason_and_stores_nothi
     assert summary.outcome == "failed"
     assert summary.errors_by_kind == {"connection_refused": 1}
     assert summary.reason == (
-        "no listing page could be read; 1 errors in 1 requests (100%): connection_refused 1"
+        "no listing page could be read: listing page 1 could not be read (127.0.0.1 refused the connection); "
+        "older entries were not listed; 1 errors in 1 requests (100%): connection_refused 1"
     )
     assert summary.requests == 4  # the first try and Scrapy's three retries
     assert stored_rows(db_url) == {}

@@ -603,7 +603,7 @@ def test_223_card_dated_by_the_rss_keeps_its_exact_time_unmarked(snap):
     [
         (DownloadTimeoutError("Getting x took longer than 1 seconds."), "timeout"),
         (DownloadConnectionRefusedError("Connection was refused by other side"), "connection_refused"),
-        (CannotResolveHostError("no such host"), "connection"),
+        (CannotResolveHostError("no such host"), "dns"),
         (ValueError("odd"), "ValueError"),
     ],
 )
