@@ -21,6 +21,19 @@ Kind = Literal["auction", "competition", "quotation", "single_supplier", "other"
 Completeness = Literal["card", "listing"]
 
 
+TITLE_POSITIONS = 3
+"""A title made of position names shows this many (a small purchase has a handful)."""
+
+
+def title_from_positions(names: list[str]) -> str:
+    """The title of a notice that has none (the 44-FZ small purchases, ``epNotificationEZT2020``):
+    its distinct position names, as a reader of the notice would sum it up."""
+    distinct = list(dict.fromkeys(name for name in names if name))
+    shown = "; ".join(distinct[:TITLE_POSITIONS])
+    more = len(distinct) - TITLE_POSITIONS
+    return f"{shown} и ещё {more} поз." if more > 0 else shown
+
+
 class NoticeItem(BaseModel):
     """One position of the purchase object (what is bought), as far as the source gives it."""
 

@@ -67,7 +67,7 @@ from crawler.parsers.common import (
     unique,
 )
 from crawler.parsers.methods import kind_for
-from data.notice import Notice, NoticeItem
+from data.notice import Notice, NoticeItem, title_from_positions
 from data.reference.regions import derive_regions, region_from_address, region_from_inn, region_from_kpp
 
 SOURCE_ID = "xml44"
@@ -100,6 +100,9 @@ _SMP_ONLY_NAME = re.compile(r"малого\s+предпринимательст�
 _SUBCONTRACTING = re.compile(r"привлеч", re.IGNORECASE)
 
 
+NO_TITLE_NOTE = "the notice has no purchaseObjectInfo: the title is made of its positions' names"
+
+
 @dataclass(frozen=True, slots=True)
 class _Layout:
     """Where one layout keeps what the header does not: paths relative to the notice element,
@@ -117,7 +120,9 @@ class _Layout:
     customer_code: str
     delivery: str
     objects: str
-    positions: str
+    positions: tuple[str, ...]
+    """The 2020 small purchases (``epNotificationEZT2020``) keep their positions directly under
+    ``purchaseObjectsInfo``; the other 2020 notices under ``notDrugPurchaseObjectsInfo``."""
     preferences: str
     preference_code: tuple[str, ...]
     preference_name: str
@@ -136,7 +141,7 @@ _EP = _Layout(
     customer_code="contractConditionsInfo/IKZInfo/customerCode",
     delivery="contractConditionsInfo/deliveryPlacesInfo/*",
     objects="notificationInfo/purchaseObjectsInfo",
-    positions="notDrugPurchaseObjectsInfo/purchaseObject",
+    positions=("notDrugPurchaseObjectsInfo/purchaseObject", "purchaseObject"),
     preferences="notificationInfo/preferensesInfo/preferenseInfo",
     preference_code=("preferenseRequirementInfo/shortName",),
     preference_name="preferenseRequirementInfo/name",
@@ -155,7 +160,7 @@ _FCS = _Layout(
     customer_code="IKZInfo/customerCode",
     delivery="kladrPlaces/kladrPlace",
     objects="lot",
-    positions="purchaseObjects/purchaseObject",
+    positions=("purchaseObjects/purchaseObject",),
     preferences="lot/preferenses/preferense",
     preference_code=("shortName", "code"),
     preference_name="name",
@@ -231,7 +236,7 @@ class _Reader:
             method_code=method_code,
             method=method,
             kind=kind_for(method, method_code or self._document_type()),
-            title=x.text(head, "purchaseObjectInfo") or "",
+            title=self._title(items),
             customer_name=self._customer_name(first, responsible, role),
             customer_inn=inn,
             customer_region=self._customer_region(inn, kpp, responsible if _is_customer(role) else None),
@@ -393,7 +398,7 @@ class _Reader:
         objects = self.x.find(self.element, self.layout.objects)
         if objects is None:
             return []
-        positions = self.x.findall(objects, self.layout.positions)
+        positions = [found for path in self.layout.positions for found in self.x.findall(objects, path)]
         items = [self._position(position) for position in positions]
         drugs = self.x.findall(objects, "drugPurchaseObjectsInfo/drugPurchaseObjectInfo")
         items.extend(self._drug_position(position) for position in drugs)
@@ -461,6 +466,17 @@ class _Reader:
             dosage = None
         tail = " ".join(part for part in (form, dosage) if part)
         return f"{mnn}, {tail}" if tail else mnn
+
+    def _title(self, items: list[NoticeItem]) -> str:
+        """``purchaseObjectInfo``, or for a notice without one (the EZT2020 small purchases carry
+        none, or the literal ``null``) the names of its positions, which is what a reader sees."""
+        title = self.x.text(self.head, "purchaseObjectInfo")
+        if title and title != "null":
+            return title
+        derived = title_from_positions([item.name for item in items])
+        if derived:
+            self.notes.append(NO_TITLE_NOTE)
+        return derived
 
     def _okpd2(self, okpd2: etree._Element | None) -> str | None:
         """``OKPD2/OKPDCode`` (2020, 504), ``OKPD2/code`` (fcs)."""

@@ -30,7 +30,7 @@ from crawler.replay.model import (
     local_tz,
     ogrn_check,
 )
-from data.notice import Notice, NoticeItem
+from data.notice import Notice, NoticeItem, title_from_positions
 
 CENT = Decimal("0.01")
 SHARE_44 = 0.7
@@ -41,6 +41,11 @@ CANCELLED_SHARE = 0.03
 SMP_SHARE = 0.3
 RA_SHARE = 0.15
 PAST_DEADLINE_SHARE = 0.12
+SMALL_PURCHASE_PERCENT = 30
+"""Of the 44-FZ auctions within the small-purchase limit, this many per hundred are published as
+electronic small purchases (EZT2020) instead; 2 of the 5 items of the real RSS sample are ezt20."""
+SMALL_PURCHASE_LIMIT = Decimal(5_000_000)
+"""44-FZ art. 93 part 12: a small electronic purchase is at most 5 million roubles."""
 FOREIGN_CURRENCY_PERCENT = 4
 """223-FZ purchases priced in EUR, USD or CNY (state companies buying abroad), per hundred."""
 CHANGES = ("deadline", "price")
@@ -263,6 +268,9 @@ class Generator:
         )
         if law == "223-FZ":
             purchase.currency = _currency_of(purchase.guid)
+        elif _small_purchase(purchase, positions):
+            purchase.method = catalog.SMALL_PURCHASE_44
+            purchase.title = title_from_positions([pos.good.name for pos in positions])
         deadline = self._deadline(rng, purchase, published_at)
         self._add_version(rng, purchase, published_at, deadline, positions, modification=None)
         return purchase
@@ -506,3 +514,14 @@ def _currency_of(guid: str) -> Currency:
     if draw >= FOREIGN_CURRENCY_PERCENT:
         return CURRENCIES["RUB"]
     return CURRENCIES[("EUR", "USD", "CNY")[draw % 3]]
+
+
+def _small_purchase(purchase: Purchase, positions: list[Position]) -> bool:
+    """Whether a new 44-FZ purchase becomes an EZT2020 small purchase. Only non-drug auctions
+    within the limit are turned, and the draw comes from the guid: the generator's stream (and
+    so every other fact of a seed) is the same as before small purchases existed."""
+    if purchase.method.code != "EAP20" or purchase.category.drugs:
+        return False
+    if sum((pos.sum for pos in positions), Decimal(0)) > SMALL_PURCHASE_LIMIT:
+        return False
+    return zlib.crc32(purchase.guid.encode()) % 1000 // 10 < SMALL_PURCHASE_PERCENT

@@ -119,6 +119,13 @@ class Purchase:
         return self.versions[-1]
 
     @property
+    def publishes_object(self) -> bool:
+        """False for the 44-FZ small purchases (EZT2020): no ``purchaseObjectInfo`` in the XML, no
+        «Объект закупки» on the search entry, ``null`` in the RSS; ``title`` is then made of the
+        position names, as the parser makes it."""
+        return self.method.code != "EZT20"
+
+    @property
     def tz(self) -> timezone:
         return local_tz(self.customer.region)
 

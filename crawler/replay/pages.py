@@ -203,6 +203,14 @@ def _entry(entry: Listing) -> str:
             '<div class="href d-flex">'
             f"<a onclick=\"openComplaintSearch('{reg}', false, true, false)\">Жалоба</a></div>"
         )
+    object_block = ""
+    if p.publishes_object:  # the ezt20 entries show only the customer (html_eis_list.html)
+        object_block = (
+            '                <div class="registry-entry__body-block">\n'
+            '                    <div class="registry-entry__body-title">Объект закупки</div>\n'
+            f'                    <div class="registry-entry__body-value">{_e(p.title)}</div>\n'
+            "                </div>\n"
+        )
     deadline_block = ""
     if entry.has_deadline:
         deadline_block = (
@@ -236,11 +244,7 @@ def _entry(entry: Listing) -> str:
                 </div>
             </div>
             <div class="registry-entry__body">
-                <div class="registry-entry__body-block">
-                    <div class="registry-entry__body-title">Объект закупки</div>
-                    <div class="registry-entry__body-value">{_e(p.title)}</div>
-                </div>
-                <div class="registry-entry__body-block">
+{object_block}                <div class="registry-entry__body-block">
                     <div class="registry-entry__body-title">Заказчик</div>
                     <div class="registry-entry__body-href">
                         <a target="_blank" href="{customer_href}">
@@ -393,7 +397,10 @@ def _rss_description(entry: Listing, search: str | None) -> str:
     )
     ikz = p.ikz() if p.law == "44-FZ" else ""
     pairs = [
-        ("Наименование объекта закупки", _highlight(p.title, search, close=False)),
+        (
+            "Наименование объекта закупки",
+            _highlight(p.title, search, close=False) if p.publishes_object else "null",
+        ),
         ("Размещение выполняется по", law),
         ("Наименование Заказчика", _highlight(p.customer.name, search, close=False)),
     ]

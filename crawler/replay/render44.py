@@ -100,7 +100,8 @@ def _body(notice: etree._Element, v: NoticeVersion) -> None:
     signs = B.add(notice, "EP", "serviceSigns")
     B.leaves(signs, "EP", [("isIncludeKOKS", "false"), ("isControlP1Ch5St99", "false")])
     info = B.add(notice, "EP", "notificationInfo")
-    _procedure(info, v)
+    if v.has_deadline:  # a small purchase states no application deadline (its listing shows none)
+        _procedure(info, v)
     conditions = B.add(info, "EP", "contractConditionsInfo")
     price = B.add(conditions, "EP", "maxPriceInfo")
     B.add(price, "EP", "maxPrice", plain_decimal(v.nmck))
@@ -151,7 +152,8 @@ def _common_info(notice: etree._Element, v: NoticeVersion) -> None:
     etp = B.add(common, "EP", "ETP")
     B.leaves(etp, "BASE", [("code", p.etp.code), ("name", p.etp.name), ("url", p.etp.url)])
     B.add(common, "EP", "contractConclusionOnSt83Ch2", "true")
-    B.add(common, "EP", "purchaseObjectInfo", p.title)
+    if not _small(v):  # the small purchases carry no purchaseObjectInfo (docs/eis-site.md)
+        B.add(common, "EP", "purchaseObjectInfo", p.title)
 
 
 def _responsible(notice: etree._Element, placer: Organization, role: str) -> None:
@@ -349,7 +351,8 @@ def _purchase_objects(parent: etree._Element, v: NoticeVersion) -> None:
     if v.purchase.category.drugs:
         _drug_objects(parent, v)
         return
-    objects = B.add(parent, "EP", "notDrugPurchaseObjectsInfo")
+    # EZT2020 keeps its positions directly under purchaseObjectsInfo, the others in a wrapper.
+    objects = parent if _small(v) else B.add(parent, "EP", "notDrugPurchaseObjectsInfo")
     for index, pos in enumerate(v.positions):
         obj = B.add(objects, "CMN", "purchaseObject")
         B.add(obj, "CMN", "sid", v.doc_id * 10 + index)
@@ -383,8 +386,13 @@ def _purchase_objects(parent: etree._Element, v: NoticeVersion) -> None:
         B.add(obj, "CMN", "sum", plain_decimal(pos.sum))
         B.add(obj, "CMN", "type", good.kind)
         B.add(obj, "CMN", "hierarchyType", "ND")
-    B.add(objects, "CMN", "totalSum", plain_decimal(v.nmck))
-    B.add(objects, "EP", "quantityUndefined", "false")
+    if not _small(v):
+        B.add(objects, "CMN", "totalSum", plain_decimal(v.nmck))
+        B.add(objects, "EP", "quantityUndefined", "false")
+
+
+def _small(v: NoticeVersion) -> bool:
+    return not v.purchase.publishes_object
 
 
 def _drug_objects(parent: etree._Element, v: NoticeVersion) -> None:

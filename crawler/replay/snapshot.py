@@ -302,6 +302,7 @@ class Snapshot:
         return truth.model_copy(
             update={
                 "status": entry.status,
+                "title": truth.title if purchase.publishes_object else "",
                 "updated_at": self.listing_updated_at(purchase),
                 "completeness": "listing",
                 "submission_deadline": truth.submission_deadline if entry.has_deadline else None,

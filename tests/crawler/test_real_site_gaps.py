@@ -14,8 +14,12 @@ from decimal import Decimal
 
 import pytest
 
+from bidder.matcher import compile_profiles
+from bidder.profiles import Profile
+from crawler.parsers import parse_document
 from crawler.parsers.html import parse_html, read_search_page
 from crawler.replay.snapshot import PP615, SearchQuery, build_snapshot
+from data.notice import title_from_positions
 from tests.crawler.test_spiders import list_response, make_spider, split
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -24,6 +28,40 @@ NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def snap():
     return build_snapshot(seed=16, count=90, now=NOW)
+
+
+# --- 2. EZT2020 small purchases ---------------------------------------------------------------------
+
+
+def test_small_purchases_parse_with_positions_codes_and_a_title_made_of_them(snap):
+    small = [p for p in snap.purchases if p.method.code == "EZT20"]
+    assert len(small) >= 2, "the replay must publish EZT2020 small purchases"
+    for purchase in small:
+        version = purchase.latest
+        for document in (snap.render_card(version), snap.render_export(version)):
+            assert b"epNotificationEZT2020" in document and b"purchaseObjectInfo" not in document
+            assert b"notDrugPurchaseObjectsInfo" not in document
+            (notice,) = parse_document(document, url=purchase.card_url)
+            assert notice.okpd2 and notice.okpd2 == version.notice.okpd2
+            assert len(notice.items) == len(version.positions)
+            assert notice.title == title_from_positions([pos.good.name for pos in version.positions])
+            assert notice.title == version.notice.title != ""
+            assert "no purchaseObjectInfo" in " ".join(notice.notes)
+            assert (notice.kind, notice.submission_deadline) == ("single_supplier", None)
+
+
+def test_a_small_purchase_lists_without_an_object_and_is_matched_by_its_positions(snap):
+    purchase = next(p for p in snap.purchases if p.method.code == "EZT20")
+    page = read_search_page(snap.render_search_page(SearchQuery(per_page=500)), "page")
+    (listed,) = [n for n in page.entries if n.reg_number == purchase.reg_number]
+    assert listed.title == "" and listed.submission_deadline is None
+    rss = parse_document(snap.render_rss(SearchQuery(per_page=200)), url=None)
+    (item,) = [n for n in rss if n.reg_number == purchase.reg_number]
+    assert item.title == ""  # the feed writes the literal «null»
+    okpd2 = purchase.latest.notice.okpd2[0]
+    matcher = compile_profiles([Profile.model_validate({"name": "small", "okpd2": [okpd2]})])
+    (notice,) = parse_document(snap.render_card(purchase.latest), url=purchase.card_url)
+    assert [m.profile for m in matcher.match(notice, now=NOW)] == ["small"]
 
 
 # --- 3. an odd entry does not cost its page ---------------------------------------------------------

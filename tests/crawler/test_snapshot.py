@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from crawler.replay import QueryError, SearchQuery, SnapshotError, build_snapshot, iter_documents
-from crawler.replay.catalog import METHODS_44, METHODS_223, REGIONS
+from crawler.replay.catalog import METHODS_44, METHODS_223, REGIONS, SMALL_PURCHASE_44
 from crawler.replay.snapshot import ftp_region_name
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -47,7 +47,9 @@ def test_counts_and_variety(snap):
     assert len({p.customer.region.code for p in purchases}) >= 30
     laws = Counter(p.law for p in purchases)
     assert 0.6 <= laws["44-FZ"] / len(purchases) <= 0.8
-    assert {p.method.code for p in purchases} == {m.code for m in (*METHODS_44, *METHODS_223)}
+    assert {p.method.code for p in purchases} == {
+        m.code for m in (*METHODS_44, SMALL_PURCHASE_44, *METHODS_223)
+    }
     assert {p.method.kind for p in purchases} == {
         "auction",
         "quotation",
