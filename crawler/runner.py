@@ -56,6 +56,8 @@ class CrawlConfig:
     error_rate_failed: float = 0.5
     timeout_seconds: float = 1800
     search: Mapping[str, Any] = field(default_factory=dict)
+    card223_path: str | None = None
+    """The 223-FZ card endpoint below the base URL; None: the spider's default (``CARD_PATHS``)."""
     batch_size: int = 100
     extra_settings: Mapping[str, Any] = field(default_factory=dict)
     """Further Scrapy settings (``-s``), e.g. retry counts in tests."""
@@ -85,6 +87,8 @@ class CrawlConfig:
         }
         if self.user_agent:
             settings["USER_AGENT"] = self.user_agent
+        if self.card223_path:
+            settings["TENDERWATCH_CARD223_PATH"] = self.card223_path
         bundle = self.trusted_bundle()
         if bundle:
             settings["TENDERWATCH_CA_BUNDLE"] = bundle

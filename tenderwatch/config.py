@@ -58,6 +58,9 @@ class CrawlerSettings(_Section):
     error_rate_failed: float = Field(0.5, ge=0, le=1)
     timeout_seconds: int = Field(1800, ge=10)
     search: dict[str, Any] = Field(default_factory=dict)
+    card223_path: str = Field(
+        "/api/mobile/proxy/223/purchase/public/purchase/info/common-info.html", pattern=r"^/\S+$"
+    )
 
     @field_validator("ca_bundle")
     @classmethod

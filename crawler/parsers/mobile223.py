@@ -41,6 +41,10 @@ def parse_json223(data: bytes, source: str, *, url: str | None = None) -> list[N
         doc = json.loads(data, parse_float=Decimal)  # money never passes through a binary float
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and undecodable bytes are ValueErrors
         raise ParseError(source, f"malformed JSON: {exc}") from None
+    if isinstance(doc, dict) and "noticeInfo" not in doc and isinstance(doc.get("data"), dict):
+        # The newer proxy (``/api/mobile/proxy/917/223/…``) wraps the same object in ``data``
+        # (a public C# client reads ``["data"]["noticeInfo"]["id"]``; docs/eis-site.md).
+        doc = doc["data"]
     notice_info = _obj(doc, "noticeInfo", source) if isinstance(doc, dict) else None
     if notice_info is None:
         raise ParseError(source, "not a 223-FZ mobile common-info document: no noticeInfo object")

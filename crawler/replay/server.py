@@ -58,6 +58,8 @@ LIST_PATH = "/epz/order/extendedsearch/results.html"
 RSS_PATH = "/epz/order/extendedsearch/rss.html"
 CARD44_PATH = "/epz/order/notice/printForm/viewXml.html"
 JSON223_PATH = "/api/mobile/proxy/223/purchase/public/purchase/info/common-info.html"
+JSON223_PATH_917 = "/api/mobile/proxy/917/223/purchase/public/purchase/info/common-info.html"
+"""The newer mobile proxy: the same JSON inside a ``data`` object (docs/eis-site.md)."""
 PAGE223_PATH = "/223/purchase/public/purchase/info/common-info.html"
 _POLL_SECONDS = 0.05
 """How soon ``stop()`` is noticed by the accept loop (the stdlib default of 0.5 s slows test teardown)."""
@@ -325,6 +327,8 @@ class ReplayServer:
             return "card", self._card44
         if path == JSON223_PATH:
             return "json", self._json223
+        if path == JSON223_PATH_917:
+            return "json", self._json223_wrapped
         if path == PAGE223_PATH:
             return "page", self._page223
         m = _PAGE44.match(path)
@@ -350,6 +354,11 @@ class ReplayServer:
     def _json223(self, params: dict[str, str], query_string: str) -> Reply:
         purchase = self._purchase(params, "223-FZ")
         return Reply(200, self.snapshot.render_json(purchase.latest), JSON)
+
+    def _json223_wrapped(self, params: dict[str, str], query_string: str) -> Reply:
+        purchase = self._purchase(params, "223-FZ")
+        document = json.loads(self.snapshot.render_json(purchase.latest))
+        return _json({"data": document})
 
     def _page223(self, params: dict[str, str], query_string: str) -> Reply:
         purchase = self._purchase(params, "223-FZ")

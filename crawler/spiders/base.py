@@ -381,6 +381,10 @@ class ListingSpider(BaseSpider):
         """Where the full card of a listed notice is."""
         raise NotImplementedError
 
+    def fallback_url(self, listing: Notice) -> str | None:
+        """Where else a listed notice can be read when its card fails for good (None: nowhere)."""
+        return None
+
     def read_listing(self, response: Response) -> list[Notice]:
         """The entries of a listing page; a source whose pages can prove they are whole checks it
         here and raises ``ParseError`` when one is not (it is then retried like a bad page)."""
@@ -534,11 +538,39 @@ class ListingSpider(BaseSpider):
         yield from self.errback(failure)
         yield from self._card_failed(failed_request(failure).meta["listing"])
 
-    def _card_failed(self, listing: Notice) -> Iterable[Notice]:
-        """Keep what the listing showed (the store never lets it overwrite a card); the next crawl retries."""
+    def _card_failed(self, listing: Notice, *, fallback: bool = True) -> Iterable[Notice | scrapy.Request]:
+        """Keep what the listing showed, or what its fallback page shows (the store never lets
+        either overwrite a card); the mark stays below it, so the next crawl retries the card."""
         if listing.updated_at and (self.oldest_failed is None or listing.updated_at < self.oldest_failed):
             self.oldest_failed = listing.updated_at
-        yield self.as_item(listing)
+        url = self.fallback_url(listing) if fallback else None
+        if url is None:
+            yield self.as_item(listing)
+            return
+        self.count("requests/fallback")
+        yield scrapy.Request(
+            url,
+            callback=self.parse_fallback,
+            errback=self.fallback_errback,
+            meta={"kind": "fallback", "listing": listing},
+        )
+
+    def parse_fallback(self, response: Response) -> Generator[Any, None, None]:
+        listing: Notice = response.meta["listing"]
+        notices = yield from self.parsed(response)
+        if notices is RETRYING:
+            return
+        pages = [n for n in notices or [] if n.key == listing.key]
+        if len(pages) != 1:
+            yield from self._card_failed(listing, fallback=False)
+            return
+        self.count("cards/fallback")
+        page = self.complete_card(pages[0], listing)
+        yield self.as_item(page.model_copy(update={"completeness": "listing"}))
+
+    def fallback_errback(self, failure: Failure) -> Iterable[Any]:
+        yield from self.errback(failure)
+        yield from self._card_failed(failed_request(failure).meta["listing"], fallback=False)
 
     def as_item(self, notice: Notice) -> Notice:
         return notice.model_copy(update={"source": self.name})

@@ -31,12 +31,15 @@ from crawler.spiders.base import ListingSpider, parse_date_argument
 from data.notice import Notice
 
 SEARCH_SETTING = "TENDERWATCH_SEARCH"
+PAGE223_PATH = "/223/purchase/public/purchase/info/common-info.html"
 SEARCH_PATH = "/epz/order/extendedsearch/results.html"
 RSS_PATH = "/epz/order/extendedsearch/rss.html"
 CARD_PATHS = {
     "44-FZ": "/epz/order/notice/printForm/viewXml.html",
     "223-FZ": "/api/mobile/proxy/223/purchase/public/purchase/info/common-info.html",
 }
+CARD223_SETTING = "TENDERWATCH_CARD223_PATH"
+"""``crawler.card223_path``: the 223-FZ card endpoint (newer clients call ``/api/mobile/proxy/917/…``)."""
 LAW_FLAGS = {"44-FZ": "fz44", "223-FZ": "fz223"}
 STAGES = ("af", "ca", "pc", "pa")
 MAX_SEARCH_KEY = 255
@@ -205,6 +208,11 @@ class EisSearchSpider(ListingSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.filters: list[tuple[str, str]] = []
+        self.card_paths = dict(CARD_PATHS)
+
+    def configure(self, crawler: Crawler) -> None:
+        super().configure(crawler)
+        self.card_paths["223-FZ"] = crawler.settings.get(CARD223_SETTING) or CARD_PATHS["223-FZ"]
 
     def make_search_key(self, crawler: Crawler) -> str:
         self.filters = search_filters(read_search_setting(crawler))
@@ -226,7 +234,15 @@ class EisSearchSpider(ListingSpider):
         return params
 
     def card_url(self, listing: Notice) -> str:
-        return self.url(CARD_PATHS[listing.law], [("regNumber", listing.reg_number)])
+        return self.url(self.card_paths[listing.law], [("regNumber", listing.reg_number)])
+
+    def fallback_url(self, listing: Notice) -> str | None:
+        """A 223-FZ card that failed is read from its card page (the one the entry links), which
+        states the customer, price and dates: stored as a listing, it is retried as a card by the
+        next crawl. The 223 print form has no public sample to parse, so the card page is used."""
+        if listing.law != "223-FZ":
+            return None
+        return self.url(PAGE223_PATH, [("regNumber", listing.reg_number)])
 
 
 class EisSpider(EisSearchSpider):

@@ -6,8 +6,10 @@ names the public evidence for each).
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
+import json
 import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,8 +20,11 @@ from bidder.matcher import compile_profiles
 from bidder.profiles import Profile
 from crawler.parsers import parse_document
 from crawler.parsers.html import parse_html, read_search_page
+from crawler.replay.server import JSON223_PATH_917, start_replay
 from crawler.replay.snapshot import PP615, SearchQuery, build_snapshot
+from crawler.runner import run_crawl
 from data.notice import title_from_positions
+from tests.crawler.crawl_helpers import fast_config, mismatches, stored_rows
 from tests.crawler.test_spiders import list_response, make_spider, split
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -149,3 +154,51 @@ def test_import_reads_zip_and_gzip_wrapped_zip_by_their_first_bytes(snap, tmp_pa
     for path in (plain, wrapped):
         documents = [(name, data) for name, data in iter_documents([path])]
         assert [data for _, data in documents] == [xml], path.name
+
+
+# --- 5. the 223-FZ card: the `data` wrapper, the endpoint setting, the card-page fallback ---------
+
+
+@pytest.fixture(scope="module")
+def replay(snap):
+    with start_replay(snap) as server:
+        yield server
+
+
+def test_the_mobile_json_is_read_flat_and_inside_data(snap):
+    purchase = next(p for p in snap.purchases if p.law == "223-FZ")
+    flat = snap.render_json(purchase.latest)
+    wrapped = json.dumps({"data": json.loads(flat)}).encode()
+    url = f"https://zakupki.gov.ru{JSON223_PATH_917}?regNumber={purchase.reg_number}"
+    assert parse_document(wrapped, url=url) == parse_document(flat, url=url)
+
+
+@pytest.mark.slow
+def test_a_crawl_through_the_917_endpoint_stores_every_notice(replay, snap, tmp_path):
+    replay.set_faults(None)
+    db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
+    config = dataclasses.replace(fast_config(db_url, replay.url), card223_path=JSON223_PATH_917)
+    summary = run_crawl("eis", config=config)
+    assert (summary.outcome, summary.new) == ("ok", len(snap.purchases)), summary.reason
+    assert mismatches(db_url, snap) == []  # EZT2020 and foreign-currency purchases included
+
+
+@pytest.mark.slow
+def test_a_failing_223_card_is_read_from_its_card_page_and_retried_next_time(replay, snap, tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
+    replay.set_faults("5xx=100000,only=json")
+    try:
+        broken = run_crawl("eis", config=fast_config(db_url, replay.url))
+    finally:
+        replay.set_faults(None)
+    law223 = [p for p in snap.purchases if p.law == "223-FZ"]
+    assert broken.errors_by_kind == {"http_5xx": len(law223)} and broken.outcome != "ok"
+    rows = stored_rows(db_url)
+    assert len(rows) == len(snap.purchases)
+    for purchase in law223:
+        row = rows[("223-FZ", purchase.reg_number)]
+        assert (row["completeness"], row["source"]) == ("listing", "eis")
+        assert (row["customer_name"], row["nmck"]) == (purchase.customer.name, purchase.latest.nmck)
+    fixed = run_crawl("eis", config=fast_config(db_url, replay.url))
+    assert fixed.outcome == "ok", fixed.reason
+    assert mismatches(db_url, snap) == []
