@@ -31,6 +31,7 @@ from data.store import (
     crawl_run_alive,
     finish_crawl_run,
     get_high_water,
+    last_finished_run,
     start_crawl_run,
     stored_versions,
     upsert_notices,
@@ -93,6 +94,10 @@ class CrawlDatabase:
     def finish_run(self, *, run_id: int, **figures: Any) -> CrawlRun:
         with session_scope(self.engine) as session:
             return finish_crawl_run(session, run_id=run_id, **figures)
+
+    def last_finished_run(self, source: str) -> CrawlRun | None:
+        with session_scope(self.engine) as session:
+            return last_finished_run(session, source=source)
 
     def close_abandoned_runs(self) -> list[CrawlRun]:
         with session_scope(self.engine) as session:

@@ -13,6 +13,10 @@ class SpiderArgumentError(CrawlerError, ValueError):
     """A spider argument (``from_date``, ``max_pages``, ``sample``...) is unusable; raised before crawling."""
 
 
+class SourcePaused(CrawlerError):
+    """The site blocked the last crawl of this source: crawls wait out the pause (a circuit breaker)."""
+
+
 class CrawlSettingsError(CrawlerError, ValueError):
     """A crawler setting (search filters, base URL, database URL) is unusable; raised before crawling."""
 

@@ -9,6 +9,7 @@ Order (``DOWNLOADER_MIDDLEWARES`` in settings): responses pass ``ErrorPageMiddle
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -26,6 +27,18 @@ from crawler.parsers.html import looks_like_error_page
 log = logging.getLogger(__name__)
 
 WAIT_META = "tenderwatch_wait"
+PROXY_ENV = "TENDERWATCH_CRAWLER__PROXY"
+"""The proxy URL reaches the crawl process in the environment (it may carry a password)."""
+BROWSER_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+BROWSER_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8",
+}
+"""``crawler.browser_headers``: what a browser sends, for a site that turns away unknown clients
+(public scrapers of zakupki.gov.ru send a browser User-Agent and ``Accept-Language: ru``)."""
 
 
 def retry_after_seconds(
@@ -78,6 +91,19 @@ class DelayedRequestMiddleware(_Component):
         if wait > 0:
             log.info("waiting %.1f s before %s (server asked to retry later)", wait, request.url)
             await sleep(wait)
+
+
+class ProxyMiddleware(_Component):
+    """Every request through ``crawler.proxy`` (Scrapy's HttpProxyMiddleware, later in the chain,
+    takes credentials out of the URL into a Proxy-Authorization header)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.proxy = os.environ.get(PROXY_ENV) or None
+
+    def process_request(self, request: Request) -> None:
+        if self.proxy and "proxy" not in request.meta:
+            request.meta["proxy"] = self.proxy
 
 
 class RetryAfterMiddleware(_Component):
@@ -134,8 +160,16 @@ def bad_page_kind(body: bytes) -> tuple[str, str] | None:
     return kind, problem
 
 
+SITE_DOWN_KINDS = frozenset({"maintenance", "captcha"})
+"""Error pages that speak for the whole site, not one URL: fetching again only digs deeper."""
+
+
 class ErrorPageMiddleware(_Component):
-    """A 200 response that is an error page is fetched again a few times, then a ``BadPage`` error."""
+    """A 200 response that is an error page is fetched again a few times, then a ``BadPage`` error.
+
+    A maintenance or captcha page is not retried: it is the site's answer to every URL for a
+    while, so the spider ends the crawl on it (``BaseSpider.errback``) instead of asking again.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -148,6 +182,8 @@ class ErrorPageMiddleware(_Component):
         if found is None:
             return response
         kind, problem = found
+        if kind in SITE_DOWN_KINDS:
+            raise BadPage(kind, problem, request.url)
         retry = get_retry_request(
             request,
             spider=running_spider(self.crawler),

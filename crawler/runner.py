@@ -21,15 +21,18 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crawler.database import CrawlDatabase, read_run
-from crawler.errors import CrawlProcessError, CrawlSettingsError, SpiderArgumentError
+from crawler.errors import CrawlProcessError, CrawlSettingsError, SourcePaused, SpiderArgumentError
 from crawler.extensions import RUN_ID_SETTING, CrawlProgress
+from crawler.middlewares import BROWSER_HEADERS, BROWSER_USER_AGENT, PROXY_ENV
 from crawler.spiders import source_names
-from crawler.spiders.base import check_spider_arguments
+from crawler.spiders.base import BLOCKED_REASON, check_spider_arguments
 from crawler.spiders.eis import search_filters
 from crawler.tls import CONTEXT_FACTORY, SHIPPED_CA_BUNDLE
+from data.notice import MOSCOW
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +50,8 @@ class CrawlConfig:
     base_url: str = "https://zakupki.gov.ru"
     user_agent: str | None = None
     ca_bundle: str | None = None
-    concurrent_requests: int = 2
-    download_delay: float = 1.0
+    concurrent_requests: int = 1
+    download_delay: float = 3.5
     autothrottle: bool = True
     overlap_minutes: float = 60
     max_pages: int = 50
@@ -56,6 +59,14 @@ class CrawlConfig:
     error_rate_failed: float = 0.5
     timeout_seconds: float = 1800
     search: Mapping[str, Any] = field(default_factory=dict)
+    block_pause_minutes: float = 60
+    """After the site blocked a crawl (403, 434, captcha), crawls of that source wait this long."""
+    max_requests: int | None = 3000
+    """A crawl asks for at most this many pages and cards (retries not counted); None: no budget."""
+    proxy: str | None = None
+    """An http(s) proxy URL for every request (the EIS answers Russian addresses only)."""
+    browser_headers: bool = False
+    """Send a browser's User-Agent and Accept headers instead of ``user_agent``."""
     card223_path: str | None = None
     """The 223-FZ card endpoint below the base URL; None: the spider's default (``CARD_PATHS``)."""
     batch_size: int = 100
@@ -89,6 +100,11 @@ class CrawlConfig:
             settings["USER_AGENT"] = self.user_agent
         if self.card223_path:
             settings["TENDERWATCH_CARD223_PATH"] = self.card223_path
+        if self.max_requests:
+            settings["TENDERWATCH_MAX_REQUESTS"] = self.max_requests
+        if self.browser_headers:
+            settings["USER_AGENT"] = BROWSER_USER_AGENT
+            settings["DEFAULT_REQUEST_HEADERS"] = json.dumps(BROWSER_HEADERS)
         bundle = self.trusted_bundle()
         if bundle:
             settings["TENDERWATCH_CA_BUNDLE"] = bundle
@@ -145,6 +161,21 @@ def validate(source: str, config: CrawlConfig, arguments: Mapping[str, Any]) -> 
     }
 
 
+def _check_not_paused(database: CrawlDatabase, source: str, config: CrawlConfig) -> None:
+    """The circuit breaker: after the site blocked a crawl, the next ones wait out the pause
+    rather than ask again at once (a block that is hammered on tends to grow longer)."""
+    last = database.last_finished_run(source)
+    if last is None or last.finished_at is None or not (last.reason or "").startswith(BLOCKED_REASON):
+        return
+    until = last.finished_at + timedelta(minutes=config.block_pause_minutes)
+    if datetime.now(UTC) < until:
+        raise SourcePaused(
+            f"{source} is paused until {until.astimezone(MOSCOW):%d.%m.%Y %H:%M} (Moscow): the site "
+            f"blocked crawl run {last.id} ({last.reason}); crawler.block_pause_minutes="
+            f"{config.block_pause_minutes:g}"
+        )
+
+
 def _check_ca_bundle(path: str) -> None:
     """Checked here because inside the crawl Scrapy swallows the TLS setup error: every request
     then fails as ``NotSupported`` and the run reads "no listing page could be read"."""
@@ -171,6 +202,8 @@ def crawl_environment(config: CrawlConfig) -> dict[str, str]:
     env = dict(os.environ)
     env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"  # found without scrapy.cfg, from any directory
     env["TENDERWATCH_DATABASE__URL"] = config.database_url
+    if config.proxy:  # like the database URL, it may hold a password: never on the command line
+        env[PROXY_ENV] = config.proxy
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
@@ -240,6 +273,7 @@ def run_crawl(
     database = CrawlDatabase.from_url(config.database_url)
     try:
         database.close_abandoned_runs()  # runs whose processes died with nobody left to close them
+        _check_not_paused(database, source, config)
         run_id = database.start_run(source=source, arguments=arguments)
         started = time.monotonic()
         try:

@@ -38,11 +38,16 @@ USER_AGENT = os.environ.get(
     "TENDERWATCH_CRAWLER__USER_AGENT",
     "Tenderwatch/0.1 (+procurement monitoring; contact: ops@example.invalid)",
 )
-# One or two requests at a time to the EIS (default 16/8 would look like an attack).
-CONCURRENT_REQUESTS = 2
-CONCURRENT_REQUESTS_PER_DOMAIN = 2
-# At least a second between requests to the site (default 0).
-DOWNLOAD_DELAY = 1.0
+# One request at a time to the EIS (default 16/8 would look like an attack; public scrapers of
+# zakupki.gov.ru that keep working ask one page at a time, seconds apart).
+CONCURRENT_REQUESTS = 1
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+# 3.5 s between requests (default 0); Scrapy's RANDOMIZE_DOWNLOAD_DELAY (on) draws each wait from
+# 0.5-1.5 times this: 1.75-5.25 s, the 2-5 s with jitter that working scrapers use.
+DOWNLOAD_DELAY = 3.5
+# A crawl asks for at most this many pages and cards (retries not counted); what is left is
+# listed by the next crawl, since the mark stays (TENDERWATCH_MAX_REQUESTS, crawler.max_requests).
+TENDERWATCH_MAX_REQUESTS = 3000
 # Back off when the site slows down (default off); start at the delay above, never above a minute.
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
@@ -74,6 +79,7 @@ if TENDERWATCH_CA_BUNDLE:
     DOWNLOADER_CLIENTCONTEXTFACTORY = tls.CONTEXT_FACTORY
 
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.ProxyMiddleware": 110,
     "crawler.middlewares.DelayedRequestMiddleware": 540,
     "crawler.middlewares.RetryAfterMiddleware": 560,
     "crawler.middlewares.ErrorPageMiddleware": 570,

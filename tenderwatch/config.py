@@ -49,8 +49,12 @@ class CrawlerSettings(_Section):
     base_url: str = "https://zakupki.gov.ru"
     user_agent: str = "Tenderwatch/0.1 (+procurement monitoring; contact: ops@example.invalid)"
     ca_bundle: str | None = None
-    concurrent_requests: int = Field(2, ge=1, le=32)
-    download_delay: float = Field(1.0, ge=0)
+    concurrent_requests: int = Field(1, ge=1, le=32)
+    download_delay: float = Field(3.5, ge=0)
+    max_requests: int = Field(3000, ge=0)
+    block_pause_minutes: float = Field(60, ge=0)
+    proxy: SecretStr = SecretStr("")
+    browser_headers: bool = False
     autothrottle: bool = True
     overlap_minutes: int = Field(60, ge=0)
     max_pages: int = Field(50, ge=1)

@@ -11,6 +11,7 @@ ever):
 
 * ``5xx`` (alias ``503``): HTTP 503 with a short HTML body;
 * ``429``: HTTP 429 with ``Retry-After: <retry-after>`` (whole seconds, default 1);
+* ``403``, ``434``: the site refusing the client (a block; 434 is the EIS's own code for it);
 * ``maintenance``: HTTP 200, an HTML «Технические работы» page instead of the document;
 * ``captcha``: HTTP 200, an HTML captcha/WAF page instead of the document;
 * ``truncate``: HTTP 200 with the normal document cut short at ``cut`` of its length (default
@@ -37,7 +38,7 @@ from typing import Any
 
 from crawler.replay.model import ReplayError
 
-FAULT_KINDS = ("5xx", "429", "maintenance", "captcha", "truncate", "slow")
+FAULT_KINDS = ("5xx", "429", "403", "434", "maintenance", "captcha", "truncate", "slow")
 PATH_KINDS = ("list", "rss", "card", "json", "page", "other")
 _ALIASES = {"503": "5xx", "retry_after": "retry-after"}
 

@@ -81,6 +81,11 @@ MAINTENANCE_PAGE = (
     "<p>Уважаемые пользователи! На сайте ведутся технические работы. "
     "Приносим извинения за временные неудобства.</p>\n</body>\n</html>\n"
 ).encode()
+BLOCKED_PAGE = (
+    '<!DOCTYPE html>\n<html lang="ru">\n<head><meta charset="UTF-8"><title>Доступ ограничен</title></head>\n'
+    "<body>\n<h1>Доступ ограничен</h1>\n<p>Ваш запрос отклонён.</p>\n</body>\n</html>\n"
+).encode()
+"""What a refused client gets with HTTP 403/434 (the body's wording is not known; the status decides)."""
 CAPTCHA_PAGE = (
     '<!DOCTYPE html>\n<html lang="ru">\n<head><meta charset="UTF-8"><title>Проверка браузера</title></head>\n'
     '<body>\n<div class="captcha-container">\n<h1>Подтвердите, что вы человек</h1>\n'
@@ -509,6 +514,8 @@ class _Handler(BaseHTTPRequestHandler):
             return Reply(503, UNAVAILABLE_PAGE, HTML)
         if fault == "429":
             return Reply(429, b"Too Many Requests\n", TEXT, (("Retry-After", str(plan.retry_after)),))
+        if fault in ("403", "434"):
+            return Reply(int(fault), BLOCKED_PAGE, HTML)
         if fault == "maintenance":
             return Reply(200, MAINTENANCE_PAGE, HTML)
         if fault == "captcha":

@@ -32,6 +32,7 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import (
     CannotResolveHostError,
+    CloseSpider,
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
@@ -60,6 +61,11 @@ from data.store import StoredVersion
 log = logging.getLogger(__name__)
 
 STAT = "tenderwatch"
+BLOCKED_REASON = "blocked by the site"
+"""How a blocked crawl's reason starts: the runner's circuit breaker looks for it."""
+SITE_BLOCKED = "blocked"
+SITE_MAINTENANCE = "maintenance"
+"""Close reasons of a crawl the site stopped (see ``BaseSpider.stop_if_site_down``)."""
 RETRYING: list[Notice] = []
 """What ``parsed`` returns when it scheduled a retry: no notices, and no error either (yet)."""
 BAD_PAGE_RETRIES_SETTING = "TENDERWATCH_BAD_PAGE_RETRY_TIMES"
@@ -136,6 +142,12 @@ def error_kind(failure: Failure) -> str:
     return describe_failure(failure)[0]
 
 
+BLOCK_STATUSES = frozenset({403, 434})
+"""Answers by which the EIS refuses a client (403; 434 is the site's own «access restricted» code,
+reported by public scrapers): every further request would get the same."""
+BLOCK_KINDS = frozenset({"captcha", *(f"http_{status}" for status in BLOCK_STATUSES)})
+"""Failure kinds that stop the whole crawl as ``blocked`` (a circuit breaker, see the runner)."""
+
 _CONNECTION_FAULTS = (
     DownloadFailedError,
     ResponseDataLossError,
@@ -171,6 +183,8 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
         return exc.kind, str(exc)
     if isinstance(exc, HttpError):
         status = exc.response.status
+        if status in BLOCK_STATUSES:
+            return f"http_{status}", f"HTTP {status} from {where} (access refused)"
         return ("http_429" if status == 429 else f"http_{status // 100}xx"), f"HTTP {status} from {where}"
     if isinstance(exc, DownloadTimeoutError | TimeoutError | TCPTimedOutError):
         return "timeout", f"{where} did not answer in time (timeout)"
@@ -283,7 +297,20 @@ class BaseSpider(scrapy.Spider):
         kind, words = describe_failure(failure)
         self.record_error(kind, failed_request(failure).url, words)
         self.last_problem = words
+        self.stop_if_site_down(kind, words)
         return ()
+
+    def stop_if_site_down(self, kind: str, words: str) -> None:
+        """A block (403, 434, captcha) or a maintenance page ends the whole crawl at once, instead
+        of meeting it again on every card: ``CloseSpider`` with the reason the run records."""
+        if kind in BLOCK_KINDS | {"maintenance"}:
+            self.listing_complete = False  # not a field of ListingSpider alone: the run row reads it
+        if kind in BLOCK_KINDS:
+            self.stop_reason = f"{BLOCKED_REASON}: {words}"
+            raise CloseSpider(SITE_BLOCKED)
+        if kind == "maintenance":
+            self.stop_reason = f"the site is under maintenance: {words}"
+            raise CloseSpider(SITE_MAINTENANCE)
 
     def parsed(
         self, response: Response, read: Callable[[Response], list[Notice]] | None = None
@@ -357,6 +384,8 @@ class ListingSpider(BaseSpider):
         self.list_failed = False
         self.listing_complete = False
         self.cards_requested = 0
+        self.requests_left: int | None = None
+        self.over_budget = False
         self.stop_reason = "not started"
         self.page_size = self.default_page_size
 
@@ -365,6 +394,7 @@ class ListingSpider(BaseSpider):
         settings = crawler.settings
         self.overlap = timedelta(minutes=settings.getfloat("TENDERWATCH_OVERLAP_MINUTES", 60))
         self.page_size = settings.getint("TENDERWATCH_PAGE_SIZE", self.default_page_size)
+        self.requests_left = settings.getint("TENDERWATCH_MAX_REQUESTS", 0) or None
         self.search_key = self.make_search_key(crawler)
 
     # --- what a source module provides ---------------------------------------------------------
@@ -410,6 +440,21 @@ class ListingSpider(BaseSpider):
         )
         yield self.list_request(1)
 
+    def _spend(self) -> bool:
+        """One request from the crawl's budget; False when it is spent (and the listing is then
+        not complete: the mark stays, so the next crawl lists what this one could not ask for)."""
+        if self.requests_left is None:
+            return True
+        if self.requests_left <= 0:
+            self.over_budget = True
+            self.listing_complete = False
+            self.stop_reason = (
+                "request budget (crawler.max_requests) spent; the rest is left to the next crawl"
+            )
+            return False
+        self.requests_left -= 1
+        return True
+
     def list_request(self, page: int) -> scrapy.Request:
         self.count("requests/list")
         return scrapy.Request(
@@ -445,6 +490,9 @@ class ListingSpider(BaseSpider):
             elif self.sample is not None and self.cards_requested >= self.sample:
                 self.stop_reason = f"sample of {self.sample} reached"
                 return
+            elif not self._spend():
+                self.count("listings/over_budget")
+                yield from self._card_failed(entry, fallback=False)
             else:
                 to_fetch += 1
                 yield self.card_request(entry)
@@ -469,9 +517,12 @@ class ListingSpider(BaseSpider):
             # otherwise the entries between this page and the mark were never listed.
             self.listing_complete = self.cutoff is None and self.from_date is None
             return
-        yield self.list_request(page + 1)
+        if self._spend():
+            yield self.list_request(page + 1)
 
     def _listed_to_the_end(self, reason: str) -> None:
+        if self.over_budget:
+            return  # the budget's stop reason stands: entries were left unread
         self.stop_reason = reason
         self.listing_complete = not self.list_failed
 

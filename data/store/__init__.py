@@ -49,6 +49,7 @@ from data.store.runs import (
     crawl_run_alive,
     finish_crawl_run,
     get_high_water,
+    last_finished_run,
     start_crawl_run,
 )
 from data.store.upsert import (
@@ -83,6 +84,7 @@ __all__ = [
     "get_notice",
     "is_newer",
     "is_older",
+    "last_finished_run",
     "notice_changes",
     "notice_id_of",
     "notice_summary",

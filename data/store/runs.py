@@ -186,6 +186,16 @@ def close_abandoned_runs(session: Session, *, now: datetime | None = None) -> li
     return closed
 
 
+def last_finished_run(session: Session, *, source: str) -> CrawlRun | None:
+    """The newest closed run of a source (the circuit breaker reads whether the site blocked it)."""
+    return session.scalars(
+        sa.select(CrawlRun)
+        .where(CRAWL_RUNS.c.source == source, CRAWL_RUNS.c.outcome != "running")
+        .order_by(CRAWL_RUNS.c.started_at.desc(), CRAWL_RUNS.c.id.desc())
+        .limit(1)
+    ).first()
+
+
 def get_high_water(session: Session, *, source: str, search_key: str = "") -> datetime | None:
     """The newest ``updated_at`` the crawler has stored for this source and search (None: never)."""
     query = sa.select(CRAWL_STATE.c.high_water).where(

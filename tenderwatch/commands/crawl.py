@@ -34,10 +34,11 @@ PLAIN_PROGRESS_SECONDS = 10.0
 
 def crawl_config(settings: Settings) -> CrawlConfig:
     """The runner's configuration: every ``[crawler]`` key the runner knows, by name, and the database."""
-    known = {f.name for f in fields(CrawlConfig)}
+    known = {f.name for f in fields(CrawlConfig)} - {"proxy"}
     return CrawlConfig(
         database_url=settings.database.url,
         batch_size=min(settings.database.batch_size, 100),
+        proxy=settings.crawler.proxy.get_secret_value() or None,
         **settings.crawler.model_dump(include=known),
     )
 

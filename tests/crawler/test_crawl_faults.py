@@ -34,8 +34,6 @@ def db_url(tmp_path, replay):
     [
         ("5xx=3", "5xx"),
         ("429=2,retry-after=1", "429"),
-        ("maintenance=2,only=list", "maintenance"),
-        ("captcha=2,only=card", "captcha"),
         ("truncate=2,only=card", "truncate"),
     ],
 )
@@ -49,9 +47,9 @@ def test_transient_fault_is_retried_and_everything_stored(replay, db_url, spec, 
 
 
 def test_cards_failing_for_good_are_errors_and_the_next_crawl_completes(replay, db_url):
-    replay.set_faults("captcha=1000,only=card+json")
+    replay.set_faults("truncate=1000,only=card+json")
     broken = run_crawl("eis", config=fast_config(db_url, replay.url))
-    assert broken.outcome == "failed" and broken.errors_by_kind == {"captcha": 30}
+    assert broken.outcome == "failed" and broken.errors_by_kind == {"parse": 30}
     assert broken.reason.startswith("error rate above 50%")
     rows = stored_rows(db_url)
     assert len(rows) == 30 and {r["completeness"] for r in rows.values()} == {"listing"}

@@ -15,9 +15,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from scrapy import Request
+from scrapy.utils.test import get_crawler
 
 from bidder.matcher import compile_profiles
 from bidder.profiles import Profile
+from crawler.errors import SourcePaused
 from crawler.parsers import parse_document
 from crawler.parsers.html import parse_html, read_search_page
 from crawler.replay.server import JSON223_PATH_917, start_replay
@@ -202,3 +205,92 @@ def test_a_failing_223_card_is_read_from_its_card_page_and_retried_next_time(rep
     fixed = run_crawl("eis", config=fast_config(db_url, replay.url))
     assert fixed.outcome == "ok", fixed.reason
     assert mismatches(db_url, snap) == []
+
+
+# --- 7. blocks, maintenance, politeness, budget, proxy --------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("spec", "kind", "words"),
+    [
+        ("403=1000,only=card+json", "http_403", "HTTP 403 from 127.0.0.1 (access refused)"),
+        ("434=1000,only=card+json", "http_434", "HTTP 434 from 127.0.0.1 (access refused)"),
+        ("captcha=1000,only=card+json", "captcha", "http://127.0.0.1"),
+    ],
+)
+def test_a_block_stops_the_whole_crawl_and_pauses_the_source(replay, snap, tmp_path, spec, kind, words):
+    db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
+    config = dataclasses.replace(fast_config(db_url, replay.url), concurrent_requests=1)
+    replay.set_faults(spec)
+    replay.reset_stats()
+    try:
+        blocked = run_crawl("eis", config=config)
+    finally:
+        replay.set_faults(None)
+    assert (blocked.outcome, blocked.listing_complete) == ("failed", False)
+    assert blocked.reason.startswith(f"blocked by the site: {words}"), blocked.reason
+    assert blocked.errors_by_kind == {kind: blocked.errors} and blocked.errors <= 2  # not card by card
+    rows = stored_rows(db_url)
+    assert {r["completeness"] for r in rows.values()} <= {"listing"}  # what the listing showed is kept
+    with pytest.raises(SourcePaused, match=r"eis is paused until .* the site blocked crawl run"):
+        run_crawl("eis", config=config)
+    resumed = run_crawl("eis", config=dataclasses.replace(config, block_pause_minutes=0))
+    assert resumed.outcome == "ok", resumed.reason
+    assert mismatches(db_url, snap) == []
+
+
+@pytest.mark.slow
+def test_a_maintenance_page_ends_the_crawl_for_a_later_try(replay, snap, tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
+    replay.set_faults("maintenance=1,only=list")
+    try:
+        ended = run_crawl("eis", config=fast_config(db_url, replay.url))
+    finally:
+        replay.set_faults(None)
+    assert (ended.outcome, ended.requests, ended.errors_by_kind) == ("failed", 1, {"maintenance": 1})
+    assert ended.reason.startswith("the site is under maintenance"), ended.reason
+    later = run_crawl("eis", config=fast_config(db_url, replay.url))  # no pause after maintenance
+    assert later.outcome == "ok" and mismatches(db_url, snap) == []
+
+
+@pytest.mark.slow
+def test_the_request_budget_leaves_the_rest_to_the_next_crawl(replay, snap, tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
+    budget = dataclasses.replace(fast_config(db_url, replay.url), max_requests=20)
+    first = run_crawl("eis", config=budget)
+    assert first.outcome == "partial" and first.listing_complete is False
+    assert "request budget (crawler.max_requests) spent" in first.reason
+    assert first.requests <= 21  # page 1 and 20 more
+    rows = stored_rows(db_url)
+    assert len(rows) == len(snap.purchases)  # nothing lost: unfetched cards are kept as listed
+    assert sum(r["completeness"] == "card" for r in rows.values()) == 20
+    while run_crawl("eis", config=budget).outcome != "ok":
+        pass  # each crawl fetches 20 more cards: the mark stays until all are read
+    assert mismatches(db_url, snap) == []
+
+
+def test_politeness_defaults_proxy_and_browser_headers():
+    from crawler.middlewares import BROWSER_USER_AGENT, PROXY_ENV, ProxyMiddleware
+    from crawler.runner import crawl_command, crawl_environment
+    from tenderwatch.commands.crawl import crawl_config
+    from tenderwatch.config import Settings
+
+    config = crawl_config(Settings())
+    assert (config.concurrent_requests, config.download_delay, config.max_requests) == (1, 3.5, 3000)
+    secret = "http://user:s3cret@proxy.example:3128"
+    proxied = dataclasses.replace(config, proxy=secret, browser_headers=True)
+    command = " ".join(crawl_command("eis", {}, proxied, 1))
+    assert "s3cret" not in command and BROWSER_USER_AGENT in command
+    assert crawl_environment(proxied)[PROXY_ENV] == secret
+    crawler = get_crawler(settings_dict={})
+    import os
+
+    os.environ[PROXY_ENV] = secret
+    try:
+        middleware = ProxyMiddleware(crawler)
+    finally:
+        del os.environ[PROXY_ENV]
+    request = Request("https://zakupki.gov.ru/epz/order/extendedsearch/results.html")
+    middleware.process_request(request)
+    assert request.meta["proxy"] == secret
