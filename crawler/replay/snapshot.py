@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from crawler.eis_ids import subject_code
 from crawler.replay import pages, render44, render223
 from crawler.replay.generate import (
     CANCELLED_SHARE,
@@ -70,6 +71,10 @@ class SearchQuery:
     price_from: Decimal | None = None
     price_to: Decimal | None = None
     search: str | None = None
+    customer_regions: frozenset[str] | None = None
+    """Two-digit subject codes of ``customerPlace`` ids; None: no filter (codes alone are ignored)."""
+    delivery_regions: frozenset[str] | None = None
+    """The same for ``delKladrIds`` (a delivery place in one of them)."""
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> SearchQuery:
@@ -89,7 +94,25 @@ class SearchQuery:
             price_from=_money(params, "priceFromGeneral") or _money(params, "priceFrom"),
             price_to=_money(params, "priceToGeneral"),
             search=(params.get("searchString") or "").strip() or None,
+            customer_regions=_subject_filter(params, "customerPlace"),
+            delivery_regions=_subject_filter(params, "delKladrIds"),
         )
+
+
+def _subject_filter(params: Mapping[str, str], name: str) -> frozenset[str] | None:
+    """The subjects of an id filter, as the EIS reads it: by the internal ids (``customerPlace=
+    5277335``); the codes sent beside them (``customerPlaceCodes``) do not filter on their own.
+    An id the replay does not know is refused, so a test sending a made-up id fails loudly."""
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    codes = set()
+    for subject_id in raw.split(","):
+        code = subject_code(subject_id.strip())
+        if code is None:
+            raise QueryError(f"{name}={raw!r}: {subject_id.strip()!r} is no subject id the replay knows")
+        codes.add(code)
+    return frozenset(codes)
 
 
 def _positive_int(params: Mapping[str, str], name: str, default: int) -> int:
@@ -262,6 +285,12 @@ class Snapshot:
 
     def _matches(self, purchase: Purchase, query: SearchQuery) -> bool:
         if purchase.law not in query.laws:
+            return False
+        if query.customer_regions is not None and purchase.customer.region.code not in query.customer_regions:
+            return False
+        if query.delivery_regions is not None and not any(
+            place.region.code in query.delivery_regions for place in purchase.places
+        ):
             return False
         if not _price_and_dates_match(
             purchase.latest.nmck, self.listing_updated_at(purchase), purchase.versions[0].published_at, query

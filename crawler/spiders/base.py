@@ -411,6 +411,10 @@ class ListingSpider(BaseSpider):
         """Where the full card of a listed notice is."""
         raise NotImplementedError
 
+    def keeps(self, notice: Notice) -> bool:
+        """Whether a card is within the search (the filters the site could not apply)."""
+        return True
+
     def fallback_url(self, listing: Notice) -> str | None:
         """Where else a listed notice can be read when its card fails for good (None: nowhere)."""
         return None
@@ -567,8 +571,12 @@ class ListingSpider(BaseSpider):
             )
             yield from self._card_failed(listing)
             return
+        card = self.complete_card(cards[0], listing)
+        if not self.keeps(card):
+            self.count("cards/filtered_out")
+            return
         self.count("cards")
-        yield self.as_item(self.complete_card(cards[0], listing))
+        yield self.as_item(card)
 
     def complete_card(self, card: Notice, listing: Notice) -> Notice:
         """The card with what only the listing knows: the stage, and the update time if the card lacks it.
@@ -615,8 +623,11 @@ class ListingSpider(BaseSpider):
         if len(pages) != 1:
             yield from self._card_failed(listing, fallback=False)
             return
-        self.count("cards/fallback")
         page = self.complete_card(pages[0], listing)
+        if not self.keeps(page):
+            self.count("cards/filtered_out")
+            return
+        self.count("cards/fallback")
         yield self.as_item(page.model_copy(update={"completeness": "listing"}))
 
     def fallback_errback(self, failure: Failure) -> Iterable[Any]:

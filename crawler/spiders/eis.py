@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -25,6 +26,7 @@ from typing import Any, ClassVar
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from crawler.eis_ids import subject_ids
 from crawler.errors import CrawlSettingsError, SpiderArgumentError
 from crawler.parsers.html import IncompletePage, read_search_page
 from crawler.spiders.base import ListingSpider, parse_date_argument
@@ -92,29 +94,46 @@ def _joined(name: str, param: str, nested: str | None = None) -> Callable[[Any],
     return read
 
 
-def _subject_codes(name: str, param: str, nested: str) -> Callable[[Any], list[tuple[str, str]]]:
-    """Russian federal subjects as the EIS region filters take them: 11-digit KLADR-style codes.
+def subject_codes(name: str, value: Any) -> list[str]:
+    """Federal subjects as the EIS region filters take them: 11-digit KLADR-style codes.
 
     A two-digit subject code («77» Moscow, «50» Moscow Oblast: the KLADR/FNS numbering, *not*
     OKATO/OKTMO, where Moscow is 45) is padded to ``77000000000``; an 11-digit code is kept.
-    UNVERIFIED against the live site: the code format comes from public scrapers' URLs
-    (``customerPlaceCodes=77000000000,50000000000``, ``delKladrIdsCodes=72000000000``, procurement
-    notes §4.3/§6.3), which also send EIS-internal ids (``customerPlace``, ``delKladrIds``) that we
-    cannot know; whether the codes alone narrow the search must be checked against zakupki.gov.ru.
     """
+    codes = []
+    for code in _codes(name, value):
+        if not code.isdigit() or len(code) not in (2, 11):
+            raise CrawlSettingsError(
+                f"crawler.search.{name}: {code!r} is not a subject code (two digits, e.g. 77, "
+                "or an 11-digit KLADR code, e.g. 77000000000)"
+            )
+        codes.append(code.ljust(11, "0"))
+    return codes
+
+
+def _subjects(name: str, id_param: str) -> Callable[[Any], list[tuple[str, str]]]:
+    """The site's region filter, sent only when every subject's internal id is known (the site
+    ignores codes without ids, docs/eis-site.md); otherwise the crawl filters locally
+    (``LocalFilter``) and sends nothing for it."""
 
     def read(value: Any) -> list[tuple[str, str]]:
-        codes = []
-        for code in _codes(name, value):
-            if not code.isdigit() or len(code) not in (2, 11):
-                raise CrawlSettingsError(
-                    f"crawler.search.{name}: {code!r} is not a subject code (two digits, e.g. 77, "
-                    "or an 11-digit KLADR code, e.g. 77000000000)"
-                )
-            codes.append(code.ljust(11, "0"))
-        return [(param, ",".join(codes)), (nested, "on")] if codes else []
+        codes = subject_codes(name, value)
+        ids = subject_ids(codes)
+        if not codes or ids is None:
+            return []
+        return [
+            (id_param, ",".join(ids)),
+            (f"{id_param}Codes", ",".join(codes)),
+            (f"{id_param}WithNested", "on"),
+        ]
 
     return read
+
+
+def _okpd2_codes(value: Any) -> list[tuple[str, str]]:
+    """Checked here, filtered locally: the site needs ``okpd2Ids`` that no public source gives."""
+    _codes("okpd2", value)
+    return []
 
 
 def _day(name: str, param: str) -> Callable[[Any], list[tuple[str, str]]]:
@@ -145,9 +164,9 @@ FILTERS: Mapping[str, Callable[[Any], list[tuple[str, str]]]] = {
     "price_to": _price("priceToGeneral"),
     "publish_from": _day("publish_from", "publishDateFrom"),
     "publish_to": _day("publish_to", "publishDateTo"),
-    "regions": _subject_codes("regions", "delKladrIdsCodes", "delKladrIdsWithNested"),
-    "customer_regions": _subject_codes("customer_regions", "customerPlaceCodes", "customerPlaceWithNested"),
-    "okpd2": _joined("okpd2", "okpd2IdsCodes", "okpd2IdsWithNested"),
+    "regions": _subjects("regions", "delKladrIds"),
+    "customer_regions": _subjects("customer_regions", "customerPlace"),
+    "okpd2": _okpd2_codes,
     "methods": _joined("methods", "placingWayList"),
     "customer_inn": _text("customerInn"),
     "search_string": _text("searchString", (("morphology", "on"),)),
@@ -156,10 +175,11 @@ FILTERS: Mapping[str, Callable[[Any], list[tuple[str, str]]]] = {
 
 ``publish_from``/``publish_to``: publication day window (a date, dd.mm.yyyy or yyyy-mm-dd) ->
 ``publishDateFrom``/``publishDateTo`` in dd.mm.yyyy. ``regions`` is the *delivery* place
-(``delKladrIdsCodes``), ``customer_regions`` the customer's location (``customerPlaceCodes``);
-both take subject codes (see ``_subject_codes``: the format is unverified against the live site).
-A notice matches only if it passes every filter: leave ``regions`` out when profiles also want
-purchases by customers elsewhere that deliver here, and vice versa.
+(``delKladrIds``), ``customer_regions`` the customer's location (``customerPlace``); both take
+subject codes and go to the site only with their internal ids (``crawler.eis_ids``); ``okpd2`` and
+regions without a known id are filtered by the crawl itself (``local_filter``). A notice matches
+only if it passes every filter: leave ``regions`` out when profiles also want purchases by
+customers elsewhere that deliver here, and vice versa.
 """
 
 
@@ -187,6 +207,49 @@ def search_filters(search: Mapping[str, Any]) -> list[tuple[str, str]]:
     return params
 
 
+@dataclass(frozen=True)
+class LocalFilter:
+    """The search filters the site cannot apply, applied to each card before it is stored.
+
+    A notice whose card does not say (no region, no OKPD2 code) is kept: losing a tender we
+    could win costs more than storing one we cannot.
+    """
+
+    delivery_regions: frozenset[str] = frozenset()
+    customer_regions: frozenset[str] = frozenset()
+    okpd2: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.delivery_regions or self.customer_regions or self.okpd2)
+
+    def admits(self, notice: Notice) -> bool:
+        if self.customer_regions and notice.customer_region:
+            if notice.customer_region not in self.customer_regions:
+                return False
+        if self.delivery_regions and notice.delivery_regions:
+            if not self.delivery_regions.intersection(notice.delivery_regions):
+                return False
+        if self.okpd2 and notice.okpd2:
+            if not any(code.startswith(prefix) for code in notice.okpd2 for prefix in self.okpd2):
+                return False
+        return True
+
+
+def local_filter(search: Mapping[str, Any]) -> LocalFilter:
+    """What of ``[crawler.search]`` the crawl must filter itself (see ``FILTERS``)."""
+
+    def unsent(name: str) -> frozenset[str]:
+        codes = subject_codes(name, search[name]) if search.get(name) not in (None, "", []) else []
+        return frozenset(code[:2] for code in codes) if subject_ids(codes) is None else frozenset()
+
+    okpd2 = _codes("okpd2", search["okpd2"]) if search.get("okpd2") not in (None, "", []) else []
+    return LocalFilter(
+        delivery_regions=unsent("regions"),
+        customer_regions=unsent("customer_regions"),
+        okpd2=tuple(code.rstrip(".") for code in okpd2),
+    )
+
+
 def read_search_setting(crawler: Crawler) -> dict[str, Any]:
     raw = crawler.settings.get(SEARCH_SETTING) or {}
     if isinstance(raw, str):
@@ -208,6 +271,7 @@ class EisSearchSpider(ListingSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.filters: list[tuple[str, str]] = []
+        self.local = LocalFilter()
         self.card_paths = dict(CARD_PATHS)
 
     def configure(self, crawler: Crawler) -> None:
@@ -215,9 +279,19 @@ class EisSearchSpider(ListingSpider):
         self.card_paths["223-FZ"] = crawler.settings.get(CARD223_SETTING) or CARD_PATHS["223-FZ"]
 
     def make_search_key(self, crawler: Crawler) -> str:
-        self.filters = search_filters(read_search_setting(crawler))
+        search = read_search_setting(crawler)
+        self.filters = search_filters(search)
+        self.local = local_filter(search)
         key = "&".join(f"{name}={value}" for name, value in self.filters)
+        if self.local:  # a local filter is part of what the search means, so of its mark
+            local = self.local
+            key += (
+                f"|local:{sorted(local.delivery_regions)}{sorted(local.customer_regions)}{list(local.okpd2)}"
+            )
         return key[:MAX_SEARCH_KEY]
+
+    def keeps(self, notice: Notice) -> bool:
+        return self.local.admits(notice)
 
     def list_params(self, page: int) -> list[tuple[str, str]]:
         params = [

@@ -26,6 +26,7 @@ from crawler.parsers.html import parse_html, read_search_page
 from crawler.replay.server import JSON223_PATH_917, start_replay
 from crawler.replay.snapshot import PP615, SearchQuery, build_snapshot
 from crawler.runner import run_crawl
+from crawler.spiders.eis import search_filters
 from data.notice import title_from_positions
 from tests.crawler.crawl_helpers import fast_config, mismatches, stored_rows
 from tests.crawler.test_spiders import list_response, make_spider, split
@@ -294,3 +295,47 @@ def test_politeness_defaults_proxy_and_browser_headers():
     request = Request("https://zakupki.gov.ru/epz/order/extendedsearch/results.html")
     middleware.process_request(request)
     assert request.meta["proxy"] == secret
+
+
+# --- 1. filters that filter ----------------------------------------------------------------------
+
+
+def test_the_replay_filters_regions_by_id_and_ignores_codes_alone(snap):
+    moscow = {p.reg_number for p in snap.purchases if p.customer.region.code == "77"}
+    assert moscow and len(moscow) < len(snap.purchases)
+    laws = {"fz44": "on", "fz223": "on", "recordsPerPage": "_500"}
+    codes_only = SearchQuery.from_params({**laws, "customerPlaceCodes": "77000000000"})
+    assert snap.search(codes_only)[1] == len(snap.purchases)  # the real site appears to do the same
+    with_ids = SearchQuery.from_params(
+        {**laws, "customerPlace": "5277335", "customerPlaceCodes": "77000000000"}
+    )
+    entries, total = snap.search(with_ids)
+    assert {e.reg_number for e in entries} == moscow and total == len(moscow)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("search", "sent", "wanted"),
+    [
+        ({"customer_regions": ["77"]}, "customerPlace=5277335", lambda p: p.customer.region.code == "77"),
+        ({"customer_regions": ["66"]}, None, lambda p: p.customer.region.code == "66"),
+        ({"okpd2": ["26.20"]}, None, lambda p: any(c.startswith("26.20") for c in p.latest.notice.okpd2)),
+    ],
+    ids=["known-id", "no-id-local", "okpd2-local"],
+)
+def test_a_filtered_crawl_stores_only_the_filtered_notices(replay, snap, tmp_path, search, sent, wanted):
+    db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
+    replay.set_faults(None)
+    replay.reset_stats()
+    config = dataclasses.replace(fast_config(db_url, replay.url), search=search)
+    summary = run_crawl("eis", config=config)
+    assert summary.outcome == "ok", summary.reason
+    expected = {p.reg_number for p in snap.purchases if wanted(p)}
+    assert expected, "the snapshot must hold notices the filter keeps"
+    assert {reg for _, reg in stored_rows(db_url)} == expected
+    sent_params = "&".join(f"{k}={v}" for k, v in search_filters(search))
+    if sent:  # the site filtered: only the kept notices' cards were asked for
+        assert sent in sent_params and summary.requests == 1 + len(expected)
+    else:  # the site could not: every card was read and the others dropped before storing
+        assert "customerPlace" not in sent_params and "okpd2" not in sent_params
+        assert summary.requests == 1 + len(snap.purchases)
