@@ -48,6 +48,9 @@ DOWNLOAD_DELAY = 3.5
 # A crawl asks for at most this many pages and cards (retries not counted); what is left is
 # listed by the next crawl, since the mark stays (TENDERWATCH_MAX_REQUESTS, crawler.max_requests).
 TENDERWATCH_MAX_REQUESTS = 3000
+# The most records the site lists of one query (crawler.eis_site.RESULT_CAP); tests lower it
+# together with the replay's to meet the cap with a small snapshot.
+TENDERWATCH_RESULT_CAP = 1000
 # Back off when the site slows down (default off); start at the delay above, never above a minute.
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0

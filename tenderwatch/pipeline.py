@@ -51,6 +51,8 @@ ENQUEUE_OVERLAP = timedelta(hours=1)
 INCOMPLETE_LISTING_REPEATS = 2
 """A source whose listing is not read to its end this many crawls in a row is reported like a
 failing one: one cut-off page is retried by the next crawl, a repeating one loses notices."""
+FALLBACK_SOURCES = {"eis_rss": "eis"}
+"""When the feed is cut short, the search (same filters, all pages) lists what it missed."""
 DATABASE = "database"
 """The outage key of the service's own database (beside the sources' keys)."""
 
@@ -198,6 +200,7 @@ class Pipeline:
                 await self._database_recovered()
             self.cycles.append(cycle)
             self.totals.add(cycle)
+            await self._fall_back(source, cycle)
             return cycle
         except StoreError as exc:  # the database refuses writes: the admins must hear of it
             await self.report_database_failure(str(exc))
@@ -208,6 +211,17 @@ class Pipeline:
         finally:
             if task is not None:
                 self._tasks.discard(task)
+
+    async def _fall_back(self, source: str, cycle: CycleReport) -> None:
+        """A feed that did not list down to its mark (cut at the site's cap, a page lost) leaves
+        notices unlisted: the search lists them now rather than at its next turn."""
+        fallback = FALLBACK_SOURCES.get(source)
+        if fallback is None or cycle.listing_complete is not False or self._stopping:
+            return
+        if fallback in self._running:
+            return  # already listing
+        self.announce(f"{source} did not list down to its mark: crawling {fallback} now")
+        await self.crawl_cycle(fallback)
 
     async def _crawl(self, source: str) -> CycleReport:
         seeding = await asyncio.to_thread(self._first_run_pending)

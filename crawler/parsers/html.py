@@ -237,23 +237,26 @@ class SearchPage:
     skipped: int = 0
     """Entries read but left out: neither 44-FZ nor 223-FZ (they count towards the page's size)."""
 
-    def gap(self, *, page: int, page_size: int) -> str | None:
+    def gap(self, *, page: int, page_size: int, cap: int | None = None) -> str | None:
         """Why this page (number ``page`` of ``page_size`` entries) is not whole, or None.
 
         A page cut between two entries parses as a shorter, valid page without a paginator: only
         these cross-checks tell it from the real last page, so a crawl never takes it as the end.
+        ``cap``: the most records the site lists of any query (``crawler.eis_site.RESULT_CAP``);
+        the page that reaches it is the last one, whatever the search states.
         """
         read = len(self.entries) + self.skipped
         if not self.closed:
             return f"page {page} ends before </html> after {read} entries (truncated)"
         if self.total is None:
             return f"page {page} states no record count (truncated or changed markup)"
+        listed = min(self.total, cap) if cap else self.total
         before = (page - 1) * page_size
-        expected = max(0, min(page_size, self.total - before))
+        expected = max(0, min(page_size, listed - before))
         stated = f"{'more than ' if self.total_is_minimum else ''}{self.total} records"
         if read < expected:
             return f"page {page} holds {read} entries where {stated} at {page_size} a page mean {expected}"
-        if self.total > before + page_size and not self.has_next:
+        if listed > before + page_size and not self.has_next:
             return f"page {page} has no next-page link although the search states {stated}"
         if self.has_next and read < page_size:
             return f"page {page} holds {read} of {page_size} entries yet links a next page"

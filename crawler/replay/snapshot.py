@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from crawler.eis_ids import subject_code
+from crawler.eis_site import RESULT_CAP, subject_code
 from crawler.replay import pages, render44, render223
 from crawler.replay.generate import (
     CANCELLED_SHARE,
@@ -189,6 +189,8 @@ class Snapshot:
     _cancelled_at: dict[str, datetime] = field(default_factory=dict, repr=False)
     _minted: int = 0
     _pp615: list[pages.Pp615Entry] | None = field(default=None, repr=False)
+    result_cap: int = RESULT_CAP
+    """The most records a search lists, as on the EIS; tests lower it to meet it with a small snapshot."""
     _amended: int = 0
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     """The replay server publishes from one thread while request threads search."""
@@ -281,7 +283,8 @@ class Snapshot:
         }[query.sort]
         hits.sort(key=key, reverse=query.descending)
         start = (query.page - 1) * query.per_page
-        return hits[start : start + query.per_page], len(hits)
+        listed = hits[: self.result_cap]  # the site states every hit but lists only this many
+        return listed[start : start + query.per_page], len(hits)
 
     def _matches(self, purchase: Purchase, query: SearchQuery) -> bool:
         if purchase.law not in query.laws:
@@ -308,7 +311,7 @@ class Snapshot:
         """``/epz/order/extendedsearch/results.html``; ``filters`` are ``SearchQuery`` fields."""
         query = query or SearchQuery(**filters)
         entries, total = self.search(query)
-        page_count = max(1, -(-total // query.per_page))
+        page_count = max(1, -(-min(total, self.result_cap) // query.per_page))
         return pages.render_results(
             entries,
             total=total,

@@ -52,6 +52,7 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 
 from crawler.database import CrawlDatabase, crawl_database
+from crawler.eis_site import RESULT_CAP
 from crawler.errors import BadPage, SpiderArgumentError
 from crawler.parsers import ParseError, parse_document
 from crawler.parsers.common import DATE_ONLY_NOTE, MOSCOW
@@ -386,6 +387,9 @@ class ListingSpider(BaseSpider):
         self.cards_requested = 0
         self.requests_left: int | None = None
         self.over_budget = False
+        self.result_cap = RESULT_CAP
+        self.listing_cut = ""
+        """Why the source stopped listing before the search's end (its result cap), if it did."""
         self.stop_reason = "not started"
         self.page_size = self.default_page_size
 
@@ -395,6 +399,7 @@ class ListingSpider(BaseSpider):
         self.overlap = timedelta(minutes=settings.getfloat("TENDERWATCH_OVERLAP_MINUTES", 60))
         self.page_size = settings.getint("TENDERWATCH_PAGE_SIZE", self.default_page_size)
         self.requests_left = settings.getint("TENDERWATCH_MAX_REQUESTS", 0) or None
+        self.result_cap = settings.getint("TENDERWATCH_RESULT_CAP", RESULT_CAP)
         self.search_key = self.make_search_key(crawler)
 
     # --- what a source module provides ---------------------------------------------------------
@@ -516,10 +521,10 @@ class ListingSpider(BaseSpider):
             )
             return
         if self.max_pages is not None and page >= self.max_pages:
+            # The entries past this page were never listed: the mark must not pass over them,
+            # on a first crawl too (it would claim that everything older had been read).
             self.stop_reason = f"max_pages={self.max_pages} reached; older entries were not listed"
-            # A first crawl lists a window of max_pages by design (there is no mark to reach);
-            # otherwise the entries between this page and the mark were never listed.
-            self.listing_complete = self.cutoff is None and self.from_date is None
+            self.listing_complete = False
             return
         if self._spend():
             yield self.list_request(page + 1)
@@ -527,6 +532,10 @@ class ListingSpider(BaseSpider):
     def _listed_to_the_end(self, reason: str) -> None:
         if self.over_budget:
             return  # the budget's stop reason stands: entries were left unread
+        if self.listing_cut:  # the source stopped listing, not the search: the tail was never seen
+            self.stop_reason = f"{reason}; {self.listing_cut}"
+            self.listing_complete = False
+            return
         self.stop_reason = reason
         self.listing_complete = not self.list_failed
 

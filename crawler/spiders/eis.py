@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from crawler.eis_ids import subject_ids
+from crawler.eis_site import subject_ids
 from crawler.errors import CrawlSettingsError, SpiderArgumentError
 from crawler.parsers.html import IncompletePage, read_search_page
 from crawler.spiders.base import ListingSpider, parse_date_argument
@@ -176,7 +176,7 @@ FILTERS: Mapping[str, Callable[[Any], list[tuple[str, str]]]] = {
 ``publish_from``/``publish_to``: publication day window (a date, dd.mm.yyyy or yyyy-mm-dd) ->
 ``publishDateFrom``/``publishDateTo`` in dd.mm.yyyy. ``regions`` is the *delivery* place
 (``delKladrIds``), ``customer_regions`` the customer's location (``customerPlace``); both take
-subject codes and go to the site only with their internal ids (``crawler.eis_ids``); ``okpd2`` and
+subject codes and go to the site only with their internal ids (``crawler.eis_site``); ``okpd2`` and
 regions without a known id are filtered by the crawl itself (``local_filter``). A notice matches
 only if it passes every filter: leave ``regions`` out when profiles also want purchases by
 customers elsewhere that deliver here, and vice versa.
@@ -328,10 +328,18 @@ class EisSpider(EisSearchSpider):
     def read_listing(self, response: Response) -> list[Notice]:
         """A results page, only if it proves it is whole (see ``SearchPage.gap``)."""
         page = read_search_page(response.body, response.url)
-        problem = page.gap(page=response.meta["page"], page_size=self.page_size)
+        number = response.meta["page"]
+        problem = page.gap(page=number, page_size=self.page_size, cap=self.result_cap)
         if problem:
             raise IncompletePage(response.url, problem)
         response.meta["has_next"] = page.has_next
+        if not page.has_next and page.total is not None and page.total > number * self.page_size:
+            # The last page the site lets us see, not the last of the search: its cap cut it.
+            self.listing_cut = (
+                f"cut at the site's cap: it lists at most {self.result_cap} records of a query and "
+                f"this one has {'more than ' if page.total_is_minimum else ''}{page.total}: the rest was "
+                "not listed (narrow crawler.search, e.g. by publish_from/publish_to or price)"
+            )
         if page.skipped:
             # Neither 44-FZ nor 223-FZ («ПП РФ 615»): the parser logged each; the run counts them.
             self.count("listings/skipped", page.skipped)

@@ -3,23 +3,40 @@
 Domain: https://zakupki.gov.ru/epz/order/extendedsearch/rss.html (same parameters as the search).
 
 Caveats:
-  * the feed is one document (no paging): entries beyond it are left to the ``eis`` spider;
+  * the feed is paged like the search (``pageNumber``, 200 items a page as in the real capture);
+    a page with fewer items ends it. It states no total, so when it ends exactly at the site's
+    result cap (``RESULT_CAP``) before reaching the mark, it was cut, not finished: the listing is
+    incomplete, the mark stays, and ``serve`` runs the ``eis`` search at once to list the rest;
   * items carry the exact update time (``pubDate``), so a re-publication is seen the same day;
   * no ``guid``: the registry number comes from each item's link (the parser handles it).
 
-Spider arguments: ``from_date``, ``until_date``, ``sample``; ``max_pages`` is accepted and moot.
+Spider arguments: ``from_date``, ``until_date``, ``max_pages``, ``sample``.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from scrapy.http import Response
+
+from crawler.spiders.base import read_document
 from crawler.spiders.eis import RSS_PATH, EisSearchSpider
+from data.notice import Notice
 
 
 class EisRssSpider(EisSearchSpider):
     name = "eis_rss"
     # ListingSpider
     list_path = RSS_PATH
-    paged = False
-    default_page_size: ClassVar[int] = 200  # what the EIS feed holds
+    paged = True
+    default_page_size: ClassVar[int] = 200  # what a page of the EIS feed held in the real capture
+
+    def read_listing(self, response: Response) -> list[Notice]:
+        entries = read_document(response)
+        listed = (response.meta["page"] - 1) * self.page_size + len(entries)
+        if len(entries) < self.page_size and listed >= self.result_cap:
+            self.listing_cut = (
+                f"the feed ended at the site's cap of {self.result_cap} items before reaching the mark: "
+                "the rest is left to the eis search"
+            )
+        return entries

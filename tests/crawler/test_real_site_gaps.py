@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
 from bidder.matcher import compile_profiles
 from bidder.profiles import Profile
+from crawler.eis_site import RESULT_CAP
 from crawler.errors import SourcePaused
 from crawler.parsers import parse_document
 from crawler.parsers.html import parse_html, read_search_page
@@ -27,6 +29,8 @@ from crawler.replay.server import JSON223_PATH_917, start_replay
 from crawler.replay.snapshot import PP615, SearchQuery, build_snapshot
 from crawler.runner import run_crawl
 from crawler.spiders.eis import search_filters
+from data.db import make_engine, session_scope, upgrade
+from data.models import CRAWL_STATE
 from data.notice import title_from_positions
 from tests.crawler.crawl_helpers import fast_config, mismatches, stored_rows
 from tests.crawler.test_spiders import list_response, make_spider, split
@@ -339,3 +343,77 @@ def test_a_filtered_crawl_stores_only_the_filtered_notices(replay, snap, tmp_pat
     else:  # the site could not: every card was read and the others dropped before storing
         assert "customerPlace" not in sent_params and "okpd2" not in sent_params
         assert summary.requests == 1 + len(snap.purchases)
+
+
+# --- 6. the mark moves only over what was read --------------------------------------------------
+
+CAP = 40
+"""The site's result cap, lowered with the replay's so that a 90-purchase snapshot meets it."""
+
+
+@pytest.fixture
+def capped(snap):
+    snap.result_cap = CAP
+    try:
+        yield snap
+    finally:
+        snap.result_cap = RESULT_CAP
+
+
+def _mark(db_url: str, source: str):
+    engine = make_engine(db_url)
+    try:
+        with session_scope(engine) as session:
+            return session.execute(
+                sa.select(CRAWL_STATE.c.high_water).where(CRAWL_STATE.c.source == source)
+            ).scalar_one_or_none()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", ["eis", "eis_rss"])
+def test_a_listing_cut_at_the_sites_cap_keeps_the_mark(replay, capped, tmp_path, source):
+    db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
+    replay.set_faults(None)
+    config = fast_config(db_url, replay.url, TENDERWATCH_RESULT_CAP=CAP, TENDERWATCH_PAGE_SIZE=20)
+    summary = run_crawl(source, config=config)
+    assert (summary.outcome, summary.listing_complete) == ("partial", False), summary.reason
+    assert "cap" in summary.reason and str(CAP) in summary.reason
+    assert len(stored_rows(db_url)) == CAP  # what the site listed, and no more
+    assert _mark(db_url, source) is None  # the tail was never seen: the next crawl must list it
+
+
+@pytest.mark.slow
+def test_the_feed_is_paged_to_its_end_and_max_pages_keeps_the_mark(replay, snap, tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
+    replay.set_faults(None)
+    config = fast_config(db_url, replay.url, TENDERWATCH_PAGE_SIZE=20)
+    short = run_crawl("eis_rss", config=dataclasses.replace(config, max_pages=2))
+    assert (short.outcome, short.listing_complete) == ("partial", False), short.reason
+    assert "max_pages=2 reached" in short.reason and _mark(db_url, "eis_rss") is None
+    whole = run_crawl("eis_rss", config=config)  # 5 pages of 20, the last one short: the end
+    assert (whole.outcome, whole.pages) == ("ok", 5), whole.reason
+    assert mismatches(db_url, snap) == [] and _mark(db_url, "eis_rss") is not None
+
+
+async def test_a_cut_feed_makes_serve_crawl_the_search_at_once(tmp_path):
+    from tests.tenderwatch.serve_helpers import FakeCrawl, RecordingSender, make_pipeline
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'serve.db'}")
+    upgrade(engine)
+    crawl = FakeCrawl(engine)
+    crawled: list[str] = []
+
+    def recording(source, **kwargs):
+        crawled.append(source)
+        crawl.listing_complete = source != "eis_rss"  # the feed is cut; the search reads to the end
+        return crawl(source, **kwargs)
+
+    pipeline = make_pipeline(engine, recording, RecordingSender())
+    await pipeline.crawl_cycle("eis_rss")
+    assert crawled == ["eis_rss", "eis"]
+    crawled.clear()
+    await pipeline.crawl_cycle("eis")  # a cut search has no fallback of its own
+    assert crawled == ["eis"]
+    engine.dispose()

@@ -370,6 +370,8 @@ def test_start_with_fault_plan_counts_in_stats(snap):
         assert stats["faults"] == {
             "5xx": 1,
             "429": 0,
+            "403": 0,
+            "434": 0,
             "maintenance": 1,
             "captcha": 0,
             "truncate": 0,

@@ -80,8 +80,9 @@ def make_spider(cls=EisSpider, settings=None, **arguments):
 
 def list_response(spider, snap, query: SearchQuery, page: int = 1):
     url = spider.url(spider.list_path, spider.list_params(page))
-    body = snap.render_search_page(query) if spider.paged else snap.render_rss(query)
-    cls = HtmlResponse if spider.paged else XmlResponse
+    feed = isinstance(spider, EisRssSpider)
+    body = snap.render_rss(query) if feed else snap.render_search_page(query)
+    cls = XmlResponse if feed else HtmlResponse
     return cls(url=url, body=body, request=Request(url, meta={"page": page, "kind": "list"}))
 
 

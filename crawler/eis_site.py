@@ -1,6 +1,12 @@
-"""The EIS's internal ids of federal subjects, as its search form sends them beside the codes.
+"""Facts about the real EIS that the crawler relies on and the replay enforces (docs/eis-site.md).
 
-The extended search filters a region only when it receives the subject's internal id
+``RESULT_CAP``: the extended search lists at most this many records of a query, however many it
+states: public scrapers report a cap of about 1,000 and split their queries by date and price to
+stay under it (issue 11's reading of them; the exact figure is not verified). A query over it is
+read as far as the site lets, and the crawl says its listing was cut (the mark stays).
+
+``SUBJECT_IDS``: the EIS's internal ids of federal subjects, as its search form sends them beside
+the codes. The extended search filters a region only when it receives the subject's internal id
 (``customerPlace`` / ``delKladrIds``) together with its code (``customerPlaceCodes`` /
 ``delKladrIdsCodes``); every real search URL found pairs the two. The ids below are the ones public
 scrapers' URLs show next to a known code (docs/eis-site.md, "Search filters"); the two parameters
@@ -11,6 +17,8 @@ No OKPD2 id (``okpd2Ids``) is evidenced at all, so OKPD2 is always filtered loca
 """
 
 from __future__ import annotations
+
+RESULT_CAP = 1000
 
 SUBJECT_IDS: dict[str, str] = {
     "01": "5277349",  # Adygea: customerPlace=5277349,…&customerPlaceCodes=01000000000,… (a PHP RSS scraper)
