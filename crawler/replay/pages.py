@@ -115,7 +115,10 @@ def render_results(
         _sort_block(query_string, total, sort_by),
         '<div class="search-registry-entrys-block">\n',
     ]
-    parts.extend(_entry(entry) if isinstance(entry, Listing) else _entry615(entry) for entry in entries)
+    parts.extend(
+        _card(**(_listing_parts(entry) if isinstance(entry, Listing) else _pp615_parts(entry)))
+        for entry in entries
+    )
     parts.append("</div>\n")
     parts.append(_paginator(page, pages))
     parts.append("</body>\n</html>\n")
@@ -161,7 +164,8 @@ def _paginator(page: int, pages: int) -> str:
     return "".join(out)
 
 
-def _entry(entry: Listing) -> str:
+def _listing_parts(entry: Listing) -> dict[str, str]:
+    """What a purchase's entry shows, for ``_card``."""
     p = entry.purchase
     v = entry.version
     reg = p.reg_number
@@ -203,20 +207,79 @@ def _entry(entry: Listing) -> str:
             '<div class="href d-flex">'
             f"<a onclick=\"openComplaintSearch('{reg}', false, true, false)\">Жалоба</a></div>"
         )
-    object_block = ""
-    if p.publishes_object:  # the ezt20 entries show only the customer (html_eis_list.html)
-        object_block = (
-            '                <div class="registry-entry__body-block">\n'
-            '                    <div class="registry-entry__body-title">Объект закупки</div>\n'
-            f'                    <div class="registry-entry__body-value">{_e(p.title)}</div>\n'
-            "                </div>\n"
-        )
+    # the ezt20 entries show only the customer (html_eis_list.html)
+    object_block = _object_block(p.title) if p.publishes_object else ""
     deadline_block = ""
     if entry.has_deadline:
         deadline_block = (
             '                <div class="data-block__title">Окончание подачи заявок</div>\n'
             f'                <div class="data-block__value">{ru_date(v.deadline)}</div>\n'
         )
+    return {
+        "law_title": LAW_TITLE[p.law],
+        "method": _e(p.method.name),
+        "icons": icons,
+        "card_url": _e(p.card_url),
+        "reg_number": reg,
+        "status": _e(entry.status),
+        "object_block": object_block,
+        "customer_href": customer_href,
+        "customer": _e(p.customer.name),
+        "price": f"{_nbsp(ru_money(v.nmck))} {p.currency.sign}",
+        "published": ru_date(entry.published_at),
+        "updated": ru_date(entry.updated_at),
+        "deadline_block": deadline_block,
+        "links": links,
+    }
+
+
+def _pp615_parts(entry: Pp615Entry) -> dict[str, str]:
+    """A 615 auction's entry: the same layout with its header, no icons or links, no deadline."""
+    return {
+        "law_title": PP615_TITLE,
+        "method": PP615_METHOD,
+        "icons": "",
+        "card_url": _e(entry.card_url),
+        "reg_number": entry.reg_number,
+        "status": _e(entry.status),
+        "object_block": _object_block(entry.title),
+        "customer_href": "",
+        "customer": _e(entry.customer),
+        "price": f"{_nbsp(ru_money(entry.nmck))} ₽",
+        "published": ru_date(entry.published_at),
+        "updated": ru_date(entry.updated_at),
+        "deadline_block": "",
+        "links": "",
+    }
+
+
+def _object_block(title: str) -> str:
+    return (
+        '                <div class="registry-entry__body-block">\n'
+        '                    <div class="registry-entry__body-title">Объект закупки</div>\n'
+        f'                    <div class="registry-entry__body-value">{_e(title)}</div>\n'
+        "                </div>\n"
+    )
+
+
+def _card(
+    *,
+    law_title: str,
+    method: str,
+    icons: str,
+    card_url: str,
+    reg_number: str,
+    status: str,
+    object_block: str,
+    customer_href: str,
+    customer: str,
+    price: str,
+    published: str,
+    updated: str,
+    deadline_block: str,
+    links: str,
+) -> str:
+    """One ``search-registry-entry-block`` in the EIS's markup."""
     return f"""<div class="search-registry-entry-block box-shadow-search-input">
     <div class="row no-gutters registry-entry__form mr-0">
         <div class="col-8 pr-0">
@@ -224,8 +287,8 @@ def _entry(entry: Listing) -> str:
                 <div class="row registry-entry__header-top m-0">
                     <div class="col p-0 d-flex">
                         <div class="col-9 p-0 registry-entry__header-top__title text-truncate">
-                           {LAW_TITLE[p.law]}
-                           {_e(p.method.name)}
+                           {law_title}
+                           {method}
                         </div>
                         <div class="w-space-nowrap ml-auto registry-entry__header-top__icon">
 {icons}
@@ -234,12 +297,12 @@ def _entry(entry: Listing) -> str:
                 </div>
                 <div class="d-flex registry-entry__header-mid align-items-center">
                     <div class="registry-entry__header-mid__number">
-                        <a target="_blank" href="{_e(p.card_url)}">
-                            № {reg}
+                        <a target="_blank" href="{card_url}">
+                            № {reg_number}
                         </a>
                     </div>
                     <div class="registry-entry__header-mid__title text-normal">
-                        {_e(entry.status)}
+                        {status}
                     </div>
                 </div>
             </div>
@@ -248,7 +311,7 @@ def _entry(entry: Listing) -> str:
                     <div class="registry-entry__body-title">Заказчик</div>
                     <div class="registry-entry__body-href">
                         <a target="_blank" href="{customer_href}">
-                            {_e(p.customer.name)}
+                            {customer}
                         </a>
                     </div>
                 </div>
@@ -259,82 +322,23 @@ def _entry(entry: Listing) -> str:
                 <div class="price-block__title">Начальная цена
                 </div>
                 <div class="price-block__value" style="overflow-wrap:anywhere">
-                    {_nbsp(ru_money(v.nmck))} {p.currency.sign}
+                    {price}
                 </div>
             </div>
             <div class="data-block mt-auto">
                 <div class="row">
                     <div class="col-6">
                         <div class="data-block__title">Размещено</div>
-                        <div class="data-block__value">{ru_date(entry.published_at)}</div>
+                        <div class="data-block__value">{published}</div>
                     </div>
                     <div class="col-6">
                         <div class="data-block__title">Обновлено</div>
-                        <div class="data-block__value">{ru_date(entry.updated_at)}</div>
+                        <div class="data-block__value">{updated}</div>
                     </div>
                 </div>
 {deadline_block}            </div>
             <div class="href-block mt-auto d-none">
 {links}
-            </div>
-        </div>
-    </div>
-</div>
-"""
-
-
-def _entry615(entry: Pp615Entry) -> str:
-    """The same card layout with the 615 header; only what the parser must see to skip it."""
-    return f"""<div class="search-registry-entry-block box-shadow-search-input">
-    <div class="row no-gutters registry-entry__form mr-0">
-        <div class="col-8 pr-0">
-            <div class="registry-entry__header">
-                <div class="row registry-entry__header-top m-0">
-                    <div class="col p-0 d-flex">
-                        <div class="col-9 p-0 registry-entry__header-top__title text-truncate">
-                           {PP615_TITLE}
-                           {PP615_METHOD}
-                        </div>
-                    </div>
-                </div>
-                <div class="d-flex registry-entry__header-mid align-items-center">
-                    <div class="registry-entry__header-mid__number">
-                        <a target="_blank" href="{_e(entry.card_url)}">
-                            № {entry.reg_number}
-                        </a>
-                    </div>
-                    <div class="registry-entry__header-mid__title text-normal">
-                        {_e(entry.status)}
-                    </div>
-                </div>
-            </div>
-            <div class="registry-entry__body">
-                <div class="registry-entry__body-block">
-                    <div class="registry-entry__body-title">Объект закупки</div>
-                    <div class="registry-entry__body-value">{_e(entry.title)}</div>
-                </div>
-                <div class="registry-entry__body-block">
-                    <div class="registry-entry__body-title">Заказчик</div>
-                    <div class="registry-entry__body-href"><a target="_blank">{_e(entry.customer)}</a></div>
-                </div>
-            </div>
-        </div>
-        <div class="col col d-flex flex-column registry-entry__right-block b-left">
-            <div class="price-block">
-                <div class="price-block__title">Начальная цена</div>
-                <div class="price-block__value">{_nbsp(ru_money(entry.nmck))} ₽</div>
-            </div>
-            <div class="data-block mt-auto">
-                <div class="row">
-                    <div class="col-6">
-                        <div class="data-block__title">Размещено</div>
-                        <div class="data-block__value">{ru_date(entry.published_at)}</div>
-                    </div>
-                    <div class="col-6">
-                        <div class="data-block__title">Обновлено</div>
-                        <div class="data-block__value">{ru_date(entry.updated_at)}</div>
-                    </div>
-                </div>
             </div>
         </div>
     </div>
