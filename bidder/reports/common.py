@@ -30,14 +30,16 @@ STATUSES: tuple[str, ...] = get_args(Status)
 
 
 class NoticeColumns(TypedDict):
-    """The columns every report row about a tender carries, in one wording (no customer, no link: empty)."""
+    """The columns every report row about a tender carries, in one wording."""
 
     reg_number: str
     law: str
     title: str
-    customer: str
     nmck: Decimal | None
+    customer: str
+    """Empty when the notice names none (a listing seen before its card)."""
     url: str
+    """Empty when the notice has no link."""
 
 
 class RegionColumns(TypedDict):
@@ -50,8 +52,8 @@ def notice_columns(notice: NoticeRow | Notice) -> NoticeColumns:
         reg_number=notice.reg_number,
         law=notice.law,
         title=notice.title,
-        customer=notice.customer_name or "",
         nmck=notice.nmck,
+        customer=notice.customer_name or "",
         url=notice.url or "",
     )
 
