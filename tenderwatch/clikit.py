@@ -63,6 +63,13 @@ def say(line: str) -> None:
     console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
+def warn_unrouted(settings: Settings) -> None:
+    """Matches with no chat to go to are said on every command that would alert them."""
+    warning = settings.unrouted_warning()
+    if warning:
+        err_console.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Report a failure in one line and exit: 2 for a usage error (bad argument or setting), 1 when
     the work itself failed (the database, the network). ``message`` is plain text: brackets in a

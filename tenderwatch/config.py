@@ -146,6 +146,27 @@ class Settings(BaseSettings):
             raise ValueError("\n".join(errors))
         return value
 
+    def profiles_without_chats(self) -> list[str]:
+        """Active profiles whose alerts have no chat to go to: they set no ``chats`` and
+        ``telegram.default_chats`` is empty, so their matches are stored and never sent."""
+        if self.telegram.default_chats:
+            return []
+        return [
+            str(p["name"]) for p in self.profiles if p.get("active", True) and not p.get("chats")
+        ]
+
+    def unrouted_warning(self) -> str | None:
+        """The line every command that sends alerts prints when some would go nowhere."""
+        names = self.profiles_without_chats()
+        if not names:
+            return None
+        shown = ", ".join(f"«{n}»" for n in names)
+        return (
+            f"profiles {shown} have no chat to alert: telegram.default_chats is empty and they set no "
+            "chats, so their matches are stored but never sent (set telegram.default_chats, or chats "
+            "in each profile; the bot's /start in a chat tells its id)"
+        )
+
     @classmethod
     def settings_customise_sources(
         cls,

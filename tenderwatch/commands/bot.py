@@ -28,7 +28,7 @@ from data.db import make_engine, session_scope
 from data.errors import StoreError
 from data.models import utcnow
 from data.notice import Notice
-from tenderwatch.clikit import console, fail, settings_of
+from tenderwatch.clikit import console, fail, settings_of, warn_unrouted
 from tenderwatch.config import Settings
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,7 @@ def register(app: typer.Typer) -> None:
         Without telegram.token the alerts are printed here instead of sent.
         """
         settings = settings_of(ctx)
+        warn_unrouted(settings)
         if dry_run and requeue_parked:
             fail("--dry-run changes nothing, so it cannot be combined with --requeue-parked")
         engine = _engine(settings)
@@ -169,6 +170,7 @@ def register(app: typer.Typer) -> None:
     def bot(ctx: typer.Context) -> None:
         """Run the Telegram bot: long polling plus the outbox notifier, until SIGINT/SIGTERM."""
         settings = settings_of(ctx)
+        warn_unrouted(settings)
         token = settings.telegram.token.get_secret_value()
         if not token:
             fail("telegram.token is empty: set TENDERWATCH_TELEGRAM__TOKEN (the bot cannot poll without it)")

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from tenderwatch.clikit import console, settings_of
+from tenderwatch.clikit import console, fail, settings_of
 
 
 def register(app: typer.Typer) -> None:
@@ -17,6 +17,10 @@ def register(app: typer.Typer) -> None:
         """Validate settings.toml + environment and print the effective settings (secrets masked)."""
         settings = settings_of(ctx)
         source = settings.settings_file or "(no settings file: defaults and environment)"
+        unrouted = settings.unrouted_warning()
+        if unrouted:
+            console.print_json(json.dumps(settings.masked(), ensure_ascii=False, default=str))
+            fail(f"{source}: {unrouted}", code=1)
         console.print(f"[green]settings OK[/] from {source}", highlight=False)
         console.print_json(json.dumps(settings.masked(), ensure_ascii=False, default=str))
 

@@ -8,7 +8,7 @@ import typer
 
 from data.errors import StoreError
 from data.notice import MOSCOW
-from tenderwatch.clikit import console, err_console, fail, settings_of
+from tenderwatch.clikit import console, err_console, fail, settings_of, warn_unrouted
 from tenderwatch.commands.profiles import load_profiles
 from tenderwatch.commands.storage import open_database
 from tenderwatch.matching import run_match
@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
         if since and rematch_all:
             fail("--since and --all exclude each other")
         profiles = load_profiles(ctx)
+        warn_unrouted(settings_of(ctx))
         engine, _ = open_database(settings_of(ctx))
         try:
             report = run_match(

@@ -152,3 +152,32 @@ def test_file_and_environment_errors_name_both(tmp_path, monkeypatch):
         " (from environment TENDERWATCH_DATABASE__BATCH_SIZE)",
         "  crawler.concurrent_requests: Input should be greater than or equal to 1",
     ]
+
+
+PROFILE = '[[profiles]]\nname = "it"\nokpd2 = ["26.20"]\n'
+
+
+def test_profiles_whose_alerts_go_nowhere_are_an_error_in_config_check(tmp_path):
+    path = write(tmp_path, PROFILE + '[[profiles]]\nname = "paused"\nokpd2 = ["62"]\nactive = false\n')
+    result = CliRunner().invoke(app, ["--settings", str(path), "config", "check"])
+    assert result.exit_code == 1
+    assert "profiles «it» have no chat to alert: telegram.default_chats is empty" in result.output
+    assert "«paused»" not in result.output  # a paused profile sends nothing anyway
+    routed = write(tmp_path, "[telegram]\ndefault_chats = [-100123]\n\n" + PROFILE)
+    assert CliRunner().invoke(app, ["--settings", str(routed), "config", "check"]).exit_code == 0
+    own = write(tmp_path, PROFILE + "chats = [-100456]\n")
+    assert CliRunner().invoke(app, ["--settings", str(own), "config", "check"]).exit_code == 0
+
+
+def test_the_shipped_settings_say_their_alerts_go_nowhere_until_chats_are_set(monkeypatch):
+    for var in ("TENDERWATCH_SETTINGS", "TENDERWATCH_TELEGRAM__DEFAULT_CHATS"):
+        monkeypatch.delenv(var, raising=False)
+    warning = load_settings(PROJECT_SETTINGS).unrouted_warning()
+    assert warning is not None and "set telegram.default_chats" in warning
+
+
+def test_match_warns_on_every_run_when_matches_have_no_chat(tmp_path):
+    path = write(tmp_path, f'[database]\nurl = "sqlite:///{tmp_path / "tw.db"}"\n\n' + PROFILE)
+    result = CliRunner().invoke(app, ["--settings", str(path), "match"])
+    assert result.exit_code == 0, result.output
+    assert "warning: profiles «it» have no chat to alert" in result.stderr
