@@ -66,7 +66,7 @@ from bot.render import (
 )
 from data.db import session_scope
 from data.errors import StoreError
-from data.models import ChatRow, NoticeRow, OutboxRow, utcnow
+from data.models import CONSOLE_CHAT, ChatRow, NoticeRow, OutboxRow, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,8 @@ class ConsoleSender:
         if keyboard is not None:
             labels = [b.text for row in keyboard.inline_keyboard for b in row]
             buttons = "\n" + "  ".join(f"[{label}]" for label in labels)
-        print(f"{rule}\n→ чат {chat_id}\n{html_to_console(text)}{buttons}", file=self.stream, flush=True)
+        target = "консоль (нет чата для оповещений)" if chat_id == CONSOLE_CHAT else f"чат {chat_id}"
+        print(f"{rule}\n→ {target}\n{html_to_console(text)}{buttons}", file=self.stream, flush=True)
         return None
 
 

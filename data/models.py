@@ -221,6 +221,11 @@ class MatchRow(SQLModel, table=True):
     updated_at: datetime = _when(nullable=False)
 
 
+CONSOLE_CHAT = 0
+"""The chat id of alerts printed to the console: without a Telegram token and without default
+chats, a profile's alerts go there (no Telegram chat has id 0)."""
+
+
 class ChatRow(SQLModel, table=True):
     """A Telegram chat the bot talks to (private chat or group)."""
 

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from bidder.profiles import validate_profiles
 from data.db import mask_url
+from data.models import CONSOLE_CHAT
 
 DEFAULT_SETTINGS_FILE = "settings.toml"
 
@@ -105,6 +106,14 @@ class TelegramSettings(_Section):
     reminder_days: list[int] = Field(default_factory=lambda: [3, 1])
     reminder_hours: list[int] = Field(default_factory=lambda: [3])
 
+    @property
+    def alert_chats(self) -> list[int]:
+        """Where alerts of a profile without chats go: ``default_chats``; without a token and
+        without default chats, the console (``CONSOLE_CHAT``), so a first run shows its alerts."""
+        if self.default_chats or self.token.get_secret_value():
+            return list(self.default_chats)
+        return [CONSOLE_CHAT]
+
 
 class SchedulerSettings(_Section):
     crawl_interval_minutes: float = Field(30, gt=0)
@@ -148,8 +157,9 @@ class Settings(BaseSettings):
 
     def profiles_without_chats(self) -> list[str]:
         """Active profiles whose alerts have no chat to go to: they set no ``chats`` and
-        ``telegram.default_chats`` is empty, so their matches are stored and never sent."""
-        if self.telegram.default_chats:
+        ``telegram.default_chats`` is empty while a token is set (without one they print to the
+        console), so their matches are stored and never sent."""
+        if self.telegram.alert_chats:
             return []
         return [
             str(p["name"]) for p in self.profiles if p.get("active", True) and not p.get("chats")

@@ -340,7 +340,7 @@ class Pipeline:
                 return created, 0
             before = session.scalar(sa.select(sa.func.max(OUTBOX.c.id))) or 0
             alerts = outbox.enqueue_matches(
-                session, default_chats=self.telegram.default_chats, since=None if seeding else since, now=now
+                session, default_chats=self.telegram.alert_chats, since=None if seeding else since, now=now
             )
             seeded = 0
             if seeding and not self.scheduling.alert_on_first_run:

@@ -86,7 +86,7 @@ def enqueue_all(
     now = utcnow()
     with session_scope(engine) as session:
         created = outbox.enqueue_matches(
-            session, default_chats=tg.default_chats, since=since_matches, now=now
+            session, default_chats=tg.alert_chats, since=since_matches, now=now
         )
         created += outbox.enqueue_changes(session, since=since_changes)
         created += outbox.enqueue_reminders(session, now=now, days=tg.reminder_days, hours=tg.reminder_hours)
@@ -116,7 +116,7 @@ def _dry_run(engine: Engine, settings: Settings) -> None:
     with session_scope(engine) as session:
         tg = settings.telegram
         now = utcnow()
-        outbox.enqueue_matches(session, default_chats=tg.default_chats, now=now)
+        outbox.enqueue_matches(session, default_chats=tg.alert_chats, now=now)
         outbox.enqueue_changes(session)
         outbox.enqueue_reminders(session, now=now, days=tg.reminder_days, hours=tg.reminder_hours)
         planned = notifier.preview(session)

@@ -211,3 +211,19 @@ def test_notify_requeue_parked_sends_the_parked_rows_of_every_chat(cli_env, monk
         assert [r.status for r in session.exec(select(OutboxRow))] == ["sent"] * 4
     assert refused.exit_code == 2
     assert "--dry-run changes nothing, so it cannot be combined with --requeue-parked" in refused.output
+
+
+def test_without_token_or_chats_notify_prints_the_alerts_to_the_console(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'tw.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    deadline = datetime.now(UTC) + timedelta(days=10)
+    seed_matches(engine, [], 2, submission_deadline=deadline)  # the profile names no chat
+    monkeypatch.setenv("TENDERWATCH_DATABASE__URL", url)
+    monkeypatch.setenv("TENDERWATCH_TELEGRAM__TOKEN", "")
+    monkeypatch.delenv("TENDERWATCH_TELEGRAM__DEFAULT_CHATS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["notify"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("→ консоль (нет чата для оповещений)") == 2
+    assert "2 sent in 2 messages" in result.output

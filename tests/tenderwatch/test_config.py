@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from data.models import CONSOLE_CHAT
 from tenderwatch.cli import app
 from tenderwatch.config import ConfigError, load_settings, mask_url
 
@@ -157,7 +158,8 @@ def test_file_and_environment_errors_name_both(tmp_path, monkeypatch):
 PROFILE = '[[profiles]]\nname = "it"\nokpd2 = ["26.20"]\n'
 
 
-def test_profiles_whose_alerts_go_nowhere_are_an_error_in_config_check(tmp_path):
+def test_profiles_whose_alerts_go_nowhere_are_an_error_in_config_check(tmp_path, monkeypatch):
+    monkeypatch.setenv("TENDERWATCH_TELEGRAM__TOKEN", "123456:SECRET-TOKEN")
     path = write(tmp_path, PROFILE + '[[profiles]]\nname = "paused"\nokpd2 = ["62"]\nactive = false\n')
     result = CliRunner().invoke(app, ["--settings", str(path), "config", "check"])
     assert result.exit_code == 1
@@ -169,14 +171,19 @@ def test_profiles_whose_alerts_go_nowhere_are_an_error_in_config_check(tmp_path)
     assert CliRunner().invoke(app, ["--settings", str(own), "config", "check"]).exit_code == 0
 
 
-def test_the_shipped_settings_say_their_alerts_go_nowhere_until_chats_are_set(monkeypatch):
-    for var in ("TENDERWATCH_SETTINGS", "TENDERWATCH_TELEGRAM__DEFAULT_CHATS"):
+def test_without_a_token_alerts_of_profiles_without_chats_go_to_the_console(monkeypatch):
+    for var in ("TENDERWATCH_SETTINGS", "TENDERWATCH_TELEGRAM__DEFAULT_CHATS", "TENDERWATCH_TELEGRAM__TOKEN"):
         monkeypatch.delenv(var, raising=False)
-    warning = load_settings(PROJECT_SETTINGS).unrouted_warning()
-    assert warning is not None and "set telegram.default_chats" in warning
+    shipped = load_settings(PROJECT_SETTINGS)
+    assert shipped.unrouted_warning() is None and shipped.telegram.alert_chats == [CONSOLE_CHAT]
+    monkeypatch.setenv("TENDERWATCH_TELEGRAM__TOKEN", "123456:SECRET-TOKEN")
+    with_token = load_settings(PROJECT_SETTINGS)  # a token and still no chat: nowhere to go
+    assert with_token.telegram.alert_chats == []
+    assert "set telegram.default_chats" in (with_token.unrouted_warning() or "")
 
 
-def test_match_warns_on_every_run_when_matches_have_no_chat(tmp_path):
+def test_match_warns_on_every_run_when_matches_have_no_chat(tmp_path, monkeypatch):
+    monkeypatch.setenv("TENDERWATCH_TELEGRAM__TOKEN", "123456:SECRET-TOKEN")
     path = write(tmp_path, f'[database]\nurl = "sqlite:///{tmp_path / "tw.db"}"\n\n' + PROFILE)
     result = CliRunner().invoke(app, ["--settings", str(path), "match"])
     assert result.exit_code == 0, result.output
