@@ -19,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money, reason_text
-from data.notice import MOSCOW, Notice
+from data.notice import MOSCOW, Notice, time_left
 from data.reference.regions import region_name as reference_region_name
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
@@ -63,13 +63,12 @@ def format_deadline(deadline: datetime | None, now: datetime) -> str:
     if deadline is None:
         return "не указан"
     local = deadline.astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M МСК")
-    left = deadline - now
-    if left.total_seconds() <= 0:
+    if deadline <= now:
         return f"{local} (срок истёк)"
-    days = left.days
+    days, hours = time_left(deadline, now)  # full days, as the matcher and the reports count them
     if days >= 1:
-        return f"{local} (осталось {days} {plural(days, 'день', 'дня', 'дней')})"
-    hours = max(1, int(left.total_seconds() // 3600))
+        return f"{local} (осталось {days} {plural(days, 'полный день', 'полных дня', 'полных дней')})"
+    hours = max(1, hours)
     return f"{local} (осталось {hours} {plural(hours, 'час', 'часа', 'часов')})"
 
 

@@ -4,6 +4,7 @@ same figure for the same Decimal (and neither ever goes through float)."""
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 KOPECK = Decimal("0.01")
 RUB_CODES = (None, "", "RUB", "643")
@@ -15,8 +16,12 @@ def to_kopeck(amount: Decimal) -> Decimal:
     return amount.quantize(KOPECK, rounding=ROUND_HALF_UP)
 
 
+@lru_cache(maxsize=4096)
 def format_money(amount: Decimal | None, currency: str | None = None) -> str:
-    """``Decimal('1234567.891')`` -> ``1 234 567,89 ₽`` (kopecks rounded half up, never via float)."""
+    """``Decimal('1234567.891')`` -> ``1 234 567,89 ₽`` (kopecks rounded half up, never via float).
+
+    The one money formatter of messages, reasons and reports (cached: the matcher writes the same
+    amounts into many reasons)."""
     if amount is None:
         return "не указана"
     quantized = to_kopeck(amount)

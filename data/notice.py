@@ -6,7 +6,7 @@ reports all read it; the crawler only produces it.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -19,6 +19,18 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 Law = Literal["44-FZ", "223-FZ"]
 Kind = Literal["auction", "competition", "quotation", "single_supplier", "other"]
 Completeness = Literal["card", "listing"]
+
+
+DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+
+
+def time_left(deadline: datetime, now: datetime) -> tuple[int, int]:
+    """(full days, hours beyond them) from ``now`` to ``deadline``: the one way a deadline is
+    counted, in whole 24-hour periods, not calendar days. A deadline of 24.03 10:00 seen at
+    23.03 20:00 is (0, 14): «0 полных дней», «осталось 14 часов». Negative once it has passed."""
+    left = deadline - now
+    return left // DAY, (left % DAY) // HOUR
 
 
 TITLE_POSITIONS = 3

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from bidder.auction.money import HUNDRED, KOPECK, money
 from bidder.auction.rules import AuctionRules
-from bidder.auction.securities import ANTIDUMPING_PRICE_RATIO
+from bidder.auction.securities import antidumping_applies, antidumping_threshold
 from bidder.errors import InvalidInput
 
 
@@ -65,7 +65,7 @@ def build_ladder(rules: AuctionRules, floor: Decimal, step_percent: Decimal) -> 
             price=nmck - k * step,
             reduction_percent=(k * step * HUNDRED / nmck).quantize(KOPECK),
             elapsed=k * rules.timer,
-            antidumping=rules.law == "44-FZ" and nmck - k * step <= nmck * ANTIDUMPING_PRICE_RATIO,
+            antidumping=antidumping_applies(nmck - k * step, nmck, law=rules.law),
         )
         for k in range(count + 1)
     )
@@ -74,8 +74,8 @@ def build_ladder(rules: AuctionRules, floor: Decimal, step_percent: Decimal) -> 
         floor=floor,
         step=step,
         steps=steps,
-        antidumping_step=_first_step_at_or_below(nmck, step, nmck * ANTIDUMPING_PRICE_RATIO)
-        if rules.law == "44-FZ"
+        antidumping_step=_first_step_at_or_below(nmck, step, antidumping_threshold(nmck))
+        if antidumping_applies(antidumping_threshold(nmck), nmck, law=rules.law)
         else None,
         right_to_conclude_step=None
         if rules.right_to_conclude_threshold is None

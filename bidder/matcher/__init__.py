@@ -31,7 +31,6 @@ from bidder.matcher.reasons import (
     Explanation,
     Match,
     MatcherError,
-    format_rub,
 )
 from bidder.matcher.rules import evaluate, passes
 from bidder.matcher.view import NoticeView, analyze
@@ -49,7 +48,6 @@ __all__ = [
     "analyze",
     "compile_profiles",
     "evaluate",
-    "format_rub",
     "match_naive",
     "passes",
 ]

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from functools import lru_cache
 
 from bidder.errors import BidderError
 from bidder.profiles import KeywordPattern
-from data.notice import MOSCOW
+from data.notice import time_left
 from data.reference.regions import region_name
 
 SCORE_CODE = 0.6
@@ -52,14 +51,6 @@ class _Hit:
     found: str
 
 
-@lru_cache(maxsize=4096)
-def format_rub(amount: Decimal) -> str:
-    """«1 500 000,00 ₽»: how Russian procurement writes money (space-grouped, comma decimals)."""
-    quantized = amount.quantize(Decimal("0.01"))
-    whole, _, cents = f"{quantized:,.2f}".partition(".")
-    return whole.replace(",", " ") + "," + cents + " ₽"
-
-
 @lru_cache(maxsize=256)
 def _region_label(code: str) -> str:
     name = region_name(code)
@@ -80,4 +71,5 @@ def _keyword_reason(pattern: KeywordPattern, hit: _Hit, *, veto: bool) -> str:
 
 
 def _days_left(deadline: datetime, now: datetime) -> int:
-    return (deadline.astimezone(MOSCOW).date() - now.astimezone(MOSCOW).date()).days
+    """Full days to the deadline (``data.notice.time_left``: 14 hours left is 0 days)."""
+    return time_left(deadline, now)[0]

@@ -16,11 +16,10 @@ from bidder.matcher.reasons import (
     _keyword_reason,
     _listed,
     _region_label,
-    format_rub,
 )
 from bidder.matcher.view import _UNSEEN, NoticeView
 from bidder.profiles import Profile
-from data.formatting import KIND_LABELS, LAW_LABELS
+from data.formatting import KIND_LABELS, LAW_LABELS, format_money
 from data.notice import Notice
 
 
@@ -132,10 +131,11 @@ def _check_price(p: Profile, view: NoticeView, v: _Verdict) -> None:
     if n.nmck is None:
         v.failures.append("НМЦК не указана, а профиль ограничивает цену")
         return
+    nmck = format_money(n.nmck, n.currency)
     if p.price_min is not None and n.nmck < p.price_min:
-        v.failures.append(f"НМЦК {format_rub(n.nmck)} меньше минимума {format_rub(p.price_min)}")
+        v.failures.append(f"НМЦК {nmck} меньше минимума {format_money(p.price_min)}")
     elif p.price_max is not None and n.nmck > p.price_max:
-        v.failures.append(f"НМЦК {format_rub(n.nmck)} больше максимума {format_rub(p.price_max)}")
+        v.failures.append(f"НМЦК {nmck} больше максимума {format_money(p.price_max)}")
     else:
         v.reasons.append(view.notes().price)
 
@@ -175,21 +175,23 @@ def _check_deadline(p: Profile, n: Notice, now: datetime, v: _Verdict) -> None:
     else:
         days = _days_left(deadline, now)
         if days < p.min_days_left:
-            v.failures.append(f"до окончания подачи заявок {days} дн., нужно не менее {p.min_days_left}")
+            v.failures.append(
+                f"до окончания подачи заявок {days} полн. дн., нужно не менее {p.min_days_left}"
+            )
         else:
             v.reasons.append(_days_reason(days))
 
 
 def _days_reason(days: int | None) -> str:
-    return f"до окончания подачи заявок {days} дн."
+    return f"до окончания подачи заявок {days} полн. дн."
 
 
 def _check_security_and_customer(p: Profile, view: NoticeView, v: _Verdict) -> None:
     n = view.notice
     if p.max_bid_security is not None and n.bid_security is not None:
         if n.bid_security > p.max_bid_security:
-            cap = format_rub(p.max_bid_security)
-            v.failures.append(f"обеспечение заявки {format_rub(n.bid_security)} больше лимита {cap}")
+            cap = format_money(p.max_bid_security)
+            v.failures.append(f"обеспечение заявки {format_money(n.bid_security)} больше лимита {cap}")
         else:
             v.reasons.append(view.notes().security)
     inn = n.customer_inn

@@ -10,9 +10,9 @@ from functools import lru_cache
 from typing import Any
 
 from bidder import text
-from bidder.matcher.reasons import _days_left, _Hit, _region_label, format_rub
+from bidder.matcher.reasons import _days_left, _Hit, _region_label
 from bidder.profiles import MIN_PREFIX_LETTERS, KeywordPart, KeywordPattern, code_key
-from data.formatting import KIND_LABELS, LAW_LABELS
+from data.formatting import KIND_LABELS, LAW_LABELS, format_money
 from data.notice import Notice
 from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import resolve_region
@@ -66,11 +66,13 @@ class NoticeView:
             n, region = self.notice, self.customer_region
             self._notes = _Notes(
                 customer_region=f"регион заказчика {_region_label(region)}" if region else "",
-                price=f"НМЦК {format_rub(n.nmck)} в ценовом диапазоне профиля" if n.nmck is not None else "",
+                price=f"НМЦК {format_money(n.nmck, n.currency)} в ценовом диапазоне профиля"
+                if n.nmck is not None
+                else "",
                 law=f"закон {LAW_LABELS[n.law]}",
                 kind=f"способ: {KIND_LABELS[n.kind]}",
                 security=(
-                    f"обеспечение заявки {format_rub(n.bid_security)} в пределах лимита"
+                    f"обеспечение заявки {format_money(n.bid_security)} в пределах лимита"
                     if n.bid_security is not None
                     else ""
                 ),
@@ -79,7 +81,7 @@ class NoticeView:
         return self._notes
 
     def days_left(self, now: datetime) -> int | None:
-        """Calendar days (Moscow) to the submission deadline; ``None`` if unknown or already past."""
+        """Full days to the submission deadline (``data.notice.time_left``); ``None`` if unknown or past."""
         if self._days is None or self._days[0] != now:
             deadline = self.notice.submission_deadline
             days = None if deadline is None or deadline <= now else _days_left(deadline, now)

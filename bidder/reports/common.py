@@ -17,7 +17,7 @@ from data.models import (
     DecisionRow,
     NoticeRow,
 )
-from data.notice import MOSCOW, Notice
+from data.notice import MOSCOW, Notice, time_left
 from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import region_name, resolve_region
 from data.store import KEYS_PER_QUERY, NOTICE_COLUMNS
@@ -179,8 +179,8 @@ def _takers(decisions: Sequence[DecisionRow]) -> str:
 
 
 def _days_between(later: datetime, now: datetime) -> int:
-    """Whole days from ``now`` to ``later`` (negative once it passed)."""
-    return (later - now) // DAY
+    """Full days from ``now`` to ``later`` (``data.notice.time_left``; negative once it passed)."""
+    return time_left(later, now)[0]
 
 
 def to_notice(row: NoticeRow) -> Notice:

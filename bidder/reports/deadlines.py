@@ -13,7 +13,6 @@ from sqlmodel import Session, select
 
 from bidder.reports.common import (
     DAY,
-    HOUR,
     ReportError,
     _by_chunks,
     _decisions,
@@ -30,6 +29,7 @@ from data.models import (
     NoticeRow,
     ProfileRow,
 )
+from data.notice import time_left
 
 
 @dataclass(frozen=True)
@@ -94,11 +94,11 @@ def _deadline_row(
     notice: NoticeRow, status: str, profiles: list[str], decided: Sequence[DecisionRow], now: datetime
 ) -> DeadlineRow:
     assert notice.submission_deadline is not None
-    left = notice.submission_deadline - now
+    days_left, hours_left = time_left(notice.submission_deadline, now)
     return DeadlineRow(
         deadline=notice.submission_deadline,
-        days_left=left // DAY,
-        hours_left=(left % DAY) // HOUR,
+        days_left=days_left,
+        hours_left=hours_left,
         status=status,
         profiles=", ".join(profiles),
         taken_by=_takers(decided),

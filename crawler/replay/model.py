@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from crawler.replay.catalog import Category, Etp, Good, Method, Region, Unit
+from data.formatting import format_money
 from data.notice import MOSCOW, Notice
 
 EIS = "https://zakupki.gov.ru"
@@ -211,14 +212,9 @@ def plain_decimal(value: Decimal) -> str:
 
 
 def ru_money(value: Decimal) -> str:
-    """Money as the EIS HTML shows it: ``1 234 567,89`` with no-break spaces."""
-    whole, frac = f"{value.quantize(Decimal('0.01')):f}".split(".")
-    groups: list[str] = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    return "\xa0".join(groups) + "," + frac
+    """Money as the EIS HTML shows it: ``1 234 567,89`` with no-break spaces (the one formatter's
+    digits, without the currency, which the page writes apart)."""
+    return format_money(value).removesuffix(" ₽").replace(" ", "\xa0")
 
 
 def iso_dt(value: datetime, *, millis: bool = False) -> str:

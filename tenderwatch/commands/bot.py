@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from telegram.error import InvalidToken, TelegramError
 
 from bidder.auction import SimulationParams, simulate
+from bidder.auction.securities import antidumping_threshold
 from bidder.errors import BidderError
 from bot import outbox
 from bot.access import AccessPolicy
@@ -41,7 +42,9 @@ def auction_summary(notice: Notice, cost: Decimal | None) -> str:
     """Plain-text auction summary for the bot. Without a cost: the market view down to anti-dumping."""
     if notice.nmck is None:
         raise BidderError(f"у закупки {notice.reg_number} не указана НМЦК")
-    floor = None if cost is not None else (notice.nmck * Decimal("0.75")).quantize(Decimal("0.01"))
+    # Without a cost the market view goes down to the anti-dumping line: the highest price that
+    # triggers it (the one rule, ``antidumping_threshold``), so the x1.5 security shows there.
+    floor = None if cost is not None else antidumping_threshold(notice.nmck)
     result = simulate(
         SimulationParams.from_notice(notice, cost=cost, floor=floor, runs=BOT_SIMULATION_RUNS, seed=7)
     )

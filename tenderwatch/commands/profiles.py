@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bidder.auction.money import MAX_RUB
-from bidder.matcher import CompiledMatcher, Explanation, compile_profiles, format_rub
+from bidder.matcher import CompiledMatcher, Explanation, compile_profiles
 from bidder.profiles import (
     Profile,
     ProfileError,
@@ -33,6 +33,7 @@ from bidder.profiles import (
 )
 from data.db import make_engine, session_scope, upgrade
 from data.errors import StoreError
+from data.formatting import format_money
 from data.notice import MOSCOW, Notice
 from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import region_name, resolve_region
@@ -102,8 +103,8 @@ def _regions(codes: list[str] | None) -> str:
 
 
 def _price(p: Profile) -> str:
-    low = format_rub(p.price_min) if p.price_min is not None else ""
-    high = format_rub(p.price_max) if p.price_max is not None else ""
+    low = format_money(p.price_min) if p.price_min is not None else ""
+    high = format_money(p.price_max) if p.price_max is not None else ""
     return f"{low} – {high}" if low or high else "any"
 
 

@@ -13,10 +13,10 @@ from bidder.matcher import (
     Match,
     MatcherError,
     compile_profiles,
-    format_rub,
     match_naive,
 )
 from bidder.profiles import parse_profiles
+from data.formatting import format_money
 from tests.bidder.match_table import CASES, NOW, PROFILES, Case, notice
 
 PARSED = parse_profiles(PROFILES)
@@ -121,7 +121,7 @@ def test_deadline_near_misses() -> None:
     deadline = datetime.fromisoformat("2025-03-05T23:59:00+03:00")
     short = notice("Поставка лотков водоотводных", kind="quotation", submission_deadline=deadline)
     assert MATCHER.explain(short, now=NOW)["drainage"].failures == (
-        "до окончания подачи заявок 2 дн., нужно не менее 3",
+        "до окончания подачи заявок 2 полн. дн., нужно не менее 3",
     )
     past = notice("Поставка лотков водоотводных", kind="quotation", submission_deadline=NOW)
     assert MATCHER.explain(past, now=NOW)["drainage"].failures == ("срок подачи заявок истёк",)
@@ -180,9 +180,14 @@ def test_naive_now_is_refused() -> None:
         MATCHER.match(notice("Поставка ноутбуков"), now=datetime(2025, 3, 3, 12, 0))
 
 
-def test_format_rub() -> None:
-    assert format_rub(Decimal("1234567.8")) == "1 234 567,80 ₽"
-    assert format_rub(Decimal("0")) == "0,00 ₽"
+def test_reasons_write_money_with_the_one_formatter() -> None:
+    """Kopecks are rounded half up everywhere: the matcher once wrote 1,00 ₽ for 1.005 (half to
+    even) where the bot and the reports wrote 1,01 ₽."""
+    assert format_money(Decimal("1234567.8")) == "1 234 567,80 ₽"
+    assert format_money(Decimal("1.005")) == "1,01 ₽"
+    cheap = compile_profiles(parse_profiles([{"name": "cheap", "keywords": ["ноутбук"], "price_max": "1"}]))
+    explained = cheap.explain(notice("Поставка ноутбуков", nmck=Decimal("1.005")), now=NOW)["cheap"]
+    assert "НМЦК 1,01 ₽ больше максимума 1,00 ₽" in explained.failures
 
 
 def test_compiled_agrees_with_naive_on_random_notices() -> None:
@@ -246,3 +251,25 @@ def test_malformed_ktru_on_the_notice_is_ignored() -> None:
     bad = notice("Закупка", ktru=["26.201.5.000-00000001"])
     assert [m.profile for m in matcher.match(good, now=NOW)] == ["ktru"]
     assert matcher.match(bad, now=NOW) == []
+
+
+def test_days_left_mean_the_same_full_days_in_the_matcher_the_bot_and_the_reports() -> None:
+    """Issue 15: a deadline of 24.03 10:00 MSK seen at 23.03 20:00 was 1 day to the matcher
+    (calendar days), «14 часов» to the bot and 0 days to the reports. All three now count full
+    24-hour days (``data.notice.time_left``)."""
+    from bidder.reports.deadlines import _deadline_row
+    from bot.render import format_deadline
+    from data.notice import MOSCOW
+
+    deadline = datetime(2026, 3, 24, 10, 0, tzinfo=MOSCOW)
+    now = datetime(2026, 3, 23, 20, 0, tzinfo=MOSCOW)
+    strict = compile_profiles(
+        parse_profiles([{"name": "strict", "keywords": ["ноутбук"], "min_days_left": 1}])
+    )
+    late = notice("Поставка ноутбуков", submission_deadline=deadline)
+    assert strict.explain(late, now=now)["strict"].failures == (
+        "до окончания подачи заявок 0 полн. дн., нужно не менее 1",
+    )
+    assert format_deadline(deadline, now).endswith("(осталось 14 часов)")
+    row = _deadline_row(late, "new", [], [], now)  # type: ignore[arg-type]  # a Notice reads like a row here
+    assert (row.days_left, row.hours_left) == (0, 14)

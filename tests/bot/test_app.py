@@ -275,7 +275,7 @@ async def test_mine_lists_taken_tenders_and_changes_reach_the_taker(engine, fake
     assert mine.startswith(
         "<b>Мои закупки: 1</b>\n\n• <b>Поставка ноутбуков, лот 0</b>\n  № 0373200138225000000"
     )
-    assert "до 15.03.2026 13:00 МСК (осталось 5 дней)" in mine
+    assert "до 15.03.2026 13:00 МСК (осталось 5 полных дней)" in mine
     assert change.startswith(
         "<b>✏️ Изменения в закупке, которую вы взяли</b>\n"
         "• срок подачи заявок: 15.03.2026 13:00 МСК → <b>20.03.2026 13:00 МСК</b>"

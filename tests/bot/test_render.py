@@ -51,7 +51,8 @@ def test_russian_plurals_and_deadline():
         "дней",
         "дней",
     ]
-    assert format_deadline(NOW + timedelta(days=3, hours=2), NOW) == "13.03.2026 14:00 МСК (осталось 3 дня)"
+    three_days = format_deadline(NOW + timedelta(days=3, hours=2), NOW)
+    assert three_days == "13.03.2026 14:00 МСК (осталось 3 полных дня)"
     assert format_deadline(NOW + timedelta(hours=5), NOW) == "10.03.2026 17:00 МСК (осталось 5 часов)"
     assert format_deadline(NOW - timedelta(hours=1), NOW) == "10.03.2026 11:00 МСК (срок истёк)"
 
@@ -75,7 +76,7 @@ def test_alert_has_every_fact_and_escapes_hostile_strings():
         "Регион: 77 Москва",
         "НМЦК: <b>1 234 567,89 ₽</b>",
         "44-ФЗ · Электронный аукцион",
-        "Подача заявок до: 15.03.2026 13:00 МСК (осталось 5 дней)",
+        "Подача заявок до: 15.03.2026 13:00 МСК (осталось 5 полных дней)",
         "Обеспечение заявки: 12 345,68 ₽",
         "Обеспечение контракта: 5% от цены контракта",
         "Только для СМП и СОНКО",

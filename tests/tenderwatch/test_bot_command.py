@@ -227,3 +227,13 @@ def test_without_token_or_chats_notify_prints_the_alerts_to_the_console(tmp_path
     assert result.exit_code == 0, result.output
     assert result.output.count("→ консоль (нет чата для оповещений)") == 2
     assert "2 sent in 2 messages" in result.output
+
+
+def test_the_bots_market_view_stops_exactly_at_the_antidumping_line():
+    """NMCK 1 000 000,02: 75 % is 750 000,015, so 750 000,01 is the highest price that triggers
+    Art. 37. The bot's floor used to be 750 000,02 (rounded half up), one kopeck above the line,
+    and the x1.5 contract security went unshown there."""
+    notice = make_notice(nmck=Decimal("1000000.02"))
+    summary = auction_summary(notice, None)
+    assert "Антидемпинг: от 750 000,01 ₽ и ниже" in summary
+    assert "Шагов до 750 000,01 ₽:" in summary
