@@ -24,15 +24,10 @@ def format_money(amount: Decimal | None, currency: str | None = None) -> str:
     amounts into many reasons)."""
     if amount is None:
         return "не указана"
-    quantized = to_kopeck(amount)
-    sign = "-" if quantized < 0 else ""
-    units, _, cents = f"{abs(quantized):f}".partition(".")
-    groups: list[str] = []
-    while units:
-        groups.insert(0, units[-3:])
-        units = units[:-3]
+    # Decimal's own grouping (exact, in C): "-1,234,567.89" -> "-1 234 567,89".
+    digits = f"{to_kopeck(amount):,.2f}".replace(",", " ").replace(".", ",")
     symbol = "₽" if currency in RUB_CODES else currency
-    return f"{sign}{' '.join(groups)},{cents or '00'} {symbol}"
+    return f"{digits} {symbol}"
 
 
 LAW_LABELS = {"44-FZ": "44-ФЗ", "223-FZ": "223-ФЗ"}
