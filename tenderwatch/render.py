@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import os
+import sys
 import tempfile
 import textwrap
 import types
@@ -317,25 +318,49 @@ def _chosen(columns: list[Column], names: Sequence[str] | None, row_type: type) 
 # --- output -----------------------------------------------------------------------------------
 
 
+STDOUT = Path("-")
+"""``--out -``: the report goes to standard output, as Unix tools read a lone dash."""
+
+
 def write_output(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all (temporary sibling, then rename)."""
+    """Write ``data`` to ``path``: a regular file whole or not at all (a temporary sibling, then a
+    rename, with the mode a new file gets or the one the old file had); through a symlink to the
+    file it names (the link stays); straight into anything else (``/dev/stdout``, a pipe), which a
+    rename would have replaced with a regular file."""
     payload = data.encode("utf-8-sig") if isinstance(data, str) and path.suffix.lower() == ".csv" else data
     if isinstance(payload, str):
         payload = payload.encode("utf-8")
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        if target.exists() and not target.is_file():
+            with target.open("wb") as stream:
+                stream.write(payload)
+            return
+        _replace_atomically(target, payload)
+    except OSError as exc:
+        raise RenderError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _replace_atomically(path: Path, payload: bytes) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise RenderError(f"cannot write {path}: folder {directory} does not exist")
+    mode = path.stat().st_mode & 0o777 if path.exists() else _new_file_mode()
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(payload)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise RenderError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        with os.fdopen(handle, "wb") as file:
+            file.write(payload)
+        os.chmod(temporary, mode)  # mkstemp makes it 0600: a report is as readable as any new file
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _new_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def emit(
@@ -355,6 +380,12 @@ def emit(
     ``table_hide`` choose what a table shows; CSV, XLSX and JSON always keep every column.
     """
     columns = columns_for(row_type)
+    if out == STDOUT:
+        if fmt == OutputFormat.xlsx:
+            sys.stdout.buffer.write(to_xlsx(rows, columns, title=title))
+            sys.stdout.flush()
+            return
+        out = None
     if fmt == OutputFormat.table:
         shown = [c for c in _chosen(columns, table_columns, row_type) if c.name not in table_hide]
         if out is None:

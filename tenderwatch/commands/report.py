@@ -24,7 +24,7 @@ from data.db import session_scope
 from tenderwatch.clikit import console, fail, png_figure, settings_of
 from tenderwatch.commands.storage import open_database
 from tenderwatch.config import mask_url
-from tenderwatch.render import OutputFormat, RenderError, emit
+from tenderwatch.render import STDOUT, OutputFormat, RenderError, emit
 
 DATE_FORMATS = ["%Y-%m-%d"]
 WIDE_COLUMNS = ("url", "reasons", "customer", "reason", "region_name")
@@ -60,7 +60,7 @@ ExportWhat = StrEnum("ExportWhat", ["notices", "matches"])
 
 
 FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv, xlsx or json.")
-OUT_OPTION = typer.Option(None, "--out", "-o", help="Write to this file instead of the terminal.")
+OUT_OPTION = typer.Option(None, "--out", "-o", help="Write to this file (- for stdout), not the terminal.")
 SINCE_OPTION = typer.Option(None, "--since", formats=DATE_FORMATS, help="From this day (YYYY-MM-DD).")
 UNTIL_OPTION = typer.Option(None, "--until", formats=DATE_FORMATS, help="Up to this day, inclusive.")
 DAYS_OPTION = typer.Option(None, "--days", help="The last N days (instead of --since/--until).")
@@ -113,7 +113,7 @@ def run_report(
         )
     except RenderError as exc:
         fail(str(exc))
-    if out is not None:
+    if out is not None and out != STDOUT:  # with `--out -` stdout carries the report alone
         console.print(f"{len(rows)} rows written to {out}", highlight=False, soft_wrap=True)
     return rows
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -313,3 +314,31 @@ def test_write_output_replaces_whole_file(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
     with pytest.raises(RenderError, match="does not exist"):
         write_output(tmp_path / "missing" / "r.json", "[]")
+
+
+def test_out_never_replaces_a_device_or_a_symlink_and_dash_is_stdout(invoke, tmp_path: Path) -> None:
+    """Issue 17: `--out /dev/stdout` once replaced /dev/stdout with a regular file and `--out -`
+    wrote a file named `-`; report files were 0600."""
+    args = ("export", "--since", "2020-01-01", "--format", "csv", "--what", "matches")
+    dashed = invoke(*args, "--out", "-")
+    assert dashed.exit_code == 0, dashed.output
+    assert dashed.stdout.startswith("matched_at,profile,")  # the CSV itself, alone
+    assert "rows written" not in dashed.stdout and not (Path.cwd() / "-").exists()
+
+    real = tmp_path / "real.csv"
+    real.write_text("old", encoding="utf-8")
+    real.chmod(0o640)
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    assert invoke(*args, "--out", str(link)).exit_code == 0
+    assert link.is_symlink() and real.read_text(encoding="utf-8-sig").startswith("matched_at,")
+    assert real.stat().st_mode & 0o777 == 0o640  # an existing file keeps its mode
+
+    fresh = tmp_path / "fresh.csv"
+    assert invoke(*args, "--out", str(fresh)).exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask  # not 0600
+
+    write_output(Path("/dev/null"), "data")  # a device is written into, never replaced
+    assert Path("/dev/null").is_char_device()
