@@ -162,8 +162,14 @@ def enqueue_matches(
                 targets.setdefault((notice_id, chat.id or 0), []).append(profile)
     rows = [_outbox_values(n, c, "alert", "", {"profiles": p}) for (n, c), p in targets.items()]
     created = _insert_ignoring_duplicates(session, rows)
-    log.info("enqueued %d new alerts (%d candidates)", created, len(rows))
+    _log_enqueued(created, "new alerts", candidates=len(rows))
     return created
+
+
+def _log_enqueued(created: int, what: str, *, candidates: int | None = None) -> None:
+    """Something enqueued is news (INFO); nothing enqueued, every few seconds in ``bot``, is not."""
+    extra = f" ({candidates} candidates)" if candidates is not None else ""
+    log.log(logging.INFO if created else logging.DEBUG, "enqueued %d %s%s", created, what, extra)
 
 
 def _takers(session: Session, notice_ids: Iterable[int]) -> dict[int, list[DecisionRow]]:
@@ -236,7 +242,7 @@ def enqueue_changes(session: Session, *, since: datetime | None = None) -> int:
             session, eligible, notice_id=notice_id, kind="change", key=key, payload=payload
         )
     created = _insert_ignoring_duplicates(session, rows)
-    log.info("enqueued %d change alerts", created)
+    _log_enqueued(created, "change alerts")
     return created
 
 
@@ -284,7 +290,7 @@ def enqueue_reminders(
             session, takers.get(notice_id, []), notice_id=notice_id, kind="reminder", key=key, payload={}
         )
     created = _insert_ignoring_duplicates(session, rows)
-    log.info("enqueued %d deadline reminders", created)
+    _log_enqueued(created, "deadline reminders")
     return created
 
 

@@ -170,3 +170,14 @@ def test_claims_of_a_gone_notifier_come_back_at_once_and_a_live_ones_stay(engine
     assert statuses == ["pending", "claimed", "claimed", "claimed"]
     with session_scope(engine) as session:  # once the lease is over, the far host's claim comes back too
         assert outbox.recover_stale_claims(session, older_than=NOW + timedelta(seconds=1)) == (2, 1)
+
+
+def test_an_empty_enqueue_is_not_logged_at_info(engine, caplog):
+    """``bot`` enqueues every few seconds: «enqueued 0 …» at INFO flooded its log (issue 17)."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="bot.outbox")
+    with session_scope(engine) as session:
+        assert outbox.enqueue_matches(session, default_chats=[-100]) == 0
+        assert outbox.enqueue_reminders(session, now=NOW, days=[3], hours=[3]) == 0
+    assert "enqueued" not in caplog.text
