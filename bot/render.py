@@ -73,6 +73,8 @@ def format_deadline(deadline: datetime | None, now: datetime) -> str:
 
 
 def _security(amount: Decimal | None, percent: Decimal | None) -> str | None:
+    if amount == 0 or (amount is None and percent == 0):
+        return "не требуется"  # «0,00 ₽» read as a missing figure, not as «none is asked»
     if amount is not None:
         return format_money(amount)
     if percent is not None:

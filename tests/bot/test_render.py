@@ -159,3 +159,11 @@ def test_callback_data_round_trip_and_forgeries():
     assert all(len(d.encode()) <= 64 for d in datas)
     with pytest.raises(ValueError, match="unknown alert action 'drop'"):
         encode_callback(1, "drop")
+
+
+def test_a_zero_security_reads_not_required():
+    from bot.render import _security
+
+    assert _security(Decimal("0"), Decimal("0")) == "не требуется"
+    assert _security(None, Decimal("0")) == "не требуется"
+    assert _security(Decimal("5000"), None) == "5 000,00 ₽"
