@@ -17,25 +17,12 @@ from scrapy.crawler import Crawler
 from sqlalchemy.engine import Engine
 
 from crawler.errors import CrawlSettingsError
+from data import store
 from data.db import make_engine, session_scope, upgrade
 from data.errors import DatabaseUrlError
 from data.models import CrawlRun
 from data.notice import Notice
-from data.store import (
-    Key,
-    RunProgress,
-    StoredVersion,
-    UpsertResult,
-    advance_high_water,
-    close_abandoned_runs,
-    crawl_run_alive,
-    finish_crawl_run,
-    get_high_water,
-    last_finished_run,
-    start_crawl_run,
-    stored_versions,
-    upsert_notices,
-)
+from data.store import Key, RunProgress, StoredVersion, UpsertResult
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +52,7 @@ class CrawlDatabase:
 
     def stored(self, keys: Iterable[Key]) -> dict[Key, StoredVersion]:
         with session_scope(self.engine) as session:
-            return stored_versions(session, keys=keys)
+            return store.stored_versions(session, keys=keys)
 
     def upsert(
         self, notices: list[Notice], *, source: str | None, requests: int = 0, pages: int = 0
@@ -73,35 +60,35 @@ class CrawlDatabase:
         """Store a batch; it counts itself into this process's crawl run in the same transaction."""
         run = RunProgress(self.run_id, requests, pages) if self.run_id is not None else None
         with session_scope(self.engine) as session:
-            return upsert_notices(session, notices, source=source, run=run)
+            return store.upsert_notices(session, notices, source=source, run=run)
 
     def high_water(self, *, source: str, search_key: str) -> datetime | None:
         with session_scope(self.engine) as session:
-            return get_high_water(session, source=source, search_key=search_key)
+            return store.get_high_water(session, source=source, search_key=search_key)
 
     def advance_high_water(self, *, source: str, search_key: str, seen: datetime) -> datetime:
         with session_scope(self.engine) as session:
-            return advance_high_water(session, source=source, search_key=search_key, seen=seen)
+            return store.advance_high_water(session, source=source, search_key=search_key, seen=seen)
 
     def start_run(self, *, source: str, arguments: Mapping[str, Any]) -> int:
         with session_scope(self.engine) as session:
-            return start_crawl_run(session, source=source, arguments=arguments)
+            return store.start_crawl_run(session, source=source, arguments=arguments)
 
     def alive(self, *, run_id: int, **figures: Any) -> None:
         with session_scope(self.engine) as session:
-            crawl_run_alive(session, run_id=run_id, **figures)
+            store.crawl_run_alive(session, run_id=run_id, **figures)
 
     def finish_run(self, *, run_id: int, **figures: Any) -> CrawlRun:
         with session_scope(self.engine) as session:
-            return finish_crawl_run(session, run_id=run_id, **figures)
+            return store.finish_crawl_run(session, run_id=run_id, **figures)
 
     def last_finished_run(self, source: str) -> CrawlRun | None:
         with session_scope(self.engine) as session:
-            return last_finished_run(session, source=source)
+            return store.last_finished_run(session, source=source)
 
     def close_abandoned_runs(self) -> list[CrawlRun]:
         with session_scope(self.engine) as session:
-            return close_abandoned_runs(session)
+            return store.close_abandoned_runs(session)
 
     def close(self) -> None:
         self.engine.dispose()
