@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from bot.render import Decision
+from data.formatting import person_label
 from data.models import (
     ALLOWED_USERS,
     CHATS,
@@ -36,11 +37,12 @@ from data.models import (
     utcnow,
 )
 from data.notice import Notice
+from data.store import notice_from_row
 
 
 def to_notice(row: NoticeRow) -> Notice:
-    """The stored row as the normalized ``Notice`` (positions are not needed for messages)."""
-    return Notice.model_validate(row, from_attributes=True)
+    """The stored row as a ``Notice`` for a message (``data.store.notice_from_row``)."""
+    return notice_from_row(row)
 
 
 def chat_type_of(chat_id: int) -> str:
@@ -232,7 +234,7 @@ def decisions_for(session: Session, *, notice_id: int, chat_row_id: int) -> list
         .where(DECISIONS.c.notice_id == notice_id, DECISIONS.c.chat_id == chat_row_id)
         .order_by(DECISIONS.c.decided_at, DECISIONS.c.id)
     ).all()
-    return [Decision(r.user_name or str(r.user_id), r.action, r.decided_at) for r in rows]
+    return [Decision(person_label(r.user_name, r.user_id), r.action, r.decided_at) for r in rows]
 
 
 def taken_by(session: Session, *, user_id: int) -> list[tuple[NoticeRow, DecisionRow]]:

@@ -30,6 +30,12 @@ def format_money(amount: Decimal | None, currency: str | None = None) -> str:
     return f"{digits} {symbol}"
 
 
+def person_label(name: str | None, user_id: int) -> str:
+    """Who took or skipped a tender, as every message and report names them: the Telegram name,
+    else the id (``id 123456``), so that reports, the bot and the alerts agree."""
+    return name or f"id {user_id}"
+
+
 LAW_LABELS = {"44-FZ": "44-ФЗ", "223-FZ": "223-ФЗ"}
 """How Russian readers write the laws."""
 

@@ -12,6 +12,7 @@ from typing import Literal, TypedDict, get_args
 from sqlmodel import Session, select
 
 from bidder.errors import BidderError
+from data.formatting import person_label
 from data.models import (
     DECISIONS,
     DecisionRow,
@@ -20,7 +21,7 @@ from data.models import (
 from data.notice import MOSCOW, Notice, time_left
 from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import region_name, resolve_region
-from data.store import KEYS_PER_QUERY, NOTICE_COLUMNS
+from data.store import KEYS_PER_QUERY, notice_from_row
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -161,7 +162,7 @@ def _decisions(session: Session, notice_ids: Iterable[int]) -> dict[int, list[De
 
 
 def person_of(decision: DecisionRow) -> str:
-    return decision.user_name or f"id {decision.user_id}"
+    return person_label(decision.user_name, decision.user_id)
 
 
 def status_of(decisions: Sequence[DecisionRow]) -> Status:
@@ -184,5 +185,5 @@ def _days_between(later: datetime, now: datetime) -> int:
 
 
 def to_notice(row: NoticeRow) -> Notice:
-    """The stored row as the normalized notice (positions are not needed for reports)."""
-    return Notice.model_validate({name: getattr(row, name) for name in NOTICE_COLUMNS})
+    """The stored row as a ``Notice`` for a report (``data.store.notice_from_row``)."""
+    return notice_from_row(row)

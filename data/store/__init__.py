@@ -41,6 +41,7 @@ from data.store.readers import (
     notices_changed_since,
     stored_versions,
 )
+from data.store.rows import notice_from_row
 from data.store.runs import (
     ABANDONED_AFTER,
     RunProgress,
@@ -86,6 +87,7 @@ __all__ = [
     "is_older",
     "last_finished_run",
     "notice_changes",
+    "notice_from_row",
     "notice_id_of",
     "notice_summary",
     "notices_changed_since",

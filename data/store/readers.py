@@ -19,7 +19,7 @@ from data.models import (
 )
 from data.notice import Notice
 from data.store.plan import Key
-from data.store.rows import _chunks, _key_filter, _load_items, _row_to_notice
+from data.store.rows import _chunks, _key_filter, _load_items, notice_from_row
 from data.types import money_sum
 
 
@@ -40,7 +40,7 @@ def get_notice(session: Session, *, reg_number: str, law: str | None = None) -> 
         laws = ", ".join(sorted(row["law"] for row in rows))
         raise AmbiguousNotice(f"registry number {reg_number} exists under {laws}: name the law")
     items = _load_items(conn, [rows[0]["id"]])
-    return _row_to_notice(rows[0], items[rows[0]["id"]])
+    return notice_from_row(rows[0], items[rows[0]["id"]])
 
 
 def notice_id_of(session: Session, *, law: str, reg_number: str) -> int | None:
@@ -137,4 +137,4 @@ def notices_changed_since(
     conn = session.connection()
     rows = conn.execute(query).mappings().all()
     items = _load_items(conn, [row["id"] for row in rows])
-    return [(row["id"], _row_to_notice(row, items[row["id"]]), row["changed_at"]) for row in rows]
+    return [(row["id"], notice_from_row(row, items[row["id"]]), row["changed_at"]) for row in rows]

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from data.models import NOTICE_ITEMS, NOTICES
+from data.models import NOTICE_ITEMS, NOTICES, NoticeRow
 from data.notice import Notice, NoticeItem
 from data.store.plan import ITEM_FIELDS, KEYS_PER_QUERY, NOTICE_COLUMNS, Key
 
@@ -24,8 +24,16 @@ def _item_values(notice_id: int, items: Sequence[NoticeItem]) -> list[dict[str, 
     ]
 
 
-def _row_to_notice(row: Mapping[str, Any] | sa.RowMapping, items: list[NoticeItem]) -> Notice:
-    return Notice.model_validate({**{name: row[name] for name in NOTICE_COLUMNS}, "items": items})
+def notice_from_row(
+    row: Mapping[str, Any] | sa.RowMapping | NoticeRow, items: Sequence[NoticeItem] = ()
+) -> Notice:
+    """The one way a stored notice row becomes a ``Notice`` (a mapping of a Core query, or the
+    ORM row); its positions only when given (messages and reports do without them)."""
+    if isinstance(row, NoticeRow):
+        values = {name: getattr(row, name) for name in NOTICE_COLUMNS}
+    else:
+        values = {name: row[name] for name in NOTICE_COLUMNS}
+    return Notice.model_validate({**values, "items": list(items)})
 
 
 def _chunks(seq: Sequence[Any], size: int = KEYS_PER_QUERY) -> Iterator[Sequence[Any]]:
@@ -61,7 +69,7 @@ def _load_stored(conn: sa.Connection, keys: Sequence[Key], *, lock: bool) -> dic
         rows += conn.execute(query).mappings().all()
     items = _load_items(conn, [row["id"] for row in rows])
     return {
-        (row["law"], row["reg_number"]): (row["id"], _row_to_notice(row, items[row["id"]])) for row in rows
+        (row["law"], row["reg_number"]): (row["id"], notice_from_row(row, items[row["id"]])) for row in rows
     }
 
 
