@@ -357,6 +357,16 @@ class Pipeline:
 
     # --- reminders -------------------------------------------------------------------------------
 
+    async def scheduled_reminders(self) -> None:
+        """The reminder job of the schedule: a failing database is reported, anything else logged,
+        and the next interval tries again (an exception would only reach APScheduler's log)."""
+        try:
+            await self.reminders()
+        except StoreError as exc:
+            await self.report_database_failure(str(exc))
+        except Exception:
+            log.exception("reminder check failed; retrying on the next interval")
+
     async def reminders(self) -> int:
         """Queue the deadline reminders that are due and send them."""
         if self._stopping:

@@ -1,7 +1,7 @@
 """The schedule of ``tenderwatch serve``: APScheduler jobs that run the pipeline's crawl cycles and reminders.
 
-APScheduler 3.11 stores callables by reference, so the jobs are module-level coroutines taking
-only plain ids; they find their pipeline in a registry keyed by the id ``serve`` registered.
+The jobs are the pipeline's own bound coroutines: APScheduler's memory job store (the only one
+``serve`` uses) keeps callables as they are, so no registry of pipelines by name is needed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from crawler.runner import SOURCES
-from data.errors import StoreError
 from tenderwatch.config import SchedulerSettings
 from tenderwatch.pipeline import Pipeline
 
@@ -23,41 +22,8 @@ class SchedulerError(Exception):
     """The service cannot be scheduled as configured; the message names the setting."""
 
 
-_PIPELINES: dict[str, Pipeline] = {}
-
-
-def register_pipeline(key: str, pipeline: Pipeline) -> None:
-    _PIPELINES[key] = pipeline
-
-
-def unregister_pipeline(key: str) -> None:
-    _PIPELINES.pop(key, None)
-
-
-async def crawl_job(key: str, source: str) -> None:
-    """The scheduled crawl of one source (module level: APScheduler refers to it by name)."""
-    pipeline = _PIPELINES.get(key)
-    if pipeline is None:
-        log.warning("crawl job for %s fired after its service %s stopped", source, key)
-        return
-    await pipeline.crawl_cycle(source)
-
-
-async def reminders_job(key: str) -> None:
-    """The scheduled reminder check (module level, like ``crawl_job``)."""
-    pipeline = _PIPELINES.get(key)
-    if pipeline is None:
-        return
-    try:
-        await pipeline.reminders()
-    except StoreError as exc:
-        await pipeline.report_database_failure(str(exc))
-    except Exception:
-        log.exception("reminder check failed; retrying on the next interval")
-
-
 def build_scheduler(
-    key: str, settings: SchedulerSettings, *, now: datetime | None = None
+    pipeline: Pipeline, settings: SchedulerSettings, *, now: datetime | None = None
 ) -> AsyncIOScheduler:
     """An (unstarted) scheduler: a crawl job per source, first run at once, and the reminder job.
 
@@ -82,21 +48,20 @@ def build_scheduler(
     }
     for source in settings.sources:
         scheduler.add_job(
-            crawl_job,
+            pipeline.crawl_cycle,
             "interval",
             seconds=settings.crawl_interval_minutes * 60,
             jitter=settings.jitter_seconds or None,
-            args=[key, source],
+            args=[source],
             id=f"crawl:{source}",
             name=f"crawl {source}",
             next_run_time=now,
             **options,
         )
     scheduler.add_job(
-        reminders_job,
+        pipeline.scheduled_reminders,
         "interval",
         seconds=settings.reminders_interval_minutes * 60,
-        args=[key],
         id="reminders",
         name="deadline reminders",
         **options,

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import uuid
 from collections.abc import Iterable
 from typing import TextIO
 
@@ -40,8 +39,6 @@ from tenderwatch.scheduler import (
     SchedulerError,
     build_scheduler,
     describe_schedule,
-    register_pipeline,
-    unregister_pipeline,
 )
 
 log = logging.getLogger(__name__)
@@ -77,7 +74,6 @@ async def serve(
     loop = asyncio.get_running_loop()
     signalled, timed_out = asyncio.Event(), asyncio.Event()
     installed = _install_signals(loop, signals, stop, signalled)
-    key = uuid.uuid4().hex
     try:
         token = settings.telegram.token.get_secret_value()
         application = None
@@ -116,10 +112,9 @@ async def serve(
             announce=announce,
         )
         try:
-            scheduler = build_scheduler(key, settings.scheduler)
+            scheduler = build_scheduler(pipeline, settings.scheduler)
         except SchedulerError as exc:
             raise ServiceError(str(exc)) from None
-        register_pipeline(key, pipeline)
         delivery_stop = asyncio.Event()
         delivery = await _start_delivery(application, notifier, delivery_stop, settings)
         delivery_failed: BaseException | None = None
@@ -148,7 +143,6 @@ async def serve(
                 await delivery
             except (Exception, asyncio.CancelledError) as exc:  # already reported by _wait_for_stop
                 log.debug("delivery loop ended with %r", exc)
-            unregister_pipeline(key)
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)

@@ -205,14 +205,15 @@ def test_schedule_has_one_crawl_job_per_source_and_the_reminders():
         sources=["eis", "eis_rss"], crawl_interval_minutes=30, jitter_seconds=60, misfire_grace_seconds=300
     )
     now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-    scheduler = build_scheduler("k", settings, now=now)
+    pipeline = make_pipeline(make_engine("sqlite://"), FakeCrawl(make_engine("sqlite://")), RecordingSender())
+    scheduler = build_scheduler(pipeline, settings, now=now)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert sorted(jobs) == ["crawl:eis", "crawl:eis_rss", "reminders"]
     crawl = jobs["crawl:eis_rss"]
     assert isinstance(crawl.trigger, IntervalTrigger)
     assert (crawl.trigger.interval.total_seconds(), crawl.trigger.jitter) == (1800, 60)
     assert (crawl.max_instances, crawl.coalesce, crawl.misfire_grace_time) == (1, True, 300)
-    assert crawl.args == ("k", "eis_rss") and crawl.func_ref == "tenderwatch.scheduler:crawl_job"
+    assert crawl.args == ("eis_rss",) and crawl.func == pipeline.crawl_cycle
     assert crawl.next_run_time == now
     assert jobs["reminders"].trigger.interval.total_seconds() == 900
     assert describe_schedule(settings)[0] == (
@@ -229,7 +230,10 @@ def test_schedule_has_one_crawl_job_per_source_and_the_reminders():
 )
 def test_schedule_refuses_bad_sources(sources, message):
     with pytest.raises(SchedulerError) as exc:
-        build_scheduler("k", SchedulerSettings(sources=sources))
+        build_scheduler(
+            make_pipeline(make_engine("sqlite://"), None, RecordingSender()),
+            SchedulerSettings(sources=sources),
+        )
     assert str(exc.value) == message
 
 
