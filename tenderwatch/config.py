@@ -63,6 +63,9 @@ class CrawlerSettings(_Section):
     error_rate_failed: float = Field(0.5, ge=0, le=1)
     timeout_seconds: int = Field(1800, ge=10)
     search: dict[str, Any] = Field(default_factory=dict)
+    batch_size: int = Field(100, ge=1, le=10_000)
+    """Notices per transaction while crawling: small, so a killed crawl loses little (the import's
+    batches are ``database.batch_size``)."""
     card223_path: str = Field(
         "/api/mobile/proxy/223/purchase/public/purchase/info/common-info.html", pattern=r"^/\S+$"
     )

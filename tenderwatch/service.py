@@ -32,8 +32,8 @@ from data.db import check_writable, make_engine, upgrade
 from data.errors import StoreError
 from data.reference.regions import region_name
 from tenderwatch.commands.bot import access_policy, auction_summary
-from tenderwatch.commands.crawl import crawl_config
 from tenderwatch.config import Settings, mask_url
+from tenderwatch.crawling import crawl_config
 from tenderwatch.pipeline import Announce, CrawlFunction, Pipeline, Totals
 from tenderwatch.scheduler import (
     SchedulerError,

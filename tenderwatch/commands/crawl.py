@@ -6,7 +6,6 @@ import contextlib
 import signal
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import fields
 
 import typer
 from rich.live import Live
@@ -16,7 +15,6 @@ from crawler.errors import CrawlerError, CrawlSettingsError, SpiderArgumentError
 from crawler.extensions import CrawlProgress
 from crawler.runner import (
     SOURCES,
-    CrawlConfig,
     CrawlInterrupted,
     CrawlSummary,
     StopRequested,
@@ -24,23 +22,12 @@ from crawler.runner import (
 )
 from data.errors import StoreError
 from tenderwatch.clikit import console, fail, settings_of
-from tenderwatch.config import Settings
+from tenderwatch.crawling import crawl_config
 
 EXIT_CODES = {"ok": 0, "partial": 3, "failed": 1}
 """2 is a usage error (bad argument or setting), as everywhere in the CLI; 128 + N after signal N."""
 PLAIN_PROGRESS_SECONDS = 10.0
 """Without a terminal (cron, CI) a progress line this often: enough to see a crawl is alive, not a flood."""
-
-
-def crawl_config(settings: Settings) -> CrawlConfig:
-    """The runner's configuration: every ``[crawler]`` key the runner knows, by name, and the database."""
-    known = {f.name for f in fields(CrawlConfig)} - {"proxy"}
-    return CrawlConfig(
-        database_url=settings.database.url,
-        batch_size=min(settings.database.batch_size, 100),
-        proxy=settings.crawler.proxy.get_secret_value() or None,
-        **settings.crawler.model_dump(include=known),
-    )
 
 
 def describe(summary: CrawlSummary) -> str:

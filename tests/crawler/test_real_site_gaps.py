@@ -281,8 +281,8 @@ def test_the_request_budget_leaves_the_rest_to_the_next_crawl(replay, snap, tmp_
 def test_politeness_defaults_proxy_and_browser_headers():
     from crawler.middlewares import BROWSER_USER_AGENT, PROXY_ENV, ProxyMiddleware
     from crawler.runner import crawl_command, crawl_environment
-    from tenderwatch.commands.crawl import crawl_config
     from tenderwatch.config import Settings
+    from tenderwatch.crawling import crawl_config
 
     config = crawl_config(Settings())
     assert (config.concurrent_requests, config.download_delay, config.max_requests) == (1, 3.5, 3000)
