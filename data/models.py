@@ -102,6 +102,7 @@ class NoticeRow(SQLModel, table=True):
     url: str | None = Field(default=None, sa_type=sa.Text)
     source: str | None = None
     completeness: str = Field(default="card", max_length=8)
+    updated_day_only: bool = False
     notes: list[str] = _json_list()
     first_seen_at: datetime = _when(nullable=False)
     """When this notice was first stored (by any source)."""

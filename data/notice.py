@@ -104,6 +104,9 @@ class Notice(BaseModel):
     url: str | None = None
     source: str | None = None
     completeness: Completeness = "card"
+    updated_day_only: bool = False
+    """``updated_at`` is a day read as 00:00 Moscow, not a time (a search page; a 223 card whose
+    update time came from its listing): the crawler then compares updates by day."""
     notes: list[str] = Field(default_factory=list)
     """Caveats the parser wants a human to know (e.g. a datetime read as Moscow time)."""
 

@@ -363,7 +363,7 @@ def _search_card(card: etree._Element, index: int, total: int, source: str) -> N
     inn, kpp = _customer_codes(customer, ikz)
     price_text = _first_text(_X_PRICE(card))
     dates = _data_blocks(card)
-    notes = [DATE_ONLY_NOTE]
+    notes = [DATE_ONLY_NOTE]  # the search page shows days: updated_day_only below
     if customer is None and "Организация, осуществляющая размещение" in blocks:
         placer = blocks["Организация, осуществляющая размещение"][0]
         notes.append(f"the card names only the placing organisation «{placer}», not the customer")
@@ -386,6 +386,7 @@ def _search_card(card: etree._Element, index: int, total: int, source: str) -> N
         url=href,
         source=SEARCH_SOURCE,
         completeness="listing",
+        updated_day_only=True,
         notes=notes,
     )
 
@@ -514,6 +515,7 @@ def _notice_card(root: etree._Element, source: str, url: str | None) -> Notice:
         currency=currency_code(fields.get("Валюта")) or _currency_from_price(header.get("Начальная цена")),
         published_at=_day(header.get("Размещено")),
         updated_at=_day(header.get("Обновлено")),
+        updated_day_only="Обновлено" in header,
         submission_deadline=deadline or _day(header.get("Окончание подачи заявок")),
         auction_date=parse_date(fields.get("Дата проведения аукциона в электронной форме")),
         bid_security=bid_security,

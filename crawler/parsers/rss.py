@@ -121,6 +121,7 @@ def _item(item: etree._Element, index: int, source: str) -> Notice | None:
         url=url,
         source=SOURCE_ID,
         completeness="listing",
+        updated_day_only=updated_day_only,
         notes=[DATE_ONLY_NOTE] if day_only else [],
     )
 

@@ -55,7 +55,7 @@ from crawler.database import CrawlDatabase, crawl_database
 from crawler.eis_site import RESULT_CAP
 from crawler.errors import BadPage, SpiderArgumentError
 from crawler.parsers import ParseError, parse_document
-from crawler.parsers.common import DATE_ONLY_NOTE, MOSCOW
+from crawler.parsers.common import MOSCOW
 from data.notice import Notice
 from data.store import StoredVersion
 
@@ -359,7 +359,7 @@ def needs_card(listing: Notice, stored: StoredVersion | None) -> bool:
         return True
     if listing.cancelled or listing.updated_at is None or stored.updated_at is None:
         return False
-    if DATE_ONLY_NOTE in listing.notes or UPDATE_DAY_ONLY_NOTE in stored.notes:
+    if listing.updated_day_only or stored.updated_day_only:
         return listing.updated_at.astimezone(MOSCOW).date() > stored.updated_at.astimezone(MOSCOW).date()
     return listing.updated_at > stored.updated_at
 
@@ -598,7 +598,8 @@ class ListingSpider(BaseSpider):
             updates["status"] = listing.status
         if card.updated_at is None and listing.updated_at is not None:
             updates["updated_at"] = listing.updated_at
-            if DATE_ONLY_NOTE in listing.notes:
+            if listing.updated_day_only:
+                updates["updated_day_only"] = True
                 updates["notes"] = [*card.notes, UPDATE_DAY_ONLY_NOTE]
         return card.model_copy(update=updates) if updates else card
 

@@ -23,7 +23,7 @@ Key = tuple[str, str]
 
 NOTICE_COLUMNS = tuple(name for name in Notice.model_fields if name != "items")
 BOOKKEEPING_FIELDS = frozenset(
-    {"law", "reg_number", "version", "updated_at", "source", "completeness", "notes"}
+    {"law", "reg_number", "version", "updated_at", "updated_day_only", "source", "completeness", "notes"}
 )
 TRACKED_FIELDS = tuple(name for name in Notice.model_fields if name not in BOOKKEEPING_FIELDS)
 """Fields whose changes are history worth recording (and notifying): everything but bookkeeping."""

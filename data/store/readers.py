@@ -54,21 +54,24 @@ class StoredVersion:
     version: int | None
     updated_at: datetime | None
     completeness: str
+    updated_day_only: bool = False
     notes: tuple[str, ...] = ()
 
 
 def stored_versions(session: Session, *, keys: Iterable[Key]) -> dict[Key, StoredVersion]:
     """What is stored for each known key, so the crawler can skip fetching unchanged cards."""
     wanted = sorted(set(keys))
-    names = ("law", "reg_number", "version", "updated_at", "completeness", "notes")
+    names = ("law", "reg_number", "version", "updated_at", "completeness", "updated_day_only", "notes")
     cols = [NOTICES.c[name] for name in names]
     found: dict[Key, StoredVersion] = {}
     conn = session.connection()
     for chunk in _chunks(wanted):
-        for law, reg_number, version, updated_at, completeness, notes in conn.execute(
+        for law, reg_number, version, updated_at, completeness, day_only, notes in conn.execute(
             sa.select(*cols).where(_key_filter(chunk))
         ):
-            found[(law, reg_number)] = StoredVersion(version, updated_at, completeness, tuple(notes or ()))
+            found[(law, reg_number)] = StoredVersion(
+                version, updated_at, completeness, bool(day_only), tuple(notes or ())
+            )
     return found
 
 

@@ -74,10 +74,10 @@ def test_sqlite_engine_creates_folder_and_sets_pragmas(tmp_path: Path) -> None:
 def test_upgrade_from_url_works_from_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 'elsewhere' / 'tw.db'}"
-    assert upgrade(url) == head_revision() == "0002"
-    assert upgrade(url) == "0002"
+    assert upgrade(url) == head_revision() == "0003"
+    assert upgrade(url) == "0003"
     engine = make_engine(url)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     assert set(sa.inspect(engine).get_table_names()) == {t.name for t in SQLModel.metadata.sorted_tables} | {
         "alembic_version"
     }
@@ -88,7 +88,7 @@ def test_upgrade_from_url_works_from_any_directory(tmp_path: Path, monkeypatch: 
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
-    assert upgrade(engine) == "0002"  # idempotent on an up-to-date database
+    assert upgrade(engine) == "0003"  # idempotent on an up-to-date database
     with engine.connect() as conn:
         diffs = compare_metadata(
             MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
@@ -175,3 +175,31 @@ def test_an_unparsable_url_is_reported_without_its_password():
         normalize_url("postgresql://tw:s3cret@db:notaport/tw")
     assert "s3cret" not in str(exc.value)
     assert "tw:***@db:notaport/tw" in str(exc.value)
+
+
+def test_migration_0003_takes_updated_day_only_from_the_old_notes(tmp_path) -> None:
+    """Rows stored before 0003 said «updated_at is a day» in a note; the column now says it."""
+    from alembic import command
+
+    from data.db import alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0002")
+    now = "2026-12-03 00:00:00.000000"
+    with engine.begin() as conn:
+        for reg, notes in (("1", '["the source gives dates only: published/…"]'), ("2", "[]")):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO notices (reg_number, law, kind, title, smp_only, completeness, notes, "
+                    "okpd2, ktru, delivery_places, delivery_regions, preferences, first_seen_at, changed_at) "
+                    "VALUES (:reg, '44-FZ', 'auction', 't', 0, 'listing', :notes, '[]', '[]', '[]', '[]', "
+                    "'[]', :now, :now)"
+                ),
+                {"reg": reg, "notes": notes, "now": now},
+            )
+    assert upgrade(engine) == "0003"
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT reg_number, updated_day_only FROM notices ORDER BY reg_number"))
+        assert [tuple(r) for r in rows] == [("1", 1), ("2", 0)]
+    engine.dispose()

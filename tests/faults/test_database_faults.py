@@ -206,10 +206,10 @@ def test_workers_starting_together_on_a_new_database_all_migrate(tmp_path, backe
     rounds, workers, failed = 3, 4, []
     for attempt in range(rounds):
         if backend == "sqlite":
-            failed += [r for r in _race(f"sqlite:///{tmp_path / f'new{attempt}.db'}", workers) if r != "0002"]
+            failed += [r for r in _race(f"sqlite:///{tmp_path / f'new{attempt}.db'}", workers) if r != "0003"]
         else:
             with postgres_database() as url:
-                failed += [r for r in _race(url, workers) if r != "0002"]
+                failed += [r for r in _race(url, workers) if r != "0003"]
     case = record(
         7,
         f"{backend}: {workers} workers migrating a new database at once",
