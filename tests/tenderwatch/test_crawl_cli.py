@@ -103,6 +103,9 @@ def test_stop_signal_stops_the_crawl_process_group_and_closes_the_run(replay, se
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # A child inherits an ignored SIGINT, and Python then installs no Ctrl-C handler: an earlier
+        # test in this worker (Scrapy, asyncio signal handlers) may have left SIGINT ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         until(lambda: cards_requested(replay), "the crawl to request cards")

@@ -52,7 +52,7 @@ def test_init_creates_the_schema_and_is_idempotent(invoke, db_url: str) -> None:
     first = invoke("init")
     second = invoke("init")
     assert (first.exit_code, second.exit_code) == (0, 0)
-    assert first.output == f"database {db_url} at revision 0002\n"
+    assert first.output == f"database {db_url} at revision 0003\n"
     assert second.output == first.output
 
 
@@ -62,7 +62,7 @@ def test_init_masks_the_password(postgres_url: str, tmp_path: Path) -> None:  # 
     settings.write_text(f'[database]\nurl = "{with_password}"\n', encoding="utf-8")
     result = CliRunner().invoke(app, ["--settings", str(settings), "init"])
     assert result.exit_code == 0, result.output
-    assert result.output == f"database {with_password.replace('s3cret', '***')} at revision 0002\n"
+    assert result.output == f"database {with_password.replace('s3cret', '***')} at revision 0003\n"
     assert "s3cret" not in result.output
 
 
