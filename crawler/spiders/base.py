@@ -558,12 +558,14 @@ class ListingSpider(BaseSpider):
     def card_request(self, listing: Notice) -> scrapy.Request:
         self.cards_requested += 1
         self.count("requests/card")
-        return scrapy.Request(
-            self.card_url(listing),
-            callback=self.parse_card,
-            errback=self.card_errback,
-            meta={"kind": "card", "listing": listing},
-        )
+        return self._about(listing, self.card_url(listing), "card", self.parse_card, self.card_errback)
+
+    def _about(
+        self, listing: Notice, url: str, kind: str, callback: Callable[..., Any], errback: Callable[..., Any]
+    ) -> scrapy.Request:
+        """A request about one listed notice (its card, or where else it can be read)."""
+        meta = {"kind": kind, "listing": listing}
+        return scrapy.Request(url, callback=callback, errback=errback, meta=meta)
 
     def parse_card(self, response: Response) -> Generator[Any, None, None]:
         listing: Notice = response.meta["listing"]
@@ -580,12 +582,16 @@ class ListingSpider(BaseSpider):
             )
             yield from self._card_failed(listing)
             return
-        card = self.complete_card(cards[0], listing)
-        if not self.keeps(card):
+        yield from self._kept(cards[0], listing, "cards")
+
+    def _kept(self, found: Notice, listing: Notice, counted_as: str) -> Iterable[Notice]:
+        """The notice completed from its listing, if the search keeps it (counted ``counted_as``)."""
+        notice = self.complete_card(found, listing)
+        if not self.keeps(notice):
             self.count("cards/filtered_out")
             return
-        self.count("cards")
-        yield self.as_item(card)
+        self.count(counted_as)
+        yield self.as_item(notice)
 
     def complete_card(self, card: Notice, listing: Notice) -> Notice:
         """The card with what only the listing knows: the stage, and the update time if the card lacks it.
@@ -617,12 +623,7 @@ class ListingSpider(BaseSpider):
             yield self.as_item(listing)
             return
         self.count("requests/fallback")
-        yield scrapy.Request(
-            url,
-            callback=self.parse_fallback,
-            errback=self.fallback_errback,
-            meta={"kind": "fallback", "listing": listing},
-        )
+        yield self._about(listing, url, "fallback", self.parse_fallback, self.fallback_errback)
 
     def parse_fallback(self, response: Response) -> Generator[Any, None, None]:
         listing: Notice = response.meta["listing"]
@@ -633,12 +634,8 @@ class ListingSpider(BaseSpider):
         if len(pages) != 1:
             yield from self._card_failed(listing, fallback=False)
             return
-        page = self.complete_card(pages[0], listing)
-        if not self.keeps(page):
-            self.count("cards/filtered_out")
-            return
-        self.count("cards/fallback")
-        yield self.as_item(page.model_copy(update={"completeness": "listing"}))
+        for page in self._kept(pages[0], listing, "cards/fallback"):
+            yield page.model_copy(update={"completeness": "listing"})  # the card is still owed
 
     def fallback_errback(self, failure: Failure) -> Iterable[Any]:
         yield from self.errback(failure)
