@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +172,10 @@ class ChatRateLimiter(BaseRateLimiter[OnWire]):
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
-    """``RetryAfter.retry_after`` in seconds, whether PTB hands out an int or a timedelta."""
-    value = exc._retry_after if hasattr(exc, "_retry_after") else exc.retry_after
+    """``RetryAfter.retry_after`` in seconds. The public attribute is an int in PTB 22 (with a
+    deprecation warning that it will become a timedelta, as it is already under PTB_TIMEDELTA):
+    both shapes are read, so the warning says nothing to us and is silenced here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
