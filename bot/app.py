@@ -44,21 +44,6 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 """An explicit list must name my_chat_member, or blocks and kicks are never reported."""
 
-COMMANDS = [
-    ("start", "Начать"),
-    ("help", "Что умеет бот"),
-    ("profiles", "Профили и пауза"),
-    ("mute", "Выключить уведомления"),
-    ("unmute", "Включить уведомления"),
-    ("digest", "Совпадения за сегодня"),
-    ("mine", "Мои закупки"),
-    ("tender", "Карточка закупки: /tender НОМЕР"),
-    ("sim", "Аукцион: /sim НОМЕР СЕБЕСТОИМОСТЬ"),
-    ("status", "Состояние (админ)"),
-    ("allow", "Дать доступ (админ)"),
-    ("requeue", "Повторить отложенные (админ)"),
-]
-
 _SECRETS: set[str] = set()
 _factory_installed = False
 
@@ -184,22 +169,8 @@ def build_application(
 def register_handlers(app: Application) -> None:
     app.add_handler(ChatMemberHandler(handlers.track_membership, ChatMemberHandler.MY_CHAT_MEMBER), group=-2)
     app.add_handler(TypeHandler(Update, handlers.gatekeeper), group=-1)
-    commands: dict[str, Callable] = {
-        "start": handlers.cmd_start,
-        "help": handlers.cmd_help,
-        "profiles": handlers.cmd_profiles,
-        "mute": handlers.cmd_mute,
-        "unmute": handlers.cmd_unmute,
-        "digest": handlers.cmd_digest,
-        "mine": handlers.cmd_mine,
-        "tender": handlers.cmd_tender,
-        "sim": handlers.cmd_sim,
-        "status": handlers.cmd_status,
-        "allow": handlers.cmd_allow,
-        "requeue": handlers.cmd_requeue,
-    }
-    for name, callback in commands.items():
-        app.add_handler(CommandHandler(name, callback))
+    for command in handlers.COMMANDS:
+        app.add_handler(CommandHandler(command.name, getattr(handlers, f"cmd_{command.name}")))
     app.add_handler(CallbackQueryHandler(handlers.on_alert_button, pattern=r"^t:"))
     app.add_handler(CallbackQueryHandler(handlers.on_profile_button, pattern=r"^p:"))
     app.add_handler(CallbackQueryHandler(_unknown_button))
@@ -259,7 +230,12 @@ async def _poll_and_drain(
     prepare: Callable[[], None] | None,
 ) -> None:
     try:
-        await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        await app.bot.set_my_commands(
+            [
+                BotCommand(c.name, f"{c.menu}: /{c.name} {c.usage}" if c.usage else c.menu)
+                for c in handlers.COMMANDS
+            ]
+        )
     except TelegramError as exc:
         log.warning("could not publish the command list: %s", exc)
     updater = app.updater

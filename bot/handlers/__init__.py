@@ -17,6 +17,7 @@ from bot.handlers.admin import (
     cmd_status,
 )
 from bot.handlers.commands import (
+    COMMANDS,
     HELP,
     PROFILE_CALLBACK_RE,
     cmd_digest,
@@ -58,6 +59,7 @@ from bot.handlers.tenders import (
 )
 
 __all__ = [
+    "COMMANDS",
     "HELP",
     "MAX_COST",
     "PROFILE_CALLBACK_RE",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 from sqlmodel import Session, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -26,19 +27,43 @@ log = logging.getLogger(__name__)
 
 PROFILE_CALLBACK_RE = re.compile(r"^p:(\d{1,9}):(pause|resume)$")
 
-HELP = """<b>Tenderwatch</b> — подбор закупок по 44-ФЗ и 223-ФЗ.
 
-/profiles — профили и их пауза в этом чате
-/mute, /unmute — выключить и включить уведомления в этом чате
-/digest — совпадения за сегодня
-/mine — закупки, которые я взял(а), со сроками
-/tender НОМЕР — карточка закупки и почему она подходит
-/sim НОМЕР СЕБЕСТОИМОСТЬ — сводка по аукциону
-/status — состояние (для администраторов)
-/allow ID — дать доступ (для администраторов)
-/requeue — повторить отложенные уведомления этого чата (для администраторов)
+@dataclass(frozen=True)
+class Command:
+    """One bot command: its handler is ``cmd_<name>`` in ``bot.handlers``; ``menu`` is Telegram's
+    command list, ``help`` the line of /help (empty: not listed there)."""
 
-Под каждым уведомлением: «Беру», «Не интересно», «Симуляция», «Подробнее»."""
+    name: str
+    menu: str
+    help: str = ""
+    usage: str = ""
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", "Начать"),
+    Command("help", "Что умеет бот"),
+    Command("profiles", "Профили и пауза", "профили и их пауза в этом чате"),
+    Command("mute", "Выключить уведомления", "выключить уведомления в этом чате"),
+    Command("unmute", "Включить уведомления", "включить уведомления в этом чате"),
+    Command("digest", "Совпадения за сегодня", "совпадения за сегодня"),
+    Command("mine", "Мои закупки", "закупки, которые я взял(а), со сроками"),
+    Command("tender", "Карточка закупки", "карточка закупки и почему она подходит", "НОМЕР"),
+    Command("sim", "Аукцион", "сводка по аукциону", "НОМЕР СЕБЕСТОИМОСТЬ"),
+    Command("status", "Состояние (админ)", "состояние (для администраторов)"),
+    Command("allow", "Дать доступ (админ)", "дать доступ (для администраторов)", "ID"),
+    Command(
+        "requeue",
+        "Повторить отложенные (админ)",
+        "повторить отложенные уведомления этого чата (для администраторов)",
+    ),
+)
+"""The one list of commands: the handlers, Telegram's menu and /help are made from it."""
+
+HELP = (
+    "<b>Tenderwatch</b> — подбор закупок по 44-ФЗ и 223-ФЗ.\n\n"
+    + "\n".join(f"/{c.name}{' ' + c.usage if c.usage else ''} — {c.help}" for c in COMMANDS if c.help)
+    + "\n\nПод каждым уведомлением: «Беру», «Не интересно», «Симуляция», «Подробнее»."
+)
 
 
 async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
