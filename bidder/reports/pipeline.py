@@ -23,7 +23,15 @@ from bidder.auction import (
 )
 from bidder.auction.money import exact_mean, to_kopecks
 from bidder.errors import BidderError
-from bidder.reports.common import _days_between, _now, moscow_date, notice_columns, person_of, to_notice
+from bidder.reports.common import (
+    ReportError,
+    _days_between,
+    _now,
+    moscow_date,
+    notice_columns,
+    person_of,
+    to_notice,
+)
 from data.models import (
     DECISIONS,
     NOTICES,
@@ -172,7 +180,8 @@ def pipeline_report(
     """Tenders people took, by person then deadline, with a quick auction outlook for each auction.
 
     A tender stays in the pipeline while its deadline or its auction is still ahead (or unknown);
-    ``include_closed`` shows the rest too. ``person`` is a user name (case-insensitive) or id.
+    ``include_closed`` shows the rest too. ``person`` is a Telegram id, or a name, a part of it or
+    an @username (case-insensitive); when it names nobody who took a tender, the error lists them.
     """
     now = _now(now)
     query = (
@@ -182,9 +191,14 @@ def pipeline_report(
         .order_by(DECISIONS.c.decided_at, DECISIONS.c.id)
     )
     first: dict[tuple[int, int], tuple[DecisionRow, NoticeRow]] = {}
+    takers: dict[int, str] = {}
     for decision, notice in session.exec(query):
+        takers.setdefault(decision.user_id, person_of(decision))
         if person is None or _is_person(decision, person):
             first.setdefault((decision.user_id, notice.id or 0), (decision, notice))
+    if person is not None and not first and takers:
+        known = ", ".join(sorted(takers.values(), key=str.casefold))
+        raise ReportError(f"--person {person!r} names nobody who took a tender; those who did: {known}")
     rows = [
         _pipeline_row(decision, notice, now)
         for decision, notice in first.values()
@@ -195,8 +209,10 @@ def pipeline_report(
 
 
 def _is_person(decision: DecisionRow, person: str) -> bool:
+    """An id exactly, or any part of the stored name («Иван Петров (@ivan)»: «петров», «@ivan»)."""
     wanted = person.strip().casefold()
-    return wanted in ((decision.user_name or "").casefold(), str(decision.user_id))
+    name = (decision.user_name or "").casefold()
+    return bool(wanted) and (wanted == str(decision.user_id) or wanted in name)
 
 
 def _still_open(notice: NoticeRow, now: datetime) -> bool:

@@ -146,7 +146,9 @@ def register(app: typer.Typer) -> None:
     @report_app.command("pipeline")
     def pipeline(
         ctx: typer.Context,
-        person: str | None = typer.Option(None, "--person", help="Only this person (name or Telegram id)."),
+        person: str | None = typer.Option(
+            None, "--person", help="Only this person: a name, part of it, @username or Telegram id."
+        ),
         include_closed: bool = typer.Option(
             False, "--all", help="Also tenders whose deadline and auction are both past."
         ),

@@ -155,6 +155,11 @@ def test_pipeline_all_includes_closed_and_person_filter(session: Session) -> Non
     assert (d.days_left, d.nmck, d.antidumping_threshold, d.contract_security) == (-1, None, None, None)
     assert _keys(reports.pipeline_report(session, person="boris", now=NOW)) == ["C"]
     assert _keys(reports.pipeline_report(session, person="7", now=NOW)) == ["A"]
+    assert _keys(reports.pipeline_report(session, person="bor", now=NOW)) == ["C"]  # part of a name
+    with pytest.raises(
+        ReportError, match=r"--person 'Vera' names nobody who took a tender; those who did: Anna, Boris"
+    ):
+        reports.pipeline_report(session, person="Vera", now=NOW)
 
 
 def test_bid_outline_of_competition_has_threshold_but_no_steps() -> None:
