@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from crawler.parsers.common import parse_datetime
 from tenderwatch.config import ConfigError, Settings, load_settings
 
 
@@ -68,6 +70,23 @@ def warn_unrouted(settings: Settings) -> None:
     warning = settings.unrouted_warning()
     if warning:
         err_console.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
+
+
+DATE_HINT = "dd.mm.yyyy or yyyy-mm-dd, with a time if you like: 10.03.2025 09:00, 2025-03-10T09:00+03:00"
+"""Every date option takes both spellings (a Russian user writes dd.mm.yyyy, a script ISO)."""
+
+
+def parse_moment(value: str | None, option: str, *, day_time: time = time(0, 0)) -> datetime | None:
+    """A date or date-time typed on the command line; without a zone it is Moscow time, and a bare
+    day is ``day_time`` on that day. An unreadable value fails the command naming the option."""
+    if value is None:
+        return None
+    text = value.strip()
+    moment, _ = parse_datetime(text)
+    if moment is None:
+        fail(f"{option} {value!r}: not a date ({DATE_HINT})")
+    bare_day = len(text) == 10
+    return moment.replace(hour=day_time.hour, minute=day_time.minute) if bare_day else moment
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -7,24 +7,12 @@ from datetime import UTC, datetime
 import typer
 
 from data.errors import StoreError
-from data.notice import MOSCOW
-from tenderwatch.clikit import console, err_console, fail, settings_of, warn_unrouted
+from tenderwatch.clikit import DATE_HINT, console, err_console, fail, parse_moment, settings_of, warn_unrouted
 from tenderwatch.commands.profiles import load_profiles
 from tenderwatch.commands.storage import open_database
 from tenderwatch.matching import run_match
 
-
-def _since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"--since {value!r}: not an ISO date or datetime (2025-03-01 or 2025-03-01T09:00+03:00)")
-    return moment if moment.tzinfo else moment.replace(tzinfo=MOSCOW)
-
-
-SINCE_HELP = "Notices changed at or after this moment (ISO; default: since the last run)."
+SINCE_HELP = f"Notices changed at or after this moment ({DATE_HINT}; default: since the last run)."
 
 
 def register(app: typer.Typer) -> None:
@@ -45,7 +33,7 @@ def register(app: typer.Typer) -> None:
                 engine,
                 profiles,
                 now=datetime.now(UTC),
-                since=_since(since),
+                since=parse_moment(since, "--since"),
                 rematch_all=rematch_all,
                 batch_size=settings_of(ctx).database.batch_size,
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -34,11 +34,11 @@ from bidder.profiles import (
 from data.db import make_engine, session_scope, upgrade
 from data.errors import StoreError
 from data.formatting import format_money
-from data.notice import MOSCOW, Notice
+from data.notice import Notice
 from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import region_name, resolve_region
 from data.store import get_notice
-from tenderwatch.clikit import console, err_console, fail, settings_of
+from tenderwatch.clikit import console, err_console, fail, parse_moment, settings_of
 from tenderwatch.commands.storage import open_database
 from tenderwatch.config import mask_url
 from tenderwatch.matching import SourcedProfile, profiles_with_origin
@@ -167,22 +167,6 @@ def _inn(value: str | None) -> str | None:
     return value.strip() if value else None
 
 
-def _parse_moment(value: str | None, option: str) -> datetime | None:
-    """ISO date or datetime; no time zone means Moscow time, a bare date means 09:00 Moscow."""
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            moment = datetime.combine(date.fromisoformat(value), DEFAULT_DEADLINE_TIME)
-        except ValueError:
-            fail(
-                f"{option} {value!r}: not an ISO date or datetime (like 2025-03-10 or 2025-03-10T09:00+03:00)"
-            )
-    return moment if moment.tzinfo else moment.replace(tzinfo=MOSCOW)
-
-
 def _region_code(value: str, option: str) -> str:
     region = resolve_region(value)
     if region is None:
@@ -274,7 +258,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"[yellow]warning:[/] {warning}", highlight=False)
         console.print(f"[green]{len(profiles)} profile(s) OK[/]", highlight=False)
         if reg_numbers:
-            clock = _parse_moment(now, "--now") or datetime.now(UTC)
+            clock = parse_moment(now, "--now", day_time=DEFAULT_DEADLINE_TIME) or datetime.now(UTC)
             missing = _explain_stored(ctx, compile_profiles(profiles), reg_numbers, clock)
             raise typer.Exit(1 if missing else 0)
 
@@ -291,7 +275,11 @@ def register(app: typer.Typer) -> None:
         nmck: str | None = typer.Option(None, "--nmck", help="NMCK in rubles."),
         law: str = typer.Option("44-FZ", "--law", help="44-FZ or 223-FZ."),
         kind: str = typer.Option("auction", "--kind", help="auction, competition, quotation, ..."),
-        deadline: str | None = typer.Option(None, "--deadline", help="Submission deadline (ISO date/time)."),
+        deadline: str | None = typer.Option(
+            None,
+            "--deadline",
+            help="Submission deadline, dd.mm.yyyy or yyyy-mm-dd (a bare day: 09:00 Moscow).",
+        ),
         smp: bool = typer.Option(False, "--smp", help="The purchase is only for SMP."),
         bid_security: str | None = typer.Option(None, "--bid-security", help="Bid security in rubles."),
         inn: str | None = typer.Option(None, "--inn", help="Customer INN."),
@@ -312,14 +300,14 @@ def register(app: typer.Typer) -> None:
                 delivery_regions=[_region_code(d, "--delivery-region") for d in delivery],
                 customer_inn=_inn(inn),
                 nmck=_parse_money(nmck, "--nmck"),
-                submission_deadline=_parse_moment(deadline, "--deadline"),
+                submission_deadline=parse_moment(deadline, "--deadline", day_time=DEFAULT_DEADLINE_TIME),
                 smp_only=smp,
                 bid_security=_parse_money(bid_security, "--bid-security"),
                 source="cli-test",
             )
         except ValueError as exc:
             fail(f"the made-up notice is invalid: {exc}")
-        clock = _parse_moment(now, "--now") or datetime.now(UTC)
+        clock = parse_moment(now, "--now", day_time=DEFAULT_DEADLINE_TIME) or datetime.now(UTC)
         explained = compile_profiles(profiles).explain(notice, now=clock)
         if as_json:
             typer.echo(json.dumps(_near_miss_report(explained), ensure_ascii=False, indent=2))

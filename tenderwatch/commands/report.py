@@ -26,7 +26,7 @@ from tenderwatch.commands.storage import open_database
 from tenderwatch.config import mask_url
 from tenderwatch.render import STDOUT, OutputFormat, RenderError, emit
 
-DATE_FORMATS = ["%Y-%m-%d"]
+DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 WIDE_COLUMNS = ("url", "reasons", "customer", "reason", "region_name")
 """Long text a narrow table (the demo's) leaves out; every file format keeps them."""
 TABLE_COLUMNS: dict[type, tuple[str, ...]] = {
@@ -61,7 +61,7 @@ ExportWhat = StrEnum("ExportWhat", ["notices", "matches"])
 
 FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv, xlsx or json.")
 OUT_OPTION = typer.Option(None, "--out", "-o", help="Write to this file (- for stdout), not the terminal.")
-SINCE_OPTION = typer.Option(None, "--since", formats=DATE_FORMATS, help="From this day (YYYY-MM-DD).")
+SINCE_OPTION = typer.Option(None, "--since", formats=DATE_FORMATS, help="From this day (dd.mm.yyyy).")
 UNTIL_OPTION = typer.Option(None, "--until", formats=DATE_FORMATS, help="Up to this day, inclusive.")
 DAYS_OPTION = typer.Option(None, "--days", help="The last N days (instead of --since/--until).")
 REGION_OPTION = typer.Option(None, "--region", help="Region code or name (customer or delivery).")

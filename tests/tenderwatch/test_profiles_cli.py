@@ -104,7 +104,7 @@ def test_test_human_output_says_why_not(settings_file: Path) -> None:
     [
         (["--region", "Атлантида"], "--region 'Атлантида': unknown region"),
         (["--nmck", "много"], "--nmck 'много': not an amount of rubles"),
-        (["--deadline", "завтра"], "--deadline 'завтра': not an ISO date or datetime"),
+        (["--deadline", "завтра"], "--deadline 'завтра': not a date (dd.mm.yyyy or yyyy-mm-dd"),
         (["--law", "94-FZ"], "--law: unknown law '94-FZ' (use 44-FZ or 223-FZ)"),
         (["--kind", "тендер"], "--kind: unknown kind 'тендер'"),
         (["--nmck", "1e400"], "--nmck '1e400': too large (at most 1 000 000 000 000 000 rubles)"),
@@ -210,3 +210,17 @@ def test_without_a_database_the_settings_are_listed_and_no_file_is_created(
     assert listed.exit_code == 0, listed.output
     assert "2 profile(s)" in listed.stdout and "settings" in listed.stdout
     assert not (tmp_path / "tw.db").exists()
+
+
+def test_dates_are_read_in_both_spellings():
+    """Issue 17: every date option takes dd.mm.yyyy and yyyy-mm-dd (with an optional time)."""
+    from datetime import datetime
+
+    from data.notice import MOSCOW
+    from tenderwatch.clikit import parse_moment
+
+    nine = datetime(2025, 3, 10, 9, 0, tzinfo=MOSCOW)
+    assert parse_moment("10.03.2025 09:00", "--deadline") == nine
+    assert parse_moment("2025-03-10T09:00", "--deadline") == nine
+    assert parse_moment("2025-03-10T06:00+00:00", "--deadline") == nine
+    assert parse_moment("10.03.2025", "--since") == datetime(2025, 3, 10, 0, 0, tzinfo=MOSCOW)
