@@ -20,7 +20,8 @@ from sqlmodel import Session
 from bidder import reports
 from bidder.errors import BidderError
 from crawler.runner import SOURCES
-from data.db import session_scope
+from data.db import database_failure, session_scope
+from data.errors import StoreError
 from tenderwatch.clikit import console, fail, png_figure, settings_of
 from tenderwatch.commands.storage import open_database
 from tenderwatch.config import mask_url
@@ -97,8 +98,10 @@ def run_report(
             rows = query(session)
     except BidderError as exc:
         fail(str(exc))
+    except StoreError as exc:  # the one wording of a database failure (no SQL, no library links)
+        fail(str(exc), code=1)
     except SQLAlchemyError as exc:
-        fail(f"database {mask_url(settings.database.url)}: {exc.__class__.__name__}: {exc}", code=1)
+        fail(f"database {mask_url(settings.database.url)}: {database_failure(exc)}", code=1)
     finally:
         engine.dispose()
     try:

@@ -342,3 +342,15 @@ def test_out_never_replaces_a_device_or_a_symlink_and_dash_is_stdout(invoke, tmp
 
     write_output(Path("/dev/null"), "data")  # a device is written into, never replaced
     assert Path("/dev/null").is_char_device()
+
+
+def test_a_database_failure_reads_as_one_line_without_sqlalchemy_links(tmp_path: Path) -> None:
+    """Issue 17: user messages carried «(Background on this error at: https://sqlalche.me/…)»."""
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"this is not a database" * 100)
+    result = CliRunner().invoke(
+        app, ["report", "crawls"], env={"TENDERWATCH_DATABASE__URL": f"sqlite:///{broken}"}
+    )
+    assert result.exit_code != 0
+    assert "sqlalche.me" not in result.output and "Traceback" not in result.output
+    assert "file is not a database" in result.output
