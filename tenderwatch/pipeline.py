@@ -87,6 +87,17 @@ class CycleReport:
     def run_id(self) -> int | None:
         return self.crawl.run_id if self.crawl else None
 
+    def summary(self) -> str:
+        """What ``serve`` prints after each cycle: the crawl's outcome and figures, then what
+        matching and alerting made of them."""
+        crawl = f"crawl of {self.source}: {self.outcome}"
+        if self.crawl is not None:
+            crawl += f", {self.crawl.counts_line()}"
+        alerts = f"{self.enqueued} alerts queued" + (
+            f", {self.seeded} recorded (first run)" if self.seeded else ""
+        )
+        return f"{crawl}; {self.matches_new} new matches; {alerts}"
+
     @property
     def new(self) -> int:
         return self.crawl.new if self.crawl else 0
@@ -198,6 +209,7 @@ class Pipeline:
             if not self._stopping:
                 await self._process(cycle)
                 await self._database_recovered()
+                self.announce(cycle.summary())
             self.cycles.append(cycle)
             self.totals.add(cycle)
             await self._fall_back(source, cycle)

@@ -330,3 +330,18 @@ async def test_a_long_outage_is_recalled_every_few_hours_not_every_cycle(engine)
     assert told_at[0][1] == failure_message("eis_rss", told_at[0][2], "EIS answers 503")
     assert told_at[1][1] == failure_message("eis_rss", told_at[1][2], "EIS answers 503", failing_since=start)
     assert "Обходы не удаются с 10.03 12:00 МСК." in told_at[2][1]
+
+
+async def test_serve_says_what_each_cycle_did(engine, snapshot):
+    """Issue 17: `serve` printed nothing of its crawls between the start and the stop."""
+    crawl, sender = FakeCrawl(engine), RecordingSender()
+    pipeline = make_pipeline(engine, crawl, sender)
+    said: list[str] = []
+    pipeline.announce = said.append
+    crawl.queue = [p.latest.notice for p in snapshot.purchases]
+    cycle = await pipeline.crawl_cycle("eis")
+    assert cycle is not None
+    assert (
+        f"crawl of eis: ok, 40 new, 0 changed, 0 unchanged, 0 errors; {cycle.matches_new} new matches; "
+        f"0 alerts queued, {cycle.seeded} recorded (first run)"
+    ) in said
