@@ -53,7 +53,7 @@ from telegram.error import (
 
 from bot import outbox
 from bot.ratelimit import ChatRateLimiter, OnWire, retry_after_seconds
-from bot.records import match_reasons, migrate_chat, to_notice
+from bot.records import match_reasons, migrate_chat
 from bot.render import (
     AlertView,
     RegionName,
@@ -67,6 +67,7 @@ from bot.render import (
 from data.db import session_scope
 from data.errors import StoreError
 from data.models import CONSOLE_CHAT, ChatRow, NoticeRow, OutboxRow, utcnow
+from data.store import notice_from_row
 
 log = logging.getLogger(__name__)
 
@@ -337,7 +338,7 @@ class Notifier:
         others = [r for r in rows if r.kind != "alert"]
         messages: list[Message] = []
         for row in others:
-            notice = to_notice(session.get_one(NoticeRow, row.notice_id))
+            notice = notice_from_row(session.get_one(NoticeRow, row.notice_id))
             if row.kind == "change":
                 text = render_change(notice, row.payload.get("changes", []), now=now)
             else:
@@ -347,7 +348,7 @@ class Notifier:
         if len(alerts) > self.digest_threshold:
             entries = [
                 (
-                    to_notice(session.get_one(NoticeRow, r.notice_id)),
+                    notice_from_row(session.get_one(NoticeRow, r.notice_id)),
                     match_reasons(session, notice_id=r.notice_id),
                 )
                 for r in alerts
@@ -355,7 +356,7 @@ class Notifier:
             messages += self._digest_messages(alerts, entries, now)
         else:
             for row in alerts:
-                notice = to_notice(session.get_one(NoticeRow, row.notice_id))
+                notice = notice_from_row(session.get_one(NoticeRow, row.notice_id))
                 view = AlertView(reasons=match_reasons(session, notice_id=row.notice_id))
                 text = render_alert(notice, view, now=now, region_name=self.region_name)
                 messages.append(Message([row.id or 0], text, alert_keyboard(row.id or 0)))

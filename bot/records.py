@@ -36,13 +36,6 @@ from data.models import (
     ProfileRow,
     utcnow,
 )
-from data.notice import Notice
-from data.store import notice_from_row
-
-
-def to_notice(row: NoticeRow) -> Notice:
-    """The stored row as a ``Notice`` for a message (``data.store.notice_from_row``)."""
-    return notice_from_row(row)
 
 
 def chat_type_of(chat_id: int) -> str:

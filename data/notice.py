@@ -33,6 +33,11 @@ def time_left(deadline: datetime, now: datetime) -> tuple[int, int]:
     return left // DAY, (left % DAY) // HOUR
 
 
+def days_left(deadline: datetime, now: datetime) -> int:
+    """The full days of ``time_left`` (what the matcher's ``min_days_left`` and the reports count)."""
+    return (deadline - now) // DAY
+
+
 TITLE_POSITIONS = 3
 """A title made of position names shows this many (a small purchase has a handful)."""
 

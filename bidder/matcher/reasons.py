@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 
 from bidder.errors import BidderError
 from bidder.profiles import KeywordPattern
-from data.notice import time_left
 from data.reference.regions import region_name
 
 SCORE_CODE = 0.6
@@ -68,8 +66,3 @@ def _keyword_reason(pattern: KeywordPattern, hit: _Hit, *, veto: bool) -> str:
     else:
         noun = "фраза" if pattern.is_phrase else "ключевое слово"
     return f"{noun} «{pattern.text}» — в тексте «{hit.found}»"
-
-
-def _days_left(deadline: datetime, now: datetime) -> int:
-    """Full days to the deadline (``data.notice.time_left``: 14 hours left is 0 days)."""
-    return time_left(deadline, now)[0]

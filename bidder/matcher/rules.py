@@ -12,7 +12,6 @@ from bidder.matcher.reasons import (
     SCORE_KEYWORD,
     SCORE_PHRASE,
     Explanation,
-    _days_left,
     _keyword_reason,
     _listed,
     _region_label,
@@ -20,7 +19,7 @@ from bidder.matcher.reasons import (
 from bidder.matcher.view import _UNSEEN, NoticeView
 from bidder.profiles import Profile
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money
-from data.notice import Notice
+from data.notice import Notice, days_left
 
 
 class _Verdict:
@@ -173,7 +172,7 @@ def _check_deadline(p: Profile, n: Notice, now: datetime, v: _Verdict) -> None:
     elif deadline <= now:
         v.failures.append("срок подачи заявок истёк")
     else:
-        days = _days_left(deadline, now)
+        days = days_left(deadline, now)
         if days < p.min_days_left:
             v.failures.append(
                 f"до окончания подачи заявок {days} полн. дн., нужно не менее {p.min_days_left}"

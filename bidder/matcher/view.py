@@ -10,10 +10,10 @@ from functools import lru_cache
 from typing import Any
 
 from bidder import text
-from bidder.matcher.reasons import _days_left, _Hit, _region_label
+from bidder.matcher.reasons import _Hit, _region_label
 from bidder.profiles import MIN_PREFIX_LETTERS, KeywordPart, KeywordPattern, code_key
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money
-from data.notice import Notice
+from data.notice import Notice, days_left
 from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import resolve_region
 
@@ -84,7 +84,7 @@ class NoticeView:
         """Full days to the submission deadline (``data.notice.time_left``); ``None`` if unknown or past."""
         if self._days is None or self._days[0] != now:
             deadline = self.notice.submission_deadline
-            days = None if deadline is None or deadline <= now else _days_left(deadline, now)
+            days = None if deadline is None or deadline <= now else days_left(deadline, now)
             self._days = (now, days)
         return self._days[1]
 

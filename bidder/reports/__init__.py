@@ -29,7 +29,6 @@ from bidder.reports.common import (
     person_of,
     region_code,
     status_of,
-    to_notice,
 )
 from bidder.reports.crawls import (
     CrawlRunRow,
@@ -103,5 +102,4 @@ __all__ = [
     "pipeline_report",
     "region_code",
     "status_of",
-    "to_notice",
 ]

@@ -18,10 +18,10 @@ from data.models import (
     DecisionRow,
     NoticeRow,
 )
-from data.notice import MOSCOW, Notice, time_left
+from data.notice import MOSCOW, Notice
 from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import region_name, resolve_region
-from data.store import KEYS_PER_QUERY, notice_from_row
+from data.store import KEYS_PER_QUERY
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -177,13 +177,3 @@ def status_of(decisions: Sequence[DecisionRow]) -> Status:
 
 def _takers(decisions: Sequence[DecisionRow]) -> str:
     return ", ".join(dict.fromkeys(person_of(d) for d in decisions if d.action == "take"))
-
-
-def _days_between(later: datetime, now: datetime) -> int:
-    """Full days from ``now`` to ``later`` (``data.notice.time_left``; negative once it passed)."""
-    return time_left(later, now)[0]
-
-
-def to_notice(row: NoticeRow) -> Notice:
-    """The stored row as a ``Notice`` for a report (``data.store.notice_from_row``)."""
-    return notice_from_row(row)

@@ -25,12 +25,10 @@ from bidder.auction.money import exact_mean, to_kopecks
 from bidder.errors import BidderError
 from bidder.reports.common import (
     ReportError,
-    _days_between,
     _now,
     moscow_date,
     notice_columns,
     person_of,
-    to_notice,
 )
 from data.models import (
     DECISIONS,
@@ -38,7 +36,8 @@ from data.models import (
     DecisionRow,
     NoticeRow,
 )
-from data.notice import Notice
+from data.notice import Notice, days_left
+from data.store import notice_from_row
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +222,7 @@ def _still_open(notice: NoticeRow, now: datetime) -> bool:
 
 
 def _pipeline_row(decision: DecisionRow, notice: NoticeRow, now: datetime) -> PipelineRow:
-    stored = to_notice(notice)
+    stored = notice_from_row(notice)
     outline, outlook = bid_outline(stored), auction_outlook(stored)
     deadline, auction = notice.submission_deadline, notice.auction_date
     return PipelineRow(
@@ -232,7 +231,7 @@ def _pipeline_row(decision: DecisionRow, notice: NoticeRow, now: datetime) -> Pi
         **notice_columns(notice),
         kind=notice.kind,
         deadline=deadline,
-        days_left=_days_between(deadline, now) if deadline else None,
+        days_left=days_left(deadline, now) if deadline else None,
         auction_date=auction,
         days_to_auction=(auction - moscow_date(now)).days if auction else None,
         antidumping_threshold=outline.antidumping_threshold,

@@ -22,6 +22,7 @@ from bot.render import (
 )
 from data.db import session_scope
 from data.models import PROFILES, ChatRow, ProfileRow
+from data.store import notice_from_row
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     midnight = now.astimezone(MOSCOW).replace(hour=0, minute=0, second=0, microsecond=0)
     with session_scope(ctx.engine) as session:
         rows = records.matches_since(session, since=midnight)
-        entries = [(records.to_notice(r), records.match_reasons(session, notice_id=r.id or 0)) for r in rows]
+        entries = [(notice_from_row(r), records.match_reasons(session, notice_id=r.id or 0)) for r in rows]
     if not entries:
         await message_of(update).reply_html("Сегодня совпадений пока нет.")
         return

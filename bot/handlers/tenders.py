@@ -39,6 +39,7 @@ from bot.render import (
 from data.db import session_scope
 from data.models import ChatRow, NoticeRow, OutboxRow
 from data.notice import Notice
+from data.store import notice_from_row
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ async def cmd_tender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             decisions=records.decisions_for(session, notice_id=row.id or 0, chat_row_id=chat.id or 0),
             header="📄 Закупка",
         )
-        text = render_alert(records.to_notice(row), view, now=now, region_name=ctx.region_name)
+        text = render_alert(notice_from_row(row), view, now=now, region_name=ctx.region_name)
     await message_of(update).reply_html(text, reply_markup=alert_keyboard(alert.id or 0))
 
 
@@ -129,7 +130,7 @@ async def cmd_sim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     cost = parse_cost("".join(args[1:]))
     ctx = tw(context)
     with session_scope(ctx.engine) as session:
-        notice = records.to_notice(_notice_row(session, args[0]))
+        notice = notice_from_row(_notice_row(session, args[0]))
     await message_of(update).reply_html(await simulation_text(ctx, notice, cost))
 
 
@@ -159,7 +160,7 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     try:
         with session_scope(ctx.engine) as session:
             pressed, action = resolve_callback(session, data=query.data, chat_id=query_chat_id(query))
-            notice = records.to_notice(pressed.notice)
+            notice = notice_from_row(pressed.notice)
     except CallbackDataError as exc:
         log.warning("refused button from user %s: %s", query.from_user.id, exc)
         await query.answer("Кнопка устарела или недействительна.", show_alert=True)
@@ -195,7 +196,7 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: P
                 session, notice_id=pressed.notice.id or 0, chat_row_id=pressed.chat.id or 0
             ),
         )
-        text = render_alert(records.to_notice(pressed.notice), view, now=now, region_name=ctx.region_name)
+        text = render_alert(notice_from_row(pressed.notice), view, now=now, region_name=ctx.region_name)
     label = "Взято в работу" if action == "take" else "Отмечено: не интересно"
     await query.answer(label if changed else "Уже отмечено")
     if changed:
