@@ -29,7 +29,7 @@ from crawler.errors import CrawlProcessError, CrawlSettingsError, SourcePaused, 
 from crawler.extensions import RUN_ID_SETTING, CrawlProgress
 from crawler.middlewares import BROWSER_HEADERS, BROWSER_USER_AGENT, PROXY_ENV
 from crawler.spiders import source_names
-from crawler.spiders.base import BLOCKED_REASON, check_spider_arguments
+from crawler.spiders.base import BLOCK_KINDS, check_spider_arguments
 from crawler.spiders.eis import search_filters
 from crawler.tls import CONTEXT_FACTORY, SHIPPED_CA_BUNDLE
 from data.notice import MOSCOW
@@ -165,7 +165,8 @@ def _check_not_paused(database: CrawlDatabase, source: str, config: CrawlConfig)
     """The circuit breaker: after the site blocked a crawl, the next ones wait out the pause
     rather than ask again at once (a block that is hammered on tends to grow longer)."""
     last = database.last_finished_run(source)
-    if last is None or last.finished_at is None or not (last.reason or "").startswith(BLOCKED_REASON):
+    # Read from the run's error counts, not its reason's wording: a block error always stops a crawl.
+    if last is None or last.finished_at is None or not BLOCK_KINDS.intersection(last.errors_by_kind):
         return
     until = last.finished_at + timedelta(minutes=config.block_pause_minutes)
     if datetime.now(UTC) < until:

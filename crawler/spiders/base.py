@@ -63,7 +63,8 @@ log = logging.getLogger(__name__)
 
 STAT = "tenderwatch"
 BLOCKED_REASON = "blocked by the site"
-"""How a blocked crawl's reason starts: the runner's circuit breaker looks for it."""
+"""How a blocked crawl's reason starts (the runner's circuit breaker reads ``BLOCK_KINDS`` in the
+run's error counts instead)."""
 SITE_BLOCKED = "blocked"
 SITE_MAINTENANCE = "maintenance"
 """Close reasons of a crawl the site stopped (see ``BaseSpider.stop_if_site_down``)."""
