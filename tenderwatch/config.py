@@ -164,9 +164,7 @@ class Settings(BaseSettings):
         console), so their matches are stored and never sent."""
         if self.telegram.alert_chats:
             return []
-        return [
-            str(p["name"]) for p in self.profiles if p.get("active", True) and not p.get("chats")
-        ]
+        return [str(p["name"]) for p in self.profiles if p.get("active", True) and not p.get("chats")]
 
     def unrouted_warning(self) -> str | None:
         """The line every command that sends alerts prints when some would go nowhere."""

@@ -262,6 +262,14 @@ class SearchPage:
             return f"page {page} holds {read} of {page_size} entries yet links a next page"
         return None
 
+    def cut_after(self, *, page: int, page_size: int) -> bool:
+        """Whether the search states more records than the pages up to this last one list: the
+        site's result cap stopped the listing here, not the search's end («более N» counts too)."""
+        if self.has_next or self.total is None:
+            return False
+        listed = page * page_size
+        return self.total > listed or (self.total_is_minimum and self.total >= listed)
+
 
 _CSV_TOTAL = re.compile(r"downloadCsv\(\s*'[^']*'\s*,\s*'(\d+)'\s*\)")
 _CLOSED = re.compile(rb"</html>\s*$", re.IGNORECASE)

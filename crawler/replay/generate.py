@@ -59,9 +59,11 @@ def _pick(rng: random.Random, items, weights=None):
 class Generator:
     """Mints purchases and their versions; keeps the counters that make registry numbers unique."""
 
-    def __init__(self, seed: int, now: datetime) -> None:
+    def __init__(self, seed: int, now: datetime, days: int = 30) -> None:
         self.seed = seed
         self.now = now
+        self.days = days
+        """Publications are spread over this many days before ``now``."""
         self.rng = random.Random(seed)
         self._seq: dict[str, int] = {}
         self._doc_id = 40_000_000 + self.rng.randrange(1_000_000)
@@ -277,7 +279,7 @@ class Generator:
 
     def _publication(self, rng: random.Random, region: Region) -> datetime:
         tz = local_tz(region)
-        moment = self.now - timedelta(seconds=rng.randrange(30 * 24 * 3600))
+        moment = self.now - timedelta(seconds=rng.randrange(self.days * 24 * 3600))
         local = moment.astimezone(tz)
         local = local.replace(hour=rng.randrange(8, 18), microsecond=rng.randrange(1000) * 1000)
         if local > self.now:

@@ -515,12 +515,17 @@ def _finish(purchase: Purchase, now: datetime) -> None:
         version.notice = ground_truth(version, now)
 
 
-def build_snapshot(*, seed: int = 2026, count: int = 320, now: datetime | None = None) -> Snapshot:
-    """Invent ``count`` purchases deterministically from ``seed`` as of ``now``."""
+def build_snapshot(
+    *, seed: int = 2026, count: int = 320, now: datetime | None = None, days: int = 30
+) -> Snapshot:
+    """Invent ``count`` purchases deterministically from ``seed`` as of ``now``, published over the
+    ``days`` before it (1: a single busy day, as a day of all of Russia meets the site's cap)."""
     if count < 1:
         raise SnapshotError(f"count must be at least 1, got {count}")
+    if days < 1:
+        raise SnapshotError(f"days must be at least 1, got {days}")
     now = moscow_now_floor(now)
-    generator = Generator(seed, now)
+    generator = Generator(seed, now, days)
     purchases = [generator.purchase() for _ in range(count)]
     rng = random.Random(f"{seed}:revisions")
     for purchase in purchases:

@@ -10,11 +10,14 @@ block of attributes plus the few methods that know the source's URLs:
   entries that are new or changed (listing update date vs. what is stored). Paging stops at the
   page that reaches below the high-water mark (the newest update seen by the last complete crawl
   of this search, minus an overlap window): what follows is older and already stored, so a
-  re-crawl with nothing new costs one list request.
+  re-crawl with nothing new costs one list request. A source whose site lists only so many
+  records of a query (the EIS's result cap) splits what it could not list into further *parts*
+  (``rest_of_cut_listing``), listed one after another in the same crawl.
 
 Stats the spiders keep (all under ``tenderwatch/``): ``requests/list``, ``requests/card`` (logical
 requests, retries excluded), ``pages``, ``cards``, ``listings/unchanged`` (entries not fetched),
-``errors/<kind>``.
+``listings/parts`` (parts listed after the first), ``listings/repeated`` (entries a later part
+listed again), ``errors/<kind>``.
 """
 
 from __future__ import annotations
@@ -391,6 +394,12 @@ class ListingSpider(BaseSpider):
         self.result_cap = RESULT_CAP
         self.listing_cut = ""
         """Why the source stopped listing before the search's end (its result cap), if it did."""
+        self.pending_parts: list[Any] = []
+        """Parts of the search still to list (see ``rest_of_cut_listing``), first one next."""
+        self.parts_listed = 0
+        self.list_pages = 0
+        self.listed: set[tuple[str, str]] = set()
+        """Keys of the entries this crawl has handled: a later part lists some again."""
         self.stop_reason = "not started"
         self.page_size = self.default_page_size
 
@@ -409,8 +418,8 @@ class ListingSpider(BaseSpider):
         """Identity of the search (filters, not dates or paging) the high-water mark belongs to."""
         return ""
 
-    def list_params(self, page: int) -> list[tuple[str, str]]:
-        """Query parameters of listing page ``page``."""
+    def list_params(self, page: int, part: Any = None) -> list[tuple[str, str]]:
+        """Query parameters of listing page ``page`` (of ``part`` of a split search; None: the whole)."""
         raise NotImplementedError
 
     def card_url(self, listing: Notice) -> str:
@@ -432,6 +441,17 @@ class ListingSpider(BaseSpider):
 
     def has_next_page(self, response: Response, entries: list[Notice]) -> bool:
         return self.paged and len(entries) >= self.page_size
+
+    def rest_of_cut_listing(self, response: Response, entries: list[Notice]) -> list[Any]:
+        """The parts that list what the site left out when this last page of a part did not reach
+        the high-water mark: [] when the part was listed to its end. A source whose site caps
+        the records of a query returns narrower queries (``list_params`` takes them), or sets
+        ``listing_cut`` when it cannot narrow further."""
+        return []
+
+    def listing_gaps(self) -> str:
+        """Once every part is listed: what the parts together still missed ("" when nothing)."""
+        return ""
 
     # --- the crawl -----------------------------------------------------------------------------
 
@@ -465,13 +485,13 @@ class ListingSpider(BaseSpider):
         self.requests_left -= 1
         return True
 
-    def list_request(self, page: int) -> scrapy.Request:
+    def list_request(self, page: int, part: Any = None) -> scrapy.Request:
         self.count("requests/list")
         return scrapy.Request(
-            self.url(self.list_path, self.list_params(page)),
+            self.url(self.list_path, self.list_params(page, part)),
             callback=self.parse_list,
             errback=self.list_errback,
-            meta={"page": page, "kind": "list"},
+            meta={"page": page, "kind": "list", "part": part},
             priority=100,  # finish paging (which decides what to fetch) before the cards pile up
         )
 
@@ -481,19 +501,24 @@ class ListingSpider(BaseSpider):
         if notices is RETRYING:
             return
         if notices is None:
-            self._list_failed(page, self.last_problem)
+            yield from self._list_failed(page, self.last_problem)
             return
         entries = [n for n in notices if n.completeness == "listing"]
         if len(entries) != len(notices):
             problem = "a listing page held no search entries but a card"
             self.record_error("parse", response.url, problem)
-            self._list_failed(page, problem)
+            yield from self._list_failed(page, problem)
             return
         self.count("pages")
+        self.list_pages += 1
         stored = self.database.stored(n.key for n in entries) if self.database else {}
         to_fetch = 0
         for entry in entries:
             self._see(entry)
+            if entry.key in self.listed:  # an earlier part of a split search listed it
+                self.count("listings/repeated")
+                continue
+            self.listed.add(entry.key)
             if not needs_card(entry, stored.get(entry.key)):
                 self.count("listings/unchanged")
                 yield self.as_item(entry)
@@ -511,46 +536,73 @@ class ListingSpider(BaseSpider):
     def next_page(
         self, response: Response, entries: list[Notice], page: int, to_fetch: int
     ) -> Iterable[scrapy.Request]:
-        if not self.has_next_page(response, entries):
-            self._listed_to_the_end(f"last page ({page}) reached")
-            return
         oldest = min((e.updated_at for e in entries if e.updated_at), default=None)
-        if self.cutoff and oldest is not None and oldest < self.cutoff:
+        below_mark = bool(self.cutoff and oldest is not None and oldest < self.cutoff)
+        if not self.has_next_page(response, entries):
+            if not below_mark:  # what the site did not list is newer than the mark: list it too
+                self.pending_parts += self.rest_of_cut_listing(response, entries)
+            yield from self._part_listed(f"last page ({page}) reached")
+            return
+        if below_mark:
             # Later pages are older still: the last complete crawl stored them (the mark says so).
-            self._listed_to_the_end(
+            yield from self._part_listed(
                 f"page {page} reached below the high-water mark ({to_fetch} to fetch on it)"
             )
             return
-        if self.max_pages is not None and page >= self.max_pages:
-            # The entries past this page were never listed: the mark must not pass over them,
-            # on a first crawl too (it would claim that everything older had been read).
-            self.stop_reason = f"max_pages={self.max_pages} reached; older entries were not listed"
-            self.listing_complete = False
+        if self._pages_spent():
             return
         if self._spend():
-            yield self.list_request(page + 1)
+            yield self.list_request(page + 1, response.meta.get("part"))
+
+    def _pages_spent(self) -> bool:
+        """Whether ``max_pages`` (listing pages of the whole crawl, every part) is reached. The
+        entries past it were never listed: the mark must not pass over them, on a first crawl
+        too (it would claim that everything older had been read)."""
+        if self.max_pages is None or self.list_pages < self.max_pages:
+            return False
+        self.stop_reason = f"max_pages={self.max_pages} reached; older entries were not listed"
+        self.listing_complete = False
+        return True
+
+    def _part_listed(self, reason: str) -> Iterable[scrapy.Request]:
+        """One part is listed: the next part, if any is left, else the end of the listing."""
+        if self.pending_parts and not self.over_budget:
+            if not self._pages_spent() and self._spend():
+                self.parts_listed += 1
+                self.count("listings/parts")
+                yield self.list_request(1, self.pending_parts.pop(0))
+            return
+        self._listed_to_the_end(reason)
 
     def _listed_to_the_end(self, reason: str) -> None:
-        if self.over_budget:
-            return  # the budget's stop reason stands: entries were left unread
+        if self.over_budget or self.list_failed:
+            return  # their stop reason stands: entries were left unread
+        if self.parts_listed:
+            reason += (
+                f"; over the site's cap of {self.result_cap} records, the search was listed in "
+                f"{self.parts_listed + 1} parts"
+            )
+        self.listing_cut = self.listing_cut or self.listing_gaps()
         if self.listing_cut:  # the source stopped listing, not the search: the tail was never seen
             self.stop_reason = f"{reason}; {self.listing_cut}"
             self.listing_complete = False
             return
         self.stop_reason = reason
-        self.listing_complete = not self.list_failed
+        self.listing_complete = True
 
     def list_errback(self, failure: Failure) -> Iterable[Any]:
         yield from self.errback(failure)
-        self._list_failed(failed_request(failure).meta["page"], self.last_problem)
+        yield from self._list_failed(failed_request(failure).meta["page"], self.last_problem)
 
-    def _list_failed(self, page: int, problem: str) -> None:
+    def _list_failed(self, page: int, problem: str) -> Iterable[scrapy.Request]:
         """A listing page that could not be read: nothing after it was listed, so the crawl is
-        incomplete whatever its error rate, and the mark must stay where it is."""
+        incomplete whatever its error rate, and the mark must stay where it is. The other parts
+        of a split search are still listed (their entries are stored; the mark stays)."""
         self.list_failed = True
         self.listing_complete = False
         self.count("pages/failed")
         self.stop_reason = f"listing page {page} could not be read ({problem}); older entries were not listed"
+        yield from self._part_listed(self.stop_reason)
 
     def _see(self, entry: Notice) -> None:
         if entry.updated_at and (self.newest_seen is None or entry.updated_at > self.newest_seen):

@@ -8,7 +8,10 @@ Caveats:
   * the 223-FZ card is the mobile-API JSON: it carries no version number and no update time, so
     the listing's update date stands in for the latter;
   * search filters use the EIS form's parameter names (``../shared`` procurement notes §4.3); the
-    server ignores what it does not know, so an unknown filter key is refused here instead.
+    server ignores what it does not know, so an unknown filter key is refused here instead;
+  * the site lists at most ``RESULT_CAP`` records of a query while stating them all: a query cut
+    there is split (``SearchPart``) by update day, then a day by price band, until every part
+    fits; the parts are listed in the same crawl (docs/eis-site.md, "The result cap").
 
 Spider arguments: ``from_date``, ``until_date`` (update date window, dd.mm.yyyy or yyyy-mm-dd),
 ``max_pages``, ``sample`` (at most N cards).
@@ -19,8 +22,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from typing import Any, ClassVar
 
 from scrapy.crawler import Crawler
@@ -30,7 +34,7 @@ from crawler.eis_site import subject_ids
 from crawler.errors import CrawlSettingsError, SpiderArgumentError
 from crawler.parsers.html import IncompletePage, read_search_page
 from crawler.spiders.base import ListingSpider, parse_date_argument
-from data.notice import Notice
+from data.notice import MOSCOW, Notice
 
 SEARCH_SETTING = "TENDERWATCH_SEARCH"
 PAGE223_PATH = "/223/purchase/public/purchase/info/common-info.html"
@@ -45,6 +49,9 @@ CARD223_SETTING = "TENDERWATCH_CARD223_PATH"
 LAW_FLAGS = {"44-FZ": "fz44", "223-FZ": "fz223"}
 STAGES = ("af", "ca", "pc", "pa")
 MAX_SEARCH_KEY = 255
+PRICE_EDGES = tuple(Decimal(edge) for edge in (0, 100_000, 500_000, 1_000_000, 5_000_000, 20_000_000))
+"""Where a day over the cap is first cut by price (roubles; the last band is open above). Most
+notices are small, so the low bands are narrow; a band still over the cap is halved."""
 
 
 def _codes(name: str, value: Any) -> list[str]:
@@ -262,6 +269,106 @@ def read_search_setting(crawler: Crawler) -> dict[str, Any]:
     return dict(raw)
 
 
+PRICE_PARAMS = ("priceFromGeneral", "priceToGeneral")
+
+
+def _day_param(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def _money_param(amount: Decimal) -> str:
+    return format(amount.normalize(), "f")
+
+
+@dataclass(frozen=True)
+class SearchPart:
+    """One query of a search split to fit under the site's cap: an update-day window (Moscow days,
+    as the form means them) and a price band, both ends included; None leaves an end open.
+
+    The EIS is not known to treat either end of a band as exclusive or inclusive, so adjacent
+    bands share their edge: an entry on it is listed twice (the crawl skips the repeat), never lost.
+    """
+
+    first_day: date | None = None
+    last_day: date | None = None
+    price_from: Decimal | None = None
+    price_to: Decimal | None = None
+    priced: bool = False
+
+    def params(self) -> list[tuple[str, str]]:
+        params = []
+        if self.first_day:
+            params.append(("updateDateFrom", _day_param(self.first_day)))
+        if self.last_day:
+            params.append(("updateDateTo", _day_param(self.last_day)))
+        if self.priced and self.price_from is not None:
+            params.append(("priceFromGeneral", _money_param(self.price_from)))
+        if self.priced and self.price_to is not None:
+            params.append(("priceToGeneral", _money_param(self.price_to)))
+        return params
+
+    def __str__(self) -> str:
+        days = f"updated {_day_param(self.first_day) if self.first_day else '…'}–" + (
+            _day_param(self.last_day) if self.last_day else "…"
+        )
+        if not self.priced:
+            return days
+        low = _money_param(self.price_from) if self.price_from is not None else "0"
+        high = _money_param(self.price_to) if self.price_to is not None else "…"
+        return f"{days}, price {low}–{high} ₽"
+
+
+def price_bands(low: Decimal | None, high: Decimal | None) -> list[tuple[Decimal, Decimal | None]]:
+    """The first cut of a day by price (``PRICE_EDGES``), within the configured ``low``–``high``."""
+    floor = low or Decimal(0)
+    edges = [floor, *(e for e in PRICE_EDGES if floor < e and (high is None or e < high)), high]
+    return [(a, b) for a, b in pairwise(edges) if a is not None]
+
+
+def halves(low: Decimal, high: Decimal | None) -> list[tuple[Decimal, Decimal | None]]:
+    """A band over the cap in two (an open band: a decade above its floor, then the rest); []
+    when it is a kopeck wide: the site then lists more than its cap of records at one price."""
+    if high is None:
+        middle = max(low * 10, PRICE_EDGES[-1] if low < PRICE_EDGES[-1] else low + 1)
+    else:
+        middle = ((low + high) / 2).quantize(Decimal("0.01"))
+        if not low < middle < high:
+            return []
+    return [(low, middle), (middle, high)]
+
+
+def rest_of_cut_part(
+    part: SearchPart,
+    *,
+    newest: date,
+    oldest: date,
+    floor: date | None,
+    bounds: tuple[Decimal | None, Decimal | None],
+) -> list[SearchPart]:
+    """The parts that list what the cap left out of ``part``, newest-first listing of which
+    reached from day ``newest`` down to day ``oldest`` (partly listed).
+
+    While the listing spans days, the rest is the older days up to ``oldest`` (listed again from
+    its start; the crawl skips what it saw): the window shrinks every time. A single day over the
+    cap is cut by price, and the days before it are a part of their own. ``floor``: the first day
+    the crawl must reach (``from_date`` or the mark's day); None on a first crawl with no window,
+    which goes back as far as the search reaches or ``max_pages`` lets it. [] when nothing
+    narrower exists.
+    """
+    first = part.first_day or floor
+    if newest > oldest:
+        return [SearchPart(first, oldest, part.price_from, part.price_to, part.priced)]
+    if part.priced:
+        assert part.price_from is not None  # a priced part always has its floor
+        bands = halves(part.price_from, part.price_to)
+    else:
+        bands = price_bands(*bounds)
+    rest = [SearchPart(oldest, oldest, low, high, priced=True) for low, high in bands]
+    if not part.priced and (first is None or first < oldest):
+        rest.append(SearchPart(first, oldest - timedelta(days=1)))
+    return rest
+
+
 class EisSearchSpider(ListingSpider):
     """What the search page and its RSS feed share: the filters, the update-date window, the card URLs."""
 
@@ -271,6 +378,7 @@ class EisSearchSpider(ListingSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.filters: list[tuple[str, str]] = []
+        self.price_bounds: tuple[Decimal | None, Decimal | None] = (None, None)
         self.local = LocalFilter()
         self.card_paths = dict(CARD_PATHS)
 
@@ -281,6 +389,9 @@ class EisSearchSpider(ListingSpider):
     def make_search_key(self, crawler: Crawler) -> str:
         search = read_search_setting(crawler)
         self.filters = search_filters(search)
+        sent = dict(self.filters)
+        low, high = (Decimal(sent[name]) if name in sent else None for name in PRICE_PARAMS)
+        self.price_bounds = (low, high)
         self.local = local_filter(search)
         key = "&".join(f"{name}={value}" for name, value in self.filters)
         if self.local:  # a local filter is part of what the search means, so of its mark
@@ -293,19 +404,23 @@ class EisSearchSpider(ListingSpider):
     def keeps(self, notice: Notice) -> bool:
         return self.local.admits(notice)
 
-    def list_params(self, page: int) -> list[tuple[str, str]]:
-        params = [
-            *self.filters,
+    def list_params(self, page: int, part: Any = None) -> list[tuple[str, str]]:
+        part = part or self.whole_search()
+        filters = self.filters
+        if part.priced:  # the part's band lies within the configured one and replaces it
+            filters = [(name, value) for name, value in filters if name not in PRICE_PARAMS]
+        return [
+            *filters,
             ("sortBy", "UPDATE_DATE"),
             ("sortDirection", "false"),  # newest first
             ("recordsPerPage", f"_{self.page_size}"),
             ("pageNumber", str(page)),
+            *part.params(),
         ]
-        if self.from_date:
-            params.append(("updateDateFrom", self.from_date.strftime("%d.%m.%Y")))
-        if self.until_date:
-            params.append(("updateDateTo", self.until_date.strftime("%d.%m.%Y")))
-        return params
+
+    def whole_search(self) -> SearchPart:
+        """The search before any split: the update-day window of the spider arguments."""
+        return SearchPart(self.from_date, self.until_date)
 
     def card_url(self, listing: Notice) -> str:
         return self.url(self.card_paths[listing.law], [("regNumber", listing.reg_number)])
@@ -325,6 +440,15 @@ class EisSpider(EisSearchSpider):
     list_path = SEARCH_PATH
     paged = True
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.newest_day: dict[SearchPart, date] = {}
+        """The newest update day each part listed (its first page's)."""
+        self.day_totals: dict[date, int] = {}
+        """Days cut by price: the records the day's own query stated."""
+        self.band_totals: dict[date, int] = {}
+        """Days cut by price: the records their bands that fit under the cap stated, summed."""
+
     def read_listing(self, response: Response) -> list[Notice]:
         """A results page, only if it proves it is whole (see ``SearchPage.gap``)."""
         page = read_search_page(response.body, response.url)
@@ -333,17 +457,71 @@ class EisSpider(EisSearchSpider):
         if problem:
             raise IncompletePage(response.url, problem)
         response.meta["has_next"] = page.has_next
-        if not page.has_next and page.total is not None and page.total > number * self.page_size:
+        if page.cut_after(page=number, page_size=self.page_size):
             # The last page the site lets us see, not the last of the search: its cap cut it.
-            self.listing_cut = (
-                f"cut at the site's cap: it lists at most {self.result_cap} records of a query and "
-                f"this one has {'more than ' if page.total_is_minimum else ''}{page.total}: the rest was "
-                "not listed (narrow crawler.search, e.g. by publish_from/publish_to or price)"
-            )
+            response.meta["cut"] = f"{'more than ' if page.total_is_minimum else ''}{page.total}"
+        part: SearchPart = response.meta.get("part") or self.whole_search()
+        if number == 1:
+            self._first_page_of(part, page.entries, page.total, page.total_is_minimum)
         if page.skipped:
             # Neither 44-FZ nor 223-FZ («ПП РФ 615»): the parser logged each; the run counts them.
             self.count("listings/skipped", page.skipped)
         return page.entries
 
+    def _first_page_of(
+        self, part: SearchPart, entries: list[Notice], total: int | None, minimum: bool
+    ) -> None:
+        days = [e.updated_at.astimezone(MOSCOW).date() for e in entries if e.updated_at]
+        if days:
+            self.newest_day[part] = max(days)
+        if part.priced and part.first_day and total is not None and total <= self.result_cap:
+            self.band_totals[part.first_day] = self.band_totals.get(part.first_day, 0) + total
+        elif part.first_day and part.first_day == part.last_day and total is not None and not minimum:
+            self.day_totals.setdefault(part.first_day, total)
+
     def has_next_page(self, response: Response, entries: list[Notice]) -> bool:
         return bool(response.meta.get("has_next"))
+
+    def rest_of_cut_listing(self, response: Response, entries: list[Notice]) -> list[Any]:
+        stated = response.meta.get("cut")
+        if stated is None:
+            return []
+        part: SearchPart = response.meta.get("part") or self.whole_search()
+        days = [e.updated_at.astimezone(MOSCOW).date() for e in entries if e.updated_at]
+        rest = []
+        if days:
+            oldest = min(days)
+            floor = self.from_date or (self.cutoff.astimezone(MOSCOW).date() if self.cutoff else None)
+            rest = rest_of_cut_part(
+                part,
+                newest=self.newest_day.get(part, oldest),
+                oldest=oldest,
+                floor=floor,
+                bounds=self.price_bounds,
+            )
+        if rest:
+            self.logger.info(
+                "%s: %s records, over the site's cap of %d; listing it as %s",
+                part,
+                stated,
+                self.result_cap,
+                "; ".join(map(str, rest)),
+            )
+        else:
+            self.listing_cut = (
+                f"cut at the site's cap: it lists at most {self.result_cap} records of a query and "
+                f"{part} has {stated}, which no narrower query splits: the rest was not listed"
+            )
+        return rest
+
+    def listing_gaps(self) -> str:
+        """Days whose price bands stated fewer records than the day: those lie in no band (no
+        price stated, or a boundary the site treats unlike both neighbours)."""
+        short = [
+            f"{day:%d.%m.%Y}: {total - self.band_totals.get(day, 0)} of {total}"
+            for day, total in sorted(self.day_totals.items())
+            if day in self.band_totals and self.band_totals[day] < total
+        ]
+        if not short:
+            return ""
+        return f"records in no price band of a day split by price, not listed ({', '.join(short)})"

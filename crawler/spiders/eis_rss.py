@@ -15,7 +15,7 @@ Spider arguments: ``from_date``, ``until_date``, ``max_pages``, ``sample``.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from scrapy.http import Response
 
@@ -32,11 +32,14 @@ class EisRssSpider(EisSearchSpider):
     default_page_size: ClassVar[int] = 200  # what a page of the EIS feed held in the real capture
 
     def read_listing(self, response: Response) -> list[Notice]:
-        entries = read_document(response)
+        return read_document(response)
+
+    def rest_of_cut_listing(self, response: Response, entries: list[Notice]) -> list[Any]:
+        """The feed states no total, so it is not split: the search is (``serve`` runs it)."""
         listed = (response.meta["page"] - 1) * self.page_size + len(entries)
-        if len(entries) < self.page_size and listed >= self.result_cap:
+        if listed >= self.result_cap:
             self.listing_cut = (
                 f"the feed ended at the site's cap of {self.result_cap} items before reaching the mark: "
                 "the rest is left to the eis search"
             )
-        return entries
+        return []

@@ -88,9 +88,7 @@ def enqueue_all(
     tg = settings.telegram
     now = utcnow()
     with session_scope(engine) as session:
-        created = outbox.enqueue_matches(
-            session, default_chats=tg.alert_chats, since=since_matches, now=now
-        )
+        created = outbox.enqueue_matches(session, default_chats=tg.alert_chats, since=since_matches, now=now)
         created += outbox.enqueue_changes(session, since=since_changes)
         created += outbox.enqueue_reminders(session, now=now, days=tg.reminder_days, hours=tg.reminder_hours)
     return created

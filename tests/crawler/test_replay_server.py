@@ -46,8 +46,10 @@ class Reply:
     headers: dict[str, str]
     body: bytes
 
+
 LAWS = "fz44=on&fz223=on"
 """Both laws, as the spider asks: without a law flag the EIS also lists «ПП РФ 615» auctions."""
+
 
 def fetch(base: str, path: str, *, data: bytes | None = None, timeout: float = 10) -> Reply:
     request = urllib.request.Request(base + path, data=data, method="POST" if data is not None else "GET")
