@@ -49,6 +49,7 @@ from data.models import (
     ProfileRow,
     utcnow,
 )
+from data.notice import Stage, stage_of
 from data.process import is_gone, this_process
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ def enqueue_matches(
     targets: dict[tuple[int, int], list[str]] = {}
     chats: dict[int, ChatRow] = {}
     for notice_id, profile, spec, deadline, status in session.execute(query).all():
-        if (deadline is not None and deadline <= now) or (status and "отмен" in status.lower()):
+        if (deadline is not None and deadline <= now) or stage_of(status) is Stage.CANCELLED:
             continue
         for chat_id in (spec or {}).get("chats") or default_chats:
             chat = chats.get(chat_id) or _configured_chat(session, int(chat_id))
@@ -284,7 +285,7 @@ def enqueue_reminders(
     rows: list[dict[str, Any]] = []
     for notice_id, deadline, status in notices:
         key = due_reminder(deadline, now, offsets)
-        if key is None or (status and "отмен" in status.lower()):
+        if key is None or stage_of(status) is Stage.CANCELLED:
             continue
         rows += _enqueue_for_takers(
             session, takers.get(notice_id, []), notice_id=notice_id, kind="reminder", key=key, payload={}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,37 @@ Completeness = Literal["card", "listing"]
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
+
+
+class Stage(StrEnum):
+    """Where a purchase is in its life, read from the EIS's «Этап закупки» (``Notice.status``)."""
+
+    SUBMISSION = "submission"
+    COMMISSION = "commission"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        """Nothing changes after it: a followed notice is followed no further."""
+        return self in (Stage.COMPLETED, Stage.CANCELLED)
+
+
+_STAGE_WORDS = (
+    ("отмен", Stage.CANCELLED),  # «Определение поставщика отменено», «Закупка отменена»
+    ("заверш", Stage.COMPLETED),  # «Определение поставщика завершено», «Закупка завершена»
+    ("комисси", Stage.COMMISSION),  # «Работа комиссии»
+    ("подача заявок", Stage.SUBMISSION),  # «Подача заявок»
+)
+"""The wordings of the real search pages, RSS and card pages (../shared/eis_samples); the order
+matters only for a text that would hold two of them. Anything else (e.g. «приостановлено», a
+suspension by the regulator) is no stage: the notice keeps being followed."""
+
+
+def stage_of(status: str | None) -> Stage | None:
+    """The stage an EIS status text names; None for no text or a wording not listed above."""
+    text = (status or "").lower()
+    return next((stage for word, stage in _STAGE_WORDS if word in text), None)
 
 
 def time_left(deadline: datetime, now: datetime) -> tuple[int, int]:
@@ -121,5 +153,9 @@ class Notice(BaseModel):
         return (self.law, self.reg_number)
 
     @property
+    def stage(self) -> Stage | None:
+        return stage_of(self.status)
+
+    @property
     def cancelled(self) -> bool:
-        return bool(self.status) and "отмен" in (self.status or "").lower()
+        return self.stage is Stage.CANCELLED

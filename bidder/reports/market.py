@@ -17,6 +17,7 @@ from data.models import (
     NOTICES,
     NoticeRow,
 )
+from data.notice import Stage, stage_of
 from data.reference.okpd2 import is_within
 
 
@@ -77,8 +78,8 @@ def market_report(
 
 
 def _cancelled(row: NoticeRow) -> bool:
-    """Same test as ``Notice.cancelled``, on the row (no model validation for every notice)."""
-    return "отмен" in (row.status or "").lower()
+    """``Notice.cancelled`` on the row (no model validation for every notice)."""
+    return stage_of(row.status) is Stage.CANCELLED
 
 
 def _market_row(dimension: str, group: str, week_start: date | None, notices: list[NoticeRow]) -> MarketRow:

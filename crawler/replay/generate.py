@@ -41,6 +41,11 @@ CANCELLED_SHARE = 0.03
 SMP_SHARE = 0.3
 RA_SHARE = 0.15
 PAST_DEADLINE_SHARE = 0.12
+REVIEW_TIME = timedelta(days=3)
+"""How long the commission works after the deadline before the replay calls the purchase
+completed (44-FZ gives the commission one to a few working days; an assumption). The stage moves
+without a new version: the listing's «Обновлено» stays, so only a crawl that follows stored
+notices (``eis_follow``) sees it."""
 SMALL_PURCHASE_PERCENT = 30
 """Of the 44-FZ auctions within the small-purchase limit, this many per hundred are published as
 electronic small purchases (EZT2020) instead; 2 of the 5 items of the real RSS sample are ezt20."""
@@ -396,7 +401,9 @@ def status_of(version: NoticeVersion, now: datetime) -> str:
         return catalog.STATUS_CANCELLED_44 if is44 else catalog.STATUS_CANCELLED_223
     if version.deadline > now:
         return catalog.STATUS_OPEN_44 if is44 else catalog.STATUS_OPEN_223
-    return catalog.STATUS_REVIEW_44 if is44 else catalog.STATUS_REVIEW_223
+    if version.deadline > now - REVIEW_TIME:
+        return catalog.STATUS_REVIEW_44 if is44 else catalog.STATUS_REVIEW_223
+    return catalog.STATUS_DONE_44 if is44 else catalog.STATUS_DONE_223
 
 
 def ground_truth(version: NoticeVersion, now: datetime) -> Notice:

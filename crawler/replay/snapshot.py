@@ -33,7 +33,7 @@ from crawler.replay.generate import (
     status_of,
 )
 from crawler.replay.model import NoticeVersion, Purchase, ReplayError, SnapshotError
-from data.notice import Notice
+from data.notice import Notice, Stage, stage_of
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ LAWS = frozenset({"44-FZ", "223-FZ"})
 PP615 = "PP615"
 """«ПП РФ 615» capital-repair auctions: what ``ppRf615=on`` selects."""
 LAW_FLAGS = (("fz44", "44-FZ"), ("fz223", "223-FZ"), ("ppRf615", PP615))
+STAGE_FLAGS = {"af": Stage.SUBMISSION, "ca": Stage.COMMISSION, "pc": Stage.COMPLETED, "pa": Stage.CANCELLED}
+"""The form's stage check boxes, read as ``eis-formats.md`` §3.1 infers them (not verified)."""
 PP615_SHARE = 30
 """One 615 auction per this many purchases: rare beside 44-FZ and 223-FZ, but on most long listings."""
 PP615_TITLE = (
@@ -75,6 +77,8 @@ class SearchQuery:
     """Two-digit subject codes of ``customerPlace`` ids; None: no filter (codes alone are ignored)."""
     delivery_regions: frozenset[str] | None = None
     """The same for ``delKladrIds`` (a delivery place in one of them)."""
+    stages: frozenset[Stage] | None = None
+    """The stage flags (``af``, ``ca``, ``pc``, ``pa``); None: none sent, every stage listed."""
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> SearchQuery:
@@ -96,6 +100,8 @@ class SearchQuery:
             search=(params.get("searchString") or "").strip() or None,
             customer_regions=_subject_filter(params, "customerPlace"),
             delivery_regions=_subject_filter(params, "delKladrIds"),
+            stages=frozenset(stage for flag, stage in STAGE_FLAGS.items() if params.get(flag) == "on")
+            or None,
         )
 
 
@@ -299,9 +305,13 @@ class Snapshot:
             purchase.latest.nmck, self.listing_updated_at(purchase), purchase.versions[0].published_at, query
         ):
             return False
+        if query.stages is not None and stage_of(status_of(purchase.latest, self.now)) not in query.stages:
+            return False
         if query.search:
             needle = query.search.lower()
-            if needle not in purchase.title.lower() and needle not in purchase.customer.name.lower():
+            if needle != purchase.reg_number and not any(
+                needle in text.lower() for text in (purchase.title, purchase.customer.name)
+            ):
                 return False
         return True
 
@@ -580,6 +590,8 @@ def _pp615_entry(rng: random.Random, beside: Purchase) -> pages.Pp615Entry:
 
 
 def _pp615_matches(entry: pages.Pp615Entry, query: SearchQuery) -> bool:
+    if query.stages is not None and Stage.SUBMISSION not in query.stages:
+        return False
     if not _price_and_dates_match(entry.nmck, entry.updated_at, entry.published_at, query):
         return False
     return not query.search or query.search.lower() in entry.title.lower()

@@ -136,6 +136,8 @@ STATUS_CANCELLED_44 = "Определение поставщика отмене�
 STATUS_OPEN_223 = "Подача заявок"
 STATUS_REVIEW_223 = "Работа комиссии"
 STATUS_CANCELLED_223 = "Закупка отменена"
+STATUS_DONE_44 = "Определение поставщика завершено"  # as on the real search page (html_eis_list.html)
+STATUS_DONE_223 = "Закупка завершена"  # as on the real 223 search page (html_eis_list_223.html)
 
 BID_SECURITY_FREE_LIMIT = Decimal("1000000")
 """44-FZ art. 44: no bid security up to 1 mln RUB NMCK."""
