@@ -54,6 +54,10 @@ class CrawlDatabase:
         with session_scope(self.engine) as session:
             return store.stored_versions(session, keys=keys)
 
+    def to_follow(self, *, published_since: datetime, limit: int) -> list[Key]:
+        with session_scope(self.engine) as session:
+            return store.notices_to_follow(session, published_since=published_since, limit=limit)
+
     def upsert(
         self, notices: list[Notice], *, source: str | None, requests: int = 0, pages: int = 0
     ) -> UpsertResult:

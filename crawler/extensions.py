@@ -99,11 +99,13 @@ def judge(
     failed_rate: float,
     stopped: str = "",
     listing_complete: bool = True,
+    idle: bool = False,
 ) -> tuple[str, str]:
     """(outcome, reason): ``failed`` if the crawl ended early, stored nothing it should, or read no
     listing, or its error rate is above ``failed_rate``; ``partial`` above ``partial_rate`` or when
     the listing was not read to its end (a page lost loses every entry after it, however low the
-    error rate looks); else ``ok``."""
+    error rate looks); else ``ok``. ``idle``: the spider had nothing to ask (``ok``, not "nothing
+    was requested")."""
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(figures.errors_by_kind.items()))
     rate = figures.errors / figures.logical_requests if figures.logical_requests else 0.0
     errors = f"{figures.errors} errors in {figures.logical_requests} requests ({rate:.0%})" + (
@@ -118,7 +120,7 @@ def judge(
     if figures.errors_by_kind.get("store"):
         return "failed", f"storing notices failed; {errors}"
     if figures.logical_requests == 0:
-        return "failed", "nothing was requested"
+        return ("ok", stopped) if idle else ("failed", "nothing was requested")
     if figures.progress.pages == 0:
         return "failed", f"no listing page could be read: {stopped or 'no reason recorded'}; {errors}"
     summary = f"{stopped}; {errors}" if stopped else errors
@@ -194,6 +196,7 @@ class CrawlRunRecorder:
             failed_rate=self.failed_rate,
             stopped=getattr(spider, "stop_reason", ""),
             listing_complete=listing_complete or getattr(spider, "sample", None) is not None,
+            idle=bool(getattr(spider, "idle", False)),
         )
         try:
             # The notice counts are not passed: each stored batch counted itself into the row.

@@ -70,6 +70,8 @@ class CrawlConfig:
     card223_path: str | None = None
     """The 223-FZ card endpoint below the base URL; None: the spider's default (``CARD_PATHS``)."""
     batch_size: int = 100
+    follow_days: int = 45
+    """How far back ``eis_follow`` looks for notices to follow (days of publication)."""
     extra_settings: Mapping[str, Any] = field(default_factory=dict)
     """Further Scrapy settings (``-s``), e.g. retry counts in tests."""
 
@@ -89,6 +91,7 @@ class CrawlConfig:
             "TENDERWATCH_OVERLAP_MINUTES": self.overlap_minutes,
             "TENDERWATCH_MAX_PAGES": self.max_pages,
             "TENDERWATCH_BATCH_SIZE": self.batch_size,
+            "TENDERWATCH_FOLLOW_DAYS": self.follow_days,
             "TENDERWATCH_ERROR_RATE_PARTIAL": self.error_rate_partial,
             "TENDERWATCH_ERROR_RATE_FAILED": self.error_rate_failed,
             "CONCURRENT_REQUESTS": self.concurrent_requests,

@@ -63,6 +63,8 @@ class CrawlerSettings(_Section):
     error_rate_failed: float = Field(0.5, ge=0, le=1)
     timeout_seconds: int = Field(1800, ge=10)
     search: dict[str, Any] = Field(default_factory=dict)
+    follow_days: int = Field(45, ge=1)
+    """``eis_follow`` looks up the matched or taken notices published in this many days."""
     batch_size: int = Field(100, ge=1, le=10_000)
     """Notices per transaction while crawling: small, so a killed crawl loses little (the import's
     batches are ``database.batch_size``)."""
@@ -126,6 +128,11 @@ class SchedulerSettings(_Section):
     drain_interval_seconds: float = Field(10, gt=0)
     alert_on_first_run: bool = False
     sources: list[str] = Field(default_factory=lambda: ["eis"])
+    intervals: dict[str, float] = Field(default_factory=lambda: {"eis_follow": 360.0})
+    """Minutes between crawls of the sources named here, instead of ``crawl_interval_minutes``."""
+
+    def interval_minutes(self, source: str) -> float:
+        return self.intervals.get(source, self.crawl_interval_minutes)
 
 
 class Settings(BaseSettings):

@@ -38,6 +38,12 @@ def build_scheduler(
         )
     if len(set(settings.sources)) != len(settings.sources):
         raise SchedulerError("scheduler.sources: a source is listed twice")
+    odd = [s for s in settings.intervals if s not in SOURCES]
+    if odd:
+        raise SchedulerError(f"scheduler.intervals: unknown source {odd[0]!r} (known: {', '.join(SOURCES)})")
+    slow = [s for s, minutes in settings.intervals.items() if not minutes > 0]
+    if slow:
+        raise SchedulerError(f"scheduler.intervals.{slow[0]}: must be more than 0 minutes")
     now = now or datetime.now(UTC)
     scheduler = AsyncIOScheduler(timezone=UTC)
     options = {
@@ -50,7 +56,7 @@ def build_scheduler(
         scheduler.add_job(
             pipeline.crawl_cycle,
             "interval",
-            seconds=settings.crawl_interval_minutes * 60,
+            seconds=settings.interval_minutes(source) * 60,
             jitter=settings.jitter_seconds or None,
             args=[source],
             id=f"crawl:{source}",
@@ -74,7 +80,7 @@ def describe_schedule(settings: SchedulerSettings) -> list[str]:
     """One line per job, for the operator at startup."""
     jitter = f", jitter up to {settings.jitter_seconds} s" if settings.jitter_seconds else ""
     lines = [
-        f"crawl {source}: now, then every {_duration(settings.crawl_interval_minutes)}{jitter} "
+        f"crawl {source}: now, then every {_duration(settings.interval_minutes(source))}{jitter} "
         f"(late runs kept for {settings.misfire_grace_seconds} s; never two at once)"
         for source in settings.sources
     ]
@@ -88,4 +94,6 @@ def _duration(minutes: float) -> str:
     seconds = minutes * 60
     if seconds < 120:
         return f"{seconds:g} s"
+    if minutes >= 120 and minutes % 60 == 0:
+        return f"{minutes / 60:g} h"
     return f"{minutes:g} min"

@@ -2,7 +2,9 @@
 
 * ``eis``: the EIS extended search (44-FZ and 223-FZ), newest update first, then each new or
   changed notice's XML card (44-FZ) or mobile JSON (223-FZ);
-* ``eis_rss``: the RSS feed of the same search, for cheap frequent polling, then the same cards.
+* ``eis_rss``: the RSS feed of the same search, for cheap frequent polling, then the same cards;
+* ``eis_follow``: the stored notices a profile matched or a person took, looked up one by one by
+  registry number, to see their stage move (the EIS does not list that as an update).
 
 A new source is a new module here: ``source_names()`` finds its spider, so the CLI, the
 scheduler and the reports know it without a list to update (docs/sources.md walks through it).

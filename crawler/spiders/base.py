@@ -449,6 +449,11 @@ class ListingSpider(BaseSpider):
         ``listing_cut`` when it cannot narrow further."""
         return []
 
+    def parts_note(self) -> str:
+        """What the parts of this crawl were, for its reason (only said when there were several)."""
+        parts = self.parts_listed + 1
+        return f"over the site's cap of {self.result_cap} records, the search was listed in {parts} parts"
+
     def listing_gaps(self) -> str:
         """Once every part is listed: what the parts together still missed ("" when nothing)."""
         return ""
@@ -578,10 +583,7 @@ class ListingSpider(BaseSpider):
         if self.over_budget or self.list_failed:
             return  # their stop reason stands: entries were left unread
         if self.parts_listed:
-            reason += (
-                f"; over the site's cap of {self.result_cap} records, the search was listed in "
-                f"{self.parts_listed + 1} parts"
-            )
+            reason += f"; {self.parts_note()}"
         self.listing_cut = self.listing_cut or self.listing_gaps()
         if self.listing_cut:  # the source stopped listing, not the search: the tail was never seen
             self.stop_reason = f"{reason}; {self.listing_cut}"

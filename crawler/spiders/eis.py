@@ -32,7 +32,7 @@ from scrapy.http import Response
 
 from crawler.eis_site import subject_ids
 from crawler.errors import CrawlSettingsError, SpiderArgumentError
-from crawler.parsers.html import IncompletePage, read_search_page
+from crawler.parsers.html import IncompletePage, SearchPage, read_search_page
 from crawler.spiders.base import ListingSpider, parse_date_argument
 from data.notice import MOSCOW, Notice
 
@@ -449,23 +449,30 @@ class EisSpider(EisSearchSpider):
         self.band_totals: dict[date, int] = {}
         """Days cut by price: the records their bands that fit under the cap stated, summed."""
 
-    def read_listing(self, response: Response) -> list[Notice]:
+    def whole_page(self, response: Response) -> SearchPage:
         """A results page, only if it proves it is whole (see ``SearchPage.gap``)."""
         page = read_search_page(response.body, response.url)
-        number = response.meta["page"]
-        problem = page.gap(page=number, page_size=self.page_size, cap=self.result_cap)
+        problem = page.gap(page=response.meta["page"], page_size=self.page_size, cap=self.result_cap)
         if problem:
             raise IncompletePage(response.url, problem)
         response.meta["has_next"] = page.has_next
+        if page.skipped:
+            # Neither 44-FZ nor 223-FZ («ПП РФ 615»): the parser logged each; the run counts them.
+            self.count("listings/skipped", page.skipped)
+        return page
+
+    def has_next_page(self, response: Response, entries: list[Notice]) -> bool:
+        return bool(response.meta.get("has_next"))
+
+    def read_listing(self, response: Response) -> list[Notice]:
+        page = self.whole_page(response)
+        number = response.meta["page"]
         if page.cut_after(page=number, page_size=self.page_size):
             # The last page the site lets us see, not the last of the search: its cap cut it.
             response.meta["cut"] = f"{'more than ' if page.total_is_minimum else ''}{page.total}"
         part: SearchPart = response.meta.get("part") or self.whole_search()
         if number == 1:
             self._first_page_of(part, page.entries, page.total, page.total_is_minimum)
-        if page.skipped:
-            # Neither 44-FZ nor 223-FZ («ПП РФ 615»): the parser logged each; the run counts them.
-            self.count("listings/skipped", page.skipped)
         return page.entries
 
     def _first_page_of(
@@ -478,9 +485,6 @@ class EisSpider(EisSearchSpider):
             self.band_totals[part.first_day] = self.band_totals.get(part.first_day, 0) + total
         elif part.first_day and part.first_day == part.last_day and total is not None and not minimum:
             self.day_totals.setdefault(part.first_day, total)
-
-    def has_next_page(self, response: Response, entries: list[Notice]) -> bool:
-        return bool(response.meta.get("has_next"))
 
     def rest_of_cut_listing(self, response: Response, entries: list[Notice]) -> list[Any]:
         stated = response.meta.get("cut")

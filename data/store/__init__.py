@@ -39,6 +39,7 @@ from data.store.readers import (
     notice_id_of,
     notice_summary,
     notices_changed_since,
+    notices_to_follow,
     stored_versions,
 )
 from data.store.rows import notice_from_row
@@ -91,6 +92,7 @@ __all__ = [
     "notice_id_of",
     "notice_summary",
     "notices_changed_since",
+    "notices_to_follow",
     "plan_update",
     "start_crawl_run",
     "stored_versions",

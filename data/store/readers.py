@@ -13,11 +13,13 @@ from sqlmodel import Session
 
 from data.errors import StoreError
 from data.models import (
+    DECISIONS,
+    MATCHES,
     NOTICE_CHANGES,
     NOTICES,
     NoticeChange,
 )
-from data.notice import Notice
+from data.notice import Notice, stage_of
 from data.store.plan import Key
 from data.store.rows import _chunks, _key_filter, _load_items, notice_from_row
 from data.types import money_sum
@@ -141,3 +143,31 @@ def notices_changed_since(
     rows = conn.execute(query).mappings().all()
     items = _load_items(conn, [row["id"] for row in rows])
     return [(row["id"], notice_from_row(row, items[row["id"]]), row["changed_at"]) for row in rows]
+
+
+def notices_to_follow(session: Session, *, published_since: datetime, limit: int) -> list[Key]:
+    """Stored notices whose stage still matters to us: matched by a profile or taken by someone,
+    published since ``published_since``, not completed or cancelled. Those whose deadline passed
+    come first (their stage is the next to move), then by deadline; at most ``limit``.
+
+    The stage is read from the status text in Python (``stage_of``): the candidates are the
+    matched and taken ones, a few thousand at most, and one reading of the wording stays in one place.
+    """
+    ours = sa.union(
+        sa.select(MATCHES.c.notice_id.label("id")).where(MATCHES.c.matched == sa.true()),
+        sa.select(DECISIONS.c.notice_id.label("id")).where(DECISIONS.c.action == "take"),
+    ).subquery()
+    deadline = NOTICES.c.submission_deadline
+    query = (
+        sa.select(NOTICES.c.law, NOTICES.c.reg_number, NOTICES.c.status)
+        .where(NOTICES.c.id.in_(sa.select(ours.c.id)), NOTICES.c.published_at >= published_since)
+        .order_by(deadline.is_(None), deadline, NOTICES.c.id)
+    )
+    followed: list[Key] = []
+    for law, reg_number, status in session.connection().execute(query):
+        stage = stage_of(status)
+        if stage is None or not stage.final:
+            followed.append((law, reg_number))
+            if len(followed) >= limit:
+                break
+    return followed

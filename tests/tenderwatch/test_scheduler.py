@@ -221,18 +221,33 @@ def test_schedule_has_one_crawl_job_per_source_and_the_reminders():
     )
 
 
+def test_a_source_with_an_interval_of_its_own_is_crawled_at_that_interval():
+    settings = SchedulerSettings(sources=["eis", "eis_follow"], crawl_interval_minutes=30)
+    assert settings.intervals == {"eis_follow": 360}  # the default: a lookup per followed notice
+    pipeline = make_pipeline(make_engine("sqlite://"), FakeCrawl(make_engine("sqlite://")), RecordingSender())
+    jobs = {job.id: job for job in build_scheduler(pipeline, settings).get_jobs()}
+    assert jobs["crawl:eis"].trigger.interval.total_seconds() == 1800
+    assert jobs["crawl:eis_follow"].trigger.interval.total_seconds() == 6 * 3600
+    assert describe_schedule(settings)[1].startswith("crawl eis_follow: now, then every 6 h")
+
+
+KNOWN = "eis, eis_follow, eis_rss"
+
+
 @pytest.mark.parametrize(
-    ("sources", "message"),
+    ("sources", "intervals", "message"),
     [
-        (["eis", "prozorro"], "scheduler.sources: unknown source 'prozorro' (known: eis, eis_rss)"),
-        (["eis", "eis"], "scheduler.sources: a source is listed twice"),
+        (["eis", "prozorro"], {}, f"scheduler.sources: unknown source 'prozorro' (known: {KNOWN})"),
+        (["eis", "eis"], {}, "scheduler.sources: a source is listed twice"),
+        (["eis"], {"eis_rs": 5}, f"scheduler.intervals: unknown source 'eis_rs' (known: {KNOWN})"),
+        (["eis"], {"eis_rss": 0}, "scheduler.intervals.eis_rss: must be more than 0 minutes"),
     ],
 )
-def test_schedule_refuses_bad_sources(sources, message):
+def test_schedule_refuses_bad_sources(sources, intervals, message):
     with pytest.raises(SchedulerError) as exc:
         build_scheduler(
             make_pipeline(make_engine("sqlite://"), None, RecordingSender()),
-            SchedulerSettings(sources=sources),
+            SchedulerSettings(sources=sources, intervals=intervals),
         )
     assert str(exc.value) == message
 
