@@ -5,7 +5,11 @@ Figures printed:
 * crawl: ``tenderwatch``'s Scrapy subprocess (politeness off, 8 concurrent), notices/s including
   process start-up, and the crawl process's peak memory (ru_maxrss);
 * incremental: requests when nothing is new (aim: 1), and requests per new notice after the replay
-  publishes some (aim: one card each, plus one list page per page of results).
+  publishes some (aim: one card each, plus one list page per page of results);
+* the result cap: the same crawl with the site's cap lowered to a quarter of the snapshot (pages of
+  20), once with notices spread over 30 days (split by day) and once all on one day (split by
+  price), against the uncapped crawl at the same page size: list requests, parts, notices/s, and
+  card requests per notice (aim: 1.00, nothing fetched twice).
 
 Run: ``.venv/bin/python benchmarks/bench_crawl.py [--quick]`` (default: the full 320-notice snapshot).
 """
@@ -48,6 +52,19 @@ def elapsed_in_crawl(log_tail: list[str]) -> float | None:
     return None
 
 
+def unthrottled(db_path: Path, base_url: str, extra: dict | None = None) -> CrawlConfig:
+    """Politeness off: the replay is local, and the figures are the crawler's own cost."""
+    return CrawlConfig(
+        database_url=f"sqlite:///{db_path}",
+        base_url=base_url,
+        concurrent_requests=8,
+        download_delay=0,
+        autothrottle=False,
+        timeout_seconds=600,
+        extra_settings=extra or {},
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a 120-notice snapshot instead of 320")
@@ -55,14 +72,7 @@ def main() -> None:
     count = 120 if args.quick else 320
     snapshot = build_snapshot(seed=2026, count=count)
     with tempfile.TemporaryDirectory() as tmp, start_replay(snapshot) as server:
-        config = CrawlConfig(
-            database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
-            base_url=server.url,
-            concurrent_requests=8,
-            download_delay=0,
-            autothrottle=False,
-            timeout_seconds=600,
-        )
+        config = unthrottled(Path(tmp) / "bench.db", server.url)
         n_urls, base_s = baseline(server, snapshot)
         full = run_crawl("eis", config=config)
         assert full.outcome == "ok" and full.new == count, full.reason
@@ -93,6 +103,32 @@ def main() -> None:
         f"({incremental.pages} list page(s)) for {incremental.new} new = "
         f"{(incremental.requests - incremental.pages) / max(1, incremental.new):.2f} card requests per new"
     )
+    capped_runs(count)
+
+
+def capped_runs(count: int) -> None:
+    """The split of a query over the site's cap, against the uncapped crawl of the same pages."""
+    cap = count // 4
+    cases = [
+        ("no cap (baseline), 30 days", build_snapshot(seed=2026, count=count), None),
+        (f"cap {cap}, 30 days (split by day)", build_snapshot(seed=2026, count=count), cap),
+        (f"cap {cap}, one day (split by price)", build_snapshot(seed=2026, count=count, days=1), cap),
+    ]
+    for label, snapshot, limit in cases:
+        if limit:
+            snapshot.result_cap = limit
+        extra = {"TENDERWATCH_PAGE_SIZE": 20, **({"TENDERWATCH_RESULT_CAP": limit} if limit else {})}
+        with tempfile.TemporaryDirectory() as tmp, start_replay(snapshot) as server:
+            run = run_crawl("eis", config=unthrottled(Path(tmp) / "capped.db", server.url, extra))
+        assert run.outcome == "ok" and run.new == count, run.reason
+        parts = re.search(r"listed in (\d+) parts", run.reason)
+        crawling = elapsed_in_crawl(run.log_tail) or run.seconds
+        cards = run.requests - run.pages
+        print(
+            f"{label}: {run.pages} list pages in {parts.group(1) if parts else 1} part(s), {cards} card "
+            f"requests for {run.new} notices ({cards / run.new:.2f} per notice), "
+            f"{run.new / crawling:.0f} notices/s crawling"
+        )
 
 
 if __name__ == "__main__":
