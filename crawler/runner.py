@@ -31,6 +31,7 @@ from crawler.middlewares import BROWSER_HEADERS, BROWSER_USER_AGENT, PROXY_ENV
 from crawler.spiders import source_names
 from crawler.spiders.base import BLOCK_KINDS, check_spider_arguments
 from crawler.spiders.eis import search_filters
+from crawler.spiders.eis_follow import EisFollowSpider
 from crawler.tls import CONTEXT_FACTORY, SHIPPED_CA_BUNDLE
 from data.notice import MOSCOW
 
@@ -152,16 +153,23 @@ def validate(source: str, config: CrawlConfig, arguments: Mapping[str, Any]) -> 
     if source not in SOURCES:
         raise SpiderArgumentError(f"unknown source {source!r} (known: {', '.join(SOURCES)})")
     checked = check_spider_arguments(**arguments)
+    if checked.get("reg_numbers") and source != EisFollowSpider.name:
+        raise SpiderArgumentError(
+            f"registry numbers are looked up by {EisFollowSpider.name}, not by {source}"
+        )
     search_filters(config.search)
     if not config.base_url.startswith(("http://", "https://")):
         raise CrawlSettingsError(f"crawler.base_url={config.base_url!r}: not an http(s) URL")
     if config.ca_bundle:
         _check_ca_bundle(config.ca_bundle)
-    return {
-        name: value.isoformat() if hasattr(value, "isoformat") else str(value)
-        for name, value in checked.items()
-        if value is not None
-    }
+    return {name: _argument(value) for name, value in checked.items() if value is not None}
+
+
+def _argument(value: Any) -> str:
+    """A checked spider argument as its ``-a`` string."""
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _check_not_paused(database: CrawlDatabase, source: str, config: CrawlConfig) -> None:
@@ -259,6 +267,7 @@ def run_crawl(
     until_date: str | None = None,
     max_pages: int | str | None = None,
     sample: int | str | None = None,
+    reg_numbers: str | None = None,
     on_progress: Callable[[CrawlProgress], None] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> CrawlSummary:
@@ -272,7 +281,13 @@ def run_crawl(
     arguments = validate(
         source,
         config,
-        {"from_date": from_date, "until_date": until_date, "max_pages": max_pages, "sample": sample},
+        {
+            "from_date": from_date,
+            "until_date": until_date,
+            "max_pages": max_pages,
+            "sample": sample,
+            "reg_numbers": reg_numbers,
+        },
     )
     database = CrawlDatabase.from_url(config.database_url)
     try:

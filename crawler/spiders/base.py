@@ -58,7 +58,7 @@ from crawler.database import CrawlDatabase, crawl_database
 from crawler.eis_site import RESULT_CAP
 from crawler.errors import BadPage, SpiderArgumentError
 from crawler.parsers import ParseError, parse_document
-from crawler.parsers.common import MOSCOW
+from crawler.parsers.common import MOSCOW, law_from_reg_number
 from data.notice import Notice
 from data.store import StoredVersion
 
@@ -110,12 +110,24 @@ def parse_count_argument(name: str, value: str | int | None) -> int | None:
     return number
 
 
+def parse_reg_numbers(value: str | None) -> tuple[str, ...] | None:
+    """Registry numbers, comma-separated: 19 digits (44-FZ) or 11 (223-FZ); None/blank: not set."""
+    numbers = tuple(n.strip() for n in (value or "").split(",") if n.strip())
+    for number in numbers:
+        if law_from_reg_number(number) is None or not number.isdigit():
+            raise SpiderArgumentError(
+                f"registry number {number!r}: expected 19 digits (44-FZ) or 11 digits (223-FZ)"
+            )
+    return numbers or None
+
+
 def check_spider_arguments(
     *,
     from_date: str | date | None = None,
     until_date: str | date | None = None,
     max_pages: str | int | None = None,
     sample: str | int | None = None,
+    reg_numbers: str | None = None,
 ) -> dict[str, Any]:
     """Validate the standard arguments (also used by the runner before it starts a subprocess)."""
     start = parse_date_argument("from_date", from_date)
@@ -130,6 +142,7 @@ def check_spider_arguments(
         "until_date": end,
         "max_pages": parse_count_argument("max_pages", max_pages),
         "sample": parse_count_argument("sample", sample),
+        "reg_numbers": parse_reg_numbers(reg_numbers),
     }
 
 
@@ -253,6 +266,7 @@ class BaseSpider(scrapy.Spider):
         self.until_date: date | None = checked["until_date"]
         self.max_pages: int | None = checked["max_pages"]
         self.sample: int | None = checked["sample"]
+        self.reg_numbers: tuple[str, ...] | None = checked["reg_numbers"]
         self.base_url = ""
         self.bad_page_retries = self.default_bad_page_retries
         self.last_problem = ""
@@ -281,6 +295,7 @@ class BaseSpider(scrapy.Spider):
             "until_date": self.until_date.isoformat() if self.until_date else None,
             "max_pages": self.max_pages,
             "sample": self.sample,
+            "reg_numbers": ",".join(self.reg_numbers) if self.reg_numbers else None,
         }
         return {k: v for k, v in values.items() if v is not None}
 

@@ -20,7 +20,9 @@ Caveats:
   * no high-water mark: each crawl asks about every followed notice again;
   * an entry of another purchase that merely mentions the number is ignored.
 
-Spider arguments: ``max_pages``, ``sample`` (``from_date``/``until_date`` are accepted and unused).
+Spider arguments: ``reg_numbers`` (comma-separated: look up these instead of the followed ones,
+stored or not: ``tenderwatch crawl --reg-number N``), ``max_pages``, ``sample`` (``from_date`` and
+``until_date`` are accepted and unused).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler.database import crawl_database
+from crawler.parsers.common import law_from_reg_number
 from crawler.spiders.eis import LAW_FLAGS, EisSpider
 from data.notice import Notice
 
@@ -45,6 +48,8 @@ class EisFollowSpider(EisSpider):
     name = "eis_follow"
     # ListingSpider
     default_page_size: ClassVar[int] = 10  # the smallest «recordsPerPage»: one entry is expected
+    # BaseSpider
+    arguments_accepted: ClassVar[tuple[str, ...]] = (*EisSpider.arguments_accepted, "reg_numbers")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,10 +66,16 @@ class EisFollowSpider(EisSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.database = crawl_database(self.crawler)
-        since = datetime.now(UTC) - timedelta(days=self.follow_days)
-        followed = self.database.to_follow(published_since=since, limit=self.requests_left or 100_000)
+        followed: list[Key]
+        if self.reg_numbers:
+            followed = [(law_from_reg_number(n) or "44-FZ", n) for n in self.reg_numbers]
+        else:
+            since = datetime.now(UTC) - timedelta(days=self.follow_days)
+            followed = self.database.to_follow(published_since=since, limit=self.requests_left or 100_000)
         self.logger.info(
-            "following %d notices published in the last %d days", len(followed), self.follow_days
+            "looking up %d notices (%s)",
+            len(followed),
+            "as asked" if self.reg_numbers else f"followed, published in the last {self.follow_days} days",
         )
         if not followed:
             self.idle = True

@@ -94,6 +94,12 @@ def register(app: typer.Typer) -> None:
             None, "--max-pages", help="At most this many search pages (default: crawler.max_pages)."
         ),
         sample: int | None = typer.Option(None, "--sample", help="Fetch at most N cards (a quick look)."),
+        reg_number: list[str] | None = typer.Option(
+            None,
+            "--reg-number",
+            help="Fetch this notice (19 digits: 44-FZ, 11: 223-FZ) by its registry number; repeat for "
+            "more. Runs eis_follow on these numbers.",
+        ),
     ) -> None:
         """Crawl a source once and print what was stored.
 
@@ -101,6 +107,8 @@ def register(app: typer.Typer) -> None:
         130 after Ctrl-C and 143 after SIGTERM (the crawl is stopped and its run recorded first).
         """
         config = crawl_config(settings_of(ctx))
+        if reg_number and source == "eis":  # the default source: a lookup by number is eis_follow's
+            source = "eis_follow"
         try:
             with _sigterm_stops_the_crawl(), _progress_display() as on_progress:
                 summary = run_crawl(
@@ -110,6 +118,7 @@ def register(app: typer.Typer) -> None:
                     until_date=until_date,
                     max_pages=max_pages,
                     sample=sample,
+                    reg_numbers=",".join(reg_number) if reg_number else None,
                     on_progress=on_progress,
                 )
         except CrawlInterrupted as stopped:

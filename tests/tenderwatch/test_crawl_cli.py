@@ -130,3 +130,33 @@ def test_without_a_terminal_progress_is_printed_as_plain_lines(replay, settings,
     progress = re.findall(r"^crawling: (\d+) requests, 1 pages, (\d+) cards, .*$", result.output, re.M)
     assert progress and progress[-1] == ("21", "20")  # the last line: the list and 20 cards
     assert "crawl run 1 of eis: 20 new, 0 changed, 0 unchanged, 0 errors" in result.output
+
+
+def test_crawl_fetches_notices_by_registry_number_into_an_empty_database(replay, settings):
+    """Issue 17 item 7: one notice by its number (here one of each law), nothing else."""
+    snapshot = replay.snapshot
+    wanted = [next(p for p in snapshot.purchases if p.law == law) for law in ("44-FZ", "223-FZ")]
+    args = ["--settings", str(settings), "crawl"]
+    for purchase in wanted:
+        args += ["--reg-number", purchase.reg_number]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "crawl run 1 of eis_follow: 2 new, 0 changed" in result.output
+    engine = make_engine(f"sqlite:///{settings.parent / 'tw.db'}")
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT reg_number, completeness FROM notices")).all()
+    engine.dispose()
+    assert sorted(stored) == sorted((p.reg_number, "card") for p in wanted)
+    assert replay_stats(replay)["requests"]["list"] == {"200": 2}  # one number search each
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", "--reg-number", "12345"], "registry number '12345': expected 19 digits (44-FZ) or 11"),
+        (["crawl", "eis_rss", "--reg-number", "32109998392"], "looked up by eis_follow, not by eis_rss"),
+    ],
+)
+def test_a_bad_registry_number_or_source_is_a_usage_error(settings, args, message):
+    result = CliRunner().invoke(app, ["--settings", str(settings), *args])
+    assert result.exit_code == 2 and message in result.output, result.output
