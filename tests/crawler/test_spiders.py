@@ -101,6 +101,7 @@ def test_date_arguments_accept_russian_and_iso_forms():
         "until_date": date(2026, 11, 20),
         "max_pages": 3,
         "sample": None,
+        "reg_numbers": None,
     }
 
 
