@@ -60,7 +60,7 @@ from crawler.errors import BadPage, SpiderArgumentError
 from crawler.parsers import ParseError, parse_document
 from crawler.parsers.common import MOSCOW, law_from_reg_number
 from data.notice import Notice
-from data.store import StoredVersion
+from data.store import Key, StoredVersion
 
 log = logging.getLogger(__name__)
 
@@ -413,7 +413,7 @@ class ListingSpider(BaseSpider):
         """Parts of the search still to list (see ``rest_of_cut_listing``), first one next."""
         self.parts_listed = 0
         self.list_pages = 0
-        self.listed: set[tuple[str, str]] = set()
+        self.listed: set[Key] = set()
         """Keys of the entries this crawl has handled: a later part lists some again."""
         self.stop_reason = "not started"
         self.page_size = self.default_page_size

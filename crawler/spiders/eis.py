@@ -337,6 +337,11 @@ def halves(low: Decimal, high: Decimal | None) -> list[tuple[Decimal, Decimal | 
     return [(low, middle), (middle, high)]
 
 
+def _update_days(entries: list[Notice]) -> list[date]:
+    """The Moscow days of the entries' update dates (as the search's day windows count them)."""
+    return [e.updated_at.astimezone(MOSCOW).date() for e in entries if e.updated_at]
+
+
 def rest_of_cut_part(
     part: SearchPart,
     *,
@@ -409,13 +414,15 @@ class EisSearchSpider(ListingSpider):
         filters = self.filters
         if part.priced:  # the part's band lies within the configured one and replaces it
             filters = [(name, value) for name, value in filters if name not in PRICE_PARAMS]
+        return [*filters, *self.paging_params(page), *part.params()]
+
+    def paging_params(self, page: int) -> list[tuple[str, str]]:
+        """Newest update first, ``page_size`` entries a page."""
         return [
-            *filters,
             ("sortBy", "UPDATE_DATE"),
-            ("sortDirection", "false"),  # newest first
+            ("sortDirection", "false"),
             ("recordsPerPage", f"_{self.page_size}"),
             ("pageNumber", str(page)),
-            *part.params(),
         ]
 
     def whole_search(self) -> SearchPart:
@@ -470,15 +477,19 @@ class EisSpider(EisSearchSpider):
         if page.cut_after(page=number, page_size=self.page_size):
             # The last page the site lets us see, not the last of the search: its cap cut it.
             response.meta["cut"] = f"{'more than ' if page.total_is_minimum else ''}{page.total}"
-        part: SearchPart = response.meta.get("part") or self.whole_search()
         if number == 1:
-            self._first_page_of(part, page.entries, page.total, page.total_is_minimum)
+            self._first_page_of(self.part_of(response), page.entries, page.total, page.total_is_minimum)
         return page.entries
+
+    def part_of(self, response: Response) -> SearchPart:
+        """The part of the search a listing page belongs to (the whole search is a part too)."""
+        part: SearchPart | None = response.meta.get("part")
+        return part or self.whole_search()
 
     def _first_page_of(
         self, part: SearchPart, entries: list[Notice], total: int | None, minimum: bool
     ) -> None:
-        days = [e.updated_at.astimezone(MOSCOW).date() for e in entries if e.updated_at]
+        days = _update_days(entries)
         if days:
             self.newest_day[part] = max(days)
         if part.priced and part.first_day and total is not None and total <= self.result_cap:
@@ -490,8 +501,8 @@ class EisSpider(EisSearchSpider):
         stated = response.meta.get("cut")
         if stated is None:
             return []
-        part: SearchPart = response.meta.get("part") or self.whole_search()
-        days = [e.updated_at.astimezone(MOSCOW).date() for e in entries if e.updated_at]
+        part = self.part_of(response)
+        days = _update_days(entries)
         rest = []
         if days:
             oldest = min(days)

@@ -39,9 +39,9 @@ from crawler.database import crawl_database
 from crawler.parsers.common import law_from_reg_number
 from crawler.spiders.eis import LAW_FLAGS, EisSpider
 from data.notice import Notice
+from data.store import Key
 
 FOLLOW_DAYS_SETTING = "TENDERWATCH_FOLLOW_DAYS"
-Key = tuple[str, str]
 
 
 class EisFollowSpider(EisSpider):
@@ -89,14 +89,7 @@ class EisFollowSpider(EisSpider):
 
     def list_params(self, page: int, part: Any = None) -> list[tuple[str, str]]:
         law, reg_number = part
-        return [
-            (LAW_FLAGS[law], "on"),
-            ("searchString", reg_number),
-            ("sortBy", "UPDATE_DATE"),
-            ("sortDirection", "false"),
-            ("recordsPerPage", f"_{self.page_size}"),
-            ("pageNumber", str(page)),
-        ]
+        return [(LAW_FLAGS[law], "on"), ("searchString", reg_number), *self.paging_params(page)]
 
     def read_listing(self, response: Response) -> list[Notice]:
         followed: Key = response.meta["part"]
