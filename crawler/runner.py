@@ -28,10 +28,9 @@ from crawler.database import CrawlDatabase, read_run
 from crawler.errors import CrawlProcessError, CrawlSettingsError, SourcePaused, SpiderArgumentError
 from crawler.extensions import RUN_ID_SETTING, CrawlProgress
 from crawler.middlewares import BROWSER_HEADERS, BROWSER_USER_AGENT, PROXY_ENV
-from crawler.spiders import source_names
+from crawler.spiders import source_names, sources_taking
 from crawler.spiders.base import BLOCK_KINDS, check_spider_arguments
 from crawler.spiders.eis import search_filters
-from crawler.spiders.eis_follow import EisFollowSpider
 from crawler.tls import CONTEXT_FACTORY, SHIPPED_CA_BUNDLE
 from data.notice import MOSCOW
 
@@ -153,10 +152,9 @@ def validate(source: str, config: CrawlConfig, arguments: Mapping[str, Any]) -> 
     if source not in SOURCES:
         raise SpiderArgumentError(f"unknown source {source!r} (known: {', '.join(SOURCES)})")
     checked = check_spider_arguments(**arguments)
-    if checked.get("reg_numbers") and source != EisFollowSpider.name:
-        raise SpiderArgumentError(
-            f"registry numbers are looked up by {EisFollowSpider.name}, not by {source}"
-        )
+    takers = sources_taking("reg_numbers")
+    if checked.get("reg_numbers") and source not in takers:
+        raise SpiderArgumentError(f"registry numbers are looked up by {', '.join(takers)}, not by {source}")
     search_filters(config.search)
     if not config.base_url.startswith(("http://", "https://")):
         raise CrawlSettingsError(f"crawler.base_url={config.base_url!r}: not an http(s) URL")

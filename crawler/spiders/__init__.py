@@ -16,14 +16,18 @@ import importlib
 import inspect
 import pkgutil
 from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the spiders import Scrapy: loaded when first asked for, not on import
+    from crawler.spiders.base import BaseSpider
 
 
 @cache
-def source_names() -> tuple[str, ...]:
-    """The ``name`` of every spider defined in this package's modules, sorted."""
+def spider_classes() -> dict[str, type[BaseSpider]]:
+    """Every spider defined in this package's modules, by its ``name``, sorted."""
     from crawler.spiders.base import BaseSpider
 
-    names = set()
+    found = {}
     for module_info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{module_info.name}")
         for _, cls in inspect.getmembers(module, inspect.isclass):
@@ -32,5 +36,15 @@ def source_names() -> tuple[str, ...]:
                 and cls.__module__ == module.__name__
                 and getattr(cls, "name", None)
             ):
-                names.add(cls.name)
-    return tuple(sorted(names))
+                found[cls.name] = cls
+    return dict(sorted(found.items()))
+
+
+def source_names() -> tuple[str, ...]:
+    """The ``name`` of every spider, sorted."""
+    return tuple(spider_classes())
+
+
+def sources_taking(argument: str) -> list[str]:
+    """The sources whose spider accepts a spider argument (``reg_numbers``: ``eis_follow``)."""
+    return [name for name, cls in spider_classes().items() if argument in cls.arguments_accepted]
