@@ -38,6 +38,15 @@ from tests.crawler.test_spiders import list_response, make_spider, split
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
+def crawl_under_faults(replay, spec: str, config):
+    """One ``eis`` crawl while the replay misbehaves as ``spec`` says; the replay is well again after."""
+    replay.set_faults(spec)
+    try:
+        return run_crawl("eis", config=config)
+    finally:
+        replay.set_faults(None)
+
+
 @pytest.fixture(scope="module")
 def snap():
     return build_snapshot(seed=16, count=90, now=NOW)
@@ -194,11 +203,7 @@ def test_a_crawl_through_the_917_endpoint_stores_every_notice(replay, snap, tmp_
 @pytest.mark.slow
 def test_a_failing_223_card_is_read_from_its_card_page_and_retried_next_time(replay, snap, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
-    replay.set_faults("5xx=100000,only=json")
-    try:
-        broken = run_crawl("eis", config=fast_config(db_url, replay.url))
-    finally:
-        replay.set_faults(None)
+    broken = crawl_under_faults(replay, "5xx=100000,only=json", fast_config(db_url, replay.url))
     law223 = [p for p in snap.purchases if p.law == "223-FZ"]
     assert broken.errors_by_kind == {"http_5xx": len(law223)} and broken.outcome != "ok"
     rows = stored_rows(db_url)
@@ -227,12 +232,8 @@ def test_a_failing_223_card_is_read_from_its_card_page_and_retried_next_time(rep
 def test_a_block_stops_the_whole_crawl_and_pauses_the_source(replay, snap, tmp_path, spec, kind, words):
     db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
     config = dataclasses.replace(fast_config(db_url, replay.url), concurrent_requests=1)
-    replay.set_faults(spec)
     replay.reset_stats()
-    try:
-        blocked = run_crawl("eis", config=config)
-    finally:
-        replay.set_faults(None)
+    blocked = crawl_under_faults(replay, spec, config)
     assert (blocked.outcome, blocked.listing_complete) == ("failed", False)
     assert blocked.reason.startswith(f"blocked by the site: {words}"), blocked.reason
     assert blocked.errors_by_kind == {kind: blocked.errors} and blocked.errors <= 2  # not card by card
@@ -251,11 +252,7 @@ def test_a_block_stops_the_whole_crawl_and_pauses_the_source(replay, snap, tmp_p
 @pytest.mark.slow
 def test_a_maintenance_page_ends_the_crawl_for_a_later_try(replay, snap, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
-    replay.set_faults("maintenance=1,only=list")
-    try:
-        ended = run_crawl("eis", config=fast_config(db_url, replay.url))
-    finally:
-        replay.set_faults(None)
+    ended = crawl_under_faults(replay, "maintenance=1,only=list", fast_config(db_url, replay.url))
     assert (ended.outcome, ended.requests, ended.errors_by_kind) == ("failed", 1, {"maintenance": 1})
     assert ended.reason.startswith("the site is under maintenance"), ended.reason
     later = run_crawl("eis", config=fast_config(db_url, replay.url))  # no pause after maintenance
