@@ -29,6 +29,8 @@ OUTBOX_KINDS = ("alert", "change", "reminder", "digest")
 OUTBOX_STATUSES = ("pending", "claimed", "sent", "failed", "parked")
 CRAWL_OUTCOMES = ("running", "ok", "partial", "failed")
 DECISION_ACTIONS = ("take", "skip")
+RESULT_OUTCOMES = ("winner", "single_application", "no_applications", "all_rejected", "offers")
+"""``data.results.Outcome``, as the database checks it."""
 PROFILE_ORIGINS = ("settings", "db")
 
 
@@ -312,6 +314,134 @@ class DecisionRow(SQLModel, table=True):
     decided_at: datetime = _when(nullable=False)
 
 
+class ProtocolRow(SQLModel, table=True):
+    """One protocol of one purchase as last stored (its applications in ``protocol_bids``).
+
+    Keyed by purchase and document type: a newer version of the same protocol replaces it; the
+    offers protocol and the summary protocol of one auction are two rows. No foreign key to
+    ``notices``: a protocol may arrive before its notice and is linked by number."""
+
+    __tablename__ = "protocols"
+    __table_args__ = (
+        sa.UniqueConstraint("law", "purchase_number", "document"),
+        _check_in("outcome", RESULT_OUTCOMES),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    law: str = Field(max_length=8)
+    purchase_number: str = Field(max_length=64)
+    document: str = Field(max_length=64)
+    doc_id: str | None = Field(default=None, max_length=64)
+    version: int | None = None
+    published_at: datetime | None = _when()
+    outcome: str = Field(max_length=24)
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    url: str | None = Field(default=None, sa_type=sa.Text)
+    notes: list[str] = _json_list()
+    source: str | None = None
+    first_seen_at: datetime = _when(nullable=False)
+    changed_at: datetime = _when(nullable=False)
+
+
+class BidRow(SQLModel, table=True):
+    """One application of a stored protocol; the set is replaced with its protocol."""
+
+    __tablename__ = "protocol_bids"
+    __table_args__ = (sa.UniqueConstraint("protocol_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    protocol_id: int = _fk("protocols.id")
+    position: int
+    app_number: str | None = Field(default=None, max_length=64)
+    participant_inn: str | None = Field(default=None, max_length=12, index=True)
+    participant_name: str | None = Field(default=None, sa_type=sa.Text)
+    price: Decimal | None = _money()
+    admitted: bool | None = None
+    rank: int | None = None
+
+
+class ContractRow(SQLModel, table=True):
+    """A contract from the 44-FZ contract registry or the 223-FZ contract register, as last stored."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (sa.UniqueConstraint("law", "reg_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    law: str = Field(max_length=8)
+    reg_number: str = Field(max_length=64)
+    purchase_number: str | None = Field(default=None, max_length=64, index=True)
+    version: int | None = None
+    signed_on: date | None = None
+    published_at: datetime | None = _when()
+    price: Decimal | None = _money()
+    currency: str | None = Field(default=None, max_length=8)
+    customer_inn: str | None = Field(default=None, max_length=12, index=True)
+    customer_name: str | None = Field(default=None, sa_type=sa.Text)
+    supplier_inn: str | None = Field(default=None, max_length=12, index=True)
+    supplier_name: str | None = Field(default=None, sa_type=sa.Text)
+    url: str | None = Field(default=None, sa_type=sa.Text)
+    notes: list[str] = _json_list()
+    source: str | None = None
+    first_seen_at: datetime = _when(nullable=False)
+    changed_at: datetime = _when(nullable=False)
+
+
+class SupplierRow(SQLModel, table=True):
+    """A company or entrepreneur seen in a protocol or a contract: its latest name and its region."""
+
+    __tablename__ = "suppliers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    inn: str = Field(max_length=12, sa_column_kwargs={"unique": True})
+    name: str | None = Field(default=None, sa_type=sa.Text)
+    region: str | None = Field(default=None, max_length=2)
+    """The subject code the INN was issued in (its first two digits)."""
+    first_seen_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+
+class PurchaseResultRow(SQLModel, table=True):
+    """How one purchase ended, summed up from its protocols, its contract and its notice.
+
+    One row per purchase, recomputed whenever one of them arrives, so the segment statistics
+    are plain aggregations over one table. The notice's columns (``nmck`` ... ``customer_inn``)
+    stay empty until the notice is stored (``notice_linked``)."""
+
+    __tablename__ = "purchase_results"
+    __table_args__ = (
+        sa.UniqueConstraint("law", "purchase_number"),
+        sa.Index(None, "notice_linked"),
+        _check_in("outcome", RESULT_OUTCOMES),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    law: str = Field(max_length=8)
+    purchase_number: str = Field(max_length=64)
+    outcome: str = Field(max_length=24)
+    applications: int = 0
+    admitted: int = 0
+    winner_price: Decimal | None = _money()
+    winner_inn: str | None = Field(default=None, max_length=12, index=True)
+    winner_name: str | None = Field(default=None, sa_type=sa.Text)
+    contract_reg_number: str | None = Field(default=None, max_length=64)
+    contract_price: Decimal | None = _money()
+    final_price: Decimal | None = _money()
+    """The contract's price when one is stored, else the winner's price."""
+    discount_bp: int | None = None
+    """The final price's discount from the NMCK in hundredths of a percent (``data.results.discount_bp``)."""
+    decided_at: datetime | None = _when()
+    """When the deciding protocol (or, without one, the contract) was published."""
+    nmck: Decimal | None = _money()
+    okpd2: str | None = Field(default=None, max_length=32)
+    region: str | None = Field(default=None, max_length=2)
+    kind: str | None = Field(default=None, max_length=32)
+    nmck_band: int | None = None
+    """Index of the NMCK's band in ``data.results.NMCK_BANDS``."""
+    customer_inn: str | None = Field(default=None, max_length=12, index=True)
+    notice_linked: bool = False
+    updated_at: datetime = _when(nullable=False)
+
+
 def table_of(model: type[SQLModel]) -> sa.Table:
     """A model's Core table, for typed queries.
 
@@ -335,3 +465,8 @@ CHATS = table_of(ChatRow)
 ALLOWED_USERS = table_of(AllowedUser)
 OUTBOX = table_of(OutboxRow)
 DECISIONS = table_of(DecisionRow)
+PROTOCOLS = table_of(ProtocolRow)
+PROTOCOL_BIDS = table_of(BidRow)
+CONTRACTS = table_of(ContractRow)
+SUPPLIERS = table_of(SupplierRow)
+PURCHASE_RESULTS = table_of(PurchaseResultRow)

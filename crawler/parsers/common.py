@@ -34,7 +34,8 @@ class ParseError(ValueError):
 
 
 class NotANotice(ParseError):
-    """A well-formed EIS document that is not a procurement notice (cancellation, protocol, ...).
+    """A well-formed EIS document Tenderwatch does not read (a cancellation, a first-parts review
+    protocol...), or, for a caller that wants notices only (``parse_notices``), a result document.
 
     Real bulk exports mix these with notices; an import skips them instead of reporting errors.
     """
@@ -286,6 +287,11 @@ def find_text(el: etree._Element | None, path: str) -> str | None:
     return clean(el.findtext(any_ns(path)))
 
 
+def parse_count(text: str | None) -> int | None:
+    """A plain non-negative XML integer (version, rating); blank or junk -> None."""
+    return int(text) if text and text.isdigit() else None
+
+
 def parse_decimal(text: str | None) -> Decimal | None:
     """A plain XML decimal (xs:decimal: money, quantity, percentage) -> Decimal; blank or junk -> None.
 
@@ -406,3 +412,46 @@ _STEPS: dict[str, tuple[str, ...]] = {}
 def _steps(path: str) -> tuple[str, ...]:
     steps = _STEPS[path] = tuple(path.split("/"))
     return steps
+
+
+# --- parties: participants of a protocol, suppliers of a contract ---------------------------------
+
+_PARTY_NAME_TAGS = ("fullName", "organizationName", "name")
+_PERSON_NAME_TAGS = ("lastName", "firstName", "middleName")
+_NOT_THE_PARTY = frozenset(
+    ("contactInfo", "contactPersonInfo", "legalForm", "country", "supplierAccountsDetails", "otherInfo")
+)
+"""Subtrees that name someone else (a contact person) or something else (a legal form's name)."""
+
+
+def party_of(el: etree._Element | None) -> tuple[str | None, str | None]:
+    """(INN, name) of a participant or supplier element, whatever the family's wrapping.
+
+    Protocols wrap it in ``legalEntityRFInfo`` / ``individualPersonRFInfo``, 2020 contracts in
+    ``legalEntityRF/EGRULInfo`` / ``individualPersonRFIndEntr/EGRIPInfo``, 2014 contracts and
+    223-FZ records list ``inn`` and ``organizationName`` / ``name`` flat. An organisation's full
+    name wins; a person is named by surname, name and patronymic (a «-» placeholder dropped).
+    """
+    found: dict[str, str] = {}
+    _collect_party(el, found)
+    name = next((found[tag] for tag in _PARTY_NAME_TAGS if tag in found), None)
+    if name is None:
+        parts = [found[tag] for tag in _PERSON_NAME_TAGS if found.get(tag, "-") != "-"]
+        name = " ".join(parts) or None
+    return found.get("inn"), name
+
+
+def _collect_party(el: etree._Element | None, found: dict[str, str]) -> None:
+    if el is None:
+        return
+    for child in el:
+        name = local(child.tag)
+        if not name or name in _NOT_THE_PARTY:
+            continue
+        if len(child):
+            _collect_party(child, found)
+            continue
+        key = "inn" if name in ("INN", "inn") else name
+        value = clean(child.text)
+        if value and key not in found:
+            found[key] = value

@@ -7,7 +7,8 @@ by ``safe_xml_root``). The order of the checks matters:
 2. ``{`` opens the 223-FZ mobile API JSON (the only JSON the EIS serves us), ``[`` is refused;
 3. after the XML declaration, comments and a DOCTYPE, the first tag decides: ``rss``; an HTML
    tag (saved pages are often fragments starting with ``<div>``, ``<a>`` or even ``</span>``);
-   ``purchaseNotice*`` (223-FZ); ``export``, ``fcsNotification*``, ``epNotification*`` (44-FZ).
+   ``purchaseNotice*`` and ``contract`` (223-FZ); ``export``, ``fcs*``, ``ep*`` (44-FZ notices,
+   protocols and, inside ``export``, contracts).
    Text before the first tag cannot be XML, so it is an HTML fragment.
 
 Anything else (another XML vocabulary, plain text) is a ``ParseError`` naming the root it saw.
@@ -47,7 +48,9 @@ _HTML_TAGS = frozenset(
 )
 _XML44_ROOT = re.compile(r"^(?:export|(?:fcs|ep)[A-Z]\w*)$")
 """Notices and the other 44-FZ document types (protocols, cancellations) that eis44 tells apart."""
-_XML223_ROOT = re.compile(r"^purchaseNotice\w*$")
+_XML223_ROOT = re.compile(r"^(?:purchaseNotice\w*|contract)$")
+"""223-FZ notices, and the 223-FZ contract register's records (a bare ``contract`` root; 44-FZ
+contracts come wrapped in ``export``)."""
 
 
 def detect_format(data: bytes, *, source: str | None = None) -> str:

@@ -57,7 +57,7 @@ from twisted.web._newclient import ResponseFailed
 from crawler.database import CrawlDatabase, crawl_database
 from crawler.eis_site import RESULT_CAP
 from crawler.errors import BadPage, SpiderArgumentError
-from crawler.parsers import ParseError, parse_document
+from crawler.parsers import ParseError, parse_notices
 from crawler.parsers.common import MOSCOW, law_from_reg_number
 from data.notice import Notice
 from data.store import Key, StoredVersion
@@ -335,7 +335,7 @@ class BaseSpider(scrapy.Spider):
     def parsed(
         self, response: Response, read: Callable[[Response], list[Notice]] | None = None
     ) -> Generator[scrapy.Request, None, list[Notice] | None]:
-        """The notices in a response (``read``, default ``parse_document``); on a ParseError, a
+        """The notices in a response (``read``, default ``parse_notices``); on a ParseError, a
         retry (yielded; returns ``RETRYING``) or, once the retries ran out, a recorded error
         (returns None, and the problem is kept in ``last_problem``).
 
@@ -362,7 +362,7 @@ class BaseSpider(scrapy.Spider):
 
 
 def read_document(response: Response) -> list[Notice]:
-    return parse_document(response.body, url=response.url)
+    return parse_notices(response.body, url=response.url)
 
 
 def needs_card(listing: Notice, stored: StoredVersion | None) -> bool:

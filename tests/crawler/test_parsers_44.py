@@ -732,7 +732,7 @@ def test_no_registry_number_anywhere_is_a_parse_error_naming_the_input() -> None
 
 
 @pytest.mark.parametrize(
-    "document", ["fcsNotificationCancel", "epNotificationCancelFailure", "fcsProtocolEF1"]
+    "document", ["fcsNotificationCancel", "epNotificationCancelFailure"]
 )
 def test_documents_that_are_not_notices_are_refused(document: str) -> None:
     data = f'<export xmlns="http://zakupki.gov.ru/oos/export/1"><{document}/></export>'.encode()

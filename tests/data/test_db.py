@@ -74,10 +74,10 @@ def test_sqlite_engine_creates_folder_and_sets_pragmas(tmp_path: Path) -> None:
 def test_upgrade_from_url_works_from_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 'elsewhere' / 'tw.db'}"
-    assert upgrade(url) == head_revision() == "0003"
-    assert upgrade(url) == "0003"
+    assert upgrade(url) == head_revision() == "0004"
+    assert upgrade(url) == "0004"
     engine = make_engine(url)
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     assert set(sa.inspect(engine).get_table_names()) == {t.name for t in SQLModel.metadata.sorted_tables} | {
         "alembic_version"
     }
@@ -88,7 +88,7 @@ def test_upgrade_from_url_works_from_any_directory(tmp_path: Path, monkeypatch: 
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
-    assert upgrade(engine) == "0003"  # idempotent on an up-to-date database
+    assert upgrade(engine) == "0004"  # idempotent on an up-to-date database
     with engine.connect() as conn:
         diffs = compare_metadata(
             MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
@@ -198,7 +198,7 @@ def test_migration_0003_takes_updated_day_only_from_the_old_notes(tmp_path) -> N
                 ),
                 {"reg": reg, "notes": notes, "now": now},
             )
-    assert upgrade(engine) == "0003"
+    assert upgrade(engine, revision="0003") == "0003"
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT reg_number, updated_day_only FROM notices ORDER BY reg_number"))
         assert [tuple(r) for r in rows] == [("1", 1), ("2", 0)]

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
-from data.db import make_engine, normalize_url, upgrade
+from data.db import head_revision, make_engine, normalize_url, upgrade
 from data.models import NoticeRow, OutboxRow
 from tests.conftest import PROJECT_ROOT, SAMPLES_DIR
 from tests.crawler.crawl_helpers import NOW
@@ -206,10 +206,14 @@ def test_workers_starting_together_on_a_new_database_all_migrate(tmp_path, backe
     rounds, workers, failed = 3, 4, []
     for attempt in range(rounds):
         if backend == "sqlite":
-            failed += [r for r in _race(f"sqlite:///{tmp_path / f'new{attempt}.db'}", workers) if r != "0003"]
+            failed += [
+                r
+                for r in _race(f"sqlite:///{tmp_path / f'new{attempt}.db'}", workers)
+                if r != head_revision()
+            ]
         else:
             with postgres_database() as url:
-                failed += [r for r in _race(url, workers) if r != "0003"]
+                failed += [r for r in _race(url, workers) if r != head_revision()]
     case = record(
         7,
         f"{backend}: {workers} workers migrating a new database at once",

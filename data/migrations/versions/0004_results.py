@@ -1,0 +1,150 @@
+"""Results: protocols with their applications, contracts, suppliers, and one outcome row per purchase.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-03 00:00:00
+
+Issue 10: the EIS's result documents. ``protocols``/``protocol_bids`` and ``contracts`` keep the
+documents as last stored (a newer version replaces); ``suppliers`` the companies they name;
+``purchase_results`` sums each purchase up (outcome, winner, final price, discount) with the
+columns of its notice the segment statistics group by. None refers to ``notices``: a result may
+arrive before its notice and is linked by number.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+import data.types
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+OUTCOMES = "outcome IN ('winner', 'single_application', 'no_applications', 'all_rejected', 'offers')"
+
+
+def _common(*, table: str) -> list[sa.schema.SchemaItem]:
+    """The bookkeeping columns of the stored documents (``protocols`` and ``contracts``)."""
+    return [
+        sa.Column("url", sa.Text(), nullable=True),
+        sa.Column(
+            "notes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("source", sa.String(), nullable=True),
+        sa.Column("first_seen_at", data.types.UTCDateTime(), nullable=False),
+        sa.Column("changed_at", data.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
+    ]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "protocols",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("law", sa.String(length=8), nullable=False),
+        sa.Column("purchase_number", sa.String(length=64), nullable=False),
+        sa.Column("document", sa.String(length=64), nullable=False),
+        sa.Column("doc_id", sa.String(length=64), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=True),
+        sa.Column("published_at", data.types.UTCDateTime(), nullable=True),
+        sa.Column("outcome", sa.String(length=24), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        *_common(table="protocols"),
+        sa.CheckConstraint(OUTCOMES, name=op.f("ck_protocols_outcome_allowed")),
+        sa.UniqueConstraint(
+            "law", "purchase_number", "document", name=op.f("uq_protocols_law_purchase_number_document")
+        ),
+    )
+    op.create_table(
+        "protocol_bids",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("protocol_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("app_number", sa.String(length=64), nullable=True),
+        sa.Column("participant_inn", sa.String(length=12), nullable=True),
+        sa.Column("participant_name", sa.Text(), nullable=True),
+        sa.Column("price", data.types.ExactDecimal(), nullable=True),
+        sa.Column("admitted", sa.Boolean(), nullable=True),
+        sa.Column("rank", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["protocol_id"],
+            ["protocols.id"],
+            name=op.f("fk_protocol_bids_protocol_id_protocols"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_protocol_bids")),
+        sa.UniqueConstraint("protocol_id", "position", name=op.f("uq_protocol_bids_protocol_id_position")),
+    )
+    op.create_index(op.f("ix_protocol_bids_participant_inn"), "protocol_bids", ["participant_inn"])
+    op.create_table(
+        "contracts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("law", sa.String(length=8), nullable=False),
+        sa.Column("reg_number", sa.String(length=64), nullable=False),
+        sa.Column("purchase_number", sa.String(length=64), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=True),
+        sa.Column("signed_on", sa.Date(), nullable=True),
+        sa.Column("published_at", data.types.UTCDateTime(), nullable=True),
+        sa.Column("price", data.types.ExactDecimal(), nullable=True),
+        sa.Column("currency", sa.String(length=8), nullable=True),
+        sa.Column("customer_inn", sa.String(length=12), nullable=True),
+        sa.Column("customer_name", sa.Text(), nullable=True),
+        sa.Column("supplier_inn", sa.String(length=12), nullable=True),
+        sa.Column("supplier_name", sa.Text(), nullable=True),
+        *_common(table="contracts"),
+        sa.UniqueConstraint("law", "reg_number", name=op.f("uq_contracts_law_reg_number")),
+    )
+    for column in ("customer_inn", "purchase_number", "supplier_inn"):
+        op.create_index(op.f(f"ix_contracts_{column}"), "contracts", [column])
+    op.create_table(
+        "suppliers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("inn", sa.String(length=12), nullable=False),
+        sa.Column("name", sa.Text(), nullable=True),
+        sa.Column("region", sa.String(length=2), nullable=True),
+        sa.Column("first_seen_at", data.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_suppliers")),
+        sa.UniqueConstraint("inn", name=op.f("uq_suppliers_inn")),
+    )
+    op.create_table(
+        "purchase_results",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("law", sa.String(length=8), nullable=False),
+        sa.Column("purchase_number", sa.String(length=64), nullable=False),
+        sa.Column("outcome", sa.String(length=24), nullable=False),
+        sa.Column("applications", sa.Integer(), nullable=False),
+        sa.Column("admitted", sa.Integer(), nullable=False),
+        sa.Column("winner_price", data.types.ExactDecimal(), nullable=True),
+        sa.Column("winner_inn", sa.String(length=12), nullable=True),
+        sa.Column("winner_name", sa.Text(), nullable=True),
+        sa.Column("contract_reg_number", sa.String(length=64), nullable=True),
+        sa.Column("contract_price", data.types.ExactDecimal(), nullable=True),
+        sa.Column("final_price", data.types.ExactDecimal(), nullable=True),
+        sa.Column("discount_bp", sa.Integer(), nullable=True),
+        sa.Column("decided_at", data.types.UTCDateTime(), nullable=True),
+        sa.Column("nmck", data.types.ExactDecimal(), nullable=True),
+        sa.Column("okpd2", sa.String(length=32), nullable=True),
+        sa.Column("region", sa.String(length=2), nullable=True),
+        sa.Column("kind", sa.String(length=32), nullable=True),
+        sa.Column("nmck_band", sa.Integer(), nullable=True),
+        sa.Column("customer_inn", sa.String(length=12), nullable=True),
+        sa.Column("notice_linked", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
+        sa.CheckConstraint(OUTCOMES, name=op.f("ck_purchase_results_outcome_allowed")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_purchase_results")),
+        sa.UniqueConstraint("law", "purchase_number", name=op.f("uq_purchase_results_law_purchase_number")),
+    )
+    for column in ("customer_inn", "notice_linked", "winner_inn"):
+        op.create_index(op.f(f"ix_purchase_results_{column}"), "purchase_results", [column])
+
+
+def downgrade() -> None:
+    for table in ("purchase_results", "suppliers", "contracts", "protocol_bids", "protocols"):
+        op.drop_table(table)

@@ -1,0 +1,123 @@
+"""How a purchase ended: the plain models the result parsers produce and the store keeps.
+
+Beside ``data.notice.Notice`` for the same reason: the crawler produces them, the store, the
+statistics and the simulator read them. A protocol says who applied, at what price and who won;
+a contract says what was signed, with whom and for how much.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from data.notice import Law
+
+Outcome = Literal["winner", "single_application", "no_applications", "all_rejected", "offers"]
+"""What a protocol says happened:
+
+* ``winner``: applications were ranked and one won;
+* ``single_application``: only one application came (the procedure "did not take place", and the
+  contract goes to that one participant if admitted);
+* ``no_applications``: nobody applied;
+* ``all_rejected``: applications came and none was admitted;
+* ``offers``: the auction's price offers, before the commission decided (no winner yet).
+"""
+
+FINAL_OUTCOMES: frozenset[Outcome] = frozenset(
+    ("winner", "single_application", "no_applications", "all_rejected")
+)
+FAILED_OUTCOMES: frozenset[Outcome] = frozenset(("single_application", "no_applications", "all_rejected"))
+"""The procedure «не состоялась» (art. 52 of 44-FZ): what the share of failed procedures counts."""
+
+
+class Bid(BaseModel):
+    """One application in a protocol. 2020-format protocols are anonymous: no INN or name."""
+
+    model_config = ConfigDict(frozen=True)
+
+    app_number: str | None = None
+    """The application's number (``appNumber``) or its journal number in old protocols."""
+    participant_inn: str | None = None
+    participant_name: str | None = None
+    price: Decimal | None = None
+    """The participant's last offer (auction), its offered price (quotation, competition)."""
+    admitted: bool | None = None
+    """The commission's decision on the application (never a member's vote); None: not decided yet."""
+    rank: int | None = None
+    """1 is the winner (``appRating``; ``WIN_OFFER`` of a quotation is 1, ``SECOND_OFFER`` 2)."""
+
+
+class ProtocolResult(BaseModel):
+    """One protocol of one purchase, in the one shape every protocol family is read into."""
+
+    model_config = ConfigDict(frozen=True)
+
+    law: Law
+    purchase_number: str = Field(min_length=1, max_length=64)
+    document: str = Field(min_length=1, max_length=64)
+    """The EIS document type (root element): ``epProtocolEF2020Final``, ``fcsProtocolEF3``..."""
+    doc_id: str | None = None
+    version: int | None = None
+    published_at: AwareDatetime | None = None
+    outcome: Outcome
+    reason: str | None = None
+    """The EIS's own words on a failed procedure (``abandonedReason/name``)."""
+    bids: list[Bid] = Field(default_factory=list)
+    url: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def winner(self) -> Bid | None:
+        """The application that won: rank 1, or the one admitted application of a single-application
+        procedure. None for offers (no decision yet) and failed procedures without a winner."""
+        if self.outcome == "winner":
+            return next((bid for bid in self.bids if bid.rank == 1), None)
+        if self.outcome == "single_application":
+            return next((bid for bid in self.bids if bid.admitted is not False), None)
+        return None
+
+    @property
+    def final(self) -> bool:
+        return self.outcome in FINAL_OUTCOMES
+
+
+class ContractRecord(BaseModel):
+    """A contract as the contract registry publishes it (44-FZ) or the 223-FZ contract register."""
+
+    model_config = ConfigDict(frozen=True)
+
+    law: Law
+    reg_number: str = Field(min_length=1, max_length=64)
+    """The contract's own registry number (not the purchase's)."""
+    purchase_number: str | None = None
+    """The purchase it came from (``notificationNumber`` / ``purchaseNoticeNumber``); None when the
+    record names none (a contract with a single supplier without a notice)."""
+    version: int | None = None
+    signed_on: date | None = None
+    published_at: AwareDatetime | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+    customer_inn: str | None = None
+    customer_name: str | None = None
+    supplier_inn: str | None = None
+    supplier_name: str | None = None
+    url: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+BASIS_POINTS = Decimal(10000)
+"""Discounts are stored in hundredths of a percent (12.34 % -> 1234): an integer sorts and
+aggregates the same on SQLite (where exact decimals are TEXT) and PostgreSQL."""
+
+
+def discount_bp(nmck: Decimal | None, price: Decimal | None) -> int | None:
+    """The discount from the starting price in hundredths of a percent, half up; None without both
+    prices or for a price above the start (some competitions allow it; no discount to count)."""
+    if nmck is None or price is None or nmck <= 0 or price < 0:
+        return None
+    if price > nmck:
+        return None
+    return int(((nmck - price) / nmck * BASIS_POINTS).quantize(Decimal(1), rounding=ROUND_HALF_UP))
