@@ -418,8 +418,9 @@ class PurchaseResultRow(SQLModel, table=True):
     law: str = Field(max_length=8)
     purchase_number: str = Field(max_length=64)
     outcome: str = Field(max_length=24)
-    applications: int = 0
-    admitted: int = 0
+    applications: int | None = None
+    """None when only a contract is known (its rivals are not)."""
+    admitted: int | None = None
     winner_price: Decimal | None = _money()
     winner_inn: str | None = Field(default=None, max_length=12, index=True)
     winner_name: str | None = Field(default=None, sa_type=sa.Text)

@@ -121,3 +121,107 @@ def discount_bp(nmck: Decimal | None, price: Decimal | None) -> int | None:
     if price > nmck:
         return None
     return int(((nmck - price) / nmck * BASIS_POINTS).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+NMCK_BANDS = (
+    Decimal(0),
+    Decimal(100_000),
+    Decimal(500_000),
+    Decimal(1_000_000),
+    Decimal(5_000_000),
+    Decimal(20_000_000),
+)
+"""Lower edges of the NMCK bands a market segment is cut by (₽): small purchases behave unlike
+large ones (more bidders, deeper discounts), so a segment never mixes them."""
+
+
+def nmck_band(nmck: Decimal | None) -> int | None:
+    """Index of the band ``nmck`` falls in (``NMCK_BANDS``); None without a price."""
+    if nmck is None or nmck < 0:
+        return None
+    return max(index for index, edge in enumerate(NMCK_BANDS) if nmck >= edge)
+
+
+def band_label(index: int) -> str:
+    """«0.5–1 млн ₽»-like words for a band, for reports and the simulator's segment line."""
+    low = NMCK_BANDS[index]
+    high = NMCK_BANDS[index + 1] if index + 1 < len(NMCK_BANDS) else None
+    return f"{_mln(low)}–{_mln(high)} млн ₽" if high is not None else f"от {_mln(low)} млн ₽"
+
+
+def _mln(value: Decimal) -> str:
+    return f"{value / 1_000_000:g}"
+
+
+class NoticeFacts(BaseModel):
+    """What a purchase's summary takes from its notice: the segment it belongs to and its start price."""
+
+    model_config = ConfigDict(frozen=True)
+
+    nmck: Decimal | None = None
+    okpd2: str | None = None
+    region: str | None = None
+    kind: str | None = None
+    customer_inn: str | None = None
+
+
+class PurchaseSummary(BaseModel):
+    """How one purchase ended, from all that is stored about it (``summarize``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: Outcome
+    applications: int | None = None
+    """How many applications the deciding protocol lists; None when only a contract is known."""
+    admitted: int | None = None
+    winner_price: Decimal | None = None
+    winner_inn: str | None = None
+    winner_name: str | None = None
+    contract_reg_number: str | None = None
+    contract_price: Decimal | None = None
+    final_price: Decimal | None = None
+    discount_bp: int | None = None
+    decided_at: AwareDatetime | None = None
+    notice: NoticeFacts | None = None
+
+
+def deciding(protocols: list[ProtocolResult]) -> ProtocolResult | None:
+    """The protocol that says how the purchase ended: a final one over the offers, then the latest
+    published, then the highest version."""
+    if not protocols:
+        return None
+    return max(protocols, key=lambda p: (p.final, p.published_at is not None, p.published_at, p.version or 0))
+
+
+def summarize(
+    protocols: list[ProtocolResult], contracts: list[ContractRecord], notice: NoticeFacts | None
+) -> PurchaseSummary | None:
+    """One purchase's summary; None when neither a protocol nor a contract is known.
+
+    The contract names the winner when the protocol is anonymous (2020 protocols) and gives the
+    price actually signed; with several contracts (lots, joint purchases) their prices are summed.
+    A contract without any protocol is a purchase that ended with a winner whose rivals are unknown.
+    """
+    protocol = deciding(protocols)
+    if protocol is None and not contracts:
+        return None
+    winner = protocol.winner if protocol is not None else None
+    signed = [c for c in contracts if c.price is not None]
+    contract_price = sum((c.price for c in signed if c.price is not None), Decimal(0)) if signed else None
+    first = min(contracts, key=lambda c: c.reg_number) if contracts else None
+    winner_price = winner.price if winner is not None else None
+    final_price = contract_price if contract_price is not None else winner_price
+    return PurchaseSummary(
+        outcome=protocol.outcome if protocol is not None else "winner",
+        applications=len(protocol.bids) if protocol is not None else None,
+        admitted=sum(1 for b in protocol.bids if b.admitted) if protocol is not None else None,
+        winner_price=winner_price,
+        winner_inn=(winner.participant_inn if winner else None) or (first.supplier_inn if first else None),
+        winner_name=(winner.participant_name if winner else None) or (first.supplier_name if first else None),
+        contract_reg_number=first.reg_number if first else None,
+        contract_price=contract_price,
+        final_price=final_price,
+        discount_bp=discount_bp(notice.nmck if notice else None, final_price),
+        decided_at=protocol.published_at if protocol is not None else (first.published_at if first else None),
+        notice=notice,
+    )

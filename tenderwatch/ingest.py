@@ -1,4 +1,6 @@
-"""Bulk ingestion: files, folders and EIS bulk-export ZIPs -> parsed notices -> batched upserts.
+"""Bulk ingestion: files, folders and EIS bulk-export ZIPs -> parsed documents -> batched upserts.
+
+Notices go to ``upsert_notices``, result documents (protocols, contracts) to ``upsert_results``.
 
 A plain function (no CLI, no Rich) so ``tenderwatch import``, ``tenderwatch demo`` and the
 crawler's replay can share it. One bad document never stops the rest: it becomes an
@@ -20,11 +22,11 @@ from typing import IO
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from crawler.parsers import NotANotice, ParseError, parse_document
+from crawler.parsers import Document, NotANotice, ParseError, parse_document
 from crawler.parsers.common import MAX_DOCUMENT_BYTES
 from data.errors import DatabaseError, StoreError
 from data.notice import Notice
-from data.store import UpsertResult, upsert_notices
+from data.store import ResultsStored, UpsertResult, upsert_notices, upsert_results
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ MAX_MEMBER_BYTES = MAX_DOCUMENT_BYTES
 """An archive member larger than the parser accepts is refused before it is inflated (zip bombs)."""
 IMPORT_SOURCE = "import"
 
-Parser = Callable[..., list[Notice]]
+Parser = Callable[..., list[Document]]
 Progress = Callable[[int, int, str], None]
 """Called after each document with (documents done, documents in total, document label)."""
 
@@ -59,17 +61,20 @@ class IngestError:
 
 
 class SkippedDocument(IngestError):
-    """A document that parsed as a non-notice EIS document: reported, but not an error."""
+    """A well-formed EIS document Tenderwatch does not read: reported, but not an error."""
 
 
 @dataclass
 class IngestReport:
     documents: int = 0
     notices: int = 0
+    results: int = 0
+    """Protocols and contracts parsed."""
     result: UpsertResult = field(default_factory=UpsertResult)
+    stored_results: ResultsStored = field(default_factory=ResultsStored)
     errors: list[IngestError] = field(default_factory=list)
     skipped: list[IngestError] = field(default_factory=list)
-    """Well-formed EIS documents that are not notices (cancellations, protocols): not errors."""
+    """Well-formed EIS documents Tenderwatch does not read (cancellations, first-part reviews): not errors."""
 
     @property
     def ok(self) -> bool:
@@ -78,6 +83,16 @@ class IngestReport:
     def summary(self) -> str:
         r = self.result
         return f"{r.new} new, {r.changed} changed, {r.unchanged} unchanged, {len(self.errors)} errors"
+
+    def results_summary(self) -> str | None:
+        """The result documents' line, when there were any."""
+        if not self.results:
+            return None
+        r = self.stored_results
+        return (
+            f"results (protocols, contracts): {r.new} new, {r.changed} changed, {r.unchanged} unchanged; "
+            f"{r.purchases} purchase outcome(s) updated"
+        )
 
 
 # --- finding the documents --------------------------------------------------------------------
@@ -263,18 +278,20 @@ def ingest_paths(
     files = expand_inputs(Path(p) for p in paths)
     total = count_documents(files)
     report = IngestReport()
-    pending: list[tuple[str, list[Notice]]] = []
+    pending: list[tuple[str, list[Document]]] = []
     with Session(engine, expire_on_commit=False) as session:
         for label, content in iter_documents(files, max_member_bytes=max_member_bytes):
             report.documents += 1
-            notices = content if isinstance(content, IngestError) else _parse(parse, content, label)
-            if isinstance(notices, SkippedDocument):
-                report.skipped.append(notices)
-            elif isinstance(notices, IngestError):
-                report.errors.append(notices)
-            elif notices:
-                pending.append((label, notices))
-                report.notices += len(notices)
+            documents = content if isinstance(content, IngestError) else _parse(parse, content, label)
+            if isinstance(documents, SkippedDocument):
+                report.skipped.append(documents)
+            elif isinstance(documents, IngestError):
+                report.errors.append(documents)
+            elif documents:
+                pending.append((label, documents))
+                notices = sum(isinstance(d, Notice) for d in documents)
+                report.notices += notices
+                report.results += len(documents) - notices
                 if sum(len(n) for _, n in pending) >= batch_size:
                     _flush(session, pending, report)
             if progress is not None:
@@ -284,7 +301,7 @@ def ingest_paths(
     return report
 
 
-def _parse(parse: Parser, data: bytes, label: str) -> list[Notice] | IngestError:
+def _parse(parse: Parser, data: bytes, label: str) -> list[Document] | IngestError:
     try:
         return parse(data, url=label)
     except NotANotice as exc:
@@ -296,19 +313,29 @@ def _parse(parse: Parser, data: bytes, label: str) -> list[Notice] | IngestError
         return IngestError(label, f"unexpected parser failure: {type(exc).__name__}: {exc}")
 
 
-def _flush(session: Session, pending: list[tuple[str, list[Notice]]], report: IngestReport) -> None:
+def _flush(session: Session, pending: list[tuple[str, list[Document]]], report: IngestReport) -> None:
     """Store the pending documents as one batch; if the batch fails, store them one by one."""
     if not pending:
         return
     try:
-        report.result.add(upsert_notices(session, [n for _, ns in pending for n in ns], source=IMPORT_SOURCE))
+        _store(session, [d for _, documents in pending for d in documents], report)
     except DatabaseError:  # the database refuses every write: stop, one by one would fail alike
         raise
     except StoreError as exc:
         log.warning("batch of %d documents failed (%s); storing them one by one", len(pending), exc)
-        for label, notices in pending:
+        for label, documents in pending:
             try:
-                report.result.add(upsert_notices(session, notices, source=IMPORT_SOURCE))
+                _store(session, documents, report)
             except StoreError as one:
                 report.errors.append(IngestError(label, f"not stored: {one}"))
     pending.clear()
+
+
+def _store(session: Session, documents: list[Document], report: IngestReport) -> None:
+    """Notices first, so that results of the same batch are summed up with their notice."""
+    notices = [d for d in documents if isinstance(d, Notice)]
+    results = [d for d in documents if not isinstance(d, Notice)]
+    if notices:
+        report.result.add(upsert_notices(session, notices, source=IMPORT_SOURCE))
+    if results:
+        report.stored_results.add(upsert_results(session, results, source=IMPORT_SOURCE))

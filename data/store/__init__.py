@@ -5,8 +5,10 @@ commit the session they are given: each is one unit of work that either lands wh
 all, so callers never see a half-written batch. Readers leave the session as it was.
 
 Layout: ``plan`` (how a stored notice is updated: pure), ``rows`` (notices to rows and back),
-``upsert`` (the batched upsert with its change history), ``readers`` (the reads), ``runs``
-(crawl runs and high-water marks). This package exports them all by name.
+``batch`` (one batch, one transaction, retried on a race), ``upsert`` (the batched notice upsert
+with its change history), ``results`` (protocols, contracts and purchase summaries),
+``readers`` (the reads), ``runs`` (crawl runs and high-water marks). This package exports them
+all by name.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from data.store.readers import (
     notices_to_follow,
     stored_versions,
 )
+from data.store.results import ResultDocument, ResultsStored, link_results, upsert_results
 from data.store.rows import notice_from_row
 from data.store.runs import (
     ABANDONED_AFTER,
@@ -72,6 +75,8 @@ __all__ = [
     "AmbiguousNotice",
     "Key",
     "NoticeSummary",
+    "ResultDocument",
+    "ResultsStored",
     "RunProgress",
     "StoredVersion",
     "SummaryRow",
@@ -87,6 +92,7 @@ __all__ = [
     "is_newer",
     "is_older",
     "last_finished_run",
+    "link_results",
     "notice_changes",
     "notice_from_row",
     "notice_id_of",
@@ -97,4 +103,5 @@ __all__ = [
     "start_crawl_run",
     "stored_versions",
     "upsert_notices",
+    "upsert_results",
 ]

@@ -6,33 +6,27 @@ A newer version with the same content only refreshes the bookkeeping and counts 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
-from data.db import database_error, database_unavailable
-from data.errors import BatchFailed
 from data.models import NOTICE_CHANGES, NOTICE_ITEMS, NOTICES, utcnow
 from data.notice import Notice
+from data.store.batch import run_batch
 from data.store.plan import (
     DATETIME_FIELDS,
-    MAX_BATCH_ATTEMPTS,
-    TRANSIENT_SQLSTATES,
     Key,
     UpsertResult,
     changed_fields,
     dedupe,
     plan_update,
 )
+from data.store.results import link_results
 from data.store.rows import _insert_returning_ids, _item_values, _load_stored, _notice_values
 from data.store.runs import RunProgress, _count_into_run
-
-log = logging.getLogger(__name__)
 
 
 def upsert_notices(
@@ -49,39 +43,15 @@ def upsert_notices(
     batch = dedupe(notices)
     if not batch:
         return UpsertResult()
-    for attempt in range(1, MAX_BATCH_ATTEMPTS + 1):
-        try:
-            conn = session.connection()
-            result = _apply_batch(conn, batch, source)
-            if run is not None:
-                _count_into_run(conn, run, result)
-            session.commit()
-            return result
-        except SQLAlchemyError as exc:
-            session.rollback()
-            if isinstance(exc, DBAPIError) and _is_transient(exc) and attempt < MAX_BATCH_ATTEMPTS:
-                log.warning(
-                    "batch of %d notices hit a concurrent writer (%s); retrying", len(batch), exc.orig
-                )
-                continue
-            if database_unavailable(exc):  # read-only, full, no grants: not this batch's fault
-                raise database_error(session.get_bind().engine, exc) from exc
-            first = min(batch)
-            problem = getattr(exc, "orig", None) or exc
-            raise BatchFailed(
-                f"batch of {len(batch)} notices (first {first[0]} {first[1]}) was rolled back: {problem}"
-            ) from exc
-        except BaseException:
-            session.rollback()
-            raise
-    raise AssertionError("unreachable: the last attempt returns or raises")
+    first = min(batch)
 
+    def apply(conn: sa.Connection) -> UpsertResult:
+        result = _apply_batch(conn, batch, source)
+        if run is not None:
+            _count_into_run(conn, run, result)
+        return result
 
-def _is_transient(exc: DBAPIError) -> bool:
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    if sqlstate in TRANSIENT_SQLSTATES:
-        return True
-    return "database is locked" in str(exc.orig)
+    return run_batch(session, f"batch of {len(batch)} notices (first {first[0]} {first[1]})", apply)
 
 
 def _apply_batch(conn: sa.Connection, batch: dict[Key, Notice], source: str | None) -> UpsertResult:
@@ -100,6 +70,7 @@ def _apply_batch(conn: sa.Connection, batch: dict[Key, Notice], source: str | No
             result.new_keys.append(key)
             result.new_ids.append(inserted[key])
     _apply_updates(conn, batch, stored, source, now, result)
+    link_results(conn, result.new_keys + result.changed_keys)
     return result
 
 

@@ -55,7 +55,8 @@ def register(app: typer.Typer) -> None:
             ..., help="XML, JSON or HTML files, folders (searched recursively) and ZIP archives of EIS XML."
         ),
     ) -> None:
-        """Parse notices from files and store them; print what was new, changed or had errors.
+        """Parse notices and results (protocols, contracts) from files and store them; print what
+        was new, changed or had errors.
 
         Exit code 0 when everything imported, 1 when some inputs had errors (the rest is stored).
         Folders with no importable file are not an error: a warning on stderr says so.
@@ -81,6 +82,8 @@ def register(app: typer.Typer) -> None:
         finally:
             engine.dispose()
         console.print(report.summary(), highlight=False, soft_wrap=True)
+        if (results := report.results_summary()) is not None:
+            console.print(results, highlight=False, soft_wrap=True)
         if report.documents == 0:
             # A cron job pointed at an empty drop folder is normal; a typo in the path is not,
             # and without this line both look like a quiet success.
@@ -92,8 +95,8 @@ def register(app: typer.Typer) -> None:
             )
         if report.skipped:
             console.print(
-                f"{len(report.skipped)} documents skipped: EIS documents that are not notices "
-                "(cancellations, protocols, changes of organisation)",
+                f"{len(report.skipped)} documents skipped: EIS documents Tenderwatch does not read "
+                "(cancellations, protocols without prices or decisions, changes of organisation)",
                 highlight=False,
                 soft_wrap=True,
             )

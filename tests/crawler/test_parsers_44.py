@@ -731,9 +731,7 @@ def test_no_registry_number_anywhere_is_a_parse_error_naming_the_input() -> None
         parse_document(ep_notice(number="12"), url="upload.xml")
 
 
-@pytest.mark.parametrize(
-    "document", ["fcsNotificationCancel", "epNotificationCancelFailure"]
-)
+@pytest.mark.parametrize("document", ["fcsNotificationCancel", "epNotificationCancelFailure"])
 def test_documents_that_are_not_notices_are_refused(document: str) -> None:
     data = f'<export xmlns="http://zakupki.gov.ru/oos/export/1"><{document}/></export>'.encode()
     with pytest.raises(NotANotice, match=rf"^cancel\.xml: <{document}> is not a 44-FZ notice"):

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from data.db import make_engine
+from data.db import head_revision, make_engine
 from data.store import get_notice, stored_versions
 from tenderwatch.cli import app
 from tenderwatch.ingest import IngestError, _read_member, ingest_paths
@@ -52,7 +52,7 @@ def test_init_creates_the_schema_and_is_idempotent(invoke, db_url: str) -> None:
     first = invoke("init")
     second = invoke("init")
     assert (first.exit_code, second.exit_code) == (0, 0)
-    assert first.output == f"database {db_url} at revision 0003\n"
+    assert first.output == f"database {db_url} at revision {head_revision()}\n"
     assert second.output == first.output
 
 
@@ -62,7 +62,9 @@ def test_init_masks_the_password(postgres_url: str, tmp_path: Path) -> None:  # 
     settings.write_text(f'[database]\nurl = "{with_password}"\n', encoding="utf-8")
     result = CliRunner().invoke(app, ["--settings", str(settings), "init"])
     assert result.exit_code == 0, result.output
-    assert result.output == f"database {with_password.replace('s3cret', '***')} at revision 0003\n"
+    assert (
+        result.output == f"database {with_password.replace('s3cret', '***')} at revision {head_revision()}\n"
+    )
     assert "s3cret" not in result.output
 
 
@@ -204,21 +206,40 @@ def test_a_failing_batch_falls_back_to_one_document_at_a_time(tmp_path: Path, db
 
 
 def test_non_notice_documents_in_a_bulk_zip_are_skipped_not_errors(invoke, tmp_path: Path) -> None:
-    """Real EIS bulk exports mix notices with cancellations and protocols: those are not errors."""
+    """Real EIS bulk exports mix notices with cancellations and first-part protocols: not errors."""
     archive = tmp_path / "notification_Moskva_2026112200_2026112300_001.xml.zip"
     export = '<export xmlns="http://zakupki.gov.ru/oos/export/1"><{0}/></export>'
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("fcsNotificationCancel_0373200624325000142_1.xml", export.format("fcsNotificationCancel"))
-        zf.writestr("epProtocolEF2020Final_0373200624325000142_2.xml", export.format("epProtocolEF2020Final"))
+        zf.writestr("fcsProtocolEF1_0373200624325000142_2.xml", export.format("fcsProtocolEF1"))
         zf.writestr(EZK, sample_bytes(EZK))
     result = invoke("import", str(archive))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[-2:] == [
         "1 new, 0 changed, 0 unchanged, 0 errors",
-        "2 documents skipped: EIS documents that are not notices (cancellations, protocols, changes of "
-        "organisation)",
+        "2 documents skipped: EIS documents Tenderwatch does not read (cancellations, protocols without "
+        "prices or decisions, changes of organisation)",
     ]
+
+
+def test_protocols_and_contracts_in_a_zip_are_stored_as_results(invoke, tmp_path: Path) -> None:
+    results = Path(__file__).parents[1] / "crawler" / "eis_results"
+    archive = tmp_path / "results.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(results.glob("*.xml")):
+            zf.write(path, path.name)
+        zf.writestr(EZK, sample_bytes(EZK))
+    first = invoke("import", str(archive))
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines() == [
+        "1 new, 0 changed, 0 unchanged, 0 errors",
+        "results (protocols, contracts): 11 new, 0 changed, 0 unchanged; 11 purchase outcome(s) updated",
+    ]
+    again = invoke("import", str(archive))
+    assert again.output.splitlines()[1] == (
+        "results (protocols, contracts): 0 new, 0 changed, 11 unchanged; 0 purchase outcome(s) updated"
+    )
 
 
 def test_a_folder_without_importable_files_warns_on_stderr(invoke, tmp_path: Path) -> None:

@@ -1,0 +1,335 @@
+"""Result documents in the database: protocols with their bids, contracts, suppliers, purchase summaries.
+
+``upsert_results`` stores a batch in one transaction like ``upsert_notices``: a document is keyed
+by what identifies it (a protocol by purchase and document type, a contract by its registry
+number); a newer version (or, without versions, a later publication) replaces it, an equal or
+older one changes nothing, so importing the same ZIP twice stores nothing twice. Every purchase a
+batch touches gets its ``purchase_results`` row recomputed from all that is stored about it
+(``data.results.summarize``). A result that arrives before its notice is summed up without the
+notice's columns and completed when the notice is stored (``link_results``, which
+``upsert_notices`` calls for its batch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from data.models import CONTRACTS, NOTICES, PROTOCOL_BIDS, PROTOCOLS, PURCHASE_RESULTS, SUPPLIERS, utcnow
+from data.reference.regions import region_from_inn
+from data.results import (
+    Bid,
+    ContractRecord,
+    NoticeFacts,
+    ProtocolResult,
+    PurchaseSummary,
+    nmck_band,
+    summarize,
+)
+from data.store.batch import run_batch
+from data.store.plan import Key
+from data.store.rows import _chunks
+
+ResultDocument = ProtocolResult | ContractRecord
+
+_PROTOCOL_COLUMNS = ("doc_id", "version", "published_at", "outcome", "reason", "url", "notes")
+_CONTRACT_COLUMNS = tuple(name for name in ContractRecord.model_fields if name not in ("law", "reg_number"))
+_BID_COLUMNS = tuple(Bid.model_fields)
+
+
+@dataclass
+class ResultsStored:
+    """What a batch of result documents did."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    purchases: int = 0
+    """Purchases whose summary was (re)computed."""
+
+    def add(self, other: ResultsStored) -> None:
+        self.new += other.new
+        self.changed += other.changed
+        self.unchanged += other.unchanged
+        self.purchases += other.purchases
+
+
+def upsert_results(
+    session: Session, documents: Iterable[ResultDocument], *, source: str | None = None
+) -> ResultsStored:
+    """Store protocols and contracts in one transaction (committed here); see the module docstring."""
+    batch = list(documents)
+    if not batch:
+        return ResultsStored()
+    first = batch[0]
+    label = first.purchase_number if isinstance(first, ProtocolResult) else first.reg_number
+    return run_batch(
+        session,
+        f"batch of {len(batch)} result documents (first {first.law} {label})",
+        lambda c: _apply(c, batch, source),
+    )
+
+
+def link_results(conn: sa.Connection, keys: Sequence[Key]) -> int:
+    """Recompute the summaries of the purchases among ``keys`` (notices just stored) that have one.
+
+    Runs inside the notice batch's transaction: a result stored before its notice gets the
+    notice's segment columns the moment the notice lands, and a changed NMCK moves the discount.
+    """
+    stored = []
+    for chunk in _chunks(keys):
+        query = sa.select(PURCHASE_RESULTS.c.law, PURCHASE_RESULTS.c.purchase_number).where(
+            sa.tuple_(PURCHASE_RESULTS.c.law, PURCHASE_RESULTS.c.purchase_number).in_(list(chunk))
+        )
+        stored += [(law, number) for law, number in conn.execute(query)]
+    if stored:
+        _recompute(conn, stored, utcnow())
+    return len(stored)
+
+
+def _apply(conn: sa.Connection, batch: list[ResultDocument], source: str | None) -> ResultsStored:
+    now = utcnow()
+    stored = ResultsStored()
+    protocols = _newest({(p.law, p.purchase_number, p.document): p for p in _ordered(batch, ProtocolResult)})
+    contracts = _newest({(c.law, c.reg_number): c for c in _ordered(batch, ContractRecord)})
+    touched: set[Key] = set()
+    for protocol in protocols:
+        if _count(stored, _store_protocol(conn, protocol, source, now)):
+            touched.add((protocol.law, protocol.purchase_number))
+    for contract in contracts:
+        if _count(stored, _store_contract(conn, contract, source, now)) and contract.purchase_number:
+            touched.add((contract.law, contract.purchase_number))
+    _store_suppliers(conn, protocols, contracts, now)
+    stored.purchases = _recompute(conn, sorted(touched), now)
+    return stored
+
+
+def _ordered(batch: list[ResultDocument], kind: type[Any]) -> list[Any]:
+    """The documents of one kind, oldest first, so that the newest of a key wins in a dict."""
+    documents = [d for d in batch if isinstance(d, kind)]
+    return sorted(documents, key=lambda d: (d.version or 0, d.published_at is not None, d.published_at))
+
+
+def _newest(by_key: dict[Any, Any]) -> list[Any]:
+    return [by_key[key] for key in sorted(by_key)]
+
+
+def _count(stored: ResultsStored, what: str) -> bool:
+    """Count a document as ``new``, ``changed`` or ``unchanged``; whether it changed anything."""
+    setattr(stored, what, getattr(stored, what) + 1)
+    return what != "unchanged"
+
+
+def _is_newer(new: ProtocolResult | ContractRecord, version: int | None, published: datetime | None) -> bool:
+    if new.version is not None and version is not None and new.version != version:
+        return new.version > version
+    if new.published_at is None or published is None:
+        return False
+    return new.published_at > published
+
+
+def _store_protocol(conn: sa.Connection, protocol: ProtocolResult, source: str | None, now: datetime) -> str:
+    key = (PROTOCOLS.c.law == protocol.law) & (PROTOCOLS.c.purchase_number == protocol.purchase_number)
+    key &= PROTOCOLS.c.document == protocol.document
+    row = conn.execute(
+        sa.select(PROTOCOLS.c.id, PROTOCOLS.c.version, PROTOCOLS.c.published_at).where(key)
+    ).first()
+    values = {name: getattr(protocol, name) for name in _PROTOCOL_COLUMNS} | {
+        "source": source,
+        "changed_at": now,
+    }
+    if row is None:
+        protocol_id = conn.execute(
+            sa.insert(PROTOCOLS)
+            .values(
+                law=protocol.law,
+                purchase_number=protocol.purchase_number,
+                document=protocol.document,
+                first_seen_at=now,
+                **values,
+            )
+            .returning(PROTOCOLS.c.id)
+        ).scalar_one()
+        outcome = "new"
+    elif _is_newer(protocol, row.version, row.published_at):
+        protocol_id = row.id
+        conn.execute(PROTOCOLS.update().where(PROTOCOLS.c.id == protocol_id).values(**values))
+        conn.execute(PROTOCOL_BIDS.delete().where(PROTOCOL_BIDS.c.protocol_id == protocol_id))
+        outcome = "changed"
+    else:
+        return "unchanged"
+    bids = [
+        {"protocol_id": protocol_id, "position": position, **bid.model_dump(include=set(_BID_COLUMNS))}
+        for position, bid in enumerate(protocol.bids, start=1)
+    ]
+    if bids:
+        conn.execute(sa.insert(PROTOCOL_BIDS), bids)
+    return outcome
+
+
+def _store_contract(conn: sa.Connection, contract: ContractRecord, source: str | None, now: datetime) -> str:
+    key = (CONTRACTS.c.law == contract.law) & (CONTRACTS.c.reg_number == contract.reg_number)
+    row = conn.execute(
+        sa.select(CONTRACTS.c.id, CONTRACTS.c.version, CONTRACTS.c.published_at).where(key)
+    ).first()
+    values = {name: getattr(contract, name) for name in _CONTRACT_COLUMNS} | {
+        "source": source,
+        "changed_at": now,
+    }
+    if row is None:
+        conn.execute(
+            sa.insert(CONTRACTS).values(
+                law=contract.law, reg_number=contract.reg_number, first_seen_at=now, **values
+            )
+        )
+        return "new"
+    if _is_newer(contract, row.version, row.published_at):
+        conn.execute(CONTRACTS.update().where(CONTRACTS.c.id == row.id).values(**values))
+        return "changed"
+    return "unchanged"
+
+
+def _store_suppliers(
+    conn: sa.Connection, protocols: list[ProtocolResult], contracts: list[ContractRecord], now: datetime
+) -> None:
+    """Every INN the batch names, with its latest name (a contract's name wins over a protocol's)."""
+    names: dict[str, str | None] = {}
+    for protocol in protocols:
+        for bid in protocol.bids:
+            if bid.participant_inn:
+                names[bid.participant_inn] = bid.participant_name or names.get(bid.participant_inn)
+    for contract in contracts:
+        if contract.supplier_inn:
+            names[contract.supplier_inn] = contract.supplier_name or names.get(contract.supplier_inn)
+    rows = [
+        {"inn": inn, "name": name, "region": region_from_inn(inn), "first_seen_at": now, "updated_at": now}
+        for inn, name in sorted(names.items())
+    ]
+    if not rows:
+        return
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(SUPPLIERS)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["inn"],
+            set_={
+                "name": sa.func.coalesce(statement.excluded.name, SUPPLIERS.c.name),
+                "updated_at": statement.excluded.updated_at,
+            },
+        ),
+        rows,
+    )
+
+
+# --- purchase summaries -----------------------------------------------------------------------------
+
+
+def _recompute(conn: sa.Connection, keys: Sequence[Key], now: datetime) -> int:
+    """(Re)write the ``purchase_results`` rows of ``keys`` from what is stored about each purchase."""
+    protocols = _load_protocols(conn, keys)
+    contracts = _load_contracts(conn, keys)
+    notices = _load_notice_facts(conn, keys)
+    rows = []
+    for key in keys:
+        summary = summarize(protocols.get(key, []), contracts.get(key, []), notices.get(key))
+        if summary is not None:
+            rows.append(_summary_row(key, summary, now))
+    if rows:
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(PURCHASE_RESULTS)
+        updated = {
+            name: statement.excluded[name] for name in rows[0] if name not in ("law", "purchase_number")
+        }
+        conn.execute(
+            statement.on_conflict_do_update(index_elements=["law", "purchase_number"], set_=updated), rows
+        )
+    return len(rows)
+
+
+def _summary_row(key: Key, summary: PurchaseSummary, now: datetime) -> dict[str, Any]:
+    notice = summary.notice or NoticeFacts()
+    return {
+        "law": key[0],
+        "purchase_number": key[1],
+        **summary.model_dump(exclude={"notice"}),
+        **notice.model_dump(),
+        "nmck_band": nmck_band(notice.nmck),
+        "notice_linked": summary.notice is not None,
+        "updated_at": now,
+    }
+
+
+def _in_keys(law: sa.ColumnElement[Any], number: sa.ColumnElement[Any], chunk: Sequence[Key]) -> Any:
+    return sa.tuple_(law, number).in_(list(chunk))
+
+
+def _load_protocols(conn: sa.Connection, keys: Sequence[Key]) -> dict[Key, list[ProtocolResult]]:
+    found: dict[Key, list[ProtocolResult]] = {}
+    for chunk in _chunks(keys):
+        rows = conn.execute(
+            sa.select(PROTOCOLS).where(_in_keys(PROTOCOLS.c.law, PROTOCOLS.c.purchase_number, chunk))
+        ).mappings()
+        by_id = {row["id"]: row for row in rows}
+        bids: dict[int, list[Bid]] = {protocol_id: [] for protocol_id in by_id}
+        if by_id:
+            query = (
+                sa.select(PROTOCOL_BIDS)
+                .where(PROTOCOL_BIDS.c.protocol_id.in_(list(by_id)))
+                .order_by(PROTOCOL_BIDS.c.protocol_id, PROTOCOL_BIDS.c.position)
+            )
+            for bid in conn.execute(query).mappings():
+                bids[bid["protocol_id"]].append(Bid(**{name: bid[name] for name in _BID_COLUMNS}))
+        for protocol_id, row in by_id.items():
+            protocol = ProtocolResult(
+                law=row["law"],
+                purchase_number=row["purchase_number"],
+                document=row["document"],
+                bids=bids[protocol_id],
+                **{name: row[name] for name in _PROTOCOL_COLUMNS},
+            )
+            found.setdefault((row["law"], row["purchase_number"]), []).append(protocol)
+    return found
+
+
+def _load_contracts(conn: sa.Connection, keys: Sequence[Key]) -> dict[Key, list[ContractRecord]]:
+    found: dict[Key, list[ContractRecord]] = {}
+    for chunk in _chunks(keys):
+        query = sa.select(CONTRACTS).where(_in_keys(CONTRACTS.c.law, CONTRACTS.c.purchase_number, chunk))
+        for row in conn.execute(query).mappings():
+            record = ContractRecord(
+                law=row["law"],
+                reg_number=row["reg_number"],
+                **{name: row[name] for name in _CONTRACT_COLUMNS},
+            )
+            found.setdefault((row["law"], row["purchase_number"]), []).append(record)
+    return found
+
+
+def _load_notice_facts(conn: sa.Connection, keys: Sequence[Key]) -> dict[Key, NoticeFacts]:
+    found: dict[Key, NoticeFacts] = {}
+    columns = (
+        NOTICES.c.nmck,
+        NOTICES.c.okpd2,
+        NOTICES.c.customer_region,
+        NOTICES.c.kind,
+        NOTICES.c.customer_inn,
+    )
+    for chunk in _chunks(keys):
+        query = sa.select(NOTICES.c.law, NOTICES.c.reg_number, *columns).where(
+            _in_keys(NOTICES.c.law, NOTICES.c.reg_number, chunk)
+        )
+        for row in conn.execute(query).mappings():
+            found[(row["law"], row["reg_number"])] = NoticeFacts(
+                nmck=row["nmck"],
+                okpd2=row["okpd2"][0] if row["okpd2"] else None,
+                region=row["customer_region"],
+                kind=row["kind"],
+                customer_inn=row["customer_inn"],
+            )
+    return found
