@@ -1,0 +1,218 @@
+"""Market segments: how purchases like this one ended, computed by the database.
+
+A segment is an OKPD2 prefix × the customer's region × the procedure kind × an NMCK band
+(``data.results.NMCK_BANDS``); ``None`` in a coordinate means "any". Statistics are taken over
+purchases with a final outcome (``purchase_results``): the discount distribution (nearest-rank
+quartiles of ``discount_bp``), the participants per purchase, the shares of single-application
+and failed procedures. The aggregation is one SQL statement with window functions, the same on
+SQLite and PostgreSQL: no row is loaded into Python.
+
+A thin segment says little: ``stats_with_backoff`` widens it step by step (OKPD2 4 digits → 2
+digits → any, then any region, then any price band, then any kind) until it holds enough
+purchases, and says which segment it used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from data.models import PURCHASE_RESULTS
+from data.results import FAILED_OUTCOMES, FINAL_OUTCOMES, band_label
+
+MIN_SEGMENT_PURCHASES = 20
+"""Below this many finished purchases a segment's quartiles are noise: widen it."""
+OKPD2_GROUP = 5
+"""Characters of an OKPD2 code that make its 4-digit group («26.20»); 2 make its class («26»)."""
+
+R = PURCHASE_RESULTS.c
+
+
+@dataclass(frozen=True)
+class Segment:
+    okpd2: str | None = None
+    """An OKPD2 prefix: «26.20» (4 digits) or «26» (2 digits); None for any."""
+    region: str | None = None
+    kind: str | None = None
+    nmck_band: int | None = None
+
+    def describe(self) -> str:
+        """«ОКПД2 26.20 · регион 77 · auction · 1–5 млн ₽»; «все закупки» for the widest."""
+        parts = [
+            f"ОКПД2 {self.okpd2}" if self.okpd2 else None,
+            f"регион {self.region}" if self.region else None,
+            self.kind,
+            band_label(self.nmck_band) if self.nmck_band is not None else None,
+        ]
+        return " · ".join(p for p in parts if p) or "все закупки"
+
+    def wider(self) -> Iterator[Segment]:
+        """The segments tried after this one, narrowest first, ending with "any purchase"."""
+        okpd2 = self.okpd2
+        codes = [okpd2[:OKPD2_GROUP], okpd2[:2], None] if okpd2 else [None]
+        seen = {self}
+        for region in dict.fromkeys((self.region, None)):
+            for code in dict.fromkeys(codes):
+                candidate = replace(self, okpd2=code, region=region)
+                if candidate not in seen:
+                    seen.add(candidate)
+                    yield candidate
+        for candidate in (
+            Segment(kind=self.kind, nmck_band=self.nmck_band),
+            Segment(kind=self.kind),
+            Segment(),
+        ):
+            if candidate not in seen:
+                seen.add(candidate)
+                yield candidate
+
+
+@dataclass(frozen=True)
+class SegmentStats:
+    segment: Segment
+    purchases: int
+    """Finished purchases in the segment."""
+    with_discount: int
+    """Of those, with a final price and an NMCK to take a discount from."""
+    discount_q1: Decimal | None
+    discount_median: Decimal | None
+    discount_q3: Decimal | None
+    """Discount quartiles in percent (nearest rank)."""
+    participants_mean: Decimal | None
+    participants_median: int | None
+    single_share: Decimal | None
+    failed_share: Decimal | None
+    """Shares (0-1) of single-application procedures and of all failed ones (no or one application,
+    all rejected)."""
+
+    @property
+    def thin(self) -> bool:
+        return self.purchases < MIN_SEGMENT_PURCHASES
+
+
+def _conditions(segment: Segment) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = [R.outcome.in_(sorted(FINAL_OUTCOMES))]
+    if segment.okpd2:
+        conditions.append(sa.func.substr(R.okpd2, 1, len(segment.okpd2)) == segment.okpd2)
+    if segment.region:
+        conditions.append(R.region == segment.region)
+    if segment.kind:
+        conditions.append(R.kind == segment.kind)
+    if segment.nmck_band is not None:
+        conditions.append(R.nmck_band == segment.nmck_band)
+    return conditions
+
+
+def _ranked(partition: list[sa.ColumnElement[Any]], conditions: list[sa.ColumnElement[bool]]) -> sa.Subquery:
+    """The segment's rows with each row's rank by discount and by participants within its partition.
+
+    NULLs sort last on both backends (SQLite puts them first by default, PostgreSQL last), so
+    ranks 1..n are exactly the rows that have a value and n counts them.
+    """
+
+    def rank(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+        nulls_last = sa.case((column.is_(None), 1), else_=0)
+        return sa.func.row_number().over(partition_by=partition or None, order_by=(nulls_last, column))
+
+    return (
+        sa.select(
+            *partition,
+            R.outcome,
+            R.discount_bp,
+            R.applications,
+            rank(R.discount_bp).label("d_rank"),
+            sa.func.count(R.discount_bp).over(partition_by=partition or None).label("d_n"),
+            rank(R.applications).label("a_rank"),
+            sa.func.count(R.applications).over(partition_by=partition or None).label("a_n"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+
+
+def _aggregates(ranked: sa.Subquery) -> list[sa.ColumnElement[Any]]:
+    c = ranked.c
+
+    def quantile(
+        value: sa.ColumnElement[Any], rank: Any, n: Any, num: int, den: int
+    ) -> sa.ColumnElement[Any]:
+        # nearest rank: the smallest value whose rank r has r/n >= num/den, in integers only
+        return sa.func.min(sa.case((sa.and_(value.is_not(None), rank * den >= n * num), value)))
+
+    def share(outcomes: frozenset[str]) -> sa.ColumnElement[Any]:
+        return sa.func.sum(sa.case((c.outcome.in_(sorted(outcomes)), 1), else_=0))
+
+    return [
+        sa.func.count().label("purchases"),
+        sa.func.count(c.discount_bp).label("with_discount"),
+        quantile(c.discount_bp, c.d_rank, c.d_n, 1, 4).label("q1"),
+        quantile(c.discount_bp, c.d_rank, c.d_n, 1, 2).label("median"),
+        quantile(c.discount_bp, c.d_rank, c.d_n, 3, 4).label("q3"),
+        sa.func.sum(c.applications).label("applications"),
+        sa.func.count(c.applications).label("with_applications"),
+        quantile(c.applications, c.a_rank, c.a_n, 1, 2).label("participants_median"),
+        share(frozenset(("single_application",))).label("single"),
+        share(FAILED_OUTCOMES).label("failed"),
+    ]
+
+
+def _stats(segment: Segment, row: Any) -> SegmentStats:
+    purchases = row.purchases or 0
+
+    def percent(bp: int | None) -> Decimal | None:
+        return None if bp is None else Decimal(bp) / 100
+
+    def ratio(part: int | None, whole: int | None) -> Decimal | None:
+        return None if not whole else (Decimal(part or 0) / whole).quantize(Decimal("0.001"))
+
+    return SegmentStats(
+        segment=segment,
+        purchases=purchases,
+        with_discount=row.with_discount or 0,
+        discount_q1=percent(row.q1),
+        discount_median=percent(row.median),
+        discount_q3=percent(row.q3),
+        participants_mean=ratio(row.applications, row.with_applications),
+        participants_median=row.participants_median,
+        single_share=ratio(row.single, purchases),
+        failed_share=ratio(row.failed, purchases),
+    )
+
+
+def segment_stats(session: Session, segment: Segment) -> SegmentStats:
+    """The statistics of one segment (one SQL statement)."""
+    ranked = _ranked([], _conditions(segment))
+    row = session.connection().execute(sa.select(*_aggregates(ranked))).one()
+    return _stats(segment, row)
+
+
+def stats_with_backoff(
+    session: Session, segment: Segment, *, min_purchases: int = MIN_SEGMENT_PURCHASES
+) -> SegmentStats:
+    """The narrowest segment, from ``segment`` widening (``Segment.wider``), that holds at least
+    ``min_purchases`` finished purchases; the widest one tried when none does."""
+    stats = segment_stats(session, segment)
+    for wider in segment.wider():
+        if stats.purchases >= min_purchases:
+            break
+        stats = segment_stats(session, wider)
+    return stats
+
+
+def all_segment_stats(session: Session, *, okpd2_digits: int = 4) -> list[SegmentStats]:
+    """Every segment at one granularity (OKPD2 4 or 2 digits × region × kind × band) in one statement,
+    largest first: the market overview a bid manager reads, and the benchmark's subject."""
+    prefix = sa.func.substr(R.okpd2, 1, OKPD2_GROUP if okpd2_digits == 4 else 2).label("okpd2")
+    partition: list[sa.ColumnElement[Any]] = [prefix, R.region, R.kind, R.nmck_band]
+    ranked = _ranked(partition, _conditions(Segment()))
+    keys = [ranked.c.okpd2, ranked.c.region, ranked.c.kind, ranked.c.nmck_band]
+    query = sa.select(*keys, *_aggregates(ranked)).group_by(*keys).order_by(sa.desc("purchases"), *keys)
+    return [
+        _stats(Segment(okpd2=row.okpd2, region=row.region, kind=row.kind, nmck_band=row.nmck_band), row)
+        for row in session.connection().execute(query)
+    ]
