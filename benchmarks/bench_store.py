@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -34,12 +31,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from benchmarks.databases import POSTGRES_ENV, postgres_db, sqlite_db
 from data.db import make_engine, normalize_url, upgrade
 from data.models import NoticeItemRow, NoticeRow, utcnow
 from data.notice import Notice, NoticeItem
 from data.store import upsert_notices
 
-POSTGRES_ENV = "TENDERWATCH_TEST_POSTGRES_URL"
 REGIONS = ["77", "50", "78", "16", "66", "02", "23", "54"]
 
 
@@ -156,27 +153,6 @@ def run_backend(name: str, make_db: Callable[[], Iterator[str]], count: int, siz
             print(f"  {'upsert ' + phase:<22}{rate:>10,.0f} notices/s  ratio {rate / baseline:5.2f}")
         base_engine.dispose()
         store_engine.dispose()
-
-
-@contextmanager
-def sqlite_db() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="tw_bench_") as folder:
-        yield f"sqlite:///{Path(folder) / 'bench.db'}"
-
-
-@contextmanager
-def postgres_db() -> Iterator[str]:
-    admin_url = normalize_url(os.environ[POSTGRES_ENV])
-    name = f"tw_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def main() -> None:

@@ -411,6 +411,7 @@ class PurchaseResultRow(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("law", "purchase_number"),
         sa.Index(None, "notice_linked"),
+        sa.Index(None, "kind", "nmck_band", "region"),
         _check_in("outcome", RESULT_OUTCOMES),
     )
 

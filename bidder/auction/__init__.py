@@ -7,13 +7,14 @@ Everything money is ``Decimal`` to the kopeck (see ``bidder.auction.money`` for 
 from bidder.auction.ladder import Ladder, LadderStep, build_ladder
 from bidder.auction.montecarlo import (
     DEFAULT_PRIOR,
+    MIN_CALIBRATION_AUCTIONS,
     STRATEGIES,
     CompetitorModel,
+    CompetitorPrior,
+    EmpiricalPrior,
     Outcomes,
-    PriorProvider,
     Strategy,
     WalkAwayPrior,
-    choose_prior,
     run_auctions,
 )
 from bidder.auction.rules import (
@@ -40,6 +41,7 @@ from bidder.auction.simulation import CurvePoint, SimulationParams, SimulationRe
 
 __all__ = [
     "DEFAULT_PRIOR",
+    "MIN_CALIBRATION_AUCTIONS",
     "RIGHT_TO_CONCLUDE_CAP",
     "STRATEGIES",
     "AuctionOutcome",
@@ -47,15 +49,16 @@ __all__ = [
     "AuctionState",
     "BidSecurity",
     "CompetitorModel",
+    "CompetitorPrior",
     "ContractSecurity",
     "CurvePoint",
+    "EmpiricalPrior",
     "Ladder",
     "LadderStep",
     "Offer",
     "OfferCheck",
     "OfferRefused",
     "Outcomes",
-    "PriorProvider",
     "Refusal",
     "SecurityTerms",
     "SimulationParams",
@@ -66,7 +69,6 @@ __all__ = [
     "antidumping_threshold",
     "bid_security",
     "build_ladder",
-    "choose_prior",
     "contract_security",
     "guarantee_cost",
     "run_auctions",

@@ -18,20 +18,21 @@ Strategies (the CLI's ``--strategy``; ``mixed`` draws one per competitor and run
 
 We bid with our chosen step (clipped to the floor) as soon as we are outbid.
 
-Default prior (``DEFAULT_PRIOR``): a competitor's maximum discount vs NMCK ~ Beta(2.5, 7.5),
-capped at 90%: mean 25%, 90% of competitors stop above a 41% discount. With 3-4 applicants per lot
-(reference §1.6: 3.12 in 2019, 3.42 in Q3 2020) the simulated average reduction is 25-30%, in line
-with the ~28% average 44-FZ reduction cited in §1.6 (anecdotal). Calibrate it per OKPD2 prefix and
-region from stored history with ``WalkAwayPrior.from_history`` behind a ``PriorProvider``.
+Two competitor priors (``CompetitorPrior``):
+
+* the assumption model (``DEFAULT_PRIOR``, a ``WalkAwayPrior``): a competitor's maximum discount vs
+  NMCK ~ Beta(2.5, 7.5), capped at 90%: mean 25%, 90% of competitors stop above a 41% discount.
+  With 3-4 applicants per lot (reference §1.6: 3.12 in 2019, 3.42 in Q3 2020) the simulated average
+  reduction is 25-30%, in line with the ~28% average 44-FZ reduction cited in §1.6 (anecdotal);
+* the calibrated model (``EmpiricalPrior``): the number of competitors and their walk-aways drawn
+  from the stored results of the purchase's market segment (``data.store.segments``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -78,38 +79,80 @@ class WalkAwayPrior:
         discount = np.minimum(rng.beta(self.alpha, self.beta, size=shape), self.max_discount)
         return nmck_kopecks - np.rint(discount * nmck_kopecks).astype(np.int64)
 
-    @classmethod
-    def from_history(cls, final_to_nmck: Sequence[Decimal], *, source: str) -> WalkAwayPrior:
-        """Fit Beta by the method of moments to observed ratios final price / NMCK.
 
-        An approximation: winning reductions are order statistics of walk-aways, not draws of them,
-        so the fit leans aggressive. Needs at least 5 observations with some spread.
-        """
-        discounts = np.array([float(1 - r) for r in final_to_nmck if 0 < r <= 1])
-        if discounts.size < 5:
-            raise InvalidInput(f"{source}: need at least 5 final/NMCK ratios in (0, 1], got {discounts.size}")
-        mean, var = float(discounts.mean()), float(discounts.var(ddof=1))
-        if var <= 0 or var >= mean * (1 - mean):
-            raise InvalidInput(
-                f"{source}: ratios have no usable spread (mean {mean:.3f}, variance {var:.5f})"
-            )
-        common = mean * (1 - mean) / var - 1
-        return cls(alpha=mean * common, beta=(1 - mean) * common, source=f"{source} (n={discounts.size})")
+class CompetitorPrior(Protocol):
+    """Where the competitors' walk-away prices come from (and, for the calibrated model, how many
+    of the ``CompetitorModel.count`` columns show up in a run)."""
+
+    @property
+    def source(self) -> str: ...
+
+    def sample_kopecks(
+        self, rng: np.random.Generator, nmck_kopecks: int, shape: tuple[int, ...]
+    ) -> np.ndarray:
+        """Walk-away prices (kopecks) of shape ``(runs, competitors)``; NMCK for one who never bids."""
+        ...
 
 
 DEFAULT_PRIOR = WalkAwayPrior()
 
-PriorProvider = Callable[[str | None, str | None], WalkAwayPrior | None]
-"""Calibration hook: ``(okpd2 prefix, region code) -> prior``, or None to fall back to the default."""
+MIN_CALIBRATION_AUCTIONS = 5
+"""Fewer auctions with a price competition than this calibrate nothing: the assumption model stays."""
 
 
-def choose_prior(okpd2: str | None, region: str | None, provider: PriorProvider | None) -> WalkAwayPrior:
-    if provider is not None:
-        prior = provider(okpd2, region)
-        if prior is not None:
-            return prior
-        log.info("no calibrated walk-away prior for okpd2=%s region=%s; using the default", okpd2, region)
-    return DEFAULT_PRIOR
+@dataclass(frozen=True)
+class EmpiricalPrior:
+    """Competitors drawn from a market segment's stored auctions.
+
+    Per run, the number of competitors is drawn from the segment's applications per purchase (0
+    and 1 included: nobody or only us to beat). Each competitor's walk-away discount is drawn
+    from the segment's *winning* discounts corrected for being a maximum: a winning discount is
+    the deepest of ``k`` bidders' walk-aways, so with G the winners' distribution a single bidder's
+    is G^(1/k), sampled as the winners' quantile at U^k (U uniform, ``k`` the median number of
+    bidders in the auctions that had a price competition). Without the correction every
+    competitor would bid as deep as a typical winner, and the model would expect deeper prices
+    than the market's.
+    """
+
+    discounts: tuple[float, ...]
+    """Winning discounts (0-1) of the segment's auctions with two or more applications, ascending."""
+    participants: tuple[int, ...]
+    """Applications per finished purchase of the segment."""
+    source: str
+
+    def __post_init__(self) -> None:
+        if len(self.discounts) < MIN_CALIBRATION_AUCTIONS:
+            raise InvalidInput(
+                f"{self.source}: needs {MIN_CALIBRATION_AUCTIONS} auctions with a winning discount, "
+                f"got {len(self.discounts)}"
+            )
+        if not self.participants or min(self.participants) < 0:
+            raise InvalidInput(f"{self.source}: needs the applications of at least one purchase")
+        if any(b < a for a, b in zip(self.discounts, self.discounts[1:], strict=False)):
+            raise InvalidInput(f"{self.source}: discounts must be sorted ascending")
+
+    @property
+    def bidders(self) -> int:
+        """``k``: the median number of applications in auctions that had a price competition."""
+        competitive = sorted(n for n in self.participants if n >= 2)
+        return competitive[len(competitive) // 2] if competitive else 2
+
+    @property
+    def most_competitors(self) -> int:
+        return max(self.participants)
+
+    def sample_kopecks(
+        self, rng: np.random.Generator, nmck_kopecks: int, shape: tuple[int, ...]
+    ) -> np.ndarray:
+        runs, width = shape
+        discounts = np.asarray(self.discounts)
+        index = np.minimum(
+            (rng.random(shape) ** self.bidders * discounts.size).astype(np.int64), discounts.size - 1
+        )
+        walks = nmck_kopecks - np.rint(discounts[index] * nmck_kopecks).astype(np.int64)
+        present = np.minimum(rng.choice(np.asarray(self.participants), size=runs), width)
+        walks[np.arange(width)[None, :] >= present[:, None]] = nmck_kopecks
+        return walks
 
 
 @dataclass(frozen=True)
@@ -118,7 +161,7 @@ class CompetitorModel:
     strategy: Strategy = "mixed"
     mix: tuple[float, float, float] = DEFAULT_MIX
     sniper_miss_probability: float = 0.05
-    prior: WalkAwayPrior = field(default=DEFAULT_PRIOR)
+    prior: CompetitorPrior = field(default=DEFAULT_PRIOR)
 
     def __post_init__(self) -> None:
         if not 0 <= self.count <= 50:

@@ -9,7 +9,7 @@ triggers it, so the recommended walk-away price weighs a deeper price against th
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -28,11 +28,9 @@ from bidder.auction.money import (
 )
 from bidder.auction.montecarlo import (
     CompetitorModel,
+    CompetitorPrior,
     Outcomes,
-    PriorProvider,
     Strategy,
-    WalkAwayPrior,
-    choose_prior,
     run_auctions,
 )
 from bidder.auction.rules import TIMER, AuctionRules
@@ -57,7 +55,7 @@ CURVE_POINTS = 25
 @dataclass(frozen=True)
 class SimulationParams:
     """Everything a simulation needs; ``from_notice`` fills NMCK, law, kind, securities and the
-    OKPD2 code and customer region a ``PriorProvider`` calibrates the competitors' prior on."""
+    OKPD2 code and customer region a calibrated competitor model is chosen by."""
 
     nmck: Decimal
     law: Law = "44-FZ"
@@ -189,7 +187,7 @@ class SimulationResult:
     recommended_win_probability: float
     recommended_expected_profit: Decimal
     curve: tuple[CurvePoint, ...]
-    prior: WalkAwayPrior
+    prior: CompetitorPrior
     securities: SecurityTerms
     notes: tuple[str, ...]
 
@@ -268,7 +266,7 @@ class SimulationResult:
         }
 
 
-def simulate(params: SimulationParams, *, prior_provider: PriorProvider | None = None) -> SimulationResult:
+def simulate(params: SimulationParams) -> SimulationResult:
     """Ladder, securities and Monte Carlo for our floor, plus the walk-away that maximises profit."""
     if params.kind != "auction":
         raise NoAuctionHeld(
@@ -286,10 +284,8 @@ def simulate(params: SimulationParams, *, prior_provider: PriorProvider | None =
             "for the right to conclude the contract, which this simulator does not model"
         )
     ladder = build_ladder(rules, floor, params.step_percent)
-    prior = params.competitors.prior
-    if prior_provider is not None:
-        prior = choose_prior(params.okpd2, params.region, prior_provider)
-    competitors = replace(params.competitors, prior=prior)
+    competitors = params.competitors
+    prior = competitors.prior
     rng = np.random.default_rng(params.seed)
     model = _Model(rules, params, competitors, to_kopecks(ladder.step), to_kopecks(cost))
     main = model.play(np.full(params.runs, to_kopecks(floor), dtype=np.int64), rng)
@@ -413,7 +409,7 @@ def _text(value: Decimal | None) -> str | None:
 
 
 def _first_okpd2(notice: Notice) -> str | None:
-    """The code a prior is calibrated on: the notice's first OKPD2, else its first position's."""
+    """The code a market segment is chosen by: the notice's first OKPD2, else its first position's."""
     codes = [*notice.okpd2, *(item.okpd2 for item in notice.items)]
     return next((code for code in codes if code), None)
 

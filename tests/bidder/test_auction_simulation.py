@@ -12,17 +12,15 @@ from bidder.auction import (
     DEFAULT_PRIOR,
     AuctionRules,
     CompetitorModel,
+    EmpiricalPrior,
     SecurityTerms,
     SimulationParams,
-    WalkAwayPrior,
     build_ladder,
-    choose_prior,
     run_auctions,
     simulate,
 )
 from bidder.auction.montecarlo import AGGRESSIVE, MIN_STEP, SNIPER
 from bidder.errors import InvalidInput, NoAuctionHeld
-from tests.bidder.match_table import notice
 
 D = Decimal
 NMCK = D("1000000.00")
@@ -191,17 +189,58 @@ def test_223fz_runs_on_explicit_customer_rules() -> None:
     assert any("Положение" in note for note in result.notes)
 
 
-def test_prior_calibration_hook() -> None:
-    ratios = [D("0.9"), D("0.8"), D("0.75"), D("0.7"), D("0.95"), D("0.85")]
-    prior = WalkAwayPrior.from_history(ratios, source="okpd2 26.20, region 77")
-    assert prior.mean_discount == pytest.approx(0.175)
-    assert prior.source == "okpd2 26.20, region 77 (n=6)"
-    assert choose_prior("26.20", "77", lambda okpd2, region: prior) is prior
-    assert choose_prior("26.20", "77", lambda okpd2, region: None) is DEFAULT_PRIOR
-    assert choose_prior(None, None, None) is DEFAULT_PRIOR
-    with pytest.raises(InvalidInput, match="at least 5"):
-        WalkAwayPrior.from_history(ratios[:3], source="thin")
+def test_the_default_prior_is_the_assumption_model() -> None:
     assert DEFAULT_PRIOR.mean_discount == pytest.approx(0.25)
+    assert "default prior" in DEFAULT_PRIOR.source
+
+
+def test_empirical_prior_draws_how_many_show_up() -> None:
+    rng = np.random.default_rng(1)
+    nobody = EmpiricalPrior(discounts=(0.2,) * 5, participants=(0,), source="s")
+    assert (nobody.sample_kopecks(rng, 100_000, (50, 4)) == 100_000).all()  # NMCK: never bids
+    three = EmpiricalPrior(discounts=(0.2,) * 5, participants=(3,), source="s")
+    walks = three.sample_kopecks(rng, 100_000, (50, 5))
+    assert (walks[:, :3] == 80_000).all() and (walks[:, 3:] == 100_000).all()
+    mixed = EmpiricalPrior(discounts=(0.2,) * 5, participants=(1, 4), source="s")
+    present = (mixed.sample_kopecks(rng, 100_000, (4000, 6)) < 100_000).sum(axis=1)
+    assert set(np.unique(present)) == {1, 4}
+    assert (present == 4).mean() == pytest.approx(0.5, abs=0.03)
+
+
+def test_empirical_prior_corrects_for_the_winner_being_the_deepest_bidder() -> None:
+    """Winners' discounts uniform on 0..50 %, five bidders each: one bidder's walk-away must be
+    G^(1/5), mean 0.5/6 = 8.3 %; the deepest of five such draws is again uniform, median 25 %."""
+    winners = tuple(i / 200 for i in range(101))  # 0, 0.5 % ... 50 %
+    prior = EmpiricalPrior(discounts=winners, participants=(5,) * 9, source="s")
+    assert prior.bidders == 5
+    nmck = 10_000_000
+    walks = prior.sample_kopecks(np.random.default_rng(2), nmck, (20_000, 5))
+    discounts = 1 - walks / nmck
+    assert discounts.mean() == pytest.approx(0.5 / 6, abs=0.005)
+    assert np.median(discounts.max(axis=1)) == pytest.approx(0.25, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("discounts", "participants", "problem"),
+    [
+        ((0.1,) * 4, (3,), "needs 5 auctions"),
+        ((0.1,) * 5, (), "at least one purchase"),
+        ((0.3, 0.1, 0.2, 0.4, 0.5), (3,), "sorted"),
+    ],
+)
+def test_empirical_prior_refuses_what_calibrates_nothing(discounts, participants, problem) -> None:
+    with pytest.raises(InvalidInput, match=problem):
+        EmpiricalPrior(discounts=discounts, participants=participants, source="segment")
+
+
+def test_simulate_says_which_prior_it_used() -> None:
+    prior = EmpiricalPrior(
+        discounts=(0.05, 0.1, 0.15, 0.2, 0.3), participants=(2, 3, 4), source="ОКПД2 26.20: 5 auctions"
+    )
+    params = _params(seed=3, runs=2000, competitors=CompetitorModel(count=4, prior=prior))
+    result = simulate(params)
+    assert result.prior is prior
+    assert result.to_dict()["prior"] == "ОКПД2 26.20: 5 auctions"
 
 
 def test_recommended_floor_reports_the_headline_figures() -> None:
@@ -215,21 +254,3 @@ def test_recommended_floor_reports_the_headline_figures() -> None:
     # the curve's own floor point is a separate sample, which is why it is not reported as such
     assert (result.curve[0].win_probability, result.curve[0].expected_profit) == (0.3605, D("24518.25"))
     assert "win curve: 2000 auctions per walk-away price on common competitor draws" in result.notes[-2]
-
-
-def test_prior_is_calibrated_on_the_notices_okpd2_and_region() -> None:
-    calibrated = WalkAwayPrior.from_history(
-        [D("0.6"), D("0.65"), D("0.7"), D("0.62"), D("0.68")], source="okpd2 26.20"
-    )
-    asked: list[tuple[str | None, str | None]] = []
-
-    def provider(okpd2: str | None, region: str | None) -> WalkAwayPrior | None:
-        asked.append((okpd2, region))
-        return calibrated if okpd2 and okpd2.startswith("26.20") else None
-
-    laptops = notice("Поставка ноутбуков", okpd2=["26.20.11.110"], customer_region="50")
-    roads = notice("Ремонт дорог", okpd2=["42.11.10.120"])
-    for item, expected in ((laptops, calibrated), (roads, DEFAULT_PRIOR)):
-        params = SimulationParams.from_notice(item, cost=D("600000.00"), runs=2000, seed=3)
-        assert simulate(params, prior_provider=provider).prior is expected
-    assert asked == [("26.20.11.110", "50"), ("42.11.10.120", "77")]

@@ -143,6 +143,10 @@ def upgrade() -> None:
     )
     for column in ("customer_inn", "notice_linked", "winner_inn"):
         op.create_index(op.f(f"ix_purchase_results_{column}"), "purchase_results", [column])
+    # a segment's equality coordinates: the simulator's segment queries read a slice, not the table
+    op.create_index(
+        op.f("ix_purchase_results_kind_nmck_band_region"), "purchase_results", ["kind", "nmck_band", "region"]
+    )
 
 
 def downgrade() -> None:
