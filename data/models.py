@@ -425,6 +425,7 @@ class PurchaseResultRow(SQLModel, table=True):
     winner_price: Decimal | None = _money()
     winner_inn: str | None = Field(default=None, max_length=12, index=True)
     winner_name: str | None = Field(default=None, sa_type=sa.Text)
+    runner_up_price: Decimal | None = _money()
     contract_reg_number: str | None = Field(default=None, max_length=64)
     contract_price: Decimal | None = _money()
     final_price: Decimal | None = _money()

@@ -177,6 +177,8 @@ class PurchaseSummary(BaseModel):
     winner_price: Decimal | None = None
     winner_inn: str | None = None
     winner_name: str | None = None
+    runner_up_price: Decimal | None = None
+    """The second-ranked application's price: how deep the last rival went (the backtest's check)."""
     contract_reg_number: str | None = None
     contract_price: Decimal | None = None
     final_price: Decimal | None = None
@@ -216,6 +218,7 @@ def summarize(
         applications=len(protocol.bids) if protocol is not None else None,
         admitted=sum(1 for b in protocol.bids if b.admitted) if protocol is not None else None,
         winner_price=winner_price,
+        runner_up_price=next((b.price for b in protocol.bids if b.rank == 2), None) if protocol else None,
         winner_inn=(winner.participant_inn if winner else None) or (first.supplier_inn if first else None),
         winner_name=(winner.participant_name if winner else None) or (first.supplier_name if first else None),
         contract_reg_number=first.reg_number if first else None,

@@ -105,13 +105,14 @@ class EmpiricalPrior:
     """Competitors drawn from a market segment's stored auctions.
 
     Per run, the number of competitors is drawn from the segment's applications per purchase (0
-    and 1 included: nobody or only us to beat). Each competitor's walk-away discount is drawn
-    from the segment's *winning* discounts corrected for being a maximum: a winning discount is
-    the deepest of ``k`` bidders' walk-aways, so with G the winners' distribution a single bidder's
-    is G^(1/k), sampled as the winners' quantile at U^k (U uniform, ``k`` the median number of
-    bidders in the auctions that had a price competition). Without the correction every
-    competitor would bid as deep as a typical winner, and the model would expect deeper prices
-    than the market's.
+    and 1 included: nobody, or one rival to beat). Each competitor's walk-away discount is drawn
+    from the segment's *winning* discounts corrected for what a winning discount is: in a
+    descending auction the winner only has to beat the runner-up, so the final price sits one
+    step below the second-deepest walk-away of the ``k`` bidders. With F one bidder's walk-away
+    distribution, the winners' G is then φ(F) with φ(p) = p^k + k·p^(k-1)·(1-p) (the second
+    largest of k), so a walk-away is sampled as G's quantile at φ(U), U uniform. ``k`` is the
+    median number of bidders of the segment's auctions that had a price competition. Without
+    the correction every competitor would bid as deep as a typical winner's price.
     """
 
     discounts: tuple[float, ...]
@@ -146,9 +147,9 @@ class EmpiricalPrior:
     ) -> np.ndarray:
         runs, width = shape
         discounts = np.asarray(self.discounts)
-        index = np.minimum(
-            (rng.random(shape) ** self.bidders * discounts.size).astype(np.int64), discounts.size - 1
-        )
+        u, k = rng.random(shape), self.bidders
+        second_largest = u**k + k * u ** (k - 1) * (1 - u)  # φ(U): the correction of the docstring
+        index = np.minimum((second_largest * discounts.size).astype(np.int64), discounts.size - 1)
         walks = nmck_kopecks - np.rint(discounts[index] * nmck_kopecks).astype(np.int64)
         present = np.minimum(rng.choice(np.asarray(self.participants), size=runs), width)
         walks[np.arange(width)[None, :] >= present[:, None]] = nmck_kopecks

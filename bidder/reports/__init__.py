@@ -9,7 +9,7 @@ Calendar days and ISO weeks are Moscow days: EIS publishes deadlines and dates i
 and that is the calendar the bid managers work by.
 
 One module per report (``matches``, ``pipeline``, ``deadlines``, ``crawls``, ``market``,
-``export``); what they share is in ``common``. This package exports them all by name.
+``results``, ``export``); what they share is in ``common``. This package exports them all by name.
 """
 
 from __future__ import annotations
@@ -64,6 +64,12 @@ from bidder.reports.pipeline import (
     bid_outline,
     pipeline_report,
 )
+from bidder.reports.results import (
+    BacktestRow,
+    SegmentRow,
+    backtest_report,
+    segments_report,
+)
 
 __all__ = [
     "DAY",
@@ -74,6 +80,7 @@ __all__ = [
     "OUTLOOK_SEED",
     "STATUSES",
     "AuctionOutlook",
+    "BacktestRow",
     "BidOutline",
     "CrawlRunRow",
     "DeadlineRow",
@@ -83,8 +90,10 @@ __all__ = [
     "Period",
     "PipelineRow",
     "ReportError",
+    "SegmentRow",
     "Status",
     "auction_outlook",
+    "backtest_report",
     "bid_outline",
     "crawls_report",
     "deadlines_report",
@@ -101,5 +110,6 @@ __all__ = [
     "person_of",
     "pipeline_report",
     "region_code",
+    "segments_report",
     "status_of",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from data.models import PURCHASE_RESULTS
-from data.results import FAILED_OUTCOMES, FINAL_OUTCOMES, band_label
+from data.results import FAILED_OUTCOMES, FINAL_OUTCOMES, band_label, nmck_band
 
 MIN_SEGMENT_PURCHASES = 20
 """Below this many finished purchases a segment's quartiles are noise: widen it."""
@@ -72,6 +73,25 @@ class Segment:
                 yield candidate
 
 
+def segment_of(*, okpd2: str | None, region: str | None, kind: str | None, nmck: Decimal | None) -> Segment:
+    """The narrowest segment of a purchase: its first OKPD2 code's 4-digit group, its customer's
+    region, its kind and its NMCK band."""
+    return Segment(
+        okpd2=okpd2[:OKPD2_GROUP] if okpd2 else None, region=region, kind=kind, nmck_band=nmck_band(nmck)
+    )
+
+
+@dataclass(frozen=True)
+class SegmentSample:
+    """What a calibrated competitor model is drawn from (``bidder.auction.EmpiricalPrior``)."""
+
+    segment: Segment
+    discounts_bp: list[int]
+    """Winning discounts of the auctions with two or more applications, ascending."""
+    applications: list[int]
+    """Applications of every finished purchase."""
+
+
 @dataclass(frozen=True)
 class SegmentStats:
     segment: Segment
@@ -106,8 +126,10 @@ def _okpd2_prefix(length: int) -> sa.ColumnElement[Any]:
     return sa.func.substr(R.okpd2, _const(1), _const(length))
 
 
-def _conditions(segment: Segment) -> list[sa.ColumnElement[bool]]:
+def _conditions(segment: Segment, before: datetime | None = None) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = [R.outcome.in_(sorted(FINAL_OUTCOMES))]
+    if before is not None:  # a backtest calibrates on what was known before the auction it predicts
+        conditions.append(R.decided_at < before)
     if segment.okpd2:
         conditions.append(_okpd2_prefix(len(segment.okpd2)) == segment.okpd2)
     if segment.region:
@@ -202,24 +224,51 @@ def _stats(segment: Segment, aggregates: Sequence[Any]) -> SegmentStats:
     )
 
 
-def segment_stats(session: Session, segment: Segment) -> SegmentStats:
-    """The statistics of one segment (one SQL statement)."""
-    ranked = _ranked([], _conditions(segment))
+def segment_stats(session: Session, segment: Segment, *, before: datetime | None = None) -> SegmentStats:
+    """The statistics of one segment (one SQL statement); ``before``: purchases decided before it only."""
+    ranked = _ranked([], _conditions(segment, before))
     row = session.connection().execute(sa.select(*_aggregates(ranked))).one()
     return _stats(segment, tuple(row))
 
 
 def stats_with_backoff(
-    session: Session, segment: Segment, *, min_purchases: int = MIN_SEGMENT_PURCHASES
+    session: Session,
+    segment: Segment,
+    *,
+    min_purchases: int = MIN_SEGMENT_PURCHASES,
+    before: datetime | None = None,
 ) -> SegmentStats:
     """The narrowest segment, from ``segment`` widening (``Segment.wider``), that holds at least
     ``min_purchases`` finished purchases; the widest one tried when none does."""
-    stats = segment_stats(session, segment)
+    stats = segment_stats(session, segment, before=before)
     for wider in segment.wider():
         if stats.purchases >= min_purchases:
             break
-        stats = segment_stats(session, wider)
+        stats = segment_stats(session, wider, before=before)
     return stats
+
+
+def segment_sample(
+    session: Session, segment: Segment, *, before: datetime | None = None, limit: int = 5000
+) -> SegmentSample:
+    """The segment's ``limit`` most recently decided purchases, as a competitor model needs them."""
+    query = (
+        sa.select(R.outcome, R.applications, R.discount_bp)
+        .where(*_conditions(segment, before))
+        .order_by(R.decided_at.desc(), R.id.desc())
+        .limit(limit)
+    )
+    rows = session.connection().execute(query).all()
+    discounts = sorted(
+        discount
+        for outcome, applications, discount in rows
+        if outcome == "winner" and discount is not None and (applications or 0) >= 2
+    )
+    return SegmentSample(
+        segment=segment,
+        discounts_bp=discounts,
+        applications=[applications for _, applications, _ in rows if applications is not None],
+    )
 
 
 def all_segment_stats(session: Session, *, okpd2_digits: int = 4) -> list[SegmentStats]:

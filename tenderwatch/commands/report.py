@@ -1,4 +1,5 @@
-"""``tenderwatch report matches|pipeline|deadlines|crawls|market`` and ``tenderwatch export``.
+"""``tenderwatch report matches|pipeline|deadlines|crawls|market|segments|backtest`` and
+``tenderwatch export``.
 
 The rows come from ``bidder.reports``; this module only turns options into report arguments,
 reports bad options through ``fail`` and hands the rows to ``tenderwatch.render``.
@@ -212,6 +213,46 @@ def register(app: typer.Typer) -> None:
         if chart is not None:
             save_market_chart(rows, chart, title=scope or "all notices")
             console.print(f"chart saved to {chart}", highlight=False, soft_wrap=True)
+
+    @report_app.command("segments")
+    def segments(
+        ctx: typer.Context,
+        okpd2_digits: int = typer.Option(4, "--okpd2-digits", help="Group OKPD2 codes by 4 or 2 digits."),
+        min_purchases: int = typer.Option(1, "--min-purchases", help="Leave out smaller segments."),
+        top: int | None = typer.Option(None, "--top", help="Only the largest N segments."),
+        fmt: OutputFormat = FORMAT_OPTION,
+        out: Path | None = OUT_OPTION,
+    ) -> None:
+        """How purchases ended per OKPD2 group × region × kind × NMCK band: discount quartiles,
+        participants, single-application and failed shares (from stored protocols and contracts)."""
+        query = partial(
+            reports.segments_report, okpd2_digits=okpd2_digits, min_purchases=min_purchases, top=top
+        )
+        run_report(
+            ctx, query, reports.SegmentRow, fmt=fmt, out=out, title="Market segments (finished purchases)"
+        )
+
+    @report_app.command("backtest")
+    def backtest(
+        ctx: typer.Context,
+        limit: int = typer.Option(500, "--limit", help="Score the last N finished auctions."),
+        min_purchases: int = typer.Option(
+            20, "--min-purchases", help="Widen a segment until it holds this many finished purchases."
+        ),
+        draws: int = typer.Option(2000, "--draws", help="Competitor draws per auction."),
+        seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same figures."),
+        fmt: OutputFormat = FORMAT_OPTION,
+        out: Path | None = OUT_OPTION,
+    ) -> None:
+        """Calibrated vs assumed competitors on stored auctions that ended: MAE of the predicted
+        winning discount and Brier score of the win probability; each auction's calibrated model
+        sees only results decided before it."""
+        query = partial(
+            reports.backtest_report, limit=limit, min_purchases=min_purchases, draws=draws, seed=seed
+        )
+        run_report(
+            ctx, query, reports.BacktestRow, fmt=fmt, out=out, title="Backtest of the competitor models"
+        )
 
     @app.command("export")
     def export(

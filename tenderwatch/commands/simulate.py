@@ -1,9 +1,11 @@
 """``tenderwatch simulate``: the auction simulator for a stored notice or for a bare NMCK.
 
-With REG_NUMBER the NMCK, law, kind and securities come from the stored notice; without it,
-``--nmck`` (plus ``--law`` and ``--kind``) describes the purchase. Output is a Rich table, or JSON
-with ``--json`` (money as strings to the kopeck); ``--chart FILE.png`` also draws the ladder and
-the win-probability curve.
+With REG_NUMBER the NMCK, law, kind and securities come from the stored notice, and the
+competitors are calibrated on the stored results of its market segment (``bidder.market``)
+unless ``--competitors N`` asks for the assumption model; without REG_NUMBER, ``--nmck`` (plus
+``--law`` and ``--kind``) describes the purchase and the assumption model is used. Output is a
+Rich table, or JSON with ``--json`` (money as strings to the kopeck); ``--chart FILE.png`` also
+draws the ladder and the win-probability curve.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -26,6 +28,9 @@ from bidder.errors import BidderError
 from data.formatting import format_money
 from data.notice import Notice
 from tenderwatch.clikit import console, fail, png_figure, settings_of
+
+if TYPE_CHECKING:  # the database stack is imported only when a stored notice is simulated
+    from bidder.market import Calibration
 
 
 class StrategyOption(StrEnum):
@@ -65,7 +70,12 @@ def register(app: typer.Typer) -> None:
         ),
         floor: str | None = typer.Option(None, "--floor", help="Our lowest price, RUB (instead of --cost)."),
         step: str = typer.Option("0.5", "--step", help="Our step, PERCENT of NMCK (0.5..5 under 44-FZ)."),
-        competitors: int = typer.Option(3, "--competitors", help="Number of competitors in the auction."),
+        competitors: int | None = typer.Option(
+            None,
+            "--competitors",
+            help="Number of competitors (the assumption model). Default: calibrated on the stored results "
+            "of the notice's market segment, else 3.",
+        ),
         strategy: StrategyOption = typer.Option(
             StrategyOption.mixed, "--strategy", help="Competitors' bidding."
         ),
@@ -119,12 +129,17 @@ def register(app: typer.Typer) -> None:
                 "margin_percent": as_decimal(margin or "0", "--margin"),
                 "floor": _amount(floor, "--floor"),
                 "step_percent": as_decimal(step, "--step"),
-                "competitors": CompetitorModel(count=competitors, strategy=STRATEGIES[strategy]),
+                "competitors": CompetitorModel(
+                    count=3 if competitors is None else competitors, strategy=STRATEGIES[strategy]
+                ),
                 "runs": runs,
                 "seed": seed,
             }
             if reg_number is not None:
-                params = SimulationParams.from_notice(_stored_notice(ctx, reg_number), **overrides)
+                notice, calibration = _stored_notice(ctx, reg_number, STRATEGIES[strategy])
+                if competitors is None and calibration is not None:
+                    overrides["competitors"] = calibration.competitors
+                params = SimulationParams.from_notice(notice, **overrides)
             else:
                 assert nmck is not None  # checked above: exactly one of REG_NUMBER and --nmck
                 params = SimulationParams(
@@ -183,10 +198,15 @@ def _amount(value: str | None, option: str) -> Decimal | None:
     return None if value is None else as_decimal(value, option)
 
 
-def _stored_notice(ctx: typer.Context, reg_number: str) -> Notice:
+def _stored_notice(
+    ctx: typer.Context, reg_number: str, strategy: Strategy
+) -> tuple[Notice, Calibration | None]:
+    """The stored notice and the competitor model of its market segment (None: no history to
+    calibrate on, the assumption model stays)."""
     # Imported here: only this path needs the database stack.
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bidder.market import calibrate
     from data.db import make_engine, session_scope
     from data.errors import StoreError
     from data.store import get_notice
@@ -197,6 +217,17 @@ def _stored_notice(ctx: typer.Context, reg_number: str) -> Notice:
         try:
             with session_scope(engine) as session:
                 notice = get_notice(session, reg_number=reg_number, law=None)
+                if notice is None:
+                    fail(f"notice {reg_number} is not stored; crawl it first or give --nmck")
+                okpd2 = next(iter([*notice.okpd2, *(i.okpd2 for i in notice.items if i.okpd2)]), None)
+                calibration = calibrate(
+                    session,
+                    okpd2=okpd2,
+                    region=notice.customer_region,
+                    kind=notice.kind,
+                    nmck=notice.nmck,
+                    strategy=strategy,
+                )
         finally:
             engine.dispose()
     except StoreError as exc:
@@ -206,9 +237,7 @@ def _stored_notice(ctx: typer.Context, reg_number: str) -> Notice:
             f"cannot read notice {reg_number} from the database "
             f"(run `tenderwatch init`?): {exc.__class__.__name__}"
         )
-    if notice is None:
-        fail(f"notice {reg_number} is not stored; crawl it first or give --nmck")
-    return notice
+    return notice, calibration
 
 
 def _print_tables(result: SimulationResult) -> None:
@@ -241,6 +270,7 @@ def _print_tables(result: SimulationResult) -> None:
             or f"band {rub(data['bid_security_band'][0])} .. {rub(data['bid_security_band'][1])}",
         ),
         ("competitors / strategy", f"{data['competitors']} / {data['strategy']}"),
+        ("competitor model", data["prior"]),
         ("runs / seed", f"{data['runs']} / {data['seed']}"),
         ("win probability", f"{result.win_probability:.1%}"),
         ("expected price if we win", rub(data["expected_price"])),

@@ -207,17 +207,19 @@ def test_empirical_prior_draws_how_many_show_up() -> None:
     assert (present == 4).mean() == pytest.approx(0.5, abs=0.03)
 
 
-def test_empirical_prior_corrects_for_the_winner_being_the_deepest_bidder() -> None:
-    """Winners' discounts uniform on 0..50 %, five bidders each: one bidder's walk-away must be
-    G^(1/5), mean 0.5/6 = 8.3 %; the deepest of five such draws is again uniform, median 25 %."""
+def test_empirical_prior_makes_the_runner_up_of_five_as_deep_as_the_winners() -> None:
+    """Winners' discounts uniform on 0..50 % with five bidders each: a descending auction ends at
+    the second-deepest walk-away, so that order statistic of five drawn walk-aways must again be
+    uniform on 0..50 % (median 25 %, quartiles 12.5 % and 37.5 %) while a single walk-away is
+    shallower: its median is G's quantile at φ(1/2) = 0.1875, i.e. 9.4 %."""
     winners = tuple(i / 200 for i in range(101))  # 0, 0.5 % ... 50 %
     prior = EmpiricalPrior(discounts=winners, participants=(5,) * 9, source="s")
     assert prior.bidders == 5
     nmck = 10_000_000
-    walks = prior.sample_kopecks(np.random.default_rng(2), nmck, (20_000, 5))
-    discounts = 1 - walks / nmck
-    assert discounts.mean() == pytest.approx(0.5 / 6, abs=0.005)
-    assert np.median(discounts.max(axis=1)) == pytest.approx(0.25, abs=0.01)
+    discounts = 1 - prior.sample_kopecks(np.random.default_rng(2), nmck, (20_000, 5)) / nmck
+    runner_up = np.sort(discounts, axis=1)[:, -2]
+    assert np.quantile(runner_up, [0.25, 0.5, 0.75]) == pytest.approx([0.125, 0.25, 0.375], abs=0.01)
+    assert np.median(discounts) == pytest.approx(0.09375, abs=0.01)
 
 
 @pytest.mark.parametrize(

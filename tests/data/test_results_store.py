@@ -59,7 +59,10 @@ def test_a_purchase_summary_names_the_winner_and_counts_the_applications(session
     auction = summary(session, "0873500000820003425")
     assert (auction["outcome"], auction["applications"], auction["admitted"]) == ("winner", 6, 6)
     assert (auction["winner_inn"], auction["winner_price"]) == ("9703009483", Decimal("1840283.61"))
-    assert auction["final_price"] == Decimal("1840283.61")
+    assert (auction["final_price"], auction["runner_up_price"]) == (
+        Decimal("1840283.61"),
+        Decimal("1960000.00"),
+    )
     assert (auction["notice_linked"], auction["nmck"], auction["discount_bp"]) == (False, None, None)
     failed = summary(session, "0373100034920000012")
     assert (failed["outcome"], failed["applications"], failed["winner_price"]) == ("no_applications", 0, None)

@@ -124,6 +124,7 @@ def upgrade() -> None:
         sa.Column("winner_price", data.types.ExactDecimal(), nullable=True),
         sa.Column("winner_inn", sa.String(length=12), nullable=True),
         sa.Column("winner_name", sa.Text(), nullable=True),
+        sa.Column("runner_up_price", data.types.ExactDecimal(), nullable=True),
         sa.Column("contract_reg_number", sa.String(length=64), nullable=True),
         sa.Column("contract_price", data.types.ExactDecimal(), nullable=True),
         sa.Column("final_price", data.types.ExactDecimal(), nullable=True),

@@ -1,0 +1,108 @@
+"""A simulated market of finished auctions, whose truth is known: the double of the EIS's results
+for the backtest's tests and benchmark.
+
+Each segment has its own walk-away distribution (a competitor's deepest discount ~ Beta, with a
+mean unlike the assumption model's 25 %) and its own number of bidders. An auction ends the
+way a descending auction does: one minimum step (0.5 % of NMCK) below the runner-up's walk-away,
+never below the winner's own; one bidder alone gets the contract at NMCK. The results come out as
+what the parsers produce from real documents (``Notice`` and ``ProtocolResult`` of an
+``epProtocolEF2020Final``), so they are stored through the same ``upsert_notices`` and
+``upsert_results`` as imported ones. The replay does not serve them as protocol XML yet
+(issue 10 item 3).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from data.notice import MOSCOW, Notice
+from data.results import Bid, ProtocolResult
+
+STEP = 0.005
+KOPECK = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class SegmentTruth:
+    okpd2: str
+    region: str
+    alpha: float
+    beta: float
+    """A competitor's walk-away discount ~ Beta(alpha, beta)."""
+    bidders: tuple[int, ...]
+    """Drawn uniformly: how many apply to one auction."""
+
+
+TRUTH = (
+    SegmentTruth("26.20.11.110", "77", 1.5, 14.0, (2, 3, 3, 4, 5)),  # laptops in Moscow: mean 9.7 %
+    SegmentTruth("43.21.10.290", "50", 4.0, 9.0, (3, 4, 5, 6, 7)),  # electrical works, Moscow region: 31 %
+    SegmentTruth("21.20.10.190", "41", 1.2, 20.0, (1, 2, 2, 3)),  # medicines in Kamchatka: 5.7 %
+)
+
+
+def simulated_auctions(
+    *, per_segment: int = 120, seed: int = 1, start: datetime = datetime(2025, 1, 1, 10, tzinfo=MOSCOW)
+) -> list[tuple[Notice, ProtocolResult]]:
+    """``per_segment`` auctions of every ``TRUTH`` segment, one a day per segment, oldest first."""
+    rng = random.Random(seed)
+    auctions = []
+    for day in range(per_segment):
+        for index, truth in enumerate(TRUTH):
+            number = f"03{index}73{seed % 100:02d}00000{day:07d}"
+            moment = start + timedelta(days=day, minutes=index)
+            auctions.append(_auction(rng, truth, number, moment))
+    return auctions
+
+
+def _auction(
+    rng: random.Random, truth: SegmentTruth, number: str, moment: datetime
+) -> tuple[Notice, ProtocolResult]:
+    nmck = Decimal(rng.randrange(500_000_00, 1_000_000_00)) / 100
+    walks = sorted(
+        (rng.betavariate(truth.alpha, truth.beta) for _ in range(rng.choice(truth.bidders))), reverse=True
+    )
+    if len(walks) == 1:
+        bids = [Bid(app_number="1", price=nmck, admitted=True, rank=None)]
+        outcome = "single_application"
+    else:
+        final = min(walks[0], walks[1] + STEP)
+        discounts = [final, *walks[1:]]
+        bids = [
+            Bid(app_number=str(rank), price=_price(nmck, discount), admitted=True, rank=rank)
+            for rank, discount in enumerate(discounts, start=1)
+        ]
+        outcome = "winner"
+    notice = Notice(
+        reg_number=number,
+        law="44-FZ",
+        version=1,
+        method_code="EAP20",
+        method="Электронный аукцион",
+        kind="auction",
+        title=f"Поставка по ОКПД2 {truth.okpd2}",
+        customer_region=truth.region,
+        nmck=nmck,
+        currency="RUB",
+        okpd2=[truth.okpd2],
+        published_at=moment - timedelta(days=14),
+        updated_at=moment - timedelta(days=14),
+        submission_deadline=moment - timedelta(days=4),
+        source="market-simulation",
+    )
+    protocol = ProtocolResult(
+        law="44-FZ",
+        purchase_number=number,
+        document="epProtocolEF2020Final",
+        version=1,
+        published_at=moment,
+        outcome=outcome,
+        bids=bids,
+    )
+    return notice, protocol
+
+
+def _price(nmck: Decimal, discount: float) -> Decimal:
+    return (nmck * (1 - Decimal(str(round(discount, 6))))).quantize(KOPECK, rounding=ROUND_HALF_UP)
