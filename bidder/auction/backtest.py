@@ -8,9 +8,10 @@ runner-up's discount) the model's competitors are drawn ``draws`` times with the
   walk-away (a descending auction ends one step below it; with fewer than two bidders there is
   no price competition and no discount). Compared with the real one: mean absolute error in
   percentage points.
-* **win probability at a price**: the chance that no competitor walks away deeper than that
-  price's discount. At the real winner's price the event happened (whoever bid down to it won:
-  outcome 1); at the runner-up's price it did not (the winner went deeper: outcome 0). The Brier
+* **win probability at a price**: the chance that a bidder who takes one participant's place and
+  goes down to that price wins, i.e. that none of the other drawn participants walks away deeper.
+  At the real winner's price the event happened (whoever bid down to it won: outcome 1); at the
+  runner-up's price it did not (the winner went deeper: outcome 0). The Brier
   score is the mean squared difference over both events of every auction (0 is perfect; a
   model that always says 50 % scores 0.25).
 
@@ -64,12 +65,12 @@ def backtest(
     squared: list[float] = []
     predicted: list[float] = []
     for auction, model in zip(auctions, models, strict=True):
-        deepest, second = _draw(model, auction.nmck, draws, rng)
+        second, rivals = _draw(model, auction.nmck, draws, rng)
         predicted.append(float(np.median(second)))
         errors.append(abs(predicted[-1] - auction.winning_discount) * 100)
-        squared.append((float((deepest < auction.winning_discount).mean()) - 1.0) ** 2)
+        squared.append((float((rivals < auction.winning_discount).mean()) - 1.0) ** 2)
         if auction.runner_up_discount is not None:
-            squared.append(float((deepest < auction.runner_up_discount).mean()) ** 2)
+            squared.append(float((rivals < auction.runner_up_discount).mean()) ** 2)
     return BacktestFigures(
         auctions=len(auctions),
         discount_mae_points=float(np.mean(errors)),
@@ -83,13 +84,14 @@ def backtest(
 def _draw(
     model: CompetitorModel, nmck: Decimal, draws: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per draw: the deepest and the second-deepest competitor discount (0 where nobody is there)."""
+    """Per draw: the second-deepest participant's discount (where the auction ends) and the deepest
+    of the participants but the first (the rivals of a bidder taking its place); 0 where nobody is."""
     if model.count == 0:
         zeros = np.zeros(draws)
         return zeros, zeros
     kopecks = to_kopecks(nmck)
-    walks = model.prior.sample_kopecks(rng, kopecks, (draws, model.count))
-    discounts = np.sort(1 - walks / kopecks, axis=1)
-    deepest = discounts[:, -1]
-    second = discounts[:, -2] if model.count >= 2 else np.zeros(draws)
-    return deepest, second
+    discounts = 1 - model.prior.sample_kopecks(rng, kopecks, (draws, model.count)) / kopecks
+    ordered = np.sort(discounts, axis=1)
+    second = ordered[:, -2] if model.count >= 2 else np.zeros(draws)
+    rivals = discounts[:, 1:].max(axis=1) if model.count >= 2 else np.zeros(draws)
+    return second, rivals
