@@ -66,7 +66,6 @@ from bidder.reports.pipeline import (
 )
 from bidder.reports.results import (
     BacktestRow,
-    SegmentRow,
     backtest_report,
     segments_report,
 )
@@ -90,7 +89,6 @@ __all__ = [
     "Period",
     "PipelineRow",
     "ReportError",
-    "SegmentRow",
     "Status",
     "auction_outlook",
     "backtest_report",

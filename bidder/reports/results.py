@@ -4,60 +4,21 @@ competitor models (``report backtest``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlmodel import Session
 
 from bidder.market import backtest_stored
 from bidder.reports.common import ReportError
-from data.results import band_label
-from data.store.segments import MIN_SEGMENT_PURCHASES, all_segment_stats
-
-
-@dataclass(frozen=True)
-class SegmentRow:
-    """One market segment: OKPD2 group × customer region × procedure kind × NMCK band."""
-
-    okpd2: str | None
-    region: str | None
-    kind: str | None
-    nmck_band: str | None
-    purchases: int
-    """Finished purchases (a winner, one application, none, or all rejected)."""
-    discount_q1: Decimal | None
-    discount_median: Decimal | None
-    discount_q3: Decimal | None
-    """Discount from the NMCK at the final price, percent: quartiles (nearest rank)."""
-    participants_mean: float | None
-    participants_median: int | None
-    single_share: float | None
-    failed_share: float | None
+from data.store.segments import MIN_SEGMENT_PURCHASES, SegmentStats, all_segment_stats
 
 
 def segments_report(
     session: Session, *, okpd2_digits: int = 4, min_purchases: int = 1, top: int | None = None
-) -> list[SegmentRow]:
+) -> list[SegmentStats]:
     """Every segment holding at least ``min_purchases`` finished purchases, largest first."""
     if okpd2_digits not in (2, 4):
         raise ReportError(f"--okpd2-digits must be 2 or 4, got {okpd2_digits}")
-    rows = [
-        SegmentRow(
-            okpd2=s.segment.okpd2,
-            region=s.segment.region,
-            kind=s.segment.kind,
-            nmck_band=band_label(s.segment.nmck_band) if s.segment.nmck_band is not None else None,
-            purchases=s.purchases,
-            discount_q1=s.discount_q1,
-            discount_median=s.discount_median,
-            discount_q3=s.discount_q3,
-            participants_mean=s.participants_mean,
-            participants_median=s.participants_median,
-            single_share=s.single_share,
-            failed_share=s.failed_share,
-        )
-        for s in all_segment_stats(session, okpd2_digits=okpd2_digits)
-        if s.purchases >= min_purchases
-    ]
+    rows = [s for s in all_segment_stats(session, okpd2_digits=okpd2_digits) if s.purchases >= min_purchases]
     return rows[:top] if top is not None else rows
 
 

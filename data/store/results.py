@@ -134,36 +134,39 @@ def _is_newer(new: ProtocolResult | ContractRecord, version: int | None, publish
     return new.published_at > published
 
 
-def _store_protocol(conn: sa.Connection, protocol: ProtocolResult, source: str | None, now: datetime) -> str:
-    key = (PROTOCOLS.c.law == protocol.law) & (PROTOCOLS.c.purchase_number == protocol.purchase_number)
-    key &= PROTOCOLS.c.document == protocol.document
-    row = conn.execute(
-        sa.select(PROTOCOLS.c.id, PROTOCOLS.c.version, PROTOCOLS.c.published_at).where(key)
-    ).first()
-    values = {name: getattr(protocol, name) for name in _PROTOCOL_COLUMNS} | {
-        "source": source,
-        "changed_at": now,
-    }
+def _store_document(
+    conn: sa.Connection,
+    table: sa.Table,
+    key: dict[str, str],
+    document: ProtocolResult | ContractRecord,
+    columns: tuple[str, ...],
+    extra: dict[str, Any],
+) -> tuple[str, int | None]:
+    """Insert the document under ``key``, or replace the stored one if it is newer; ("new" |
+    "changed" | "unchanged", the row id, None when unchanged)."""
+    where = sa.and_(*(table.c[name] == value for name, value in key.items()))
+    row = conn.execute(sa.select(table.c.id, table.c.version, table.c.published_at).where(where)).first()
+    values = {name: getattr(document, name) for name in columns} | extra
     if row is None:
-        protocol_id = conn.execute(
-            sa.insert(PROTOCOLS)
-            .values(
-                law=protocol.law,
-                purchase_number=protocol.purchase_number,
-                document=protocol.document,
-                first_seen_at=now,
-                **values,
-            )
-            .returning(PROTOCOLS.c.id)
-        ).scalar_one()
-        outcome = "new"
-    elif _is_newer(protocol, row.version, row.published_at):
-        protocol_id = row.id
-        conn.execute(PROTOCOLS.update().where(PROTOCOLS.c.id == protocol_id).values(**values))
+        inserted = conn.execute(
+            sa.insert(table).values(**key, first_seen_at=extra["changed_at"], **values).returning(table.c.id)
+        )
+        return "new", inserted.scalar_one()
+    if _is_newer(document, row.version, row.published_at):
+        conn.execute(table.update().where(table.c.id == row.id).values(**values))
+        return "changed", row.id
+    return "unchanged", None
+
+
+def _store_protocol(conn: sa.Connection, protocol: ProtocolResult, source: str | None, now: datetime) -> str:
+    key = {"law": protocol.law, "purchase_number": protocol.purchase_number, "document": protocol.document}
+    outcome, protocol_id = _store_document(
+        conn, PROTOCOLS, key, protocol, _PROTOCOL_COLUMNS, {"source": source, "changed_at": now}
+    )
+    if protocol_id is None:
+        return outcome
+    if outcome == "changed":
         conn.execute(PROTOCOL_BIDS.delete().where(PROTOCOL_BIDS.c.protocol_id == protocol_id))
-        outcome = "changed"
-    else:
-        return "unchanged"
     bids = [
         {"protocol_id": protocol_id, "position": position, **bid.model_dump(include=set(_BID_COLUMNS))}
         for position, bid in enumerate(protocol.bids, start=1)
@@ -174,25 +177,9 @@ def _store_protocol(conn: sa.Connection, protocol: ProtocolResult, source: str |
 
 
 def _store_contract(conn: sa.Connection, contract: ContractRecord, source: str | None, now: datetime) -> str:
-    key = (CONTRACTS.c.law == contract.law) & (CONTRACTS.c.reg_number == contract.reg_number)
-    row = conn.execute(
-        sa.select(CONTRACTS.c.id, CONTRACTS.c.version, CONTRACTS.c.published_at).where(key)
-    ).first()
-    values = {name: getattr(contract, name) for name in _CONTRACT_COLUMNS} | {
-        "source": source,
-        "changed_at": now,
-    }
-    if row is None:
-        conn.execute(
-            sa.insert(CONTRACTS).values(
-                law=contract.law, reg_number=contract.reg_number, first_seen_at=now, **values
-            )
-        )
-        return "new"
-    if _is_newer(contract, row.version, row.published_at):
-        conn.execute(CONTRACTS.update().where(CONTRACTS.c.id == row.id).values(**values))
-        return "changed"
-    return "unchanged"
+    key = {"law": contract.law, "reg_number": contract.reg_number}
+    extra = {"source": source, "changed_at": now}
+    return _store_document(conn, CONTRACTS, key, contract, _CONTRACT_COLUMNS, extra)[0]
 
 
 def _store_suppliers(

@@ -15,7 +15,7 @@ purchases, and says which segment it used.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -94,9 +94,14 @@ class SegmentSample:
 
 @dataclass(frozen=True)
 class SegmentStats:
-    segment: Segment
+    """A segment and its figures, flat: the rows of ``report segments`` as they are."""
+
+    okpd2: str | None
+    region: str | None
+    kind: str | None
+    nmck_band: int | None
     purchases: int
-    """Finished purchases in the segment."""
+    """Finished purchases in the segment (a winner, one application, none, or all rejected)."""
     with_discount: int
     """Of those, with a final price and an NMCK to take a discount from."""
     discount_q1: Decimal | None
@@ -109,6 +114,15 @@ class SegmentStats:
     failed_share: float | None
     """Shares (0-1) of single-application procedures and of all failed ones (no or one application,
     all rejected). Statistics, not money: floats, rounded to three places."""
+    nmck_range: str | None = field(init=False)
+    """The NMCK band in words («0.5–1 млн ₽»)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "nmck_range", None if self.nmck_band is None else band_label(self.nmck_band))
+
+    @property
+    def segment(self) -> Segment:
+        return Segment(okpd2=self.okpd2, region=self.region, kind=self.kind, nmck_band=self.nmck_band)
 
     @property
     def thin(self) -> bool:
@@ -211,7 +225,10 @@ def _stats(segment: Segment, aggregates: Sequence[Any]) -> SegmentStats:
         aggregates
     )
     return SegmentStats(
-        segment=segment,
+        okpd2=segment.okpd2,
+        region=segment.region,
+        kind=segment.kind,
+        nmck_band=segment.nmck_band,
         purchases=purchases or 0,
         with_discount=with_discount or 0,
         discount_q1=_percent(q1),

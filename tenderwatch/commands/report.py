@@ -23,6 +23,7 @@ from bidder.errors import BidderError
 from crawler.runner import SOURCES
 from data.db import database_failure, session_scope
 from data.errors import StoreError
+from data.store.segments import SegmentStats
 from tenderwatch.clikit import console, fail, png_figure, settings_of
 from tenderwatch.commands.storage import open_database
 from tenderwatch.config import mask_url
@@ -229,7 +230,7 @@ def register(app: typer.Typer) -> None:
             reports.segments_report, okpd2_digits=okpd2_digits, min_purchases=min_purchases, top=top
         )
         run_report(
-            ctx, query, reports.SegmentRow, fmt=fmt, out=out, title="Market segments (finished purchases)"
+            ctx, query, SegmentStats, fmt=fmt, out=out, title="Market segments (finished purchases)"
         )
 
     @report_app.command("backtest")
