@@ -21,6 +21,7 @@ from telegram.constants import MessageLimit
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money, reason_text
 from data.notice import MOSCOW, Notice, time_left
 from data.reference.regions import region_name as reference_region_name
+from data.store.customers import CompetitorRow, CustomerFigures
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
 DIGEST_BUDGET = 4000
@@ -109,6 +110,8 @@ class AlertView:
     reasons: dict[str, list[object]] = field(default_factory=dict)
     decisions: Sequence[Decision] = ()
     header: str = "🔔 Новая закупка"
+    customer: CustomerFigures | None = None
+    """The customer's last year, from the stored results (``customer_line``)."""
 
 
 def notice_lines(notice: Notice, now: datetime, region_name: RegionName | None = None) -> list[str]:
@@ -134,6 +137,66 @@ def notice_lines(notice: Notice, now: datetime, region_name: RegionName | None =
     if notice.cancelled:
         lines.append(f"⛔ Статус: {esc(notice.status, 80)}")
     return lines
+
+
+USUAL_WINNER_SHARE = 0.5
+USUAL_WINNER_MIN_WINS = 3
+"""One supplier winning at least half of at least three purchases is worth a warning."""
+
+
+def customer_line(figures: CustomerFigures) -> str | None:
+    """«У заказчика 14 закупок за год, средняя скидка 12,5 %, обычно 3 участника»; a warning when one
+    supplier wins most of its purchases. None until a result of the customer is stored: the count of
+    its notices alone says little, and every alert would carry it."""
+    if not figures.finished:
+        return None
+    parts = [f"{figures.purchases} {plural(figures.purchases, 'закупка', 'закупки', 'закупок')} за год"]
+    if figures.discount_mean is not None:
+        parts.append(f"средняя скидка {str(figures.discount_mean).replace('.', ',')} %")
+    if figures.participants_mean is not None:
+        usual = round(figures.participants_mean)
+        parts.append(f"обычно {usual} {plural(usual, 'участник', 'участника', 'участников')}")
+    line = "У заказчика " + ", ".join(parts)
+    share = figures.top_winner_share
+    if share is not None and share >= USUAL_WINNER_SHARE and figures.winners[0].wins >= USUAL_WINNER_MIN_WINS:
+        top = figures.winners[0]
+        line += f"\n⚠️ {share:.0%} побед у одного поставщика: {esc(top.name or top.inn, 100)}"
+    return line
+
+
+def render_customer(figures: CustomerFigures) -> str:
+    """/customer: a customer's last year as its notices and results show it."""
+    lines = [f"<b>Заказчик ИНН {esc(figures.inn)}</b> — за год"]
+    lines.append(f"Закупок: {figures.purchases}, из них отменено: {figures.cancelled}")
+    lines.append(f"Завершено с известным результатом: {figures.finished}")
+    if figures.discount_mean is not None:
+        lines.append(f"Средняя скидка от НМЦК: {str(figures.discount_mean).replace('.', ',')} %")
+    if figures.participants_mean is not None:
+        lines.append(f"Заявок в среднем: {str(figures.participants_mean).replace('.', ',')}")
+    if figures.winners:
+        lines.append("Чаще всего побеждают:")
+        lines += [f"• {esc(w.name or '—', 100)} (ИНН {esc(w.inn)}): {w.wins}" for w in figures.winners[:5]]
+    if figures.top_winner_share is not None and figures.top_winner_share >= USUAL_WINNER_SHARE:
+        lines.append(f"⚠️ Один поставщик выигрывает {figures.top_winner_share:.0%} закупок")
+    if not figures.purchases and not figures.finished:
+        lines.append("Ничего не известно: ни извещений, ни результатов этого заказчика в базе.")
+    return "\n".join(lines)
+
+
+def render_competitor(inn: str, row: CompetitorRow | None) -> str:
+    """/competitor: a supplier's last year in the stored protocols and contracts."""
+    if row is None:
+        return f"Поставщик ИНН {esc(inn)}: за год нет ни заявок, ни побед в сохранённых протоколах."
+    lines = [f"<b>{esc(row.name or 'Поставщик', 150)}</b> — ИНН {esc(row.inn)}"]
+    if row.region:
+        lines.append(f"ИНН выдан в регионе {esc(row.region)}")
+    lines.append(f"За год: заявок {row.applications}, побед {row.wins}")
+    if row.win_rate is not None:
+        lines.append(f"Доля побед: {row.win_rate:.0%}")
+    if row.discount_median is not None:
+        lines.append(f"Медианная скидка в победах: {str(row.discount_median).replace('.', ',')} %")
+    lines.append("Реестр недобросовестных поставщиков пока не загружается: проверьте на zakupki.gov.ru.")
+    return "\n".join(lines)
 
 
 def reason_lines(reasons: dict[str, list[object]]) -> list[str]:
@@ -167,6 +230,9 @@ def render_alert(
 ) -> str:
     """A single alert (or a /tender card): the notice, why it matched, decisions, the EIS link."""
     parts = [f"<b>{esc(view.header, 120)}</b>", *notice_lines(notice, now, region_name)]
+    customer = customer_line(view.customer) if view.customer is not None else None
+    if customer:
+        parts.append(f"<i>{customer}</i>")
     if view.reasons:
         parts.append("")
         parts.append("<i>Почему подходит:</i>")

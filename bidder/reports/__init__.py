@@ -66,7 +66,10 @@ from bidder.reports.pipeline import (
 )
 from bidder.reports.results import (
     BacktestRow,
+    CustomerRow,
     backtest_report,
+    competitors_report,
+    customer_report,
     segments_report,
 )
 
@@ -82,6 +85,7 @@ __all__ = [
     "BacktestRow",
     "BidOutline",
     "CrawlRunRow",
+    "CustomerRow",
     "DeadlineRow",
     "MarketRow",
     "MatchReportRow",
@@ -93,7 +97,9 @@ __all__ = [
     "auction_outlook",
     "backtest_report",
     "bid_outline",
+    "competitors_report",
     "crawls_report",
+    "customer_report",
     "deadlines_report",
     "in_region",
     "iso_week",

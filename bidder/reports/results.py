@@ -1,14 +1,17 @@
-"""Reports on how purchases ended: market segments (``report segments``) and the backtest of the
-competitor models (``report backtest``)."""
+"""Reports on how purchases ended: market segments (``report segments``), the backtest of the
+competitor models (``report backtest``), a customer (``report customer``) and the suppliers of a
+market (``report competitors``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from bidder.market import backtest_stored
 from bidder.reports.common import ReportError
+from data.store.customers import CompetitorRow, competitors, customer_figures
 from data.store.segments import MIN_SEGMENT_PURCHASES, SegmentStats, all_segment_stats
 
 
@@ -72,3 +75,52 @@ def backtest_report(
             f"{assumed.actual_median_discount:.1%}",
         ),
     ]
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """One figure of the customer report."""
+
+    figure: str
+    value: str
+
+
+def customer_report(session: Session, *, inn: str, now: datetime, days: int = 365) -> list[CustomerRow]:
+    """A customer's purchases, cancellations, discounts and usual winners over the last ``days``."""
+    if not (inn.isdigit() and len(inn) in (10, 12)):
+        raise ReportError(f"INN {inn!r}: a customer's INN has 10 digits (12 for a person)")
+    figures = customer_figures(session, inn, since=now - timedelta(days=days))
+    rows = [
+        CustomerRow("customer INN", inn),
+        CustomerRow(f"notices in the last {days} days", str(figures.purchases)),
+        CustomerRow("of them cancelled", str(figures.cancelled)),
+        CustomerRow("finished purchases with a stored result", str(figures.finished)),
+        CustomerRow(
+            "mean discount from NMCK", "-" if figures.discount_mean is None else f"{figures.discount_mean} %"
+        ),
+        CustomerRow(
+            "mean applications", "-" if figures.participants_mean is None else str(figures.participants_mean)
+        ),
+        CustomerRow(
+            "most frequent winner's share of wins",
+            "-" if figures.top_winner_share is None else f"{figures.top_winner_share:.0%}",
+        ),
+    ]
+    rows += [
+        CustomerRow(f"winner #{place}", f"{w.name or '?'} (INN {w.inn}): {w.wins} win(s)")
+        for place, w in enumerate(figures.winners[:5], start=1)
+    ]
+    return rows
+
+
+def competitors_report(
+    session: Session,
+    *,
+    okpd2: str | None,
+    region: str | None,
+    now: datetime,
+    days: int = 365,
+    top: int = 30,
+) -> list[CompetitorRow]:
+    """Who wins the finished purchases of an OKPD2 prefix and a customer region, how often, how deep."""
+    return competitors(session, okpd2=okpd2, region=region, since=now - timedelta(days=days), top=top)

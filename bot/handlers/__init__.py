@@ -6,7 +6,8 @@ is answered after the transaction, never inside it.
 
 Layout: ``context`` (what every handler shares), ``gate`` (who may use the bot, which chats can be
 reached), ``commands`` (chat commands and profile buttons), ``tenders`` (a tender's card, the
-auction, the triage buttons), ``admin`` (the admins' commands).
+auction, the triage buttons), ``market`` (a customer's and a supplier's results), ``admin`` (the
+admins' commands).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from bot.handlers.gate import (
     gatekeeper,
     track_membership,
 )
+from bot.handlers.market import cmd_competitor, cmd_customer
 from bot.handlers.tenders import (
     MAX_COST,
     Pressed,
@@ -68,6 +70,8 @@ __all__ = [
     "SimulateSummary",
     "chat_of",
     "cmd_allow",
+    "cmd_competitor",
+    "cmd_customer",
     "cmd_digest",
     "cmd_help",
     "cmd_mine",

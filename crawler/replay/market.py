@@ -43,6 +43,25 @@ TRUTH = (
 )
 
 
+SUPPLIERS_PER_SEGMENT = 6
+CUSTOMERS_PER_SEGMENT = 2
+
+
+def supplier_of(truth: SegmentTruth, index: int) -> tuple[str, str]:
+    """(INN, name) of the segment's supplier ``index``: registered in the segment's region."""
+    return (
+        f"{truth.region}{int(truth.okpd2[:2]):02d}{index:06d}",
+        f"ООО «{truth.okpd2[:5]}-поставщик {index + 1}»",
+    )
+
+
+def customer_of(truth: SegmentTruth, index: int) -> tuple[str, str]:
+    return (
+        f"{truth.region}{int(truth.okpd2[:2]):02d}9{index:05d}",
+        f"ГКУ «Заказчик {truth.region}-{index + 1}»",
+    )
+
+
 def simulated_auctions(
     *, per_segment: int = 120, seed: int = 1, start: datetime = datetime(2025, 1, 1, 10, tzinfo=MOSCOW)
 ) -> list[tuple[Notice, ProtocolResult]]:
@@ -61,20 +80,31 @@ def _auction(
     rng: random.Random, truth: SegmentTruth, number: str, moment: datetime
 ) -> tuple[Notice, ProtocolResult]:
     nmck = Decimal(rng.randrange(500_000_00, 1_000_000_00)) / 100
-    walks = sorted(
-        (rng.betavariate(truth.alpha, truth.beta) for _ in range(rng.choice(truth.bidders))), reverse=True
-    )
+    count = rng.choice(truth.bidders)
+    walks = sorted((rng.betavariate(truth.alpha, truth.beta) for _ in range(count)), reverse=True)
+    who = [
+        supplier_of(truth, i)
+        for i in rng.sample(range(SUPPLIERS_PER_SEGMENT), min(count, SUPPLIERS_PER_SEGMENT))
+    ]
     if len(walks) == 1:
-        bids = [Bid(app_number="1", price=nmck, admitted=True, rank=None)]
+        inn, name = who[0]
+        bids = [Bid(app_number="1", participant_inn=inn, participant_name=name, price=nmck, admitted=True)]
         outcome = "single_application"
     else:
         final = min(walks[0], walks[1] + STEP)
-        discounts = [final, *walks[1:]]
         bids = [
-            Bid(app_number=str(rank), price=_price(nmck, discount), admitted=True, rank=rank)
-            for rank, discount in enumerate(discounts, start=1)
+            Bid(
+                app_number=str(rank),
+                participant_inn=who[rank - 1][0] if rank <= len(who) else None,
+                participant_name=who[rank - 1][1] if rank <= len(who) else None,
+                price=_price(nmck, discount),
+                admitted=True,
+                rank=rank,
+            )
+            for rank, discount in enumerate([final, *walks[1:]], start=1)
         ]
         outcome = "winner"
+    customer_inn, customer_name = customer_of(truth, rng.randrange(CUSTOMERS_PER_SEGMENT))
     notice = Notice(
         reg_number=number,
         law="44-FZ",
@@ -83,6 +113,8 @@ def _auction(
         method="Электронный аукцион",
         kind="auction",
         title=f"Поставка по ОКПД2 {truth.okpd2}",
+        customer_name=customer_name,
+        customer_inn=customer_inn,
         customer_region=truth.region,
         nmck=nmck,
         currency="RUB",

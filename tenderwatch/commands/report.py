@@ -23,6 +23,7 @@ from bidder.errors import BidderError
 from crawler.runner import SOURCES
 from data.db import database_failure, session_scope
 from data.errors import StoreError
+from data.store.customers import CompetitorRow
 from data.store.segments import SegmentStats
 from tenderwatch.clikit import console, fail, png_figure, settings_of
 from tenderwatch.commands.storage import open_database
@@ -229,9 +230,7 @@ def register(app: typer.Typer) -> None:
         query = partial(
             reports.segments_report, okpd2_digits=okpd2_digits, min_purchases=min_purchases, top=top
         )
-        run_report(
-            ctx, query, SegmentStats, fmt=fmt, out=out, title="Market segments (finished purchases)"
-        )
+        run_report(ctx, query, SegmentStats, fmt=fmt, out=out, title="Market segments (finished purchases)")
 
     @report_app.command("backtest")
     def backtest(
@@ -253,6 +252,39 @@ def register(app: typer.Typer) -> None:
         )
         run_report(
             ctx, query, reports.BacktestRow, fmt=fmt, out=out, title="Backtest of the competitor models"
+        )
+
+    @report_app.command("customer")
+    def customer(
+        ctx: typer.Context,
+        inn: str = typer.Argument(..., help="The customer's INN."),
+        days: int = typer.Option(365, "--days", min=1, help="The last N days."),
+        fmt: OutputFormat = FORMAT_OPTION,
+        out: Path | None = OUT_OPTION,
+    ) -> None:
+        """A customer: its notices and cancellations, discounts, applications and usual winners."""
+        query = partial(reports.customer_report, inn=inn, now=datetime.now(UTC), days=days)
+        run_report(ctx, query, reports.CustomerRow, fmt=fmt, out=out, title=f"Customer {inn}")
+
+    @report_app.command("competitors")
+    def competitors(
+        ctx: typer.Context,
+        okpd2: str | None = typer.Option(None, "--okpd2", help="OKPD2 prefix, e.g. 26.20."),
+        region: str | None = typer.Option(None, "--region", help="Customer region code, e.g. 77."),
+        days: int = typer.Option(365, "--days", min=1, help="The last N days."),
+        top: int = typer.Option(30, "--top", min=1, help="The N suppliers with most wins."),
+        fmt: OutputFormat = FORMAT_OPTION,
+        out: Path | None = OUT_OPTION,
+    ) -> None:
+        """Who wins a market (OKPD2 prefix × customer region): applications, wins, win rate, discount."""
+        query = partial(
+            reports.competitors_report, okpd2=okpd2, region=region, now=datetime.now(UTC), days=days, top=top
+        )
+        scope = ", ".join(
+            p for p in (f"OKPD2 {okpd2}" if okpd2 else "", f"region {region}" if region else "") if p
+        )
+        run_report(
+            ctx, query, CompetitorRow, fmt=fmt, out=out, title=f"Competitors: {scope or 'all markets'}"
         )
 
     @app.command("export")

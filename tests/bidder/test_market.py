@@ -3,6 +3,7 @@ is known (crawler.replay.market), stored through the same upserts as imported re
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,9 +11,10 @@ from sqlmodel import Session
 
 from bidder.auction import DEFAULT_PRIOR, EmpiricalPrior
 from bidder.market import backtest_stored, calibrate
-from bidder.reports import ReportError, backtest_report, segments_report
-from crawler.replay.market import TRUTH, simulated_auctions
+from bidder.reports import ReportError, backtest_report, customer_report, segments_report
+from crawler.replay.market import TRUTH, customer_of, simulated_auctions, supplier_of
 from data.store import upsert_notices, upsert_results
+from data.store.customers import competitors, customer_figures
 
 
 @pytest.fixture
@@ -75,3 +77,37 @@ def test_reports_show_segments_and_the_backtest(market: Session) -> None:
 def test_a_backtest_without_results_says_what_to_do(session: Session) -> None:
     with pytest.raises(ReportError, match="import or crawl results first"):
         backtest_report(session)
+
+
+def test_a_customer_report_counts_its_purchases_discounts_and_winners(market: Session) -> None:
+    customer_inn, _ = customer_of(TRUTH[1], 0)
+    now = datetime(2025, 3, 2, tzinfo=UTC)  # the 60 days of the simulated market are behind it
+    figures = customer_figures(market, customer_inn, since=now - timedelta(days=365))
+    assert 0 < figures.purchases < 60 and figures.finished == figures.purchases
+    assert figures.cancelled == 0
+    assert figures.discount_mean is not None and Decimal(20) < figures.discount_mean < Decimal(45)
+    assert figures.won == sum(w.wins for w in figures.winners) == figures.finished
+    assert figures.winners == sorted(figures.winners, key=lambda w: (-w.wins, w.inn))
+    rows = {row.figure: row.value for row in customer_report(market, inn=customer_inn, now=now)}
+    assert rows["notices in the last 365 days"] == str(figures.purchases)
+    assert rows["winner #1"].endswith(f"{figures.winners[0].wins} win(s)")
+    assert customer_figures(market, customer_inn, since=now).purchases == 0  # nothing after «now»
+
+
+def test_a_competitors_report_ranks_the_suppliers_of_a_market(market: Session) -> None:
+    since = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = competitors(market, okpd2="43.21", region="50", since=since)
+    inns = {supplier_of(TRUTH[1], i)[0] for i in range(6)}
+    assert {row.inn for row in rows} == inns  # only that market's suppliers
+    assert sum(row.wins for row in rows) == 60
+    assert [row.wins for row in rows] == sorted((row.wins for row in rows), reverse=True)
+    for row in rows:
+        assert row.region == "50" and row.name is not None and row.name.startswith("ООО «43.21-поставщик")
+        assert row.applications >= row.wins and row.win_rate == round(row.wins / row.applications, 3)
+        assert row.discount_median is None or Decimal(0) < row.discount_median < Decimal(80)
+    assert competitors(market, okpd2="99", region=None, since=since) == []
+
+
+def test_a_wrong_inn_is_a_report_error(session: Session) -> None:
+    with pytest.raises(ReportError, match="10 digits"):
+        customer_report(session, inn="12-34", now=datetime(2026, 1, 1, tzinfo=UTC))

@@ -18,8 +18,10 @@ from bot.app import build_application, redact_secrets_in_logs, run_bot, telegram
 from data.db import session_scope
 from data.models import AllowedUser, ChatRow, DecisionRow, NoticeChange, OutboxRow
 from data.notice import Notice
+from data.results import Bid, ProtocolResult
+from data.store import upsert_notices, upsert_results
 from tests.bot.conftest import FAST_LIMITS, TOKEN
-from tests.bot.factories import NOW, seed_matches
+from tests.bot.factories import NOW, make_notice, seed_matches
 
 ADMIN = {"id": 1, "is_bot": False, "first_name": "Анна", "username": "anna"}
 ALICE = {"id": 11, "is_bot": False, "first_name": "Алиса", "last_name": "<b>Смирнова</b>"}
@@ -185,6 +187,43 @@ async def test_tender_and_sim_commands(engine, fake, running, simulations):
     # the card became this chat's alert: the notifier will not send the same tender again
     with session_scope(engine) as session:
         assert outbox.enqueue_matches(session, now=NOW, default_chats=[ALICE["id"]]) == 0
+
+
+async def test_customer_and_competitor_commands(engine, fake, running):
+    past = make_notice("0373200138225000999", published_at=NOW - timedelta(days=40), nmck=Decimal("100000"))
+    protocol = ProtocolResult(
+        law="44-FZ",
+        purchase_number=past.reg_number,
+        document="fcsProtocolEF3",
+        published_at=NOW - timedelta(days=20),
+        outcome="winner",
+        bids=[
+            Bid(
+                app_number="1",
+                participant_inn="7725000001",
+                participant_name="ООО <Альфа>",
+                price=Decimal("88000"),
+                admitted=True,
+                rank=1,
+            ),
+            Bid(app_number="2", participant_inn="7725000002", price=Decimal("90000"), admitted=True, rank=2),
+        ],
+    )
+    with session_scope(engine) as session:
+        upsert_notices(session, [past])
+        upsert_results(session, [protocol])
+    for text in ("/customer 7701234567", "/competitor 7725000001", "/competitor 7725009999", "/customer 12"):
+        count = len(fake.sends_to(ALICE["id"]))
+        fake.user_message(chat=private(ALICE), user=ALICE, text=text)
+        await wait(fake, lambda count=count: len(fake.sends_to(ALICE["id"])) == count + 1)
+    customer, competitor, unknown, bad = replies_to(fake, ALICE["id"])
+    assert customer.startswith("<b>Заказчик ИНН 7701234567</b> — за год")
+    assert "Средняя скидка от НМЦК: 12,0 %" in customer
+    assert "• ООО &lt;Альфа&gt; (ИНН 7725000001): 1" in customer
+    assert competitor.startswith("<b>ООО &lt;Альфа&gt;</b> — ИНН 7725000001")
+    assert "За год: заявок 1, побед 1" in competitor and "Медианная скидка в победах: 12 %" in competitor
+    assert unknown == "Поставщик ИНН 7725009999: за год нет ни заявок, ни побед в сохранённых протоколах."
+    assert bad == "Использование: /customer ИНН (ИНН: 10 цифр, у ИП 12)"
 
 
 async def test_mute_stops_alerts_for_that_chat(engine, fake, running):

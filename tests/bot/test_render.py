@@ -11,6 +11,7 @@ from bot.render import (
     AlertView,
     Decision,
     alert_keyboard,
+    customer_line,
     decode_callback,
     encode_callback,
     format_deadline,
@@ -20,6 +21,7 @@ from bot.render import (
     render_change,
     render_digest,
 )
+from data.store.customers import CustomerFigures, Winner
 from tests.bot.factories import NOW, make_notice
 
 
@@ -167,3 +169,47 @@ def test_a_zero_security_reads_not_required():
     assert _security(Decimal("0"), Decimal("0")) == "не требуется"
     assert _security(None, Decimal("0")) == "не требуется"
     assert _security(Decimal("5000"), None) == "5 000,00 ₽"
+
+
+def _figures(**kw) -> CustomerFigures:
+    values = {
+        "inn": "7701234567",
+        "purchases": 14,
+        "cancelled": 1,
+        "finished": 10,
+        "discount_mean": Decimal("12.5"),
+        "participants_mean": 3.2,
+        "winners": [
+            Winner("7700000001", "ООО <Ромашка>", 3),
+            Winner("7700000002", None, 3),
+            Winner("77003", None, 2),
+        ],
+    }
+    return CustomerFigures(**(values | kw))
+
+
+def test_the_customer_line_sums_up_its_year() -> None:
+    assert (
+        customer_line(_figures())
+        == "У заказчика 14 закупок за год, средняя скидка 12,5 %, обычно 3 участника"
+    )
+    assert customer_line(_figures(purchases=1, discount_mean=None, participants_mean=None)) == (
+        "У заказчика 1 закупка за год"
+    )
+    assert customer_line(_figures(purchases=5, finished=0, discount_mean=None, winners=[])) is None
+
+
+def test_a_customer_whose_purchases_one_supplier_wins_gets_a_warning_with_the_name_escaped() -> None:
+    line = customer_line(
+        _figures(winners=[Winner("7700000001", "ООО <Ромашка>", 6), Winner("7700000002", None, 2)])
+    )
+    assert line is not None
+    assert line.endswith("\n⚠️ 75% побед у одного поставщика: ООО &lt;Ромашка&gt;")
+    two_wins = _figures(winners=[Winner("7700000001", "ООО", 2)])
+    assert "⚠️" not in (customer_line(two_wins) or "")  # too few to say «usually»
+
+
+def test_an_alert_carries_the_customer_line() -> None:
+    text = render_alert(make_notice(), AlertView(customer=_figures()), now=NOW)
+    assert "<i>У заказчика 14 закупок за год, средняя скидка 12,5 %, обычно 3 участника</i>" in text
+    assert "У заказчика" not in render_alert(make_notice(), AlertView(), now=NOW)

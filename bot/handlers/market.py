@@ -1,0 +1,39 @@
+"""/customer and /competitor: a customer's or a supplier's last year, from the stored results."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.errors import UsageError
+from bot.handlers.context import message_of, tw
+from bot.render import render_competitor, render_customer
+from data.db import session_scope
+from data.store.customers import competitors, customer_figures
+
+YEAR = timedelta(days=365)
+
+
+def _inn(context: ContextTypes.DEFAULT_TYPE, usage: str) -> str:
+    args = list(context.args or [])
+    if len(args) != 1 or not args[0].isdigit() or len(args[0]) not in (10, 12):
+        raise UsageError(f"Использование: {usage} (ИНН: 10 цифр, у ИП 12)")
+    return args[0]
+
+
+async def cmd_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    inn = _inn(context, "/customer ИНН")
+    ctx = tw(context)
+    with session_scope(ctx.engine) as session:
+        figures = customer_figures(session, inn, since=ctx.clock() - YEAR)
+    await message_of(update).reply_html(render_customer(figures))
+
+
+async def cmd_competitor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    inn = _inn(context, "/competitor ИНН")
+    ctx = tw(context)
+    with session_scope(ctx.engine) as session:
+        rows = competitors(session, okpd2=None, region=None, since=ctx.clock() - YEAR, inn=inn, top=1)
+    await message_of(update).reply_html(render_competitor(inn, rows[0] if rows else None))

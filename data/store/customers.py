@@ -1,0 +1,189 @@
+"""Customers and competitors as their results show them: the figures behind ``report customer``,
+``report competitors`` and the customer line of an alert. Aggregated by the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from data.models import NOTICES, PROTOCOL_BIDS, PROTOCOLS, PURCHASE_RESULTS, SUPPLIERS
+from data.notice import Stage, stage_of
+from data.results import FINAL_OUTCOMES
+
+R = PURCHASE_RESULTS.c
+WON = ("winner", "single_application")
+
+
+@dataclass(frozen=True)
+class Winner:
+    inn: str
+    name: str | None
+    wins: int
+
+
+@dataclass(frozen=True)
+class CustomerFigures:
+    inn: str
+    purchases: int
+    """Notices the customer published since the given moment."""
+    cancelled: int
+    finished: int
+    """Purchases with a final result (winner, single application, none, all rejected)."""
+    discount_mean: Decimal | None
+    """Mean discount from the NMCK at the final price, percent, over the finished purchases that have one."""
+    participants_mean: float | None
+    winners: list[Winner]
+    """Who won its purchases, most wins first."""
+
+    @property
+    def won(self) -> int:
+        return sum(w.wins for w in self.winners)
+
+    @property
+    def top_winner_share(self) -> float | None:
+        """How often its most frequent winner wins (0-1): one supplier taking most is a warning sign."""
+        return None if not self.won else round(self.winners[0].wins / self.won, 3)
+
+
+def customer_figures(session: Session, inn: str, *, since: datetime) -> CustomerFigures:
+    conn = session.connection()
+    statuses = conn.execute(
+        sa.select(NOTICES.c.status).where(NOTICES.c.customer_inn == inn, NOTICES.c.published_at >= since)
+    ).scalars()
+    stages = [stage_of(status) for status in statuses]
+    mine = [R.customer_inn == inn, R.outcome.in_(sorted(FINAL_OUTCOMES)), R.decided_at >= since]
+    finished, discount, participants = conn.execute(
+        sa.select(sa.func.count(), sa.func.avg(R.discount_bp), sa.func.avg(R.applications)).where(*mine)
+    ).one()
+    winners = conn.execute(
+        sa.select(R.winner_inn, sa.func.max(R.winner_name), sa.func.count().label("wins"))
+        .where(*mine, R.outcome.in_(WON), R.winner_inn.is_not(None))
+        .group_by(R.winner_inn)
+        .order_by(sa.desc("wins"), R.winner_inn)
+    ).all()
+    return CustomerFigures(
+        inn=inn,
+        purchases=len(stages),
+        cancelled=sum(stage == Stage.CANCELLED for stage in stages),
+        finished=finished,
+        discount_mean=None if discount is None else (Decimal(str(discount)) / 100).quantize(Decimal("0.1")),
+        participants_mean=None if participants is None else round(float(participants), 1),
+        winners=[Winner(inn=w_inn, name=name, wins=wins) for w_inn, name, wins in winners],
+    )
+
+
+@dataclass(frozen=True)
+class CompetitorRow:
+    """A supplier in the purchases of a market: how often it applied, won, and how deep."""
+
+    inn: str
+    name: str | None
+    region: str | None
+    """Where the INN was issued."""
+    applications: int
+    """Applications it filed that a protocol names (2020 protocols are anonymous: not counted)."""
+    wins: int
+    win_rate: float | None
+    """Wins per named application; None without any."""
+    discount_median: Decimal | None
+    """Median discount of its wins, percent."""
+
+
+def competitors(
+    session: Session,
+    *,
+    okpd2: str | None,
+    region: str | None,
+    since: datetime,
+    top: int = 30,
+    inn: str | None = None,
+) -> list[CompetitorRow]:
+    """The suppliers that won or applied in the finished purchases of an OKPD2 prefix and a
+    customer region since ``since``, most wins first; ``inn``: that supplier only."""
+    scope = [R.outcome.in_(sorted(FINAL_OUTCOMES)), R.decided_at >= since]
+    if okpd2:
+        scope.append(sa.func.substr(R.okpd2, 1, len(okpd2)) == okpd2)
+    if region:
+        scope.append(R.region == region)
+    purchases = sa.select(R.law, R.purchase_number).where(*scope).subquery()
+    applied = (
+        sa.select(PROTOCOL_BIDS.c.participant_inn.label("inn"), sa.func.count().label("applications"))
+        .select_from(PROTOCOL_BIDS.join(PROTOCOLS, PROTOCOLS.c.id == PROTOCOL_BIDS.c.protocol_id))
+        .join(
+            purchases,
+            (purchases.c.law == PROTOCOLS.c.law)
+            & (purchases.c.purchase_number == PROTOCOLS.c.purchase_number),
+        )
+        .where(PROTOCOL_BIDS.c.participant_inn.is_not(None), PROTOCOLS.c.outcome != "offers")
+        .group_by(PROTOCOL_BIDS.c.participant_inn)
+        .subquery()
+    )
+    wins = (
+        sa.select(R.winner_inn.label("inn"), sa.func.count().label("wins"))
+        .where(*scope, R.outcome.in_(WON), R.winner_inn.is_not(None))
+        .group_by(R.winner_inn)
+        .subquery()
+    )
+    inns = sa.union(sa.select(applied.c.inn), sa.select(wins.c.inn)).subquery()
+    query = (
+        sa.select(
+            inns.c.inn,
+            SUPPLIERS.c.name,
+            SUPPLIERS.c.region,
+            sa.func.coalesce(applied.c.applications, 0),
+            sa.func.coalesce(wins.c.wins, 0).label("wins"),
+        )
+        .select_from(inns)
+        .outerjoin(applied, applied.c.inn == inns.c.inn)
+        .outerjoin(wins, wins.c.inn == inns.c.inn)
+        .outerjoin(SUPPLIERS, SUPPLIERS.c.inn == inns.c.inn)
+        .where(sa.true() if inn is None else inns.c.inn == inn)
+        .order_by(sa.desc("wins"), inns.c.inn)
+        .limit(top)
+    )
+    rows = session.connection().execute(query).all()
+    medians = _win_discount_medians(session, [row[0] for row in rows], scope)
+    return [
+        CompetitorRow(
+            inn=inn,
+            name=name,
+            region=supplier_region,
+            applications=applications,
+            wins=won,
+            win_rate=round(won / applications, 3) if applications else None,
+            discount_median=medians.get(inn),
+        )
+        for inn, name, supplier_region, applications, won in rows
+    ]
+
+
+def _win_discount_medians(
+    session: Session, inns: list[str], scope: list[sa.ColumnElement[bool]]
+) -> dict[str, Decimal]:
+    """Median discount of each supplier's wins (nearest rank), one statement for all of them."""
+    if not inns:
+        return {}
+    nulls_last = sa.case((R.discount_bp.is_(None), 1), else_=0)
+    ranked = (
+        sa.select(
+            R.winner_inn.label("inn"),
+            R.discount_bp,
+            sa.func.row_number()
+            .over(partition_by=R.winner_inn, order_by=(nulls_last, R.discount_bp))
+            .label("rank"),
+            sa.func.count(R.discount_bp).over(partition_by=R.winner_inn).label("n"),
+        )
+        .where(*scope, R.outcome.in_(WON), R.winner_inn.in_(inns))
+        .subquery()
+    )
+    query = (
+        sa.select(ranked.c.inn, sa.func.min(ranked.c.discount_bp))
+        .where(ranked.c.discount_bp.is_not(None), ranked.c.rank * 2 >= ranked.c.n)
+        .group_by(ranked.c.inn)
+    )
+    return {inn: Decimal(bp) / 100 for inn, bp in session.connection().execute(query)}
