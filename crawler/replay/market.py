@@ -7,16 +7,22 @@ way a descending auction does: one minimum step (0.5 % of NMCK) below the runner
 never below the winner's own; one bidder alone gets the contract at NMCK. The results come out as
 what the parsers produce from real documents (``Notice`` and ``ProtocolResult`` of an
 ``epProtocolEF2020Final``), so they are stored through the same ``upsert_notices`` and
-``upsert_results`` as imported ones. The replay does not serve them as protocol XML yet
-(issue 10 item 3).
+``upsert_results`` as imported ones, or written as ``epProtocolEF2020Final`` XML
+(``write_protocols``, ``render_results``) for ``tenderwatch import``. ``results_of`` gives the
+auctions of a replay snapshot their results (the demo's market history). The replay server does
+not serve protocols yet (issue 10 item 3).
 """
 
 from __future__ import annotations
 
 import random
+import zipfile
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 from data.notice import MOSCOW, Notice
 from data.results import Bid, ProtocolResult
@@ -80,6 +86,34 @@ def _auction(
     rng: random.Random, truth: SegmentTruth, number: str, moment: datetime
 ) -> tuple[Notice, ProtocolResult]:
     nmck = Decimal(rng.randrange(500_000_00, 1_000_000_00)) / 100
+    protocol = auction_result(rng, truth, number, nmck, moment)
+    customer_inn, customer_name = customer_of(truth, rng.randrange(CUSTOMERS_PER_SEGMENT))
+    notice = Notice(
+        reg_number=number,
+        law="44-FZ",
+        version=1,
+        method_code="EAP20",
+        method="Электронный аукцион",
+        kind="auction",
+        title=f"Поставка по ОКПД2 {truth.okpd2}",
+        customer_name=customer_name,
+        customer_inn=customer_inn,
+        customer_region=truth.region,
+        nmck=nmck,
+        currency="RUB",
+        okpd2=[truth.okpd2],
+        published_at=moment - timedelta(days=14),
+        updated_at=moment - timedelta(days=14),
+        submission_deadline=moment - timedelta(days=4),
+        source="market-simulation",
+    )
+    return notice, protocol
+
+
+def auction_result(
+    rng: random.Random, truth: SegmentTruth, number: str, nmck: Decimal, moment: datetime
+) -> ProtocolResult:
+    """How one auction of the segment ended (see the module docstring), published at ``moment``."""
     count = rng.choice(truth.bidders)
     walks = sorted((rng.betavariate(truth.alpha, truth.beta) for _ in range(count)), reverse=True)
     who = [
@@ -104,37 +138,63 @@ def _auction(
             for rank, discount in enumerate([final, *walks[1:]], start=1)
         ]
         outcome = "winner"
-    customer_inn, customer_name = customer_of(truth, rng.randrange(CUSTOMERS_PER_SEGMENT))
-    notice = Notice(
-        reg_number=number,
-        law="44-FZ",
-        version=1,
-        method_code="EAP20",
-        method="Электронный аукцион",
-        kind="auction",
-        title=f"Поставка по ОКПД2 {truth.okpd2}",
-        customer_name=customer_name,
-        customer_inn=customer_inn,
-        customer_region=truth.region,
-        nmck=nmck,
-        currency="RUB",
-        okpd2=[truth.okpd2],
-        published_at=moment - timedelta(days=14),
-        updated_at=moment - timedelta(days=14),
-        submission_deadline=moment - timedelta(days=4),
-        source="market-simulation",
-    )
-    protocol = ProtocolResult(
+    return ProtocolResult(
         law="44-FZ",
         purchase_number=number,
         document="epProtocolEF2020Final",
+        doc_id=str(zlib.crc32(number.encode())),
         version=1,
         published_at=moment,
         outcome=outcome,
         bids=bids,
     )
-    return notice, protocol
 
 
 def _price(nmck: Decimal, discount: float) -> Decimal:
     return (nmck * (1 - Decimal(str(round(discount, 6))))).quantize(KOPECK, rounding=ROUND_HALF_UP)
+
+
+BIDDER_SETS = ((1, 2, 2, 3), (2, 3, 3, 4, 5), (3, 4, 5, 6, 7), (2, 2, 3, 4))
+
+
+def truth_for(okpd2: str | None, region: str | None) -> SegmentTruth:
+    """The made-up truth of any OKPD2 class: a mean walk-away discount between 4 and 30 % and a
+    bidder count set, fixed by the class code (so every run of the demo sees the same market)."""
+    code = (okpd2 or "00.00")[:5]
+    key = zlib.crc32(code[:2].encode())
+    mean, strength = 0.04 + (key % 27) / 100, 8 + key % 7
+    return SegmentTruth(
+        code, region or "77", mean * strength, (1 - mean) * strength, BIDDER_SETS[key % len(BIDDER_SETS)]
+    )
+
+
+REVIEW_DAYS = 3
+"""A protocol comes out this long after the submission deadline (the replay's review time)."""
+
+
+def results_of(notices: Iterable[Notice], *, now: datetime, seed: int = 1) -> list[ProtocolResult]:
+    """The protocols of the 44-FZ auctions among ``notices`` whose review is over by ``now``."""
+    rng = random.Random(seed)
+    results = []
+    for notice in sorted(notices, key=lambda n: n.reg_number):
+        deadline = notice.submission_deadline
+        if notice.law != "44-FZ" or notice.kind != "auction" or notice.nmck is None or deadline is None:
+            continue
+        decided = deadline + timedelta(days=REVIEW_DAYS)
+        if decided > now or notice.cancelled:
+            continue
+        truth = truth_for(next(iter(notice.okpd2), None), notice.customer_region)
+        results.append(auction_result(rng, truth, notice.reg_number, notice.nmck, decided))
+    return results
+
+
+def write_protocols(protocols: Iterable[ProtocolResult], dest: Path) -> Path:
+    """A ZIP of the protocols as the EIS export names its files (``<type>_<number>_<id>.xml``)."""
+    from crawler.replay.render_results import render_protocol
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as archive:
+        for protocol in protocols:
+            name = f"{protocol.document}_{protocol.purchase_number}_{protocol.doc_id}.xml"
+            archive.writestr(name, render_protocol(protocol, publisher_inn=None, publisher_name=None))
+    return dest

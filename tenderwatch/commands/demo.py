@@ -13,19 +13,27 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime
+import zipfile
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import typer
 
 from bidder import reports
+from bidder.auction import CompetitorModel, SimulationParams, simulate
+from bidder.market import calibrate
 from crawler.replay import ReplayError, build_snapshot
+from crawler.replay.market import results_of, write_protocols
 from crawler.replay.server import start_replay
 from data.db import make_engine, session_scope
-from data.store import advance_high_water
+from data.formatting import format_money
+from data.store import advance_high_water, get_notice
+from data.store.segments import SegmentStats
 from tenderwatch.clikit import console, fail, say, settings_of
 from tenderwatch.commands.report import WIDE_COLUMNS, save_market_chart
 from tenderwatch.config import Settings
+from tenderwatch.ingest import IngestReport, ingest_paths
 from tenderwatch.render import OutputFormat, emit
 from tenderwatch.service import ServiceError, serve
 
@@ -75,7 +83,15 @@ def register(app: typer.Typer) -> None:
         published = replay.stats()["published_count"]
         mark_demo_database(db)
         say(f"the replay published {published} new notice(s) while the service ran")
+        history = import_market_history(
+            db, workdir, seed=seed, taken={n.reg_number for n in snapshot.notices}
+        )
+        say(
+            f"market history: {history.notices} earlier notices and {history.results} protocols of their "
+            f"auctions imported from {workdir / 'history'} (generated in the EIS formats)"
+        )
         show_reports(db, workdir)
+        show_market(db)
         print_next_steps(settings, db)
         if not totals.crawls.get("ok"):
             fail("no crawl succeeded during the demo (see the messages above)", code=1)
@@ -178,6 +194,79 @@ def show_reports(db: Path, workdir: Path) -> None:
     say(f"market chart: {chart}")
 
 
+HISTORY_PURCHASES = 400
+HISTORY_AGE = timedelta(days=150)
+"""The market history: a replay snapshot of this many purchases, as of this long ago."""
+
+
+def import_market_history(db: Path, workdir: Path, *, seed: int, taken: set[str]) -> IngestReport:
+    """Earlier 44-FZ notices and the protocols of their auctions, written as the EIS's bulk export
+    and ``epProtocolEF2020Final`` files and imported through ``tenderwatch import``'s own path, so
+    that the reports and the simulator have results to stand on. Registry numbers the running
+    replay uses are left out (a history notice must never pose as a current one)."""
+    now = datetime.now(UTC)
+    history = build_snapshot(seed=seed + 1, count=HISTORY_PURCHASES, now=now - HISTORY_AGE)
+    versions = [v for v in history.versions if v.purchase.law == "44-FZ" and v.notice.reg_number not in taken]
+    folder = workdir / "history"
+    folder.mkdir(parents=True, exist_ok=True)
+    notices = folder / "notices.zip"
+    with zipfile.ZipFile(notices, "w", zipfile.ZIP_DEFLATED) as archive:
+        for version in versions:
+            name = f"notice_{version.notice.reg_number}_{version.notice.version or 1}.xml"
+            archive.writestr(name, history.render_export(version))
+    latest = {v.notice.reg_number: v.notice for v in versions}  # versions come oldest first
+    protocols = write_protocols(results_of(latest.values(), now=now, seed=seed), folder / "protocols.zip")
+    engine = make_engine(sqlite_url(db))
+    try:
+        return ingest_paths([notices, protocols], engine=engine, batch_size=500)
+    finally:
+        engine.dispose()
+
+
+def show_market(db: Path) -> None:
+    """The market segments the history gives, and one matched auction simulated against them."""
+    engine = make_engine(sqlite_url(db))
+    try:
+        with session_scope(engine) as session:
+            segments = reports.segments_report(session, min_purchases=3, top=8)
+            matched = (
+                get_notice(session, reg_number=row.reg_number, law=None)
+                for row in reports.matches_report(session, now=datetime.now(UTC))
+            )
+            auction = next(
+                (n for n in matched if n is not None and n.law == "44-FZ" and n.kind == "auction" and n.nmck),
+                None,
+            )
+            fit = (
+                calibrate(
+                    session,
+                    okpd2=next(iter(auction.okpd2), None),
+                    region=auction.customer_region,
+                    kind=auction.kind,
+                    nmck=auction.nmck,
+                )
+                if auction is not None
+                else None
+            )
+    finally:
+        engine.dispose()
+    emit(segments, SegmentStats, fmt=OutputFormat.table, title="Market segments (largest)", console=console)
+    if auction is None or auction.nmck is None:
+        say("no matched 44-FZ auction to simulate")
+        return
+    competitors = fit.competitors if fit is not None else CompetitorModel()
+    params = SimulationParams.from_notice(
+        auction, cost=auction.nmck * Decimal("0.8"), competitors=competitors, seed=1
+    )
+    result = simulate(params)
+    say(f"auction {auction.reg_number} simulated, cost 80 % of NMCK: {result.prior.source}")
+    say(
+        f"  win probability at the floor {format_money(result.floor)}: {result.win_probability:.0%}; "
+        f"recommended walk-away {format_money(result.recommended_walk_away)} "
+        f"(win {result.recommended_win_probability:.0%})"
+    )
+
+
 def print_next_steps(settings: Settings, db: Path) -> None:
     url = sqlite_url(db)
     prefix = "" if settings.database.url == url else f"TENDERWATCH_DATABASE__URL={url} "
@@ -188,6 +277,9 @@ def print_next_steps(settings: Settings, db: Path) -> None:
         "report deadlines --days 14",
         "report market --okpd2 26.20 --chart var/demo/computers.png",
         "simulate <registry number from the matches> --cost 900000",
+        "report segments --top 20",
+        "report backtest",
+        "report competitors --okpd2 26.20",
     ):
         say(f"  {prefix}tenderwatch {command}")
     say("Run it for real: set TENDERWATCH_TELEGRAM__TOKEN and `tenderwatch serve`.")
