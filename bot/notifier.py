@@ -68,7 +68,7 @@ from data.db import session_scope
 from data.errors import StoreError
 from data.models import CONSOLE_CHAT, ChatRow, NoticeRow, OutboxRow, utcnow
 from data.store import notice_from_row
-from data.store.customers import customer_figures
+from data.store.customers import CustomerFigures, customer_figures
 
 log = logging.getLogger(__name__)
 
@@ -356,7 +356,9 @@ class Notifier:
                 )
                 for r in alerts
             ]
-            messages += self._digest_messages(alerts, entries, now)
+            inns = {notice.customer_inn for notice, _ in entries if notice.customer_inn}
+            customers = {inn: customer_figures(session, inn, since=now - CUSTOMER_YEAR) for inn in inns}
+            messages += self._digest_messages(alerts, entries, now, customers)
         else:
             for row in alerts:
                 notice = notice_from_row(session.get_one(NoticeRow, row.notice_id))
@@ -371,11 +373,13 @@ class Notifier:
         return messages
 
     @staticmethod
-    def _digest_messages(alerts: Sequence[OutboxRow], entries: list, now: datetime) -> list[Message]:
+    def _digest_messages(
+        alerts: Sequence[OutboxRow], entries: list, now: datetime, customers: dict[str, CustomerFigures]
+    ) -> list[Message]:
         """Split the digest and map each part back to the rows whose tenders it lists."""
         messages = []
         index = 0
-        for text, count in render_digest(entries, now=now):
+        for text, count in render_digest(entries, now=now, customers=customers):
             messages.append(Message([r.id or 0 for r in alerts[index : index + count]], text, digest=True))
             index += count
         return messages

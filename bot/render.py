@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -261,7 +261,13 @@ def fit(text: str, limit: int = MAX_TEXT) -> str:
     return "\n".join(kept) + "\n…"
 
 
-def digest_block(index: int, notice: Notice, reasons: dict[str, list[object]], now: datetime) -> str:
+def digest_block(
+    index: int,
+    notice: Notice,
+    reasons: dict[str, list[object]],
+    now: datetime,
+    customer: CustomerFigures | None = None,
+) -> str:
     """One tender inside a digest: compact, with a /tender command to open its card and buttons."""
     deadline = format_deadline(notice.submission_deadline, now)
     profiles = ", ".join(f"«{esc(p, 60)}»" for p in reasons)
@@ -270,6 +276,9 @@ def digest_block(index: int, notice: Notice, reasons: dict[str, list[object]], n
         f"   {esc(format_money(notice.nmck, notice.currency))} · до {deadline}",
         f"   {esc(notice.customer_name or '', 150)}".rstrip(),
     ]
+    summary = customer_line(customer) if customer is not None else None
+    if summary:
+        lines += [f"   <i>{line}</i>" for line in summary.split("\n")]
     if profiles:
         lines.append(f"   Профиль: {profiles}")
     link = eis_link(notice, with_number=False)
@@ -298,15 +307,24 @@ def split_blocks(header: str, blocks: Sequence[str], budget: int = DIGEST_BUDGET
 
 
 def render_digest(
-    entries: Sequence[tuple[Notice, dict[str, list[object]]]], *, now: datetime, title: str | None = None
+    entries: Sequence[tuple[Notice, dict[str, list[object]]]],
+    *,
+    now: datetime,
+    title: str | None = None,
+    customers: Mapping[str, CustomerFigures] | None = None,
 ) -> list[tuple[str, int]]:
     """Several tenders as one message, or several when they do not fit (split at tender boundaries).
 
-    Returns (text, how many of ``entries`` it lists) per message, in order.
+    ``customers`` (by INN) adds each tender's customer line. Returns (text, how many of
+    ``entries`` it lists) per message, in order.
     """
+    known = customers or {}
     count = len(entries)
     heading = f"{esc(title or 'Подборка закупок')}: {count} {plural(count, 'новая', 'новые', 'новых')}"
-    blocks = [digest_block(i, notice, reasons, now) for i, (notice, reasons) in enumerate(entries, 1)]
+    blocks = [
+        digest_block(i, notice, reasons, now, known.get(notice.customer_inn or ""))
+        for i, (notice, reasons) in enumerate(entries, 1)
+    ]
     header = f"<b>{heading}</b>"
     parts = split_blocks(header, blocks, DIGEST_BUDGET - len(part_marker(count, count)))
     if len(parts) == 1:

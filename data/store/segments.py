@@ -104,11 +104,10 @@ class SegmentStats:
     """Finished purchases in the segment (a winner, one application, none, or all rejected)."""
     with_discount: int
     """Of those, with a final price and an NMCK to take a discount from."""
-    discount_q1: Decimal | None
-    discount_median: Decimal | None
-    discount_q3: Decimal | None
-    """Discount quartiles in percent (nearest rank)."""
-    participants_mean: float | None
+    discount_q1: float | None
+    discount_median: float | None
+    discount_q3: float | None
+    """Discount quartiles as fractions of the NMCK (0.125 is 12.5 %; nearest rank)."""
     participants_median: int | None
     single_share: float | None
     failed_share: float | None
@@ -202,16 +201,14 @@ def _aggregates(ranked: sa.Subquery) -> list[sa.ColumnElement[Any]]:
         quantile(c.discount_bp, c.d_rank, c.d_n, 1, 4).label("q1"),
         quantile(c.discount_bp, c.d_rank, c.d_n, 1, 2).label("median"),
         quantile(c.discount_bp, c.d_rank, c.d_n, 3, 4).label("q3"),
-        sa.func.sum(c.applications).label("applications"),
-        sa.func.count(c.applications).label("with_applications"),
         quantile(c.applications, c.a_rank, c.a_n, 1, 2).label("participants_median"),
         share(frozenset(("single_application",))).label("single"),
         share(FAILED_OUTCOMES).label("failed"),
     ]
 
 
-def _percent(bp: int | None) -> Decimal | None:
-    return None if bp is None else Decimal(bp) / 100
+def _fraction(bp: int | None) -> float | None:
+    return None if bp is None else bp / 10_000
 
 
 def _ratio(part: int | None, whole: int | None) -> float | None:
@@ -221,9 +218,7 @@ def _ratio(part: int | None, whole: int | None) -> float | None:
 def _stats(segment: Segment, aggregates: Sequence[Any]) -> SegmentStats:
     """A segment's figures from the values of ``_aggregates`` (in its order: read by position,
     which is several times faster than by name over the ~90,000 rows of every segment)."""
-    purchases, with_discount, q1, median, q3, applications, with_applications, p_median, single, failed = (
-        aggregates
-    )
+    purchases, with_discount, q1, median, q3, p_median, single, failed = aggregates
     return SegmentStats(
         okpd2=segment.okpd2,
         region=segment.region,
@@ -231,10 +226,9 @@ def _stats(segment: Segment, aggregates: Sequence[Any]) -> SegmentStats:
         nmck_band=segment.nmck_band,
         purchases=purchases or 0,
         with_discount=with_discount or 0,
-        discount_q1=_percent(q1),
-        discount_median=_percent(median),
-        discount_q3=_percent(q3),
-        participants_mean=_ratio(applications, with_applications),
+        discount_q1=_fraction(q1),
+        discount_median=_fraction(median),
+        discount_q3=_fraction(q3),
         participants_median=p_median,
         single_share=_ratio(single, purchases),
         failed_share=_ratio(failed, purchases),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,12 +22,14 @@ import typer
 
 from bidder import reports
 from bidder.auction import CompetitorModel, SimulationParams, simulate
+from bidder.errors import BidderError
 from bidder.market import calibrate
 from crawler.replay import ReplayError, build_snapshot
 from crawler.replay.market import results_of, write_protocols
 from crawler.replay.server import start_replay
-from data.db import make_engine, session_scope
+from data.db import make_engine, session_scope, upgrade
 from data.formatting import format_money
+from data.notice import MOSCOW
 from data.store import advance_high_water, get_notice
 from data.store.segments import SegmentStats
 from tenderwatch.clikit import console, fail, say, settings_of
@@ -72,6 +74,13 @@ def register(app: typer.Typer) -> None:
             f"EIS replay of {count} purchases at {replay.url}, publishing {publish_rate:g} new notices "
             f"a minute; alerts for chat {DEMO_CHAT} are printed below as Telegram would show them"
         )
+        history = import_market_history(
+            db, workdir, seed=seed, taken={n.reg_number for n in snapshot.notices}
+        )
+        say(
+            f"market history: {history.notices} notices of last December and {history.results} protocols of "
+            f"their auctions imported from {workdir / 'history'} (generated in the EIS formats)"
+        )
         try:
             totals = asyncio.run(
                 serve(demo_settings(settings, db, replay.url), duration=seconds, announce=say)
@@ -83,13 +92,6 @@ def register(app: typer.Typer) -> None:
         published = replay.stats()["published_count"]
         mark_demo_database(db)
         say(f"the replay published {published} new notice(s) while the service ran")
-        history = import_market_history(
-            db, workdir, seed=seed, taken={n.reg_number for n in snapshot.notices}
-        )
-        say(
-            f"market history: {history.notices} earlier notices and {history.results} protocols of their "
-            f"auctions imported from {workdir / 'history'} (generated in the EIS formats)"
-        )
         show_reports(db, workdir)
         show_market(db)
         print_next_steps(settings, db)
@@ -174,7 +176,12 @@ def show_reports(db: Path, workdir: Path) -> None:
     engine = make_engine(sqlite_url(db))
     try:
         with session_scope(engine) as session:
-            matches = reports.matches_report(session, now=now)
+            # open tenders only: last year's history matches too, but its deadlines are long past
+            matches = [
+                row
+                for row in reports.matches_report(session, now=now)
+                if row.deadline is None or row.deadline > now
+            ]
             market = reports.market_report(session, now=now)
     finally:
         engine.dispose()
@@ -195,17 +202,28 @@ def show_reports(db: Path, workdir: Path) -> None:
 
 
 HISTORY_PURCHASES = 400
-HISTORY_AGE = timedelta(days=150)
-"""The market history: a replay snapshot of this many purchases, as of this long ago."""
+HISTORY_DAYS = 30
+"""As the replay's own snapshot: with the same seed and days, the history's purchases are the
+replay's, a year earlier (same customers, last year's registry numbers)."""
+
+
+def history_moment(now: datetime) -> datetime:
+    """The «now» of the market history: the 28th of last December. Its purchases then carry last
+    year's registry numbers (the number holds its year), so none can be one the running replay
+    uses or publishes, while the same seed gives them the same customers as the replay; and they
+    stay within the year an alert's customer line counts."""
+    return datetime(now.year - 1, 12, 28, 12, tzinfo=MOSCOW)
 
 
 def import_market_history(db: Path, workdir: Path, *, seed: int, taken: set[str]) -> IngestReport:
-    """Earlier 44-FZ notices and the protocols of their auctions, written as the EIS's bulk export
-    and ``epProtocolEF2020Final`` files and imported through ``tenderwatch import``'s own path, so
-    that the reports and the simulator have results to stand on. Registry numbers the running
-    replay uses are left out (a history notice must never pose as a current one)."""
-    now = datetime.now(UTC)
-    history = build_snapshot(seed=seed + 1, count=HISTORY_PURCHASES, now=now - HISTORY_AGE)
+    """Last year's 44-FZ notices of the replay's customers and the protocols of their auctions,
+    written as the EIS's bulk export and ``epProtocolEF2020Final`` files and imported through
+    ``tenderwatch import``'s own path: the alerts then say how a customer's auctions ended, and the
+    segments and the simulator have results to stand on. Their deadlines are long past, so they
+    are never alerted; numbers the replay uses (possible in early January) are left out."""
+    history = build_snapshot(
+        seed=seed, count=HISTORY_PURCHASES, now=history_moment(datetime.now(UTC)), days=HISTORY_DAYS
+    )
     versions = [v for v in history.versions if v.purchase.law == "44-FZ" and v.notice.reg_number not in taken]
     folder = workdir / "history"
     folder.mkdir(parents=True, exist_ok=True)
@@ -215,10 +233,15 @@ def import_market_history(db: Path, workdir: Path, *, seed: int, taken: set[str]
             name = f"notice_{version.notice.reg_number}_{version.notice.version or 1}.xml"
             archive.writestr(name, history.render_export(version))
     latest = {v.notice.reg_number: v.notice for v in versions}  # versions come oldest first
-    protocols = write_protocols(results_of(latest.values(), now=now, seed=seed), folder / "protocols.zip")
+    results = results_of(latest.values(), now=datetime.now(UTC), seed=seed)
+    return _import(db, [notices, write_protocols(results, folder / "protocols.zip")])
+
+
+def _import(db: Path, files: list[Path]) -> IngestReport:
     engine = make_engine(sqlite_url(db))
     try:
-        return ingest_paths([notices, protocols], engine=engine, batch_size=500)
+        upgrade(engine)
+        return ingest_paths(files, engine=engine, batch_size=500)
     finally:
         engine.dispose()
 
@@ -228,7 +251,7 @@ def show_market(db: Path) -> None:
     engine = make_engine(sqlite_url(db))
     try:
         with session_scope(engine) as session:
-            segments = reports.segments_report(session, min_purchases=3, top=8)
+            segments = reports.segments_report(session, okpd2_digits=2, top=8)
             matched = (
                 get_notice(session, reg_number=row.reg_number, law=None)
                 for row in reports.matches_report(session, now=datetime.now(UTC))
@@ -255,10 +278,12 @@ def show_market(db: Path) -> None:
         say("no matched 44-FZ auction to simulate")
         return
     competitors = fit.competitors if fit is not None else CompetitorModel()
-    params = SimulationParams.from_notice(
-        auction, cost=auction.nmck * Decimal("0.8"), competitors=competitors, seed=1
-    )
-    result = simulate(params)
+    cost = (auction.nmck * Decimal("0.8")).quantize(Decimal("0.01"))
+    try:
+        result = simulate(SimulationParams.from_notice(auction, cost=cost, competitors=competitors, seed=1))
+    except BidderError as exc:  # the demo goes on: the simulator's word is printed, not a traceback
+        say(f"auction {auction.reg_number} not simulated: {exc}")
+        return
     say(f"auction {auction.reg_number} simulated, cost 80 % of NMCK: {result.prior.source}")
     say(
         f"  win probability at the floor {format_money(result.floor)}: {result.win_probability:.0%}; "
