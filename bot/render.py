@@ -139,6 +139,11 @@ def notice_lines(notice: Notice, now: datetime, region_name: RegionName | None =
     return lines
 
 
+def ru_number(value: object) -> str:
+    """A plain number as Russian text writes it: a decimal comma (12,5)."""
+    return str(value).replace(".", ",")
+
+
 USUAL_WINNER_SHARE = 0.5
 USUAL_WINNER_MIN_WINS = 3
 """One supplier winning at least half of at least three purchases is worth a warning."""
@@ -152,7 +157,7 @@ def customer_line(figures: CustomerFigures) -> str | None:
         return None
     parts = [f"{figures.purchases} {plural(figures.purchases, 'закупка', 'закупки', 'закупок')} за год"]
     if figures.discount_mean is not None:
-        parts.append(f"средняя скидка {str(figures.discount_mean).replace('.', ',')} %")
+        parts.append(f"средняя скидка {ru_number(figures.discount_mean)} %")
     if figures.participants_mean is not None:
         usual = round(figures.participants_mean)
         parts.append(f"обычно {usual} {plural(usual, 'участник', 'участника', 'участников')}")
@@ -170,9 +175,9 @@ def render_customer(figures: CustomerFigures) -> str:
     lines.append(f"Закупок: {figures.purchases}, из них отменено: {figures.cancelled}")
     lines.append(f"Завершено с известным результатом: {figures.finished}")
     if figures.discount_mean is not None:
-        lines.append(f"Средняя скидка от НМЦК: {str(figures.discount_mean).replace('.', ',')} %")
+        lines.append(f"Средняя скидка от НМЦК: {ru_number(figures.discount_mean)} %")
     if figures.participants_mean is not None:
-        lines.append(f"Заявок в среднем: {str(figures.participants_mean).replace('.', ',')}")
+        lines.append(f"Заявок в среднем: {ru_number(figures.participants_mean)}")
     if figures.winners:
         lines.append("Чаще всего побеждают:")
         lines += [f"• {esc(w.name or '—', 100)} (ИНН {esc(w.inn)}): {w.wins}" for w in figures.winners[:5]]
@@ -194,7 +199,7 @@ def render_competitor(inn: str, row: CompetitorRow | None) -> str:
     if row.win_rate is not None:
         lines.append(f"Доля побед: {row.win_rate:.0%}")
     if row.discount_median is not None:
-        lines.append(f"Медианная скидка в победах: {str(row.discount_median).replace('.', ',')} %")
+        lines.append(f"Медианная скидка в победах: {ru_number(row.discount_median)} %")
     lines.append("Реестр недобросовестных поставщиков пока не загружается: проверьте на zakupki.gov.ru.")
     return "\n".join(lines)
 

@@ -13,7 +13,8 @@ from sqlmodel import Session
 from data.db import session_scope
 from data.models import MatchRow, ProfileRow
 from data.notice import Notice
-from data.store import notice_id_of, upsert_notices
+from data.results import Bid, ProtocolResult
+from data.store import notice_id_of, upsert_notices, upsert_results
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -89,3 +90,32 @@ def seed_matches(
             add_match(session, notice_id, row, reasons)
             ids.append(notice_id)
     return ids
+
+
+def store_past_auction(
+    engine: Engine, *, winner_inn: str | None = None, winner_name: str | None = None
+) -> None:
+    """A finished auction of ``make_notice``'s customer 40 days before ``NOW``: NMCK 100 000, won
+    at 88 000 (12 %), two applications; the winner named when given (a 2020 protocol is not)."""
+    past = make_notice("0373200138225000999", published_at=NOW - timedelta(days=40), nmck=Decimal("100000"))
+    protocol = ProtocolResult(
+        law="44-FZ",
+        purchase_number=past.reg_number,
+        document="epProtocolEF2020Final",
+        published_at=NOW - timedelta(days=20),
+        outcome="winner",
+        bids=[
+            Bid(
+                app_number="1",
+                participant_inn=winner_inn,
+                participant_name=winner_name,
+                price=Decimal("88000"),
+                admitted=True,
+                rank=1,
+            ),
+            Bid(app_number="2", price=Decimal("90000"), admitted=True, rank=2),
+        ],
+    )
+    with session_scope(engine) as session:
+        upsert_notices(session, [past])
+        upsert_results(session, [protocol])

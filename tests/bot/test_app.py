@@ -18,10 +18,8 @@ from bot.app import build_application, redact_secrets_in_logs, run_bot, telegram
 from data.db import session_scope
 from data.models import AllowedUser, ChatRow, DecisionRow, NoticeChange, OutboxRow
 from data.notice import Notice
-from data.results import Bid, ProtocolResult
-from data.store import upsert_notices, upsert_results
 from tests.bot.conftest import FAST_LIMITS, TOKEN
-from tests.bot.factories import NOW, make_notice, seed_matches
+from tests.bot.factories import NOW, seed_matches, store_past_auction
 
 ADMIN = {"id": 1, "is_bot": False, "first_name": "Анна", "username": "anna"}
 ALICE = {"id": 11, "is_bot": False, "first_name": "Алиса", "last_name": "<b>Смирнова</b>"}
@@ -190,28 +188,7 @@ async def test_tender_and_sim_commands(engine, fake, running, simulations):
 
 
 async def test_customer_and_competitor_commands(engine, fake, running):
-    past = make_notice("0373200138225000999", published_at=NOW - timedelta(days=40), nmck=Decimal("100000"))
-    protocol = ProtocolResult(
-        law="44-FZ",
-        purchase_number=past.reg_number,
-        document="fcsProtocolEF3",
-        published_at=NOW - timedelta(days=20),
-        outcome="winner",
-        bids=[
-            Bid(
-                app_number="1",
-                participant_inn="7725000001",
-                participant_name="ООО <Альфа>",
-                price=Decimal("88000"),
-                admitted=True,
-                rank=1,
-            ),
-            Bid(app_number="2", participant_inn="7725000002", price=Decimal("90000"), admitted=True, rank=2),
-        ],
-    )
-    with session_scope(engine) as session:
-        upsert_notices(session, [past])
-        upsert_results(session, [protocol])
+    store_past_auction(engine, winner_inn="7725000001", winner_name="ООО <Альфа>")
     for text in ("/customer 7701234567", "/competitor 7725000001", "/competitor 7725009999", "/customer 12"):
         count = len(fake.sends_to(ALICE["id"]))
         fake.user_message(chat=private(ALICE), user=ALICE, text=text)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
-from decimal import Decimal
 
 import httpx
 import pytest
@@ -16,10 +15,16 @@ from bot.notifier import ConsoleSender, Notifier, TelegramSender, maybe_delivere
 from bot.ratelimit import RateLimits
 from data.db import session_scope
 from data.models import ChatRow, OutboxRow
-from data.results import Bid, ProtocolResult
-from data.store import upsert_notices, upsert_results
 from tests.bot.conftest import make_bot
-from tests.bot.factories import NOW, add_match, add_profile, make_notice, seed_matches, store
+from tests.bot.factories import (
+    NOW,
+    add_match,
+    add_profile,
+    make_notice,
+    seed_matches,
+    store,
+    store_past_auction,
+)
 
 PRIVATE = 1001
 GROUP = -1002003004
@@ -69,21 +74,7 @@ async def test_alert_is_sent_once_with_buttons_and_message_id(engine, fake, bot)
 
 async def test_an_alert_says_how_the_customers_purchases_ended(engine, fake, bot):
     seed_matches(engine, [PRIVATE], 1)
-    past = make_notice("0373200138225000999", published_at=NOW - timedelta(days=40), nmck=Decimal("100000"))
-    protocol = ProtocolResult(
-        law="44-FZ",
-        purchase_number=past.reg_number,
-        document="epProtocolEF2020Final",
-        published_at=NOW - timedelta(days=20),
-        outcome="winner",
-        bids=[
-            Bid(app_number="1", price=Decimal("88000"), admitted=True, rank=1),
-            Bid(app_number="2", price=Decimal("90000"), admitted=True, rank=2),
-        ],
-    )
-    with session_scope(engine) as session:
-        upsert_notices(session, [past])
-        upsert_results(session, [protocol])
+    store_past_auction(engine)
     enqueue(engine)
     await notifier(engine, bot).drain_once()
     [sent] = fake.sends
