@@ -16,7 +16,9 @@ from sqlmodel import Session
 
 from bidder.auction import MIN_CALIBRATION_AUCTIONS, CompetitorModel, EmpiricalPrior, Strategy
 from bidder.auction.backtest import BacktestFigures, PastAuction, backtest
+from bidder.auction.simulation import first_okpd2
 from data.models import PURCHASE_RESULTS
+from data.notice import Notice
 from data.results import BASIS_POINTS
 from data.store.segments import (
     MIN_SEGMENT_PURCHASES,
@@ -76,6 +78,25 @@ def calibrate(
     )
     count = min(prior.most_competitors, MAX_CALIBRATED_COMPETITORS)
     return Calibration(CompetitorModel(count=count, strategy=strategy, prior=prior), stats, own)
+
+
+def calibrate_notice(session: Session, notice: Notice, *, strategy: Strategy = "mixed") -> Calibration | None:
+    """``calibrate`` on a stored notice's own segment: the one way the CLI's ``simulate``, the
+    bot's /sim and the pipeline report choose a notice's competitors."""
+    return calibrate(
+        session,
+        okpd2=first_okpd2(notice),
+        region=notice.customer_region,
+        kind=notice.kind,
+        nmck=notice.nmck,
+        strategy=strategy,
+    )
+
+
+def competitors_for(session: Session, notice: Notice, *, strategy: Strategy = "mixed") -> CompetitorModel:
+    """The calibrated competitors of a stored notice, else the assumption model."""
+    fit = calibrate_notice(session, notice, strategy=strategy)
+    return fit.competitors if fit is not None else CompetitorModel(strategy=strategy)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from crawler.runner import KILL_GRACE_SECONDS, run_crawl
 from data.db import check_writable, make_engine, upgrade
 from data.errors import StoreError
 from data.reference.regions import region_name
-from tenderwatch.commands.bot import access_policy, auction_summary
+from tenderwatch.commands.bot import access_policy, auction_summarizer
 from tenderwatch.config import Settings, mask_url
 from tenderwatch.crawling import crawl_config
 from tenderwatch.pipeline import Announce, CrawlFunction, Pipeline, Totals
@@ -83,7 +83,7 @@ async def serve(
                 base_url=settings.telegram.base_url,
                 engine=engine,
                 policy=access_policy(settings),
-                simulate_summary=auction_summary,
+                simulate_summary=auction_summarizer(engine),
                 region_name=region_name,
             )
             notifier = telegram_notifier(

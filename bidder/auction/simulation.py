@@ -101,7 +101,7 @@ class SimulationParams:
             "kind": notice.kind,
             "securities": terms,
             "reg_number": notice.reg_number,
-            "okpd2": _first_okpd2(notice),
+            "okpd2": first_okpd2(notice),
             "region": notice.customer_region,
         }
         values.update(overrides)
@@ -408,7 +408,7 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _first_okpd2(notice: Notice) -> str | None:
+def first_okpd2(notice: Notice) -> str | None:
     """The code a market segment is chosen by: the notice's first OKPD2, else its first position's."""
     codes = [*notice.okpd2, *(item.okpd2 for item in notice.items)]
     return next((code for code in codes if code), None)
@@ -445,4 +445,4 @@ def _notes(params: SimulationParams, rules: AuctionRules, per_point: int) -> tup
     return tuple(notes)
 
 
-__all__ = ["CurvePoint", "SimulationParams", "SimulationResult", "Strategy", "simulate"]
+__all__ = ["CurvePoint", "SimulationParams", "SimulationResult", "Strategy", "first_okpd2", "simulate"]

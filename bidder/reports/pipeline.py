@@ -13,6 +13,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 from bidder.auction import (
+    CompetitorModel,
     SimulationParams,
     antidumping_applies,
     antidumping_threshold,
@@ -23,6 +24,7 @@ from bidder.auction import (
 )
 from bidder.auction.money import exact_mean, to_kopecks
 from bidder.errors import BidderError
+from bidder.market import competitors_for
 from bidder.reports.common import (
     ReportError,
     _now,
@@ -110,10 +112,17 @@ class AuctionOutlook:
     win_probability_at_antidumping: float | None = None
 
 
-def auction_outlook(notice: Notice, *, runs: int = OUTLOOK_RUNS, seed: int = OUTLOOK_SEED) -> AuctionOutlook:
-    """The outlook of an auction notice; empty for other methods or without a usable NMCK."""
+def auction_outlook(
+    notice: Notice,
+    *,
+    runs: int = OUTLOOK_RUNS,
+    seed: int = OUTLOOK_SEED,
+    competitors: CompetitorModel | None = None,
+) -> AuctionOutlook:
+    """The outlook of an auction notice (against ``competitors``, default the assumption model);
+    empty for other methods or without a usable NMCK."""
     try:
-        params = SimulationParams.from_notice(notice)
+        params = SimulationParams.from_notice(notice, **({"competitors": competitors} if competitors else {}))
         if params.kind != "auction":
             return AuctionOutlook()
         rules = params.auction_rules()
@@ -199,7 +208,7 @@ def pipeline_report(
         known = ", ".join(sorted(takers.values(), key=str.casefold))
         raise ReportError(f"--person {person!r} names nobody who took a tender; those who did: {known}")
     rows = [
-        _pipeline_row(decision, notice, now)
+        _pipeline_row(session, decision, notice, now)
         for decision, notice in first.values()
         if include_closed or _still_open(notice, now)
     ]
@@ -221,9 +230,10 @@ def _still_open(notice: NoticeRow, now: datetime) -> bool:
     return (deadline is not None and deadline >= now) or (auction is not None and auction >= moscow_date(now))
 
 
-def _pipeline_row(decision: DecisionRow, notice: NoticeRow, now: datetime) -> PipelineRow:
+def _pipeline_row(session: Session, decision: DecisionRow, notice: NoticeRow, now: datetime) -> PipelineRow:
     stored = notice_from_row(notice)
-    outline, outlook = bid_outline(stored), auction_outlook(stored)
+    outline = bid_outline(stored)
+    outlook = auction_outlook(stored, competitors=competitors_for(session, stored))
     deadline, auction = notice.submission_deadline, notice.auction_date
     return PipelineRow(
         person=person_of(decision),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NoReturn
@@ -16,9 +17,10 @@ import typer
 from sqlalchemy.engine import Engine
 from telegram.error import InvalidToken, TelegramError
 
-from bidder.auction import SimulationParams, simulate
+from bidder.auction import CompetitorModel, SimulationParams, simulate
 from bidder.auction.securities import antidumping_threshold
 from bidder.errors import BidderError
+from bidder.market import calibrate_notice
 from bot import outbox
 from bot.access import AccessPolicy
 from bot.app import build_application, redact_secrets_in_logs, run_bot, telegram_failure, telegram_notifier
@@ -38,15 +40,39 @@ BOT_SIMULATION_RUNS = 20_000
 """Enough for a stable win probability in a chat answer, fast enough not to keep a user waiting."""
 
 
-def auction_summary(notice: Notice, cost: Decimal | None) -> str:
+def auction_summarizer(engine: Engine) -> Callable[[Notice, Decimal | None], str]:
+    """The bot's /sim: the notice's competitors calibrated on its segment's stored results (the
+    same choice as ``tenderwatch simulate``), then ``auction_summary``. Runs in a worker thread."""
+
+    def summary(notice: Notice, cost: Decimal | None) -> str:
+        with session_scope(engine) as session:
+            fit = calibrate_notice(session, notice)
+        if fit is None:
+            return auction_summary(notice, cost)
+        source = f"Конкуренты: по {fit.stats.purchases} завершённым закупкам «{fit.stats.segment.describe()}»"
+        return auction_summary(notice, cost, competitors=fit.competitors, source=source)
+
+    return summary
+
+
+def auction_summary(
+    notice: Notice,
+    cost: Decimal | None,
+    *,
+    competitors: CompetitorModel | None = None,
+    source: str = "Конкуренты: допущение (3 участника, скидка до ~25 %), результатов закупок в базе нет",
+) -> str:
     """Plain-text auction summary for the bot. Without a cost: the market view down to anti-dumping."""
     if notice.nmck is None:
         raise BidderError(f"у закупки {notice.reg_number} не указана НМЦК")
     # Without a cost the market view goes down to the anti-dumping line: the highest price that
     # triggers it (the one rule, ``antidumping_threshold``), so the x1.5 security shows there.
     floor = None if cost is not None else antidumping_threshold(notice.nmck)
+    extra = {"competitors": competitors} if competitors is not None else {}
     result = simulate(
-        SimulationParams.from_notice(notice, cost=cost, floor=floor, runs=BOT_SIMULATION_RUNS, seed=7)
+        SimulationParams.from_notice(
+            notice, cost=cost, floor=floor, runs=BOT_SIMULATION_RUNS, seed=7, **extra
+        )
     )
     lines = [
         f"НМЦК: {format_money(result.nmck)}; шаг {result.step_percent}% = {format_money(result.step)}",
@@ -60,6 +86,7 @@ def auction_summary(notice: Notice, cost: Decimal | None) -> str:
         lines.append(f"Обеспечение контракта на этой цене: {format_money(result.at_floor.required)}")
     if result.expected_market_price is not None:
         lines.append(f"Ожидаемая цена рынка: {format_money(result.expected_market_price)}")
+    lines.append(source)
     if cost is None:
         lines.append("Для вероятности победы и прибыли: /sim НОМЕР СЕБЕСТОИМОСТЬ")
         return "\n".join(lines)
@@ -224,7 +251,7 @@ async def _serve(engine: Engine, settings: Settings, token: str) -> None:
         base_url=tg.base_url,
         engine=engine,
         policy=access_policy(settings),
-        simulate_summary=auction_summary,
+        simulate_summary=auction_summarizer(engine),
     )
     notifier = telegram_notifier(application, engine, digest_threshold=tg.digest_threshold, admins=tg.admins)
     watermark: dict[str, datetime | None] = {"since": None}

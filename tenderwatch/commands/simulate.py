@@ -206,7 +206,7 @@ def _stored_notice(
     # Imported here: only this path needs the database stack.
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bidder.market import calibrate
+    from bidder.market import calibrate_notice
     from data.db import make_engine, session_scope
     from data.errors import StoreError
     from data.store import get_notice
@@ -219,15 +219,7 @@ def _stored_notice(
                 notice = get_notice(session, reg_number=reg_number, law=None)
                 if notice is None:
                     fail(f"notice {reg_number} is not stored; crawl it first or give --nmck")
-                okpd2 = next(iter([*notice.okpd2, *(i.okpd2 for i in notice.items if i.okpd2)]), None)
-                calibration = calibrate(
-                    session,
-                    okpd2=okpd2,
-                    region=notice.customer_region,
-                    kind=notice.kind,
-                    nmck=notice.nmck,
-                    strategy=strategy,
-                )
+                calibration = calibrate_notice(session, notice, strategy=strategy)
         finally:
             engine.dispose()
     except StoreError as exc:

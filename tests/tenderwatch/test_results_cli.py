@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from crawler.replay.market import simulated_auctions
 from data.db import make_engine, upgrade
 from data.store import upsert_notices, upsert_results
 from tenderwatch.cli import app
+from tenderwatch.commands.bot import auction_summarizer
 
 
 @pytest.fixture
@@ -84,3 +86,19 @@ def test_simulate_a_stored_auction_with_calibrated_or_assumed_competitors(market
     assert json.loads(assumed.output)["prior"].startswith("default prior")
     table = invoke("simulate", notice.reg_number, "--cost", cost, "--runs", "500", "--seed", "1")
     assert "competitor model" in table.output and "calibrated on" in table.output
+
+
+def test_the_bots_sim_uses_the_calibrated_competitors(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    upgrade(engine)
+    auctions = simulated_auctions(per_segment=30)
+    notice = auctions[-2][0]  # an electrical-works auction
+    summarize = auction_summarizer(engine)
+    assert "Конкуренты: допущение" in summarize(notice, None)  # nothing stored yet
+    with Session(engine) as session:
+        upsert_notices(session, [n for n, _ in auctions])
+        upsert_results(session, [p for _, p in auctions])
+    text = summarize(notice, Decimal(int((notice.nmck or 0) * 6 / 10)))
+    assert "Конкуренты: по 30 завершённым закупкам «ОКПД2 43.21 · регион 50 · auction · 0.5–1 млн ₽»" in text
+    assert "Вероятность победы" in text
+    engine.dispose()
