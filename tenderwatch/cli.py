@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
+from typer.core import TyperOption
 
 from data.db import database_failure
 from data.errors import StoreError
@@ -22,6 +24,27 @@ from tenderwatch.commands import report as report_commands
 from tenderwatch.commands import serve as serve_commands
 from tenderwatch.commands import simulate as simulate_commands
 from tenderwatch.commands import storage as storage_commands
+
+
+def _flags_without_a_type() -> None:
+    """Help lists an on/off flag as ``--json`` alone, not ``--json <bool>`` (issue 17 item 12).
+
+    Typer 0.2x prints the value type of every option, flags included, and has no setting to leave
+    it out for flags; this replaces the one method that renders it, for flags only. If Typer
+    renames the method the help shows ``<bool>`` again and ``test_help_lists_flags_without_a_type``
+    fails, which says where to look.
+    """
+    original = getattr(TyperOption, "display_type_rich", None)
+    if original is None:
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else original(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]  # see the docstring
+
+
+_flags_without_a_type()
 
 app = typer.Typer(
     name="tenderwatch",

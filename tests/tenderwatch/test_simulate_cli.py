@@ -208,3 +208,12 @@ def test_contract_security_option_overrides_the_notice(settings_file: Path) -> N
         "0.00",
         True,
     )
+
+
+@pytest.mark.parametrize("command", [["simulate"], ["profiles", "test"], ["notify"], ["report", "matches"]])
+def test_help_lists_flags_without_a_type(command: list[str]) -> None:
+    """``--json``, not ``--json <bool>``: an on/off flag takes no value (issue 17 item 12)."""
+    result = CliRunner().invoke(app, [*command, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "--" in result.output and "<bool>" not in result.output
+    assert "<int>" in CliRunner().invoke(app, ["simulate", "--help"], terminal_width=200).output
