@@ -21,7 +21,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bidder.auction.money import MAX_RUB
-from bidder.matcher import CompiledMatcher, Explanation, compile_profiles
+from bidder.matcher import (
+    SCORE_CODE,
+    SCORE_KEYWORD,
+    SCORE_PHRASE,
+    CompiledMatcher,
+    Explanation,
+    compile_profiles,
+)
 from bidder.profiles import (
     Profile,
     ProfileError,
@@ -186,7 +193,15 @@ def _near_miss_report(explained: dict[str, Explanation]) -> dict[str, object]:
     }
 
 
+SCORE_NOTE = (
+    f"score: the weight of what matched (an OKPD2/KTRU code {SCORE_CODE:.2f}, a phrase {SCORE_PHRASE:.2f}, "
+    f"a keyword {SCORE_KEYWORD:.2f}, added up); it only orders the profiles when several match"
+)
+
+
 def _print_explanations(explained: dict[str, Explanation]) -> None:
+    if any(e.matched for e in explained.values()):
+        console.print(SCORE_NOTE, style="dim", highlight=False, soft_wrap=True)
     for e in sorted(explained.values(), key=lambda e: (not e.matched, -e.score, e.profile)):
         if e.matched:
             console.print(f"[green]✓ {e.profile}[/] (score {e.score:.2f})", highlight=False)

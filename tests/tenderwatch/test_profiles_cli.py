@@ -97,6 +97,26 @@ def test_test_human_output_says_why_not(settings_file: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "✗ it" in result.stdout
     assert "не подходит: исключающее слово «ремонт» — в тексте «ремонт»" in result.stdout
+    assert "score:" not in result.stdout  # nothing matched: no score to explain
+
+
+def test_test_human_output_explains_the_score(settings_file: Path) -> None:
+    result = run(
+        settings_file,
+        "profiles",
+        "test",
+        "Поставка ноутбуков",
+        "--region",
+        "77",
+        "--nmck",
+        "900000",
+        "--deadline",
+        "2099-12-30",
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("score: the weight of what matched (an OKPD2/KTRU code 0.60, a phrase 0.35")
+    assert any(line.startswith("✓ ") and "(score 0.25)" in line for line in lines)
 
 
 @pytest.mark.parametrize(
