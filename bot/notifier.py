@@ -68,13 +68,11 @@ from data.db import session_scope
 from data.errors import StoreError
 from data.models import CONSOLE_CHAT, ChatRow, NoticeRow, OutboxRow, utcnow
 from data.store import notice_from_row
-from data.store.customers import CustomerFigures, customer_figures
+from data.store.customers import CustomerFigures, customers_year
 
 log = logging.getLogger(__name__)
 
 KIND_ORDER = {"change": 0, "reminder": 1, "alert": 2, "digest": 3}
-CUSTOMER_YEAR = timedelta(days=365)
-"""How far back an alert's customer line counts the customer's purchases and results."""
 
 
 class Sender(Protocol):
@@ -356,17 +354,16 @@ class Notifier:
                 )
                 for r in alerts
             ]
-            inns = {notice.customer_inn for notice, _ in entries if notice.customer_inn}
-            customers = {inn: customer_figures(session, inn, since=now - CUSTOMER_YEAR) for inn in inns}
+            customers = customers_year(session, (notice.customer_inn for notice, _ in entries), now=now)
             messages += self._digest_messages(alerts, entries, now, customers)
         else:
             for row in alerts:
                 notice = notice_from_row(session.get_one(NoticeRow, row.notice_id))
                 view = AlertView(
                     reasons=match_reasons(session, notice_id=row.notice_id),
-                    customer=customer_figures(session, notice.customer_inn, since=now - CUSTOMER_YEAR)
-                    if notice.customer_inn
-                    else None,
+                    customer=customers_year(session, [notice.customer_inn], now=now).get(
+                        notice.customer_inn or ""
+                    ),
                 )
                 text = render_alert(notice, view, now=now, region_name=self.region_name)
                 messages.append(Message([row.id or 0], text, alert_keyboard(row.id or 0)))

@@ -23,6 +23,7 @@ from bot.render import (
 from data.db import session_scope
 from data.models import PROFILES, ChatRow, ProfileRow
 from data.store import notice_from_row
+from data.store.customers import customers_year
 
 log = logging.getLogger(__name__)
 
@@ -154,10 +155,11 @@ async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     with session_scope(ctx.engine) as session:
         rows = records.matches_since(session, since=midnight)
         entries = [(notice_from_row(r), records.match_reasons(session, notice_id=r.id or 0)) for r in rows]
+        customers = customers_year(session, (notice.customer_inn for notice, _ in entries), now=now)
     if not entries:
         await message_of(update).reply_html("Сегодня совпадений пока нет.")
         return
-    for text, _count in render_digest(entries, now=now, title="Совпадения за сегодня"):
+    for text, _count in render_digest(entries, now=now, title="Совпадения за сегодня", customers=customers):
         await message_of(update).reply_html(text)
 
 

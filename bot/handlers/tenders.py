@@ -40,6 +40,7 @@ from data.db import session_scope
 from data.models import ChatRow, NoticeRow, OutboxRow
 from data.notice import Notice
 from data.store import notice_from_row
+from data.store.customers import customers_year
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ async def cmd_tender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             reasons=records.match_reasons(session, notice_id=row.id or 0),
             decisions=records.decisions_for(session, notice_id=row.id or 0, chat_row_id=chat.id or 0),
             header="📄 Закупка",
+            customer=customers_year(session, [row.customer_inn], now=now).get(row.customer_inn or ""),
         )
         text = render_alert(notice_from_row(row), view, now=now, region_name=ctx.region_name)
     await message_of(update).reply_html(text, reply_markup=alert_keyboard(alert.id or 0))

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -75,6 +76,20 @@ def customer_figures(session: Session, inn: str, *, since: datetime) -> Customer
         participants_mean=None if participants is None else round(float(participants), 1),
         winners=[Winner(inn=w_inn, name=name, wins=wins) for w_inn, name, wins in winners],
     )
+
+
+CUSTOMER_YEAR = timedelta(days=365)
+"""How far back a customer line counts the customer's purchases and results."""
+
+
+def customers_year(
+    session: Session, inns: Iterable[str | None], *, now: datetime
+) -> dict[str, CustomerFigures]:
+    """The last year of each customer INN given (blanks skipped): what alerts, digests and cards show."""
+    return {
+        inn: customer_figures(session, inn, since=now - CUSTOMER_YEAR)
+        for inn in sorted({i for i in inns if i})
+    }
 
 
 @dataclass(frozen=True)

@@ -187,6 +187,19 @@ async def test_tender_and_sim_commands(engine, fake, running, simulations):
         assert outbox.enqueue_matches(session, now=NOW, default_chats=[ALICE["id"]]) == 0
 
 
+async def test_the_tender_card_and_the_digest_say_how_the_customers_auctions_ended(engine, fake, running):
+    seed_matches(engine, [], 1, published_at=NOW - timedelta(hours=1))
+    store_past_auction(engine)
+    for text in ("/tender 0373200138225000000", "/digest"):
+        count = len(fake.sends_to(ALICE["id"]))
+        fake.user_message(chat=private(ALICE), user=ALICE, text=text)
+        await wait(fake, lambda count=count: len(fake.sends_to(ALICE["id"])) == count + 1)
+    card, digest = replies_to(fake, ALICE["id"])
+    line = "У заказчика 2 закупки за год, средняя скидка 12,0 %, обычно 2 участника"
+    assert f"<i>{line}</i>" in card
+    assert line in digest
+
+
 async def test_customer_and_competitor_commands(engine, fake, running):
     store_past_auction(engine, winner_inn="7725000001", winner_name="ООО <Альфа>")
     for text in ("/customer 7701234567", "/competitor 7725000001", "/competitor 7725009999", "/customer 12"):
