@@ -204,6 +204,7 @@ class CrawlRunRecorder:
                 run_id=self.run_id,
                 outcome=outcome,
                 requests=figures.progress.requests,
+                logical_requests=figures.logical_requests,
                 pages=figures.progress.pages,
                 errors_by_kind=figures.errors_by_kind,
                 reason=why,

@@ -159,6 +159,10 @@ class CrawlRun(SQLModel, table=True):
     started_at: datetime = _when(nullable=False)
     finished_at: datetime | None = _when()
     requests: int = 0
+    """Every request sent, retries included."""
+    logical_requests: int | None = None
+    """List and card requests as the spider asked for them, retries not counted: what the crawl's
+    own error rate is taken over (None on runs recorded before revision 0005)."""
     pages: int = 0
     notices_new: int = 0
     notices_changed: int = 0

@@ -30,7 +30,8 @@ class CrawlRunRow:
     notices_changed: int
     errors: int
     error_rate: float | None
-    """Errors per request (may exceed 1: one request can fail several ways); None without requests."""
+    """Errors per request the crawl asked for, retries not counted: the rate of the crawl's own line
+    (may exceed 1: one request can fail several ways); None without requests."""
     reason: str
 
 
@@ -82,6 +83,12 @@ def _crawl_row(run: CrawlRun) -> CrawlRunRow:
         notices_new=run.notices_new,
         notices_changed=run.notices_changed,
         errors=run.errors,
-        error_rate=run.errors / run.requests if run.requests else None,
+        error_rate=_error_rate(run),
         reason=run.reason or "",
     )
+
+
+def _error_rate(run: CrawlRun) -> float | None:
+    """The crawl's own rate; runs recorded before it was kept (revision 0005) over every request sent."""
+    asked = run.logical_requests if run.logical_requests is not None else run.requests
+    return run.errors / asked if asked else None

@@ -118,6 +118,7 @@ def finish_crawl_run(
     run_id: int,
     outcome: str,
     requests: int | None = None,
+    logical_requests: int | None = None,
     pages: int | None = None,
     result: UpsertResult | None = None,
     errors_by_kind: Mapping[str, int] | None = None,
@@ -143,6 +144,8 @@ def finish_crawl_run(
     }
     if requests is not None:
         values["requests"] = requests
+    if logical_requests is not None:
+        values["logical_requests"] = logical_requests
     if pages is not None:
         values["pages"] = pages
     if result is not None:

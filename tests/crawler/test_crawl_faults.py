@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import itertools
+import re
 import socket
 import time
 
 import pytest
+from sqlmodel import Session
 
+from bidder.reports import crawls_report
 from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
 from crawler.runner import run_crawl
+from data.db import make_engine
 from tests.crawler.crawl_helpers import NOW, fast_config, mismatches, replay_stats, stored_rows
 
 pytestmark = pytest.mark.slow
@@ -76,6 +80,15 @@ def test_server_errors_beyond_the_retry_cap_make_a_partial_crawl(replay, db_url)
     n223 = sum(1 for p in replay.snapshot.purchases if p.law == "223-FZ")
     assert summary.outcome == "partial" and summary.errors_by_kind == {"http_5xx": n223}
     assert summary.new == 30  # the 223-FZ notices are kept as listings until a later crawl
+    # report crawls shows the rate of the crawl's own line («N errors in M requests (R%)»),
+    # taken over the requests asked for, not over every retry sent (issue 17 item 6)
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        (row,) = crawls_report(session, source="eis", known_sources=["eis"])
+    engine.dispose()
+    asked = int(re.search(r"(\d+) errors in (\d+) requests", summary.reason or "").group(2))
+    assert row.requests > asked  # the retries of the failing cards
+    assert row.error_rate == n223 / asked
 
 
 def test_429_waits_the_retry_after_before_asking_again(replay, db_url, monkeypatch):
