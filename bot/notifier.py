@@ -346,25 +346,20 @@ class Notifier:
                 users = row.payload.get("users") or [{}]
                 text = render_reminder(notice, now=now, user_name=users[0].get("name"))
             messages.append(Message([row.id or 0], text))
+        entries = [
+            (
+                notice_from_row(session.get_one(NoticeRow, r.notice_id)),
+                match_reasons(session, notice_id=r.notice_id),
+            )
+            for r in alerts
+        ]
+        # each customer of the batch read once, however many of its tenders the batch holds
+        customers = customers_year(session, (notice.customer_inn for notice, _ in entries), now=now)
         if len(alerts) > self.digest_threshold:
-            entries = [
-                (
-                    notice_from_row(session.get_one(NoticeRow, r.notice_id)),
-                    match_reasons(session, notice_id=r.notice_id),
-                )
-                for r in alerts
-            ]
-            customers = customers_year(session, (notice.customer_inn for notice, _ in entries), now=now)
             messages += self._digest_messages(alerts, entries, now, customers)
         else:
-            for row in alerts:
-                notice = notice_from_row(session.get_one(NoticeRow, row.notice_id))
-                view = AlertView(
-                    reasons=match_reasons(session, notice_id=row.notice_id),
-                    customer=customers_year(session, [notice.customer_inn], now=now).get(
-                        notice.customer_inn or ""
-                    ),
-                )
+            for row, (notice, reasons) in zip(alerts, entries, strict=True):
+                view = AlertView(reasons=reasons, customer=customers.get(notice.customer_inn or ""))
                 text = render_alert(notice, view, now=now, region_name=self.region_name)
                 messages.append(Message([row.id or 0], text, alert_keyboard(row.id or 0)))
         return messages
