@@ -15,6 +15,7 @@ from sqlmodel import Session
 from data.models import NOTICES, PROTOCOL_BIDS, PROTOCOLS, PURCHASE_RESULTS, SUPPLIERS
 from data.notice import Stage, stage_of
 from data.results import FINAL_OUTCOMES
+from data.store.segments import nearest_rank, ranked
 
 R = PURCHASE_RESULTS.c
 WON = ("winner", "single_application")
@@ -183,22 +184,6 @@ def _win_discount_medians(
     """Median discount of each supplier's wins (nearest rank), one statement for all of them."""
     if not inns:
         return {}
-    nulls_last = sa.case((R.discount_bp.is_(None), 1), else_=0)
-    ranked = (
-        sa.select(
-            R.winner_inn.label("inn"),
-            R.discount_bp,
-            sa.func.row_number()
-            .over(partition_by=R.winner_inn, order_by=(nulls_last, R.discount_bp))
-            .label("rank"),
-            sa.func.count(R.discount_bp).over(partition_by=R.winner_inn).label("n"),
-        )
-        .where(*scope, R.outcome.in_(WON), R.winner_inn.in_(inns))
-        .subquery()
-    )
-    query = (
-        sa.select(ranked.c.inn, sa.func.min(ranked.c.discount_bp))
-        .where(ranked.c.discount_bp.is_not(None), ranked.c.rank * 2 >= ranked.c.n)
-        .group_by(ranked.c.inn)
-    )
-    return {inn: Decimal(bp) / 100 for inn, bp in session.connection().execute(query)}
+    rows = ranked([R.winner_inn], [*scope, R.outcome.in_(WON), R.winner_inn.in_(inns)], R.discount_bp)
+    query = sa.select(rows.c.winner_inn, nearest_rank(rows, "discount_bp", 1, 2)).group_by(rows.c.winner_inn)
+    return {inn: Decimal(bp) / 100 for inn, bp in session.connection().execute(query) if bp is not None}

@@ -154,43 +154,45 @@ def _conditions(segment: Segment, before: datetime | None = None) -> list[sa.Col
     return conditions
 
 
-def _ranked(partition: list[sa.ColumnElement[Any]], conditions: list[sa.ColumnElement[bool]]) -> sa.Subquery:
-    """The segment's rows with each row's rank by discount and by participants within its partition.
+def ranked(
+    partition: list[sa.ColumnElement[Any]],
+    conditions: list[sa.ColumnElement[bool]],
+    *columns: sa.ColumnElement[Any],
+) -> sa.Subquery:
+    """``purchase_results`` rows under ``conditions`` with, for each of ``columns``, each row's rank
+    (``<name>_rank``) and the count of values (``<name>_n``) within its partition: what
+    ``nearest_rank`` takes a quantile from.
 
     NULLs sort last on both backends (SQLite puts them first by default, PostgreSQL last), so
     ranks 1..n are exactly the rows that have a value and n counts them.
     """
+    window: dict[str, Any] = {"partition_by": partition or None}
 
     def rank(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
         nulls_last = sa.case((column.is_(None), _const(1)), else_=_const(0))
-        return sa.func.row_number().over(partition_by=partition or None, order_by=(nulls_last, column))
+        return sa.func.row_number().over(**window, order_by=(nulls_last, column))
 
-    return (
-        sa.select(
-            *partition,
-            R.outcome,
-            R.discount_bp,
-            R.applications,
-            rank(R.discount_bp).label("d_rank"),
-            sa.func.count(R.discount_bp).over(partition_by=partition or None).label("d_n"),
-            rank(R.applications).label("a_rank"),
-            sa.func.count(R.applications).over(partition_by=partition or None).label("a_n"),
+    ranks = [
+        label
+        for column in columns
+        for label in (
+            rank(column).label(f"{column.key}_rank"),
+            sa.func.count(column).over(**window).label(f"{column.key}_n"),
         )
-        .where(*conditions)
-        .subquery()
-    )
+    ]
+    return sa.select(*partition, R.outcome, *columns, *ranks).where(*conditions).subquery()
 
 
-def _aggregates(ranked: sa.Subquery) -> list[sa.ColumnElement[Any]]:
-    c = ranked.c
+def nearest_rank(ranked_rows: sa.Subquery, name: str, num: int, den: int) -> sa.ColumnElement[Any]:
+    """The ``num/den`` quantile of column ``name`` of ``ranked`` rows, per group: the smallest
+    value whose rank r has r/n >= num/den (nearest rank), in integers only."""
+    c = ranked_rows.c
+    value, at, count = c[name], c[f"{name}_rank"], c[f"{name}_n"]
+    return sa.func.min(sa.case((sa.and_(value.is_not(None), at * _const(den) >= count * _const(num)), value)))
 
-    def quantile(
-        value: sa.ColumnElement[Any], rank: Any, n: Any, num: int, den: int
-    ) -> sa.ColumnElement[Any]:
-        # nearest rank: the smallest value whose rank r has r/n >= num/den, in integers only
-        return sa.func.min(
-            sa.case((sa.and_(value.is_not(None), rank * _const(den) >= n * _const(num)), value))
-        )
+
+def _aggregates(ranked_rows: sa.Subquery) -> list[sa.ColumnElement[Any]]:
+    c = ranked_rows.c
 
     def share(outcomes: frozenset[str]) -> sa.ColumnElement[Any]:
         return sa.func.sum(sa.case((c.outcome.in_(sorted(outcomes)), _const(1)), else_=_const(0)))
@@ -198,10 +200,10 @@ def _aggregates(ranked: sa.Subquery) -> list[sa.ColumnElement[Any]]:
     return [
         sa.func.count().label("purchases"),
         sa.func.count(c.discount_bp).label("with_discount"),
-        quantile(c.discount_bp, c.d_rank, c.d_n, 1, 4).label("q1"),
-        quantile(c.discount_bp, c.d_rank, c.d_n, 1, 2).label("median"),
-        quantile(c.discount_bp, c.d_rank, c.d_n, 3, 4).label("q3"),
-        quantile(c.applications, c.a_rank, c.a_n, 1, 2).label("participants_median"),
+        nearest_rank(ranked_rows, "discount_bp", 1, 4).label("q1"),
+        nearest_rank(ranked_rows, "discount_bp", 1, 2).label("median"),
+        nearest_rank(ranked_rows, "discount_bp", 3, 4).label("q3"),
+        nearest_rank(ranked_rows, "applications", 1, 2).label("participants_median"),
         share(frozenset(("single_application",))).label("single"),
         share(FAILED_OUTCOMES).label("failed"),
     ]
@@ -237,8 +239,8 @@ def _stats(segment: Segment, aggregates: Sequence[Any]) -> SegmentStats:
 
 def segment_stats(session: Session, segment: Segment, *, before: datetime | None = None) -> SegmentStats:
     """The statistics of one segment (one SQL statement); ``before``: purchases decided before it only."""
-    ranked = _ranked([], _conditions(segment, before))
-    row = session.connection().execute(sa.select(*_aggregates(ranked))).one()
+    rows = ranked([], _conditions(segment, before), R.discount_bp, R.applications)
+    row = session.connection().execute(sa.select(*_aggregates(rows))).one()
     return _stats(segment, tuple(row))
 
 
@@ -287,9 +289,9 @@ def all_segment_stats(session: Session, *, okpd2_digits: int = 4) -> list[Segmen
     largest first: the market overview a bid manager reads, and the benchmark's subject."""
     prefix = _okpd2_prefix(OKPD2_GROUP if okpd2_digits == 4 else 2).label("okpd2")
     partition: list[sa.ColumnElement[Any]] = [prefix, R.region, R.kind, R.nmck_band]
-    ranked = _ranked(partition, _conditions(Segment()))
-    keys = [ranked.c.okpd2, ranked.c.region, ranked.c.kind, ranked.c.nmck_band]
-    query = sa.select(*keys, *_aggregates(ranked)).group_by(*keys).order_by(sa.desc("purchases"), *keys)
+    rows = ranked(partition, _conditions(Segment()), R.discount_bp, R.applications)
+    keys = [rows.c.okpd2, rows.c.region, rows.c.kind, rows.c.nmck_band]
+    query = sa.select(*keys, *_aggregates(rows)).group_by(*keys).order_by(sa.desc("purchases"), *keys)
     return [
         _stats(Segment(okpd2=okpd2, region=region, kind=kind, nmck_band=band), aggregates)
         for okpd2, region, kind, band, *aggregates in session.connection().execute(query)
