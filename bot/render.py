@@ -144,6 +144,11 @@ def ru_number(value: object) -> str:
     return str(value).replace(".", ",")
 
 
+def ru_percent(fraction: float) -> str:
+    """A fraction as the number of percent, to a hundredth at most: 0.125 -> «12,5»."""
+    return ru_number(f"{fraction * 100:.2f}".rstrip("0").rstrip("."))
+
+
 USUAL_WINNER_SHARE = 0.5
 USUAL_WINNER_MIN_WINS = 3
 """One supplier winning at least half of at least three purchases is worth a warning."""
@@ -199,7 +204,7 @@ def render_competitor(inn: str, row: CompetitorRow | None) -> str:
     if row.win_rate is not None:
         lines.append(f"Доля побед: {row.win_rate:.0%}")
     if row.discount_median is not None:
-        lines.append(f"Медианная скидка в победах: {ru_number(row.discount_median)} %")
+        lines.append(f"Медианная скидка в победах: {ru_percent(row.discount_median)} %")
     lines.append("Реестр недобросовестных поставщиков пока не загружается: проверьте на zakupki.gov.ru.")
     return "\n".join(lines)
 

@@ -106,8 +106,8 @@ class CompetitorRow:
     wins: int
     win_rate: float | None
     """Wins per named application; None without any."""
-    discount_median: Decimal | None
-    """Median discount of its wins, percent."""
+    discount_median: float | None
+    """Median discount of its wins as a fraction of the NMCK (0.12 is 12 %), like the segments'."""
 
 
 def competitors(
@@ -180,10 +180,10 @@ def competitors(
 
 def _win_discount_medians(
     session: Session, inns: list[str], scope: list[sa.ColumnElement[bool]]
-) -> dict[str, Decimal]:
+) -> dict[str, float]:
     """Median discount of each supplier's wins (nearest rank), one statement for all of them."""
     if not inns:
         return {}
     rows = ranked([R.winner_inn], [*scope, R.outcome.in_(WON), R.winner_inn.in_(inns)], R.discount_bp)
     query = sa.select(rows.c.winner_inn, nearest_rank(rows, "discount_bp", 1, 2)).group_by(rows.c.winner_inn)
-    return {inn: Decimal(bp) / 100 for inn, bp in session.connection().execute(query) if bp is not None}
+    return {inn: bp / 10_000 for inn, bp in session.connection().execute(query) if bp is not None}
