@@ -2,8 +2,9 @@
 
 ``upsert_results`` stores a batch in one transaction like ``upsert_notices``: a document is keyed
 by what identifies it (a protocol by purchase and document type, a contract by its registry
-number); a newer version (or, without versions, a later publication) replaces it, an equal or
-older one changes nothing, so importing the same ZIP twice stores nothing twice. Every purchase a
+number); a higher version replaces it, and so does, with the same or no version, a later
+publication; the same document again changes nothing, so importing the same ZIP twice stores
+nothing twice. Every purchase a
 batch touches gets its ``purchase_results`` row recomputed from all that is stored about it
 (``data.results.summarize``). A result that arrives before its notice is summed up without the
 notice's columns and completed when the notice is stored (``link_results``, which
@@ -127,6 +128,10 @@ def _count(stored: ResultsStored, what: str) -> bool:
 
 
 def _is_newer(new: ProtocolResult | ContractRecord, version: int | None, published: datetime | None) -> bool:
+    """Different versions decide; otherwise (equal, or either missing) a later publication does.
+    Unlike a notice (``data.store.plan.is_newer``), a document republished under the same version
+    number replaces the stored one; no real sample shows such a republication, the later one is
+    simply taken as the current."""
     if new.version is not None and version is not None and new.version != version:
         return new.version > version
     if new.published_at is None or published is None:
