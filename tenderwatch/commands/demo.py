@@ -21,9 +21,9 @@ from pathlib import Path
 import typer
 
 from bidder import reports
-from bidder.auction import CompetitorModel, SimulationParams, simulate
+from bidder.auction import SimulationParams, simulate
 from bidder.errors import BidderError
-from bidder.market import calibrate
+from bidder.market import competitors_for
 from crawler.replay import ReplayError, build_snapshot
 from crawler.replay.market import results_of, write_protocols
 from crawler.replay.server import start_replay
@@ -260,24 +260,13 @@ def show_market(db: Path) -> None:
                 (n for n in matched if n is not None and n.law == "44-FZ" and n.kind == "auction" and n.nmck),
                 None,
             )
-            fit = (
-                calibrate(
-                    session,
-                    okpd2=next(iter(auction.okpd2), None),
-                    region=auction.customer_region,
-                    kind=auction.kind,
-                    nmck=auction.nmck,
-                )
-                if auction is not None
-                else None
-            )
+            competitors = competitors_for(session, auction) if auction is not None else None
     finally:
         engine.dispose()
     emit(segments, SegmentStats, fmt=OutputFormat.table, title="Market segments (largest)", console=console)
-    if auction is None or auction.nmck is None:
+    if auction is None or auction.nmck is None or competitors is None:
         say("no matched 44-FZ auction to simulate")
         return
-    competitors = fit.competitors if fit is not None else CompetitorModel()
     cost = (auction.nmck * Decimal("0.8")).quantize(Decimal("0.01"))
     try:
         result = simulate(SimulationParams.from_notice(auction, cost=cost, competitors=competitors, seed=1))
