@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bidder import text
 from bidder.auction.money import MAX_RUB
 from bidder.errors import BidderError
-from data.notice import Kind, Law
+from data.notice import Kind, Law, is_inn
 from data.reference.regions import resolve_region
 
 Smp = Literal["only", "exclude", "any"]
@@ -32,7 +32,6 @@ MIN_PREFIX_LETTERS = 3
 
 _OKPD2_PREFIX = re.compile(r"^\d{2}(\.\d(\d(\.\d(\d(\.\d{1,3})?)?)?)?)?$")
 _KTRU_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{3}-\d{8}$")
-_INN = re.compile(r"^(\d{10}|\d{12})$")
 
 _LAW_ALIASES = {"44": "44-FZ", "223": "223-FZ"}
 _KIND_ALIASES = {
@@ -105,11 +104,6 @@ def parse_keyword(raw: str) -> KeywordPattern:
     if not parts:
         raise ValueError(f"{raw!r}: no words in the keyword")
     return KeywordPattern(written, tuple(parts))
-
-
-def is_inn(value: str) -> bool:
-    """A customer INN: 10 digits (an organisation) or 12 (a person)."""
-    return bool(_INN.match(value.strip()))
 
 
 def law_of(value: object) -> str:

@@ -6,6 +6,7 @@ reports all read it; the crawler only produces it.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -20,6 +21,14 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 Law = Literal["44-FZ", "223-FZ"]
 Kind = Literal["auction", "competition", "quotation", "single_supplier", "other"]
 Completeness = Literal["card", "listing"]
+
+
+_INN = re.compile(r"^(\d{10}|\d{12})$")
+
+
+def is_inn(value: str) -> bool:
+    """An INN: 10 digits (an organisation) or 12 (a person), as customers and suppliers have them."""
+    return bool(_INN.match(value.strip()))
 
 
 DAY = timedelta(days=1)

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bidder.market import backtest_stored
 from bidder.reports.common import ReportError
+from data.notice import is_inn
 from data.store.customers import CompetitorRow, competitors, customer_figures
 from data.store.segments import MIN_SEGMENT_PURCHASES, SegmentStats, all_segment_stats
 
@@ -87,8 +88,9 @@ class CustomerRow:
 
 def customer_report(session: Session, *, inn: str, now: datetime, days: int = 365) -> list[CustomerRow]:
     """A customer's purchases, cancellations, discounts and usual winners over the last ``days``."""
-    if not (inn.isdigit() and len(inn) in (10, 12)):
+    if not is_inn(inn):
         raise ReportError(f"INN {inn!r}: a customer's INN has 10 digits (12 for a person)")
+    inn = inn.strip()  # is_inn allows the spaces a pasted number brings
     figures = customer_figures(session, inn, since=now - timedelta(days=days))
     rows = [
         CustomerRow("customer INN", inn),

@@ -11,6 +11,7 @@ from bot.errors import UsageError
 from bot.handlers.context import message_of, tw
 from bot.render import render_competitor, render_customer
 from data.db import session_scope
+from data.notice import is_inn
 from data.store.customers import competitors, customer_figures
 
 YEAR = timedelta(days=365)
@@ -18,7 +19,7 @@ YEAR = timedelta(days=365)
 
 def _inn(context: ContextTypes.DEFAULT_TYPE, usage: str) -> str:
     args = list(context.args or [])
-    if len(args) != 1 or not args[0].isdigit() or len(args[0]) not in (10, 12):
+    if len(args) != 1 or not is_inn(args[0]):
         raise UsageError(f"Использование: {usage} (ИНН: 10 цифр, у ИП 12)")
     return args[0]
 

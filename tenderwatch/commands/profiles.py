@@ -32,7 +32,6 @@ from bidder.matcher import (
 from bidder.profiles import (
     Profile,
     ProfileError,
-    is_inn,
     kind_of,
     law_of,
     parse_profiles,
@@ -41,7 +40,7 @@ from bidder.profiles import (
 from data.db import make_engine, session_scope, upgrade
 from data.errors import StoreError
 from data.formatting import format_money
-from data.notice import Notice
+from data.notice import Notice, is_inn
 from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import region_name, resolve_region
 from data.store import get_notice
