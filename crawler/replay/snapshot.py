@@ -15,7 +15,7 @@ import random
 import threading
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -353,8 +353,9 @@ class Snapshot:
 
     # ---- bulk export layout -------------------------------------------------------------------------
 
-    def write_bulk(self, dest: Path) -> list[Path]:
-        """Write every version as the EIS bulk exports lay them out; returns the files written.
+    def write_bulk(self, dest: Path, *, only: Callable[[NoticeVersion], bool] | None = None) -> list[Path]:
+        """Write every version (``only`` those it accepts) as the EIS bulk exports lay them out;
+        returns the files written.
 
         44-FZ: ``44fz/<Region>/notification_<Region>_<from>_<to>_001.xml.zip`` per region and day,
         each holding ``epNotification…2020_<regnum>_<id>.xml`` export documents.
@@ -363,7 +364,8 @@ class Snapshot:
         dest = Path(dest)
         groups: dict[tuple[str, date], list[NoticeVersion]] = defaultdict(list)
         written: list[Path] = []
-        for version in self.versions:
+        versions = [v for v in self.versions if only is None or only(v)]
+        for version in versions:
             region = ftp_region_name(version.purchase.customer.region.name)
             if version.purchase.law == "44-FZ":
                 day = version.published_at.astimezone(pages.MOSCOW).date()
@@ -391,7 +393,7 @@ class Snapshot:
                     archive.writestr(info, self.render_export(version))
             tmp.replace(path)
             written.append(path)
-        log.info("wrote %d bulk files for %d versions under %s", len(written), len(self.versions), dest)
+        log.info("wrote %d bulk files for %d versions under %s", len(written), len(versions), dest)
         return written
 
     # ---- publishing over time -------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +23,7 @@ from bidder import reports
 from bidder.auction import SimulationParams, simulate
 from bidder.errors import BidderError
 from bidder.market import competitors_for
-from crawler.replay import ReplayError, build_snapshot
+from crawler.replay import NoticeVersion, ReplayError, build_snapshot
 from crawler.replay.market import results_of, write_protocols
 from crawler.replay.server import start_replay
 from data.db import make_engine, session_scope, upgrade
@@ -224,17 +223,15 @@ def import_market_history(db: Path, workdir: Path, *, seed: int, taken: set[str]
     history = build_snapshot(
         seed=seed, count=HISTORY_PURCHASES, now=history_moment(datetime.now(UTC)), days=HISTORY_DAYS
     )
-    versions = [v for v in history.versions if v.purchase.law == "44-FZ" and v.notice.reg_number not in taken]
     folder = workdir / "history"
-    folder.mkdir(parents=True, exist_ok=True)
-    notices = folder / "notices.zip"
-    with zipfile.ZipFile(notices, "w", zipfile.ZIP_DEFLATED) as archive:
-        for version in versions:
-            name = f"notice_{version.notice.reg_number}_{version.notice.version or 1}.xml"
-            archive.writestr(name, history.render_export(version))
-    latest = {v.notice.reg_number: v.notice for v in versions}  # versions come oldest first
+
+    def wanted(version: NoticeVersion) -> bool:
+        return version.purchase.law == "44-FZ" and version.notice.reg_number not in taken
+
+    notices = history.write_bulk(folder / "notices", only=wanted)
+    latest = {v.notice.reg_number: v.notice for v in history.versions if wanted(v)}  # oldest version first
     results = results_of(latest.values(), now=datetime.now(UTC), seed=seed)
-    return _import(db, [notices, write_protocols(results, folder / "protocols.zip")])
+    return _import(db, [*notices, write_protocols(results, folder / "protocols.zip")])
 
 
 def _import(db: Path, files: list[Path]) -> IngestReport:
