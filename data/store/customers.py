@@ -14,8 +14,7 @@ from sqlmodel import Session
 
 from data.models import NOTICES, PROTOCOL_BIDS, PROTOCOLS, PURCHASE_RESULTS, SUPPLIERS
 from data.notice import Stage, stage_of
-from data.results import FINAL_OUTCOMES
-from data.store.segments import nearest_rank, ranked
+from data.store.segments import Segment, conditions, nearest_rank, ranked
 
 R = PURCHASE_RESULTS.c
 WON = ("winner", "single_application")
@@ -58,7 +57,7 @@ def customer_figures(session: Session, inn: str, *, since: datetime) -> Customer
         sa.select(NOTICES.c.status).where(NOTICES.c.customer_inn == inn, NOTICES.c.published_at >= since)
     ).scalars()
     stages = [stage_of(status) for status in statuses]
-    mine = [R.customer_inn == inn, R.outcome.in_(sorted(FINAL_OUTCOMES)), R.decided_at >= since]
+    mine = [*conditions(Segment(), since=since), R.customer_inn == inn]
     finished, discount, participants = conn.execute(
         sa.select(sa.func.count(), sa.func.avg(R.discount_bp), sa.func.avg(R.applications)).where(*mine)
     ).one()
@@ -121,11 +120,7 @@ def competitors(
 ) -> list[CompetitorRow]:
     """The suppliers that won or applied in the finished purchases of an OKPD2 prefix and a
     customer region since ``since``, most wins first; ``inn``: that supplier only."""
-    scope = [R.outcome.in_(sorted(FINAL_OUTCOMES)), R.decided_at >= since]
-    if okpd2:
-        scope.append(sa.func.substr(R.okpd2, 1, len(okpd2)) == okpd2)
-    if region:
-        scope.append(R.region == region)
+    scope = conditions(Segment(okpd2=okpd2, region=region), since=since)
     purchases = sa.select(R.law, R.purchase_number).where(*scope).subquery()
     applied = (
         sa.select(PROTOCOL_BIDS.c.participant_inn.label("inn"), sa.func.count().label("applications"))

@@ -139,19 +139,25 @@ def _okpd2_prefix(length: int) -> sa.ColumnElement[Any]:
     return sa.func.substr(R.okpd2, _const(1), _const(length))
 
 
-def _conditions(segment: Segment, before: datetime | None = None) -> list[sa.ColumnElement[bool]]:
-    conditions: list[sa.ColumnElement[bool]] = [R.outcome.in_(sorted(FINAL_OUTCOMES))]
+def conditions(
+    segment: Segment, *, before: datetime | None = None, since: datetime | None = None
+) -> list[sa.ColumnElement[bool]]:
+    """The finished purchases of ``segment`` (any prefix length of OKPD2), decided before ``before``
+    and at or after ``since`` when given."""
+    where: list[sa.ColumnElement[bool]] = [R.outcome.in_(sorted(FINAL_OUTCOMES))]
     if before is not None:  # a backtest calibrates on what was known before the auction it predicts
-        conditions.append(R.decided_at < before)
+        where.append(R.decided_at < before)
+    if since is not None:
+        where.append(R.decided_at >= since)
     if segment.okpd2:
-        conditions.append(_okpd2_prefix(len(segment.okpd2)) == segment.okpd2)
+        where.append(_okpd2_prefix(len(segment.okpd2)) == segment.okpd2)
     if segment.region:
-        conditions.append(R.region == segment.region)
+        where.append(R.region == segment.region)
     if segment.kind:
-        conditions.append(R.kind == segment.kind)
+        where.append(R.kind == segment.kind)
     if segment.nmck_band is not None:
-        conditions.append(R.nmck_band == segment.nmck_band)
-    return conditions
+        where.append(R.nmck_band == segment.nmck_band)
+    return where
 
 
 def ranked(
@@ -239,7 +245,7 @@ def _stats(segment: Segment, aggregates: Sequence[Any]) -> SegmentStats:
 
 def segment_stats(session: Session, segment: Segment, *, before: datetime | None = None) -> SegmentStats:
     """The statistics of one segment (one SQL statement); ``before``: purchases decided before it only."""
-    rows = ranked([], _conditions(segment, before), R.discount_bp, R.applications)
+    rows = ranked([], conditions(segment, before=before), R.discount_bp, R.applications)
     row = session.connection().execute(sa.select(*_aggregates(rows))).one()
     return _stats(segment, tuple(row))
 
@@ -267,7 +273,7 @@ def segment_sample(
     """The segment's ``limit`` most recently decided purchases, as a competitor model needs them."""
     query = (
         sa.select(R.outcome, R.applications, R.discount_bp)
-        .where(*_conditions(segment, before))
+        .where(*conditions(segment, before=before))
         .order_by(R.decided_at.desc(), R.id.desc())
         .limit(limit)
     )
@@ -289,7 +295,7 @@ def all_segment_stats(session: Session, *, okpd2_digits: int = 4) -> list[Segmen
     largest first: the market overview a bid manager reads, and the benchmark's subject."""
     prefix = _okpd2_prefix(OKPD2_GROUP if okpd2_digits == 4 else 2).label("okpd2")
     partition: list[sa.ColumnElement[Any]] = [prefix, R.region, R.kind, R.nmck_band]
-    rows = ranked(partition, _conditions(Segment()), R.discount_bp, R.applications)
+    rows = ranked(partition, conditions(Segment()), R.discount_bp, R.applications)
     keys = [rows.c.okpd2, rows.c.region, rows.c.kind, rows.c.nmck_band]
     query = sa.select(*keys, *_aggregates(rows)).group_by(*keys).order_by(sa.desc("purchases"), *keys)
     return [
