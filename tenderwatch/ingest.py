@@ -9,37 +9,34 @@ crawler's replay can share it. One bad document never stops the rest: it becomes
 
 from __future__ import annotations
 
-import gzip
 import logging
-import tempfile
 import zipfile
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from crawler.archives import (
+    DOCUMENT_SUFFIXES,
+    GZIP_MAGIC,
+    MAX_MEMBER_BYTES,
+    ZIP_MAGIC,
+    DocumentError,
+    gzip_documents,
+    wanted_member,
+    zip_documents,
+)
 from crawler.parsers import Document, NotANotice, ParseError, parse_document
-from crawler.parsers.common import MAX_DOCUMENT_BYTES
 from data.errors import DatabaseError, StoreError
 from data.notice import Notice
 from data.store import ResultsStored, UpsertResult, upsert_notices, upsert_results
 
 log = logging.getLogger(__name__)
 
-DOCUMENT_SUFFIXES = frozenset({".xml", ".json", ".html", ".htm"})
 ARCHIVE_SUFFIXES = frozenset({".zip", ".gz"})
 """What a folder search picks up besides documents; a named file is read whatever its name."""
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-"""A ZIP starts with a local file header, or (empty) with the end of its central directory."""
-GZIP_MAGIC = b"\x1f\x8b"
-MAX_GUNZIP_BYTES = 4 << 30
-"""A GZIP-wrapped archive (the export service's form) inflates to at most this, spooled to disk."""
-MAX_MEMBER_BYTES = MAX_DOCUMENT_BYTES
-"""An archive member larger than the parser accepts is refused before it is inflated (zip bombs)."""
 IMPORT_SOURCE = "import"
 
 Parser = Callable[..., list[Document]]
@@ -51,13 +48,8 @@ class InputNotFound(FileNotFoundError):
     """A path given to the import does not exist (a usage error, reported before anything is read)."""
 
 
-@dataclass(frozen=True)
-class IngestError:
-    label: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.label}: {self.reason}"
+IngestError = DocumentError
+"""A document the import could not read or parse, named by its label (``archive.zip!member.xml``)."""
 
 
 class SkippedDocument(IngestError):
@@ -132,10 +124,6 @@ def file_kind(path: Path) -> str:
     return "document" if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"<", b"{") else "other"
 
 
-def _wanted_member(info: zipfile.ZipInfo) -> bool:
-    return not info.is_dir() and Path(info.filename).suffix.lower() in DOCUMENT_SUFFIXES
-
-
 def count_documents(files: Iterable[Path]) -> int:
     """How many documents the files hold (archive members counted from the central directory)."""
     total = 0
@@ -145,7 +133,7 @@ def count_documents(files: Iterable[Path]) -> int:
             continue
         try:
             with zipfile.ZipFile(path) as archive:
-                total += sum(1 for info in archive.infolist() if _wanted_member(info)) or 1
+                total += sum(1 for info in archive.infolist() if wanted_member(info)) or 1
         except (OSError, zipfile.BadZipFile):
             total += 1  # reported as one error when read
     return total
@@ -158,9 +146,9 @@ def iter_documents(
     for path in files:
         kind = file_kind(path)
         if kind == "zip":
-            yield from _archive_documents(path, max_member_bytes)
+            yield from zip_documents(path, str(path), max_member_bytes)
         elif kind == "gzip":
-            yield from _gzipped_archive_documents(path, max_member_bytes)
+            yield from gzip_documents(path, str(path), max_member_bytes)
         elif kind == "document" or path.suffix.lower() in DOCUMENT_SUFFIXES:
             yield str(path), _read_file(path, max_member_bytes)
         else:
@@ -181,80 +169,6 @@ def _read_file(path: Path, cap: int) -> bytes | IngestError:
     if len(data) > cap:
         return IngestError(str(path), f"file exceeds the {cap}-byte cap")
     return data
-
-
-def _gzipped_archive_documents(path: Path, cap: int) -> Iterator[tuple[str, bytes | IngestError]]:
-    """A GZIP-wrapped ZIP: unwrapped in chunks into a spooled file (never past MAX_GUNZIP_BYTES),
-    then read as any archive."""
-    with tempfile.SpooledTemporaryFile(max_size=64 << 20) as inner:
-        try:
-            with gzip.open(path, "rb") as outer:
-                size = 0
-                while chunk := outer.read(READ_CHUNK):
-                    size += len(chunk)
-                    if size > MAX_GUNZIP_BYTES:
-                        yield (
-                            str(path),
-                            IngestError(str(path), f"GZIP inflates beyond {MAX_GUNZIP_BYTES} bytes"),
-                        )
-                        return
-                    inner.write(chunk)
-        except (OSError, EOFError, zlib.error) as exc:
-            yield str(path), IngestError(str(path), f"not a readable GZIP file: {exc}")
-            return
-        inner.seek(0)
-        if not inner.read(4).startswith(ZIP_MAGIC):
-            yield str(path), IngestError(str(path), "GZIP file does not wrap a ZIP archive")
-            return
-        inner.seek(0)
-        yield from _archive_documents(path, cap, source=inner)
-
-
-def _archive_documents(
-    path: Path, cap: int, *, source: IO[bytes] | None = None
-) -> Iterator[tuple[str, bytes | IngestError]]:
-    try:
-        archive = zipfile.ZipFile(source or path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        yield str(path), IngestError(str(path), f"not a readable ZIP archive: {exc}")
-        return
-    with archive:
-        members = [info for info in archive.infolist() if _wanted_member(info)]
-        if not members:
-            yield str(path), IngestError(str(path), "archive holds no .xml, .json or .html documents")
-        for info in members:
-            label = f"{path}!{info.filename}"
-            yield label, _read_member(archive, info, label, cap)
-
-
-READ_CHUNK = 1 << 16
-"""Archive members are inflated this much at a time (see ``_read_member``)."""
-
-
-def _read_member(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, cap: int
-) -> bytes | IngestError:
-    """The member's bytes, refused when its declared size exceeds ``cap``; inflated in small
-    chunks and never beyond ``cap``.
-
-    ``ZipFile.read`` asks zlib for up to 1 GiB at once and only then cuts the result to the
-    declared size: a 300 KB member whose header understates its size took 630 MB of memory
-    before the CRC check failed. Chunked reads keep memory at the cap whatever the header says.
-    """
-    if info.file_size > cap:
-        return IngestError(label, f"member of {info.file_size} bytes exceeds the {cap}-byte cap")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        with archive.open(info) as member:
-            while chunk := member.read(READ_CHUNK):
-                size += len(chunk)
-                if size > cap:
-                    return IngestError(label, f"member inflates beyond the {cap}-byte cap")
-                chunks.append(chunk)
-    except (OSError, zipfile.BadZipFile, zlib.error, RuntimeError, EOFError) as exc:
-        return IngestError(label, f"cannot read archive member: {exc}")
-    return b"".join(chunks)
 
 
 # --- parsing and storing ----------------------------------------------------------------------

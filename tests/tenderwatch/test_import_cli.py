@@ -10,10 +10,11 @@ import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from crawler.archives import read_member
 from data.db import head_revision, make_engine
 from data.store import get_notice, stored_versions
 from tenderwatch.cli import app
-from tenderwatch.ingest import IngestError, _read_member, ingest_paths
+from tenderwatch.ingest import IngestError, ingest_paths
 from tests.conftest import sample_bytes, sample_path
 from tests.data.conftest import postgres_url  # noqa: F401 - the PostgreSQL fixture
 
@@ -165,7 +166,7 @@ def test_a_member_whose_header_understates_its_size_is_refused(tmp_path: Path) -
     with zipfile.ZipFile(archive) as zf:
         info = zf.getinfo("liar.xml")
         info.file_size = 10  # what a crafted central directory would claim
-        result = _read_member(zf, info, "liar.zip!liar.xml", 1_000)
+        result = read_member(zf, info, "liar.zip!liar.xml", 1_000)
     assert result == IngestError(
         "liar.zip!liar.xml", "cannot read archive member: Bad CRC-32 for file 'liar.xml'"
     )
