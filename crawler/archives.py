@@ -82,7 +82,7 @@ def gzip_documents(source: Source, label: str, cap: int) -> Iterator[tuple[str, 
             yield label, DocumentError(label, "GZIP file does not wrap a ZIP archive")
             return
         inner.seek(0)
-        yield from zip_documents(inner, label, cap)  # type: ignore[arg-type]  # a binary file object
+        yield from zip_documents(inner, label, cap)
 
 
 def zip_documents(source: Source, label: str, cap: int) -> Iterator[tuple[str, bytes | DocumentError]]:

@@ -22,7 +22,7 @@ from data.db import make_engine, session_scope, upgrade
 from data.errors import DatabaseUrlError
 from data.models import CrawlRun
 from data.notice import Notice
-from data.store import Key, RunProgress, StoredVersion, UpsertResult
+from data.store import Key, ResultDocument, ResultsStored, RunProgress, StoredVersion, UpsertResult
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,11 @@ class CrawlDatabase:
         run = RunProgress(self.run_id, requests, pages) if self.run_id is not None else None
         with session_scope(self.engine) as session:
             return store.upsert_notices(session, notices, source=source, run=run)
+
+    def upsert_results(self, documents: list[ResultDocument], *, source: str | None) -> ResultsStored:
+        """Store protocols and contracts (the export service delivers them beside notices)."""
+        with session_scope(self.engine) as session:
+            return store.upsert_results(session, documents, source=source)
 
     def high_water(self, *, source: str, search_key: str) -> datetime | None:
         with session_scope(self.engine) as session:

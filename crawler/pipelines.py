@@ -1,4 +1,4 @@
-"""Item pipeline: notices -> the database in batches, each batch one transaction.
+"""Item pipeline: notices (and protocols, contracts) -> the database in batches, each batch one transaction.
 
 A batch is stored whole or not at all (``upsert_notices`` commits once), so a crawl killed midway
 leaves only complete batches behind; the next crawl finds the rest unstored and fetches it, and
@@ -16,6 +16,8 @@ from scrapy.exceptions import DropItem
 from crawler.database import CrawlDatabase, crawl_database
 from data.errors import StoreError
 from data.notice import Notice
+from data.results import ContractRecord, ProtocolResult
+from data.store import ResultDocument
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +25,14 @@ BATCH_SIZE_SETTING = "TENDERWATCH_BATCH_SIZE"
 
 
 class StorePipeline:
-    """Buffers notices and upserts them every ``TENDERWATCH_BATCH_SIZE`` items and when the spider closes."""
+    """Buffers notices and result documents and upserts them every ``TENDERWATCH_BATCH_SIZE`` items
+    and when the spider closes."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.batch_size = max(1, crawler.settings.getint(BATCH_SIZE_SETTING, 100))
         self.buffer: list[Notice] = []
+        self.results: list[ResultDocument] = []
         self.database: CrawlDatabase | None = None
 
     @classmethod
@@ -38,11 +42,14 @@ class StorePipeline:
     def open_spider(self) -> None:
         self.database = crawl_database(self.crawler)
 
-    def process_item(self, item: object) -> Notice:
-        if not isinstance(item, Notice):
-            raise DropItem(f"not a Notice: {type(item).__name__}")
-        self.buffer.append(item)
-        if len(self.buffer) >= self.batch_size:
+    def process_item(self, item: object) -> Notice | ResultDocument:
+        if isinstance(item, Notice):
+            self.buffer.append(item)
+        elif isinstance(item, ProtocolResult | ContractRecord):
+            self.results.append(item)
+        else:
+            raise DropItem(f"not a notice, protocol or contract: {type(item).__name__}")
+        if len(self.buffer) + len(self.results) >= self.batch_size:
             self.flush()
         return item
 
@@ -50,6 +57,34 @@ class StorePipeline:
         self.flush()
 
     def flush(self) -> None:
+        """Notices first: a result stored in the same flush is then summed up with its notice."""
+        self.flush_notices()
+        self.flush_results()
+
+    def flush_results(self) -> None:
+        if not self.results or self.database is None:
+            return
+        batch, self.results = self.results, []
+        stats = self.crawler.stats
+        spider = self.crawler.spider
+        try:
+            stored = self.database.upsert_results(batch, source=spider.name if spider else None)
+        except StoreError as exc:  # as for notices: nothing of the batch is stored, the next crawl asks again
+            stats.inc_value("tenderwatch/errors/store", len(batch))
+            log.error("storing a batch of %d result documents failed: %s", len(batch), exc)
+            return
+        stats.inc_value("tenderwatch/results/new", stored.new)
+        stats.inc_value("tenderwatch/results/changed", stored.changed)
+        stats.inc_value("tenderwatch/results/unchanged", stored.unchanged)
+        log.info(
+            "stored a batch of %d result documents: %d new, %d changed, %d unchanged",
+            len(batch),
+            stored.new,
+            stored.changed,
+            stored.unchanged,
+        )
+
+    def flush_notices(self) -> None:
         if not self.buffer or self.database is None:
             return
         batch, self.buffer = self.buffer, []

@@ -26,6 +26,7 @@ from typing import Any
 
 from crawler.database import CrawlDatabase, read_run
 from crawler.errors import CrawlProcessError, CrawlSettingsError, SourcePaused, SpiderArgumentError
+from crawler.export_service import TOKEN_ENV
 from crawler.extensions import RUN_ID_SETTING, CrawlProgress
 from crawler.middlewares import BROWSER_HEADERS, BROWSER_USER_AGENT, PROXY_ENV
 from crawler.spiders import source_names, sources_taking
@@ -72,6 +73,12 @@ class CrawlConfig:
     batch_size: int = 100
     follow_days: int = 45
     """How far back ``eis_follow`` looks for notices to follow (days of publication)."""
+    export_url: str | None = None
+    """The export service's address; None: the real one (``crawler.export_service.SERVICE_URL``)."""
+    export_token: str | None = None
+    """The export service's token: in the crawl's environment only, like the proxy."""
+    export_regions: tuple[str, ...] | list[str] = ()
+    export_days: int = 3
     extra_settings: Mapping[str, Any] = field(default_factory=dict)
     """Further Scrapy settings (``-s``), e.g. retry counts in tests."""
 
@@ -103,6 +110,11 @@ class CrawlConfig:
             settings["USER_AGENT"] = self.user_agent
         if self.card223_path:
             settings["TENDERWATCH_CARD223_PATH"] = self.card223_path
+        if self.export_url:
+            settings["TENDERWATCH_EXPORT_URL"] = self.export_url
+        if self.export_regions:
+            settings["TENDERWATCH_EXPORT_REGIONS"] = ",".join(self.export_regions)
+        settings["TENDERWATCH_EXPORT_DAYS"] = self.export_days
         if self.max_requests:
             settings["TENDERWATCH_MAX_REQUESTS"] = self.max_requests
         if self.browser_headers:
@@ -214,6 +226,8 @@ def crawl_environment(config: CrawlConfig) -> dict[str, str]:
     env["TENDERWATCH_DATABASE__URL"] = config.database_url
     if config.proxy:  # like the database URL, it may hold a password: never on the command line
         env[PROXY_ENV] = config.proxy
+    if config.export_token:
+        env[TOKEN_ENV] = config.export_token
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 

@@ -71,6 +71,30 @@ class CrawlerSettings(_Section):
     card223_path: str = Field(
         "/api/mobile/proxy/223/purchase/public/purchase/info/common-info.html", pattern=r"^/\S+$"
     )
+    export_url: str = Field(
+        "https://int44.zakupki.gov.ru/eis-integration/services/getDocsIP", pattern=r"^https?://\S+$"
+    )
+    export_token: SecretStr = SecretStr("")
+    """The export service's personal token; with one set, ``serve`` also reads whole days from it."""
+    export_regions: list[str] = Field(default_factory=list)
+    export_days: int = Field(3, ge=1, le=60)
+    """How many whole days back the first ``eis_export`` crawl reads (later crawls: since the mark)."""
+
+    @property
+    def export_enabled(self) -> bool:
+        """Whether the export service has a token to be asked with (``serve`` then adds ``eis_export``)."""
+        return bool(self.export_token.get_secret_value())
+
+    @field_validator("export_regions")
+    @classmethod
+    def _export_regions_known(cls, value: list[str]) -> list[str]:
+        from data.reference.regions import region_by_code
+
+        codes = [str(c).strip().zfill(2) for c in value]
+        unknown = [c for c in codes if region_by_code(c) is None]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is no region code (two digits, 01-99)")
+        return codes
 
     @field_validator("ca_bundle")
     @classmethod
@@ -202,6 +226,7 @@ class Settings(BaseSettings):
         data = self.model_dump(mode="json")
         token = self.telegram.token.get_secret_value()
         data["telegram"]["token"] = "***" if token else ""
+        data["crawler"]["export_token"] = "***" if self.crawler.export_token.get_secret_value() else ""
         data["database"]["url"] = mask_url(self.database.url)
         data["settings_file"] = self.settings_file
         return data

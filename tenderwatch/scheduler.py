@@ -22,10 +22,30 @@ class SchedulerError(Exception):
     """The service cannot be scheduled as configured; the message names the setting."""
 
 
+EXPORT_SOURCE = "eis_export"
+EXPORT_INTERVAL_MINUTES = 24 * 60.0
+"""The export service answers whole days: once a day is enough (``scheduler.intervals`` may say otherwise)."""
+
+
+def scheduled_sources(settings: SchedulerSettings, *, export: bool) -> list[str]:
+    """``scheduler.sources``, plus the export service's daily crawl when it has a token: the search
+    keeps the fresh hour, the export brings each whole day in bulk, once it is over."""
+    if export and EXPORT_SOURCE not in settings.sources:
+        return [*settings.sources, EXPORT_SOURCE]
+    return list(settings.sources)
+
+
+def interval_minutes(settings: SchedulerSettings, source: str) -> float:
+    if source == EXPORT_SOURCE and source not in settings.intervals:
+        return EXPORT_INTERVAL_MINUTES
+    return settings.interval_minutes(source)
+
+
 def build_scheduler(
-    pipeline: Pipeline, settings: SchedulerSettings, *, now: datetime | None = None
+    pipeline: Pipeline, settings: SchedulerSettings, *, now: datetime | None = None, export: bool = False
 ) -> AsyncIOScheduler:
     """An (unstarted) scheduler: a crawl job per source, first run at once, and the reminder job.
+    ``export``: the export service has a token (``scheduled_sources``).
 
     ``coalesce`` folds runs missed while the process was busy or asleep into one;
     ``max_instances=1`` never lets two crawls of one source overlap; the misfire grace lets a late
@@ -52,11 +72,11 @@ def build_scheduler(
         "misfire_grace_time": settings.misfire_grace_seconds,
         "replace_existing": True,
     }
-    for source in settings.sources:
+    for source in scheduled_sources(settings, export=export):
         scheduler.add_job(
             pipeline.crawl_cycle,
             "interval",
-            seconds=settings.interval_minutes(source) * 60,
+            seconds=interval_minutes(settings, source) * 60,
             jitter=settings.jitter_seconds or None,
             args=[source],
             id=f"crawl:{source}",
@@ -76,13 +96,13 @@ def build_scheduler(
     return scheduler
 
 
-def describe_schedule(settings: SchedulerSettings) -> list[str]:
+def describe_schedule(settings: SchedulerSettings, *, export: bool = False) -> list[str]:
     """One line per job, for the operator at startup."""
     jitter = f", jitter up to {settings.jitter_seconds} s" if settings.jitter_seconds else ""
     lines = [
-        f"crawl {source}: now, then every {_duration(settings.interval_minutes(source))}{jitter} "
+        f"crawl {source}: now, then every {_duration(interval_minutes(settings, source))}{jitter} "
         f"(late runs kept for {settings.misfire_grace_seconds} s; never two at once)"
-        for source in settings.sources
+        for source in scheduled_sources(settings, export=export)
     ]
     lines.append(f"deadline reminders: every {_duration(settings.reminders_interval_minutes)}")
     first = "alerted" if settings.alert_on_first_run else "recorded without alerting"

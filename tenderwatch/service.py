@@ -112,7 +112,7 @@ async def serve(
             announce=announce,
         )
         try:
-            scheduler = build_scheduler(pipeline, settings.scheduler)
+            scheduler = build_scheduler(pipeline, settings.scheduler, export=settings.crawler.export_enabled)
         except SchedulerError as exc:
             raise ServiceError(str(exc)) from None
         delivery_stop = asyncio.Event()
@@ -250,7 +250,7 @@ def _announce_start(
     target = f"Telegram as @{bot.username}" if bot is not None else "the console (no telegram.token)"
     announce(f"tenderwatch serve: database {mask_url(settings.database.url)}; alerts go to {target}")
     announce(f"{profiles} profile(s); crawling {mask_url(settings.crawler.base_url)}")
-    for line in describe_schedule(settings.scheduler):
+    for line in describe_schedule(settings.scheduler, export=settings.crawler.export_enabled):
         announce(f"  scheduled: {line}")
     if duration is not None:
         announce(f"running for {duration:g} s")

@@ -48,11 +48,18 @@ NOTICE_TYPES_44 = (
     "epNotificationEZK2020",
     "epNotificationEOK2020",
     "epNotificationOK2020",
+    "epNotificationEZT2020",
 )
-"""The 2020-format notice types artemmail/gos asks for: the procedures published since 2022."""
-NOTICE_TYPES_223 = ("purchaseNotice",)
-"""artemmail/gos asks RI223 for ``purchaseNotice`` alone; whether that type also returns the
-``purchaseNoticeAE``… variants is not known (docs/sources.md)."""
+"""The 2020-format notice types artemmail/gos asks for (the procedures published since 2022), and
+the electronic-shop type ``epNotificationEZT2020``, whose name is inferred from the ``ezt20`` slug,
+not seen in a real document."""
+NOTICE_TYPES_223 = tuple(
+    f"purchaseNotice{t}"
+    for t in ("", "AE", "AE94", "AESMBO", "EP", "IS", "KESMBO", "OA", "OK", "ZK", "ZKESMBO", "ZPESMBO")
+)
+"""The 223-FZ notice types, one per folder of the old FTP export (docs/eis-site.md). artemmail/gos
+asks RI223 for ``purchaseNotice`` alone; whether that one type also brings the others is not
+known, so each is asked for by name."""
 AUTH_ERROR_CODES = frozenset({5})
 """errorInfo codes that mean the token was refused: code 5 in a public client's test fixture of a
 refused token; any SOAP fault about the token counts the same (``ExportServiceError.token_refused``)."""
@@ -138,7 +145,7 @@ def archive_urls(reply: bytes, operation: str) -> list[str]:
     client = _client()
     binding = client.service._binding  # zeep's per-operation reply reader lives on the binding
     try:
-        doc = parse_xml(reply, client.transport, settings=client.settings)
+        doc = parse_xml(reply, client.transport, settings=client.settings)  # type: ignore[arg-type]  # hinted str; lxml reads bytes
     except (ZeepError, etree.XMLSyntaxError) as exc:
         raise NotAReply(f"not a SOAP reply: {exc}") from None
     if doc.find("soap-env:Body/soap-env:Fault", namespaces=binding.nsmap) is not None:

@@ -23,7 +23,8 @@ Modifiers: ``skip=K`` lets the first K eligible requests pass (``truncate=3,skip
 page 1 is whole, page 2 and both its retries are cut); ``every=K`` faults only every K-th
 eligible request (the others pass and consume nothing; default 1); ``only=card`` (or
 ``only=card+json``) limits faults to those path kinds (``list``, ``rss``, ``card``, ``json``,
-``page``, ``other``); ``seed=S`` seeds the probabilities.
+``page``, ``export`` (the export service's SOAP requests), ``archive`` (its archive links), ``other``);
+``seed=S`` seeds the probabilities.
 When several kinds are pending, one request gets one fault, in the order the kinds are listed
 above. The same keys work as a JSON object (``{"5xx": 3, "only": ["card"]}``).
 """
@@ -39,7 +40,7 @@ from typing import Any
 from crawler.replay.model import ReplayError
 
 FAULT_KINDS = ("5xx", "429", "403", "434", "maintenance", "captcha", "truncate", "slow")
-PATH_KINDS = ("list", "rss", "card", "json", "page", "other")
+PATH_KINDS = ("list", "rss", "card", "json", "page", "export", "archive", "other")
 _ALIASES = {"503": "5xx", "retry_after": "retry-after"}
 
 

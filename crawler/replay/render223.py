@@ -35,14 +35,16 @@ SCHEMA_LOCATION = (
     "http://zakupki.gov.ru/223/integration/schema/TFF-5.0/purchase.xsd"
 )
 B = Builder(NS)
+SMP_TYPES = {"AE": "AESMBO", "ZK": "ZKESMBO"}
 
 
 def notice_type(version: NoticeVersion) -> str:
-    """``purchaseNoticeAE``…; SMP-only auctions and quotations use the ``…SMBO`` types."""
+    """``purchaseNoticeAE``…; SMP-only auctions and quotations use the SMP types of the FTP folders
+    (``purchaseNoticeAESMBO``, ``purchaseNoticeZKESMBO``: docs/eis-site.md)."""
     p = version.purchase
     suffix = p.method.slug
-    if p.smp_only and suffix in ("AE", "ZK"):
-        suffix += "SMBO"
+    if p.smp_only and suffix in SMP_TYPES:
+        suffix = SMP_TYPES[suffix]
     return f"purchaseNotice{suffix}"
 
 

@@ -12,6 +12,10 @@ parameters 400 with the ``QueryError`` message):
   ``/223/purchase/public/purchase/info/common-info.html?regNumber=…``: the card pages the search
   entries and RSS items link to, header only (``page``); a 44-FZ slug other than the purchase's
   method is 404, as on the EIS;
+* ``POST /eis-integration/services/getDocsIP``: the export service's SOAP requests (``export``),
+  and ``/eis-integration/archives/<key>``: the archives its replies link to (``archive``; the
+  token in the ``individualPerson_token`` header), see ``crawler.replay.export_service``;
+  ``GET /eis-integration/services/getDocsIP?wsdl`` serves the WSDL (not counted);
 * control (never counted, never faulted): ``GET /_replay/stats``, ``GET|POST /_replay/faults``
   (body: a spec string or a JSON object, see ``crawler.replay.faults``), ``POST /_replay/reset-stats``,
   ``POST /_replay/publish?count=N`` (mint N notices now), ``POST /_replay/revise?count=N&change=deadline``
@@ -45,7 +49,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from crawler.export_service import SERVICE_PATH, TOKEN_HEADER
 from crawler.replay.cardpage import render_card_page
+from crawler.replay.export_service import ARCHIVE_PATH, REPLAY_EXPORT_TOKEN, SOAP_XML, ExportFake
 from crawler.replay.faults import FAULT_KINDS, FaultInjector, FaultPlan, FaultSpecError
 from crawler.replay.generate import CHANGES
 from crawler.replay.model import Purchase, ReplayError, SnapshotError
@@ -72,6 +78,7 @@ HTML = "text/html; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
 XML = "text/xml; charset=utf-8"
 JSON = "application/json; charset=utf-8"
+ZIP = "application/zip"
 TEXT = "text/plain; charset=utf-8"
 
 MAINTENANCE_PAGE = (
@@ -132,12 +139,14 @@ class ReplayServer:
         faults: FaultPlan,
         publish_rate: float | None,
         tls: ssl.SSLContext | None = None,
+        export_token: str = REPLAY_EXPORT_TOKEN,
     ) -> None:
         if publish_rate is not None and not publish_rate > 0:
             raise ReplayServerError(f"publish_rate={publish_rate!r} must be a positive number per minute")
         self.snapshot = snapshot
         self.publish_rate = publish_rate
         self.injector = FaultInjector(faults)
+        self.export = ExportFake(snapshot, token=export_token)
         self._stats_lock = threading.Lock()
         self._publish_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -340,6 +349,8 @@ class ReplayServer:
         if m:
             slug = m.group(1)
             return "page", lambda params, qs: self._page44(params, slug)
+        if path == SERVICE_PATH:
+            return "control", lambda params, qs: Reply(200, self.export.wsdl(params.get("xsd")), XML)
         if path.startswith("/_replay/"):
             return "control", self._control_get(path)
         return "other", lambda params, qs: _text(404, f"{path}: no such page in the EIS replay")
@@ -484,6 +495,8 @@ class _Handler(BaseHTTPRequestHandler):
         forced = params.pop("_fault", None)
         query_string = urlencode([p for p in pairs if p[0] != "_fault"]) if forced else url.query
         kind, handler = replay.route(url.path)
+        if url.path.startswith(ARCHIVE_PATH):  # the export service's links: the token travels as a header
+            kind, handler = "archive", self._archive
         if kind == "control":
             self._send(handler(params, query_string))
             return
@@ -491,9 +504,22 @@ class _Handler(BaseHTTPRequestHandler):
             reply, fault = _text(400, f"_fault={forced!r} is not one of {', '.join(FAULT_KINDS)}"), None
         else:
             fault = {"503": "5xx"}.get(forced, forced) if forced else replay.injector.draw(kind)
-            reply = self._faulted(fault, replay.injector.plan) or self._produce(handler, params, query_string)
-            if fault == "truncate":
-                reply.body = reply.body[: int(len(reply.body) * replay.injector.plan.cut)]
+            self._answer(kind, fault, lambda: self._produce(handler, params, query_string))
+            return
+        replay.record(kind, reply.status, fault)
+        self._send(reply)
+
+    def _archive(self, params: dict[str, str], query_string: str) -> Reply:
+        key = urlsplit(self.path).path[len(ARCHIVE_PATH) :]
+        status, body = self.server.replay.export.archive(key, self.headers.get(TOKEN_HEADER))
+        return Reply(status, body, ZIP if status == 200 else TEXT)
+
+    def _answer(self, kind: str, fault: str | None, produce: Callable[[], Reply]) -> None:
+        """The faulted or produced reply of a counted request, recorded and sent."""
+        replay = self.server.replay
+        reply = self._faulted(fault, replay.injector.plan) or produce()
+        if fault == "truncate":
+            reply.body = reply.body[: int(len(reply.body) * replay.injector.plan.cut)]
         replay.record(kind, reply.status, fault)
         if fault == "slow":
             time.sleep(replay.injector.plan.delay)
@@ -503,8 +529,19 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
+        replay = self.server.replay
+        if url.path == SERVICE_PATH:
+            answer = replay.export.answer
+            self._answer(
+                "export", replay.injector.draw("export"), lambda: Reply(*answer(body, replay.url), SOAP_XML)
+            )
+            return
         if not url.path.startswith("/_replay/"):
-            self._send(_text(405, f"{url.path}: the EIS replay accepts POST only on /_replay/ control paths"))
+            self._send(
+                _text(
+                    405, f"{url.path}: the EIS replay accepts POST only on the export service and /_replay/"
+                )
+            )
             return
         self._send(self.server.replay.control_post(url.path, dict(parse_qsl(url.query)), body))
 
