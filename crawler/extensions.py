@@ -113,7 +113,7 @@ def judge(
     )
     if finish_reason == "shutdown":  # SIGTERM/SIGINT: a deliberate stop; what was stored is kept
         return "partial", f"crawl stopped before it finished (shutdown); {errors}"
-    if finish_reason in ("blocked", "maintenance"):  # the site's answer to every URL: stop, try later
+    if finish_reason in ("blocked", "maintenance", "token_refused"):  # the answer to every URL: stop
         return "failed", f"{stopped or finish_reason}; {errors}"
     if finish_reason != "finished":
         return "failed", f"crawl ended early ({finish_reason}); {errors}"

@@ -28,9 +28,8 @@ import zeep
 from lxml import etree
 from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import Fault
-from zeep.loader import parse_xml
 
-from crawler.parsers.common import law_from_reg_number
+from crawler.parsers.common import ParseError, law_from_reg_number, safe_xml_root
 
 HERE = Path(__file__).parent
 WSDL = HERE / "getDocsIP.wsdl"
@@ -99,6 +98,15 @@ class RegionDay:
         return f"{self.law} {self.document_type} of region {self.region} on {self.day.isoformat()}"
 
 
+def _well_formed(reply: bytes) -> etree._Element:
+    """The reply's root, parsed strictly and safely: zeep's own loader recovers from broken XML
+    when it is not strict, and a cut-off reply read as "no documents" would lose that day for good."""
+    try:
+        return safe_xml_root(reply, "the export service's reply")
+    except ParseError as exc:
+        raise NotAReply(f"not a SOAP reply: {exc.problem}") from None
+
+
 @cache
 def _client() -> zeep.Client:
     settings = zeep.Settings(strict=False, forbid_dtd=True, forbid_entities=True, forbid_external=True)
@@ -144,10 +152,7 @@ def archive_urls(reply: bytes, operation: str) -> list[str]:
     or a SOAP fault, ``NotAReply`` for anything that is no SOAP reply."""
     client = _client()
     binding = client.service._binding  # zeep's per-operation reply reader lives on the binding
-    try:
-        doc = parse_xml(reply, client.transport, settings=client.settings)  # type: ignore[arg-type]  # hinted str; lxml reads bytes
-    except (ZeepError, etree.XMLSyntaxError) as exc:
-        raise NotAReply(f"not a SOAP reply: {exc}") from None
+    doc = _well_formed(reply)
     if doc.find("soap-env:Body/soap-env:Fault", namespaces=binding.nsmap) is not None:
         try:
             binding.process_error(doc, binding.get(operation))

@@ -19,12 +19,13 @@ import secrets
 import threading
 import zipfile
 from collections import OrderedDict
-from datetime import UTC, date, datetime
+from datetime import date
 from xml.sax.saxutils import escape
 
 from lxml import etree
 
 from crawler.export_service import SUBSYSTEM, WSDL
+from crawler.parsers.common import ParseError, safe_xml_root
 from crawler.replay import pages, render44, render223
 from crawler.replay.market import results_of
 from crawler.replay.model import NoticeVersion
@@ -63,9 +64,8 @@ class ExportFake:
     def answer(self, body: bytes, base_url: str) -> tuple[int, bytes]:
         """(HTTP status, SOAP reply) for one request body."""
         try:
-            envelope = etree.fromstring(body, _parser())
-            operation, params, token = _question(envelope)
-        except (etree.XMLSyntaxError, BadQuestion) as exc:
+            operation, params, token = _question(safe_xml_root(body, "request"))
+        except (ParseError, BadQuestion) as exc:
             return 500, _fault("soap:Client", f"Некорректный запрос: {exc}")
         if token != self.token:
             return 200, _reply(operation, error=REFUSED_TOKEN)
@@ -121,7 +121,7 @@ class ExportFake:
         documents = [_export_document(v) for v in found]
         if found:
             latest = found[-1].notice
-            for protocol in results_of([latest], now=datetime.now(UTC), seed=self.snapshot.seed):
+            for protocol in results_of([latest], now=self.snapshot.now, seed=self.snapshot.seed):
                 name = f"{protocol.document}_{protocol.purchase_number}_{protocol.doc_id}.xml"
                 documents.append((name, render_protocol(protocol, publisher_inn=None, publisher_name=None)))
         return documents
@@ -132,10 +132,6 @@ class ExportFake:
         """``?wsdl`` and ``?xsd=getDocsIP-ws-api.xsd``: the (reconstructed) files the client uses."""
         name = which if which and which.endswith(".xsd") else WSDL.name
         return (WSDL.parent / name.rsplit("/", 1)[-1]).read_bytes()
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def _question(envelope: etree._Element) -> tuple[str, dict[str, str], str | None]:

@@ -159,7 +159,6 @@ class EisExportSpider(BaseSpider):
     def soap_request(
         self, body: bytes, operation: str, label: str, day: date | None = None
     ) -> scrapy.Request:
-        self.count("requests/list")
         return scrapy.Request(
             self.service_url,
             method="POST",
@@ -175,6 +174,7 @@ class EisExportSpider(BaseSpider):
 
     def parse_reply(self, response: Response) -> Generator[scrapy.Request, None, None]:
         meta = response.meta
+        self.count("requests/list")  # counted when answered: Scrapy drains start() ahead of the downloads
         try:
             urls = archive_urls(response.body, meta["operation"])
         except NotAReply as exc:
@@ -193,7 +193,6 @@ class EisExportSpider(BaseSpider):
             return
         self.count("pages")
         for url in urls:
-            self.count("requests/card")
             yield scrapy.Request(
                 url,
                 headers={TOKEN_HEADER: self.token},
@@ -203,6 +202,7 @@ class EisExportSpider(BaseSpider):
             )
 
     def parse_archive(self, response: Response) -> Generator[Document | scrapy.Request, None, None]:
+        self.count("requests/card")
         for label, content in archive_documents_of_bytes(response.body, response.url):
             if isinstance(content, DocumentError):
                 retry = self.retry(response, "unreadable_archive") if label == response.url else None
@@ -236,7 +236,9 @@ class EisExportSpider(BaseSpider):
         )
 
     def request_failed(self, failure: Failure) -> Iterable[Any]:
-        self.failed_days.add(failed_request(failure).meta.get("day") or date.max)
+        request = failed_request(failure)
+        self.count("requests/card" if request.callback == self.parse_archive else "requests/list")
+        self.failed_days.add(request.meta.get("day") or date.max)
         return self.errback(failure)
 
     def failed(self, meta: dict[str, Any], kind: str, url: str, problem: str) -> None:
