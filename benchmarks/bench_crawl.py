@@ -9,7 +9,9 @@ Figures printed:
 * the result cap: the same crawl with the site's cap lowered to a quarter of the snapshot (pages of
   20), once with notices spread over 30 days (split by day) and once all on one day (split by
   price), against the uncapped crawl at the same page size: list requests, parts, notices/s, and
-  card requests per notice (aim: 1.00, nothing fetched twice).
+  card requests per notice (aim: 1.00, nothing fetched twice);
+* the export service: ``eis_export`` over 7 whole days of the regions in the snapshot against the
+  search crawl of the same notices, and the requests a day of all of Russia costs it.
 
 Run: ``.venv/bin/python benchmarks/bench_crawl.py [--quick]`` (default: the full 320-notice snapshot).
 """
@@ -22,11 +24,15 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from crawler.export_service import NOTICE_TYPES_44, NOTICE_TYPES_223, SERVICE_PATH
 from crawler.replay import build_snapshot
+from crawler.replay.export_service import REPLAY_EXPORT_TOKEN
+from crawler.replay.generate import moscow_now_floor
 from crawler.replay.server import start_replay
 from crawler.runner import CrawlConfig, run_crawl
 from crawler.spiders.eis import CARD_PATHS, SEARCH_PATH
@@ -104,6 +110,38 @@ def main() -> None:
         f"{(incremental.requests - incremental.pages) / max(1, incremental.new):.2f} card requests per new"
     )
     capped_runs(count)
+    export_runs(count)
+
+
+def export_runs(count: int) -> None:
+    """The export service (``eis_export``) against the search crawl of the same days: requests and
+    notices/s, and what a day of all of Russia costs it at the default politeness."""
+    snapshot = build_snapshot(seed=2026, count=count, days=7, now=moscow_now_floor(None))
+    regions = sorted({p.customer.region.code for p in snapshot.purchases})
+    with tempfile.TemporaryDirectory() as tmp, start_replay(snapshot) as server:
+        search = run_crawl("eis", config=unthrottled(Path(tmp) / "search.db", server.url))
+        config = replace(
+            unthrottled(Path(tmp) / "export.db", server.url),
+            export_url=server.url + SERVICE_PATH,
+            export_token=REPLAY_EXPORT_TOKEN,
+            export_regions=regions,
+            export_days=7,
+        )
+        export = run_crawl("eis_export", config=config)
+    assert search.outcome == "ok" and export.outcome == "ok", (search.reason, export.reason)
+    assert export.new == count, export.counts_line()
+    types = len(NOTICE_TYPES_44) + len(NOTICE_TYPES_223)
+    for label, run in (("search (baseline)", search), (f"export, {len(regions)} regions x 7 days", export)):
+        crawling = elapsed_in_crawl(run.log_tail) or run.seconds
+        print(
+            f"{label}: {run.requests} requests ({run.pages} list pages or SOAP replies) "
+            f"for {run.new} notices, {run.new / crawling:.0f} notices/s crawling"
+        )
+    per_day = 85 * types
+    print(
+        f"export, all of Russia: {per_day} SOAP requests a day (85 regions x {types} types) + one "
+        f"download per region and type with documents = about {per_day * 3.5 / 60:.0f} min at 3.5 s apart"
+    )
 
 
 def capped_runs(count: int) -> None:

@@ -29,9 +29,10 @@ from crawler.errors import CrawlProcessError, CrawlSettingsError, SourcePaused, 
 from crawler.export_service import TOKEN_ENV
 from crawler.extensions import RUN_ID_SETTING, CrawlProgress
 from crawler.middlewares import BROWSER_HEADERS, BROWSER_USER_AGENT, PROXY_ENV
-from crawler.spiders import source_names, sources_taking
+from crawler.spiders import source_names, sources_taking, spider_classes
 from crawler.spiders.base import BLOCK_KINDS, check_spider_arguments
 from crawler.spiders.eis import search_filters
+from crawler.spiders.eis_export import EXPORT_SOURCE
 from crawler.tls import CONTEXT_FACTORY, SHIPPED_CA_BUNDLE
 from data.notice import MOSCOW
 
@@ -172,6 +173,14 @@ def validate(source: str, config: CrawlConfig, arguments: Mapping[str, Any]) -> 
         raise CrawlSettingsError(f"crawler.base_url={config.base_url!r}: not an http(s) URL")
     if config.ca_bundle:
         _check_ca_bundle(config.ca_bundle)
+    accepted = spider_classes()[source].arguments_accepted
+    given = sorted(name for name, value in checked.items() if value is not None and name not in accepted)
+    if given:
+        raise SpiderArgumentError(f"{source} does not take {given[0]} (it takes {', '.join(accepted)})")
+    if source == EXPORT_SOURCE and not (config.export_token or os.environ.get(TOKEN_ENV)):
+        raise CrawlSettingsError(
+            f"{EXPORT_SOURCE} needs the export service's token: set crawler.export_token ({TOKEN_ENV})"
+        )
     return {name: _argument(value) for name, value in checked.items() if value is not None}
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from crawler.runner import SOURCES
+from crawler.spiders.eis_export import EXPORT_SOURCE
 from tenderwatch.config import SchedulerSettings
 from tenderwatch.pipeline import Pipeline
 
@@ -22,7 +23,6 @@ class SchedulerError(Exception):
     """The service cannot be scheduled as configured; the message names the setting."""
 
 
-EXPORT_SOURCE = "eis_export"
 EXPORT_INTERVAL_MINUTES = 24 * 60.0
 """The export service answers whole days: once a day is enough (``scheduler.intervals`` may say otherwise)."""
 

@@ -55,6 +55,7 @@ from crawler.spiders.base import BaseSpider, failed_request
 from data.notice import Notice
 from data.reference.regions import all_regions, region_by_code
 
+EXPORT_SOURCE = "eis_export"
 EXPORT_URL_SETTING = "TENDERWATCH_EXPORT_URL"
 EXPORT_REGIONS_SETTING = "TENDERWATCH_EXPORT_REGIONS"
 EXPORT_DAYS_SETTING = "TENDERWATCH_EXPORT_DAYS"
@@ -81,7 +82,7 @@ def end_of_day(day: date) -> datetime:
 
 
 class EisExportSpider(BaseSpider):
-    name = "eis_export"
+    name = EXPORT_SOURCE
     arguments_accepted: ClassVar[tuple[str, ...]] = ("from_date", "until_date", "reg_numbers")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -98,7 +98,8 @@ def register(app: typer.Typer) -> None:
             None,
             "--reg-number",
             help="Fetch this notice (19 digits: 44-FZ, 11: 223-FZ) by its registry number; repeat for "
-            "more. Runs eis_follow on these numbers.",
+            "more. The default source looks them up with eis_follow; eis_export asks the export service for "
+            "every document of each purchase (protocols and contracts too).",
         ),
     ) -> None:
         """Crawl a source once and print what was stored.

@@ -77,12 +77,15 @@ def test_mask_url_hides_password_only():
 def test_config_check_masks_secrets(tmp_path, monkeypatch):
     path = write(tmp_path, '[database]\nurl = "postgresql://tw:s3cret@db/tw"\n')
     monkeypatch.setenv("TENDERWATCH_TELEGRAM__TOKEN", "123456:SECRET-TOKEN")
+    monkeypatch.setenv("TENDERWATCH_CRAWLER__EXPORT_TOKEN", "EXPORT-SECRET")
     result = CliRunner().invoke(app, ["--settings", str(path), "config", "check"])
     assert result.exit_code == 0, result.output
     assert "SECRET-TOKEN" not in result.output
+    assert "EXPORT-SECRET" not in result.output
     assert "s3cret" not in result.output
     payload = json.loads(result.output[result.output.index("{") :])
     assert payload["telegram"]["token"] == "***"
+    assert payload["crawler"]["export_token"] == "***"
     assert payload["database"]["url"] == "postgresql://tw:***@db/tw"
 
 
@@ -188,3 +191,11 @@ def test_match_warns_on_every_run_when_matches_have_no_chat(tmp_path, monkeypatc
     result = CliRunner().invoke(app, ["--settings", str(path), "match"])
     assert result.exit_code == 0, result.output
     assert "warning: profiles «it» have no chat to alert" in result.stderr
+
+
+def test_export_regions_are_region_codes(tmp_path):
+    settings = load_settings(write(tmp_path, '[crawler]\nexport_regions = ["77", "5"]\n'))
+    assert settings.crawler.export_regions == ["77", "05"]
+    assert not settings.crawler.export_enabled
+    with pytest.raises(ConfigError, match=r"crawler\.export_regions: .*'00' is no region code"):
+        load_settings(write(tmp_path, '[crawler]\nexport_regions = ["00"]\n'))

@@ -231,7 +231,21 @@ def test_a_source_with_an_interval_of_its_own_is_crawled_at_that_interval():
     assert describe_schedule(settings)[1].startswith("crawl eis_follow: now, then every 6 h")
 
 
-KNOWN = "eis, eis_follow, eis_rss"
+def test_with_an_export_token_the_export_service_is_read_once_a_day_beside_the_search():
+    settings = SchedulerSettings(sources=["eis", "eis_follow"], crawl_interval_minutes=30)
+    pipeline = make_pipeline(make_engine("sqlite://"), FakeCrawl(make_engine("sqlite://")), RecordingSender())
+    without = {job.id for job in build_scheduler(pipeline, settings).get_jobs()}
+    assert "crawl:eis_export" not in without
+    jobs = {job.id: job for job in build_scheduler(pipeline, settings, export=True).get_jobs()}
+    assert jobs["crawl:eis_export"].trigger.interval.total_seconds() == 24 * 3600
+    assert jobs["crawl:eis"].trigger.interval.total_seconds() == 1800  # the fresh hour stays the search's
+    assert describe_schedule(settings, export=True)[2].startswith("crawl eis_export: now, then every 24 h")
+    hourly = SchedulerSettings(sources=["eis"], intervals={"eis_export": 60})
+    jobs = {job.id: job for job in build_scheduler(pipeline, hourly, export=True).get_jobs()}
+    assert jobs["crawl:eis_export"].trigger.interval.total_seconds() == 3600
+
+
+KNOWN = "eis, eis_export, eis_follow, eis_rss"
 
 
 @pytest.mark.parametrize(
