@@ -58,6 +58,10 @@ class CrawlDatabase:
         with session_scope(self.engine) as session:
             return store.notices_to_follow(session, published_since=published_since, limit=limit)
 
+    def awaiting_results(self, *, since: datetime, until: datetime, limit: int) -> list[str]:
+        with session_scope(self.engine) as session:
+            return store.purchases_awaiting_results(session, since=since, until=until, limit=limit)
+
     def upsert(
         self, notices: list[Notice], *, source: str | None, requests: int = 0, pages: int = 0
     ) -> UpsertResult:

@@ -32,7 +32,7 @@ from crawler.middlewares import BROWSER_HEADERS, BROWSER_USER_AGENT, PROXY_ENV
 from crawler.spiders import source_names, sources_taking, spider_classes
 from crawler.spiders.base import BLOCK_KINDS, check_spider_arguments
 from crawler.spiders.eis import search_filters
-from crawler.spiders.eis_export import EXPORT_SOURCE
+from crawler.spiders.eis_export import EisExportSpider
 from crawler.tls import CONTEXT_FACTORY, SHIPPED_CA_BUNDLE
 from data.notice import MOSCOW
 
@@ -177,9 +177,11 @@ def validate(source: str, config: CrawlConfig, arguments: Mapping[str, Any]) -> 
     given = sorted(name for name, value in checked.items() if value is not None and name not in accepted)
     if given:
         raise SpiderArgumentError(f"{source} does not take {given[0]} (it takes {', '.join(accepted)})")
-    if source == EXPORT_SOURCE and not (config.export_token or os.environ.get(TOKEN_ENV)):
+    if issubclass(spider_classes()[source], EisExportSpider) and not (
+        config.export_token or os.environ.get(TOKEN_ENV)
+    ):
         raise CrawlSettingsError(
-            f"{EXPORT_SOURCE} needs the export service's token: set crawler.export_token ({TOKEN_ENV})"
+            f"{source} needs the export service's token: set crawler.export_token ({TOKEN_ENV})"
         )
     return {name: _argument(value) for name, value in checked.items() if value is not None}
 

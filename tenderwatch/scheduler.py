@@ -13,6 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from crawler.runner import SOURCES
 from crawler.spiders.eis_export import EXPORT_SOURCE
+from crawler.spiders.eis_results import RESULTS_SOURCE
 from tenderwatch.config import SchedulerSettings
 from tenderwatch.pipeline import Pipeline
 
@@ -23,20 +24,21 @@ class SchedulerError(Exception):
     """The service cannot be scheduled as configured; the message names the setting."""
 
 
+EXPORT_SOURCES = (EXPORT_SOURCE, RESULTS_SOURCE)
 EXPORT_INTERVAL_MINUTES = 24 * 60.0
 """The export service answers whole days: once a day is enough (``scheduler.intervals`` may say otherwise)."""
 
 
 def scheduled_sources(settings: SchedulerSettings, *, export: bool) -> list[str]:
-    """``scheduler.sources``, plus the export service's daily crawl when it has a token: the search
-    keeps the fresh hour, the export brings each whole day in bulk, once it is over."""
-    if export and EXPORT_SOURCE not in settings.sources:
-        return [*settings.sources, EXPORT_SOURCE]
-    return list(settings.sources)
+    """``scheduler.sources``, plus the export service's daily crawls when it has a token: the search
+    keeps the fresh hour, ``eis_export`` brings each whole day in bulk once it is over, and
+    ``eis_results`` the protocols and contracts of the stored purchases."""
+    added = [s for s in EXPORT_SOURCES if s not in settings.sources] if export else []
+    return [*settings.sources, *added]
 
 
 def interval_minutes(settings: SchedulerSettings, source: str) -> float:
-    if source == EXPORT_SOURCE and source not in settings.intervals:
+    if source in EXPORT_SOURCES and source not in settings.intervals:
         return EXPORT_INTERVAL_MINUTES
     return settings.interval_minutes(source)
 

@@ -44,7 +44,14 @@ from data.store.readers import (
     notices_to_follow,
     stored_versions,
 )
-from data.store.results import ResultDocument, ResultsStored, link_results, upsert_results
+from data.store.results import (
+    RESULT_MILESTONES,
+    ResultDocument,
+    ResultsStored,
+    link_results,
+    purchases_awaiting_results,
+    upsert_results,
+)
 from data.store.rows import notice_from_row
 from data.store.runs import (
     ABANDONED_AFTER,
@@ -70,6 +77,7 @@ __all__ = [
     "KEYS_PER_QUERY",
     "MAX_BATCH_ATTEMPTS",
     "NOTICE_COLUMNS",
+    "RESULT_MILESTONES",
     "TRACKED_FIELDS",
     "TRANSIENT_SQLSTATES",
     "AmbiguousNotice",
@@ -100,6 +108,7 @@ __all__ = [
     "notices_changed_since",
     "notices_to_follow",
     "plan_update",
+    "purchases_awaiting_results",
     "start_crawl_run",
     "stored_versions",
     "upsert_notices",

@@ -15,14 +15,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from data.models import CONTRACTS, NOTICES, PROTOCOL_BIDS, PROTOCOLS, PURCHASE_RESULTS, SUPPLIERS, utcnow
+from data.models import (
+    CONTRACTS,
+    DECISIONS,
+    MATCHES,
+    NOTICES,
+    PROTOCOL_BIDS,
+    PROTOCOLS,
+    PURCHASE_RESULTS,
+    SUPPLIERS,
+    utcnow,
+)
+from data.notice import Stage, stage_of
 from data.reference.regions import region_from_inn
 from data.results import (
     Bid,
@@ -324,4 +335,54 @@ def _load_notice_facts(conn: sa.Connection, keys: Sequence[Key]) -> dict[Key, No
                 kind=row["kind"],
                 customer_inn=row["customer_inn"],
             )
+    return found
+
+
+RESULT_MILESTONES: tuple[tuple[int, str], ...] = (
+    (3, "protocol"),
+    (7, "protocol"),
+    (17, "contract"),
+    (31, "contract"),
+)
+"""Days after the submission deadline at which a 44-FZ purchase is asked for its results, and
+what for. The summary protocol comes within 2 working days of the deadline (Art. 49 ч.5), so at
+3 days and, after a weekend or a late commission, again at 7; the contract is signed no earlier
+than 10 days after the protocol (Art. 51), so at 17 and again at 31 days. Asking at milestones,
+not every day, bounds the cost without remembering who was asked: a purchase crosses each
+milestone once, and the result crawl asks for those that crossed one since its last run."""
+
+
+def purchases_awaiting_results(
+    session: Session, *, since: datetime, until: datetime, limit: int
+) -> list[str]:
+    """Registry numbers of stored 44-FZ purchases that crossed a milestone in (since, until] and
+    still lack what it is for (no protocol stored; no contract stored), not cancelled; those a
+    profile matched or a person took first, then by deadline; at most ``limit``."""
+    deadline = NOTICES.c.submission_deadline
+    number = NOTICES.c.reg_number
+    no_protocol = ~sa.exists().where(PROTOCOLS.c.law == "44-FZ", PROTOCOLS.c.purchase_number == number)
+    no_contract = ~sa.exists().where(CONTRACTS.c.law == "44-FZ", CONTRACTS.c.purchase_number == number)
+    crossed = [
+        sa.and_(
+            deadline > since - timedelta(days=days),
+            deadline <= until - timedelta(days=days),
+            no_protocol if wanted == "protocol" else no_contract,
+        )
+        for days, wanted in RESULT_MILESTONES
+    ]
+    ours = sa.union(
+        sa.select(MATCHES.c.notice_id.label("id")).where(MATCHES.c.matched == sa.true()),
+        sa.select(DECISIONS.c.notice_id.label("id")).where(DECISIONS.c.action == "take"),
+    ).subquery()
+    query = (
+        sa.select(number, NOTICES.c.status)
+        .where(NOTICES.c.law == "44-FZ", sa.or_(*crossed))
+        .order_by(NOTICES.c.id.not_in(sa.select(ours.c.id)), deadline, NOTICES.c.id)
+    )
+    found: list[str] = []
+    for reg_number, status in session.connection().execute(query):
+        if stage_of(status) is not Stage.CANCELLED:
+            found.append(reg_number)
+            if len(found) >= limit:
+                break
     return found

@@ -271,3 +271,99 @@ def test_yesterday_is_the_last_day_asked_and_the_mark_moves_to_the_end_of_the_la
     assert end_of_day(date(2026, 11, 30)) + timedelta(microseconds=1) == midnight
     spider.failed_days = {date(2026, 11, 30)}
     assert spider.crawl_mark() is None
+
+
+# --- the result crawl -------------------------------------------------------------------------
+
+
+def _store(db_url: str, notices) -> None:
+    from data.db import session_scope, upgrade
+    from data.store import upsert_notices
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        upsert_notices(session, notices, source="test")
+    engine.dispose()
+
+
+@pytest.mark.slow
+def test_the_result_crawl_asks_each_purchase_past_a_milestone_once_and_stores_its_protocol(tmp_path):
+    # Purchases of 40 to 70 days ago, seen today: every deadline is weeks behind, every review over.
+    snap = build_snapshot(seed=8, count=60, days=30, now=moscow_now_floor(None) - timedelta(days=40))
+    snap.now += timedelta(days=40)
+    db_url = f"sqlite:///{tmp_path / 'results.db'}"
+    _store(db_url, [p.latest.notice for p in snap.purchases])
+    notices = [p.latest.notice for p in snap.purchases]
+    now = datetime.now(pages.MOSCOW)
+    awaiting = {
+        n.reg_number
+        for n in notices
+        if n.law == "44-FZ"
+        and not n.cancelled
+        and n.submission_deadline is not None
+        and now - timedelta(days=60 + 31) < n.submission_deadline <= now - timedelta(days=3)
+    }
+    decided = {r.purchase_number for r in results_of(notices, now=snap.now, seed=snap.seed)}
+    assert awaiting and decided and decided <= awaiting | {n.reg_number for n in notices if n.cancelled}
+    with start_replay(snap) as server:
+        config = replace(_config(db_url, server, snap), export_days=60)
+        first = run_crawl("eis_results", config=config)
+        asked = replay_stats(server)["requests"]["export"]["200"]
+        again = run_crawl("eis_results", config=config)
+    assert first.outcome == "ok", first.reason
+    assert asked == len(awaiting)
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        protocols = set(conn.execute(sa.select(PROTOCOLS.c.purchase_number)).scalars())
+    engine.dispose()
+    assert protocols == decided & awaiting
+    assert again.outcome == "ok" and again.requests == 0, again.reason  # each milestone is asked once
+
+
+def test_purchases_awaiting_results_follow_the_milestones_and_put_ours_first(tmp_path):
+    from data.db import session_scope
+    from data.models import MATCHES, NOTICES, PROFILES
+    from data.store import purchases_awaiting_results, upsert_results
+
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=pages.MOSCOW)
+    snap = build_snapshot(seed=4, count=40)
+    base = [p.latest.notice for p in snap.purchases if p.law == "44-FZ" and not p.latest.notice.cancelled][:4]
+    ages = (3.5, 10, 20, 40)  # days since the deadline
+    notices = [
+        n.model_copy(update={"submission_deadline": now - timedelta(days=a), "kind": "auction"})
+        for n, a in zip(base, ages, strict=True)
+    ]
+    db_url = f"sqlite:///{tmp_path / 'awaiting.db'}"
+    _store(db_url, notices)
+    engine = make_engine(db_url)
+    with session_scope(engine) as session:
+        # a day's window: only the purchase 3.5 days past its deadline crossed a milestone (3 days)
+        day = purchases_awaiting_results(session, since=now - timedelta(days=1), until=now, limit=10)
+        assert day == [notices[0].reg_number]
+        # 25 days: 3.5 (3), 10 (3, 7), 20 (3, 7, 17), 40 (17: no contract stored)
+        month = purchases_awaiting_results(session, since=now - timedelta(days=25), until=now, limit=10)
+        assert month == [n.reg_number for n in reversed(notices)]  # by deadline
+        conn = session.connection()
+        profile = conn.execute(
+            sa.insert(PROFILES).values(
+                name="p", spec={}, origin="settings", active=True, created_at=now, updated_at=now
+            )
+        ).inserted_primary_key[0]
+        ours = conn.execute(
+            sa.select(NOTICES.c.id).where(NOTICES.c.reg_number == notices[1].reg_number)
+        ).scalar_one()
+        conn.execute(
+            sa.insert(MATCHES).values(
+                notice_id=ours, profile_id=profile, matched=True, created_at=now, updated_at=now
+            )
+        )
+        session.commit()
+        first = purchases_awaiting_results(session, since=now - timedelta(days=25), until=now, limit=1)
+        assert first == [notices[1].reg_number]  # a profile matched it: asked before older ones
+        protocol = results_of([notices[0]], now=now, seed=1)
+        assert protocol
+        upsert_results(session, protocol)
+        after = purchases_awaiting_results(session, since=now - timedelta(days=1), until=now, limit=10)
+        assert after == []  # it has its protocol: its 3-day milestone asks nothing more
+    engine.dispose()

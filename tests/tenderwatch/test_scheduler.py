@@ -238,6 +238,7 @@ def test_with_an_export_token_the_export_service_is_read_once_a_day_beside_the_s
     assert "crawl:eis_export" not in without
     jobs = {job.id: job for job in build_scheduler(pipeline, settings, export=True).get_jobs()}
     assert jobs["crawl:eis_export"].trigger.interval.total_seconds() == 24 * 3600
+    assert jobs["crawl:eis_results"].trigger.interval.total_seconds() == 24 * 3600
     assert jobs["crawl:eis"].trigger.interval.total_seconds() == 1800  # the fresh hour stays the search's
     assert describe_schedule(settings, export=True)[2].startswith("crawl eis_export: now, then every 24 h")
     hourly = SchedulerSettings(sources=["eis"], intervals={"eis_export": 60})
@@ -245,7 +246,7 @@ def test_with_an_export_token_the_export_service_is_read_once_a_day_beside_the_s
     assert jobs["crawl:eis_export"].trigger.interval.total_seconds() == 3600
 
 
-KNOWN = "eis, eis_export, eis_follow, eis_rss"
+KNOWN = "eis, eis_export, eis_follow, eis_results, eis_rss"
 
 
 @pytest.mark.parametrize(
