@@ -63,6 +63,18 @@ def normalize_url(url: str) -> sa.URL:
     raise DatabaseUrlError(f"database backend {backend!r} is not supported (use sqlite:/// or postgresql://)")
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for a memory database, a server, or a URL that is no URL."""
+    try:
+        parsed = normalize_url(url)
+    except DatabaseUrlError:
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url``; for a SQLite file, its folder is created and WAL + foreign keys are on."""
     parsed = normalize_url(url)

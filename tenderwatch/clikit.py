@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from crawler.parsers.common import parse_datetime
+from data.db import sqlite_file
 from tenderwatch.config import ConfigError, Settings, load_settings
 
 
@@ -87,6 +88,27 @@ def parse_moment(value: str | None, option: str, *, day_time: time = time(0, 0))
         fail(f"{option} {value!r}: not a date ({DATE_HINT})")
     bare_day = len(text) == 10
     return moment.replace(hour=day_time.hour, minute=day_time.minute) if bare_day else moment
+
+
+def require_database(settings: Settings) -> None:
+    """Refuse a SQLite file that does not exist: any command but ``init`` would create an empty
+    database wherever it was run from, and the user would wonder where the notices went."""
+    missing = missing_database(settings)
+    if missing:
+        fail(missing, code=1)
+
+
+def missing_database(settings: Settings) -> str | None:
+    """Why the configured database is missing (naming it and the settings in use), or None."""
+    path = sqlite_file(settings.database.url)
+    if path is None or path.exists():
+        return None
+    source = settings.settings_file or "no settings file found (defaults and environment)"
+    return (
+        f"database {path.absolute()} does not exist (database.url from {source}; "
+        f"working directory {Path.cwd()}): run `tenderwatch init` to create it, or point database.url "
+        "at an existing one"
+    )
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -31,7 +31,7 @@ from data.db import make_engine, session_scope
 from data.errors import StoreError
 from data.models import utcnow
 from data.notice import Notice
-from tenderwatch.clikit import console, fail, settings_of, warn_unrouted
+from tenderwatch.clikit import console, fail, require_database, settings_of, warn_unrouted
 from tenderwatch.config import Settings
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,7 @@ def enqueue_all(
 
 
 def _engine(settings: Settings) -> Engine:
+    require_database(settings)
     try:
         return make_engine(settings.database.url)
     except StoreError as exc:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
-from tenderwatch.clikit import console, fail, settings_of
+from data.db import current_revision, database_failure, head_revision, make_engine
+from data.errors import DatabaseUrlError
+from tenderwatch.clikit import console, fail, missing_database, settings_of
+from tenderwatch.config import Settings, mask_url
 
 
 def register(app: typer.Typer) -> None:
@@ -23,5 +27,34 @@ def register(app: typer.Typer) -> None:
             fail(f"{source}: {unrouted}", code=1)
         console.print(f"[green]settings OK[/] from {source}", highlight=False)
         console.print_json(json.dumps(settings.masked(), ensure_ascii=False, default=str))
+        _try_database(settings)
 
     app.add_typer(config_app, name="config")
+
+
+def _try_database(settings: Settings) -> None:
+    """The database is part of the configuration: say whether it is there and at which revision.
+    A missing SQLite file is no error here (``init`` creates it); one that does not answer is."""
+    missing = missing_database(settings)
+    if missing:
+        console.print(f"database: {missing}", highlight=False, markup=False, soft_wrap=True)
+        return
+    url = settings.database.url
+    try:
+        engine = make_engine(url)
+    except DatabaseUrlError as exc:
+        fail(f"database.url: {exc}")
+    try:
+        revision = current_revision(engine)
+    except SQLAlchemyError as exc:
+        fail(f"database {mask_url(url)}: {database_failure(exc)}", code=1)
+    finally:
+        engine.dispose()
+    head = head_revision()
+    if revision == head:
+        state = f"reachable, schema up to date ({head})"
+    elif revision is None:
+        state = "reachable, empty: `tenderwatch init` creates the schema"
+    else:
+        state = f"reachable, schema at {revision}: the next command upgrades it to {head}"
+    console.print(f"database {mask_url(url)}: {state}", highlight=False, markup=False, soft_wrap=True)

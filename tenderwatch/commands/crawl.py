@@ -21,7 +21,7 @@ from crawler.runner import (
     run_crawl,
 )
 from data.errors import StoreError
-from tenderwatch.clikit import console, fail, settings_of
+from tenderwatch.clikit import console, fail, require_database, settings_of
 from tenderwatch.crawling import crawl_config
 
 EXIT_CODES = {"ok": 0, "partial": 3, "failed": 1}
@@ -107,7 +107,9 @@ def register(app: typer.Typer) -> None:
         Exit code 0 when the crawl outcome is ok, 3 when partial, 1 when failed, 2 on bad input,
         130 after Ctrl-C and 143 after SIGTERM (the crawl is stopped and its run recorded first).
         """
-        config = crawl_config(settings_of(ctx))
+        settings = settings_of(ctx)
+        require_database(settings)
+        config = crawl_config(settings)
         if reg_number and source == "eis":  # the default source: a lookup by number is eis_follow's
             source = "eis_follow"
         try:

@@ -13,12 +13,10 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 import typer
 from rich.table import Table
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bidder.auction.money import MAX_RUB
 from bidder.matcher import (
@@ -37,7 +35,7 @@ from bidder.profiles import (
     parse_profiles,
     profile_warnings,
 )
-from data.db import make_engine, session_scope, upgrade
+from data.db import make_engine, session_scope, sqlite_file, upgrade
 from data.errors import StoreError
 from data.formatting import format_money
 from data.notice import Notice, is_inn
@@ -63,14 +61,8 @@ def load_profiles(ctx: typer.Context) -> list[Profile]:
 
 def _database_exists(url: str) -> bool:
     """A SQLite file that is there, or any server database (whether it answers is tried next)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return False
-    if parsed.get_backend_name() != "sqlite":
-        return True
-    database = parsed.database
-    return bool(database) and database != ":memory:" and Path(database or "").exists()
+    path = sqlite_file(url)
+    return path is None or path.exists()
 
 
 def sourced_profiles(ctx: typer.Context) -> list[SourcedProfile]:

@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from tenderwatch.clikit import fail, say, settings_of, warn_unrouted
+from tenderwatch.clikit import fail, require_database, say, settings_of, warn_unrouted
 from tenderwatch.service import ServiceError, serve
 
 
@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
         stay queued for the next start. One serving process per bot token.
         """
         settings = settings_of(ctx)
+        require_database(settings)
         warn_unrouted(settings)
         try:
             asyncio.run(serve(settings, duration=for_seconds, announce=say))

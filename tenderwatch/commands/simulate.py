@@ -27,7 +27,7 @@ from bidder.auction.securities import DEFAULT_GUARANTEE_DAYS, DEFAULT_GUARANTEE_
 from bidder.errors import BidderError
 from data.formatting import format_money
 from data.notice import Notice
-from tenderwatch.clikit import console, fail, png_figure, settings_of
+from tenderwatch.clikit import console, fail, png_figure, require_database, settings_of
 
 if TYPE_CHECKING:  # the database stack is imported only when a stored notice is simulated
     from bidder.market import Calibration
@@ -211,7 +211,9 @@ def _stored_notice(
     from data.errors import StoreError
     from data.store import get_notice
 
-    url = settings_of(ctx).database.url
+    settings = settings_of(ctx)
+    require_database(settings)
+    url = settings.database.url
     try:
         engine = make_engine(url)
         try:

@@ -10,15 +10,18 @@ from sqlalchemy.engine import Engine
 
 from data.db import check_writable, make_engine, upgrade
 from data.errors import DatabaseUrlError, StoreError
-from tenderwatch.clikit import console, err_console, fail, settings_of
+from tenderwatch.clikit import console, err_console, fail, require_database, settings_of
 from tenderwatch.config import Settings, mask_url
 from tenderwatch.ingest import ARCHIVE_SUFFIXES, DOCUMENT_SUFFIXES, InputNotFound, ingest_paths
 
 IMPORTABLE = ", ".join(sorted(DOCUMENT_SUFFIXES | ARCHIVE_SUFFIXES))
 
 
-def open_database(settings: Settings) -> tuple[Engine, str]:
-    """The engine with its schema created or upgraded, and the revision; fails cleanly on the CLI."""
+def open_database(settings: Settings, *, create: bool = False) -> tuple[Engine, str]:
+    """The engine with its schema upgraded, and the revision; fails cleanly on the CLI. Only
+    ``create`` (``init``) makes a SQLite file that is not there."""
+    if not create:
+        require_database(settings)
     url = settings.database.url
     try:
         engine = make_engine(url, echo=settings.database.echo)
@@ -35,7 +38,7 @@ def register(app: typer.Typer) -> None:
     def init(ctx: typer.Context) -> None:
         """Create the database schema, or upgrade it to this version (safe to run again)."""
         settings = settings_of(ctx)
-        engine, revision = open_database(settings)
+        engine, revision = open_database(settings, create=True)
         try:
             check_writable(engine)  # a read-only file or role passes the schema check, not this
         except StoreError as exc:

@@ -248,13 +248,15 @@ def test_the_token_travels_in_the_environment_only(tmp_path):
     assert TOKEN not in str(config.scrapy_settings())
 
 
-def test_without_a_token_the_export_crawl_says_what_to_set(tmp_path, monkeypatch):
+def test_without_a_token_the_export_crawls_say_what_to_set(tmp_path, monkeypatch):
+    from crawler.errors import CrawlSettingsError
+
     monkeypatch.delenv(TOKEN_ENV, raising=False)
-    summary = run_crawl(
-        "eis_export", config=fast_config(f"sqlite:///{tmp_path / 'x.db'}", "http://127.0.0.1:1")
-    )
-    assert summary.outcome == "failed"
-    assert "crawler.export_token" in " ".join([summary.reason or "", *summary.log_tail])
+    config = fast_config(f"sqlite:///{tmp_path / 'x.db'}", "http://127.0.0.1:1")
+    for source in ("eis_export", "eis_results"):
+        with pytest.raises(CrawlSettingsError, match=r"crawler\.export_token"):
+            run_crawl(source, config=config)
+    assert not (tmp_path / "x.db").exists()  # refused before anything started
 
 
 def test_yesterday_is_the_last_day_asked_and_the_mark_moves_to_the_end_of_the_last_whole_day():

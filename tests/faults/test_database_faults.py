@@ -74,6 +74,7 @@ def _prepare(writer_url: str, cwd: Path) -> None:
     samples = [p for p in sorted(SAMPLES_DIR.glob("44fz_*.xml"))][:4]
     if not samples:
         pytest.skip(f"real EIS samples not found in {SAMPLES_DIR}")
+    assert tenderwatch(["init"], writer_url, cwd).returncode == 0
     assert tenderwatch(["import", *map(str, samples)], writer_url, cwd).returncode == 0
     assert tenderwatch(["match", "--all"], writer_url, cwd).returncode == 0
 

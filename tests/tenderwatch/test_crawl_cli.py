@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
-from data.db import make_engine
+from data.db import make_engine, upgrade
 from data.models import CrawlRun
 from tenderwatch.cli import app
 from tenderwatch.commands import crawl as crawl_command
@@ -45,6 +45,9 @@ def settings(tmp_path: Path, replay) -> Path:
         "concurrent_requests = 4\n",
         encoding="utf-8",
     )
+    upgrade(
+        f"sqlite:///{tmp_path / 'tw.db'}"
+    )  # what `tenderwatch init` does; crawl refuses a missing database
     return path
 
 

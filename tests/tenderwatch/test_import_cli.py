@@ -34,6 +34,7 @@ def invoke(tmp_path: Path, db_url: str):
     settings = tmp_path / "settings.toml"
     settings.write_text(f'[database]\nurl = "{db_url}"\nbatch_size = 2\n', encoding="utf-8")
     runner = CliRunner()
+    assert runner.invoke(app, ["--settings", str(settings), "init"]).exit_code == 0  # import needs a database
 
     def run(*args: str):
         return runner.invoke(app, ["--settings", str(settings), *args])
