@@ -34,7 +34,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NoReturn, Protocol, TextIO
+from functools import partial
+from typing import Any, NoReturn, Protocol, TextIO, TypeVar
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -52,6 +53,7 @@ from telegram.error import (
 )
 
 from bot import outbox
+from bot.database import in_session
 from bot.ratelimit import ChatRateLimiter, OnWire, retry_after_seconds
 from bot.records import match_reasons, migrate_chat
 from bot.render import (
@@ -69,6 +71,8 @@ from data.errors import StoreError
 from data.models import CONSOLE_CHAT, ChatRow, NoticeRow, OutboxRow, utcnow
 from data.store import notice_from_row
 from data.store.customers import CustomerFigures, customers_year
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +105,7 @@ class TelegramSender:
             if isinstance(getattr(self.bot, "rate_limiter", None), ChatRateLimiter):
                 options["rate_limit_args"] = on_wire  # called by the limiter when the request leaves
             else:  # no limiter: nothing waits between here and the wire
-                on_wire()
+                await asyncio.to_thread(on_wire)
         message = await self.bot.send_message(
             chat_id=chat_id,
             text=text,
@@ -123,7 +127,7 @@ class ConsoleSender:
         self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None, on_wire: OnWire | None = None
     ) -> int | None:
         if on_wire is not None:
-            on_wire()
+            await asyncio.to_thread(on_wire)
         rule = "─" * 60
         buttons = ""
         if keyboard is not None:
@@ -236,17 +240,17 @@ class Notifier:
     async def drain_once(self) -> DrainReport:
         """Send everything due now; returns what happened. Safe to run after a crash (recovers claims)."""
         report = DrainReport()
-        with session_scope(self.engine) as session:
-            report.requeued_stale, report.parked_stale = outbox.recover_stale_claims(
-                session, older_than=self.clock() - self.claim_lease
-            )
+        stale_before = self.clock() - self.claim_lease
+        report.requeued_stale, report.parked_stale = await self._db(
+            lambda session: outbox.recover_stale_claims(session, older_than=stale_before)
+        )
         while True:
             token = outbox.new_claim_token()
-            with session_scope(self.engine) as session:
-                rows = outbox.claim(session, token=token, now=self.clock(), limit=self.batch_size)
-                by_chat: dict[int, list[OutboxRow]] = defaultdict(list)
-                for row in rows:
-                    by_chat[row.chat_id].append(row)
+            now = self.clock()
+            rows = await self._db(partial(outbox.claim, token=token, now=now, limit=self.batch_size))
+            by_chat: dict[int, list[OutboxRow]] = defaultdict(list)
+            for row in rows:
+                by_chat[row.chat_id].append(row)
             if not rows:
                 break
             tasks = [
@@ -255,8 +259,7 @@ class Notifier:
             try:
                 results = await asyncio.gather(*tasks)
             finally:
-                with session_scope(self.engine) as session:
-                    outbox.release_claims(session, token=token)
+                await self._db(partial(outbox.release_claims, token=token))
             for result in results:
                 report.merge(result)
             if len(rows) < self.batch_size or self._stopping:
@@ -280,7 +283,7 @@ class Notifier:
         while not stop.is_set():
             try:
                 if prepare is not None:
-                    prepare()
+                    await asyncio.to_thread(prepare)  # it enqueues: database work, off the loop
                 await self.drain_once()
             except StoreError as exc:  # a full disk or a read-only file: one line, not a traceback
                 log.error("outbox drain failed: %s; retrying in %.0f s", exc, interval)
@@ -311,16 +314,16 @@ class Notifier:
         report = DrainReport()
         async with self._slots:
             try:
-                with session_scope(self.engine) as session:
-                    messages = self._compose(session, rows)
+                messages = await self._db(lambda session: self._compose(session, rows))
             except Exception as exc:  # a row we cannot render must not block the chat forever
                 log.exception("cannot compose messages for chat row %d", chat_row_id)
-                with session_scope(self.engine) as session:
-                    report.failed += outbox.settle_failed(
-                        session, ids=[r.id for r in rows if r.id], token=token, error=f"render failed: {exc}"
-                    )
+                ids = [r.id for r in rows if r.id]
+                error = f"render failed: {exc}"
+                report.failed += await self._db(
+                    lambda session: outbox.settle_failed(session, ids=ids, token=token, error=error)
+                )
                 return report
-            chat_id = self._chat_id(chat_row_id)
+            chat_id = await self._db(lambda session: session.get_one(ChatRow, chat_row_id).chat_id)
             for message in messages:
                 if self._stopping:
                     break
@@ -378,14 +381,13 @@ class Notifier:
 
     # --- delivering ----------------------------------------------------------------------------
 
-    def _chat_id(self, chat_row_id: int) -> int:
-        with session_scope(self.engine) as session:
-            return session.get_one(ChatRow, chat_row_id).chat_id
+    async def _db(self, work: Callable[[Session], T]) -> T:
+        return await in_session(self.engine, work)
 
     def _on_wire(self, ids: list[int], token: str) -> OnWire:
         """The hook that marks the rows maybe-sent at the moment their request leaves."""
 
-        def mark() -> None:
+        def mark() -> None:  # runs in a worker thread (the limiter and the senders call it so)
             with session_scope(self.engine) as session:
                 if not outbox.mark_sending(session, ids=ids, token=token):
                     raise RowsTakenAway(f"outbox rows {ids} were taken over by another notifier")
@@ -408,24 +410,23 @@ class Notifier:
                 return chat_id
             except RetryAfter as exc:
                 seconds = retry_after_seconds(exc)
-                with session_scope(self.engine) as session:
-                    outbox.unmark_sending(session, ids=ids, token=token)
+                await self._db(lambda session: outbox.unmark_sending(session, ids=ids, token=token))
                 flood_waits += 1
                 if flood_waits > self.retry_after_waits:
-                    self._settle_retry(ids, token, seconds, f"flood control: {exc}", report)
+                    await self._settle_retry(ids, token, seconds, f"flood control: {exc}", report)
                     return chat_id
                 log.warning("flood wait %.1f s for chat %s (attempt %d)", seconds, chat_id, flood_waits)
                 await asyncio.sleep(seconds)
                 continue
             except ChatMigrated as exc:
                 migrations += 1
-                with session_scope(self.engine) as session:
-                    migrated = migrate_chat(session, old_chat_id=chat_id, new_chat_id=exc.new_chat_id)
+                old, new = chat_id, exc.new_chat_id
+                migrated = await self._db(partial(migrate_chat, old_chat_id=old, new_chat_id=new))
                 report.migrated += 1
                 log.info("chat %s migrated to %s; resending there", chat_id, exc.new_chat_id)
                 chat_id = migrated.chat_id
                 if migrations > 2:
-                    self._settle_failed(ids, token, f"chat keeps migrating: {exc}", report)
+                    await self._settle_failed(ids, token, f"chat keeps migrating: {exc}", report)
                     return chat_id
                 continue
             except Forbidden as exc:
@@ -433,16 +434,20 @@ class Notifier:
             except BadRequest as exc:
                 if chat_unreachable(exc):
                     await self._chat_gone(chat_row_id, chat_id, outbox.CHAT_UNREACHABLE, exc, report)
-                self._settle_failed(ids, token, f"bad request: {exc.message}", report)
+                await self._settle_failed(ids, token, f"bad request: {exc.message}", report)
                 return chat_id
             except (TimedOut, NetworkError) as exc:
-                self._network_error(ids, token, chat_id, exc, report)
+                await self._network_error(ids, token, chat_id, exc, report)
                 return chat_id
             except TelegramError as exc:  # InvalidToken, Conflict, EndPointNotFound: not this row's fault
-                self._settle_retry(ids, token, self.backoff_max, f"telegram error: {exc.message}", report)
+                await self._settle_retry(
+                    ids, token, self.backoff_max, f"telegram error: {exc.message}", report
+                )
                 return chat_id
-            with session_scope(self.engine) as session:
-                outbox.settle_sent(session, ids=ids, token=token, message_id=message_id, now=self.clock())
+            sent_at = self.clock()
+            await self._db(
+                partial(outbox.settle_sent, ids=ids, token=token, message_id=message_id, now=sent_at)
+            )
             report.sent += len(ids)
             report.messages += 1
             report.digests += int(message.digest)
@@ -452,8 +457,10 @@ class Notifier:
         self, chat_row_id: int, chat_id: int, why: str, exc: TelegramError, report: DrainReport
     ) -> NoReturn:
         """The chat cannot get messages: inactive, its unsent rows parked as never delivered, admins told."""
-        with session_scope(self.engine) as session:
-            parked = outbox.park_chat(session, chat_row_id=chat_row_id, error=f"{why}{exc.message}")
+        error = f"{why}{exc.message}"
+        parked = await self._db(
+            lambda session: outbox.park_chat(session, chat_row_id=chat_row_id, error=error)
+        )
         report.parked += parked
         log.warning(
             "chat %s cannot be reached (%s): chat inactive, %d rows parked", chat_id, exc.message, parked
@@ -467,39 +474,43 @@ class Notifier:
         await tell_admins(self.sender, others, text, what=f"unreachable chat {chat_id}")
         raise ChatGone() from exc
 
-    def _network_error(
+    async def _network_error(
         self, ids: list[int], token: str, chat_id: int, exc: NetworkError, report: DrainReport
     ) -> None:
         if maybe_delivered(exc):
-            with session_scope(self.engine) as session:
-                report.parked += outbox.settle_parked(
-                    session, ids=ids, token=token, error=f"{outbox.UNKNOWN_DELIVERY} ({exc.message})"
-                )
+            error = f"{outbox.UNKNOWN_DELIVERY} ({exc.message})"
+            report.parked += await self._db(
+                lambda session: outbox.settle_parked(session, ids=ids, token=token, error=error)
+            )
             log.error(
                 "send to chat %s may or may not have arrived (%s): rows %s parked", chat_id, exc.message, ids
             )
             return
-        with session_scope(self.engine) as session:
-            attempts = max(r.attempts for r in (session.get_one(OutboxRow, i) for i in ids))
+        attempts = await self._db(
+            lambda session: max(r.attempts for r in (session.get_one(OutboxRow, i) for i in ids))
+        )
         if attempts >= self.max_attempts:
-            self._settle_failed(ids, token, f"gave up after {attempts} attempts: {exc.message}", report)
+            await self._settle_failed(ids, token, f"gave up after {attempts} attempts: {exc.message}", report)
             return
         delay = min(self.backoff_base * 2 ** max(attempts - 1, 0), self.backoff_max)
         log.warning("network error sending to chat %s (%s); retry in %.0f s", chat_id, exc.message, delay)
-        self._settle_retry(ids, token, delay, f"network error: {exc.message}", report)
+        await self._settle_retry(ids, token, delay, f"network error: {exc.message}", report)
 
-    def _settle_retry(
+    async def _settle_retry(
         self, ids: list[int], token: str, delay: float, error: str, report: DrainReport
     ) -> None:
-        with session_scope(self.engine) as session:
-            report.retried += outbox.settle_retry(
-                session, ids=ids, token=token, not_before=self.clock() + timedelta(seconds=delay), error=error
+        not_before = self.clock() + timedelta(seconds=delay)
+        report.retried += await self._db(
+            lambda session: outbox.settle_retry(
+                session, ids=ids, token=token, not_before=not_before, error=error
             )
+        )
         report.errors.append(error)
 
-    def _settle_failed(self, ids: list[int], token: str, error: str, report: DrainReport) -> None:
-        with session_scope(self.engine) as session:
-            report.failed += outbox.settle_failed(session, ids=ids, token=token, error=error)
+    async def _settle_failed(self, ids: list[int], token: str, error: str, report: DrainReport) -> None:
+        report.failed += await self._db(
+            lambda session: outbox.settle_failed(session, ids=ids, token=token, error=error)
+        )
         report.errors.append(error)
         log.error("outbox rows %s failed: %s", ids, error)
 

@@ -159,7 +159,7 @@ class ChatRateLimiter(BaseRateLimiter[OnWire]):
         window = await self.acquire(chat_id) if chat_id is not None else None
         try:
             if rate_limit_args is not None:
-                rate_limit_args()
+                await asyncio.to_thread(rate_limit_args)  # it writes to the database: off the loop
             return await callback(*args, **kwargs)
         except RetryAfter as exc:
             seconds = retry_after_seconds(exc)

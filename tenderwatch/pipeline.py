@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Literal
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from bidder.profiles import Profile
 from bot import outbox
+from bot.database import in_session
 from bot.notifier import DrainReport, Notifier, tell_admins
 from bot.render import (
     database_failure_message,
@@ -384,10 +386,10 @@ class Pipeline:
         if self._stopping:
             return 0
         tg = self.telegram
-        with session_scope(self.engine) as session:
-            created = outbox.enqueue_reminders(
-                session, now=self.clock(), days=tg.reminder_days, hours=tg.reminder_hours
-            )
+        enqueue = partial(
+            outbox.enqueue_reminders, now=self.clock(), days=tg.reminder_days, hours=tg.reminder_hours
+        )
+        created = await in_session(self.engine, enqueue)  # off the loop that also serves the bot
         self.totals.alerts["reminders"] += created
         if created:
             await self.drain()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import outbox, records
+from bot.database import in_session
 from bot.errors import UsageError
 from bot.handlers.context import chat_of, message_of, require_admin, tw, user_of
 from bot.render import (
@@ -16,7 +19,7 @@ from bot.render import (
     esc,
     plural,
 )
-from data.db import session_scope
+from data.models import ChatRow
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +27,7 @@ log = logging.getLogger(__name__)
 async def cmd_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await require_admin(update, context):
         return
-    with session_scope(tw(context).engine) as session:
-        state = records.status(session)
+    state = await in_session(tw(context).engine, records.status)
     lines = ["<b>Состояние</b>", "<i>Последние обходы:</i>"]
     for run in state.last_crawls:
         started = run.started_at.astimezone(MOSCOW).strftime("%d.%m %H:%M")
@@ -47,9 +49,13 @@ async def cmd_requeue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """Retry this chat's parked alerts: including "delivery unknown" ones, so an admin decides."""
     if not await require_admin(update, context):
         return
-    with session_scope(tw(context).engine) as session:
-        chat = records.ensure_chat(session, chat_id=chat_of(update).id)
-        count = outbox.requeue_parked(session, chat_row_id=chat.id)
+    chat_id = chat_of(update).id
+
+    def requeue(session: Session) -> tuple[ChatRow, int]:
+        chat = records.ensure_chat(session, chat_id=chat_id)
+        return chat, outbox.requeue_parked(session, chat_row_id=chat.id)
+
+    chat, count = await in_session(tw(context).engine, requeue)
     log.info("admin %s requeued %d parked rows of chat %s", user_of(update).id, count, chat.chat_id)
     text = (
         f"Снова в очереди: {count} {plural(count, 'уведомление', 'уведомления', 'уведомлений')}."
@@ -73,12 +79,10 @@ async def cmd_allow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         target = int(args[0]) if args else chat.id
     except ValueError:
         raise UsageError(f"«{args[0]}» — не числовой id") from None
-    with session_scope(tw(context).engine) as session:
-        if target > 0:
-            added = records.allow_user(session, user_id=target, added_by=admin_id)
-            what = f"пользователь <code>{target}</code>"
-        else:
-            added = records.allow_chat(session, chat_id=target, added_by=admin_id)
-            what = f"чат <code>{target}</code>"
+    if target > 0:
+        allow, what = partial(records.allow_user, user_id=target), f"пользователь <code>{target}</code>"
+    else:
+        allow, what = partial(records.allow_chat, chat_id=target), f"чат <code>{target}</code>"
+    added = await in_session(tw(context).engine, partial(allow, added_by=admin_id))
     log.info("admin %s allowed %s", admin_id, target)
     await message_of(update).reply_html(f"Доступ выдан: {what}." if added else f"У {what} уже есть доступ.")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import partial
 
 from sqlmodel import Session, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import records
+from bot.database import in_session
 from bot.handlers.context import chat_of, edit_quietly, message_of, query_chat_id, query_of, tw, user_of
 from bot.render import (
     MOSCOW,
@@ -20,10 +22,10 @@ from bot.render import (
     render_digest,
     split_blocks,
 )
-from data.db import session_scope
 from data.models import PROFILES, ChatRow, ProfileRow
+from data.notice import Notice
 from data.store import notice_from_row
-from data.store.customers import customers_year
+from data.store.customers import CustomerFigures, customers_year
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +89,9 @@ async def cmd_unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def _set_muted(update: Update, context: ContextTypes.DEFAULT_TYPE, muted: bool) -> None:
-    with session_scope(tw(context).engine) as session:
-        records.set_chat_flags(session, chat_id=chat_of(update).id, muted=muted)
+    await in_session(
+        tw(context).engine, partial(records.set_chat_flags, chat_id=chat_of(update).id, muted=muted)
+    )
     text = (
         "🔕 Уведомления в этом чате выключены. Включить: /unmute"
         if muted
@@ -117,9 +120,11 @@ def _profiles_view(session: Session, chat: ChatRow) -> tuple[str, InlineKeyboard
 
 
 async def cmd_profiles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    with session_scope(tw(context).engine) as session:
-        chat = records.ensure_chat(session, chat_id=chat_of(update).id)
-        text, keyboard = _profiles_view(session, chat)
+    chat_id = chat_of(update).id
+    text, keyboard = await in_session(
+        tw(context).engine,
+        lambda session: _profiles_view(session, records.ensure_chat(session, chat_id=chat_id)),
+    )
     await message_of(update).reply_html(text, reply_markup=keyboard)
 
 
@@ -130,17 +135,21 @@ async def on_profile_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await query.answer("Кнопка устарела или недействительна.", show_alert=True)
         return
     pause = match.group(2) == "pause"
-    with session_scope(tw(context).engine) as session:
-        profile = session.get(ProfileRow, int(match.group(1)))
-        name = profile.name if profile is not None else None
-        if profile is not None:
-            chat = records.ensure_chat(session, chat_id=query_chat_id(query))
-            paused = [p for p in chat.paused_profiles or [] if p != profile.name]
-            if pause:
-                paused.append(profile.name)
-            chat = records.set_chat_flags(session, chat_id=chat.chat_id, paused_profiles=paused)
-            text, keyboard = _profiles_view(session, chat)
+    profile_id, chat_id = int(match.group(1)), query_chat_id(query)
+
+    def toggle(session: Session) -> tuple[str | None, str, InlineKeyboardMarkup | None]:
+        profile = session.get(ProfileRow, profile_id)
+        if profile is None:
+            return None, "", None
+        chat = records.ensure_chat(session, chat_id=chat_id)
+        paused = [p for p in chat.paused_profiles or [] if p != profile.name]
+        if pause:
+            paused.append(profile.name)
+        chat = records.set_chat_flags(session, chat_id=chat.chat_id, paused_profiles=paused)
+        return profile.name, *_profiles_view(session, chat)
+
     # Telegram is answered after the transaction: a slow answer must not hold the database.
+    name, text, keyboard = await in_session(tw(context).engine, toggle)
     if name is None:
         await query.answer("Кнопка устарела или недействительна.", show_alert=True)
         return
@@ -152,10 +161,15 @@ async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     ctx = tw(context)
     now = ctx.clock()
     midnight = now.astimezone(MOSCOW).replace(hour=0, minute=0, second=0, microsecond=0)
-    with session_scope(ctx.engine) as session:
+
+    def todays(
+        session: Session,
+    ) -> tuple[list[tuple[Notice, dict[str, list[object]]]], dict[str, CustomerFigures]]:
         rows = records.matches_since(session, since=midnight)
         entries = [(notice_from_row(r), records.match_reasons(session, notice_id=r.id or 0)) for r in rows]
-        customers = customers_year(session, (notice.customer_inn for notice, _ in entries), now=now)
+        return entries, customers_year(session, (notice.customer_inn for notice, _ in entries), now=now)
+
+    entries, customers = await in_session(ctx.engine, todays)
     if not entries:
         await message_of(update).reply_html("Сегодня совпадений пока нет.")
         return
@@ -166,13 +180,12 @@ async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def cmd_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = tw(context)
     now = ctx.clock()
-    with session_scope(ctx.engine) as session:
-        taken = records.taken_by(session, user_id=user_of(update).id)
-        lines = [
-            f"• <b>{esc(n.title, 150)}</b>\n  № {esc(n.reg_number)} · {esc(format_money(n.nmck, n.currency))}"
-            f"\n  до {format_deadline(n.submission_deadline, now)}"
-            for n, _ in taken
-        ]
+    taken = await in_session(ctx.engine, partial(records.taken_by, user_id=user_of(update).id))
+    lines = [
+        f"• <b>{esc(n.title, 150)}</b>\n  № {esc(n.reg_number)} · {esc(format_money(n.nmck, n.currency))}"
+        f"\n  до {format_deadline(n.submission_deadline, now)}"
+        for n, _ in taken
+    ]
     if not lines:
         await message_of(update).reply_html("Вы пока не взяли ни одной закупки.")
         return

@@ -13,8 +13,8 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import outbox, records
 from bot.access import refusal
+from bot.database import in_session
 from bot.handlers.context import message_of, tw
-from data.db import session_scope
 from data.models import ChatRow
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,10 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     user_id = user.id if user else None
     chat_id = chat.id if chat else None
     ctx = tw(context)
-    with session_scope(ctx.engine) as session:
+
+    def admit(session: Session) -> bool:
+        """Whether the update may pass; the chat's row is created or refreshed (a write only when
+        something changed, so an answer to a known chat waits for no lock)."""
         allowed = ctx.policy.permits_stored(
             session, user_id=user_id, chat_id=chat_id, chat_type=chat.type if chat else None
         )
@@ -39,6 +42,9 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             )
             if not row.active and row.chat_id == chat.id:
                 _reachable_again(session, row)
+        return allowed
+
+    allowed = await in_session(ctx.engine, admit)
     if allowed:
         return
     log.info("refused update from user %s in chat %s", user_id, chat_id)
@@ -70,13 +76,19 @@ async def track_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     status = member.new_chat_member.status
     active = status not in ("kicked", "left")
-    with session_scope(tw(context).engine) as session:
-        chat = records.get_chat(session, chat_id=member.chat.id)
+    chat_id = member.chat.id
+
+    def record(session: Session) -> bool:
+        chat = records.get_chat(session, chat_id=chat_id)
         if chat is not None and chat.migrated_to_chat_id not in (None, chat.chat_id):
-            log.info("membership change in chat %s ignored: it migrated to a supergroup", member.chat.id)
-            return
+            log.info("membership change in chat %s ignored: it migrated to a supergroup", chat_id)
+            return False
         if chat is not None and active:
             _reachable_again(session, chat)
         elif chat is not None:
-            records.set_chat_flags(session, chat_id=member.chat.id, active=False)
+            records.set_chat_flags(session, chat_id=chat_id, active=False)
+        return True
+
+    if not await in_session(tw(context).engine, record):
+        return
     log.info("bot membership in chat %s is now %s", member.chat.id, status)

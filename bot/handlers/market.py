@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.database import in_session
 from bot.errors import UsageError
 from bot.handlers.context import message_of, tw
 from bot.render import render_competitor, render_customer
-from data.db import session_scope
 from data.notice import is_inn
 from data.store.customers import competitors, customer_figures
 
@@ -27,14 +28,15 @@ def _inn(context: ContextTypes.DEFAULT_TYPE, usage: str) -> str:
 async def cmd_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     inn = _inn(context, "/customer ИНН")
     ctx = tw(context)
-    with session_scope(ctx.engine) as session:
-        figures = customer_figures(session, inn, since=ctx.clock() - YEAR)
+    figures = await in_session(ctx.engine, partial(customer_figures, inn=inn, since=ctx.clock() - YEAR))
     await message_of(update).reply_html(render_customer(figures))
 
 
 async def cmd_competitor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     inn = _inn(context, "/competitor ИНН")
     ctx = tw(context)
-    with session_scope(ctx.engine) as session:
-        rows = competitors(session, okpd2=None, region=None, since=ctx.clock() - YEAR, inn=inn, top=1)
+    since = ctx.clock() - YEAR
+    rows = await in_session(
+        ctx.engine, partial(competitors, okpd2=None, region=None, since=since, inn=inn, top=1)
+    )
     await message_of(update).reply_html(render_competitor(inn, rows[0] if rows else None))

@@ -9,12 +9,14 @@ import logging
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import records
+from bot.database import in_session
 from bot.errors import CallbackDataError, NotFound, UsageError
 from bot.handlers.context import (
     BotContext,
@@ -36,7 +38,6 @@ from bot.render import (
     render_alert,
     render_details,
 )
-from data.db import session_scope
 from data.models import ChatRow, NoticeRow, OutboxRow
 from data.notice import Notice
 from data.store import notice_from_row
@@ -65,9 +66,11 @@ async def cmd_tender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     args = _args(context, "/tender НОМЕР", 1)
     ctx = tw(context)
     now = ctx.clock()
-    with session_scope(ctx.engine) as session:
+    chat_id = chat_of(update).id
+
+    def card(session: Session) -> tuple[str, int]:
         row = _notice_row(session, args[0])
-        chat = records.ensure_chat(session, chat_id=chat_of(update).id)
+        chat = records.ensure_chat(session, chat_id=chat_id)
         alert = ensure_alert_row(session, notice_id=row.id or 0, chat_row_id=chat.id or 0, now=now)
         view = AlertView(
             reasons=records.match_reasons(session, notice_id=row.id or 0),
@@ -75,8 +78,10 @@ async def cmd_tender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             header="📄 Закупка",
             customer=customers_year(session, [row.customer_inn], now=now).get(row.customer_inn or ""),
         )
-        text = render_alert(notice_from_row(row), view, now=now, region_name=ctx.region_name)
-    await message_of(update).reply_html(text, reply_markup=alert_keyboard(alert.id or 0))
+        return render_alert(notice_from_row(row), view, now=now, region_name=ctx.region_name), alert.id or 0
+
+    text, alert_id = await in_session(ctx.engine, card)
+    await message_of(update).reply_html(text, reply_markup=alert_keyboard(alert_id))
 
 
 MAX_COST = Decimal("100000000000")
@@ -131,8 +136,7 @@ async def cmd_sim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = _args(context, "/sim НОМЕР СЕБЕСТОИМОСТЬ", 2)
     cost = parse_cost("".join(args[1:]))
     ctx = tw(context)
-    with session_scope(ctx.engine) as session:
-        notice = notice_from_row(_notice_row(session, args[0]))
+    notice = await in_session(ctx.engine, lambda session: notice_from_row(_notice_row(session, args[0])))
     await message_of(update).reply_html(await simulation_text(ctx, notice, cost))
 
 
@@ -160,13 +164,14 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = query_of(update)
     ctx = tw(context)
     try:
-        with session_scope(ctx.engine) as session:
-            pressed, action = resolve_callback(session, data=query.data, chat_id=query_chat_id(query))
-            notice = notice_from_row(pressed.notice)
+        pressed, action = await in_session(
+            ctx.engine, partial(resolve_callback, data=query.data, chat_id=query_chat_id(query))
+        )
     except CallbackDataError as exc:
         log.warning("refused button from user %s: %s", query.from_user.id, exc)
         await query.answer("Кнопка устарела или недействительна.", show_alert=True)
         return
+    notice = notice_from_row(pressed.notice)
     if action in ("take", "skip"):
         await _decide(update, context, pressed, action)
     elif action == "sim":
@@ -182,7 +187,8 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: P
     query = query_of(update)
     ctx = tw(context)
     now = ctx.clock()
-    with session_scope(ctx.engine) as session:
+
+    def decide(session: Session) -> tuple[bool, str]:
         changed = records.record_decision(
             session,
             notice_id=pressed.notice.id or 0,
@@ -198,7 +204,11 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: P
                 session, notice_id=pressed.notice.id or 0, chat_row_id=pressed.chat.id or 0
             ),
         )
-        text = render_alert(notice_from_row(pressed.notice), view, now=now, region_name=ctx.region_name)
+        return changed, render_alert(
+            notice_from_row(pressed.notice), view, now=now, region_name=ctx.region_name
+        )
+
+    changed, text = await in_session(ctx.engine, decide)  # Telegram is answered after the transaction
     label = "Взято в работу" if action == "take" else "Отмечено: не интересно"
     await query.answer(label if changed else "Уже отмечено")
     if changed:

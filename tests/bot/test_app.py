@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
@@ -427,3 +429,60 @@ def test_telegram_errors_are_logged_in_one_line_by_any_logger_without_the_token(
         "Task exception was never retrieved (Conflict: Conflict: terminated by other getUpdates request"
         " (<token>))"
     )
+
+
+async def test_the_bot_answers_while_a_crawl_holds_the_database_write_lock(engine, fake, db_path):
+    """Issue 15 item 4. A drain with an alert due writes (it claims the row); done on the event loop,
+    a drain waiting for a crawl's write lock froze the bot until SQLite's 30 s busy timeout. Now the
+    database work runs in worker threads: the answer comes while the lock is still held. The order
+    is asserted, not a duration."""
+    seed_matches(engine, [GROUP["id"]], 1)
+    with session_scope(engine) as session:
+        outbox.enqueue_matches(session, now=NOW)
+        for row in session.exec(select(OutboxRow)):
+            row.not_before = NOW + timedelta(hours=1)  # due once the clock below moves on
+            session.add(row)
+    clock = [NOW]
+    app = build_application(
+        token=TOKEN,
+        base_url=fake.base_url,
+        engine=engine,
+        policy=AccessPolicy.of(admins=[ADMIN["id"]], users=[ALICE["id"]], chats=[GROUP["id"]]),
+        limits=FAST_LIMITS,
+        clock=lambda: clock[0],
+    )
+    notifier = telegram_notifier(app, engine, digest_threshold=5, clock=lambda: clock[0])
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_bot(app, notifier, stop=stop, drain_interval=0.1, poll_timeout=1, signals=())
+    )
+    answered_while_locked: list[bool] = []
+
+    def crawl_writing() -> None:
+        """Holds the write lock as a crawl's batch does and, from this thread (the bot's loop may be
+        the one that is stuck), asks the bot something; lets go only once it knows whether the
+        answer came while it held the lock, or gave up well inside SQLite's 30 s busy timeout."""
+        connection = sqlite3.connect(db_path, timeout=30)
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            clock[0] = NOW + timedelta(hours=2)  # the alert is due: the next drain must claim it, a write
+            time.sleep(0.5)  # drains have started meanwhile and wait for the lock
+            fake.user_message(chat=private(ALICE), user=ALICE, text="/help")
+            try:
+                fake.wait_for(lambda: len(fake.sends_to(ALICE["id"])) == 2, timeout=20)
+                answered_while_locked.append(True)
+            except AssertionError:
+                answered_while_locked.append(False)
+        finally:
+            connection.rollback()
+            connection.close()
+
+    try:
+        fake.user_message(chat=private(ALICE), user=ALICE, text="/help")
+        await wait(fake, lambda: len(fake.sends_to(ALICE["id"])) == 1)  # Alice's chat row exists now
+        await asyncio.to_thread(crawl_writing)
+        await wait(fake, lambda: fake.sends_to(GROUP["id"]))  # the alert goes out once the lock is free
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 40)
+    assert answered_while_locked == [True]
