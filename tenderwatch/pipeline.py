@@ -208,7 +208,7 @@ class Pipeline:
                 self.announce(f"crawl of {source} stopped by the shutdown: {cycle.outcome}")
             else:
                 await self._judge_source(cycle)
-            if not self._stopping:
+            if not (self._stopping and self._terminate_crawls):  # out of time: its crawl still counts
                 await self._process(cycle)
                 await self._database_recovered()
                 self.announce(cycle.summary())
@@ -409,24 +409,25 @@ class Pipeline:
         """
         self._stopping = True
         self._terminate_crawls = terminate_crawls
-        self.notifier.request_stop()
         if not terminate_crawls:
-            return
+            return  # the notifier keeps sending until the last crawl's alerts are out (``wait_stopped``)
+        self.notifier.request_stop()
         for source, pid in list(self._running.items()):
             log.info("stopping the running crawl of %s (pid %d)", source, pid)
             _signal_group(pid, signal.SIGTERM)
 
     async def wait_stopped(self, grace: float = KILL_GRACE_SECONDS) -> None:
-        """Wait for the cycles in flight; crawls still running after ``grace`` seconds are killed."""
+        """Wait for the cycles in flight (with their matching and alerts, when they were let finish);
+        crawls still running after ``grace`` seconds are killed. Then the notifier sends no more."""
         pending = {t for t in self._tasks if not t.done()}
-        if not pending:
-            return
-        _, pending = await asyncio.wait(pending, timeout=grace)
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=grace)
         if pending:
             for source, pid in list(self._running.items()):
                 log.warning("crawl of %s did not stop within %.0f s; killing it", source, grace)
                 _signal_group(pid, signal.SIGKILL)
             await asyncio.wait(pending)
+        self.notifier.request_stop()
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -130,7 +130,11 @@ async def serve(
             finish_crawls = timed_out.is_set() and not signalled.is_set()
             announce(
                 "stopping: no new crawls; "
-                + ("letting the running one finish" if finish_crawls else "terminating the running one")
+                + (
+                    "letting the running one finish, then matching and alerting what it stored"
+                    if finish_crawls
+                    else "terminating the running one"
+                )
             )
             pipeline.request_stop(terminate_crawls=not finish_crawls)
             await pipeline.wait_stopped(

@@ -375,3 +375,40 @@ async def test_serve_says_what_each_cycle_did(engine, snapshot):
         f"crawl of eis: ok, 40 new, 0 changed, 0 unchanged, 0 errors; {cycle.matches_new} new matches; "
         f"0 alerts queued, {cycle.seeded} recorded (first run)"
     ) in said
+
+
+class HeldCrawl(FakeCrawl):
+    """A crawl that is still running when the service's time is up, until the test lets it end."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.started, self.go_on = threading.Event(), threading.Event()
+
+    def __call__(self, source: str, **options):
+        self.started.set()
+        assert self.go_on.wait(30)
+        return super().__call__(source, **options)
+
+
+@pytest.mark.parametrize("out_of_time", [True, False], ids=["out of time", "stopped"])
+async def test_a_bounded_run_out_of_time_still_matches_and_sends_its_last_crawl(
+    engine, snapshot, out_of_time
+):
+    """Issue 17 item 9: ``serve --for`` that runs out of time lets the running crawl finish, and what
+    it stored is matched and alerted before the service exits; Ctrl-C or SIGTERM does neither."""
+    crawl, sender = HeldCrawl(engine), RecordingSender()
+    pipeline = make_pipeline(engine, crawl, sender, alert_on_first_run=True)
+    crawl.queue = [p.latest.notice for p in snapshot.purchases]
+    expected = alertable(crawl.queue)
+    cycle = asyncio.create_task(pipeline.crawl_cycle("eis"))
+    await asyncio.to_thread(crawl.started.wait, 10)
+    pipeline.request_stop(terminate_crawls=not out_of_time)
+    crawl.go_on.set()
+    await pipeline.wait_stopped(grace=30)
+    report = await cycle
+    assert report is not None and report.outcome == "ok"
+    if out_of_time:
+        assert report.matches_new >= len(expected) > 0
+        assert set(alerted(sender, expected).values()) == {1}  # each match alerted once
+    else:
+        assert sender.sent == []  # a signal stops the service: the next start sends them
