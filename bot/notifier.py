@@ -60,6 +60,8 @@ from bot.render import (
     AlertView,
     RegionName,
     alert_keyboard,
+    by_deadline,
+    digest_keyboard,
     html_to_console,
     render_alert,
     render_change,
@@ -359,7 +361,9 @@ class Notifier:
         # each customer of the batch read once, however many of its tenders the batch holds
         customers = customers_year(session, (notice.customer_inn for notice, _ in entries), now=now)
         if len(alerts) > self.digest_threshold:
-            messages += self._digest_messages(alerts, entries, now, customers)
+            ordered = sorted(zip(alerts, entries, strict=True), key=lambda pair: by_deadline(pair[1][0]))
+            rows, items = [a for a, _ in ordered], [e for _, e in ordered]
+            messages += self._digest_messages(rows, items, now, customers)
         else:
             for row, (notice, reasons) in zip(alerts, entries, strict=True):
                 view = AlertView(reasons=reasons, customer=customers.get(notice.customer_inn or ""))
@@ -371,11 +375,13 @@ class Notifier:
     def _digest_messages(
         alerts: Sequence[OutboxRow], entries: list, now: datetime, customers: dict[str, CustomerFigures]
     ) -> list[Message]:
-        """Split the digest and map each part back to the rows whose tenders it lists."""
+        """Split the digest and map each part back to the rows whose tenders it lists; each part gets
+        the «N ▸» buttons of its tenders."""
         messages = []
         index = 0
         for text, count in render_digest(entries, now=now, customers=customers):
-            messages.append(Message([r.id or 0 for r in alerts[index : index + count]], text, digest=True))
+            ids = [r.id or 0 for r in alerts[index : index + count]]
+            messages.append(Message(ids, text, digest_keyboard(index + 1, ids), digest=True))
             index += count
         return messages
 

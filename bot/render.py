@@ -32,10 +32,10 @@ CUSTOMER_CHARS = 200
 REASON_CHARS = 160
 MAX_REASONS = 6
 
-ACTIONS = {"take": "Беру", "skip": "Не интересно", "sim": "Симуляция", "more": "Подробнее"}
+ACTIONS = {"take": "Беру", "skip": "Не интересно", "sim": "Симуляция", "more": "Подробнее", "open": "Открыть"}
 DECISION_LABELS = {"take": "✅ Взял(а)", "skip": "🚫 Не интересно"}
 CALLBACK_PREFIX = "t"
-CALLBACK_RE = re.compile(r"^t:(\d{1,12}):(take|skip|sim|more)$")
+CALLBACK_RE = re.compile(r"^t:(\d{1,12}):(take|skip|sim|more|open)$")
 
 RegionName = Callable[[str], str | None]
 
@@ -227,12 +227,11 @@ def decision_lines(decisions: Iterable[Decision]) -> list[str]:
     return lines
 
 
-def eis_link(notice: Notice, *, with_number: bool = True) -> str | None:
-    """The EIS card link; a digest line already shows the number in its /tender command."""
+def eis_link(notice: Notice) -> str | None:
+    """The EIS card link with the registry number; None without an http(s) URL."""
     if not notice.url or not notice.url.startswith(("http://", "https://")):
         return None
-    link = f'<a href="{esc(notice.url)}">Карточка в ЕИС</a>'
-    return f"{link} · № {esc(notice.reg_number)}" if with_number else link
+    return f'<a href="{esc(notice.url)}">Карточка в ЕИС</a> · № {esc(notice.reg_number)}'
 
 
 def render_alert(
@@ -278,22 +277,47 @@ def digest_block(
     now: datetime,
     customer: CustomerFigures | None = None,
 ) -> str:
-    """One tender inside a digest: compact, with a /tender command to open its card and buttons."""
+    """One tender inside a digest: enough to decide whether to open it (where, what kind, why it
+    matched), with its number on the digest's «N ▸» button that opens the full alert."""
     deadline = format_deadline(notice.submission_deadline, now)
-    profiles = ", ".join(f"«{esc(p, 60)}»" for p in reasons)
+    method = notice.method or KIND_LABELS.get(notice.kind, notice.kind)
+    region = _region_line(notice, None)
     lines = [
         f"{index}. <b>{esc(notice.title or 'Без названия', 300)}</b>",
         f"   {esc(format_money(notice.nmck, notice.currency))} · до {deadline}",
+        f"   {esc(LAW_LABELS.get(notice.law, notice.law))} · {esc(method, 80)}"
+        + (f" · {region.removeprefix('Регион: ')}" if region else ""),
         f"   {esc(notice.customer_name or '', 150)}".rstrip(),
     ]
     summary = customer_line(customer) if customer is not None else None
     if summary:
         lines += [f"   <i>{line}</i>" for line in summary.split("\n")]
-    if profiles:
-        lines.append(f"   Профиль: {profiles}")
-    link = eis_link(notice, with_number=False)
-    lines.append(f"   /tender {esc(notice.reg_number)}" + (f" · {link}" if link else ""))
+    for profile, items in reasons.items():
+        shown = "; ".join(esc(reason_text(r), REASON_CHARS) for r in items[:DIGEST_REASONS])
+        lines.append(f"   Профиль «{esc(profile, 60)}»" + (f": {shown}" if shown else ""))
+    lines.append(f"   {eis_link(notice) or f'№ {esc(notice.reg_number)}'}")
     return "\n".join(line for line in lines if line.strip())
+
+
+DIGEST_REASONS = 2
+"""Reasons shown per profile in a digest item; the full alert («N ▸») shows them all."""
+DIGEST_BUTTONS_PER_ROW = 5
+
+
+def by_deadline(notice: Notice) -> tuple[bool, datetime]:
+    """Sort key of a digest: the soonest submission deadline first, tenders without one last."""
+    deadline = notice.submission_deadline
+    return deadline is None, deadline or datetime.max.replace(tzinfo=MOSCOW)
+
+
+def digest_keyboard(first: int, row_ids: Sequence[int]) -> InlineKeyboardMarkup:
+    """«N ▸» per tender of a digest message, opening its full alert with the take/skip buttons."""
+    buttons = [
+        InlineKeyboardButton(f"{first + i} ▸", callback_data=encode_callback(row_id, "open"))
+        for i, row_id in enumerate(row_ids)
+    ]
+    rows = [buttons[i : i + DIGEST_BUTTONS_PER_ROW] for i in range(0, len(buttons), DIGEST_BUTTONS_PER_ROW)]
+    return InlineKeyboardMarkup(rows)
 
 
 def split_blocks(header: str, blocks: Sequence[str], budget: int = DIGEST_BUDGET) -> list[tuple[str, int]]:

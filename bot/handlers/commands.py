@@ -14,8 +14,11 @@ from telegram.ext import ContextTypes
 from bot import records
 from bot.database import in_session
 from bot.handlers.context import chat_of, edit_quietly, message_of, query_chat_id, query_of, tw, user_of
+from bot.outbox import ensure_alert_row
 from bot.render import (
     MOSCOW,
+    by_deadline,
+    digest_keyboard,
     esc,
     format_deadline,
     format_money,
@@ -26,6 +29,8 @@ from data.models import PROFILES, ChatRow, ProfileRow
 from data.notice import Notice
 from data.store import notice_from_row
 from data.store.customers import CustomerFigures, customers_year
+
+DigestEntry = tuple[Notice, dict[str, list[object]]]
 
 log = logging.getLogger(__name__)
 
@@ -161,20 +166,31 @@ async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     ctx = tw(context)
     now = ctx.clock()
     midnight = now.astimezone(MOSCOW).replace(hour=0, minute=0, second=0, microsecond=0)
+    chat_id = chat_of(update).id
 
-    def todays(
-        session: Session,
-    ) -> tuple[list[tuple[Notice, dict[str, list[object]]]], dict[str, CustomerFigures]]:
-        rows = records.matches_since(session, since=midnight)
+    def todays(session: Session) -> tuple[list[DigestEntry], list[int], dict[str, CustomerFigures]]:
+        """Today's matches by deadline, each with its alert row in this chat (the «N ▸» buttons
+        are bound to it, as an alert's are)."""
+        rows = sorted(
+            records.matches_since(session, since=midnight), key=lambda r: by_deadline(notice_from_row(r))
+        )
+        chat = records.ensure_chat(session, chat_id=chat_id)
+        alerts = [
+            ensure_alert_row(session, notice_id=r.id or 0, chat_row_id=chat.id or 0, now=now) for r in rows
+        ]
         entries = [(notice_from_row(r), records.match_reasons(session, notice_id=r.id or 0)) for r in rows]
-        return entries, customers_year(session, (notice.customer_inn for notice, _ in entries), now=now)
+        customers = customers_year(session, (notice.customer_inn for notice, _ in entries), now=now)
+        return entries, [a.id or 0 for a in alerts], customers
 
-    entries, customers = await in_session(ctx.engine, todays)
+    entries, alert_ids, customers = await in_session(ctx.engine, todays)
     if not entries:
         await message_of(update).reply_html("Сегодня совпадений пока нет.")
         return
-    for text, _count in render_digest(entries, now=now, title="Совпадения за сегодня", customers=customers):
-        await message_of(update).reply_html(text)
+    shown = 0
+    for text, count in render_digest(entries, now=now, title="Совпадения за сегодня", customers=customers):
+        keyboard = digest_keyboard(shown + 1, alert_ids[shown : shown + count])
+        await message_of(update).reply_html(text, reply_markup=keyboard)
+        shown += count
 
 
 async def cmd_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -8,6 +8,7 @@ import html
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
@@ -31,6 +32,7 @@ from bot.handlers.context import (
 from bot.outbox import ensure_alert_row
 from bot.render import (
     AlertView,
+    RegionName,
     alert_keyboard,
     decode_callback,
     esc,
@@ -72,16 +74,24 @@ async def cmd_tender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         row = _notice_row(session, args[0])
         chat = records.ensure_chat(session, chat_id=chat_id)
         alert = ensure_alert_row(session, notice_id=row.id or 0, chat_row_id=chat.id or 0, now=now)
-        view = AlertView(
-            reasons=records.match_reasons(session, notice_id=row.id or 0),
-            decisions=records.decisions_for(session, notice_id=row.id or 0, chat_row_id=chat.id or 0),
-            header="📄 Закупка",
-            customer=customers_year(session, [row.customer_inn], now=now).get(row.customer_inn or ""),
-        )
-        return render_alert(notice_from_row(row), view, now=now, region_name=ctx.region_name), alert.id or 0
+        return full_card(session, row, chat, now=now, region_name=ctx.region_name), alert.id or 0
 
     text, alert_id = await in_session(ctx.engine, card)
     await message_of(update).reply_html(text, reply_markup=alert_keyboard(alert_id))
+
+
+def full_card(
+    session: Session, row: NoticeRow, chat: ChatRow, *, now: datetime, region_name: RegionName | None
+) -> str:
+    """A tender's whole alert as this chat sees it (why it matched, who decided, the customer):
+    what /tender shows and what a digest's «N ▸» opens."""
+    view = AlertView(
+        reasons=records.match_reasons(session, notice_id=row.id or 0),
+        decisions=records.decisions_for(session, notice_id=row.id or 0, chat_row_id=chat.id or 0),
+        header="📄 Закупка",
+        customer=customers_year(session, [row.customer_inn], now=now).get(row.customer_inn or ""),
+    )
+    return render_alert(notice_from_row(row), view, now=now, region_name=region_name)
 
 
 MAX_COST = Decimal("100000000000")
@@ -177,6 +187,16 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     elif action == "sim":
         await query.answer("Считаю…")
         await message_of(update).reply_html(await simulation_text(ctx, notice, None))
+    elif action == "open":  # a digest's «N ▸»: the full alert, with its own buttons
+        now = ctx.clock()
+        text = await in_session(
+            ctx.engine,
+            lambda session: full_card(
+                session, pressed.notice, pressed.chat, now=now, region_name=ctx.region_name
+            ),
+        )
+        await query.answer()
+        await message_of(update).reply_html(text, reply_markup=alert_keyboard(pressed.outbox.id or 0))
     else:
         await query.answer()
         await message_of(update).reply_html(render_details(notice))

@@ -318,9 +318,22 @@ async def test_digest_lists_todays_matches(engine, fake, running):
     fake.user_message(chat=GROUP, user=BOB, text="/digest")  # anyone inside an allowed group may ask
     await wait(fake, lambda: fake.sends_to(GROUP["id"]))
 
-    [digest] = replies_to(fake, GROUP["id"])
-    assert digest.startswith("<b>Совпадения за сегодня: 3 новые</b>\n\n1. <b>Поставка ноутбуков, лот ")
-    assert digest.count("/tender 03732001382250000") == 3
+    [digest] = fake.sends_to(GROUP["id"])
+    assert digest.text.startswith("<b>Совпадения за сегодня: 3 новые</b>\n\n1. <b>Поставка ноутбуков, лот ")
+    assert "/tender" not in digest.text  # no command a tap cannot send whole: buttons instead
+    assert digest.text.count("44-ФЗ · ") == 3 and digest.text.count("Профиль «Ноутбуки»") == 3
+    buttons = [b for line in digest.reply_markup["inline_keyboard"] for b in line]
+    assert [b["text"] for b in buttons] == ["1 ▸", "2 ▸", "3 ▸"]
+
+    fake.press_button(chat=GROUP, user=BOB, message_id=digest.message_id, data=buttons[1]["callback_data"])
+    await wait(fake, lambda: len(fake.sends_to(GROUP["id"])) == 2)
+    card = fake.sends_to(GROUP["id"])[1]
+    second = digest.text.split("\n\n")[2].split("\n")[0].removeprefix("2. ")  # the 2nd tender's title
+    assert card.text.startswith("<b>📄 Закупка</b>\n" + second)
+    assert [b["text"] for line in card.reply_markup["inline_keyboard"] for b in line][:2] == [
+        "Беру",
+        "Не интересно",
+    ]
 
 
 def park_alerts(engine, chat_id: int, count: int, errors: list[str]) -> None:

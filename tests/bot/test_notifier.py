@@ -98,6 +98,17 @@ async def test_burst_for_one_chat_becomes_a_digest_split_at_tender_boundaries(en
     assert sorted(len(v) for v in by_message.values()) == sorted(
         sum(1 for line in t.split("\n") if line[:1].isdigit()) for t in texts
     )
+    # each part carries the «N ▸» buttons of its own tenders, bound to the rows it settled
+    for sent in fake.sends:
+        labels = [b["text"] for line in sent.reply_markup["inline_keyboard"] for b in line]
+        listed = [int(line.split(".")[0]) for line in sent.text.split("\n") if line[:1].isdigit()]
+        assert labels == [f"{n} ▸" for n in listed]
+        bound = {
+            int(b["callback_data"].split(":")[1])
+            for line in sent.reply_markup["inline_keyboard"]
+            for b in line
+        }
+        assert bound == set(by_message[sent.message_id])
 
 
 async def test_retry_after_waits_and_resends(engine, fake, bot):

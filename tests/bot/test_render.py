@@ -11,8 +11,10 @@ from bot.render import (
     AlertView,
     Decision,
     alert_keyboard,
+    by_deadline,
     customer_line,
     decode_callback,
+    digest_keyboard,
     encode_callback,
     format_deadline,
     format_money,
@@ -129,12 +131,29 @@ def test_a_digest_that_fits_one_message_has_no_part_marker_and_each_number_once(
     [(text, count)] = render_digest(entries, now=NOW)
 
     assert (count, text.split("\n")[0]) == (3, "<b>Подборка закупок: 3 новые</b>")
-    command_line = next(line for line in text.split("\n") if "/tender 0373200000026000001" in line)
-    assert command_line == (
-        '   /tender 0373200000026000001 · <a href="https://zakupki.gov.ru/epz/order/notice/ea20/view/'
-        'common-info.html?regNumber=0373200000026000001">Карточка в ЕИС</a>'
+    link_line = next(line for line in text.split("\n") if "0373200000026000001" in line)
+    assert link_line == (
+        '   <a href="https://zakupki.gov.ru/epz/order/notice/ea20/view/common-info.html?'
+        'regNumber=0373200000026000001">Карточка в ЕИС</a> · № 0373200000026000001'
     )
-    assert text.count("0373200000026000001") == 2  # the command and the link's URL, no "№ …" again
+    assert "/tender" not in text  # the digest's «N ▸» buttons open a tender, not a command to type
+
+
+def test_a_digest_item_says_where_what_kind_and_why_and_the_buttons_number_them():
+    notice = make_notice("0373200000026000007", title="Ноутбуки")
+    reasons = {"IT": ["ключевое слово «ноутбук»", "ОКПД2 26.20", "регион 77", "НМЦК в диапазоне"]}
+    [(text, _)] = render_digest([(notice, reasons)], now=NOW)
+    item = text.split("\n\n")[1]
+    assert "44-ФЗ · " in item and "Регион" not in item  # the region rides on the law line, unlabelled
+    assert "Профиль «IT»: ключевое слово «ноутбук»; ОКПД2 26.20" in item and "регион 77" not in item
+    keyboard = digest_keyboard(6, [101, 102, 103, 104, 105, 106])
+    rows = [[(b.text, b.callback_data) for b in row] for row in keyboard.inline_keyboard]
+    assert rows == [[(f"{n} ▸", f"t:{100 + n - 5}:open") for n in range(6, 11)], [("11 ▸", "t:106:open")]]
+    soon, later = (make_notice(n, title=n) for n in ("0373200000026000001", "0373200000026000002"))
+    later = later.model_copy(update={"submission_deadline": NOW + timedelta(days=9)})
+    soon = soon.model_copy(update={"submission_deadline": NOW + timedelta(days=2)})
+    undated = soon.model_copy(update={"submission_deadline": None})
+    assert sorted([later, undated, soon], key=by_deadline) == [soon, later, undated]
 
 
 def test_change_message_names_old_and_new_values():
