@@ -27,7 +27,9 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    MessageHandler,
     TypeHandler,
+    filters,
 )
 
 from bot import handlers
@@ -171,6 +173,10 @@ def register_handlers(app: Application) -> None:
     app.add_handler(TypeHandler(Update, handlers.gatekeeper), group=-1)
     for command in handlers.COMMANDS:
         app.add_handler(CommandHandler(command.name, getattr(handlers, f"cmd_{command.name}")))
+    # plain text in a private chat is a search; in a group people talk to each other (/search there)
+    app.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, handlers.on_text)
+    )
     app.add_handler(CallbackQueryHandler(handlers.on_alert_button, pattern=r"^t:"))
     app.add_handler(CallbackQueryHandler(handlers.on_profile_button, pattern=r"^p:"))
     app.add_handler(CallbackQueryHandler(_unknown_button))

@@ -60,7 +60,6 @@ from bot.render import (
     AlertView,
     RegionName,
     alert_keyboard,
-    by_deadline,
     digest_keyboard,
     html_to_console,
     render_alert,
@@ -71,6 +70,7 @@ from bot.render import (
 from data.db import session_scope
 from data.errors import StoreError
 from data.models import CONSOLE_CHAT, ChatRow, NoticeRow, OutboxRow, utcnow
+from data.notice import deadline_order
 from data.store import notice_from_row
 from data.store.customers import CustomerFigures, customers_year
 
@@ -361,7 +361,7 @@ class Notifier:
         # each customer of the batch read once, however many of its tenders the batch holds
         customers = customers_year(session, (notice.customer_inn for notice, _ in entries), now=now)
         if len(alerts) > self.digest_threshold:
-            ordered = sorted(zip(alerts, entries, strict=True), key=lambda pair: by_deadline(pair[1][0]))
+            ordered = sorted(zip(alerts, entries, strict=True), key=lambda pair: deadline_order(pair[1][0]))
             rows, items = [a for a, _ in ordered], [e for _, e in ordered]
             messages += self._digest_messages(rows, items, now, customers)
         else:

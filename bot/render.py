@@ -304,12 +304,6 @@ DIGEST_REASONS = 2
 DIGEST_BUTTONS_PER_ROW = 5
 
 
-def by_deadline(notice: Notice) -> tuple[bool, datetime]:
-    """Sort key of a digest: the soonest submission deadline first, tenders without one last."""
-    deadline = notice.submission_deadline
-    return deadline is None, deadline or datetime.max.replace(tzinfo=MOSCOW)
-
-
 def digest_keyboard(first: int, row_ids: Sequence[int]) -> InlineKeyboardMarkup:
     """«N ▸» per tender of a digest message, opening its full alert with the take/skip buttons."""
     buttons = [
@@ -346,6 +340,7 @@ def render_digest(
     now: datetime,
     title: str | None = None,
     customers: Mapping[str, CustomerFigures] | None = None,
+    counted: tuple[str, str, str] = ("новая", "новые", "новых"),
 ) -> list[tuple[str, int]]:
     """Several tenders as one message, or several when they do not fit (split at tender boundaries).
 
@@ -354,7 +349,7 @@ def render_digest(
     """
     known = customers or {}
     count = len(entries)
-    heading = f"{esc(title or 'Подборка закупок')}: {count} {plural(count, 'новая', 'новые', 'новых')}"
+    heading = f"{esc(title or 'Подборка закупок')}: {count} {plural(count, *counted)}"
     blocks = [
         digest_block(i, notice, reasons, now, known.get(notice.customer_inn or ""))
         for i, (notice, reasons) in enumerate(entries, 1)

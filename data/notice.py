@@ -66,6 +66,13 @@ def stage_of(status: str | None) -> Stage | None:
     return next((stage for word, stage in _STAGE_WORDS if word in text), None)
 
 
+def deadline_order(notice: Notice) -> tuple[bool, datetime]:
+    """Sort key by submission deadline, the soonest first and notices without one last: how
+    digests and search results are ordered."""
+    deadline = notice.submission_deadline
+    return deadline is None, deadline or datetime.max.replace(tzinfo=MOSCOW)
+
+
 def time_left(deadline: datetime, now: datetime) -> tuple[int, int]:
     """(full days, hours beyond them) from ``now`` to ``deadline``: the one way a deadline is
     counted, in whole 24-hour periods, not calendar days. A deadline of 24.03 10:00 seen at

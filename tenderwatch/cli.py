@@ -21,6 +21,7 @@ from tenderwatch.commands import match as match_commands
 from tenderwatch.commands import profiles as profiles_commands
 from tenderwatch.commands import replay as replay_commands
 from tenderwatch.commands import report as report_commands
+from tenderwatch.commands import search as search_commands
 from tenderwatch.commands import serve as serve_commands
 from tenderwatch.commands import simulate as simulate_commands
 from tenderwatch.commands import storage as storage_commands
@@ -79,6 +80,7 @@ for _module in (
     profiles_commands,
     replay_commands,
     report_commands,
+    search_commands,
     serve_commands,
     simulate_commands,
     storage_commands,

@@ -48,6 +48,7 @@ from bot.handlers.gate import (
     track_membership,
 )
 from bot.handlers.market import cmd_competitor, cmd_customer
+from bot.handlers.search import cmd_search, on_text
 from bot.handlers.tenders import (
     MAX_COST,
     Pressed,
@@ -78,6 +79,7 @@ __all__ = [
     "cmd_mute",
     "cmd_profiles",
     "cmd_requeue",
+    "cmd_search",
     "cmd_sim",
     "cmd_start",
     "cmd_status",
@@ -90,6 +92,7 @@ __all__ = [
     "on_alert_button",
     "on_error",
     "on_profile_button",
+    "on_text",
     "parse_cost",
     "query_chat_id",
     "query_of",

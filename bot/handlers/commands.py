@@ -17,7 +17,6 @@ from bot.handlers.context import chat_of, edit_quietly, message_of, query_chat_i
 from bot.outbox import ensure_alert_row
 from bot.render import (
     MOSCOW,
-    by_deadline,
     digest_keyboard,
     esc,
     format_deadline,
@@ -26,7 +25,7 @@ from bot.render import (
     split_blocks,
 )
 from data.models import PROFILES, ChatRow, ProfileRow
-from data.notice import Notice
+from data.notice import Notice, deadline_order
 from data.store import notice_from_row
 from data.store.customers import CustomerFigures, customers_year
 
@@ -56,6 +55,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("unmute", "Включить уведомления", "включить уведомления в этом чате"),
     Command("digest", "Совпадения за сегодня", "совпадения за сегодня"),
     Command("mine", "Мои закупки", "закупки, которые я взял(а), со сроками"),
+    Command("search", "Поиск", "поиск открытых закупок (или просто текст в личном чате)", "СЛОВА -ИСКЛЮЧИТЬ"),
     Command("tender", "Карточка закупки", "карточка закупки и почему она подходит", "НОМЕР"),
     Command("sim", "Аукцион", "сводка по аукциону", "НОМЕР СЕБЕСТОИМОСТЬ"),
     Command("customer", "Заказчик", "заказчик за год: закупки, скидки, кто побеждает", "ИНН"),
@@ -172,7 +172,7 @@ async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         """Today's matches by deadline, each with its alert row in this chat (the «N ▸» buttons
         are bound to it, as an alert's are)."""
         rows = sorted(
-            records.matches_since(session, since=midnight), key=lambda r: by_deadline(notice_from_row(r))
+            records.matches_since(session, since=midnight), key=lambda r: deadline_order(notice_from_row(r))
         )
         chat = records.ensure_chat(session, chat_id=chat_id)
         alerts = [

@@ -42,6 +42,7 @@ from data.store.readers import (
     notice_summary,
     notices_changed_since,
     notices_to_follow,
+    open_notices,
     stored_versions,
 )
 from data.store.results import (
@@ -107,6 +108,7 @@ __all__ = [
     "notice_summary",
     "notices_changed_since",
     "notices_to_follow",
+    "open_notices",
     "plan_update",
     "purchases_awaiting_results",
     "start_crawl_run",

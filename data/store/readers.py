@@ -3,7 +3,7 @@ what changed since a moment."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -143,6 +143,33 @@ def notices_changed_since(
     rows = conn.execute(query).mappings().all()
     items = _load_items(conn, [row["id"] for row in rows])
     return [(row["id"], notice_from_row(row, items[row["id"]]), row["changed_at"]) for row in rows]
+
+
+OPEN_BATCH = 2000
+
+
+def open_notices(session: Session, *, now: datetime) -> Iterator[tuple[int, Notice]]:
+    """(row id, notice) of every stored notice whose submission deadline is still ahead, read
+    ``OPEN_BATCH`` rows at a time (a search scans them all without holding them all)."""
+    conn = session.connection()
+    last_id = 0
+    while True:
+        rows = (
+            conn.execute(
+                sa.select(NOTICES)
+                .where(NOTICES.c.submission_deadline > now, NOTICES.c.id > last_id)
+                .order_by(NOTICES.c.id)
+                .limit(OPEN_BATCH)
+            )
+            .mappings()
+            .all()
+        )
+        if not rows:
+            return
+        items = _load_items(conn, [row["id"] for row in rows])
+        for row in rows:
+            yield row["id"], notice_from_row(row, items[row["id"]])
+        last_id = rows[-1]["id"]
 
 
 def notices_to_follow(session: Session, *, published_since: datetime, limit: int) -> list[Key]:

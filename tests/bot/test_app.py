@@ -499,3 +499,23 @@ async def test_the_bot_answers_while_a_crawl_holds_the_database_write_lock(engin
         stop.set()
         await asyncio.wait_for(task, 40)
     assert answered_while_locked == [True]
+
+
+async def test_plain_text_in_a_private_chat_is_a_search_and_a_hit_opens_its_alert(engine, fake, running):
+    seed_matches(engine, [GROUP["id"]], 3)
+    fake.user_message(chat=private(ALICE), user=ALICE, text="ноутбуки -ремонт")
+    await wait(fake, lambda: fake.sends_to(ALICE["id"]))
+    [reply] = fake.sends_to(ALICE["id"])
+    assert reply.text.startswith("<b>Поиск «ноутбуки -ремонт»: 3 закупки</b>")
+    buttons = [b for line in reply.reply_markup["inline_keyboard"] for b in line]
+    assert [b["text"] for b in buttons] == ["1 ▸", "2 ▸", "3 ▸"]
+    fake.press_button(
+        chat=private(ALICE), user=ALICE, message_id=reply.message_id, data=buttons[0]["callback_data"]
+    )
+    await wait(fake, lambda: len(fake.sends_to(ALICE["id"])) == 2)
+    assert fake.sends_to(ALICE["id"])[1].text.startswith("<b>📄 Закупка</b>")
+
+    fake.user_message(chat=GROUP, user=BOB, text="ноутбуки")  # people talking in a group: no search
+    fake.user_message(chat=GROUP, user=BOB, text="/search мебель")
+    await wait(fake, lambda: fake.sends_to(GROUP["id"]))
+    assert replies_to(fake, GROUP["id"]) == ["По запросу «мебель» открытых закупок не найдено."]

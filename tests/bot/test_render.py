@@ -11,7 +11,6 @@ from bot.render import (
     AlertView,
     Decision,
     alert_keyboard,
-    by_deadline,
     customer_line,
     decode_callback,
     digest_keyboard,
@@ -23,6 +22,7 @@ from bot.render import (
     render_change,
     render_digest,
 )
+from data.notice import deadline_order
 from data.store.customers import CustomerFigures, Winner
 from tests.bot.factories import NOW, make_notice
 
@@ -153,7 +153,7 @@ def test_a_digest_item_says_where_what_kind_and_why_and_the_buttons_number_them(
     later = later.model_copy(update={"submission_deadline": NOW + timedelta(days=9)})
     soon = soon.model_copy(update={"submission_deadline": NOW + timedelta(days=2)})
     undated = soon.model_copy(update={"submission_deadline": None})
-    assert sorted([later, undated, soon], key=by_deadline) == [soon, later, undated]
+    assert sorted([later, undated, soon], key=deadline_order) == [soon, later, undated]
 
 
 def test_change_message_names_old_and_new_values():

@@ -1,0 +1,72 @@
+"""Search from the chat: ``/search words`` anywhere, or plain text in a private chat with the bot.
+
+The query is read exactly as ``tenderwatch search`` reads it (``bidder.search``: words and "quoted
+phrases" with morphology, ``-word`` excludes); the hits come as a digest, whose «N ▸» buttons open
+each tender's full alert with its take/skip buttons.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bidder.profiles import ProfileError
+from bidder.search import Found, query_profile, search_stored
+from bot import records
+from bot.database import in_session
+from bot.errors import UsageError
+from bot.handlers.context import chat_of, message_of, tw
+from bot.outbox import ensure_alert_row
+from bot.render import digest_keyboard, esc, render_digest
+from data.notice import Notice
+
+CHAT_RESULTS = 10
+"""Hits shown in a chat; the CLI shows more (``--limit``)."""
+USAGE = 'Использование: /search слова "точная фраза" -исключить (например: /search ноутбук -ремонт)'
+
+
+async def cmd_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _search(update, context, " ".join(context.args or []))
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Plain text in a private chat is a search (in a group, people talk to each other: /search)."""
+    await _search(update, context, message_of(update).text or "")
+
+
+async def _search(update: Update, context: ContextTypes.DEFAULT_TYPE, query: str) -> None:
+    if not query.strip():
+        raise UsageError(USAGE)
+    try:
+        profile = query_profile(query)
+    except ProfileError as exc:
+        raise UsageError(f"{USAGE}\n({exc})") from None
+    ctx = tw(context)
+    now = ctx.clock()
+    chat_id = chat_of(update).id
+
+    def hits(session: Session) -> tuple[list[Found], list[int]]:
+        found = search_stored(session, profile, now=now, limit=CHAT_RESULTS)
+        chat = records.ensure_chat(session, chat_id=chat_id)
+        rows = [
+            ensure_alert_row(session, notice_id=f.row_id, chat_row_id=chat.id or 0, now=now) for f in found
+        ]
+        return found, [r.id or 0 for r in rows]
+
+    found, alert_ids = await in_session(ctx.engine, hits)
+    if not found:
+        await message_of(update).reply_html(f"По запросу «{esc(query, 200)}» открытых закупок не найдено.")
+        return
+    entries: list[tuple[Notice, dict[str, list[object]]]] = [
+        (f.notice, {"поиск": list(f.match.reasons)}) for f in found
+    ]
+    shown = 0
+    title = f"Поиск «{query.strip()[:80]}»"
+    for text, count in render_digest(
+        entries, now=now, title=title, counted=("закупка", "закупки", "закупок")
+    ):
+        await message_of(update).reply_html(
+            text, reply_markup=digest_keyboard(shown + 1, alert_ids[shown : shown + count])
+        )
+        shown += count
