@@ -9,6 +9,7 @@ is counted in the crawl stats (``tenderwatch/notices/{new,changed,unchanged}``) 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -17,9 +18,12 @@ from crawler.database import CrawlDatabase, crawl_database
 from data.errors import StoreError
 from data.notice import Notice
 from data.results import ContractRecord, ProtocolResult
-from data.store import ResultDocument
+from data.store import ResultDocument, ResultsStored, UpsertResult
 
 log = logging.getLogger(__name__)
+
+Counted = UpsertResult | ResultsStored
+"""What storing a batch says it did: new, changed, unchanged."""
 
 BATCH_SIZE_SETTING = "TENDERWATCH_BATCH_SIZE"
 
@@ -65,51 +69,44 @@ class StorePipeline:
         if not self.results or self.database is None:
             return
         batch, self.results = self.results, []
-        stats = self.crawler.stats
-        spider = self.crawler.spider
-        try:
-            stored = self.database.upsert_results(batch, source=spider.name if spider else None)
-        except StoreError as exc:  # as for notices: nothing of the batch is stored, the next crawl asks again
-            stats.inc_value("tenderwatch/errors/store", len(batch))
-            log.error("storing a batch of %d result documents failed: %s", len(batch), exc)
-            return
-        stats.inc_value("tenderwatch/results/new", stored.new)
-        stats.inc_value("tenderwatch/results/changed", stored.changed)
-        stats.inc_value("tenderwatch/results/unchanged", stored.unchanged)
-        log.info(
-            "stored a batch of %d result documents: %d new, %d changed, %d unchanged",
-            len(batch),
-            stored.new,
-            stored.changed,
-            stored.unchanged,
-        )
+        database = self.database
+        self._store("results", batch, lambda source: database.upsert_results(batch, source=source))
 
     def flush_notices(self) -> None:
         if not self.buffer or self.database is None:
             return
         batch, self.buffer = self.buffer, []
+        database, stats = self.database, self.crawler.stats
+        self._store(
+            "notices",
+            batch,
+            lambda source: database.upsert(
+                batch,
+                source=source,
+                requests=int(stats.get_value("downloader/request_count", 0)),
+                pages=int(stats.get_value("tenderwatch/pages", 0)),
+            ),
+        )
+
+    def _store(self, what: str, batch: Sequence[object], store: Callable[[str | None], Counted]) -> None:
+        """One batch in one transaction, counted in the crawl stats (``tenderwatch/<what>/new``...).
+        When it fails nothing of it is stored; the next crawl fetches those documents again."""
         stats = self.crawler.stats
         spider = self.crawler.spider
         try:
-            result = self.database.upsert(
-                batch,
-                source=spider.name if spider else None,
-                requests=int(stats.get_value("downloader/request_count", 0)),
-                pages=int(stats.get_value("tenderwatch/pages", 0)),
-            )
+            done = store(spider.name if spider else None)
         except StoreError as exc:
-            # Nothing of the batch is stored; its notices stay unstored and the next crawl fetches them.
             stats.inc_value("tenderwatch/errors/store", len(batch))
-            log.error("storing a batch of %d notices failed: %s", len(batch), exc)
+            log.error("storing a batch of %d %s failed: %s", len(batch), what, exc)
             return
         stats.inc_value("tenderwatch/batches")
-        stats.inc_value("tenderwatch/notices/new", result.new)
-        stats.inc_value("tenderwatch/notices/changed", result.changed)
-        stats.inc_value("tenderwatch/notices/unchanged", result.unchanged)
+        for name in ("new", "changed", "unchanged"):
+            stats.inc_value(f"tenderwatch/{what}/{name}", getattr(done, name))
         log.info(
-            "stored a batch of %d notices: %d new, %d changed, %d unchanged",
+            "stored a batch of %d %s: %d new, %d changed, %d unchanged",
             len(batch),
-            result.new,
-            result.changed,
-            result.unchanged,
+            what,
+            done.new,
+            done.changed,
+            done.unchanged,
         )
