@@ -120,3 +120,45 @@ def _row(found: Found) -> SearchRow:
         url=n.url or "",
         reasons="; ".join(found.match.reasons),
     )
+
+
+FILTER_USAGE = (
+    "Название: слова «фраза» -исключить; регион 77, Москва; цена 100000-3000000; закон 44; окпд2 26.20"
+)
+_LAWS = {
+    "44": "44-FZ",
+    "44-фз": "44-FZ",
+    "44-fz": "44-FZ",
+    "223": "223-FZ",
+    "223-фз": "223-FZ",
+    "223-fz": "223-FZ",
+}
+
+
+def filter_profile(text: str, *, chat_id: int) -> Profile:
+    """A personal filter written in one line (``FILTER_USAGE``): the name before the colon, the
+    words as a search reads them, then optional «регион», «цена», «закон», «окпд2» parts; its
+    alerts go to ``chat_id``. Validated by the profile model, like every profile."""
+    name, colon, rest = text.partition(":")
+    parts = [p.strip() for p in rest.split(";") if p.strip()]
+    if not colon or not name.strip() or not parts:
+        raise ProfileError(f"write it as: {FILTER_USAGE}")
+    keywords, minus = parse_query(parts[0])
+    spec: dict[str, Any] = {"name": name.strip(), "keywords": keywords, "exclude": minus, "chats": [chat_id]}
+    for part in parts[1:]:
+        key, _, value = part.partition(" ")
+        values = [v.strip() for v in value.split(",") if v.strip()]
+        key = key.lower()
+        if key.startswith("регион"):
+            spec["regions"] = values
+        elif key.startswith("цен"):
+            low, _, high = value.replace(" ", "").replace("\u00a0", "").partition("-")
+            spec["price_min"], spec["price_max"] = low or None, high or None
+        elif key.startswith("закон"):
+            spec["laws"] = [_LAWS.get(v.lower(), v) for v in values]
+        elif key.startswith("окпд"):
+            spec["okpd2"] = values
+        else:
+            raise ProfileError(f"«{key}» is not a part of a filter (регион, цена, закон, окпд2)")
+    [profile] = parse_profiles([spec])
+    return profile

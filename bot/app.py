@@ -179,6 +179,7 @@ def register_handlers(app: Application) -> None:
     )
     app.add_handler(CallbackQueryHandler(handlers.on_alert_button, pattern=r"^t:"))
     app.add_handler(CallbackQueryHandler(handlers.on_profile_button, pattern=r"^p:"))
+    app.add_handler(CallbackQueryHandler(handlers.on_filter_button, pattern=r"^f:"))
     app.add_handler(CallbackQueryHandler(_unknown_button))
     app.add_error_handler(handlers.on_error)
 

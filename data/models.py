@@ -203,6 +203,8 @@ class ProfileRow(SQLModel, table=True):
     spec: dict[str, Any] = Field(default_factory=dict, sa_type=JSONData, nullable=False)
     origin: str = Field(default="settings", max_length=16)
     active: bool = True
+    owner_user_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    """The Telegram user whose personal filter this is (made in the bot); None: a shared profile."""
     created_at: datetime = _when(nullable=False)
     updated_at: datetime = _when(nullable=False)
 

@@ -82,7 +82,8 @@ def sync_profiles(session: Session, profiles: Sequence[Profile]) -> None:
     for profile in profiles:
         spec = profile.model_dump(mode="json")
         row = stored.get(profile.name)
-        values = {"spec": spec, "origin": "settings", "active": profile.active}
+        # a settings profile takes over a bot-made one of the same name, owner and all
+        values = {"spec": spec, "origin": "settings", "active": profile.active, "owner_user_id": None}
         if row is None:
             conn.execute(
                 profiles_t.insert().values(name=profile.name, created_at=now, updated_at=now, **values)

@@ -43,6 +43,7 @@ from bot.handlers.context import (
     tw,
     user_of,
 )
+from bot.handlers.filters import cmd_filter, cmd_filters, on_filter_button
 from bot.handlers.gate import (
     gatekeeper,
     track_membership,
@@ -74,6 +75,8 @@ __all__ = [
     "cmd_competitor",
     "cmd_customer",
     "cmd_digest",
+    "cmd_filter",
+    "cmd_filters",
     "cmd_help",
     "cmd_mine",
     "cmd_mute",
@@ -91,6 +94,7 @@ __all__ = [
     "message_of",
     "on_alert_button",
     "on_error",
+    "on_filter_button",
     "on_profile_button",
     "on_text",
     "parse_cost",

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bidder.profiles import ProfileError
-from bidder.search import parse_query, query_profile, search
+from bidder.search import filter_profile, parse_query, query_profile, search
 from data.db import make_engine, session_scope, upgrade
 from data.store import upsert_notices
 from tenderwatch.cli import app
@@ -91,3 +91,23 @@ def test_the_search_command_prints_the_stored_open_notices_it_finds(tmp_path, mo
     assert nothing.exit_code == 0 and "nothing found" in nothing.stderr
     bad = runner.invoke(app, ["--settings", str(settings), "search", "ноутбук", "--region", "Атлантида"])
     assert bad.exit_code == 2 and "Атлантида" in bad.output
+
+
+def test_a_filter_line_is_a_profile_validated_like_the_settings():
+    profile = filter_profile(
+        'Ноутбуки: ноутбук "системный блок" -ремонт; регион 77, Московская область; '
+        "цена 100 000-3000000; закон 44",
+        chat_id=11,
+    )
+    assert profile.name == "Ноутбуки" and profile.chats == [11]
+    assert (profile.keywords, profile.exclude) == (["ноутбук", "системный блок"], ["ремонт"])
+    assert profile.regions == ["77", "50"] and profile.laws == ["44-FZ"]
+    assert (profile.price_min, profile.price_max) == (Decimal("100000"), Decimal("3000000"))
+    for line, problem in [
+        ("без двоеточия", "write it as"),
+        ("Имя: ноутбук; цвет синий", "«цвет» is not a part of a filter"),
+        ("Имя: ноутбук; цена дорого", "price_min"),
+        ("Имя: ноутбук; регион Атлантида", "Атлантида"),
+    ]:
+        with pytest.raises(ProfileError, match=problem):
+            filter_profile(line, chat_id=11)

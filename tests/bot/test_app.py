@@ -18,10 +18,10 @@ from bot import outbox
 from bot.access import AccessPolicy
 from bot.app import build_application, redact_secrets_in_logs, run_bot, telegram_notifier
 from data.db import session_scope
-from data.models import AllowedUser, ChatRow, DecisionRow, NoticeChange, OutboxRow
+from data.models import AllowedUser, ChatRow, DecisionRow, NoticeChange, OutboxRow, ProfileRow
 from data.notice import Notice
 from tests.bot.conftest import FAST_LIMITS, TOKEN
-from tests.bot.factories import NOW, seed_matches, store_past_auction
+from tests.bot.factories import NOW, make_notice, seed_matches, store_past_auction
 
 ADMIN = {"id": 1, "is_bot": False, "first_name": "Анна", "username": "anna"}
 ALICE = {"id": 11, "is_bot": False, "first_name": "Алиса", "last_name": "<b>Смирнова</b>"}
@@ -519,3 +519,51 @@ async def test_plain_text_in_a_private_chat_is_a_search_and_a_hit_opens_its_aler
     fake.user_message(chat=GROUP, user=BOB, text="/search мебель")
     await wait(fake, lambda: fake.sends_to(GROUP["id"]))
     assert replies_to(fake, GROUP["id"]) == ["По запросу «мебель» открытых закупок не найдено."]
+
+
+async def test_a_personal_filter_is_made_matched_alerted_to_its_owner_paused_and_deleted(
+    engine, fake, running
+):
+    """Issue 17 item 2 (personal filters): one line makes a profile owned by its author, validated
+    like settings.toml's; the matcher picks it up and alerts go to the owner's private chat."""
+    from data.store import upsert_notices
+    from tenderwatch.matching import run_match
+
+    me = private(ALICE)
+    fake.user_message(
+        chat=me, user=ALICE, text="/filter Ноутбуки Алисы: ноутбук -ремонт; регион 77; цена 100000-5000000"
+    )
+    await wait(fake, lambda: fake.sends_to(ALICE["id"]))
+    assert replies_to(fake, ALICE["id"])[0].startswith("Фильтр «Ноутбуки Алисы» создан")
+    fake.user_message(chat=GROUP, user=BOB, text="/filter Ноутбуки Алисы: мебель")
+    fake.user_message(chat=me, user=ALICE, text="/filter Без двоеточия")
+    await wait(fake, lambda: fake.sends_to(GROUP["id"]) and len(fake.sends_to(ALICE["id"])) == 2)
+    assert replies_to(fake, GROUP["id"]) == ["Имя «Ноутбуки Алисы» уже занято: выберите другое."]
+    assert replies_to(fake, ALICE["id"])[1].startswith("Использование: /filter Название: слова")
+
+    with session_scope(engine) as session:
+        upsert_notices(session, [make_notice("0373200000026000042")], source="test")
+    report = await asyncio.to_thread(run_match, engine, [], now=NOW)
+    assert report.new == 1
+    with session_scope(engine) as session:
+        outbox.enqueue_matches(session, now=NOW)
+    await wait(fake, lambda: len(fake.sends_to(ALICE["id"])) == 3)
+    assert "Профиль «Ноутбуки Алисы»" in replies_to(fake, ALICE["id"])[2]
+
+    fake.user_message(chat=me, user=ALICE, text="/filters")
+    await wait(fake, lambda: len(fake.sends_to(ALICE["id"])) == 4)
+    listing = fake.sends_to(ALICE["id"])[3]
+    assert "▶️ Ноутбуки Алисы: ноутбук; без: ремонт; регионы 77" in listing.text
+    data = {b["text"]: b["callback_data"] for line in listing.reply_markup["inline_keyboard"] for b in line}
+    fake.press_button(chat=GROUP, user=BOB, message_id=listing.message_id, data=data["Удалить"])  # not his
+    fake.press_button(chat=me, user=ALICE, message_id=listing.message_id, data=data["Пауза: Ноутбуки Алисы"])
+    await wait(fake, lambda: len(fake.answers) == 2)
+    assert [a.get("text") for a in fake.answers] == [
+        "Это не ваш фильтр, или его уже нет.",
+        "Фильтр «Ноутбуки Алисы» на паузе",
+    ]
+    fake.press_button(chat=me, user=ALICE, message_id=listing.message_id, data=data["Удалить"])
+    await wait(fake, lambda: len(fake.answers) == 3)
+    assert fake.answers[2].get("text") == "Фильтр «Ноутбуки Алисы» удалён"
+    with session_scope(engine) as session:
+        assert "Ноутбуки Алисы" not in {p.name for p in session.exec(select(ProfileRow))}
