@@ -23,12 +23,33 @@ from crawler.parsers.common import parse_datetime
 from data.db import sqlite_file
 from tenderwatch.config import ConfigError, Settings, load_settings
 
+NO_TERMINAL_WIDTH = 160
+"""Tables written where no terminal is at all (a file from cron, a CI log): wide, not Rich's 80."""
+
 
 def _console(*, stderr: bool = False) -> Console:
-    """Rich's console; piped into a file or a CI log (no terminal, no COLUMNS) it is 160 wide, not 80."""
+    """Rich's console, as wide as the person's terminal even when the output is piped
+    (``tenderwatch report … | less``: the terminal is still on the other streams); only with no
+    terminal anywhere and no COLUMNS is it ``NO_TERMINAL_WIDTH`` wide."""
     stream = sys.stderr if stderr else sys.stdout
-    wide = None if stream.isatty() or "COLUMNS" in os.environ else 160
-    return Console(stderr=stderr, width=wide)
+    if stream.isatty() or "COLUMNS" in os.environ:
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=terminal_width() or NO_TERMINAL_WIDTH)
+
+
+def terminal_width() -> int | None:
+    """The columns of the terminal on any standard stream, or of the controlling one; None if none."""
+    for stream in (sys.__stdout__, sys.__stderr__, sys.__stdin__):
+        try:
+            if stream is not None and stream.isatty():
+                return os.get_terminal_size(stream.fileno()).columns
+        except (OSError, ValueError):
+            continue
+    try:
+        with open("/dev/tty") as tty:
+            return os.get_terminal_size(tty.fileno()).columns
+    except OSError:
+        return None
 
 
 console = _console()

@@ -41,7 +41,7 @@ from rich.cells import cell_len
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 
-from data.formatting import format_money, to_kopeck
+from data.formatting import KIND_LABELS, LAW_LABELS, format_money, to_kopeck
 from data.notice import MOSCOW
 
 Kind = Literal["money", "datetime", "date", "int", "rate", "bool", "text"]
@@ -79,8 +79,112 @@ _KIND_OF_TYPE: dict[type, Kind] = {
 }
 
 
+HEADERS: dict[str, str] = {
+    "antidumping_threshold": "Антидемпинг",
+    "applications": "Заявок",
+    "assumption": "Допущение",
+    "auction_date": "Дата аукциона",
+    "bid_security": "Обесп. заявки",
+    "calibrated": "По результатам",
+    "cancelled": "Отменено",
+    "contract_security": "Обесп. контракта",
+    "contract_security_antidumping": "Обесп. при демпинге",
+    "currency": "Валюта",
+    "customer": "Заказчик",
+    "customer_inn": "ИНН заказчика",
+    "days_left": "Дней",
+    "days_to_auction": "Дней до аукц.",
+    "deadline": "Срок подачи (МСК)",
+    "delivery_regions": "Регионы поставки",
+    "dimension": "Разрез",
+    "discount_mean": "Скидка средняя",
+    "discount_median": "Скидка медиана",
+    "discount_q1": "Скидка Q1",
+    "discount_q3": "Скидка Q3",
+    "discounts_bp": "Скидки б.п.",
+    "duration_seconds": "Длит. с",
+    "end": "Конец",
+    "error_rate": "Доля ошибок",
+    "errors": "Ошибок",
+    "failed_share": "Доля несостоявшихся",
+    "figure": "Показатель",
+    "finished": "Завершено",
+    "finished_at": "Завершён",
+    "group": "Группа",
+    "hours_left": "Осталось часов",
+    "inn": "ИНН",
+    "kind": "Вид",
+    "law": "Закон",
+    "market_price": "Рыночная цена",
+    "match": "Совпадение",
+    "matched_at": "Совпало (МСК)",
+    "median_nmck": "НМЦК медиана",
+    "method": "Способ",
+    "name": "Наименование",
+    "nmck": "НМЦК",
+    "nmck_band": "Диапазон НМЦК",
+    "nmck_range": "Диапазон НМЦК",
+    "notice": "Закупка",
+    "notices": "Закупок",
+    "notices_changed": "Изменённых",
+    "notices_new": "Новых",
+    "okpd2": "ОКПД2",
+    "outcome": "Итог",
+    "pages": "Страниц",
+    "participants_mean": "Участников в среднем",
+    "participants_median": "Участников медиана",
+    "person": "Сотрудник",
+    "priced": "С ценой",
+    "profile": "Профиль",
+    "profiles": "Профили",
+    "published_at": "Опубликовано (МСК)",
+    "purchases": "Закупок",
+    "reason": "Причина",
+    "reasons": "Почему подходит",
+    "reg_number": "Номер",
+    "region": "Регион",
+    "region_name": "Название региона",
+    "requests": "Запросов",
+    "run_id": "Обход",
+    "score": "Совпадение",
+    "segment": "Сегмент",
+    "single_share": "Доля с одним участником",
+    "smp_only": "Только СМП",
+    "source": "Источник",
+    "start": "Начало",
+    "started_at": "Начат (МСК)",
+    "status": "Статус",
+    "steps_to_antidumping": "Шагов до порога",
+    "taken_at": "Взято (МСК)",
+    "taken_by": "Взял(а)",
+    "title": "Наименование закупки",
+    "total_nmck": "НМЦК сумма",
+    "url": "Ссылка",
+    "value": "Значение",
+    "week_start": "Неделя с",
+    "win_probability_at_antidumping": "Победа на пороге",
+    "win_rate": "Доля побед",
+    "winners": "Победителей",
+    "wins": "Побед",
+    "with_discount": "Со скидкой",
+}
+"""Column headers as Russian users read them (tables, XLSX, CSV for Russian Excel); the field names
+stay the keys of JSON and of the default CSV, which programs read. A field not listed shows its name."""
+VALUE_LABELS: dict[str, dict[str, str]] = {"law": LAW_LABELS, "kind": KIND_LABELS}
+"""Coded values shown in words to people (44-FZ -> 44-ФЗ, auction -> электронный аукцион...)."""
+
+
 class RenderError(Exception):
     """Rows could not be rendered or written; the message names the file or the format."""
+
+
+class CsvDialect(StrEnum):
+    """``plain``: for programs (field names, ``1234567.89``, ISO times, ``,``). ``excel-ru``: for
+    Russian Excel, which splits at ``;`` and reads ``,`` as the decimal sign: Russian headers,
+    ``1234567,89``, ``03.12.2026 14:00`` (Moscow), words for coded values; files get a BOM either way."""
+
+    plain = "plain"
+    excel_ru = "excel-ru"
 
 
 class OutputFormat(StrEnum):
@@ -97,7 +201,12 @@ class Column:
 
     @property
     def header(self) -> str:
-        return self.name.replace("_", " ")
+        return HEADERS.get(self.name, self.name.replace("_", " "))
+
+    def shown(self, value: Any) -> str:
+        """The cell a person reads: ``display``, with coded values in words."""
+        text = display(value, self.kind)
+        return VALUE_LABELS.get(self.name, {}).get(text, text)
 
 
 def columns_for(row_type: type) -> list[Column]:
@@ -140,7 +249,7 @@ def display(value: Any, kind: Kind) -> str:
     if kind == "rate":
         return f"{value:.1%}"
     if kind == "bool":
-        return "yes" if value else "no"
+        return "да" if value else "нет"
     return str(value)
 
 
@@ -165,14 +274,16 @@ def _csv_cell(value: Any, kind: Kind) -> str:
     return str(plain(value, kind))
 
 
-def _xlsx_cell(value: Any, kind: Kind) -> Any:
+def _xlsx_cell(value: Any, column: Column) -> Any:
     if value is None:
         return None
-    if kind == "money":
+    if column.kind == "money":
         return to_kopeck(value)
-    if kind == "datetime":
+    if column.kind == "datetime":
         return _moscow(value).replace(tzinfo=None)  # Excel has no time zones: show the Moscow wall clock
-    return value
+    if column.kind == "text":
+        return column.shown(value)
+    return value  # numbers, dates and booleans stay typed cells
 
 
 # --- formats ----------------------------------------------------------------------------------
@@ -216,9 +327,7 @@ def to_table(
     do not fit in ``width`` (the terminal) are left out from the end of ``columns`` (put the
     important ones first) and named in the caption: a cut figure would be worse than none.
     """
-    cells = [
-        [display(v, c.kind) for v, c in zip(_values(row, columns), columns, strict=True)] for row in rows
-    ]
+    cells = [[c.shown(v) for v, c in zip(_values(row, columns), columns, strict=True)] for row in rows]
     planned = [
         _TableColumn(column, values := [line[i] for line in cells], _whole_values(column, values))
         for i, column in enumerate(columns)
@@ -255,13 +364,32 @@ def _whole_values(column: Column, values: Sequence[str]) -> bool:
     return all(len(v) <= NO_WRAP_CHARS and len(v.split()) <= 1 for v in values)
 
 
-def to_csv(rows: Sequence[Any], columns: Sequence[Column]) -> str:
+def to_csv(rows: Sequence[Any], columns: Sequence[Column], dialect: CsvDialect = CsvDialect.plain) -> str:
     buffer = io.StringIO()
+    if dialect == CsvDialect.excel_ru:
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+        writer.writerow([c.header for c in columns])
+        for row in rows:
+            writer.writerow(
+                [_excel_ru_cell(v, c) for v, c in zip(_values(row, columns), columns, strict=True)]
+            )
+        return buffer.getvalue()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([c.name for c in columns])
     for row in rows:
         writer.writerow([_csv_cell(v, c.kind) for v, c in zip(_values(row, columns), columns, strict=True)])
     return buffer.getvalue()
+
+
+def _excel_ru_cell(value: Any, column: Column) -> str:
+    """A number Russian Excel reads as a number (``,`` decimals, no grouping), else the shown text."""
+    if value is None:
+        return ""
+    if column.kind == "money":
+        return str(to_kopeck(value)).replace(".", ",")
+    if column.kind == "rate":
+        return f"{value:.6g}".replace(".", ",")
+    return column.shown(value)
 
 
 def to_json(rows: Sequence[Any], columns: Sequence[Column]) -> str:
@@ -281,9 +409,9 @@ def to_xlsx(rows: Sequence[Any], columns: Sequence[Column], *, title: str) -> by
     widths = [len(c.header) for c in columns]
     for row in rows:
         values = _values(row, columns)
-        sheet.append([_xlsx_cell(v, c.kind) for v, c in zip(values, columns, strict=True)])
+        sheet.append([_xlsx_cell(v, c) for v, c in zip(values, columns, strict=True)])
         for i, (value, column) in enumerate(zip(values, columns, strict=True)):
-            widths[i] = max(widths[i], len(display(value, column.kind)))
+            widths[i] = max(widths[i], len(column.shown(value)))
     for i, column in enumerate(columns, start=1):
         letter = get_column_letter(i)
         number_format = XLSX_FORMATS.get(column.kind)
@@ -373,6 +501,7 @@ def emit(
     console: Console,
     table_columns: Sequence[str] | None = None,
     table_hide: Collection[str] = (),
+    csv_dialect: CsvDialect = CsvDialect.plain,
 ) -> None:
     """Render ``rows`` in ``fmt`` to ``out`` or the console.
 
@@ -402,7 +531,7 @@ def emit(
             raise RenderError("--format xlsx writes a binary file: give --out FILE.xlsx")
         write_output(out, to_xlsx(rows, columns, title=title))
         return
-    text = to_csv(rows, columns) if fmt == OutputFormat.csv else to_json(rows, columns)
+    text = to_csv(rows, columns, csv_dialect) if fmt == OutputFormat.csv else to_json(rows, columns)
     if out is None:
         typer.echo(text, nl=False)
     else:

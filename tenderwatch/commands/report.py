@@ -28,7 +28,7 @@ from data.store.segments import SegmentStats
 from tenderwatch.clikit import console, fail, png_figure, settings_of
 from tenderwatch.commands.storage import open_database
 from tenderwatch.config import mask_url
-from tenderwatch.render import STDOUT, OutputFormat, RenderError, emit
+from tenderwatch.render import STDOUT, CsvDialect, OutputFormat, RenderError, emit
 
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 WIDE_COLUMNS = ("url", "reasons", "customer", "reason", "region_name")
@@ -61,10 +61,16 @@ always keep every column."""
 StatusOption = StrEnum("StatusOption", ["new", "taken", "skipped"])
 ExportFormat = StrEnum("ExportFormat", ["csv", "xlsx"])
 ExportWhat = StrEnum("ExportWhat", ["notices", "matches"])
+EXPORT_TITLES = {"notices": "Выгрузка закупок", "matches": "Выгрузка совпадений"}
 
 
 FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table, csv, xlsx or json.")
 OUT_OPTION = typer.Option(None, "--out", "-o", help="Write to this file (- for stdout), not the terminal.")
+CSV_DIALECT_OPTION = typer.Option(
+    CsvDialect.plain,
+    "--csv-dialect",
+    help="CSV for programs (plain) or for Russian Excel (excel-ru: ';', decimal commas, Russian headers).",
+)
 SINCE_OPTION = typer.Option(None, "--since", formats=DATE_FORMATS, help="From this day (dd.mm.yyyy).")
 UNTIL_OPTION = typer.Option(None, "--until", formats=DATE_FORMATS, help="Up to this day, inclusive.")
 DAYS_OPTION = typer.Option(None, "--days", help="The last N days (instead of --since/--until).")
@@ -92,6 +98,7 @@ def run_report(
     fmt: OutputFormat,
     out: Path | None,
     title: str,
+    csv_dialect: CsvDialect = CsvDialect.plain,
 ) -> Sequence[Any]:
     """Run ``query`` in one read session and render its rows; every failure becomes a clean message."""
     settings = settings_of(ctx)
@@ -116,6 +123,7 @@ def run_report(
             out=out,
             console=console,
             table_columns=TABLE_COLUMNS.get(row_type),
+            csv_dialect=csv_dialect,
         )
     except RenderError as exc:
         fail(str(exc))
@@ -138,6 +146,7 @@ def register(app: typer.Typer) -> None:
         region: str | None = REGION_OPTION,
         status: StatusOption | None = typer.Option(None, "--status", help="new, taken or skipped."),
         fmt: OutputFormat = FORMAT_OPTION,
+        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
         out: Path | None = OUT_OPTION,
     ) -> None:
         """Matches found in a period, with the notice essentials and why each matched."""
@@ -147,7 +156,9 @@ def register(app: typer.Typer) -> None:
         query = partial(
             reports.matches_report, period=period, profile=profile, region=region, status=state, now=now
         )
-        run_report(ctx, query, reports.MatchReportRow, fmt=fmt, out=out, title="Matches")
+        run_report(
+            ctx, query, reports.MatchReportRow, fmt=fmt, csv_dialect=csv_dialect, out=out, title="Совпадения"
+        )
 
     @report_app.command("pipeline")
     def pipeline(
@@ -159,25 +170,29 @@ def register(app: typer.Typer) -> None:
             False, "--all", help="Also tenders whose deadline and auction are both past."
         ),
         fmt: OutputFormat = FORMAT_OPTION,
+        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
         out: Path | None = OUT_OPTION,
     ) -> None:
         """Taken tenders by person: deadlines, days left, auction dates, anti-dumping line and securities."""
         now = datetime.now(UTC)
         query = partial(reports.pipeline_report, person=person, include_closed=include_closed, now=now)
-        run_report(ctx, query, reports.PipelineRow, fmt=fmt, out=out, title="Pipeline: taken tenders")
+        run_report(
+            ctx, query, reports.PipelineRow, fmt=fmt, csv_dialect=csv_dialect, out=out, title="В работе"
+        )
 
     @report_app.command("deadlines")
     def deadlines(
         ctx: typer.Context,
         days: int = typer.Option(7, "--days", help="Look this many days ahead."),
         fmt: OutputFormat = FORMAT_OPTION,
+        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
         out: Path | None = OUT_OPTION,
     ) -> None:
         """Matched and taken tenders whose submission closes in the next N days, soonest first."""
         now = datetime.now(UTC)
         query = partial(reports.deadlines_report, days=days, now=now)
-        title = f"Deadlines in the next {days} days"
-        run_report(ctx, query, reports.DeadlineRow, fmt=fmt, out=out, title=title)
+        title = f"Сроки подачи в ближайшие {days} дн."
+        run_report(ctx, query, reports.DeadlineRow, fmt=fmt, csv_dialect=csv_dialect, out=out, title=title)
 
     @report_app.command("crawls")
     def crawls(
@@ -185,11 +200,12 @@ def register(app: typer.Typer) -> None:
         last: int = typer.Option(10, "--last", help="Runs per source."),
         source: str | None = typer.Option(None, "--source", help="Only this source."),
         fmt: OutputFormat = FORMAT_OPTION,
+        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
         out: Path | None = OUT_OPTION,
     ) -> None:
         """Crawl health per source: the last runs, their outcome, figures and error rate."""
         query = partial(reports.crawls_report, last=last, source=source, known_sources=SOURCES)
-        run_report(ctx, query, reports.CrawlRunRow, fmt=fmt, out=out, title="Crawl runs")
+        run_report(ctx, query, reports.CrawlRunRow, fmt=fmt, csv_dialect=csv_dialect, out=out, title="Обходы")
 
     @report_app.command("market")
     def market(
@@ -201,6 +217,7 @@ def register(app: typer.Typer) -> None:
         days: int | None = DAYS_OPTION,
         chart: Path | None = typer.Option(None, "--chart", help="Also save the weekly trend as a PNG."),
         fmt: OutputFormat = FORMAT_OPTION,
+        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
         out: Path | None = OUT_OPTION,
     ) -> None:
         """Published notices: count, total and median NMCK, overall, by method and by ISO week."""
@@ -210,8 +227,10 @@ def register(app: typer.Typer) -> None:
             part for part in (f"OKPD2 {okpd2}" if okpd2 else "", f"region {region}" if region else "") if part
         )
         query = partial(reports.market_report, okpd2=okpd2, region=region, period=period, now=now)
-        title = f"Market: {scope or 'all notices'}"
-        rows = run_report(ctx, query, reports.MarketRow, fmt=fmt, out=out, title=title)
+        title = f"Рынок: {scope or 'все закупки'}"
+        rows = run_report(
+            ctx, query, reports.MarketRow, fmt=fmt, csv_dialect=csv_dialect, out=out, title=title
+        )
         if chart is not None:
             save_market_chart(rows, chart, title=scope or "all notices")
             console.print(f"chart saved to {chart}", highlight=False, soft_wrap=True)
@@ -223,6 +242,7 @@ def register(app: typer.Typer) -> None:
         min_purchases: int = typer.Option(1, "--min-purchases", help="Leave out smaller segments."),
         top: int | None = typer.Option(None, "--top", help="Only the largest N segments."),
         fmt: OutputFormat = FORMAT_OPTION,
+        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
         out: Path | None = OUT_OPTION,
     ) -> None:
         """How purchases ended per OKPD2 group × region × kind × NMCK band: discount quartiles,
@@ -230,7 +250,15 @@ def register(app: typer.Typer) -> None:
         query = partial(
             reports.segments_report, okpd2_digits=okpd2_digits, min_purchases=min_purchases, top=top
         )
-        run_report(ctx, query, SegmentStats, fmt=fmt, out=out, title="Market segments (finished purchases)")
+        run_report(
+            ctx,
+            query,
+            SegmentStats,
+            fmt=fmt,
+            csv_dialect=csv_dialect,
+            out=out,
+            title="Сегменты рынка (завершённые закупки)",
+        )
 
     @report_app.command("backtest")
     def backtest(
@@ -242,6 +270,7 @@ def register(app: typer.Typer) -> None:
         draws: int = typer.Option(2000, "--draws", help="Competitor draws per auction."),
         seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same figures."),
         fmt: OutputFormat = FORMAT_OPTION,
+        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
         out: Path | None = OUT_OPTION,
     ) -> None:
         """Calibrated vs assumed competitors on stored auctions that ended: MAE of the predicted
@@ -251,7 +280,13 @@ def register(app: typer.Typer) -> None:
             reports.backtest_report, limit=limit, min_purchases=min_purchases, draws=draws, seed=seed
         )
         run_report(
-            ctx, query, reports.BacktestRow, fmt=fmt, out=out, title="Backtest of the competitor models"
+            ctx,
+            query,
+            reports.BacktestRow,
+            fmt=fmt,
+            csv_dialect=csv_dialect,
+            out=out,
+            title="Проверка моделей конкурентов на итогах",
         )
 
     @report_app.command("customer")
@@ -260,11 +295,20 @@ def register(app: typer.Typer) -> None:
         inn: str = typer.Argument(..., help="The customer's INN."),
         days: int = typer.Option(365, "--days", min=1, help="The last N days."),
         fmt: OutputFormat = FORMAT_OPTION,
+        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
         out: Path | None = OUT_OPTION,
     ) -> None:
         """A customer: its notices and cancellations, discounts, applications and usual winners."""
         query = partial(reports.customer_report, inn=inn, now=datetime.now(UTC), days=days)
-        run_report(ctx, query, reports.CustomerRow, fmt=fmt, out=out, title=f"Customer {inn}")
+        run_report(
+            ctx,
+            query,
+            reports.CustomerRow,
+            fmt=fmt,
+            csv_dialect=csv_dialect,
+            out=out,
+            title=f"Заказчик {inn}",
+        )
 
     @report_app.command("competitors")
     def competitors(
@@ -274,6 +318,7 @@ def register(app: typer.Typer) -> None:
         days: int = typer.Option(365, "--days", min=1, help="The last N days."),
         top: int = typer.Option(30, "--top", min=1, help="The N suppliers with most wins."),
         fmt: OutputFormat = FORMAT_OPTION,
+        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
         out: Path | None = OUT_OPTION,
     ) -> None:
         """Who wins a market (OKPD2 prefix × customer region): applications, wins, win rate, discount."""
@@ -284,7 +329,13 @@ def register(app: typer.Typer) -> None:
             p for p in (f"OKPD2 {okpd2}" if okpd2 else "", f"region {region}" if region else "") if p
         )
         run_report(
-            ctx, query, CompetitorRow, fmt=fmt, out=out, title=f"Competitors: {scope or 'all markets'}"
+            ctx,
+            query,
+            CompetitorRow,
+            fmt=fmt,
+            csv_dialect=csv_dialect,
+            out=out,
+            title=f"Конкуренты: {scope or 'все рынки'}",
         )
 
     @app.command("export")
@@ -293,6 +344,7 @@ def register(app: typer.Typer) -> None:
         since: datetime = typer.Option(..., "--since", formats=DATE_FORMATS, help="From this day."),
         until: datetime | None = UNTIL_OPTION,
         fmt: ExportFormat = typer.Option(..., "--format", "-f", help="csv or xlsx."),
+        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
         out: Path = typer.Option(..., "--out", "-o", help="File to write."),
         what: ExportWhat = typer.Option(ExportWhat.notices, "--what", help="notices or matches."),
     ) -> None:
@@ -305,7 +357,15 @@ def register(app: typer.Typer) -> None:
             query, row_type = partial(reports.notices_export, period=period), reports.NoticeExportRow
         else:
             query, row_type = partial(reports.matches_report, period=period, now=now), reports.MatchReportRow
-        run_report(ctx, query, row_type, fmt=OutputFormat(fmt.value), out=out, title=f"{what.value} export")
+        run_report(
+            ctx,
+            query,
+            row_type,
+            fmt=OutputFormat(fmt.value),
+            csv_dialect=csv_dialect,
+            out=out,
+            title=EXPORT_TITLES[what.value],
+        )
 
 
 def save_market_chart(rows: Sequence[reports.MarketRow], path: Path, *, title: str) -> None:

@@ -11,8 +11,8 @@ import typer
 from bidder.profiles import ProfileError
 from bidder.search import DEFAULT_LIMIT, SearchRow, query_profile, search_rows
 from tenderwatch.clikit import fail
-from tenderwatch.commands.report import FORMAT_OPTION, OUT_OPTION, run_report
-from tenderwatch.render import OutputFormat
+from tenderwatch.commands.report import CSV_DIALECT_OPTION, FORMAT_OPTION, OUT_OPTION, run_report
+from tenderwatch.render import CsvDialect, OutputFormat
 
 
 def register(app: typer.Typer) -> None:
@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
         ),
         limit: int = typer.Option(DEFAULT_LIMIT, "--limit", min=1, max=1000, help="At most this many hits."),
         fmt: OutputFormat = FORMAT_OPTION,
+        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
         out: Path | None = OUT_OPTION,
     ) -> None:
         """Search the stored open notices as a profile would match them: best match, then soonest deadline.
@@ -60,6 +61,7 @@ def register(app: typer.Typer) -> None:
             lambda session: search_rows(session, profile, now=now, limit=limit),
             SearchRow,
             fmt=fmt,
+            csv_dialect=csv_dialect,
             out=out,
             title="Поиск",
         )

@@ -91,7 +91,7 @@ def test_market_xlsx_has_typed_cells_and_the_chart_is_a_png(invoke, tmp_path: Pa
     assert chart.read_bytes()[:8] == PNG_MAGIC
     sheet = openpyxl.load_workbook(out).active
     header = [c.value for c in sheet[1]]
-    assert header == ["dimension", "group", "week start", "notices", "priced", "total nmck", "median nmck"]
+    assert header == ["Разрез", "Группа", "Неделя с", "Закупок", "С ценой", "НМЦК сумма", "НМЦК медиана"]
     total = sheet[2]
     assert [c.value for c in total[:2]] == ["total", "all"]
     assert (total[3].value, total[4].value) == (3, 2)
@@ -129,7 +129,7 @@ def test_pipeline_json_money_is_strings_to_the_kopeck(invoke) -> None:
 def test_deadlines_and_crawls_print_tables(invoke) -> None:
     deadlines = invoke("report", "deadlines", "--days", "7")
     assert deadlines.exit_code == 0, deadlines.output
-    assert "Deadlines in the next 7 days" in deadlines.output
+    assert "Сроки подачи в ближайшие 7 дн." in deadlines.output
     assert REG["A"] in deadlines.output and REG["C"] in deadlines.output and REG["B"] not in deadlines.output
     assert "2 rows" in deadlines.output
     crawls = invoke("report", "crawls", "--last", "1", "--format", "csv")
@@ -153,8 +153,9 @@ def test_export_notices_xlsx_and_matches_csv(invoke, tmp_path: Path) -> None:
         row[0]: dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)
     }
     assert list(got) == [REG["C"], REG["A"], REG["E"]]
-    assert got[REG["C"]]["published at"] == datetime(2026, 2, 23, 10, 0)  # Moscow wall clock
-    assert got[REG["A"]]["smp only"] is False
+    assert got[REG["C"]]["Опубликовано (МСК)"] == datetime(2026, 2, 23, 10, 0)  # Moscow wall clock
+    assert got[REG["A"]]["Только СМП"] is False
+    assert got[REG["A"]]["Закон"] == "44-ФЗ"  # coded values in words for people
     result = invoke(
         "export", "--since", "2020-01-01", "--format", "csv", "--out", str(csv_path), "--what", "matches"
     )
@@ -163,6 +164,23 @@ def test_export_notices_xlsx_and_matches_csv(invoke, tmp_path: Path) -> None:
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Cyrillic as UTF-8
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert len(rows) == 5 and rows[0]["profile"] == "laptops"
+    result = invoke(
+        "export",
+        "--since",
+        "2020-01-01",
+        "--format",
+        "csv",
+        "--csv-dialect",
+        "excel-ru",
+        "--out",
+        str(csv_path),
+    )
+    assert result.exit_code == 0, result.output
+    text = csv_path.read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert rows and {r["Закон"] for r in rows} <= {"44-ФЗ", "223-ФЗ"}
+    prices = [r["НМЦК"] for r in rows if r["НМЦК"]]
+    assert prices and all("," in p and "." not in p for p in prices)  # Russian Excel's decimal comma
 
 
 @pytest.mark.parametrize(
@@ -278,7 +296,7 @@ def test_a_table_too_wide_for_the_terminal_leaves_columns_out_and_says_so() -> N
     console.print(to_table(rows, columns_for(MarketRow), title="m", width=80))
     text = " ".join(console.file.getvalue().split())
     assert "02.03.2026" in text and "123 456 789,01 ₽" in text
-    assert "too narrow to show median nmck (every column: --format csv, xlsx or json)" in text
+    assert "too narrow to show НМЦК медиана (every column: --format csv, xlsx or json)" in text
 
 
 # --- render on its own ------------------------------------------------------------------------
@@ -355,3 +373,28 @@ def test_a_database_failure_reads_as_one_line_without_sqlalchemy_links(tmp_path:
     assert result.exit_code != 0
     assert "sqlalche.me" not in result.output and "Traceback" not in result.output
     assert "file is not a database" in result.output
+
+
+def test_piped_output_takes_the_width_of_the_terminal_still_on_the_other_streams(monkeypatch):
+    """Issue 17 item 8: `report … | less` is as wide as the person's terminal; only with no terminal
+    anywhere is it the fixed width for files and CI logs."""
+    from tenderwatch import clikit
+
+    class Tty:
+        def __init__(self, tty: bool) -> None:
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+        def fileno(self) -> int:
+            return 2
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr(clikit.sys, "stdout", Tty(False))
+    monkeypatch.setattr(clikit.sys, "__stdout__", Tty(False))
+    monkeypatch.setattr(clikit.sys, "__stderr__", Tty(True))
+    monkeypatch.setattr(clikit.os, "get_terminal_size", lambda fd: os.terminal_size((97, 30)))
+    assert clikit._console().width == 97
+    monkeypatch.setattr(clikit, "terminal_width", lambda: None)
+    assert clikit._console().width == clikit.NO_TERMINAL_WIDTH
