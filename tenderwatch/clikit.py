@@ -151,6 +151,28 @@ def _print_error(message: str) -> None:
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
 
 
+def ru_axis_number(value: float, decimals: int = 0) -> str:
+    """An axis tick as Russian text writes numbers: «1 250 000», «12,5» (no «1e6», no «1,250,000»)."""
+    return f"{value:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",")
+
+
+def money_axis(axis: Any, *, decimals: int = 0) -> None:
+    """Ticks of a money axis in Russian digit grouping (the unit, ₽ or млн ₽, is in the axis label)."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: ru_axis_number(value, decimals)))
+
+
+def legend_of(*axes: Any, where: str = "upper right") -> None:
+    """One legend with the lines of every axis (a twin axis's line is left out by ``legend()``)."""
+    handles, labels = [], []
+    for axis in axes:
+        h, lab = axis.get_legend_handles_labels()
+        handles += h
+        labels += lab
+    axes[0].legend(handles, labels, loc=where)
+
+
 @contextmanager
 def png_figure(path: Path, *, columns: int = 1, size: tuple[float, float] = (10, 4.5)) -> Iterator[Any]:
     """A matplotlib figure that is written to ``path`` as a PNG when the block ends, and always closed.

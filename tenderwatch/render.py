@@ -421,11 +421,26 @@ def to_xlsx(rows: Sequence[Any], columns: Sequence[Column], *, title: str) -> by
         sheet.column_dimensions[letter].width = min(
             MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, widths[i - 1] + 2)
         )
+    _link_cells(sheet, columns)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+LINK_COLUMNS = frozenset({"url"})
+
+
+def _link_cells(sheet: Worksheet, columns: Sequence[Column]) -> None:
+    """EIS links open with a click: each http(s) URL cell becomes a hyperlink to itself."""
+    for i, column in enumerate(columns, start=1):
+        if column.name not in LINK_COLUMNS:
+            continue
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+            if isinstance(cell.value, str) and cell.value.startswith(("http://", "https://")):
+                cell.hyperlink = cell.value
+                cell.style = "Hyperlink"
 
 
 def _sheet_title(title: str) -> str:

@@ -25,7 +25,7 @@ from data.db import database_failure, session_scope
 from data.errors import StoreError
 from data.store.customers import CompetitorRow
 from data.store.segments import SegmentStats
-from tenderwatch.clikit import console, fail, png_figure, settings_of
+from tenderwatch.clikit import console, fail, legend_of, money_axis, png_figure, settings_of
 from tenderwatch.commands.storage import open_database
 from tenderwatch.config import mask_url
 from tenderwatch.render import STDOUT, CsvDialect, OutputFormat, RenderError, emit
@@ -377,12 +377,24 @@ def save_market_chart(rows: Sequence[reports.MarketRow], path: Path, *, title: s
     if not weeks:
         fail(f"no dated notices for {title}: nothing to chart in {path}")
     with png_figure(path) as counts:
-        labels = [r.group for r in weeks]
-        counts.bar(labels, [r.notices for r in weeks], color="tab:blue", alpha=0.6, label="notices")
-        counts.set_ylabel("notices per week")
-        counts.set_xlabel("ISO week")
+        from matplotlib.ticker import MaxNLocator
+
+        labels = [r.week_start.strftime("%d.%m.%y") if r.week_start else r.group for r in weeks]
+        counts.bar(labels, [r.notices for r in weeks], color="tab:blue", alpha=0.6, label="закупок за неделю")
+        counts.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts are whole numbers
+        counts.set_ylabel("закупок за неделю")
+        counts.set_xlabel("неделя с (понедельник)")
         counts.tick_params(axis="x", rotation=45)
         totals = counts.twinx()
-        totals.plot(labels, [float(r.total_nmck) / 1e6 for r in weeks], color="tab:red", marker="o")
-        totals.set_ylabel("total NMCK, mln RUB")
-        counts.set_title(f"Weekly trend: {title}")
+        totals.plot(
+            labels,
+            [float(r.total_nmck) / 1e6 for r in weeks],
+            color="tab:red",
+            marker="o",
+            label="НМЦК за неделю, млн ₽",
+        )
+        totals.set_ylim(bottom=0)
+        money_axis(totals.yaxis, decimals=1)
+        totals.set_ylabel("НМЦК за неделю, млн ₽")
+        legend_of(counts, totals, where="upper left")
+        counts.set_title(f"Закупки по неделям: {title}")

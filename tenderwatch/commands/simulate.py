@@ -21,13 +21,13 @@ import typer
 from rich.table import Table
 
 from bidder.auction import CompetitorModel, SecurityTerms, SimulationParams, SimulationResult, simulate
-from bidder.auction.money import as_decimal, fmt
+from bidder.auction.money import as_decimal
 from bidder.auction.montecarlo import Strategy
 from bidder.auction.securities import DEFAULT_GUARANTEE_DAYS, DEFAULT_GUARANTEE_RATE_PERCENT
 from bidder.errors import BidderError
 from data.formatting import format_money
 from data.notice import Notice
-from tenderwatch.clikit import console, fail, png_figure, require_database, settings_of
+from tenderwatch.clikit import console, fail, legend_of, money_axis, png_figure, require_database, settings_of
 
 if TYPE_CHECKING:  # the database stack is imported only when a stored notice is simulated
     from bidder.market import Calibration
@@ -310,34 +310,41 @@ def _save_chart(result: SimulationResult, path: Path) -> None:
     ladder = result.ladder
     with png_figure(path, columns=2, size=(12, 4.5)) as (left, right):
         left.step(
-            [s.index for s in ladder.steps], [s.price for s in ladder.steps], where="post", label="price"
+            [s.index for s in ladder.steps], [s.price for s in ladder.steps], where="post", label="цена шага"
         )
-        left.axhline(result.floor, color="tab:red", linestyle="--", label=f"floor {fmt(result.floor)}")
+        left.axhline(
+            result.floor, color="tab:red", linestyle="--", label=f"наш минимум {format_money(result.floor)}"
+        )
         if result.antidumping_threshold is not None:
             left.axhline(
                 result.antidumping_threshold,
                 color="tab:orange",
                 linestyle=":",
-                label="anti-dumping (75% NMCK)",
+                label="порог антидемпинга (75 % НМЦК)",
             )
-        left.set_xlabel(f"step ({fmt(ladder.step)} RUB, {ladder.timer.total_seconds() / 60:.0f} min each)")
-        left.set_ylabel("price, RUB")
-        left.set_title("Price ladder")
-        left.legend(loc="upper right")
+        minutes = ladder.timer.total_seconds() / 60
+        left.set_xlabel(f"шаг ({format_money(ladder.step)}, {minutes:.0f} мин на шаг)")
+        left.set_ylabel("цена, ₽")
+        money_axis(left.yaxis)
+        left.set_title("Лестница цен")
+        legend_of(left)
         walk = [p.walk_away for p in result.curve]
-        right.plot(walk, [p.win_probability for p in result.curve], marker="o", label="win probability")
-        right.set_xlabel("our walk-away price, RUB")
-        right.set_ylabel("win probability")
+        right.plot(walk, [p.win_probability for p in result.curve], marker="o", label="вероятность победы")
+        right.set_xlabel("наша минимальная цена, ₽")
+        money_axis(right.xaxis)
+        right.tick_params(axis="x", rotation=30)
+        right.set_ylabel("вероятность победы")
         right.set_ylim(0, 1)
-        right.axvline(result.recommended_walk_away, color="tab:green", linestyle="--", label="recommended")
+        right.axvline(result.recommended_walk_away, color="tab:green", linestyle="--", label="рекомендуемая")
         if result.antidumping_threshold is not None:
             right.axvline(
-                result.antidumping_threshold, color="tab:orange", linestyle=":", label="anti-dumping"
+                result.antidumping_threshold, color="tab:orange", linestyle=":", label="порог антидемпинга"
             )
         profit_axis = right.twinx()
         profit_axis.plot(
-            walk, [p.expected_profit for p in result.curve], color="tab:purple", label="expected profit"
+            walk, [p.expected_profit for p in result.curve], color="tab:purple", label="ожидаемая прибыль"
         )
-        profit_axis.set_ylabel("expected profit, RUB")
-        right.set_title("Win probability and expected profit")
-        right.legend(loc="upper right")
+        profit_axis.set_ylabel("ожидаемая прибыль, ₽")
+        money_axis(profit_axis.yaxis)
+        right.set_title("Вероятность победы и ожидаемая прибыль")
+        legend_of(right, profit_axis)

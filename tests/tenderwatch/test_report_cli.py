@@ -156,6 +156,11 @@ def test_export_notices_xlsx_and_matches_csv(invoke, tmp_path: Path) -> None:
     assert got[REG["C"]]["Опубликовано (МСК)"] == datetime(2026, 2, 23, 10, 0)  # Moscow wall clock
     assert got[REG["A"]]["Только СМП"] is False
     assert got[REG["A"]]["Закон"] == "44-ФЗ"  # coded values in words for people
+    url_column = header.index("Ссылка") + 1
+    links = [
+        row[0] for row in sheet.iter_rows(min_row=2, min_col=url_column, max_col=url_column) if row[0].value
+    ]
+    assert links and all(c.hyperlink.target == c.value for c in links)  # the EIS card opens with a click
     result = invoke(
         "export", "--since", "2020-01-01", "--format", "csv", "--out", str(csv_path), "--what", "matches"
     )
@@ -398,3 +403,27 @@ def test_piped_output_takes_the_width_of_the_terminal_still_on_the_other_streams
     assert clikit._console().width == 97
     monkeypatch.setattr(clikit, "terminal_width", lambda: None)
     assert clikit._console().width == clikit.NO_TERMINAL_WIDTH
+
+
+def test_chart_numbers_read_as_russian_text_and_every_line_has_its_legend(tmp_path):
+    """Issue 17 item 8: axes in Russian digit grouping (no 1e6), one legend for the lines of twin axes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tenderwatch.clikit import legend_of, money_axis, ru_axis_number
+
+    assert ru_axis_number(1250000) == "1\u00a0250\u00a0000"
+    assert ru_axis_number(12.5, 1) == "12,5"
+    fig, left = plt.subplots()
+    left.bar(["02.03.26", "09.03.26"], [3, 5], label="закупок за неделю")
+    right = left.twinx()
+    right.plot(["02.03.26", "09.03.26"], [1500000.0, 2750000.0], label="НМЦК, ₽")
+    money_axis(right.yaxis)
+    legend_of(left, right)
+    fig.canvas.draw()
+    assert [t.get_text() for t in left.get_legend().get_texts()] == ["закупок за неделю", "НМЦК, ₽"]
+    ticks = [t.get_text() for t in right.get_yticklabels() if t.get_text()]
+    assert ticks and all("e" not in t and "," not in t for t in ticks) and any("\u00a0" in t for t in ticks)
+    plt.close(fig)
