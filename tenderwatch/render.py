@@ -131,6 +131,7 @@ HEADERS: dict[str, str] = {
     "okpd2": "ОКПД2",
     "outcome": "Итог",
     "pages": "Страниц",
+    "platform": "Площадка",
     "participants_mean": "Участников в среднем",
     "participants_median": "Участников медиана",
     "person": "Сотрудник",

@@ -39,7 +39,9 @@ from bidder.reports.deadlines import (
     deadlines_report,
 )
 from bidder.reports.export import (
+    MatchExportRow,
     NoticeExportRow,
+    matches_export,
     notices_export,
 )
 from bidder.reports.market import (
@@ -88,6 +90,7 @@ __all__ = [
     "CustomerRow",
     "DeadlineRow",
     "MarketRow",
+    "MatchExportRow",
     "MatchReportRow",
     "NoticeExportRow",
     "Period",
@@ -106,6 +109,7 @@ __all__ = [
     "known_profiles",
     "make_period",
     "market_report",
+    "matches_export",
     "matches_report",
     "moscow_date",
     "moscow_midnight",

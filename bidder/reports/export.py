@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, select
 
 from bidder.reports.common import Period, notice_columns, region_columns
+from bidder.reports.matches import matches_report
 from data.models import (
     NOTICES,
     NoticeRow,
@@ -67,4 +69,69 @@ def _export_row(n: NoticeRow) -> NoticeExportRow:
         bid_security=n.bid_security,
         contract_security=n.contract_security,
         smp_only=n.smp_only,
+    )
+
+
+@dataclass(frozen=True)
+class MatchExportRow:
+    """One tender a profile matched, with every profile that matched it: a sheet a sales team
+    filters and assigns without seeing a tender twice."""
+
+    reg_number: str
+    law: str
+    method: str
+    platform: str
+    title: str
+    customer: str
+    customer_inn: str
+    region: str
+    region_name: str
+    nmck: Decimal | None
+    deadline: datetime | None
+    bid_security: Decimal | None
+    contract_security: Decimal | None
+    smp_only: bool
+    profiles: str
+    status: str
+    taken_by: str
+    matched_at: datetime
+    reasons: str
+    url: str
+
+
+def matches_export(session: Session, *, period: Period, now: datetime) -> list[MatchExportRow]:
+    """The matches of ``period`` (``matches_report``), one row per tender, profiles joined."""
+    by_tender: dict[tuple[str, str], list[Any]] = {}
+    for match in matches_report(session, period=period, now=now):
+        by_tender.setdefault((match.law, match.reg_number), []).append(match)
+    notices = (
+        {
+            (n.law, n.reg_number): n
+            for n in session.exec(
+                select(NoticeRow).where(NOTICES.c.reg_number.in_([k[1] for k in by_tender]))
+            )
+        }
+        if by_tender
+        else {}
+    )
+    return [_match_export_row(notices[key], matches) for key, matches in by_tender.items() if key in notices]
+
+
+def _match_export_row(n: NoticeRow, matches: list[Any]) -> MatchExportRow:
+    first = min(matches, key=lambda m: m.matched_at)
+    return MatchExportRow(
+        **notice_columns(n),
+        **region_columns(n),
+        method=n.method or "",
+        platform=n.etp_name or "",
+        customer_inn=n.customer_inn or "",
+        deadline=n.submission_deadline,
+        bid_security=n.bid_security,
+        contract_security=n.contract_security,
+        smp_only=n.smp_only,
+        profiles=", ".join(dict.fromkeys(m.profile for m in matches)),
+        status=first.status,
+        taken_by=first.taken_by,
+        matched_at=first.matched_at,
+        reasons="; ".join(f"{m.profile}: {m.reasons}" for m in matches),
     )

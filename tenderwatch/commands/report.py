@@ -356,7 +356,7 @@ def register(app: typer.Typer) -> None:
         if what == ExportWhat.notices:
             query, row_type = partial(reports.notices_export, period=period), reports.NoticeExportRow
         else:
-            query, row_type = partial(reports.matches_report, period=period, now=now), reports.MatchReportRow
+            query, row_type = partial(reports.matches_export, period=period, now=now), reports.MatchExportRow
         run_report(
             ctx,
             query,
