@@ -171,7 +171,14 @@ HEADERS: dict[str, str] = {
 }
 """Column headers as Russian users read them (tables, XLSX, CSV for Russian Excel); the field names
 stay the keys of JSON and of the default CSV, which programs read. A field not listed shows its name."""
-VALUE_LABELS: dict[str, dict[str, str]] = {"law": LAW_LABELS, "kind": KIND_LABELS}
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "law": LAW_LABELS,
+    "kind": KIND_LABELS,
+    "outcome": {"ok": "успешно", "partial": "частично", "failed": "ошибка", "running": "идёт"},
+    "status": {"new": "новое", "taken": "в работе", "skipped": "не интересно"},
+    "dimension": {"total": "итого", "method": "способ", "week": "неделя"},
+    "group": {"all": "все"},
+}
 """Coded values shown in words to people (44-FZ -> 44-ФЗ, auction -> электронный аукцион...)."""
 
 
@@ -335,9 +342,9 @@ def to_table(
     ]
     shown = _fitting(planned, width)
     left_out = [p.column.header for p in planned[len(shown) :]]
-    caption = f"{len(rows)} rows" if rows else "no rows"
+    caption = f"строк: {len(rows)}" if rows else "нет строк"
     if left_out:
-        caption += f"; too narrow to show {', '.join(left_out)} (every column: --format csv, xlsx or json)"
+        caption += f"; не поместились: {', '.join(left_out)} (все колонки: --format csv, xlsx или json)"
     table = Table(title=title, caption=caption)
     for column in shown:
         column.add_to(table)

@@ -93,7 +93,7 @@ def test_market_xlsx_has_typed_cells_and_the_chart_is_a_png(invoke, tmp_path: Pa
     header = [c.value for c in sheet[1]]
     assert header == ["Разрез", "Группа", "Неделя с", "Закупок", "С ценой", "НМЦК сумма", "НМЦК медиана"]
     total = sheet[2]
-    assert [c.value for c in total[:2]] == ["total", "all"]
+    assert [c.value for c in total[:2]] == ["итого", "все"]
     assert (total[3].value, total[4].value) == (3, 2)
     assert total[5].data_type == "n" and Decimal(str(total[5].value)) == Decimal("3500000.5")
     assert total[5].number_format == XLSX_MONEY_FORMAT
@@ -131,7 +131,7 @@ def test_deadlines_and_crawls_print_tables(invoke) -> None:
     assert deadlines.exit_code == 0, deadlines.output
     assert "Сроки подачи в ближайшие 7 дн." in deadlines.output
     assert REG["A"] in deadlines.output and REG["C"] in deadlines.output and REG["B"] not in deadlines.output
-    assert "2 rows" in deadlines.output
+    assert "строк: 2" in deadlines.output
     crawls = invoke("report", "crawls", "--last", "1", "--format", "csv")
     assert crawls.exit_code == 0, crawls.output
     rows = list(csv.DictReader(io.StringIO(crawls.output)))
@@ -274,7 +274,7 @@ def test_every_report_table_shows_its_figures_whole_at_120_columns(settings_file
         assert max(len(line) for line in text.splitlines()) <= 120
         by_name = {c.name: c for c in columns_for(row_type)}
         names = list(TABLE_COLUMNS.get(row_type, by_name))
-        caption = " ".join(text.split()).partition("too narrow to show ")[2].partition(" (every column")[0]
+        caption = " ".join(text.split()).partition("не поместились: ")[2].partition(" (все колонки")[0]
         left_out = set(caption.split(", ")) if caption else set()
         shown = [n for n in names if by_name[n].header not in left_out]
         shown_names[row_type] = shown
@@ -304,7 +304,7 @@ def test_a_table_too_wide_for_the_terminal_leaves_columns_out_and_says_so() -> N
     console.print(to_table(rows, columns_for(MarketRow), title="m", width=80))
     text = " ".join(console.file.getvalue().split())
     assert "02.03.2026" in text and "123 456 789,01 ₽" in text
-    assert "too narrow to show НМЦК медиана (every column: --format csv, xlsx or json)" in text
+    assert "не поместились: НМЦК медиана (все колонки: --format csv, xlsx или json)" in text
 
 
 # --- render on its own ------------------------------------------------------------------------
