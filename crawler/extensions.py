@@ -20,6 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import create_looping_call
 
 from crawler.database import CrawlDatabase, crawl_database
+from crawler.spiders.base import SITE_STOPPED
 from data.errors import StoreError
 from data.process import this_process
 
@@ -113,7 +114,7 @@ def judge(
     )
     if finish_reason == "shutdown":  # SIGTERM/SIGINT: a deliberate stop; what was stored is kept
         return "partial", f"crawl stopped before it finished (shutdown); {errors}"
-    if finish_reason in ("blocked", "maintenance", "token_refused"):  # the answer to every URL: stop
+    if finish_reason in SITE_STOPPED:  # the site's answer to every URL: stop, try later
         return "failed", f"{stopped or finish_reason}; {errors}"
     if finish_reason != "finished":
         return "failed", f"crawl ended early ({finish_reason}); {errors}"

@@ -32,7 +32,7 @@ from crawler.middlewares import BROWSER_HEADERS, BROWSER_USER_AGENT, PROXY_ENV
 from crawler.spiders import source_names, sources_taking, spider_classes
 from crawler.spiders.base import BLOCK_KINDS, check_spider_arguments
 from crawler.spiders.eis import search_filters
-from crawler.spiders.eis_export import EisExportSpider
+from crawler.spiders.eis_export import EisExportSpider, token_missing
 from crawler.tls import CONTEXT_FACTORY, SHIPPED_CA_BUNDLE
 from data.notice import MOSCOW
 
@@ -180,9 +180,7 @@ def validate(source: str, config: CrawlConfig, arguments: Mapping[str, Any]) -> 
     if issubclass(spider_classes()[source], EisExportSpider) and not (
         config.export_token or os.environ.get(TOKEN_ENV)
     ):
-        raise CrawlSettingsError(
-            f"{source} needs the export service's token: set crawler.export_token ({TOKEN_ENV})"
-        )
+        raise token_missing(source)
     return {name: _argument(value) for name, value in checked.items() if value is not None}
 
 

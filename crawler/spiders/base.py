@@ -70,6 +70,9 @@ BLOCKED_REASON = "blocked by the site"
 run's error counts instead)."""
 SITE_BLOCKED = "blocked"
 SITE_MAINTENANCE = "maintenance"
+TOKEN_REFUSED = "token_refused"
+"""Close reason of a crawl whose access token the source refused (the export service)."""
+SITE_STOPPED = (SITE_BLOCKED, SITE_MAINTENANCE, TOKEN_REFUSED)
 """Close reasons of a crawl the site stopped (see ``BaseSpider.stop_if_site_down``)."""
 RETRYING: list[Notice] = []
 """What ``parsed`` returns when it scheduled a retry: no notices, and no error either (yet)."""
@@ -347,18 +350,25 @@ class BaseSpider(scrapy.Spider):
         except ParseError as exc:
             if response.request is None:  # a response built without its request (tests): no retry
                 raise
-            retry = get_retry_request(
-                response.request,
-                spider=self,
-                reason="unparsable_response",
-                max_retry_times=self.bad_page_retries,
-            )
+            retry = self.retry(response, "unparsable_response")
             if retry is not None:
                 yield retry
                 return RETRYING
             self.record_error(exc.kind, response.url, exc.problem)
             self.last_problem = exc.problem
             return None
+
+    def retry(self, response: Response, reason: str) -> scrapy.Request | None:
+        """The request again while its bad-page retries last (a cut-off page or download is
+        transient on the EIS); None once they ran out, or for a response without its request."""
+        if response.request is None:
+            return None
+        return get_retry_request(
+            response.request, spider=self, reason=reason, max_retry_times=self.bad_page_retries
+        )
+
+    def as_item(self, notice: Notice) -> Notice:
+        return notice.model_copy(update={"source": self.name})
 
 
 def read_document(response: Response) -> list[Notice]:
@@ -710,9 +720,6 @@ class ListingSpider(BaseSpider):
     def fallback_errback(self, failure: Failure) -> Iterable[Any]:
         yield from self.errback(failure)
         yield from self._card_failed(failed_request(failure).meta["listing"], fallback=False)
-
-    def as_item(self, notice: Notice) -> Notice:
-        return notice.model_copy(update={"source": self.name})
 
     # --- for the run recorder -------------------------------------------------------------------
 

@@ -28,7 +28,6 @@ from typing import Any, ClassVar
 
 import scrapy
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
@@ -51,7 +50,7 @@ from crawler.export_service import (
 )
 from crawler.parsers import Document, NotANotice, ParseError, parse_document
 from crawler.parsers.common import MOSCOW
-from crawler.spiders.base import BaseSpider, failed_request
+from crawler.spiders.base import TOKEN_REFUSED, BaseSpider, failed_request
 from data.notice import Notice
 from data.reference.regions import all_regions, region_by_code
 
@@ -59,8 +58,6 @@ EXPORT_SOURCE = "eis_export"
 EXPORT_URL_SETTING = "TENDERWATCH_EXPORT_URL"
 EXPORT_REGIONS_SETTING = "TENDERWATCH_EXPORT_REGIONS"
 EXPORT_DAYS_SETTING = "TENDERWATCH_EXPORT_DAYS"
-TOKEN_REFUSED = "token_refused"
-"""The close reason of a crawl whose token the service refused."""
 ASKED_FOR: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("44-FZ", NOTICE_TYPES_44),
     ("223-FZ", NOTICE_TYPES_223),
@@ -74,6 +71,13 @@ def parse_regions(value: str | None) -> tuple[str, ...]:
         if region_by_code(code) is None:
             raise CrawlSettingsError(f"crawler.export_regions: {code!r} is no region code (01-99)")
     return codes or tuple(r.code for r in all_regions())
+
+
+def token_missing(source: str) -> CrawlSettingsError:
+    """The error of an export-service crawl started without the token (the runner says it first)."""
+    return CrawlSettingsError(
+        f"{source} needs the export service's token: set crawler.export_token ({TOKEN_ENV})"
+    )
 
 
 def end_of_day(day: date) -> datetime:
@@ -104,9 +108,7 @@ class EisExportSpider(BaseSpider):
         settings = crawler.settings
         self.token = os.environ.get(TOKEN_ENV, "").strip()
         if not self.token:
-            raise CrawlSettingsError(
-                f"eis_export needs the export service's token: set crawler.export_token ({TOKEN_ENV})"
-            )
+            raise token_missing(self.name)
         self.service_url = settings.get(EXPORT_URL_SETTING) or SERVICE_URL
         self.regions = parse_regions(settings.get(EXPORT_REGIONS_SETTING))
         self.days_back = max(1, settings.getint(EXPORT_DAYS_SETTING, 3))
@@ -142,10 +144,8 @@ class EisExportSpider(BaseSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.reg_numbers:
-            for number in self.reg_numbers:
-                yield self.soap_request(
-                    reg_number_request(self.token, number), "getDocsByReestrNumber", number
-                )
+            for request in self.purchase_requests(self.reg_numbers):
+                yield request
             return
         self.days = self.window(datetime.now(MOSCOW).date())
         if not self.days:
@@ -156,6 +156,11 @@ class EisExportSpider(BaseSpider):
             yield self.soap_request(
                 region_day_request(self.token, ask), "getDocsByOrgRegion", ask.label, ask.day
             )
+
+    def purchase_requests(self, numbers: Iterable[str]) -> Iterable[scrapy.Request]:
+        """One ``getDocsByReestrNumber`` question per purchase: every document of it."""
+        for number in numbers:
+            yield self.soap_request(reg_number_request(self.token, number), "getDocsByReestrNumber", number)
 
     def soap_request(
         self, body: bytes, operation: str, label: str, day: date | None = None
@@ -222,19 +227,7 @@ class EisExportSpider(BaseSpider):
                 continue
             self.count("cards")
             for document in documents:
-                yield (
-                    document.model_copy(update={"source": self.name})
-                    if isinstance(document, Notice)
-                    else document
-                )
-
-    def retry(self, response: Response, reason: str) -> scrapy.Request | None:
-        """The request again, while its retries last: a cut-off reply or download is transient."""
-        if response.request is None:
-            return None
-        return get_retry_request(
-            response.request, spider=self, reason=reason, max_retry_times=self.bad_page_retries
-        )
+                yield self.as_item(document) if isinstance(document, Notice) else document
 
     def request_failed(self, failure: Failure) -> Iterable[Any]:
         request = failed_request(failure)

@@ -28,7 +28,6 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy.crawler import Crawler
 
-from crawler.export_service import reg_number_request
 from crawler.spiders.eis_export import EisExportSpider
 
 RESULTS_SOURCE = "eis_results"
@@ -64,8 +63,8 @@ class EisResultsSpider(EisExportSpider):
         self.stop_reason = f"asked for the results of {len(self.asked)} purchase(s)"
         if len(self.asked) >= self.limit:
             self.stop_reason += f"; more than the budget of {self.limit} waited: the next crawl asks again"
-        for number in self.asked:
-            yield self.soap_request(reg_number_request(self.token, number), "getDocsByReestrNumber", number)
+        for request in self.purchase_requests(self.asked):
+            yield request
 
     def crawl_mark(self) -> datetime | None:
         """This crawl's start, when every purchase of the window was asked and answered."""
