@@ -24,12 +24,11 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from crawler.export_service import SUBSYSTEM, WSDL
+from crawler.export_service import SUBSYSTEM, TOKEN_HEADER, WSDL
 from crawler.parsers.common import ParseError, safe_xml_root
 from crawler.replay import pages, render44, render223
-from crawler.replay.market import results_of
-from crawler.replay.model import NoticeVersion
-from crawler.replay.render_results import render_protocol
+from crawler.replay.market import protocol_document, results_of
+from crawler.replay.model import NoticeVersion, SnapshotError
 from crawler.replay.snapshot import Snapshot
 
 ARCHIVE_PATH = "/eis-integration/archives/"
@@ -111,20 +110,19 @@ class ExportFake:
                 and _document_type(v) == wanted
             )
 
-        return [_export_document(v) for v in self.snapshot.versions if chosen(v)]
+        return [self.snapshot.export_document(v) for v in self.snapshot.versions if chosen(v)]
 
     def _purchase_documents(self, number: str, subsystem: str) -> list[tuple[str, bytes]]:
         law = _law_of(subsystem)
-        found = [
-            v for v in self.snapshot.versions if v.purchase.reg_number == number and v.purchase.law == law
-        ]
-        documents = [_export_document(v) for v in found]
-        if found:
-            latest = found[-1].notice
-            for protocol in results_of([latest], now=self.snapshot.now, seed=self.snapshot.seed):
-                name = f"{protocol.document}_{protocol.purchase_number}_{protocol.doc_id}.xml"
-                documents.append((name, render_protocol(protocol, publisher_inn=None, publisher_name=None)))
-        return documents
+        try:
+            purchase = self.snapshot.purchase(number)
+        except SnapshotError:
+            return []
+        if purchase.law != law:
+            return []
+        documents = [self.snapshot.export_document(v) for v in purchase.versions]
+        protocols = results_of([purchase.latest.notice], now=self.snapshot.now, seed=self.snapshot.seed)
+        return documents + [protocol_document(p) for p in protocols]
 
     # --- the documents it describes -------------------------------------------------------------
 
@@ -147,7 +145,7 @@ def _question(envelope: etree._Element) -> tuple[str, dict[str, str], str | None
     if selection is None:
         raise BadQuestion("selectionParams missing")
     params = {etree.QName(el).localname: (el.text or "").strip() for el in selection.iter() if len(el) == 0}
-    token = envelope.findtext(f"{{{SOAP_NS}}}Header/individualPerson_token")
+    token = envelope.findtext(f"{{{SOAP_NS}}}Header/{TOKEN_HEADER}")
     return name.removesuffix("Request"), params, token.strip() if token else None
 
 
@@ -169,13 +167,6 @@ def _document_type(version: NoticeVersion) -> str:
     if version.purchase.law == "44-FZ":
         return render44.root_name(version)
     return render223.notice_type(version)
-
-
-def _export_document(version: NoticeVersion) -> tuple[str, bytes]:
-    if version.purchase.law == "44-FZ":
-        return render44.export_file_name(version), render44.render_export(version)
-    name = f"{render223.notice_type(version)}_{version.purchase.reg_number}_{version.number}.xml"
-    return name, render223.render_notice(version)
 
 
 def _zip(documents: list[tuple[str, bytes]]) -> bytes:

@@ -188,13 +188,18 @@ def results_of(notices: Iterable[Notice], *, now: datetime, seed: int = 1) -> li
     return results
 
 
-def write_protocols(protocols: Iterable[ProtocolResult], dest: Path) -> Path:
-    """A ZIP of the protocols as the EIS export names its files (``<type>_<number>_<id>.xml``)."""
+def protocol_document(protocol: ProtocolResult) -> tuple[str, bytes]:
+    """(file name, XML) of a protocol as the EIS export names and writes it (``<type>_<number>_<id>.xml``)."""
     from crawler.replay.render_results import render_protocol
 
+    name = f"{protocol.document}_{protocol.purchase_number}_{protocol.doc_id}.xml"
+    return name, render_protocol(protocol, publisher_inn=None, publisher_name=None)
+
+
+def write_protocols(protocols: Iterable[ProtocolResult], dest: Path) -> Path:
+    """A ZIP of the protocols, named as the EIS export names its files."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as archive:
         for protocol in protocols:
-            name = f"{protocol.document}_{protocol.purchase_number}_{protocol.doc_id}.xml"
-            archive.writestr(name, render_protocol(protocol, publisher_inn=None, publisher_name=None))
+            archive.writestr(*protocol_document(protocol))
     return dest

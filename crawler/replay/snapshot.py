@@ -259,6 +259,15 @@ class Snapshot:
             return render44.render_export(version)
         return render223.render_notice(version)
 
+    def export_document(self, version: NoticeVersion) -> tuple[str, bytes]:
+        """(file name, XML) of a version as the bulk exports name and write it: 44-FZ
+        ``epNotification…2020_<regnum>_<id>.xml``, 223-FZ ``purchaseNotice…_<regnum>_<version>.xml``."""
+        if version.purchase.law == "44-FZ":
+            name = render44.export_file_name(version)
+        else:
+            name = f"{render223.notice_type(version)}_{version.purchase.reg_number}_{version.number}.xml"
+        return name, self.render_export(version)
+
     def render_json(self, version: NoticeVersion) -> bytes:
         """The 223-FZ mobile-proxy JSON (``common-info.html`` of the mobile API)."""
         if version.purchase.law != "223-FZ":
@@ -373,9 +382,9 @@ class Snapshot:
             else:
                 folder = dest / "223fz" / region
                 folder.mkdir(parents=True, exist_ok=True)
-                name = f"{render223.notice_type(version)}_{version.purchase.reg_number}_{version.number}.xml"
+                name, data = self.export_document(version)
                 path = folder / name
-                _write_atomic(path, self.render_export(version))
+                _write_atomic(path, data)
                 written.append(path)
         for (region, day), versions in sorted(groups.items()):
             folder = dest / "44fz" / region
@@ -386,11 +395,10 @@ class Snapshot:
             tmp = path.with_suffix(".tmp")
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
                 for version in versions:
-                    info = zipfile.ZipInfo(
-                        render44.export_file_name(version), date_time=(day.year, day.month, day.day, 0, 0, 0)
-                    )
+                    name, data = self.export_document(version)
+                    info = zipfile.ZipInfo(name, date_time=(day.year, day.month, day.day, 0, 0, 0))
                     info.compress_type = zipfile.ZIP_DEFLATED
-                    archive.writestr(info, self.render_export(version))
+                    archive.writestr(info, data)
             tmp.replace(path)
             written.append(path)
         log.info("wrote %d bulk files for %d versions under %s", len(written), len(versions), dest)
