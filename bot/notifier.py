@@ -60,11 +60,10 @@ from bot.render import (
     AlertView,
     RegionName,
     alert_keyboard,
-    digest_keyboard,
+    digest_messages,
     html_to_console,
     render_alert,
     render_change,
-    render_digest,
     render_reminder,
 )
 from data.db import session_scope
@@ -377,13 +376,11 @@ class Notifier:
     ) -> list[Message]:
         """Split the digest and map each part back to the rows whose tenders it lists; each part gets
         the «N ▸» buttons of its tenders."""
-        messages = []
-        index = 0
-        for text, count in render_digest(entries, now=now, customers=customers):
-            ids = [r.id or 0 for r in alerts[index : index + count]]
-            messages.append(Message(ids, text, digest_keyboard(index + 1, ids), digest=True))
-            index += count
-        return messages
+        row_ids = [r.id or 0 for r in alerts]
+        return [
+            Message(ids, text, keyboard, digest=True)
+            for text, keyboard, ids in digest_messages(entries, row_ids, now=now, customers=customers)
+        ]
 
     # --- delivering ----------------------------------------------------------------------------
 

@@ -316,6 +316,15 @@ def ensure_alert_row(session: Session, *, notice_id: int, chat_row_id: int, now:
     return row
 
 
+def alert_row_ids(session: Session, *, chat_id: int, notice_ids: Sequence[int], now: datetime) -> list[int]:
+    """This chat's alert rows for the notices (``ensure_alert_row``), in their order: what the
+    «N ▸» buttons of a listing bind to."""
+    chat = ensure_chat(session, chat_id=chat_id)
+    return [
+        ensure_alert_row(session, notice_id=n, chat_row_id=chat.id or 0, now=now).id or 0 for n in notice_ids
+    ]
+
+
 # --- claim and settle ---------------------------------------------------------------------------
 
 

@@ -304,6 +304,26 @@ DIGEST_REASONS = 2
 DIGEST_BUTTONS_PER_ROW = 5
 
 
+def digest_messages(
+    entries: Sequence[tuple[Notice, dict[str, list[object]]]],
+    row_ids: Sequence[int],
+    *,
+    now: datetime,
+    title: str | None = None,
+    customers: Mapping[str, CustomerFigures] | None = None,
+    counted: tuple[str, str, str] = ("новая", "новые", "новых"),
+) -> list[tuple[str, InlineKeyboardMarkup, list[int]]]:
+    """``render_digest`` with each message's «N ▸» buttons: (text, keyboard, the alert row ids of
+    the tenders it lists), ``row_ids`` being the entries' rows in the same order."""
+    messages = []
+    shown = 0
+    for text, count in render_digest(entries, now=now, title=title, customers=customers, counted=counted):
+        ids = list(row_ids[shown : shown + count])
+        messages.append((text, digest_keyboard(shown + 1, ids), ids))
+        shown += count
+    return messages
+
+
 def digest_keyboard(first: int, row_ids: Sequence[int]) -> InlineKeyboardMarkup:
     """«N ▸» per tender of a digest message, opening its full alert with the take/skip buttons."""
     buttons = [

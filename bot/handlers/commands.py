@@ -14,14 +14,13 @@ from telegram.ext import ContextTypes
 from bot import records
 from bot.database import in_session
 from bot.handlers.context import chat_of, edit_quietly, message_of, query_chat_id, query_of, tw, user_of
-from bot.outbox import ensure_alert_row
+from bot.outbox import alert_row_ids
 from bot.render import (
     MOSCOW,
-    digest_keyboard,
+    digest_messages,
     esc,
     format_deadline,
     format_money,
-    render_digest,
     split_blocks,
 )
 from data.models import PROFILES, ChatRow, ProfileRow
@@ -173,26 +172,20 @@ async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     def todays(session: Session) -> tuple[list[DigestEntry], list[int], dict[str, CustomerFigures]]:
         """Today's matches by deadline, each with its alert row in this chat (the «N ▸» buttons
         are bound to it, as an alert's are)."""
-        rows = sorted(
-            records.matches_since(session, since=midnight), key=lambda r: deadline_order(notice_from_row(r))
-        )
-        chat = records.ensure_chat(session, chat_id=chat_id)
-        alerts = [
-            ensure_alert_row(session, notice_id=r.id or 0, chat_row_id=chat.id or 0, now=now) for r in rows
-        ]
-        entries = [(notice_from_row(r), records.match_reasons(session, notice_id=r.id or 0)) for r in rows]
+        found = [(r.id or 0, notice_from_row(r)) for r in records.matches_since(session, since=midnight)]
+        found.sort(key=lambda pair: deadline_order(pair[1]))
+        ids = [row_id for row_id, _ in found]
+        entries = [(notice, records.match_reasons(session, notice_id=row_id)) for row_id, notice in found]
         customers = customers_year(session, (notice.customer_inn for notice, _ in entries), now=now)
-        return entries, [a.id or 0 for a in alerts], customers
+        return entries, alert_row_ids(session, chat_id=chat_id, notice_ids=ids, now=now), customers
 
     entries, alert_ids, customers = await in_session(ctx.engine, todays)
     if not entries:
         await message_of(update).reply_html("Сегодня совпадений пока нет.")
         return
-    shown = 0
-    for text, count in render_digest(entries, now=now, title="Совпадения за сегодня", customers=customers):
-        keyboard = digest_keyboard(shown + 1, alert_ids[shown : shown + count])
+    title = "Совпадения за сегодня"
+    for text, keyboard, _ in digest_messages(entries, alert_ids, now=now, title=title, customers=customers):
         await message_of(update).reply_html(text, reply_markup=keyboard)
-        shown += count
 
 
 async def cmd_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

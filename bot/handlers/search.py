@@ -13,12 +13,11 @@ from telegram.ext import ContextTypes
 
 from bidder.profiles import ProfileError
 from bidder.search import Found, query_profile, search_stored
-from bot import records
 from bot.database import in_session
 from bot.errors import UsageError
 from bot.handlers.context import chat_of, message_of, tw
-from bot.outbox import ensure_alert_row
-from bot.render import digest_keyboard, esc, render_digest
+from bot.outbox import alert_row_ids
+from bot.render import digest_messages, esc
 from data.notice import Notice
 
 CHAT_RESULTS = 10
@@ -48,11 +47,7 @@ async def _search(update: Update, context: ContextTypes.DEFAULT_TYPE, query: str
 
     def hits(session: Session) -> tuple[list[Found], list[int]]:
         found = search_stored(session, profile, now=now, limit=CHAT_RESULTS)
-        chat = records.ensure_chat(session, chat_id=chat_id)
-        rows = [
-            ensure_alert_row(session, notice_id=f.row_id, chat_row_id=chat.id or 0, now=now) for f in found
-        ]
-        return found, [r.id or 0 for r in rows]
+        return found, alert_row_ids(session, chat_id=chat_id, notice_ids=[f.row_id for f in found], now=now)
 
     found, alert_ids = await in_session(ctx.engine, hits)
     if not found:
@@ -61,12 +56,7 @@ async def _search(update: Update, context: ContextTypes.DEFAULT_TYPE, query: str
     entries: list[tuple[Notice, dict[str, list[object]]]] = [
         (f.notice, {"поиск": list(f.match.reasons)}) for f in found
     ]
-    shown = 0
     title = f"Поиск «{query.strip()[:80]}»"
-    for text, count in render_digest(
-        entries, now=now, title=title, counted=("закупка", "закупки", "закупок")
-    ):
-        await message_of(update).reply_html(
-            text, reply_markup=digest_keyboard(shown + 1, alert_ids[shown : shown + count])
-        )
-        shown += count
+    counted = ("закупка", "закупки", "закупок")
+    for text, keyboard, _ in digest_messages(entries, alert_ids, now=now, title=title, counted=counted):
+        await message_of(update).reply_html(text, reply_markup=keyboard)
