@@ -23,9 +23,9 @@ from sqlmodel import Session
 
 from bidder.matcher import Match, compile_profiles
 from bidder.profiles import Profile, ProfileError, parse_profiles
+from bidder.reports.common import region_columns
 from data.formatting import KIND_LABELS
 from data.notice import Notice, deadline_order
-from data.reference.regions import region_name
 from data.store import open_notices
 
 SEARCH_PROFILE = "поиск"
@@ -114,7 +114,7 @@ def _row(found: Found) -> SearchRow:
         method=n.method or KIND_LABELS.get(n.kind, n.kind),
         title=n.title or "",
         customer=n.customer_name or "",
-        region=region_name(n.customer_region) or n.customer_region or "" if n.customer_region else "",
+        region=region_columns(n)["region_name"] or n.customer_region or "",
         nmck=n.nmck,
         deadline=n.submission_deadline,
         url=n.url or "",

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlmodel import Session, select
 
 from bidder.reports.common import Period, notice_columns, region_columns
-from bidder.reports.matches import matches_report
+from bidder.reports.matches import MatchReportRow, matches_report
 from data.models import (
     NOTICES,
     NoticeRow,
@@ -101,7 +100,7 @@ class MatchExportRow:
 
 def matches_export(session: Session, *, period: Period, now: datetime) -> list[MatchExportRow]:
     """The matches of ``period`` (``matches_report``), one row per tender, profiles joined."""
-    by_tender: dict[tuple[str, str], list[Any]] = {}
+    by_tender: dict[tuple[str, str], list[MatchReportRow]] = {}
     for match in matches_report(session, period=period, now=now):
         by_tender.setdefault((match.law, match.reg_number), []).append(match)
     notices = (
@@ -117,7 +116,7 @@ def matches_export(session: Session, *, period: Period, now: datetime) -> list[M
     return [_match_export_row(notices[key], matches) for key, matches in by_tender.items() if key in notices]
 
 
-def _match_export_row(n: NoticeRow, matches: list[Any]) -> MatchExportRow:
+def _match_export_row(n: NoticeRow, matches: list[MatchReportRow]) -> MatchExportRow:
     first = min(matches, key=lambda m: m.matched_at)
     return MatchExportRow(
         **notice_columns(n),

@@ -172,6 +172,14 @@ def open_notices(session: Session, *, now: datetime) -> Iterator[tuple[int, Noti
         last_id = rows[-1]["id"]
 
 
+def our_notice_ids() -> sa.Subquery:
+    """Ids (column ``id``) of the notices that matter to us: a profile matched them or someone took them."""
+    return sa.union(
+        sa.select(MATCHES.c.notice_id.label("id")).where(MATCHES.c.matched == sa.true()),
+        sa.select(DECISIONS.c.notice_id.label("id")).where(DECISIONS.c.action == "take"),
+    ).subquery()
+
+
 def notices_to_follow(session: Session, *, published_since: datetime, limit: int) -> list[Key]:
     """Stored notices whose stage still matters to us: matched by a profile or taken by someone,
     published since ``published_since``, not completed or cancelled. Those whose deadline passed
@@ -180,10 +188,7 @@ def notices_to_follow(session: Session, *, published_since: datetime, limit: int
     The stage is read from the status text in Python (``stage_of``): the candidates are the
     matched and taken ones, a few thousand at most, and one reading of the wording stays in one place.
     """
-    ours = sa.union(
-        sa.select(MATCHES.c.notice_id.label("id")).where(MATCHES.c.matched == sa.true()),
-        sa.select(DECISIONS.c.notice_id.label("id")).where(DECISIONS.c.action == "take"),
-    ).subquery()
+    ours = our_notice_ids()
     deadline = NOTICES.c.submission_deadline
     query = (
         sa.select(NOTICES.c.law, NOTICES.c.reg_number, NOTICES.c.status)

@@ -24,8 +24,6 @@ from sqlmodel import Session
 
 from data.models import (
     CONTRACTS,
-    DECISIONS,
-    MATCHES,
     NOTICES,
     PROTOCOL_BIDS,
     PROTOCOLS,
@@ -46,6 +44,7 @@ from data.results import (
 )
 from data.store.batch import run_batch
 from data.store.plan import Key
+from data.store.readers import our_notice_ids
 from data.store.rows import _chunks
 
 ResultDocument = ProtocolResult | ContractRecord
@@ -370,10 +369,7 @@ def purchases_awaiting_results(
         )
         for days, wanted in RESULT_MILESTONES
     ]
-    ours = sa.union(
-        sa.select(MATCHES.c.notice_id.label("id")).where(MATCHES.c.matched == sa.true()),
-        sa.select(DECISIONS.c.notice_id.label("id")).where(DECISIONS.c.action == "take"),
-    ).subquery()
+    ours = our_notice_ids()
     query = (
         sa.select(number, NOTICES.c.status)
         .where(NOTICES.c.law == "44-FZ", sa.or_(*crossed))
