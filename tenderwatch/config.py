@@ -88,13 +88,9 @@ class CrawlerSettings(_Section):
     @field_validator("export_regions")
     @classmethod
     def _export_regions_known(cls, value: list[str]) -> list[str]:
-        from data.reference.regions import region_by_code
+        from data.reference.regions import subject_codes
 
-        codes = [str(c).strip().zfill(2) for c in value]
-        unknown = [c for c in codes if region_by_code(c) is None]
-        if unknown:
-            raise ValueError(f"{unknown[0]!r} is no region code (two digits, 01-99)")
-        return codes
+        return subject_codes(value)
 
     @field_validator("ca_bundle")
     @classmethod

@@ -52,7 +52,7 @@ from crawler.parsers import Document, NotANotice, ParseError, parse_document
 from crawler.parsers.common import MOSCOW
 from crawler.spiders.base import TOKEN_REFUSED, BaseSpider, failed_request
 from data.notice import Notice
-from data.reference.regions import all_regions, region_by_code
+from data.reference.regions import all_regions, subject_codes
 
 EXPORT_SOURCE = "eis_export"
 EXPORT_URL_SETTING = "TENDERWATCH_EXPORT_URL"
@@ -66,11 +66,11 @@ ASKED_FOR: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def parse_regions(value: str | None) -> tuple[str, ...]:
     """Two-digit region codes, comma-separated; blank: every subject of the federation."""
-    codes = tuple(c.strip().zfill(2) for c in (value or "").split(",") if c.strip())
-    for code in codes:
-        if region_by_code(code) is None:
-            raise CrawlSettingsError(f"crawler.export_regions: {code!r} is no region code (01-99)")
-    return codes or tuple(r.code for r in all_regions())
+    try:
+        codes = subject_codes(c for c in (value or "").split(",") if c.strip())
+    except ValueError as exc:
+        raise CrawlSettingsError(f"crawler.export_regions: {exc}") from None
+    return tuple(codes) or tuple(r.code for r in all_regions())
 
 
 def token_missing(source: str) -> CrawlSettingsError:

@@ -275,6 +275,16 @@ def region_by_code(code: str) -> Region | None:
     return index.by_code.get(index.legacy.get(code, code))
 
 
+def subject_codes(values: Iterable[str]) -> list[str]:
+    """Two-digit subject codes as written in settings ("7" is "07"); ``ValueError`` names the first
+    value that is no subject code."""
+    codes = [str(v).strip().zfill(2) for v in values]
+    for code in codes:
+        if region_by_code(code) is None:
+            raise ValueError(f"{code!r} is no region code (two digits, 01-99)")
+    return codes
+
+
 def region_name(code: str) -> str | None:
     region = region_by_code(code)
     return region.name if region else None

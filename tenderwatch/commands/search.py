@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from bidder.profiles import ProfileError
-from bidder.search import DEFAULT_LIMIT, SearchRow, query_profile, search_rows
+from bidder.search import DEFAULT_LIMIT, SEARCH_PROFILE, SearchRow, query_profile, search_rows
 from tenderwatch.clikit import fail
 from tenderwatch.commands.report import CSV_DIALECT_OPTION, FORMAT_OPTION, OUT_OPTION, run_report
 from tenderwatch.render import CsvDialect, OutputFormat
@@ -71,4 +71,4 @@ def register(app: typer.Typer) -> None:
 
 def _without_profile_name(message: str) -> str:
     """The profile model names the profile («поиск»); the user typed options, not a profile."""
-    return message.replace("profile «поиск»: ", "").replace("profile 'поиск': ", "")
+    return message.replace(f"profile «{SEARCH_PROFILE}»: ", "")
