@@ -187,7 +187,7 @@ def register_handlers(app: Application) -> None:
 async def _unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = handlers.query_of(update)
     log.warning("refused unknown callback data %r", query.data)
-    await query.answer("Кнопка устарела или недействительна.", show_alert=True)
+    await handlers.refuse_button(query)
 
 
 def _polling_error(exc: TelegramError) -> None:

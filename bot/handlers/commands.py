@@ -13,7 +13,16 @@ from telegram.ext import ContextTypes
 
 from bot import records
 from bot.database import in_session
-from bot.handlers.context import chat_of, edit_quietly, message_of, query_chat_id, query_of, tw, user_of
+from bot.handlers.context import (
+    chat_of,
+    edit_quietly,
+    message_of,
+    query_chat_id,
+    query_of,
+    refuse_button,
+    tw,
+    user_of,
+)
 from bot.outbox import alert_row_ids
 from bot.render import (
     MOSCOW,
@@ -138,7 +147,7 @@ async def on_profile_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     query = query_of(update)
     match = PROFILE_CALLBACK_RE.match(query.data or "")
     if match is None:
-        await query.answer("Кнопка устарела или недействительна.", show_alert=True)
+        await refuse_button(query)
         return
     pause = match.group(2) == "pause"
     profile_id, chat_id = int(match.group(1)), query_chat_id(query)
@@ -157,7 +166,7 @@ async def on_profile_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     # Telegram is answered after the transaction: a slow answer must not hold the database.
     name, text, keyboard = await in_session(tw(context).engine, toggle)
     if name is None:
-        await query.answer("Кнопка устарела или недействительна.", show_alert=True)
+        await refuse_button(query)
         return
     await query.answer(f"Профиль «{name}» {'на паузе' if pause else 'снова активен'}")
     await edit_quietly(query.edit_message_text(text, reply_markup=keyboard))

@@ -110,6 +110,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_html("Что-то пошло не так; ошибка записана в журнал.")
 
 
+STALE_BUTTON = "Кнопка устарела или недействительна."
+
+
+async def refuse_button(query: CallbackQuery) -> None:
+    """A button whose data is malformed, forged or points at nothing any more: say so, do nothing."""
+    await query.answer(STALE_BUTTON, show_alert=True)
+
+
 async def edit_quietly(edit: Awaitable[object]) -> None:
     """Edits race (two people tapping): "message is not modified" is not an error."""
     try:

@@ -20,7 +20,7 @@ from bidder.search import FILTER_USAGE, filter_profile
 from bot import records
 from bot.database import in_session
 from bot.errors import UsageError
-from bot.handlers.context import edit_quietly, message_of, query_of, tw, user_of
+from bot.handlers.context import edit_quietly, message_of, query_of, refuse_button, tw, user_of
 from bot.render import esc
 from data.models import ProfileRow
 
@@ -93,7 +93,7 @@ async def on_filter_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     query = query_of(update)
     match = FILTER_CALLBACK_RE.match(query.data or "")
     if match is None:
-        await query.answer("Кнопка устарела или недействительна.", show_alert=True)
+        await refuse_button(query)
         return
     profile_id, action, user_id = int(match.group(1)), match.group(2), query.from_user.id
     ctx = tw(context)

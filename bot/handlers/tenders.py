@@ -27,6 +27,7 @@ from bot.handlers.context import (
     message_of,
     query_chat_id,
     query_of,
+    refuse_button,
     tw,
 )
 from bot.outbox import ensure_alert_row
@@ -179,7 +180,7 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         )
     except CallbackDataError as exc:
         log.warning("refused button from user %s: %s", query.from_user.id, exc)
-        await query.answer("Кнопка устарела или недействительна.", show_alert=True)
+        await refuse_button(query)
         return
     notice = notice_from_row(pressed.notice)
     if action in ("take", "skip"):
