@@ -3,10 +3,11 @@ sets), once, when the matcher is built."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from bidder.matcher.reasons import SCORE_KEYWORD, SCORE_PHRASE
+from bidder.matcher.rules import Check, Condition, conditions_of
 from bidder.profiles import KeywordPattern, Profile, code_key
 
 
@@ -56,6 +57,10 @@ class CompiledProfile:
     exclude_others: tuple[tuple[str, KeywordPattern], ...] = ()
     scored: tuple[tuple[str, KeywordPattern, float], ...] = ()
     """``keywords`` with the score each adds, in order (the float sum must add up as ``evaluate``'s)."""
+    conditions: tuple[Condition, ...] = ()
+    """The conditions this profile sets, in the order their reasons are written."""
+    checks: tuple[Check, ...] = ()
+    """Their ``holds``, cheapest first: the whole of ``passes``."""
 
     @classmethod
     def of(cls, profile: Profile) -> CompiledProfile:
@@ -64,7 +69,7 @@ class CompiledProfile:
 
         keywords = _distinct(profile.keyword_patterns)
         exclude = _distinct(profile.exclude_patterns)
-        return cls(
+        compiled = cls(
             profile=profile,
             keywords=keywords,
             exclude=exclude,
@@ -94,6 +99,8 @@ class CompiledProfile:
             exclude_others=tuple((k, p) for k, p in exclude if not _is_lemma(p)),
             scored=tuple((k, p, SCORE_PHRASE if p.is_phrase else SCORE_KEYWORD) for k, p in keywords),
         )
+        conditions, checks = conditions_of(compiled)
+        return replace(compiled, conditions=conditions, checks=checks)
 
     @property
     def name(self) -> str:

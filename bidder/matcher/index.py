@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bidder.matcher.compiled import CompiledProfile
 from bidder.matcher.reasons import Explanation, Match, MatcherError
-from bidder.matcher.rules import _match_reasons, evaluate, passes
+from bidder.matcher.rules import evaluate, match_reasons, passes
 from bidder.matcher.view import NoticeView, analyze
 from bidder.profiles import MIN_PREFIX_LETTERS, KeywordPattern, Profile
 from data.notice import Notice
@@ -157,7 +157,7 @@ class CompiledMatcher:
         for pid in self.candidates(view):
             cp = self.profiles[pid]
             if passes(cp, view, now=now):
-                score, reasons = _match_reasons(cp, view, now)
+                score, reasons = match_reasons(cp, view, now)
                 matches.append(Match(cp.profile.name, score, reasons, cp.chats))
         matches.sort(key=lambda m: (-m.score, m.profile))
         log.debug("notice %s: %d match(es)", notice.reg_number, len(matches))

@@ -1,36 +1,65 @@
-"""The conditions of a profile and how each is judged: ``evaluate`` (every rule, with what held and
-what failed), the fast ``passes`` that decides, and the reasons of a match built on its own path."""
+"""The conditions of a profile, each written once as a ``Condition``: whether a profile sets it
+(``applies``), whether a notice meets it (``holds``), and its Russian words either way (``reasons``,
+which also returns what the condition adds to the score, and ``failures``).
+
+Three paths read the same objects, so they cannot drift apart:
+
+* ``passes``, the hot path ``match`` runs on every candidate: only ``holds``, cheapest first
+  (``cost``), stopping at the first failure, no strings built;
+* the reasons of a profile that passed: ``reasons`` of each condition, in the declared order;
+* ``evaluate`` (``explain``, ``profiles test``): every condition, ``reasons`` or ``failures``.
+
+A new condition is one subclass here, added to ``CONDITIONS``, plus its profile key
+(docs/profiles.md, "Adding a condition").
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
-from bidder.matcher.compiled import CompiledProfile
 from bidder.matcher.reasons import (
     _MAX_LISTED,
     SCORE_CODE,
-    SCORE_KEYWORD,
-    SCORE_PHRASE,
     Explanation,
     _keyword_reason,
     _listed,
     _region_label,
 )
 from bidder.matcher.view import _UNSEEN, NoticeView
-from bidder.profiles import Profile
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money
-from data.notice import Notice, days_left
+
+if TYPE_CHECKING:
+    from bidder.matcher.compiled import CompiledProfile
+
+Check = Callable[["CompiledProfile", NoticeView, datetime], bool]
+_NOWHERE: frozenset[str] = frozenset()
 
 
-class _Verdict:
-    """Collects what held and what failed while one profile is evaluated."""
+class Condition:
+    """One condition of a profile. Subclasses are stateless: one instance serves every profile.
 
-    __slots__ = ("failures", "reasons", "score")
+    ``reasons`` is asked only when ``holds`` is true and ``failures`` only when it is false, so
+    each may assume its side (a failure text may name the value that failed).
+    """
 
-    def __init__(self) -> None:
-        self.reasons: list[str] = []
-        self.failures: list[str] = []
-        self.score = 0.0
+    cost: ClassVar[int] = 1
+    """Order on the fast path: set membership 1, a clock 2, the text 3, the minus-words 4."""
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        raise NotImplementedError
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        raise NotImplementedError
+
+    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
+        """Append what held to ``out``; return what it adds to the match's score (only codes and
+        keywords score). One call for both: the keyword reasons and their scores are one search."""
+        return 0.0
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        raise NotImplementedError
 
 
 def _delivery_reason(code: str, fallback: bool) -> str:
@@ -42,39 +71,92 @@ def _wanted(codes: frozenset[str]) -> str:
     return _listed([_region_label(c) for c in sorted(codes)])
 
 
-def _check_region(cp: CompiledProfile, view: NoticeView, v: _Verdict) -> None:
-    customer, delivery = view.customer_region, view.delivery_regions
+def _first_delivery(view: NoticeView, allowed: frozenset[str]) -> str:
+    region = next(d for d in view.delivery_regions if d in allowed)
+    return _delivery_reason(region, view.delivery_fallback)
 
-    if cp.regions is not None:
-        if customer in cp.regions:
-            v.reasons.append(view.notes().customer_region)
-        elif hit := next((d for d in delivery if d in cp.regions), None):
-            v.reasons.append(_delivery_reason(hit, view.delivery_fallback))
-        elif customer is None and not delivery:
-            v.failures.append("регион не указан в извещении")
-        else:
-            seen = _listed(
-                [_region_label(c) for c in dict.fromkeys([*([customer] if customer else []), *delivery])]
-            )
-            v.failures.append(f"регион {seen} не входит в регионы профиля ({_wanted(cp.regions)})")
-    if cp.customer_regions is not None:
-        if customer in cp.customer_regions:
-            v.reasons.append(view.notes().customer_region)
-        elif customer is None:
-            v.failures.append("регион заказчика не указан в извещении")
-        else:
-            allowed = _wanted(cp.customer_regions)
-            v.failures.append(f"регион заказчика {_region_label(customer)} не входит в профиль ({allowed})")
-    if cp.delivery_regions is not None:
-        if hit := next((d for d in delivery if d in cp.delivery_regions), None):
-            v.reasons.append(_delivery_reason(hit, view.delivery_fallback))
-        elif not delivery:
-            v.failures.append("регион поставки не указан в извещении")
-        else:
-            v.failures.append(
-                f"регион поставки {_listed([_region_label(d) for d in delivery])} не входит в профиль "
-                f"({_wanted(cp.delivery_regions)})"
-            )
+
+class Inactive(Condition):
+    """``active = false``: the profile matches nothing, and ``explain`` still lists the rest."""
+
+    cost = 0
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return not cp.active
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        return False
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        return ("профиль выключен",)
+
+
+class Region(Condition):
+    """``regions``: the customer's region or a place of delivery is one of them."""
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return cp.regions is not None
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        allowed = cp.regions or _NOWHERE
+        return view.customer_region in allowed or not allowed.isdisjoint(view.delivery_regions)
+
+    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
+        allowed = cp.regions or _NOWHERE
+        held = view.customer_region in allowed
+        out.append(view.notes().customer_region if held else _first_delivery(view, allowed))
+        return 0.0
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        customer, delivery = view.customer_region, view.delivery_regions
+        if customer is None and not delivery:
+            return ("регион не указан в извещении",)
+        seen = _listed(
+            [_region_label(c) for c in dict.fromkeys([*([customer] if customer else []), *delivery])]
+        )
+        return (f"регион {seen} не входит в регионы профиля ({_wanted(cp.regions or _NOWHERE)})",)
+
+
+class CustomerRegion(Condition):
+    """``customer_regions``: the customer's own region, whatever the place of delivery."""
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return cp.customer_regions is not None
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        return view.customer_region in (cp.customer_regions or _NOWHERE)
+
+    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
+        out.append(view.notes().customer_region)
+        return 0.0
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        customer = view.customer_region
+        if customer is None:
+            return ("регион заказчика не указан в извещении",)
+        allowed = _wanted(cp.customer_regions or _NOWHERE)
+        return (f"регион заказчика {_region_label(customer)} не входит в профиль ({allowed})",)
+
+
+class DeliveryRegion(Condition):
+    """``delivery_regions``: a place of delivery (the customer's region when the notice names none)."""
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return cp.delivery_regions is not None
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        return not (cp.delivery_regions or _NOWHERE).isdisjoint(view.delivery_regions)
+
+    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
+        out.append(_first_delivery(view, cp.delivery_regions or _NOWHERE))
+        return 0.0
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        delivery = view.delivery_regions
+        if not delivery:
+            return ("регион поставки не указан в извещении",)
+        seen = _listed([_region_label(d) for d in delivery])
+        return (f"регион поставки {seen} не входит в профиль ({_wanted(cp.delivery_regions or _NOWHERE)})",)
 
 
 def _code_hits(
@@ -90,128 +172,11 @@ def _code_hits(
     return hits
 
 
-def _check_capability(cp: CompiledProfile, view: NoticeView, v: _Verdict) -> None:
-    code_reasons = _code_hits("ОКПД2", view.okpd2, cp.okpd2) + _code_hits("КТРУ", view.ktru, cp.ktru)
-    keyword_reasons = []
-    for key, pattern in cp.keywords:
-        hit = view.find(pattern, key)
-        if hit is not None:
-            keyword_reasons.append(_keyword_reason(pattern, hit, veto=False))
-            v.score += SCORE_PHRASE if pattern.is_phrase else SCORE_KEYWORD
-    if code_reasons:
-        v.score += SCORE_CODE
-    if code_reasons or keyword_reasons:
-        v.reasons.extend(code_reasons[:_MAX_LISTED])
-        v.reasons.extend(keyword_reasons)
-        return
-    wanted = [*cp.profile.okpd2, *cp.profile.ktru]
-    have = [c for c, _ in (*view.okpd2, *view.ktru)]
-    parts = []
-    if wanted:
-        parts.append(
-            f"коды извещения ({_listed(have) if have else 'не указаны'}) не входят в {_listed(wanted)}"
-        )
-    if cp.profile.keywords:
-        parts.append(f"ни одно ключевое слово не найдено ({_listed(cp.profile.keywords)})")
-    v.failures.append("нет совпадений по ОКПД2/КТРУ и ключевым словам: " + "; ".join(parts))
-
-
-def _check_exclude(cp: CompiledProfile, view: NoticeView, v: _Verdict) -> None:
-    for key, pattern in cp.exclude:
-        hit = view.find(pattern, key)
-        if hit is not None:
-            v.failures.append(_keyword_reason(pattern, hit, veto=True))
-
-
-def _check_price(p: Profile, view: NoticeView, v: _Verdict) -> None:
-    n = view.notice
-    if p.price_min is None and p.price_max is None:
-        return
-    if n.nmck is None:
-        v.failures.append("НМЦК не указана, а профиль ограничивает цену")
-        return
-    nmck = format_money(n.nmck, n.currency)
-    if p.price_min is not None and n.nmck < p.price_min:
-        v.failures.append(f"НМЦК {nmck} меньше минимума {format_money(p.price_min)}")
-    elif p.price_max is not None and n.nmck > p.price_max:
-        v.failures.append(f"НМЦК {nmck} больше максимума {format_money(p.price_max)}")
-    else:
-        v.reasons.append(view.notes().price)
-
-
-def _check_enums(p: Profile, view: NoticeView, v: _Verdict) -> None:
-    n = view.notice
-    if p.laws:
-        law = LAW_LABELS[n.law]
-        if n.law in p.laws:
-            v.reasons.append(view.notes().law)
-        else:
-            v.failures.append(f"закон {law} не входит в профиль ({_listed([LAW_LABELS[x] for x in p.laws])})")
-    if p.kinds:
-        kind = KIND_LABELS[n.kind]
-        if n.kind in p.kinds:
-            v.reasons.append(view.notes().kind)
-        else:
-            v.failures.append(
-                f"способ «{kind}» не входит в профиль ({_listed([KIND_LABELS[k] for k in p.kinds])})"
-            )
-    if p.smp == "only" and not n.smp_only:
-        v.failures.append("закупка не только для СМП, а профиль берёт лишь закупки у СМП")
-    elif p.smp == "exclude" and n.smp_only:
-        v.failures.append("закупка только для СМП, а профиль их исключает")
-    elif p.smp == "only":
-        v.reasons.append("закупка только для СМП")
-
-
-def _check_deadline(p: Profile, n: Notice, now: datetime, v: _Verdict) -> None:
-    if p.min_days_left is None:
-        return
-    deadline = n.submission_deadline
-    if deadline is None:
-        v.failures.append("срок подачи заявок не указан")
-    elif deadline <= now:
-        v.failures.append("срок подачи заявок истёк")
-    else:
-        days = days_left(deadline, now)
-        if days < p.min_days_left:
-            v.failures.append(
-                f"до окончания подачи заявок {days} полн. дн., нужно не менее {p.min_days_left}"
-            )
-        else:
-            v.reasons.append(_days_reason(days))
-
-
-def _days_reason(days: int | None) -> str:
-    return f"до окончания подачи заявок {days} полн. дн."
-
-
-def _check_security_and_customer(p: Profile, view: NoticeView, v: _Verdict) -> None:
-    n = view.notice
-    if p.max_bid_security is not None and n.bid_security is not None:
-        if n.bid_security > p.max_bid_security:
-            cap = format_money(p.max_bid_security)
-            v.failures.append(f"обеспечение заявки {format_money(n.bid_security)} больше лимита {cap}")
-        else:
-            v.reasons.append(view.notes().security)
-    inn = n.customer_inn
-    if p.customers_include:
-        if inn is None:
-            v.failures.append("ИНН заказчика не указан, а профиль берёт только своих заказчиков")
-        elif inn in p.customers_include:
-            v.reasons.append(view.notes().customer_inn)
-        else:
-            v.failures.append(f"заказчик ИНН {inn} не в списке заказчиков профиля")
-    if inn is not None and inn in p.customers_exclude:
-        v.failures.append(f"заказчик ИНН {inn} исключён профилем")
-
-
-def _region_ok(cp: CompiledProfile, view: NoticeView) -> bool:
-    customer, delivery = view.customer_region, view.delivery_regions
-    if cp.regions is not None and customer not in cp.regions and cp.regions.isdisjoint(delivery):
-        return False
-    if cp.customer_regions is not None and customer not in cp.customer_regions:
-        return False
-    return cp.delivery_regions is None or not cp.delivery_regions.isdisjoint(delivery)
+def _code_reasons(cp: CompiledProfile, view: NoticeView) -> list[str]:
+    hits = _code_hits("ОКПД2", view.okpd2, cp.okpd2) if cp.okpd2 and view.okpd2 else []
+    if cp.ktru and view.ktru:
+        hits += _code_hits("КТРУ", view.ktru, cp.ktru)
+    return hits
 
 
 def _any_code(keys: list[str], prefixes: tuple[str, ...]) -> bool:
@@ -222,81 +187,9 @@ def _any_code(keys: list[str], prefixes: tuple[str, ...]) -> bool:
     return False
 
 
-def _terms_ok(cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
-    n = view.notice
-    if cp.priced:
-        nmck = n.nmck
-        if nmck is None or (cp.price_min is not None and nmck < cp.price_min):
-            return False
-        if cp.price_max is not None and nmck > cp.price_max:
-            return False
-    if (cp.laws and n.law not in cp.laws) or (cp.kinds and n.kind not in cp.kinds):
-        return False
-    if (cp.smp_only and not n.smp_only) or (cp.smp_excluded and n.smp_only):
-        return False
-    if cp.min_days_left is not None:
-        days = view.days_left(now)
-        if days is None or days < cp.min_days_left:
-            return False
-    cap = cp.max_bid_security
-    if cap is not None and n.bid_security is not None and n.bid_security > cap:
-        return False
-    inn = n.customer_inn
-    if cp.customers_include and inn not in cp.customers_include:
-        return False
-    return not (inn is not None and inn in cp.customers_exclude)
-
-
-def passes(cp: CompiledProfile, view: NoticeView, *, now: datetime) -> bool:
-    """The verdict of ``evaluate`` without building any text, cheapest checks first.
-
-    The hot path: ``match`` runs it on every candidate and explains only the ones that pass.
-    """
-    if not (cp.active and _region_ok(cp, view) and _terms_ok(cp, view, now)):
-        return False
-    by_lemma = view.by_lemma
-    if not (
-        _any_code(view.okpd2_keys, cp.okpd2_keys)
-        or _any_code(view.ktru_keys, cp.ktru_keys)
-        or any(lemma in by_lemma for lemma in cp.keyword_lemmas)
-        or any(view.find(pattern, key) for key, pattern in cp.keyword_others)
-    ):
-        return False
-    return not (
-        any(lemma in by_lemma for lemma in cp.exclude_lemmas)
-        or any(view.find(pattern, key) for key, pattern in cp.exclude_others)
-    )
-
-
-def _match_reasons(cp: CompiledProfile, view: NoticeView, now: datetime) -> tuple[float, tuple[str, ...]]:
-    """The score and reasons ``evaluate`` gives a profile that ``passes``, without the failure branches.
-
-    ``match`` explains every profile it returns; once ``passes`` holds, each check of ``evaluate``
-    can only take its «held» branch, so only those are built here, in the same order and words.
-    """
-    p, n = cp.profile, view.notice
-    notes = view.notes()
-    customer, delivery = view.customer_region, view.delivery_regions
-    reasons: list[str] = []
-    if cp.regions is not None:
-        if customer in cp.regions:
-            reasons.append(notes.customer_region)
-        else:
-            region = next(d for d in delivery if d in cp.regions)
-            reasons.append(_delivery_reason(region, view.delivery_fallback))
-    if cp.customer_regions is not None:
-        reasons.append(notes.customer_region)
-    if cp.delivery_regions is not None:
-        region = next(d for d in delivery if d in cp.delivery_regions)
-        reasons.append(_delivery_reason(region, view.delivery_fallback))
-
-    code_reasons = []
-    if cp.okpd2 and view.okpd2:
-        code_reasons = _code_hits("ОКПД2", view.okpd2, cp.okpd2)
-    if cp.ktru and view.ktru:
-        code_reasons += _code_hits("КТРУ", view.ktru, cp.ktru)
-    reasons += code_reasons[:_MAX_LISTED]
-    score = 0.0
+def _keyword_reasons(cp: CompiledProfile, view: NoticeView) -> list[tuple[str, float]]:
+    """(reason, score) of each keyword found, worded once per notice: matched profiles share keywords."""
+    found = []
     said = view._said
     for key, pattern, gain in cp.scored:
         reason = said.get(pattern.text, _UNSEEN)
@@ -304,40 +197,294 @@ def _match_reasons(cp: CompiledProfile, view: NoticeView, now: datetime) -> tupl
             hit = view.find(pattern, key)
             reason = said[pattern.text] = None if hit is None else _keyword_reason(pattern, hit, veto=False)
         if reason is not None:
-            reasons.append(reason)
-            score += gain
-    if code_reasons:
-        score += SCORE_CODE
+            found.append((reason, gain))
+    return found
 
-    if cp.priced:
-        reasons.append(notes.price)
-    if p.laws:
-        reasons.append(notes.law)
-    if p.kinds:
-        reasons.append(notes.kind)
-    if cp.smp_only:
-        reasons.append("закупка только для СМП")
-    if p.min_days_left is not None:
-        reasons.append(_days_reason(view.days_left(now)))
-    if p.max_bid_security is not None and n.bid_security is not None:
-        reasons.append(notes.security)
-    if p.customers_include:
-        reasons.append(notes.customer_inn)
+
+class Capability(Condition):
+    """``okpd2``/``ktru``/``keywords``: a code within one of the profile's, or a keyword in the text.
+
+    Every profile has it (a profile with neither codes nor keywords matches nothing).
+    """
+
+    cost = 3
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return True
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        by_lemma = view.by_lemma
+        return (
+            _any_code(view.okpd2_keys, cp.okpd2_keys)
+            or _any_code(view.ktru_keys, cp.ktru_keys)
+            or any(lemma in by_lemma for lemma in cp.keyword_lemmas)
+            or any(view.find(pattern, key) for key, pattern in cp.keyword_others)
+        )
+
+    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
+        codes = _code_reasons(cp, view)
+        out += codes[:_MAX_LISTED]
+        score = 0.0
+        for reason, gain in _keyword_reasons(cp, view):
+            out.append(reason)
+            score += gain
+        return score + SCORE_CODE if codes else score
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        p = cp.profile
+        wanted = [*p.okpd2, *p.ktru]
+        have = [c for c, _ in (*view.okpd2, *view.ktru)]
+        parts = []
+        if wanted:
+            parts.append(
+                f"коды извещения ({_listed(have) if have else 'не указаны'}) не входят в {_listed(wanted)}"
+            )
+        if p.keywords:
+            parts.append(f"ни одно ключевое слово не найдено ({_listed(p.keywords)})")
+        return ("нет совпадений по ОКПД2/КТРУ и ключевым словам: " + "; ".join(parts),)
+
+
+class Exclude(Condition):
+    """``exclude``: no minus-word or minus-phrase in the text; each one found is its own failure."""
+
+    cost = 4
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return bool(cp.exclude)
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        by_lemma = view.by_lemma
+        return not (
+            any(lemma in by_lemma for lemma in cp.exclude_lemmas)
+            or any(view.find(pattern, key) for key, pattern in cp.exclude_others)
+        )
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        vetoes = []
+        for key, pattern in cp.exclude:
+            hit = view.find(pattern, key)
+            if hit is not None:
+                vetoes.append(_keyword_reason(pattern, hit, veto=True))
+        return vetoes
+
+
+class Price(Condition):
+    """``price_min``/``price_max``: the NMCK within the band, both ends included; no NMCK fails."""
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return cp.priced
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        nmck = view.notice.nmck
+        if nmck is None or (cp.price_min is not None and nmck < cp.price_min):
+            return False
+        return cp.price_max is None or nmck <= cp.price_max
+
+    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
+        out.append(view.notes().price)
+        return 0.0
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        n = view.notice
+        if n.nmck is None:
+            return ("НМЦК не указана, а профиль ограничивает цену",)
+        nmck = format_money(n.nmck, n.currency)
+        if cp.price_min is not None and n.nmck < cp.price_min:
+            return (f"НМЦК {nmck} меньше минимума {format_money(cp.price_min)}",)
+        return (f"НМЦК {nmck} больше максимума {format_money(cp.price_max)}",)
+
+
+class Law(Condition):
+    """``laws``: 44-FZ or 223-FZ."""
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return bool(cp.laws)
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        return view.notice.law in cp.laws
+
+    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
+        out.append(view.notes().law)
+        return 0.0
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        wanted = _listed([LAW_LABELS[x] for x in cp.profile.laws])
+        return (f"закон {LAW_LABELS[view.notice.law]} не входит в профиль ({wanted})",)
+
+
+class Kind(Condition):
+    """``kinds``: the procurement method (auction, competition, quotation, ...)."""
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return bool(cp.kinds)
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        return view.notice.kind in cp.kinds
+
+    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
+        out.append(view.notes().kind)
+        return 0.0
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        wanted = _listed([KIND_LABELS[k] for k in cp.profile.kinds])
+        return (f"способ «{KIND_LABELS[view.notice.kind]}» не входит в профиль ({wanted})",)
+
+
+class Smp(Condition):
+    """``smp``: only purchases reserved for small business (``only``), or none of them (``exclude``)."""
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return cp.smp_only or cp.smp_excluded
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        return view.notice.smp_only if cp.smp_only else not view.notice.smp_only
+
+    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
+        if cp.smp_only:
+            out.append("закупка только для СМП")
+        return 0.0
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        if cp.smp_only:
+            return ("закупка не только для СМП, а профиль берёт лишь закупки у СМП",)
+        return ("закупка только для СМП, а профиль их исключает",)
+
+
+class DaysLeft(Condition):
+    """``min_days_left``: full 24-hour days to the submission deadline (``data.notice.days_left``)."""
+
+    cost = 2
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return cp.min_days_left is not None
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        days = view.days_left(now)
+        return days is not None and days >= (cp.min_days_left or 0)
+
+    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
+        out.append(f"до окончания подачи заявок {view.days_left(now)} полн. дн.")
+        return 0.0
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        deadline = view.notice.submission_deadline
+        if deadline is None:
+            return ("срок подачи заявок не указан",)
+        days = view.days_left(now)
+        if days is None:
+            return ("срок подачи заявок истёк",)
+        return (f"до окончания подачи заявок {days} полн. дн., нужно не менее {cp.min_days_left}",)
+
+
+class BidSecurity(Condition):
+    """``max_bid_security``: the application security within the cap; a notice without one passes."""
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return cp.max_bid_security is not None
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        security, cap = view.notice.bid_security, cp.max_bid_security
+        return security is None or cap is None or security <= cap
+
+    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
+        if view.notice.bid_security is not None:
+            out.append(view.notes().security)
+        return 0.0
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        security = format_money(view.notice.bid_security)
+        return (f"обеспечение заявки {security} больше лимита {format_money(cp.max_bid_security)}",)
+
+
+class CustomersInclude(Condition):
+    """``customers_include``: only these customers (by INN)."""
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return bool(cp.customers_include)
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        return view.notice.customer_inn in cp.customers_include
+
+    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
+        out.append(view.notes().customer_inn)
+        return 0.0
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        inn = view.notice.customer_inn
+        if inn is None:
+            return ("ИНН заказчика не указан, а профиль берёт только своих заказчиков",)
+        return (f"заказчик ИНН {inn} не в списке заказчиков профиля",)
+
+
+class CustomersExclude(Condition):
+    """``customers_exclude``: never these customers (by INN)."""
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return bool(cp.customers_exclude)
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        return view.notice.customer_inn not in cp.customers_exclude
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        return (f"заказчик ИНН {view.notice.customer_inn} исключён профилем",)
+
+
+CONDITIONS: tuple[Condition, ...] = (
+    Inactive(),
+    Region(),
+    CustomerRegion(),
+    DeliveryRegion(),
+    Capability(),
+    Exclude(),
+    Price(),
+    Law(),
+    Kind(),
+    Smp(),
+    DaysLeft(),
+    BidSecurity(),
+    CustomersInclude(),
+    CustomersExclude(),
+)
+"""Every condition, in the order reasons and failures are written."""
+
+
+def conditions_of(cp: CompiledProfile) -> tuple[tuple[Condition, ...], tuple[Check, ...]]:
+    """The conditions a profile sets, in the declared order, and their ``holds`` cheapest first."""
+    applied = tuple(c for c in CONDITIONS if c.applies(cp))
+    return applied, tuple(c.holds for c in sorted(applied, key=lambda c: c.cost))
+
+
+def passes(cp: CompiledProfile, view: NoticeView, *, now: datetime) -> bool:
+    """The verdict of ``evaluate`` without building any text, cheapest checks first.
+
+    The hot path: ``match`` runs it on every candidate and explains only the ones that pass.
+    """
+    for holds in cp.checks:
+        if not holds(cp, view, now):
+            return False
+    return True
+
+
+def match_reasons(cp: CompiledProfile, view: NoticeView, now: datetime) -> tuple[float, tuple[str, ...]]:
+    """The score and reasons of a profile that ``passes``: each condition's ``reasons``, as ``evaluate``."""
+    reasons: list[str] = []
+    score = 0.0
+    for condition in cp.conditions:
+        score += condition.reasons(cp, view, now, reasons)
     return round(min(score, 1.0), 2), tuple(reasons)
 
 
 def evaluate(cp: CompiledProfile, view: NoticeView, *, now: datetime) -> Explanation:
-    """Every rule of one profile against one analysed notice; nothing short-circuits."""
-    p, n, v = cp.profile, view.notice, _Verdict()
-    if not p.active:
-        v.failures.append("профиль выключен")
-    _check_region(cp, view, v)
-    _check_capability(cp, view, v)
-    _check_exclude(cp, view, v)
-    _check_price(p, view, v)
-    _check_enums(p, view, v)
-    _check_deadline(p, n, now, v)
-    _check_security_and_customer(p, view, v)
-    matched = not v.failures
-    score = round(min(v.score, 1.0), 2) if matched else 0.0
-    return Explanation(p.name, matched, score, tuple(v.reasons), tuple(v.failures))
+    """Every condition of one profile against one analysed notice; nothing short-circuits."""
+    reasons: list[str] = []
+    failures: list[str] = []
+    score = 0.0
+    for condition in cp.conditions:
+        if condition.holds(cp, view, now):
+            score += condition.reasons(cp, view, now, reasons)
+        else:
+            failures += condition.failures(cp, view, now)
+    matched = not failures
+    return Explanation(
+        cp.name, matched, round(min(score, 1.0), 2) if matched else 0.0, tuple(reasons), tuple(failures)
+    )
