@@ -28,13 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
-from bot import outbox
 from bot.notifier import Notifier, TelegramSender
 from bot.ratelimit import ChatRateLimiter, RateLimits
 from data.db import make_engine, session_scope, upgrade
 from data.models import MatchRow, OutboxRow, ProfileRow
 from data.notice import Notice
-from data.store import upsert_notices
+from data.store import outbox, upsert_notices
 from tests.bot.fake_telegram import FakeTelegram
 
 TOKEN = "1:BENCH"

@@ -11,19 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from bidder.auction import MIN_CALIBRATION_AUCTIONS, CompetitorModel, EmpiricalPrior, Strategy
 from bidder.auction.backtest import BacktestFigures, PastAuction, backtest
 from bidder.auction.simulation import first_okpd2
-from data.models import PURCHASE_RESULTS
 from data.notice import Notice
 from data.results import BASIS_POINTS
 from data.store.segments import (
     MIN_SEGMENT_PURCHASES,
     Segment,
     SegmentStats,
+    decided_auctions,
     segment_of,
     segment_sample,
     stats_with_backoff,
@@ -118,21 +117,7 @@ def backtest_stored(
 ) -> BacktestReport | None:
     """Both models on the ``limit`` most recently decided auctions with a winner and a known NMCK;
     each auction's calibrated model sees only results decided before it. None without any."""
-    r = PURCHASE_RESULTS.c
-    query = (
-        sa.select(r.nmck, r.discount_bp, r.runner_up_price, r.okpd2, r.region, r.kind, r.decided_at)
-        .where(
-            r.outcome == "winner",
-            r.kind == "auction",
-            r.discount_bp.is_not(None),
-            r.nmck.is_not(None),
-            r.decided_at.is_not(None),
-            r.applications >= 2,
-        )
-        .order_by(r.decided_at.desc(), r.id.desc())
-        .limit(limit)
-    )
-    rows = session.connection().execute(query).all()
+    rows = decided_auctions(session, limit=limit)
     if not rows:
         return None
     auctions: list[PastAuction] = []

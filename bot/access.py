@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from bot.records import allowed_chat_ids, allowed_user_ids
+from data.store.chats import allowed_chat_ids, allowed_user_ids
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Drains the outbox: rate-limited, retried per error kind, never sending a row twice.
 
-See ``bot.outbox`` for the claim-then-settle protocol and the one crash window the Bot API
+See ``data.store.outbox`` for the claim-then-settle protocol and the one crash window the Bot API
 leaves open. Per drain, each chat's due rows are sent in order by one task (chats in parallel,
 paced by the bot's ``ChatRateLimiter``). More than ``digest_threshold`` alerts for one chat
 become a digest (one message listing them, split at tender boundaries) instead of a flood.
@@ -52,10 +52,8 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot import outbox
 from bot.database import in_session
 from bot.ratelimit import ChatRateLimiter, OnWire, retry_after_seconds
-from bot.records import match_reasons, migrate_chat
 from bot.render import (
     AlertView,
     RegionName,
@@ -70,7 +68,8 @@ from data.db import session_scope
 from data.errors import StoreError
 from data.models import CONSOLE_CHAT, ChatRow, NoticeRow, OutboxRow, utcnow
 from data.notice import deadline_order
-from data.store import notice_from_row
+from data.store import notice_from_row, outbox
+from data.store.chats import match_reasons, migrate_chat
 from data.store.customers import CustomerFigures, customers_year
 
 T = TypeVar("T")

@@ -21,6 +21,7 @@ from telegram.constants import MessageLimit
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money, reason_text
 from data.notice import MOSCOW, Notice, time_left
 from data.reference.regions import region_name as reference_region_name
+from data.store.chats import Decision
 from data.store.customers import CompetitorRow, CustomerFigures
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
@@ -94,13 +95,6 @@ def _region_line(notice: Notice, region_name: RegionName | None) -> str | None:
         name = lookup(code)
         names.append(f"{esc(code)} {esc(name)}" if name else esc(code))
     return "Регион: " + "; ".join(names)
-
-
-@dataclass(frozen=True)
-class Decision:
-    user_name: str
-    action: str
-    decided_at: datetime
 
 
 @dataclass(frozen=True)

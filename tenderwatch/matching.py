@@ -38,17 +38,16 @@ from sqlmodel import Session
 from bidder.matcher import CompiledMatcher, Explanation, compile_profiles
 from bidder.profiles import Profile, validate_profiles
 from data.db import session_scope
-from data.models import MATCHES, PROFILES, utcnow
 from data.notice import Notice
 from data.store import advance_high_water, get_high_water, notices_changed_since
+from data.store import profiles as stored_profiles
+from data.store.matches import Verdict, stored_verdicts, write_verdict
 
 log = logging.getLogger(__name__)
 
 HIGH_WATER_SOURCE = "match"
 OVERLAP = timedelta(minutes=10)
 """How far behind the mark a run re-reads: longer than any crawl transaction stays open."""
-matches_t = MATCHES
-profiles_t = PROFILES
 
 
 @dataclass
@@ -76,36 +75,12 @@ class MatchRunReport:
 
 def sync_profiles(session: Session, profiles: Sequence[Profile]) -> None:
     """Make the ``profiles`` table reflect the settings (does not commit)."""
-    now = utcnow()
-    conn = session.connection()
-    stored = {row.name: row for row in conn.execute(sa.select(profiles_t)).mappings().all()}
-    for profile in profiles:
-        spec = profile.model_dump(mode="json")
-        row = stored.get(profile.name)
-        # a settings profile takes over a bot-made one of the same name, owner and all
-        values = {"spec": spec, "origin": "settings", "active": profile.active, "owner_user_id": None}
-        if row is None:
-            conn.execute(
-                profiles_t.insert().values(name=profile.name, created_at=now, updated_at=now, **values)
-            )
-        elif any(row[k] != v for k, v in values.items()):
-            conn.execute(
-                profiles_t.update().where(profiles_t.c.id == row["id"]).values(updated_at=now, **values)
-            )
-    names = {p.name for p in profiles}
-    gone = [row["id"] for name, row in stored.items() if row["origin"] == "settings" and name not in names]
-    if gone:
-        conn.execute(
-            profiles_t.update()
-            .where(profiles_t.c.id.in_(gone), profiles_t.c.active.is_(True))
-            .values(active=False, updated_at=now)
-        )
+    stored_profiles.sync_profiles(session, [p.model_dump(mode="json") for p in profiles])
 
 
 def active_profiles(session: Session) -> tuple[list[Profile], dict[str, int], list[str]]:
     """Every active stored profile (settings and bot-made), their row ids, and specs that are invalid."""
-    query = sa.select(profiles_t).where(profiles_t.c.active.is_(True))
-    rows = list(session.connection().execute(query).mappings())
+    rows = stored_profiles.stored_profiles(session, active_only=True)
     specs = [{**(row["spec"] or {}), "name": row["name"]} for row in rows]
     profiles, errors = validate_profiles(specs)
     return profiles, {row["name"]: row["id"] for row in rows}, errors
@@ -135,7 +110,7 @@ def profiles_with_origin(
         sync_profiles(session, settings_profiles)
         session.commit()
         names = {p.name for p in settings_profiles}
-        rows = session.connection().execute(sa.select(profiles_t).order_by(profiles_t.c.id)).mappings().all()
+        rows = stored_profiles.stored_profiles(session, active_only=False)
     rows = [row for row in rows if row["origin"] != "settings" or row["name"] in names]
     specs = [{**(row["spec"] or {}), "name": row["name"], "active": row["active"]} for row in rows]
     profiles, errors = validate_profiles(specs)
@@ -171,47 +146,25 @@ def _write(
     """Store the verdicts that differ from the rows; whether anything was written."""
     written = False
     for name, e in verdicts.items():
-        values = {
-            "matched": e.matched,
-            "score": e.score,
-            "reasons": list(e.reasons),
-            "near_miss": list(e.failures),
-            "notice_version": version,
-        }
-        row = existing.get(name)
-        if row is None:
-            conn.execute(
-                matches_t.insert().values(
-                    notice_id=notice_id, profile_id=ids[name], created_at=now, updated_at=now, **values
-                )
-            )
+        verdict = Verdict(e.matched, e.score, list(e.reasons), list(e.failures), version)
+        outcome = write_verdict(
+            conn,
+            notice_id=notice_id,
+            profile_id=ids[name],
+            verdict=verdict,
+            stored=existing.get(name),
+            now=now,
+        )
+        if outcome == "new":
             report.new += 1
-            written = True
-        elif any(row[k] != v for k, v in values.items()):
-            conn.execute(
-                matches_t.update().where(matches_t.c.id == row["id"]).values(updated_at=now, **values)
-            )
-            if e.matched:
-                report.updated += 1
-            else:
-                report.unmatched += 1
-            written = True
-        else:
+        elif outcome == "unchanged":
             report.unchanged += 1
+        elif e.matched:
+            report.updated += 1
+        else:
+            report.unmatched += 1
+        written = written or outcome != "unchanged"
     return written
-
-
-def _existing(
-    conn: sa.Connection, notice_ids: list[int], names: dict[int, str]
-) -> dict[int, dict[str, dict]]:
-    found: dict[int, dict[str, dict]] = {i: {} for i in notice_ids}
-    for start in range(0, len(notice_ids), 500):
-        chunk = notice_ids[start : start + 500]
-        for row in conn.execute(sa.select(matches_t).where(matches_t.c.notice_id.in_(chunk))).mappings():
-            name = names.get(row["profile_id"])
-            if name is not None:
-                found[row["notice_id"]][name] = dict(row)
-    return found
 
 
 def _complete_up_to(changed: Sequence[tuple[int, Notice, datetime]], done: int) -> datetime | None:
@@ -266,7 +219,7 @@ def run_match(
         conn = session.connection()
         for start in range(0, len(changed), batch_size):
             batch = changed[start : start + batch_size]
-            existing = _existing(conn, [notice_id for notice_id, _, _ in batch], names)
+            existing = stored_verdicts(conn, [notice_id for notice_id, _, _ in batch], names)
             for offset, (notice_id, notice, _) in enumerate(batch):
                 verdicts = _verdicts(matcher, notice, existing[notice_id], now)
                 written = _write(

@@ -22,11 +22,9 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Literal
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bidder.profiles import Profile
-from bot import outbox
 from bot.database import in_session
 from bot.notifier import DrainReport, Notifier, tell_admins
 from bot.render import (
@@ -39,11 +37,11 @@ from crawler.errors import CrawlerError
 from crawler.runner import KILL_GRACE_SECONDS, CrawlConfig, CrawlSummary, run_crawl
 from data.db import session_scope
 from data.errors import StoreError
-from data.models import OUTBOX, utcnow
-from data.store import advance_high_water
+from data.models import utcnow
+from data.store import advance_high_water, outbox
 from tenderwatch.config import SchedulerSettings, TelegramSettings
 from tenderwatch.matching import MatchRunReport, run_match
-from tenderwatch.seeding import SEED_STATE_SOURCE, SEEDED_KEY, first_run_pending, mark_seeded
+from tenderwatch.seeding import SEED_STATE_SOURCE, SEEDED_KEY, first_run_pending
 
 log = logging.getLogger(__name__)
 
@@ -352,13 +350,13 @@ class Pipeline:
             if seeding and not crawl_ok:
                 log.warning("first run: the crawl of %s did not complete; its matches wait for one", source)
                 return created, 0
-            before = session.scalar(sa.select(sa.func.max(OUTBOX.c.id))) or 0
+            before = outbox.last_row_id(session)
             alerts = outbox.enqueue_matches(
                 session, default_chats=self.telegram.alert_chats, since=None if seeding else since, now=now
             )
             seeded = 0
             if seeding and not self.scheduling.alert_on_first_run:
-                seeded = mark_seeded(session, after_id=before, now=now)
+                seeded = outbox.mark_seeded(session, after_id=before, now=now)
             if seeding:
                 advance_high_water(session, source=SEED_STATE_SOURCE, search_key=SEEDED_KEY, seen=now)
         self._enqueue_since = now - ENQUEUE_OVERLAP

@@ -17,11 +17,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from data.models import NOTICES, OUTBOX, OutboxRow
-from data.store import advance_high_water, get_high_water
+from data.store import advance_high_water, get_high_water, has_notices
 
 log = logging.getLogger(__name__)
 
@@ -44,27 +42,9 @@ def first_run_pending(session: Session, *, now: datetime) -> bool:
         return False
     if get_high_water(session, source=SEED_STATE_SOURCE, search_key=FIRST_RUN_KEY) is not None:
         return True
-    empty = session.scalar(sa.select(NOTICES.c.id).limit(1)) is None
+    empty = not has_notices(session)
     if not empty:
         log.info("the database already has notices: no first-run seeding, new matches are alerted")
     key = FIRST_RUN_KEY if empty else SEEDED_KEY
     advance_high_water(session, source=SEED_STATE_SOURCE, search_key=key, seen=now)
     return empty
-
-
-def mark_seeded(session: Session, *, after_id: int, now: datetime) -> int:
-    """Record the alert rows created after ``after_id`` as delivered without sending them."""
-    rows = session.exec(
-        select(OutboxRow).where(
-            OUTBOX.c.id > after_id,
-            OUTBOX.c.kind == "alert",
-            OUTBOX.c.status == "pending",
-        )
-    ).all()
-    for row in rows:
-        row.status = "sent"
-        row.payload = {**row.payload, "seeded": True}
-        row.updated_at = now
-        session.add(row)
-    session.flush()
-    return len(rows)

@@ -51,7 +51,6 @@ from bidder.reports.market import (
 )
 from bidder.reports.matches import (
     MatchReportRow,
-    known_profiles,
     matches_report,
 )
 from bidder.reports.pipeline import (
@@ -106,7 +105,6 @@ __all__ = [
     "deadlines_report",
     "in_region",
     "iso_week",
-    "known_profiles",
     "make_period",
     "market_report",
     "matches_export",

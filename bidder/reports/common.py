@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Literal, TypedDict, get_args
 
-from sqlmodel import Session, select
-
 from bidder.errors import BidderError
 from data.formatting import person_label
 from data.models import (
-    DECISIONS,
     DecisionRow,
     NoticeRow,
 )
 from data.notice import MOSCOW, Notice
 from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import region_name, resolve_region
-from data.store import KEYS_PER_QUERY
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -140,25 +135,6 @@ def _now(now: datetime | None) -> datetime:
         return datetime.now(UTC)
     _require_aware(now)
     return now
-
-
-def _by_chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), KEYS_PER_QUERY):
-        yield ids[start : start + KEYS_PER_QUERY]
-
-
-def _decisions(session: Session, notice_ids: Iterable[int]) -> dict[int, list[DecisionRow]]:
-    """Every decision on these notices, oldest first per notice."""
-    found: dict[int, list[DecisionRow]] = defaultdict(list)
-    for chunk in _by_chunks(sorted(set(notice_ids))):
-        query = (
-            select(DecisionRow)
-            .where(DECISIONS.c.notice_id.in_(chunk))
-            .order_by(DECISIONS.c.decided_at, DECISIONS.c.id)
-        )
-        for row in session.exec(query):
-            found[row.notice_id].append(row)
-    return found
 
 
 def person_of(decision: DecisionRow) -> str:

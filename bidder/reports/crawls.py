@@ -6,14 +6,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bidder.reports.common import ReportError
 from data.models import (
-    CRAWL_RUNS,
     CrawlRun,
 )
+from data.store import reports as reads
 
 
 @dataclass(frozen=True)
@@ -45,25 +44,13 @@ def crawls_report(
     """
     if last <= 0:
         raise ReportError(f"--last must be a positive number of runs, got {last}")
-    table = CRAWL_RUNS
     if source is not None:
         _check_source(session, source, known_sources)
-    rank = sa.func.row_number().over(partition_by=table.c.source, order_by=table.c.started_at.desc())
-    ranked = sa.select(table.c.id, rank.label("rank"))
-    if source is not None:
-        ranked = ranked.where(table.c.source == source)
-    ranked_q = ranked.subquery()
-    query = (
-        select(CrawlRun)
-        .join(ranked_q, ranked_q.c.id == CRAWL_RUNS.c.id)
-        .where(ranked_q.c.rank <= last)
-        .order_by(CRAWL_RUNS.c.source, CRAWL_RUNS.c.started_at.desc(), CRAWL_RUNS.c.id.desc())
-    )
-    return [_crawl_row(run) for run in session.exec(query)]
+    return [_crawl_row(run) for run in reads.latest_crawl_runs(session, last=last, source=source)]
 
 
 def _check_source(session: Session, source: str, known_sources: Collection[str]) -> None:
-    stored = session.exec(select(CRAWL_RUNS.c.source).distinct())
+    stored = reads.crawl_sources(session)
     known = sorted({*known_sources, *stored})
     if source not in known:
         raise ReportError(f"--source {source!r} is not a crawl source (known: {', '.join(known) or 'none'})")

@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bidder.reports.common import (
     DAY,
     ReportError,
-    _by_chunks,
-    _decisions,
     _now,
     _takers,
     notice_columns,
     status_of,
 )
 from data.models import (
-    MATCHES,
-    NOTICES,
-    PROFILES,
     DecisionRow,
     NoticeRow,
-    ProfileRow,
 )
 from data.notice import time_left
+from data.store import reports as reads
 
 
 @dataclass(frozen=True)
@@ -58,10 +51,9 @@ def deadlines_report(session: Session, *, days: int = 7, now: datetime | None = 
     now = _now(now)
     if days <= 0:
         raise ReportError(f"--days must be a positive number of days, got {days}")
-    window = (NOTICES.c.submission_deadline > now) & (NOTICES.c.submission_deadline <= now + days * DAY)
-    notices = {n.id: n for n in session.exec(select(NoticeRow).where(window)) if n.id is not None}
-    profiles = _matched_profiles(session, list(notices))
-    decisions = _decisions(session, notices)
+    notices = reads.notices_due(session, after=now, until=now + days * DAY)
+    profiles = reads.matched_profiles(session, list(notices))
+    decisions = reads.decisions_of(session, notices)
     rows = []
     for notice_id, notice in notices.items():
         decided = decisions.get(notice_id, [])
@@ -70,24 +62,6 @@ def deadlines_report(session: Session, *, days: int = 7, now: datetime | None = 
             continue
         rows.append(_deadline_row(notice, status, profiles.get(notice_id, []), decided, now))
     return sorted(rows, key=lambda r: (r.deadline, r.reg_number))
-
-
-def _matched_profiles(session: Session, notice_ids: Sequence[int]) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = defaultdict(list)
-    for chunk in _by_chunks(sorted(notice_ids)):
-        query = (
-            select(MATCHES.c.notice_id, PROFILES.c.name)
-            .join(ProfileRow, PROFILES.c.id == MATCHES.c.profile_id)
-            .where(
-                MATCHES.c.notice_id.in_(chunk),
-                MATCHES.c.matched == sa.true(),
-                PROFILES.c.active == sa.true(),
-            )
-            .order_by(PROFILES.c.name)
-        )
-        for notice_id, name in session.exec(query):
-            found[notice_id].append(name)
-    return found
 
 
 def _deadline_row(

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bidder.reports.common import Period, notice_columns, region_columns
 from bidder.reports.matches import MatchReportRow, matches_report
 from data.models import (
-    NOTICES,
     NoticeRow,
 )
+from data.store import reports as reads
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,7 @@ class NoticeExportRow:
 
 def notices_export(session: Session, *, period: Period) -> list[NoticeExportRow]:
     """Notices published in ``period``, oldest first: the flat sheet Excel users filter themselves."""
-    query = select(NoticeRow).order_by(NOTICES.c.published_at, NOTICES.c.id)
-    if period.start is not None:
-        query = query.where(NOTICES.c.published_at >= period.start)
-    if period.end is not None:
-        query = query.where(NOTICES.c.published_at < period.end)
-    return [_export_row(n) for n in session.exec(query)]
+    return [_export_row(n) for n in reads.notices_published(session, start=period.start, end=period.end)]
 
 
 def _export_row(n: NoticeRow) -> NoticeExportRow:
@@ -103,16 +98,7 @@ def matches_export(session: Session, *, period: Period, now: datetime) -> list[M
     by_tender: dict[tuple[str, str], list[MatchReportRow]] = {}
     for match in matches_report(session, period=period, now=now):
         by_tender.setdefault((match.law, match.reg_number), []).append(match)
-    notices = (
-        {
-            (n.law, n.reg_number): n
-            for n in session.exec(
-                select(NoticeRow).where(NOTICES.c.reg_number.in_([k[1] for k in by_tender]))
-            )
-        }
-        if by_tender
-        else {}
-    )
+    notices = {(n.law, n.reg_number): n for n in reads.notices_numbered(session, [k[1] for k in by_tender])}
     return [_match_export_row(notices[key], matches) for key, matches in by_tender.items() if key in notices]
 
 

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bidder.reports.common import Period, _now, in_region, moscow_date, okpd2_prefix, region_code
 from data.formatting import to_kopeck
 from data.models import (
-    NOTICES,
     NoticeRow,
 )
 from data.notice import Stage, stage_of
 from data.reference.okpd2 import is_within
+from data.store import reports as reads
 
 
 @dataclass(frozen=True)
@@ -56,14 +56,9 @@ def market_report(
     period = period or Period()
     prefix = okpd2_prefix(okpd2) if okpd2 is not None else None
     code = region_code(region) if region is not None else None
-    query = select(NoticeRow)
-    if period.start is not None:
-        query = query.where(NOTICES.c.published_at >= period.start)
-    if period.end is not None:
-        query = query.where(NOTICES.c.published_at < period.end)
     chosen = [
         n
-        for n in session.exec(query)
+        for n in reads.notices_published(session, start=period.start, end=period.end)
         if not _cancelled(n)
         and (code is None or in_region(n, code))
         and (prefix is None or any(is_within(c, prefix) for c in n.okpd2 or []))

@@ -7,14 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bidder.reports.common import (
     STATUSES,
     Period,
     ReportError,
-    _decisions,
     _now,
     _takers,
     in_region,
@@ -25,14 +23,11 @@ from bidder.reports.common import (
 )
 from data.formatting import reason_text
 from data.models import (
-    MATCHES,
-    NOTICES,
-    PROFILES,
     DecisionRow,
     MatchRow,
     NoticeRow,
-    ProfileRow,
 )
+from data.store import reports as reads
 
 
 @dataclass(frozen=True)
@@ -53,12 +48,8 @@ class MatchReportRow:
     reasons: str
 
 
-def known_profiles(session: Session) -> list[str]:
-    return list(session.exec(select(PROFILES.c.name).order_by(PROFILES.c.name)))
-
-
 def _check_profile(session: Session, profile: str) -> None:
-    names = known_profiles(session)
+    names = reads.profile_names(session)
     if profile not in names:
         listed = ", ".join(names) or "none stored"
         raise ReportError(f"--profile {profile!r} is not a stored profile (known: {listed})")
@@ -84,21 +75,9 @@ def matches_report(
     code = region_code(region) if region is not None else None
     if profile is not None:
         _check_profile(session, profile)
-    query = (
-        select(MatchRow, NoticeRow, PROFILES.c.name)
-        .join(NoticeRow, NOTICES.c.id == MATCHES.c.notice_id)
-        .join(ProfileRow, PROFILES.c.id == MATCHES.c.profile_id)
-        .where(MATCHES.c.matched == sa.true())
-        .order_by(MATCHES.c.created_at.desc(), MATCHES.c.id.desc())
-    )
-    if period.start is not None:
-        query = query.where(MATCHES.c.created_at >= period.start)
-    if period.end is not None:
-        query = query.where(MATCHES.c.created_at < period.end)
-    if profile is not None:
-        query = query.where(PROFILES.c.name == profile)
-    found = [(m, n, p) for m, n, p in session.exec(query) if code is None or in_region(n, code)]
-    decisions = _decisions(session, (n.id for _, n, _ in found if n.id is not None))
+    matches = reads.matches_found(session, start=period.start, end=period.end, profile=profile)
+    found = [(m, n, p) for m, n, p in matches if code is None or in_region(n, code)]
+    decisions = reads.decisions_of(session, (n.id for _, n, _ in found if n.id is not None))
     rows = []
     for match, notice, profile_name in found:
         decided = decisions.get(notice.id or 0, [])

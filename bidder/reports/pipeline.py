@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bidder.auction import (
     CompetitorModel,
@@ -33,13 +33,12 @@ from bidder.reports.common import (
     person_of,
 )
 from data.models import (
-    DECISIONS,
-    NOTICES,
     DecisionRow,
     NoticeRow,
 )
 from data.notice import Notice, days_left
 from data.store import notice_from_row
+from data.store import reports as reads
 
 log = logging.getLogger(__name__)
 
@@ -192,15 +191,9 @@ def pipeline_report(
     an @username (case-insensitive); when it names nobody who took a tender, the error lists them.
     """
     now = _now(now)
-    query = (
-        select(DecisionRow, NoticeRow)
-        .join(NoticeRow, NOTICES.c.id == DECISIONS.c.notice_id)
-        .where(DECISIONS.c.action == "take")
-        .order_by(DECISIONS.c.decided_at, DECISIONS.c.id)
-    )
     first: dict[tuple[int, int], tuple[DecisionRow, NoticeRow]] = {}
     takers: dict[int, str] = {}
-    for decision, notice in session.exec(query):
+    for decision, notice in reads.takes(session):
         takers.setdefault(decision.user_id, person_of(decision))
         if person is None or _is_person(decision, person):
             first.setdefault((decision.user_id, notice.id or 0), (decision, notice))

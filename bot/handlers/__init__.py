@@ -1,6 +1,6 @@
 """Commands and triage buttons. Every handler runs after the gatekeeper has admitted the update.
 
-Handlers read and write through ``bot.records``/``bot.outbox`` in short sessions; anything slow
+Handlers read and write through ``data.store.chats``/``data.store.outbox`` in short sessions; anything slow
 (the auction simulation) runs in a worker thread so polling and the notifier keep going; Telegram
 is answered after the transaction, never inside it.
 

@@ -10,7 +10,6 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot import outbox, records
 from bot.database import in_session
 from bot.errors import UsageError
 from bot.handlers.context import chat_of, message_of, require_admin, tw, user_of
@@ -20,6 +19,7 @@ from bot.render import (
     plural,
 )
 from data.models import ChatRow
+from data.store import chats, outbox
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 async def cmd_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await require_admin(update, context):
         return
-    state = await in_session(tw(context).engine, records.status)
+    state = await in_session(tw(context).engine, chats.status)
     lines = ["<b>Состояние</b>", "<i>Последние обходы:</i>"]
     for run in state.last_crawls:
         started = run.started_at.astimezone(MOSCOW).strftime("%d.%m %H:%M")
@@ -52,7 +52,7 @@ async def cmd_requeue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     chat_id = chat_of(update).id
 
     def requeue(session: Session) -> tuple[ChatRow, int]:
-        chat = records.ensure_chat(session, chat_id=chat_id)
+        chat = chats.ensure_chat(session, chat_id=chat_id)
         return chat, outbox.requeue_parked(session, chat_row_id=chat.id)
 
     chat, count = await in_session(tw(context).engine, requeue)
@@ -80,9 +80,9 @@ async def cmd_allow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except ValueError:
         raise UsageError(f"«{args[0]}» — не числовой id") from None
     if target > 0:
-        allow, what = partial(records.allow_user, user_id=target), f"пользователь <code>{target}</code>"
+        allow, what = partial(chats.allow_user, user_id=target), f"пользователь <code>{target}</code>"
     else:
-        allow, what = partial(records.allow_chat, chat_id=target), f"чат <code>{target}</code>"
+        allow, what = partial(chats.allow_chat, chat_id=target), f"чат <code>{target}</code>"
     added = await in_session(tw(context).engine, partial(allow, added_by=admin_id))
     log.info("admin %s allowed %s", admin_id, target)
     await message_of(update).reply_html(f"Доступ выдан: {what}." if added else f"У {what} уже есть доступ.")

@@ -7,11 +7,10 @@ import re
 from dataclasses import dataclass
 from functools import partial
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot import records
 from bot.database import in_session
 from bot.handlers.context import (
     chat_of,
@@ -23,7 +22,6 @@ from bot.handlers.context import (
     tw,
     user_of,
 )
-from bot.outbox import alert_row_ids
 from bot.render import (
     MOSCOW,
     digest_messages,
@@ -32,10 +30,12 @@ from bot.render import (
     format_money,
     split_blocks,
 )
-from data.models import PROFILES, ChatRow, ProfileRow
+from data.models import ChatRow, ProfileRow
 from data.notice import Notice, deadline_order
-from data.store import notice_from_row
+from data.store import chats, notice_from_row
+from data.store import profiles as stored_profiles
 from data.store.customers import CustomerFigures, customers_year
+from data.store.outbox import alert_row_ids
 
 DigestEntry = tuple[Notice, dict[str, list[object]]]
 
@@ -105,7 +105,7 @@ async def cmd_unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def _set_muted(update: Update, context: ContextTypes.DEFAULT_TYPE, muted: bool) -> None:
     await in_session(
-        tw(context).engine, partial(records.set_chat_flags, chat_id=chat_of(update).id, muted=muted)
+        tw(context).engine, partial(chats.set_chat_flags, chat_id=chat_of(update).id, muted=muted)
     )
     text = (
         "🔕 Уведомления в этом чате выключены. Включить: /unmute"
@@ -116,9 +116,7 @@ async def _set_muted(update: Update, context: ContextTypes.DEFAULT_TYPE, muted: 
 
 
 def _profiles_view(session: Session, chat: ChatRow) -> tuple[str, InlineKeyboardMarkup | None]:
-    profiles = session.exec(
-        select(ProfileRow).where(PROFILES.c.active == True).order_by(PROFILES.c.name)  # noqa: E712
-    ).all()
+    profiles = stored_profiles.active_profile_rows(session)
     if not profiles:
         return "Профилей пока нет: их задают в settings.toml.", None
     paused = set(chat.paused_profiles or [])
@@ -138,7 +136,7 @@ async def cmd_profiles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     chat_id = chat_of(update).id
     text, keyboard = await in_session(
         tw(context).engine,
-        lambda session: _profiles_view(session, records.ensure_chat(session, chat_id=chat_id)),
+        lambda session: _profiles_view(session, chats.ensure_chat(session, chat_id=chat_id)),
     )
     await message_of(update).reply_html(text, reply_markup=keyboard)
 
@@ -156,11 +154,11 @@ async def on_profile_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         profile = session.get(ProfileRow, profile_id)
         if profile is None:
             return None, "", None
-        chat = records.ensure_chat(session, chat_id=chat_id)
+        chat = chats.ensure_chat(session, chat_id=chat_id)
         paused = [p for p in chat.paused_profiles or [] if p != profile.name]
         if pause:
             paused.append(profile.name)
-        chat = records.set_chat_flags(session, chat_id=chat.chat_id, paused_profiles=paused)
+        chat = chats.set_chat_flags(session, chat_id=chat.chat_id, paused_profiles=paused)
         return profile.name, *_profiles_view(session, chat)
 
     # Telegram is answered after the transaction: a slow answer must not hold the database.
@@ -181,10 +179,10 @@ async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     def todays(session: Session) -> tuple[list[DigestEntry], list[int], dict[str, CustomerFigures]]:
         """Today's matches by deadline, each with its alert row in this chat (the «N ▸» buttons
         are bound to it, as an alert's are)."""
-        found = [(r.id or 0, notice_from_row(r)) for r in records.matches_since(session, since=midnight)]
+        found = [(r.id or 0, notice_from_row(r)) for r in chats.matches_since(session, since=midnight)]
         found.sort(key=lambda pair: deadline_order(pair[1]))
         ids = [row_id for row_id, _ in found]
-        entries = [(notice, records.match_reasons(session, notice_id=row_id)) for row_id, notice in found]
+        entries = [(notice, chats.match_reasons(session, notice_id=row_id)) for row_id, notice in found]
         customers = customers_year(session, (notice.customer_inn for notice, _ in entries), now=now)
         return entries, alert_row_ids(session, chat_id=chat_id, notice_ids=ids, now=now), customers
 
@@ -200,7 +198,7 @@ async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def cmd_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = tw(context)
     now = ctx.clock()
-    taken = await in_session(ctx.engine, partial(records.taken_by, user_id=user_of(update).id))
+    taken = await in_session(ctx.engine, partial(chats.taken_by, user_id=user_of(update).id))
     lines = [
         f"• <b>{esc(n.title, 150)}</b>\n  № {esc(n.reg_number)} · {esc(format_money(n.nmck, n.currency))}"
         f"\n  до {format_deadline(n.submission_deadline, now)}"

@@ -17,12 +17,12 @@ from telegram.ext import ContextTypes
 
 from bidder.profiles import ProfileError
 from bidder.search import FILTER_USAGE, filter_profile
-from bot import records
 from bot.database import in_session
 from bot.errors import UsageError
 from bot.handlers.context import edit_quietly, message_of, query_of, refuse_button, tw, user_of
 from bot.render import esc
 from data.models import ProfileRow
+from data.store import profiles
 
 FILTER_CALLBACK_RE = re.compile(r"^f:(\d{1,9}):(pause|resume|delete)$")
 USAGE = f"Использование: /filter {FILTER_USAGE}"
@@ -37,12 +37,15 @@ async def cmd_filter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         raise UsageError(f"{USAGE}\n({esc(str(exc), 300)})") from None
     ctx = tw(context)
     now = ctx.clock()
+    spec = profile.model_dump(mode="json", exclude={"name"})
     try:
         created = await in_session(
             ctx.engine,
-            lambda session: records.save_filter(session, user_id=user_id, profile=profile, now=now),
+            lambda session: profiles.save_filter(
+                session, user_id=user_id, name=profile.name, spec=spec, now=now
+            ),
         )
-    except records.FilterNameTaken:
+    except profiles.FilterNameTaken:
         raise UsageError(f"Имя «{esc(profile.name, 80)}» уже занято: выберите другое.") from None
     verb = "создан" if created else "изменён"
     await message_of(update).reply_html(
@@ -58,7 +61,7 @@ async def cmd_filters(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 def _filters_view(session: Session, user_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    rows = records.own_filters(session, user_id=user_id)
+    rows = profiles.own_filters(session, user_id=user_id)
     if not rows:
         return f"Своих фильтров пока нет. Создать: /filter {esc(FILTER_USAGE)}", None
     lines = ["<b>Мои фильтры</b> (изменить: /filter с тем же названием):"]
@@ -101,9 +104,9 @@ async def on_filter_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
     def act(session: Session) -> tuple[str | None, str, InlineKeyboardMarkup | None]:
         if action == "delete":
-            name = records.delete_filter(session, user_id=user_id, profile_id=profile_id)
+            name = profiles.delete_filter(session, user_id=user_id, profile_id=profile_id)
         else:
-            row = records.set_filter_active(
+            row = profiles.set_filter_active(
                 session, user_id=user_id, profile_id=profile_id, active=action == "resume", now=now
             )
             name = row.name if row is not None else None

@@ -11,11 +11,11 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot import outbox, records
 from bot.access import refusal
 from bot.database import in_session
 from bot.handlers.context import message_of, tw
 from data.models import ChatRow
+from data.store import chats, outbox
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             session, user_id=user_id, chat_id=chat_id, chat_type=chat.type if chat else None
         )
         if allowed and chat is not None:
-            row = records.ensure_chat(
+            row = chats.ensure_chat(
                 session, chat_id=chat.id, type=chat.type, title=chat.title or chat.username
             )
             if not row.active and row.chat_id == chat.id:
@@ -60,7 +60,7 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 def _reachable_again(session: Session, chat: ChatRow) -> None:
     """A chat the notifier had given up on (blocked, "chat not found") let the bot back in or wrote
     to it: it can get messages again, so its alerts parked as never delivered go out on the next drain."""
-    records.set_chat_flags(session, chat_id=chat.chat_id, active=True)
+    chats.set_chat_flags(session, chat_id=chat.chat_id, active=True)
     requeued = outbox.requeue_parked(session, chat_row_id=chat.id, only_chat_gone=True)
     log.info("chat %s is reachable again: %d parked alerts queued again", chat.chat_id, requeued)
 
@@ -79,14 +79,14 @@ async def track_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     chat_id = member.chat.id
 
     def record(session: Session) -> bool:
-        chat = records.get_chat(session, chat_id=chat_id)
+        chat = chats.get_chat(session, chat_id=chat_id)
         if chat is not None and chat.migrated_to_chat_id not in (None, chat.chat_id):
             log.info("membership change in chat %s ignored: it migrated to a supergroup", chat_id)
             return False
         if chat is not None and active:
             _reachable_again(session, chat)
         elif chat is not None:
-            records.set_chat_flags(session, chat_id=chat_id, active=False)
+            chats.set_chat_flags(session, chat_id=chat_id, active=False)
         return True
 
     if not await in_session(tw(context).engine, record):

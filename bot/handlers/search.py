@@ -16,9 +16,9 @@ from bidder.search import Found, query_profile, search_stored
 from bot.database import in_session
 from bot.errors import UsageError
 from bot.handlers.context import chat_of, message_of, tw
-from bot.outbox import alert_row_ids
 from bot.render import digest_messages, esc
 from data.notice import Notice
+from data.store.outbox import alert_row_ids
 
 CHAT_RESULTS = 10
 """Hits shown in a chat; the CLI shows more (``--limit``)."""

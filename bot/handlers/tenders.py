@@ -16,7 +16,6 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import records
 from bot.database import in_session
 from bot.errors import CallbackDataError, NotFound, UsageError
 from bot.handlers.context import (
@@ -30,7 +29,6 @@ from bot.handlers.context import (
     refuse_button,
     tw,
 )
-from bot.outbox import ensure_alert_row
 from bot.render import (
     AlertView,
     RegionName,
@@ -43,8 +41,9 @@ from bot.render import (
 )
 from data.models import ChatRow, NoticeRow, OutboxRow
 from data.notice import Notice
-from data.store import notice_from_row
+from data.store import chats, notice_from_row
 from data.store.customers import customers_year
+from data.store.outbox import ensure_alert_row
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ log = logging.getLogger(__name__)
 def _notice_row(session: Session, reg_number: str) -> NoticeRow:
     if not re.fullmatch(r"[0-9A-Za-z\-]{5,64}", reg_number):
         raise UsageError(f"«{reg_number}» не похоже на номер закупки")
-    row = records.notice_by_reg_number(session, reg_number=reg_number)
+    row = chats.notice_by_reg_number(session, reg_number=reg_number)
     if row is None:
         raise NotFound(f"Закупка № {reg_number} не найдена в базе.")
     return row
@@ -73,7 +72,7 @@ async def cmd_tender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
     def card(session: Session) -> tuple[str, int]:
         row = _notice_row(session, args[0])
-        chat = records.ensure_chat(session, chat_id=chat_id)
+        chat = chats.ensure_chat(session, chat_id=chat_id)
         alert = ensure_alert_row(session, notice_id=row.id or 0, chat_row_id=chat.id or 0, now=now)
         return full_card(session, row, chat, now=now, region_name=ctx.region_name), alert.id or 0
 
@@ -87,8 +86,8 @@ def full_card(
     """A tender's whole alert as this chat sees it (why it matched, who decided, the customer):
     what /tender shows and what a digest's «N ▸» opens."""
     view = AlertView(
-        reasons=records.match_reasons(session, notice_id=row.id or 0),
-        decisions=records.decisions_for(session, notice_id=row.id or 0, chat_row_id=chat.id or 0),
+        reasons=chats.match_reasons(session, notice_id=row.id or 0),
+        decisions=chats.decisions_for(session, notice_id=row.id or 0, chat_row_id=chat.id or 0),
         header="📄 Закупка",
         customer=customers_year(session, [row.customer_inn], now=now).get(row.customer_inn or ""),
     )
@@ -165,7 +164,7 @@ def resolve_callback(session: Session, *, data: str | None, chat_id: int) -> tup
         raise CallbackDataError(f"malformed callback data {data!r}")
     outbox_id, action = decoded
     row = session.get(OutboxRow, outbox_id)
-    chat = records.get_chat(session, chat_id=chat_id)
+    chat = chats.get_chat(session, chat_id=chat_id)
     if row is None or chat is None or row.chat_id != chat.id or row.kind != "alert":
         raise CallbackDataError(f"callback data {data!r} names no alert of chat {chat_id}")
     return Pressed(row, chat, session.get_one(NoticeRow, row.notice_id)), action
@@ -210,7 +209,7 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: P
     now = ctx.clock()
 
     def decide(session: Session) -> tuple[bool, str]:
-        changed = records.record_decision(
+        changed = chats.record_decision(
             session,
             notice_id=pressed.notice.id or 0,
             chat_row_id=pressed.chat.id or 0,
@@ -220,8 +219,8 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: P
             now=now,
         )
         view = AlertView(
-            reasons=records.match_reasons(session, notice_id=pressed.notice.id or 0),
-            decisions=records.decisions_for(
+            reasons=chats.match_reasons(session, notice_id=pressed.notice.id or 0),
+            decisions=chats.decisions_for(
                 session, notice_id=pressed.notice.id or 0, chat_row_id=pressed.chat.id or 0
             ),
         )

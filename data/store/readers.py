@@ -45,6 +45,10 @@ def get_notice(session: Session, *, reg_number: str, law: str | None = None) -> 
     return notice_from_row(rows[0], items[rows[0]["id"]])
 
 
+def has_notices(session: Session) -> bool:
+    return session.scalar(sa.select(NOTICES.c.id).limit(1)) is not None
+
+
 def notice_id_of(session: Session, *, law: str, reg_number: str) -> int | None:
     """The row id the other tables (matches, outbox, decisions) refer to."""
     query = sa.select(NOTICES.c.id).where(NOTICES.c.law == law, NOTICES.c.reg_number == reg_number)

@@ -302,3 +302,24 @@ def all_segment_stats(session: Session, *, okpd2_digits: int = 4) -> list[Segmen
         _stats(Segment(okpd2=okpd2, region=region, kind=kind, nmck_band=band), aggregates)
         for okpd2, region, kind, band, *aggregates in session.connection().execute(query)
     ]
+
+
+def decided_auctions(session: Session, *, limit: int) -> list[sa.Row[Any]]:
+    """The ``limit`` most recently decided auctions with a winner, a known NMCK and a discount, at
+    least two applications: what a backtest can score. Rows of (nmck, discount_bp,
+    runner_up_price, okpd2, region, kind, decided_at), newest first."""
+    r = PURCHASE_RESULTS.c
+    query = (
+        sa.select(r.nmck, r.discount_bp, r.runner_up_price, r.okpd2, r.region, r.kind, r.decided_at)
+        .where(
+            r.outcome == "winner",
+            r.kind == "auction",
+            r.discount_bp.is_not(None),
+            r.nmck.is_not(None),
+            r.decided_at.is_not(None),
+            r.applications >= 2,
+        )
+        .order_by(r.decided_at.desc(), r.id.desc())
+        .limit(limit)
+    )
+    return list(session.connection().execute(query).all())

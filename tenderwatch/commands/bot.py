@@ -21,7 +21,6 @@ from bidder.auction import CompetitorModel, SimulationParams, simulate
 from bidder.auction.securities import antidumping_threshold
 from bidder.errors import BidderError
 from bidder.market import calibrate_notice
-from bot import outbox
 from bot.access import AccessPolicy
 from bot.app import build_application, redact_secrets_in_logs, run_bot, telegram_failure, telegram_notifier
 from bot.errors import BotError
@@ -31,6 +30,7 @@ from data.db import make_engine, session_scope
 from data.errors import StoreError
 from data.models import utcnow
 from data.notice import Notice
+from data.store import outbox
 from tenderwatch.clikit import console, fail, require_database, settings_of, warn_unrouted
 from tenderwatch.config import Settings
 

@@ -150,6 +150,9 @@ def fresh_database(db: Path) -> None:
 
 
 def is_demo_database(db: Path) -> bool:
+    """Whether ``db`` carries the demo's mark. The one query outside ``data``, on purpose: the file
+    may be anything (someone's own database, not ours at all), so it is opened read-only with
+    sqlite3 and never through ``data.db``, whose engine would migrate it."""
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
             row = conn.execute(

@@ -14,12 +14,12 @@ import pytest
 from sqlmodel import select
 from telegram.error import Conflict
 
-from bot import outbox
 from bot.access import AccessPolicy
 from bot.app import build_application, redact_secrets_in_logs, run_bot, telegram_notifier
 from data.db import session_scope
 from data.models import AllowedUser, ChatRow, DecisionRow, NoticeChange, OutboxRow, ProfileRow
 from data.notice import Notice
+from data.store import outbox
 from tests.bot.conftest import FAST_LIMITS, TOKEN
 from tests.bot.factories import NOW, make_notice, seed_matches, store_past_auction
 

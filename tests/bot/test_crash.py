@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot import outbox
 from bot.notifier import Notifier, TelegramSender
 from data.db import session_scope
 from data.models import OutboxRow, utcnow
+from data.store import outbox
 from tests.bot.conftest import PROJECT_ROOT, make_bot
 from tests.bot.factories import NOW, seed_matches
 

@@ -10,11 +10,11 @@ import pytest
 from sqlmodel import select
 from telegram.error import NetworkError, TimedOut
 
-from bot import outbox, records
 from bot.notifier import ConsoleSender, Notifier, TelegramSender, maybe_delivered
 from bot.ratelimit import RateLimits
 from data.db import session_scope
 from data.models import ChatRow, OutboxRow
+from data.store import chats, outbox
 from tests.bot.conftest import make_bot
 from tests.bot.factories import (
     NOW,
@@ -215,7 +215,7 @@ async def test_alerts_for_a_configured_old_chat_id_follow_the_migration(engine, 
     with session_scope(engine) as session:  # a new tender for a profile still naming the old id
         notice_id = store(session, make_notice("0373200138225099999", title="Поставка ноутбуков, второй лот"))
         add_match(session, notice_id, add_profile(session, "Ноутбуки-2", [old]), ["ноутбук"])
-    caplog.set_level("INFO", logger="bot.outbox")
+    caplog.set_level("INFO", logger="data.store.outbox")
 
     created = enqueue(engine)
     report = await notifier(engine, bot).drain_once()
@@ -231,19 +231,19 @@ async def test_alerts_for_a_configured_old_chat_id_follow_the_migration(engine, 
 
 def test_a_chain_of_migrations_resolves_to_the_live_chat(engine):
     with session_scope(engine) as session:
-        records.migrate_chat(session, old_chat_id=-1, new_chat_id=-2)
-        records.migrate_chat(session, old_chat_id=-2, new_chat_id=-3)
-        live = records.ensure_chat(session, chat_id=-1)
+        chats.migrate_chat(session, old_chat_id=-1, new_chat_id=-2)
+        chats.migrate_chat(session, old_chat_id=-2, new_chat_id=-3)
+        live = chats.ensure_chat(session, chat_id=-1)
         assert (live.chat_id, live.active) == (-3, True)
-        assert records.ensure_chat(session, chat_id=-2).id == live.id
+        assert chats.ensure_chat(session, chat_id=-2).id == live.id
 
 
 def test_migrating_into_a_known_supergroup_resolves_the_old_id_to_it(engine):
     with session_scope(engine) as session:
-        records.ensure_chat(session, chat_id=-5)
-        target = records.ensure_chat(session, chat_id=-1005, type="supergroup")
-        assert records.migrate_chat(session, old_chat_id=-5, new_chat_id=-1005).id == target.id
-        assert records.ensure_chat(session, chat_id=-5).id == target.id
+        chats.ensure_chat(session, chat_id=-5)
+        target = chats.ensure_chat(session, chat_id=-1005, type="supergroup")
+        assert chats.migrate_chat(session, old_chat_id=-5, new_chat_id=-1005).id == target.id
+        assert chats.ensure_chat(session, chat_id=-5).id == target.id
 
 
 async def test_bad_request_fails_the_row_with_the_reason_and_never_retries(engine, fake, bot):
@@ -324,7 +324,7 @@ async def test_without_token_alerts_are_printed(engine):
 
 @pytest.mark.parametrize("muted", [True])
 async def test_muted_and_paused_chats_get_nothing(engine, fake, bot, muted):
-    from bot.records import set_chat_flags
+    from data.store.chats import set_chat_flags
 
     with session_scope(engine) as session:
         set_chat_flags(session, chat_id=PRIVATE, muted=muted)

@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot import outbox, records
 from bot.ratelimit import SlidingWindow, chat_kind
 from data.db import session_scope
 from data.models import NoticeChange, OutboxRow
 from data.process import this_process
+from data.store import chats as stored_chats
+from data.store import outbox
 from tests.bot.factories import NOW, seed_matches
 
 TAKER = 77
@@ -20,8 +21,8 @@ GROUP = -100900
 
 def take(engine, notice_id: int, *, user_id: int = TAKER, at=NOW) -> None:
     with session_scope(engine) as session:
-        chat = records.ensure_chat(session, chat_id=GROUP)
-        records.record_decision(
+        chat = stored_chats.ensure_chat(session, chat_id=GROUP)
+        stored_chats.record_decision(
             session,
             notice_id=notice_id,
             chat_row_id=chat.id,
@@ -35,8 +36,8 @@ def take(engine, notice_id: int, *, user_id: int = TAKER, at=NOW) -> None:
 def outbox_rows(engine, kind: str) -> list[tuple[int, str, dict]]:
     with session_scope(engine) as session:
         rows = session.exec(select(OutboxRow).where(OutboxRow.kind == kind).order_by(OutboxRow.id)).all()
-        chats = {c.id: c.chat_id for c in [records.get_chat(session, chat_id=GROUP)] if c}
-        private = records.get_chat(session, chat_id=TAKER)
+        chats = {c.id: c.chat_id for c in [stored_chats.get_chat(session, chat_id=GROUP)] if c}
+        private = stored_chats.get_chat(session, chat_id=TAKER)
         if private:
             chats[private.id] = TAKER
         return [(chats[r.chat_id], r.event_key, r.payload) for r in rows]
@@ -51,7 +52,7 @@ def test_matches_route_to_profile_chats_or_default_chats(engine):
         created = outbox.enqueue_matches(session, default_chats=[TAKER], now=NOW)
         again = outbox.enqueue_matches(session, default_chats=[TAKER], now=NOW)
         rows = session.exec(select(OutboxRow).order_by(OutboxRow.id)).all()
-        chat_ids = {r.chat_id: records.get_chat_by_row(session, r.chat_id).chat_id for r in rows}
+        chat_ids = {r.chat_id: stored_chats.get_chat_by_row(session, r.chat_id).chat_id for r in rows}
 
     assert (created, again) == (3, 0)
     got = sorted((r.notice_id, chat_ids[r.chat_id], r.payload["profiles"]) for r in rows)
@@ -72,7 +73,9 @@ def test_changes_go_to_whoever_took_the_tender(engine):
     [notice_id] = seed_matches(engine, [GROUP], 1)
     take(engine, notice_id)
     with session_scope(engine) as session:
-        records.ensure_chat(session, chat_id=TAKER, type="private")  # the taker talks to the bot privately
+        stored_chats.ensure_chat(
+            session, chat_id=TAKER, type="private"
+        )  # the taker talks to the bot privately
         session.add(
             NoticeChange(
                 notice_id=notice_id,
@@ -176,7 +179,7 @@ def test_an_empty_enqueue_is_not_logged_at_info(engine, caplog):
     """``bot`` enqueues every few seconds: «enqueued 0 …» at INFO flooded its log (issue 17)."""
     import logging
 
-    caplog.set_level(logging.INFO, logger="bot.outbox")
+    caplog.set_level(logging.INFO, logger="data.store.outbox")
     with session_scope(engine) as session:
         assert outbox.enqueue_matches(session, default_chats=[-100]) == 0
         assert outbox.enqueue_reminders(session, now=NOW, days=[3], hours=[3]) == 0

@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot import outbox
 from bot.notifier import ConsoleSender, Notifier
 from data.db import make_engine, session_scope, upgrade
+from data.store import outbox
 from tests.bot.factories import NOW, seed_matches
 
 PG_URL = os.environ.get("TENDERWATCH_TEST_POSTGRES_URL")

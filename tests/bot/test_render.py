@@ -9,7 +9,6 @@ import pytest
 
 from bot.render import (
     AlertView,
-    Decision,
     alert_keyboard,
     customer_line,
     decode_callback,
@@ -23,6 +22,7 @@ from bot.render import (
     render_digest,
 )
 from data.notice import deadline_order
+from data.store.chats import Decision
 from data.store.customers import CustomerFigures, Winner
 from tests.bot.factories import NOW, make_notice
 

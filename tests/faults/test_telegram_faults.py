@@ -26,11 +26,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot import outbox
 from bot.access import AccessPolicy
 from bot.app import build_application, run_bot, telegram_notifier
 from data.db import make_engine, session_scope, upgrade
 from data.models import ChatRow, NoticeRow, OutboxRow
+from data.store import outbox
 from tests.bot.conftest import FAST_LIMITS
 from tests.bot.factories import seed_matches
 from tests.bot.fake_telegram import FakeTelegram

@@ -14,9 +14,9 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot import outbox
 from data.db import make_engine, session_scope, upgrade
 from data.models import OutboxRow
+from data.store import outbox
 from tenderwatch.cli import app
 from tenderwatch.commands.bot import auction_summary
 from tests.bot.conftest import PROJECT_ROOT, TOKEN

@@ -19,11 +19,11 @@ import pytest
 import sqlalchemy as sa
 
 from bidder.profiles import parse_profiles
-from bot import outbox
 from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
 from data.db import make_engine, session_scope
 from data.models import MatchRow, NoticeRow, OutboxRow
+from data.store import outbox
 from tenderwatch.matching import run_match
 from tests.conftest import PROJECT_ROOT
 from tests.data.conftest import _truncate_all, postgres_url  # noqa: F401 - the throwaway-database fixture

@@ -31,7 +31,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from bot.records import ensure_chat
 from data.db import rows_changed
 from data.models import (
     CHATS,
@@ -51,6 +50,7 @@ from data.models import (
 )
 from data.notice import Stage, stage_of
 from data.process import is_gone, this_process
+from data.store.chats import ensure_chat
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,30 @@ def _configured_chat(session: Session, chat_id: int) -> ChatRow:
             chat.chat_id,
         )
     return chat
+
+
+def mark_seeded(session: Session, *, after_id: int, now: datetime) -> int:
+    """Record the alert rows created after ``after_id`` as delivered without sending them: a new
+    install's first crawl is not a flood of old tenders (``tenderwatch.seeding``)."""
+    rows = session.exec(
+        select(OutboxRow).where(
+            OUTBOX.c.id > after_id,
+            OUTBOX.c.kind == "alert",
+            OUTBOX.c.status == "pending",
+        )
+    ).all()
+    for row in rows:
+        row.status = "sent"
+        row.payload = {**row.payload, "seeded": True}
+        row.updated_at = now
+        session.add(row)
+    session.flush()
+    return len(rows)
+
+
+def last_row_id(session: Session) -> int:
+    """The newest row's id (0 when empty): rows made after it are what one enqueue wrote."""
+    return session.scalar(sa.select(sa.func.max(OUTBOX.c.id))) or 0
 
 
 def enqueue_matches(

@@ -15,8 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from bidder.profiles import Profile
-from bot.render import Decision
 from data.formatting import person_label
 from data.models import (
     ALLOWED_USERS,
@@ -37,6 +35,15 @@ from data.models import (
     ProfileRow,
     utcnow,
 )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One person's take or skip of a tender, as the alert shows it."""
+
+    user_name: str
+    action: str
+    decided_at: datetime
 
 
 def chat_type_of(chat_id: int) -> str:
@@ -272,12 +279,6 @@ def matches_since(session: Session, *, since: datetime) -> list[NoticeRow]:
     return list(rows)
 
 
-def profile_names(session: Session) -> list[str]:
-    return list(
-        session.exec(select(PROFILES.c.name).where(PROFILES.c.active == sa.true()).order_by(PROFILES.c.name))
-    )
-
-
 @dataclass(frozen=True)
 class Status:
     last_crawls: Sequence[CrawlRun]
@@ -314,62 +315,3 @@ def status(session: Session, *, errors: int = 5) -> Status:
         .limit(errors)
     ).all()
     return Status(list(crawls), counts, [(reg, err or "") for reg, err in failures])
-
-
-class FilterNameTaken(ValueError):
-    """Another person's filter or a settings profile has the name: profile names are unique."""
-
-
-def own_filters(session: Session, *, user_id: int) -> list[ProfileRow]:
-    """A person's filters made in the bot, by name."""
-    query = select(ProfileRow).where(PROFILES.c.owner_user_id == user_id).order_by(PROFILES.c.name)
-    return list(session.exec(query))
-
-
-def save_filter(session: Session, *, user_id: int, profile: Profile, now: datetime) -> bool:
-    """Create the person's filter, or replace the spec of theirs with that name (how it is edited);
-    True when created. Matching picks it up on its next run like any ``origin = "db"`` profile."""
-    row = session.exec(select(ProfileRow).where(PROFILES.c.name == profile.name)).first()
-    if row is not None and row.owner_user_id != user_id:
-        raise FilterNameTaken(profile.name)
-    spec = profile.model_dump(mode="json", exclude={"name"})
-    if row is None:
-        session.add(
-            ProfileRow(
-                name=profile.name,
-                spec=spec,
-                origin="db",
-                owner_user_id=user_id,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        return True
-    row.spec, row.active, row.updated_at = spec, True, now
-    session.add(row)
-    return False
-
-
-def own_filter(session: Session, *, user_id: int, profile_id: int) -> ProfileRow | None:
-    row = session.get(ProfileRow, profile_id)
-    return row if row is not None and row.owner_user_id == user_id else None
-
-
-def set_filter_active(
-    session: Session, *, user_id: int, profile_id: int, active: bool, now: datetime
-) -> ProfileRow | None:
-    row = own_filter(session, user_id=user_id, profile_id=profile_id)
-    if row is not None:
-        row.active, row.updated_at = active, now
-        session.add(row)
-    return row
-
-
-def delete_filter(session: Session, *, user_id: int, profile_id: int) -> str | None:
-    """Remove the person's filter and its verdicts (alerts already sent stay in the chat); its name."""
-    row = own_filter(session, user_id=user_id, profile_id=profile_id)
-    if row is None:
-        return None
-    session.connection().execute(sa.delete(MATCHES).where(MATCHES.c.profile_id == profile_id))
-    session.delete(row)
-    return row.name
