@@ -37,7 +37,7 @@ from bot.access import AccessPolicy
 from bot.errors import BotError, ConfigurationError, TokenRejected
 from bot.notifier import Notifier, TelegramSender
 from bot.ratelimit import ChatRateLimiter, RateLimits
-from bot.render import MOSCOW, RegionName
+from bot.render import MOSCOW
 from data.db import mask_url
 from data.models import utcnow
 
@@ -136,7 +136,6 @@ def build_application(
     engine: Engine,
     policy: AccessPolicy,
     simulate_summary: handlers.SimulateSummary | None = None,
-    region_name: RegionName | None = None,
     limits: RateLimits | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> Application:
@@ -162,7 +161,7 @@ def build_application(
         .build()
     )
     app.bot_data["tw"] = handlers.BotContext(
-        engine=engine, policy=policy, simulate_summary=simulate_summary, region_name=region_name, clock=clock
+        engine=engine, policy=policy, simulate_summary=simulate_summary, clock=clock
     )
     register_handlers(app)
     return app
@@ -312,5 +311,5 @@ def _watch_polling(stop: asyncio.Event, died: list[BaseException]) -> None:
 def telegram_notifier(app: Application, engine: Engine, *, digest_threshold: int, **options: Any) -> Notifier:
     """A notifier sending through the application's bot (so it shares the rate limiter).
 
-    ``options`` are ``Notifier``'s keyword arguments (clock, region_name, admins...)."""
+    ``options`` are ``Notifier``'s keyword arguments (clock, admins...)."""
     return Notifier(engine, TelegramSender(app.bot), digest_threshold=digest_threshold, **options)

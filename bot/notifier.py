@@ -56,7 +56,6 @@ from bot.database import in_session
 from bot.ratelimit import ChatRateLimiter, OnWire, retry_after_seconds
 from bot.render import (
     AlertView,
-    RegionName,
     alert_keyboard,
     digest_messages,
     html_to_console,
@@ -217,7 +216,6 @@ class Notifier:
         backoff_max: float = 900.0,
         max_attempts: int = 12,
         clock: Callable[[], datetime] = utcnow,
-        region_name: RegionName | None = None,
         admins: Sequence[int] = (),
     ) -> None:
         self.engine = engine
@@ -231,7 +229,6 @@ class Notifier:
         self.backoff_max = backoff_max
         self.max_attempts = max_attempts
         self.clock = clock
-        self.region_name = region_name
         self._slots = asyncio.Semaphore(concurrency)
         self._stopping = False
 
@@ -365,7 +362,7 @@ class Notifier:
         else:
             for row, (notice, reasons) in zip(alerts, entries, strict=True):
                 view = AlertView(reasons=reasons, customer=customers.get(notice.customer_inn or ""))
-                text = render_alert(notice, view, now=now, region_name=self.region_name)
+                text = render_alert(notice, view, now=now)
                 messages.append(Message([row.id or 0], text, alert_keyboard(row.id or 0)))
         return messages
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +20,7 @@ from telegram.constants import MessageLimit
 
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money, reason_text
 from data.notice import MOSCOW, Notice, time_left
-from data.reference.regions import region_name as reference_region_name
+from data.reference.regions import region_name
 from data.store.chats import Decision
 from data.store.customers import CompetitorRow, CustomerFigures
 
@@ -37,8 +37,6 @@ ACTIONS = {"take": "Беру", "skip": "Не интересно", "sim": "Сим
 DECISION_LABELS = {"take": "✅ Взял(а)", "skip": "🚫 Не интересно"}
 CALLBACK_PREFIX = "t"
 CALLBACK_RE = re.compile(r"^t:(\d{1,12}):(take|skip|sim|more|open)$")
-
-RegionName = Callable[[str], str | None]
 
 
 def esc(value: object, limit: int | None = None) -> str:
@@ -84,15 +82,14 @@ def _security(amount: Decimal | None, percent: Decimal | None) -> str | None:
     return None
 
 
-def _region_line(notice: Notice, region_name: RegionName | None) -> str | None:
+def _region_line(notice: Notice) -> str | None:
     codes = [notice.customer_region] if notice.customer_region else []
     codes += [c for c in notice.delivery_regions if c not in codes]
     if not codes:
         return None
-    lookup = region_name or reference_region_name
     names = []
     for code in codes[:3]:
-        name = lookup(code)
+        name = region_name(code)
         names.append(f"{esc(code)} {esc(name)}" if name else esc(code))
     return "Регион: " + "; ".join(names)
 
@@ -108,12 +105,12 @@ class AlertView:
     """The customer's last year, from the stored results (``customer_line``)."""
 
 
-def notice_lines(notice: Notice, now: datetime, region_name: RegionName | None = None) -> list[str]:
+def notice_lines(notice: Notice, now: datetime) -> list[str]:
     """The card of a notice, one HTML line per fact that the source gave."""
     lines = [f"<b>{esc(notice.title or 'Без названия', TITLE_CHARS)}</b>"]
     if notice.customer_name:
         lines.append(f"Заказчик: {esc(notice.customer_name, CUSTOMER_CHARS)}")
-    region = _region_line(notice, region_name)
+    region = _region_line(notice)
     if region:
         lines.append(region)
     lines.append(f"НМЦК: <b>{esc(format_money(notice.nmck, notice.currency))}</b>")
@@ -228,11 +225,9 @@ def eis_link(notice: Notice) -> str | None:
     return f'<a href="{esc(notice.url)}">Карточка в ЕИС</a> · № {esc(notice.reg_number)}'
 
 
-def render_alert(
-    notice: Notice, view: AlertView, *, now: datetime, region_name: RegionName | None = None
-) -> str:
+def render_alert(notice: Notice, view: AlertView, *, now: datetime) -> str:
     """A single alert (or a /tender card): the notice, why it matched, decisions, the EIS link."""
-    parts = [f"<b>{esc(view.header, 120)}</b>", *notice_lines(notice, now, region_name)]
+    parts = [f"<b>{esc(view.header, 120)}</b>", *notice_lines(notice, now)]
     customer = customer_line(view.customer) if view.customer is not None else None
     if customer:
         parts.append(f"<i>{customer}</i>")
@@ -275,7 +270,7 @@ def digest_block(
     matched), with its number on the digest's «N ▸» button that opens the full alert."""
     deadline = format_deadline(notice.submission_deadline, now)
     method = notice.method or KIND_LABELS.get(notice.kind, notice.kind)
-    region = _region_line(notice, None)
+    region = _region_line(notice)
     lines = [
         f"{index}. <b>{esc(notice.title or 'Без названия', 300)}</b>",
         f"   {esc(format_money(notice.nmck, notice.currency))} · до {deadline}",

@@ -30,8 +30,7 @@ from bot.notifier import ConsoleSender, Notifier
 from crawler.runner import KILL_GRACE_SECONDS, run_crawl
 from data.db import check_writable, make_engine, upgrade
 from data.errors import StoreError
-from data.reference.regions import region_name
-from tenderwatch.commands.bot import access_policy, auction_summarizer
+from tenderwatch.bot_setup import access_policy, auction_summarizer
 from tenderwatch.config import Settings, mask_url
 from tenderwatch.crawling import crawl_config
 from tenderwatch.pipeline import Announce, CrawlFunction, Pipeline, Totals
@@ -84,13 +83,11 @@ async def serve(
                 engine=engine,
                 policy=access_policy(settings),
                 simulate_summary=auction_summarizer(engine),
-                region_name=region_name,
             )
             notifier = telegram_notifier(
                 application,
                 engine,
                 digest_threshold=settings.telegram.digest_threshold,
-                region_name=region_name,
                 admins=settings.telegram.admins,
             )
         else:
@@ -98,7 +95,6 @@ async def serve(
                 engine,
                 ConsoleSender(console_stream),
                 digest_threshold=settings.telegram.digest_threshold,
-                region_name=region_name,
             )
         pipeline = Pipeline(
             engine=engine,

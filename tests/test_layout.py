@@ -1,5 +1,5 @@
 """The layout's rules that a reader relies on: SQL lives in ``data``; ``data`` imports no package
-above it."""
+above it; only the CLI imports its command modules."""
 
 from __future__ import annotations
 
@@ -63,7 +63,20 @@ def test_no_query_outside_data_but_the_noted_ones() -> None:
 
 @pytest.mark.parametrize("path", _sources("data"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_data_imports_nothing_above_it(path: Path) -> None:
+    assert [m for m in _imports(path) if m.split(".")[0] in PRODUCT] == []
+
+
+def _imports(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
-    assert [m for m in imported if m.split(".")[0] in PRODUCT] == []
+    found = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    return found + [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+
+
+def test_only_the_cli_imports_the_command_modules() -> None:
+    commands = ROOT / "tenderwatch" / "commands"
+    importers = {
+        str(path.relative_to(ROOT))
+        for path in _sources(*PRODUCT)
+        if commands not in path.parents and any(m.startswith("tenderwatch.commands") for m in _imports(path))
+    }
+    assert importers == {"tenderwatch/cli.py"}

@@ -18,7 +18,6 @@ from telegram.ext import ContextTypes
 from bot.access import AccessPolicy
 from bot.errors import BotError, CallbackDataError
 from bot.render import (
-    RegionName,
     esc,
 )
 from data.models import utcnow
@@ -39,7 +38,6 @@ class BotContext:
     engine: Engine
     policy: AccessPolicy
     simulate_summary: SimulateSummary | None = None
-    region_name: RegionName | None = None
     clock: Callable[[], datetime] = utcnow
     extra: dict[str, object] = field(default_factory=dict)
 

@@ -31,7 +31,6 @@ from bot.handlers.context import (
 )
 from bot.render import (
     AlertView,
-    RegionName,
     alert_keyboard,
     decode_callback,
     esc,
@@ -74,15 +73,13 @@ async def cmd_tender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         row = _notice_row(session, args[0])
         chat = chats.ensure_chat(session, chat_id=chat_id)
         alert = ensure_alert_row(session, notice_id=row.id or 0, chat_row_id=chat.id or 0, now=now)
-        return full_card(session, row, chat, now=now, region_name=ctx.region_name), alert.id or 0
+        return full_card(session, row, chat, now=now), alert.id or 0
 
     text, alert_id = await in_session(ctx.engine, card)
     await message_of(update).reply_html(text, reply_markup=alert_keyboard(alert_id))
 
 
-def full_card(
-    session: Session, row: NoticeRow, chat: ChatRow, *, now: datetime, region_name: RegionName | None
-) -> str:
+def full_card(session: Session, row: NoticeRow, chat: ChatRow, *, now: datetime) -> str:
     """A tender's whole alert as this chat sees it (why it matched, who decided, the customer):
     what /tender shows and what a digest's «N ▸» opens."""
     view = AlertView(
@@ -91,7 +88,7 @@ def full_card(
         header="📄 Закупка",
         customer=customers_year(session, [row.customer_inn], now=now).get(row.customer_inn or ""),
     )
-    return render_alert(notice_from_row(row), view, now=now, region_name=region_name)
+    return render_alert(notice_from_row(row), view, now=now)
 
 
 MAX_COST = Decimal("100000000000")
@@ -191,9 +188,7 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         now = ctx.clock()
         text = await in_session(
             ctx.engine,
-            lambda session: full_card(
-                session, pressed.notice, pressed.chat, now=now, region_name=ctx.region_name
-            ),
+            lambda session: full_card(session, pressed.notice, pressed.chat, now=now),
         )
         await query.answer()
         await message_of(update).reply_html(text, reply_markup=alert_keyboard(pressed.outbox.id or 0))
@@ -224,9 +219,7 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: P
                 session, notice_id=pressed.notice.id or 0, chat_row_id=pressed.chat.id or 0
             ),
         )
-        return changed, render_alert(
-            notice_from_row(pressed.notice), view, now=now, region_name=ctx.region_name
-        )
+        return changed, render_alert(notice_from_row(pressed.notice), view, now=now)
 
     changed, text = await in_session(ctx.engine, decide)  # Telegram is answered after the transaction
     label = "Взято в работу" if action == "take" else "Отмечено: не интересно"

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from data.db import make_engine, session_scope, upgrade
 from data.models import OutboxRow
 from data.store import outbox
+from tenderwatch.bot_setup import auction_summary
 from tenderwatch.cli import app
-from tenderwatch.commands.bot import auction_summary
 from tests.bot.conftest import PROJECT_ROOT, TOKEN
 from tests.bot.factories import make_notice, seed_matches
 from tests.bot.fake_telegram import FakeTelegram

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from crawler.replay.market import simulated_auctions
 from data.db import make_engine, upgrade
 from data.store import upsert_notices, upsert_results
+from tenderwatch.bot_setup import auction_summarizer
 from tenderwatch.cli import app
-from tenderwatch.commands.bot import auction_summarizer
 
 
 @pytest.fixture
