@@ -12,23 +12,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bidder import text
 from bidder.auction.money import MAX_RUB
 from bidder.errors import BidderError
+from bidder.keywords import KeywordPattern, parse_keyword
 from data.notice import Kind, Law, is_inn
 from data.reference.regions import resolve_region
 
 Smp = Literal["only", "exclude", "any"]
 
 ANY = "any"
-MIN_PREFIX_LETTERS = 3
-"""A ``*`` family needs at least this many characters: «ко*» would match half the dictionary."""
 
 _OKPD2_PREFIX = re.compile(r"^\d{2}(\.\d(\d(\.\d(\d(\.\d{1,3})?)?)?)?)?$")
 _KTRU_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{3}-\d{8}$")
@@ -47,63 +45,6 @@ _KIND_ALIASES = {
 
 class ProfileError(BidderError, ValueError):
     """A profile is unusable; the message names the profile and the key."""
-
-
-class KeywordPart(NamedTuple):
-    """One word of a keyword: a lemma to meet exactly, or (``*``) a prefix of a word family.
-
-    A tuple rather than a dataclass: the matcher memoizes finds by parts per notice, and tuple
-    hashing is done in C.
-    """
-
-    value: str
-    prefix: bool
-
-
-@dataclass(frozen=True, slots=True)
-class KeywordPattern:
-    """A keyword or phrase as the matcher uses it: consecutive parts, each a lemma or a prefix."""
-
-    text: str
-    parts: tuple[KeywordPart, ...]
-
-    @property
-    def is_phrase(self) -> bool:
-        return len(self.parts) > 1
-
-    @property
-    def key(self) -> str:
-        """One string per distinct pattern («поставка компьютерный техника», «компьютер*»)."""
-        return " ".join(p.value + "*" if p.prefix else p.value for p in self.parts)
-
-
-def parse_keyword(raw: str) -> KeywordPattern:
-    """Turn «поставка компьютер* техники» into lemma/prefix parts; raise ``ValueError`` if unusable."""
-    written = " ".join(raw.split())
-    parts: list[KeywordPart] = []
-    for chunk in written.split(" "):
-        family = chunk.endswith("*")
-        words = text.tokens(chunk.rstrip("*"))
-        if "*" in chunk.rstrip("*"):
-            raise ValueError(f"{raw!r}: '*' is allowed only at the end of a word")
-        if not words:
-            if chunk.strip("*"):
-                continue  # pure punctuation such as «—» between words
-            raise ValueError(f"{raw!r}: a bare '*' matches everything")
-        for word in words[:-1]:
-            parts.append(KeywordPart(text.lemma(word), prefix=False))
-        last = words[-1]
-        if family:
-            if len(last) < MIN_PREFIX_LETTERS:
-                raise ValueError(
-                    f"{raw!r}: the word family '{last}*' is too short (at least {MIN_PREFIX_LETTERS} letters)"
-                )
-            parts.append(KeywordPart(last, prefix=True))
-        else:
-            parts.append(KeywordPart(text.lemma(last), prefix=False))
-    if not parts:
-        raise ValueError(f"{raw!r}: no words in the keyword")
-    return KeywordPattern(written, tuple(parts))
 
 
 def law_of(value: object) -> str:

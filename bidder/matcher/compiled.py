@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from bidder.keywords import KeywordPattern
 from bidder.matcher.reasons import SCORE_KEYWORD, SCORE_PHRASE
 from bidder.matcher.rules import Check, Condition, conditions_of
-from bidder.profiles import KeywordPattern, Profile, code_key
+from bidder.profiles import Profile, code_key
 
 
 def _distinct(patterns: list[KeywordPattern]) -> tuple[tuple[str, KeywordPattern], ...]:

@@ -7,11 +7,12 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from bidder.keywords import MIN_PREFIX_LETTERS, KeywordPattern
 from bidder.matcher.compiled import CompiledProfile
 from bidder.matcher.reasons import Explanation, Match, MatcherError
 from bidder.matcher.rules import evaluate, match_reasons, passes
 from bidder.matcher.view import NoticeView, analyze
-from bidder.profiles import MIN_PREFIX_LETTERS, KeywordPattern, Profile
+from bidder.profiles import Profile
 from data.notice import Notice
 
 log = logging.getLogger(__name__)

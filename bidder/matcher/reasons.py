@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bidder.errors import BidderError
-from bidder.profiles import KeywordPattern
+from bidder.keywords import KeywordPattern
 from data.reference.regions import region_name
 
 SCORE_CODE = 0.6

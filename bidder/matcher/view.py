@@ -10,8 +10,9 @@ from functools import lru_cache
 from typing import Any
 
 from bidder import text
+from bidder.keywords import MIN_PREFIX_LETTERS, KeywordPart, KeywordPattern, part_holds
 from bidder.matcher.reasons import _Hit, _region_label
-from bidder.profiles import MIN_PREFIX_LETTERS, KeywordPart, KeywordPattern, code_key
+from bidder.profiles import code_key
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money
 from data.notice import Notice, days_left
 from data.reference.okpd2 import normalize_okpd2
@@ -147,10 +148,7 @@ class NoticeView:
         return self._heads.get(part.value[:MIN_PREFIX_LETTERS], ())
 
     def _part_at(self, part: KeywordPart, pos: int) -> bool:
-        forms = self.forms[pos]
-        if not part.prefix:
-            return part.value in forms
-        return self.words[pos].startswith(part.value) or any(f.startswith(part.value) for f in forms)
+        return part_holds(part, self.words[pos], self.forms[pos])
 
 
 @lru_cache(maxsize=4096)

@@ -6,12 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+from bidder.keywords import KeywordPart, parse_keyword
 from bidder.profiles import (
-    KeywordPart,
     Profile,
     ProfileError,
     code_key,
-    parse_keyword,
     parse_profiles,
     profile_warnings,
     validate_profiles,
