@@ -21,6 +21,7 @@ from bidder import text
 from bidder.auction.money import MAX_RUB
 from bidder.errors import BidderError
 from bidder.keywords import KeywordPattern, parse_keyword
+from bidder.synonyms import parse_line
 from data.notice import Kind, Law, is_inn
 from data.reference.regions import resolve_region
 
@@ -121,6 +122,10 @@ class Profile(BaseModel):
     ktru: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+    synonyms: bool = True
+    """Whether keywords and minus-words are widened by the shipped synonym dictionary."""
+    synonyms_extra: list[str] = Field(default_factory=list)
+    """The profile's own synonym groups, one per item, in the dictionary's line format."""
     price_min: Decimal | None = Field(default=None, ge=0)
     price_max: Decimal | None = Field(default=None, ge=0)
     laws: list[Law] = Field(default_factory=list)
@@ -173,6 +178,21 @@ class Profile(BaseModel):
     def _keywords(cls, value: Any) -> list[str]:
         words = [str(v) for v in _as_list(value)]
         return list(dict.fromkeys(parse_keyword(w).text for w in words))
+
+    @field_validator("synonyms_extra", mode="before")
+    @classmethod
+    def _synonyms_extra(cls, value: Any) -> list[str]:
+        lines = [" ".join(str(v).split()) for v in _as_list(value)]
+        for number, line in enumerate(lines, start=1):
+            try:
+                group = parse_line(line)
+            except ValueError as exc:
+                raise ValueError(f"item {number}: {exc}") from None
+            if group is None:
+                raise ValueError(
+                    f"item {number} is empty; write a group like «АРМ = автоматизированное рабочее место»"
+                )
+        return list(dict.fromkeys(lines))
 
     @field_validator("laws", mode="before")
     @classmethod

@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from pymorphy3 import MorphAnalyzer
 
 _WORD = re.compile(r"[0-9a-zа-я]+")
+_WORD_AS_WRITTEN = re.compile(r"[0-9a-zа-яё]+", re.IGNORECASE)
+"""``_WORD`` on the text before ``normalize``: the same words at the same positions."""
+_SHOUTING = 0.5
+"""A text with more than this share of its letters in capitals is written in capitals throughout
+(«ПОСТАВКА ТОВАРОВ ПО СПИСКУ»): no word of it stands out as an abbreviation."""
 _CYRILLIC = re.compile(r"[а-я]")
 _CACHE_SIZE = 200_000
 
@@ -87,6 +92,21 @@ def word_forms(text: str) -> tuple[tuple[str, ...], tuple[frozenset[str], ...]]:
     """
     words = tuple(tokens(text))
     return words, tuple(map(lemma_set, words))
+
+
+@lru_cache(maxsize=_CACHE_SIZE // 4)
+def capitals(text: str) -> tuple[int, ...]:
+    """Positions (as in ``tokens``) of the words written in capitals, two letters or more: where an
+    abbreviation may stand («Поставка ПК», «ТО автомобилей»). Empty for a text in capitals
+    throughout, where «ПО» is the preposition, not «программное обеспечение»."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters or sum(c.isupper() for c in letters) > _SHOUTING * len(letters):
+        return ()
+    return tuple(
+        pos
+        for pos, word in enumerate(_WORD_AS_WRITTEN.findall(text))
+        if word.isupper() and sum(c.isalpha() for c in word) >= 2
+    )
 
 
 def lemmas(text: str) -> list[str]:

@@ -3,6 +3,7 @@ sets), once, when the matcher is built."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from bidder.keywords import KeywordPattern
 from bidder.matcher.reasons import SCORE_KEYWORD, SCORE_PHRASE
 from bidder.matcher.rules import Check, Condition, conditions_of
 from bidder.profiles import Profile, code_key
+from bidder.synonyms import NO_SYNONYMS, Alternative, SynonymBook, parse_groups, shipped_book
 
 
 def _distinct(patterns: list[KeywordPattern]) -> tuple[tuple[str, KeywordPattern], ...]:
@@ -20,8 +22,36 @@ def _distinct(patterns: list[KeywordPattern]) -> tuple[tuple[str, KeywordPattern
     return tuple(first.items())
 
 
+def _book(profile: Profile, shared: SynonymBook | None) -> SynonymBook:
+    base = (shared or shipped_book()) if profile.synonyms else NO_SYNONYMS
+    if not profile.synonyms_extra:
+        return base
+    return base.extended(
+        parse_groups(profile.synonyms_extra, where=f"profile «{profile.name}»: synonyms_extra")
+    )
+
+
+def _flat(alternatives: Iterable[tuple[Alternative, ...]]) -> tuple[tuple[str, KeywordPattern], ...]:
+    return tuple(dict.fromkeys((a.key, a.pattern) for alts in alternatives for a in alts))
+
+
 def _is_lemma(pattern: KeywordPattern) -> bool:
-    return len(pattern.parts) == 1 and not pattern.parts[0].prefix
+    return len(pattern.parts) == 1 and not pattern.parts[0].prefix and not pattern.caps
+
+
+Patterns = tuple[tuple[str, KeywordPattern], ...]
+
+
+def _lemmas(own: Patterns, synonyms: Patterns) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p.parts[0].value for _, p in (*own, *synonyms) if _is_lemma(p)))
+
+
+def _capitals(synonyms: Patterns) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p.parts[0].value for _, p in synonyms if p.caps))
+
+
+def _others(own: Patterns, synonyms: Patterns) -> Patterns:
+    return tuple((k, p) for k, p in (*own, *synonyms) if not _is_lemma(p) and not p.caps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,24 +82,40 @@ class CompiledProfile:
     ktru_keys: tuple[str, ...] = ()
     chats: tuple[int, ...] = ()
     keyword_lemmas: tuple[str, ...] = ()
-    """One-word exact keywords: each holds exactly when the notice has the lemma (``passes``)."""
+    """For ``passes``, the keywords and their synonyms in three kinds: one-word exact ones hold
+    exactly when the notice has the lemma, abbreviations when it writes the word in capitals
+    (``keyword_capitals``), the rest (phrases, families) through ``NoticeView.find``."""
+    keyword_capitals: tuple[str, ...] = ()
     keyword_others: tuple[tuple[str, KeywordPattern], ...] = ()
     exclude_lemmas: tuple[str, ...] = ()
+    exclude_capitals: tuple[str, ...] = ()
     exclude_others: tuple[tuple[str, KeywordPattern], ...] = ()
-    scored: tuple[tuple[str, KeywordPattern, float], ...] = ()
-    """``keywords`` with the score each adds, in order (the float sum must add up as ``evaluate``'s)."""
+    scored: tuple[tuple[str, KeywordPattern, float, tuple[Alternative, ...]], ...] = ()
+    """``keywords`` with the score each adds and the synonyms that also satisfy it, in order (the
+    float sum must add up as ``evaluate``'s)."""
+    exclude_synonyms: tuple[tuple[Alternative, ...], ...] = ()
+    """The synonyms of each of ``exclude``, in its order."""
+    synonym_keywords: tuple[tuple[str, KeywordPattern], ...] = ()
+    """Every synonym of every keyword, once (the index selects the profile by them too)."""
     conditions: tuple[Condition, ...] = ()
     """The conditions this profile sets, in the order their reasons are written."""
     checks: tuple[Check, ...] = ()
     """Their ``holds``, cheapest first: the whole of ``passes``."""
 
     @classmethod
-    def of(cls, profile: Profile) -> CompiledProfile:
+    def of(cls, profile: Profile, synonyms: SynonymBook | None = None) -> CompiledProfile:
+        """``synonyms``: the dictionary every profile shares (the shipped one by default); the
+        profile's ``synonyms = false`` leaves it out, its ``synonyms_extra`` add to it."""
+
         def regions(codes: list[str] | None) -> frozenset[str] | None:
             return frozenset(codes) if codes is not None else None
 
         keywords = _distinct(profile.keyword_patterns)
         exclude = _distinct(profile.exclude_patterns)
+        book = _book(profile, synonyms)
+        keyword_alts = [book.alternatives(p) for _, p in keywords]
+        exclude_alts = tuple(book.alternatives(p) for _, p in exclude)
+        keyword_synonyms, exclude_synonyms = _flat(keyword_alts), _flat(exclude_alts)
         compiled = cls(
             profile=profile,
             keywords=keywords,
@@ -94,11 +140,18 @@ class CompiledProfile:
             okpd2_keys=tuple(code_key(c) for c in profile.okpd2),
             ktru_keys=tuple(code_key(c) for c in profile.ktru),
             chats=tuple(profile.chats),
-            keyword_lemmas=tuple(p.parts[0].value for _, p in keywords if _is_lemma(p)),
-            keyword_others=tuple((k, p) for k, p in keywords if not _is_lemma(p)),
-            exclude_lemmas=tuple(p.parts[0].value for _, p in exclude if _is_lemma(p)),
-            exclude_others=tuple((k, p) for k, p in exclude if not _is_lemma(p)),
-            scored=tuple((k, p, SCORE_PHRASE if p.is_phrase else SCORE_KEYWORD) for k, p in keywords),
+            keyword_lemmas=_lemmas(keywords, keyword_synonyms),
+            keyword_capitals=_capitals(keyword_synonyms),
+            keyword_others=_others(keywords, keyword_synonyms),
+            exclude_lemmas=_lemmas(exclude, exclude_synonyms),
+            exclude_capitals=_capitals(exclude_synonyms),
+            exclude_others=_others(exclude, exclude_synonyms),
+            scored=tuple(
+                (k, p, SCORE_PHRASE if p.is_phrase else SCORE_KEYWORD, alts)
+                for (k, p), alts in zip(keywords, keyword_alts, strict=True)
+            ),
+            exclude_synonyms=exclude_alts,
+            synonym_keywords=keyword_synonyms,
         )
         conditions, checks = conditions_of(compiled)
         return replace(compiled, conditions=conditions, checks=checks)

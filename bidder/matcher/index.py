@@ -7,12 +7,14 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from bidder import text
 from bidder.keywords import MIN_PREFIX_LETTERS, KeywordPattern
 from bidder.matcher.compiled import CompiledProfile
 from bidder.matcher.reasons import Explanation, Match, MatcherError
 from bidder.matcher.rules import evaluate, match_reasons, passes
 from bidder.matcher.view import NoticeView, analyze
 from bidder.profiles import Profile
+from bidder.synonyms import SynonymBook
 from data.notice import Notice
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,8 @@ _MAX_CACHED = 200_000
 class CompiledMatcher:
     """All profiles compiled into indexes; see the module docstring for how a notice is matched."""
 
-    def __init__(self, profiles: Sequence[Profile]) -> None:
-        self.profiles = [CompiledProfile.of(p) for p in profiles]
+    def __init__(self, profiles: Sequence[Profile], synonyms: SynonymBook | None = None) -> None:
+        self.profiles = [CompiledProfile.of(p, synonyms) for p in profiles]
         self._by_name = {cp.name: cp for cp in self.profiles}
         self._lemma_index: dict[str, set[int]] = {}
         self._prefix_index: dict[str, dict[str, set[int]]] = {}
@@ -70,7 +72,11 @@ class CompiledMatcher:
         """Token or code key -> the profiles it selects through the indexes, filled as notices come."""
 
     def _index(self, pid: int, cp: CompiledProfile, anywhere: set[int]) -> None:
-        for _, pattern in cp.keywords:
+        for _, pattern in (*cp.keywords, *cp.synonym_keywords):
+            if pattern.caps:  # an abbreviation: a notice's word and its lemmas select (ahead of ``find``)
+                for lemma in text.lemma_set(pattern.parts[0].value) | {pattern.parts[0].value}:
+                    self._lemma_index.setdefault(lemma, set()).add(pid)
+                continue
             value, prefix = _anchor(pattern)
             if prefix:
                 bucket = self._prefix_index.setdefault(value[:MIN_PREFIX_LETTERS], {})
@@ -174,9 +180,10 @@ class CompiledMatcher:
         return self._by_name.get(name)
 
 
-def compile_profiles(profiles: Iterable[Profile]) -> CompiledMatcher:
-    """Build the indexes once; reuse the matcher for every notice of a run."""
-    return CompiledMatcher(list(profiles))
+def compile_profiles(profiles: Iterable[Profile], synonyms: SynonymBook | None = None) -> CompiledMatcher:
+    """Build the indexes once; reuse the matcher for every notice of a run. ``synonyms``: the shared
+    dictionary (default: the shipped one, ``bidder.synonyms``)."""
+    return CompiledMatcher(list(profiles), synonyms)
 
 
 def match_naive(profiles: Sequence[CompiledProfile], notice: Notice, *, now: datetime) -> list[str]:

@@ -60,9 +60,12 @@ def _listed(values: Sequence[str]) -> str:
     return shown + (f" и ещё {len(values) - _MAX_LISTED}" if len(values) > _MAX_LISTED else "")
 
 
-def _keyword_reason(pattern: KeywordPattern, hit: _Hit, *, veto: bool) -> str:
+def _keyword_reason(pattern: KeywordPattern, hit: _Hit, *, veto: bool, synonym: str = "") -> str:
+    """«ключевое слово «ноутбук» — в тексте «ноутбуков»»; ``synonym`` when a synonym of the keyword
+    was found: «… — в тексте «ПК» (синоним: «ПК» → «персональный компьютер»)»."""
     if veto:
         noun = "исключающая фраза" if pattern.is_phrase else "исключающее слово"
     else:
         noun = "фраза" if pattern.is_phrase else "ключевое слово"
-    return f"{noun} «{pattern.text}» — в тексте «{hit.found}»"
+    via = f" (синоним: {synonym})" if synonym else ""
+    return f"{noun} «{pattern.text}» — в тексте «{hit.found}»{via}"

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
+from bidder.keywords import KeywordPattern
 from bidder.matcher.reasons import (
     _MAX_LISTED,
     SCORE_CODE,
@@ -28,6 +29,7 @@ from bidder.matcher.reasons import (
     _region_label,
 )
 from bidder.matcher.view import _UNSEEN, NoticeView
+from bidder.synonyms import Alternative
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money
 
 if TYPE_CHECKING:
@@ -188,17 +190,41 @@ def _any_code(keys: list[str], prefixes: tuple[str, ...]) -> bool:
 
 
 def _keyword_reasons(cp: CompiledProfile, view: NoticeView) -> list[tuple[str, float]]:
-    """(reason, score) of each keyword found, worded once per notice: matched profiles share keywords."""
+    """(reason, score) of each keyword found itself (worded once per notice: matched profiles share
+    keywords); when none is, of each keyword found through a synonym. A synonym makes a match the
+    words missed, it does not add to one they made («ноутбуков» is «ноутбук», and not also
+    «компьютер*» through «портативный компьютер»)."""
     found = []
     said = view._said
-    for key, pattern, gain in cp.scored:
+    for key, pattern, gain, _ in cp.scored:
         reason = said.get(pattern.text, _UNSEEN)
         if reason is _UNSEEN:
             hit = view.find(pattern, key)
             reason = said[pattern.text] = None if hit is None else _keyword_reason(pattern, hit, veto=False)
         if reason is not None:
             found.append((reason, gain))
+    if found or not cp.synonym_keywords:
+        return found
+    for key, pattern, gain, synonyms in cp.scored:
+        reason = _found(view, key, pattern, synonyms, veto=False) if synonyms else None
+        if reason is not None:
+            found.append((reason, gain))
     return found
+
+
+def _found(
+    view: NoticeView, key: str, pattern: KeywordPattern, synonyms: tuple[Alternative, ...], *, veto: bool
+) -> str | None:
+    """The reason a keyword or minus-word is in the notice, itself first, else through its first
+    synonym found; ``None`` when neither is."""
+    hit = view.find(pattern, key)
+    if hit is not None:
+        return _keyword_reason(pattern, hit, veto=veto)
+    for synonym in synonyms:
+        hit = view.find(synonym.pattern, synonym.key)
+        if hit is not None:
+            return _keyword_reason(pattern, hit, veto=veto, synonym=synonym.note)
+    return None
 
 
 class Capability(Condition):
@@ -218,6 +244,7 @@ class Capability(Condition):
             _any_code(view.okpd2_keys, cp.okpd2_keys)
             or _any_code(view.ktru_keys, cp.ktru_keys)
             or any(lemma in by_lemma for lemma in cp.keyword_lemmas)
+            or any(word in view.capitals for word in cp.keyword_capitals)
             or any(view.find(pattern, key) for key, pattern in cp.keyword_others)
         )
 
@@ -256,15 +283,16 @@ class Exclude(Condition):
         by_lemma = view.by_lemma
         return not (
             any(lemma in by_lemma for lemma in cp.exclude_lemmas)
+            or any(word in view.capitals for word in cp.exclude_capitals)
             or any(view.find(pattern, key) for key, pattern in cp.exclude_others)
         )
 
     def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
         vetoes = []
-        for key, pattern in cp.exclude:
-            hit = view.find(pattern, key)
-            if hit is not None:
-                vetoes.append(_keyword_reason(pattern, hit, veto=True))
+        for (key, pattern), synonyms in zip(cp.exclude, cp.exclude_synonyms, strict=True):
+            reason = _found(view, key, pattern, synonyms, veto=True)
+            if reason is not None:
+                vetoes.append(reason)
         return vetoes
 
 

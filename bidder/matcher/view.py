@@ -54,6 +54,9 @@ class NoticeView:
     ktru_keys: list[str] = field(default_factory=list)
     segments: list[tuple[int, str]] = field(default_factory=list)
     """(first position, text) of the title and of each item name."""
+    capitals: dict[str, list[int]] = field(default_factory=dict)
+    """Word -> positions where it is written in capitals (``text.capitals``): where an
+    abbreviation of the synonym dictionary («ПК») may be found."""
     _found: dict[str, _Hit | None] = field(default_factory=dict)
     _days: tuple[datetime, int | None] | None = None
     _heads: dict[str, set[int]] | None = None
@@ -99,13 +102,16 @@ class NoticeView:
         hit = None
         if size == 1:  # the common case: one word, a dict lookup or a few prefix tests
             part = parts[0]
-            if part.prefix:
+            if pattern.caps:
+                starts = self.capitals.get(part.value)
+                start = starts[0] if starts else None
+            elif part.prefix:
                 start = self._first_with_prefix(part.value)
             else:
                 starts = self.by_lemma.get(part.value)
                 start = starts[0] if starts else None
-            if start is not None:
-                hit = _Hit(start, start + 1, self.words[start])
+            if start is not None:  # an abbreviation is shown as written: «ПК», not «пк»
+                hit = _Hit(start, start + 1, pattern.text if pattern.caps else self.words[start])
             self._found[key] = hit
             return hit
         for start in self._starts(parts[0]):
@@ -219,6 +225,10 @@ def analyze(notice: Notice) -> NoticeView:
         segments.append((len(words), item.name))
         words += item_words
         forms += item_forms
+    capitals: dict[str, list[int]] = {}
+    for base, segment in segments:
+        for pos in text.capitals(segment):
+            capitals.setdefault(words[base + pos], []).append(base + pos)
     by_lemma: dict[str, list[int]] = {}
     for pos, lemmas in enumerate(forms):
         for lemma in lemmas:
@@ -249,4 +259,5 @@ def analyze(notice: Notice) -> NoticeView:
         okpd2_keys=[key for _, key in okpd2],
         ktru_keys=[key for _, key in ktru],
         segments=segments,
+        capitals=capitals,
     )

@@ -122,6 +122,8 @@ def _print_list(sourced: list[SourcedProfile]) -> None:
             if codes is not None
         ]
         keywords = ", ".join(p.keywords) + (f" (minus: {', '.join(p.exclude)})" if p.exclude else "")
+        keywords += "" if p.synonyms else "\nsynonym dictionary: off"
+        keywords += "".join(f"\nown synonyms: {group}" for group in p.synonyms_extra)
         table.add_row(
             p.name,
             origin,
