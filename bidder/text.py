@@ -35,6 +35,12 @@ _SHOUTING = 0.5
 _CYRILLIC = re.compile(r"[а-я]")
 _CACHE_SIZE = 200_000
 
+GENERIC_WORDS = frozenset(
+    "поставка закупка приобретение оказание услуга выполнение работа нужда для и на по в с к из".split()
+)
+"""Lemmas in almost every title: they tell one purchase from another no better than a comma (the
+matcher does not index by them, suggestions never propose them)."""
+
 _morph: MorphAnalyzer | None = None
 _morph_lock = threading.Lock()
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 
+from bidder.suggest import MIN_SHARE, MIN_SKIPPED, Suggestions
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money, reason_text
 from data.notice import MOSCOW, Notice, time_left
 from data.reference.regions import region_name
@@ -542,3 +543,27 @@ def recovery_message(source: str, outcome: str, since: datetime) -> str:
         f"✅ <b>Обход источника {html.escape(source)}: восстановлено</b>\n"
         f"Обходы не удавались с {_moscow(since)}; последний завершён ({html.escape(outcome)})."
     )
+
+
+def suggestions_text(found: Suggestions) -> str:
+    """/suggest: the minus-words a profile's triage suggests, with what they rest on."""
+    decided = found.skipped + found.taken
+    head = (
+        f"<b>Предложения для «{esc(found.profile, 80)}»</b>\n"
+        f"По {decided} {plural(decided, 'решению', 'решениям', 'решениям')}: "
+        f"не интересно — {found.skipped}, взято — {found.taken}."
+    )
+    if not found.minus_words:
+        return (
+            f"{head}\nМинус-слов пока не видно: слово должно встретиться хотя бы в {MIN_SKIPPED} "
+            f"пропущенных закупках (и в {MIN_SHARE:.0%} из них) и ни в одной взятой."
+        )
+    lines = [head, "Минус-слова, которые напрашиваются:"]
+    for word in found.minus_words:
+        example = f" — напр. «{esc(word.examples[0], 120)}»" if word.examples else ""
+        lines.append(f"• <b>{esc(word.word)}</b>: в {word.skipped} из {found.skipped} пропущенных{example}")
+    lines.append(
+        "Профиль не меняется сам: согласные слова добавьте в exclude профиля в settings.toml "
+        "(или в свой фильтр через /filter)."
+    )
+    return "\n".join(lines)

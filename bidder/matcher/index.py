@@ -25,12 +25,6 @@ def _require_aware(now: datetime) -> None:
         raise MatcherError(f"now={now.isoformat()} has no time zone; pass an aware datetime")
 
 
-_GENERIC = frozenset(
-    "поставка закупка приобретение оказание услуга выполнение работа нужда для и на по в с к из".split()
-)
-"""Words in almost every title: a phrase indexed by one of them would be a candidate everywhere."""
-
-
 def _anchor(pattern: KeywordPattern) -> tuple[str, bool]:
     """The part a pattern is indexed by: its most specific exact lemma (a dict hit), else its first prefix.
 
@@ -39,7 +33,7 @@ def _anchor(pattern: KeywordPattern) -> tuple[str, bool]:
     """
     exact = [p.value for p in pattern.parts if not p.prefix]
     if exact:
-        return max(exact, key=lambda v: (v not in _GENERIC, len(v))), False
+        return max(exact, key=lambda v: (v not in text.GENERIC_WORDS, len(v))), False
     return pattern.parts[0].value, True
 
 

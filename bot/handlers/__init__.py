@@ -16,6 +16,7 @@ from bot.handlers.admin import (
     cmd_allow,
     cmd_requeue,
     cmd_status,
+    cmd_suggest,
 )
 from bot.handlers.commands import (
     COMMANDS,
@@ -87,6 +88,7 @@ __all__ = [
     "cmd_sim",
     "cmd_start",
     "cmd_status",
+    "cmd_suggest",
     "cmd_tender",
     "cmd_unmute",
     "display_name",

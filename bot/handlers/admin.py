@@ -1,4 +1,4 @@
-"""The admins' commands: /status, /requeue, /allow."""
+"""The admins' commands: /status, /requeue, /allow, /suggest."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from bidder.profiles import validate_profiles
+from bidder.suggest import Suggestions, suggest
 from bot.database import in_session
 from bot.errors import UsageError
 from bot.handlers.context import chat_of, message_of, require_admin, tw, user_of
@@ -17,9 +19,11 @@ from bot.render import (
     MOSCOW,
     esc,
     plural,
+    suggestions_text,
 )
 from data.models import ChatRow
-from data.store import chats, outbox
+from data.store import chats, outbox, profiles
+from data.store.triage import triaged_notices
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,30 @@ async def cmd_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         lines.append("<i>Последние ошибки доставки:</i>")
         lines += [f"• № {esc(reg)}: {esc(err, 200)}" for reg, err in state.recent_errors]
     await message_of(update).reply_html("\n".join(lines))
+
+
+async def cmd_suggest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Minus-words learnt from how the profile's alerts were triaged (``bidder.suggest``)."""
+    if not await require_admin(update, context):
+        return
+    name = " ".join(context.args or []).strip()
+    if not name:
+        raise UsageError("Напишите имя профиля: /suggest ИМЯ (все профили: /profiles)")
+
+    def suggestions(session: Session) -> Suggestions | None:
+        rows = {row["name"]: row for row in profiles.stored_profiles(session, active_only=False)}
+        row = rows.get(name)
+        if row is None:
+            return None
+        valid, _ = validate_profiles([{**(row["spec"] or {}), "name": name}])
+        if not valid:
+            return None
+        return suggest(valid[0], triaged_notices(session, profile=name))
+
+    found = await in_session(tw(context).engine, suggestions)
+    if found is None:
+        raise UsageError(f"Профиля «{esc(name, 80)}» нет. Все профили: /profiles")
+    await message_of(update).reply_html(suggestions_text(found))
 
 
 async def cmd_requeue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

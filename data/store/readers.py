@@ -3,7 +3,7 @@ what changed since a moment."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -147,6 +147,18 @@ def notices_changed_since(
     rows = conn.execute(query).mappings().all()
     items = _load_items(conn, [row["id"] for row in rows])
     return [(row["id"], notice_from_row(row, items[row["id"]]), row["changed_at"]) for row in rows]
+
+
+def notices_by_id(session: Session, ids: Sequence[int]) -> dict[int, Notice]:
+    """The stored notices with these row ids, with their positions (ids not stored are left out)."""
+    conn = session.connection()
+    rows = [
+        row
+        for chunk in _chunks(list(ids))
+        for row in conn.execute(sa.select(NOTICES).where(NOTICES.c.id.in_(chunk))).mappings()
+    ]
+    items = _load_items(conn, [row["id"] for row in rows])
+    return {row["id"]: notice_from_row(row, items[row["id"]]) for row in rows}
 
 
 OPEN_BATCH = 2000

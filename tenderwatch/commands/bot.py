@@ -1,7 +1,8 @@
 """``tenderwatch notify [--dry-run]`` and ``tenderwatch bot``: the composition root of the bot.
 
-The bot package may not import the bidder, so the auction summary behind «Симуляция» and /sim is
-built in ``tenderwatch.bot_setup`` and injected into the Application (here and by ``serve``).
+The auction summary behind «Симуляция» and /sim needs the database engine and the simulator's
+settings, so it is built in ``tenderwatch.bot_setup`` and injected into the Application (here and
+by ``serve``).
 """
 
 from __future__ import annotations

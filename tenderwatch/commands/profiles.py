@@ -1,4 +1,4 @@
-"""``tenderwatch profiles list|show|check|test``: see, validate and try the capability profiles.
+"""``tenderwatch profiles list|show|check|test|suggest``: see, validate, try and improve the profiles.
 
 ``test`` is how a bid manager tunes a profile without waiting for a real tender: it builds a
 made-up notice from the command line and shows, for every profile, why it would or would not match.
@@ -35,6 +35,7 @@ from bidder.profiles import (
     parse_profiles,
     profile_warnings,
 )
+from bidder.suggest import MIN_SHARE, MIN_SKIPPED, Suggestions, suggest
 from data.db import make_engine, session_scope, sqlite_file, upgrade
 from data.errors import StoreError
 from data.formatting import format_money
@@ -42,6 +43,7 @@ from data.notice import Notice, is_inn
 from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import region_name, resolve_region
 from data.store import get_notice
+from data.store.triage import triaged_notices
 from tenderwatch.clikit import console, err_console, fail, parse_moment, settings_of
 from tenderwatch.commands.storage import open_database
 from tenderwatch.config import mask_url
@@ -322,7 +324,52 @@ def register(app: typer.Typer) -> None:
         else:
             _print_explanations(explained)
 
+    @profiles_app.command("suggest")
+    def suggest_(
+        ctx: typer.Context,
+        name: str = typer.Argument(..., help="Profile name."),
+        limit: int = typer.Option(10, "--limit", min=1, help="At most this many minus-words."),
+    ) -> None:
+        """Minus-words learnt from how people triaged the profile's alerts; nothing is changed.
+
+        A word in at least 3 skipped alerts (and a fifth of them) and in none that someone took.
+        """
+        sourced = {s.profile.name: s for s in sourced_profiles(ctx)}
+        if name not in sourced:
+            fail(f"no profile named {name!r} (have: {', '.join(sourced) or 'none'})")
+        engine, _ = open_database(settings_of(ctx))
+        try:
+            with session_scope(engine) as session:
+                triaged = triaged_notices(session, profile=name)
+        finally:
+            engine.dispose()
+        _print_suggestions(suggest(sourced[name].profile, triaged, limit=limit), sourced[name].origin)
+
     app.add_typer(profiles_app, name="profiles")
+
+
+def _print_suggestions(found: Suggestions, origin: str) -> None:
+    console.print(
+        f"«{found.profile}»: {found.skipped + found.taken} alert(s) decided "
+        f"({found.skipped} skipped, {found.taken} taken)",
+        highlight=False,
+    )
+    if not found.minus_words:
+        console.print(
+            f"no minus-word stands out yet: a word must be in at least {MIN_SKIPPED} skipped alerts "
+            f"(and {MIN_SHARE:.0%} of them) and in none that someone took",
+            highlight=False,
+        )
+        return
+    table = Table(title="minus-words the triage suggests")
+    table.add_column("word", no_wrap=True)
+    table.add_column("in skipped alerts", justify="right")
+    table.add_column("for example", overflow="fold")
+    for word in found.minus_words:
+        table.add_row(word.word, f"{word.skipped} of {found.skipped}", "\n".join(word.examples))
+    console.print(table)
+    where = "/filter in the bot" if origin == "bot" else "`exclude` of the profile in settings.toml"
+    console.print(f"Nothing was changed: add the words you agree with to {where}.", highlight=False)
 
 
 def _option(convert: Callable[[str], str], value: str, option: str) -> str:

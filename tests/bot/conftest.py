@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -12,9 +13,13 @@ from sqlalchemy.engine import Engine
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
+from bot.access import AccessPolicy
+from bot.app import build_application, run_bot, telegram_notifier
 from bot.ratelimit import ChatRateLimiter, RateLimits
 from data.db import make_engine, upgrade
+from tests.bot.factories import NOW
 from tests.bot.fake_telegram import FakeTelegram
+from tests.bot.live import ADMIN, ALICE, GROUP, Simulations
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as timedelta, no warning
 
@@ -71,3 +76,31 @@ async def bot(fake: FakeTelegram) -> AsyncIterator[ExtBot]:
 
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def simulations() -> Simulations:
+    return Simulations()
+
+
+@pytest.fixture
+async def running(engine, fake, simulations) -> AsyncIterator[asyncio.Event]:
+    policy = AccessPolicy.of(admins=[ADMIN["id"]], users=[ALICE["id"]], chats=[GROUP["id"]])
+    app = build_application(
+        token=TOKEN,
+        base_url=fake.base_url,
+        engine=engine,
+        policy=policy,
+        simulate_summary=simulations,
+        limits=FAST_LIMITS,
+        clock=lambda: NOW,
+    )
+    notifier = telegram_notifier(app, engine, digest_threshold=5, clock=lambda: NOW)
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_bot(app, notifier, stop=stop, drain_interval=0.1, poll_timeout=1, signals=())
+    )
+    await asyncio.to_thread(fake.wait_for, lambda: bool(fake.get_updates_offsets))
+    yield stop
+    stop.set()
+    await asyncio.wait_for(task, 15)

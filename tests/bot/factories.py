@@ -14,7 +14,7 @@ from data.db import session_scope
 from data.models import MatchRow, ProfileRow
 from data.notice import Notice
 from data.results import Bid, ProtocolResult
-from data.store import notice_id_of, upsert_notices, upsert_results
+from data.store import chats, notice_id_of, upsert_notices, upsert_results
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -119,3 +119,28 @@ def store_past_auction(
     with session_scope(engine) as session:
         upsert_notices(session, [past])
         upsert_results(session, [protocol])
+
+
+def seed_triage(
+    engine: Engine, profile: dict[str, Any], decided: Sequence[tuple[str, Sequence[str]]]
+) -> None:
+    """A stored profile (``origin = "db"``) whose alerts were decided: each (title, actions) is a
+    notice it matched and the take/skip of one person per action, in one group chat."""
+    with session_scope(engine) as session:
+        row = ProfileRow(name=profile["name"], spec=profile, origin="db")
+        session.add(row)
+        session.flush()
+        chat = chats.ensure_chat(session, chat_id=-100777, type="supergroup", title="Продажи")
+        for i, (title, actions) in enumerate(decided):
+            notice_id = store(session, make_notice(f"03732001382260{i:05d}", title=title))
+            add_match(session, notice_id, row, ())
+            for user, action in enumerate(actions, start=1):
+                chats.record_decision(
+                    session,
+                    notice_id=notice_id,
+                    chat_row_id=chat.id or 0,
+                    user_id=user,
+                    user_name=f"user {user}",
+                    action=action,
+                    now=NOW + timedelta(minutes=i),
+                )

@@ -6,11 +6,9 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from sqlmodel import select
 from telegram.error import Conflict
 
@@ -18,67 +16,10 @@ from bot.access import AccessPolicy
 from bot.app import build_application, redact_secrets_in_logs, run_bot, telegram_notifier
 from data.db import session_scope
 from data.models import AllowedUser, ChatRow, DecisionRow, NoticeChange, OutboxRow, ProfileRow
-from data.notice import Notice
 from data.store import outbox
 from tests.bot.conftest import FAST_LIMITS, TOKEN
 from tests.bot.factories import NOW, make_notice, seed_matches, store_past_auction
-
-ADMIN = {"id": 1, "is_bot": False, "first_name": "Анна", "username": "anna"}
-ALICE = {"id": 11, "is_bot": False, "first_name": "Алиса", "last_name": "<b>Смирнова</b>"}
-BOB = {"id": 12, "is_bot": False, "first_name": "Борис"}
-STRANGER = {"id": 99, "is_bot": False, "first_name": "Чужой"}
-GROUP = {"id": -100555, "type": "supergroup", "title": "Продажи"}
-
-
-def private(user: dict) -> dict:
-    return {"id": user["id"], "type": "private", "first_name": user["first_name"]}
-
-
-class Simulations:
-    """The injected auction seam: records what the bot asked for."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, Decimal | None]] = []
-
-    def __call__(self, notice: Notice, cost: Decimal | None) -> str:
-        self.calls.append((notice.reg_number, cost))
-        return f"НМЦК {notice.nmck}\nпобеда < 50% & шагов: 60"
-
-
-@pytest.fixture
-def simulations() -> Simulations:
-    return Simulations()
-
-
-@pytest.fixture
-async def running(engine, fake, simulations) -> AsyncIterator[asyncio.Event]:
-    policy = AccessPolicy.of(admins=[ADMIN["id"]], users=[ALICE["id"]], chats=[GROUP["id"]])
-    app = build_application(
-        token=TOKEN,
-        base_url=fake.base_url,
-        engine=engine,
-        policy=policy,
-        simulate_summary=simulations,
-        limits=FAST_LIMITS,
-        clock=lambda: NOW,
-    )
-    notifier = telegram_notifier(app, engine, digest_threshold=5, clock=lambda: NOW)
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_bot(app, notifier, stop=stop, drain_interval=0.1, poll_timeout=1, signals=())
-    )
-    await asyncio.to_thread(fake.wait_for, lambda: bool(fake.get_updates_offsets))
-    yield stop
-    stop.set()
-    await asyncio.wait_for(task, 15)
-
-
-async def wait(fake, predicate) -> None:
-    await asyncio.to_thread(fake.wait_for, predicate)
-
-
-def replies_to(fake, chat_id: int) -> list[str]:
-    return [s.text for s in fake.sends_to(chat_id)]
+from tests.bot.live import ADMIN, ALICE, BOB, GROUP, STRANGER, private, replies_to, wait
 
 
 async def test_stranger_gets_a_polite_refusal_with_ids_and_nothing_else(engine, fake, running):

@@ -15,6 +15,8 @@ from data.models import ProfileRow
 from data.store import upsert_notices
 from tenderwatch.cli import app
 from tests.bidder.match_table import NOW, notice
+from tests.bidder.test_suggest import SKIPPED, TAKEN
+from tests.bot.factories import seed_triage
 
 PROFILES_TOML = """
 [[profiles]]
@@ -244,3 +246,28 @@ def test_dates_are_read_in_both_spellings():
     assert parse_moment("2025-03-10T09:00", "--deadline") == nine
     assert parse_moment("2025-03-10T06:00+00:00", "--deadline") == nine
     assert parse_moment("10.03.2025", "--since") == datetime(2025, 3, 10, 0, 0, tzinfo=MOSCOW)
+
+
+def test_suggest_shows_minus_words_from_triage_and_changes_nothing(
+    settings_file: Path, tmp_path: Path
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'tw.db'}")
+    upgrade(engine)
+    seed_triage(
+        engine,
+        {"name": "bot-laptops", "keywords": ["ноутбук", "компьютер*"]},
+        [(t, ["skip"]) for t in SKIPPED] + [(t, ["take"]) for t in TAKEN],
+    )
+    engine.dispose()
+    suggested = run(settings_file, "profiles", "suggest", "bot-laptops")
+    assert suggested.exit_code == 0, suggested.output
+    lines = [" ".join(line.replace("│", " ").split()) for line in suggested.stdout.splitlines()]
+    assert lines[0] == "«bot-laptops»: 10 alert(s) decided (7 skipped, 3 taken)"
+    assert "ремонт 4 of 7 Ремонт ноутбуков и компьютерной техники" in lines
+    assert lines[-1] == "Nothing was changed: add the words you agree with to /filter in the bot."
+    quiet = run(settings_file, "profiles", "suggest", "it")
+    assert quiet.exit_code == 0, quiet.output
+    assert "«it»: 0 alert(s) decided (0 skipped, 0 taken)" in quiet.stdout
+    assert "no minus-word stands out yet" in quiet.stdout
+    unknown = run(settings_file, "profiles", "suggest", "nobody")
+    assert unknown.exit_code != 0 and "no profile named 'nobody'" in unknown.output

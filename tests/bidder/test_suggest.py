@@ -1,0 +1,55 @@
+"""Minus-words learnt from triage: common in skipped alerts, in no taken one, never the profile's own."""
+
+from __future__ import annotations
+
+from bidder.profiles import parse_profiles
+from bidder.suggest import MinusWord, suggest
+from tests.bidder.match_table import notice
+
+[PROFILE] = parse_profiles([{"name": "it", "keywords": ["ноутбук", "компьютер*"], "exclude": ["б/у"]}])
+
+SKIPPED = [
+    "Ремонт ноутбуков и компьютерной техники",
+    "Ремонт и обслуживание компьютеров бухгалтерии",
+    "Оказание услуг по ремонту ноутбуков",
+    "Заправка картриджей и ремонт принтеров, компьютеров",
+    "Аренда ноутбуков для проведения экзамена",
+    "Аренда компьютеров для выборов",
+    "Поставка ноутбуков б/у",
+]
+TAKEN = [
+    "Поставка ноутбуков для нужд школы",
+    "Поставка компьютеров и мониторов",
+    "Поставка персональных компьютеров для администрации",
+]
+TRIAGED = [(notice(t), "skip") for t in SKIPPED] + [(notice(t), "take") for t in TAKEN]
+
+
+def test_a_word_common_in_skipped_alerts_and_in_no_taken_one_is_proposed() -> None:
+    found = suggest(PROFILE, TRIAGED)
+    assert (found.profile, found.skipped, found.taken) == ("it", 7, 3)
+    assert found.minus_words == (
+        MinusWord(
+            "ремонт",
+            4,
+            ("Ремонт ноутбуков и компьютерной техники", "Ремонт и обслуживание компьютеров бухгалтерии"),
+        ),
+    )
+
+
+def test_two_skips_are_chance_unless_asked_and_the_profiles_own_words_are_never_proposed() -> None:
+    found = suggest(PROFILE, TRIAGED, min_skipped=2)
+    assert [w.word for w in found.minus_words] == ["ремонт", "аренда"]
+    every = suggest(PROFILE, TRIAGED, min_skipped=1)
+    words = {w.word for w in every.minus_words}
+    assert not words & {"ноутбук", "компьютер", "компьютерный", "поставка", "для"}  # own or generic
+    assert "школа" not in words  # in a taken alert
+
+
+def test_a_word_in_a_taken_alert_is_never_a_minus_word() -> None:
+    taken_repair = [*TRIAGED, (notice("Поставка ноутбуков с ремонтом по гарантии"), "take")]
+    assert suggest(PROFILE, taken_repair).minus_words == ()
+
+
+def test_nothing_decided_suggests_nothing() -> None:
+    assert suggest(PROFILE, []).minus_words == ()
