@@ -1,4 +1,5 @@
-"""Suggestions that make a profile better, learnt from how people triaged its alerts.
+"""Suggestions that make a profile better: learnt from how people triaged its alerts, and from
+the word vectors around its keywords.
 
 Words common in the alerts people skipped («не интересно») and absent from every alert someone took
 are proposed as minus-words: «ремонт» in 7 of 10 skipped alerts and in none of 4 taken is what a
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bidder import text
+from bidder.embeddings import EmbeddingError, nearest_words
 from bidder.keywords import parse_keyword, part_holds
 from bidder.profiles import Profile
 from data.notice import Notice
@@ -96,3 +98,30 @@ def suggest(
         taken=len(taken),
         minus_words=tuple(MinusWord(w, counts[w], tuple(examples[w])) for w in chosen),
     )
+
+
+NEIGHBOURS = 5
+
+
+def keyword_neighbours(
+    profile: Profile, *, limit: int = NEIGHBOURS
+) -> list[tuple[str, list[tuple[str, float]]]]:
+    """For each one-word keyword, the words closest to it in the word vectors that the profile does
+    not have yet: candidates for keywords («ноутбук» → «планшет» 0.73, «компьютер» 0.68). Empty when
+    the vectors cannot be loaded (suggestions are a help, never a failure)."""
+    found = []
+    try:
+        for raw in profile.keywords:
+            parts = parse_keyword(raw).parts
+            if len(parts) != 1:
+                continue
+            near = [
+                (w, sim)
+                for w, sim in nearest_words(parts[0].value, limit=limit * 2)
+                if not _is_own(w, profile)
+            ]
+            if near:
+                found.append((raw, near[:limit]))
+    except EmbeddingError:
+        return []
+    return found

@@ -36,7 +36,7 @@ _CYRILLIC = re.compile(r"[а-я]")
 _CACHE_SIZE = 200_000
 
 GENERIC_WORDS = frozenset(
-    "поставка закупка приобретение оказание услуга выполнение работа нужда для и на по в с к из".split()
+    "поставка закупка приобретение оказание услуга выполнение работа нужда год для и на по в с к из".split()
 )
 """Lemmas in almost every title: they tell one purchase from another no better than a comma (the
 matcher does not index by them, suggestions never propose them)."""
@@ -113,6 +113,15 @@ def capitals(text: str) -> tuple[int, ...]:
         for pos, word in enumerate(_WORD_AS_WRITTEN.findall(text))
         if word.isupper() and sum(c.isalpha() for c in word) >= 2
     )
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def part_of_speech(word: str) -> str | None:
+    """The most likely part of speech of a normalized word (pymorphy's ``NOUN``, ``ADJF``, ``INFN``, ...)."""
+    if not _CYRILLIC.search(word):
+        return None
+    parses = _analyzer().parse(word)
+    return str(parses[0].tag.POS) if parses and parses[0].tag.POS else None
 
 
 def lemmas(text: str) -> list[str]:

@@ -230,6 +230,24 @@ class MatchRow(SQLModel, table=True):
     updated_at: datetime = _when(nullable=False)
 
 
+class NearMissRow(SQLModel, table=True):
+    """A notice a profile nearly matched by meaning (``bidder.near_miss``): only its words failed,
+    and a title word lies close to one of its keywords. Kept apart from ``matches``: a near miss
+    never alerts as a match."""
+
+    __tablename__ = "near_misses"
+    __table_args__ = (sa.UniqueConstraint("notice_id", "profile_id"), sa.Index(None, "created_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = _fk("notices.id")
+    profile_id: int = _fk("profiles.id")
+    similarity: float
+    keyword: str = Field(max_length=256)
+    word: str = Field(max_length=128)
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+
 CONSOLE_CHAT = 0
 """The chat id of alerts printed to the console: without a Telegram token and without default
 chats, a profile's alerts go there (no Telegram chat has id 0)."""
@@ -470,6 +488,7 @@ CRAWL_RUNS = table_of(CrawlRun)
 CRAWL_STATE = table_of(CrawlState)
 PROFILES = table_of(ProfileRow)
 MATCHES = table_of(MatchRow)
+NEAR_MISSES = table_of(NearMissRow)
 CHATS = table_of(ChatRow)
 ALLOWED_USERS = table_of(AllowedUser)
 OUTBOX = table_of(OutboxRow)

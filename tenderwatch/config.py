@@ -140,6 +140,18 @@ class TelegramSettings(_Section):
         return [CONSOLE_CHAT]
 
 
+class MatchingSettings(_Section):
+    near_misses: bool = True
+    """Look for notices whose title means what a profile's keywords say (``bidder.near_miss``)."""
+    near_miss_threshold: float = Field(0.55, gt=0, le=1)
+    """Cosine of a title word and a keyword at or above which the notice is a near miss."""
+
+    @property
+    def threshold(self) -> float | None:
+        """The threshold ``run_match`` takes, ``None`` when near misses are off."""
+        return self.near_miss_threshold if self.near_misses else None
+
+
 class SchedulerSettings(_Section):
     crawl_interval_minutes: float = Field(30, gt=0)
     jitter_seconds: int = Field(60, ge=0)
@@ -168,6 +180,7 @@ class Settings(BaseSettings):
     crawler: CrawlerSettings = Field(default_factory=CrawlerSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    matching: MatchingSettings = Field(default_factory=MatchingSettings)
     profiles: list[dict[str, Any]] = Field(default_factory=list)
     settings_file: str | None = Field(default=None, exclude=True)
 

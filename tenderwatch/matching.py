@@ -35,13 +35,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bidder.matcher import CompiledMatcher, Explanation, compile_profiles
+from bidder.embeddings import EmbeddingError
+from bidder.matcher import CompiledMatcher, Explanation, NoticeView, analyze, compile_profiles
+from bidder.near_miss import NearMissFinder
 from bidder.profiles import Profile, validate_profiles
 from data.db import session_scope
 from data.notice import Notice
 from data.store import advance_high_water, get_high_water, notices_changed_since
 from data.store import profiles as stored_profiles
 from data.store.matches import Verdict, stored_verdicts, write_verdict
+from data.store.near_misses import NearMissFound, replace_near_misses
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +65,17 @@ class MatchRunReport:
     updated: int = 0
     unmatched: int = 0
     unchanged: int = 0
+    near_misses: int = 0
+    """New near misses by meaning (``bidder.near_miss``), kept apart from the matches."""
     since: datetime | None = None
     profile_errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         since = self.since.isoformat() if self.since else "the beginning"
+        near = f"; {self.near_misses} new near miss(es)" if self.near_misses else ""
         return (
             f"{self.notices} notice(s) new or changed since {since}: {self.new} new match(es), "
-            f"{self.updated} updated, {self.unmatched} no longer matching, {self.unchanged} unchanged"
+            f"{self.updated} updated, {self.unmatched} no longer matching, {self.unchanged} unchanged{near}"
         )
 
 
@@ -119,10 +125,11 @@ def profiles_with_origin(
 
 
 def _verdicts(
-    matcher: CompiledMatcher, notice: Notice, existing: dict[str, dict], now: datetime
+    matcher: CompiledMatcher, view: NoticeView, existing: dict[str, dict], now: datetime
 ) -> dict[str, Explanation]:
     """Verdicts of the profiles whose stored row may change: today's matches and yesterday's."""
-    matched = {m.profile: m for m in matcher.match(notice, now=now)}
+    notice = view.notice
+    matched = {m.profile: m for m in matcher.match_view(view, now=now)}
     out: dict[str, Explanation] = {
         name: Explanation(name, True, m.score, m.reasons, ()) for name, m in matched.items()
     }
@@ -167,6 +174,18 @@ def _write(
     return written
 
 
+def _near_miss_finder(matcher: CompiledMatcher, threshold: float | None) -> NearMissFinder | None:
+    """The run's near-miss finder (``threshold`` None: near misses off). Without the word vectors
+    the run matches by its rules alone and says why once: a missing model must not stop matching."""
+    if threshold is None:
+        return None
+    try:
+        return NearMissFinder(matcher, threshold=threshold)
+    except EmbeddingError as exc:
+        log.warning("near misses skipped in this run: %s", exc)
+        return None
+
+
 def _complete_up_to(changed: Sequence[tuple[int, Notice, datetime]], done: int) -> datetime | None:
     """The newest ``changed_at`` all of whose notices are among the first ``done`` (sorted) ones.
 
@@ -190,6 +209,7 @@ def run_match(
     since: datetime | None = None,
     rematch_all: bool = False,
     batch_size: int = 500,
+    near_miss_threshold: float | None = None,
 ) -> MatchRunReport:
     """Match new and changed notices against every active profile and store the verdicts.
 
@@ -215,13 +235,22 @@ def run_match(
             report.notices = sum(fresh)
             return report
         matcher = compile_profiles(profiles)
+        finder = _near_miss_finder(matcher, near_miss_threshold)
         names = {pid: name for name, pid in ids.items()}
         conn = session.connection()
         for start in range(0, len(changed), batch_size):
             batch = changed[start : start + batch_size]
             existing = stored_verdicts(conn, [notice_id for notice_id, _, _ in batch], names)
             for offset, (notice_id, notice, _) in enumerate(batch):
-                verdicts = _verdicts(matcher, notice, existing[notice_id], now)
+                view = analyze(notice)
+                verdicts = _verdicts(matcher, view, existing[notice_id], now)
+                if finder is not None:
+                    matched = [name for name, e in verdicts.items() if e.matched]
+                    found = [
+                        NearMissFound(ids[m.profile], m.similarity, m.keyword, m.word)
+                        for m in finder.find(view, now=now, matched=matched)
+                    ]
+                    report.near_misses += replace_near_misses(conn, notice_id=notice_id, found=found, now=now)
                 written = _write(
                     conn, notice_id, notice.version, verdicts, existing[notice_id], ids, report, now
                 )

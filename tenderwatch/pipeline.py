@@ -166,6 +166,7 @@ class Pipeline:
         scheduler_settings: SchedulerSettings,
         telegram_settings: TelegramSettings,
         match_batch_size: int = 500,
+        near_miss_threshold: float | None = None,
         crawl: CrawlFunction = run_crawl,
         announce: Announce = print,
         clock: Callable[[], datetime] = utcnow,
@@ -177,6 +178,7 @@ class Pipeline:
         self.scheduling = scheduler_settings
         self.telegram = telegram_settings
         self.match_batch_size = match_batch_size
+        self.near_miss_threshold = near_miss_threshold
         self.crawl = crawl
         self.announce = announce
         self.clock = clock
@@ -340,7 +342,13 @@ class Pipeline:
         await self.drain()
 
     def _match(self, now: datetime) -> MatchRunReport:
-        return run_match(self.engine, self.profiles, now=now, batch_size=self.match_batch_size)
+        return run_match(
+            self.engine,
+            self.profiles,
+            now=now,
+            batch_size=self.match_batch_size,
+            near_miss_threshold=self.near_miss_threshold,
+        )
 
     def _enqueue(self, source: str, crawl_ok: bool, now: datetime, seeding: bool) -> tuple[int, int]:
         """Queue alerts and changes; returns (alerts queued to send, alerts recorded as seeded)."""

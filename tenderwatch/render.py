@@ -118,6 +118,8 @@ HEADERS: dict[str, str] = {
     "market_price": "Рыночная цена",
     "match": "Совпадение",
     "matched_at": "Совпало (МСК)",
+    "found_at": "Найдено (МСК)",
+    "similarity": "Близость",
     "median_nmck": "НМЦК медиана",
     "method": "Способ",
     "name": "Наименование",

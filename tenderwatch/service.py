@@ -104,6 +104,7 @@ async def serve(
             scheduler_settings=settings.scheduler,
             telegram_settings=settings.telegram,
             match_batch_size=settings.database.batch_size,
+            near_miss_threshold=settings.matching.threshold,
             crawl=crawl,
             announce=announce,
         )

@@ -143,17 +143,28 @@ class CompiledMatcher:
                     found |= pids
         if not found:
             return found
-        allowed = self._allowed
-        anywhere = self._any_region
+        return found & self.accepting(view)
+
+    def accepting(self, view: NoticeView) -> frozenset[int] | set[int]:
+        """Active profiles whose region conditions can hold for the notice (named one of its regions,
+        or restrict none): a superset of those the region conditions pass."""
         regions = {view.customer_region, *view.delivery_regions}
         if len(regions) == 1:
-            return found & allowed.get(next(iter(regions)) or "", anywhere)
-        return set().union(*(found & allowed.get(region or "", anywhere) for region in regions))
+            return self.accepting_region(next(iter(regions)))
+        return set().union(*map(self.accepting_region, regions))
+
+    def accepting_region(self, region: str | None) -> frozenset[int]:
+        """Active profiles that accept a notice in ``region`` (they name it or restrict no region)."""
+        return self._allowed.get(region or "", self._any_region)
 
     def match(self, notice: Notice, *, now: datetime) -> list[Match]:
         """Profiles that match ``notice``, best score first; ``now`` fixes the days-left clock."""
+        return self.match_view(analyze(notice), now=now)
+
+    def match_view(self, view: NoticeView, *, now: datetime) -> list[Match]:
+        """``match`` on a notice already analysed (a match run reads the same view for near misses)."""
         _require_aware(now)
-        view = analyze(notice)
+        notice = view.notice
         matches = []
         for pid in self.candidates(view):
             cp = self.profiles[pid]

@@ -482,6 +482,11 @@ def conditions_of(cp: CompiledProfile) -> tuple[tuple[Condition, ...], tuple[Che
     return applied, tuple(c.holds for c in sorted(applied, key=lambda c: c.cost))
 
 
+def holds_but_capability(cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+    """Every condition but the codes and keywords holds: what makes a near miss by meaning."""
+    return all(c.holds(cp, view, now) for c in cp.conditions if type(c) is not Capability)
+
+
 def passes(cp: CompiledProfile, view: NoticeView, *, now: datetime) -> bool:
     """The verdict of ``evaluate`` without building any text, cheapest checks first.
 

@@ -8,7 +8,7 @@ N days" do not depend on the clock.
 Calendar days and ISO weeks are Moscow days: EIS publishes deadlines and dates in Moscow time,
 and that is the calendar the bid managers work by.
 
-One module per report (``matches``, ``pipeline``, ``deadlines``, ``crawls``, ``market``,
+One module per report (``matches``, ``near_misses``, ``pipeline``, ``deadlines``, ``crawls``, ``market``,
 ``results``, ``export``); what they share is in ``common``. This package exports them all by name.
 """
 
@@ -53,6 +53,10 @@ from bidder.reports.matches import (
     MatchReportRow,
     matches_report,
 )
+from bidder.reports.near_misses import (
+    NearMissReportRow,
+    near_misses_report,
+)
 from bidder.reports.pipeline import (
     MIN_STEP_PERCENT,
     ONE_KOPECK,
@@ -91,6 +95,7 @@ __all__ = [
     "MarketRow",
     "MatchExportRow",
     "MatchReportRow",
+    "NearMissReportRow",
     "NoticeExportRow",
     "Period",
     "PipelineRow",
@@ -111,6 +116,7 @@ __all__ = [
     "matches_report",
     "moscow_date",
     "moscow_midnight",
+    "near_misses_report",
     "notices_export",
     "okpd2_prefix",
     "person_of",

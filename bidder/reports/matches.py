@@ -48,7 +48,7 @@ class MatchReportRow:
     reasons: str
 
 
-def _check_profile(session: Session, profile: str) -> None:
+def check_profile(session: Session, profile: str) -> None:
     names = reads.profile_names(session)
     if profile not in names:
         listed = ", ".join(names) or "none stored"
@@ -74,7 +74,7 @@ def matches_report(
         raise ReportError(f"--status {status!r} is not one of {', '.join(STATUSES)}")
     code = region_code(region) if region is not None else None
     if profile is not None:
-        _check_profile(session, profile)
+        check_profile(session, profile)
     matches = reads.matches_found(session, start=period.start, end=period.end, profile=profile)
     found = [(m, n, p) for m, n, p in matches if code is None or in_region(n, code)]
     decisions = reads.decisions_of(session, (n.id for _, n, _ in found if n.id is not None))

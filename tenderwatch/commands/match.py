@@ -36,6 +36,7 @@ def register(app: typer.Typer) -> None:
                 since=parse_moment(since, "--since"),
                 rematch_all=rematch_all,
                 batch_size=settings_of(ctx).database.batch_size,
+                near_miss_threshold=settings_of(ctx).matching.threshold,
             )
         except StoreError as exc:
             fail(f"match run failed: {exc}", code=1)

@@ -35,7 +35,7 @@ from bidder.profiles import (
     parse_profiles,
     profile_warnings,
 )
-from bidder.suggest import MIN_SHARE, MIN_SKIPPED, Suggestions, suggest
+from bidder.suggest import MIN_SHARE, MIN_SKIPPED, Suggestions, keyword_neighbours, suggest
 from data.db import make_engine, session_scope, sqlite_file, upgrade
 from data.errors import StoreError
 from data.formatting import format_money
@@ -330,9 +330,10 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Argument(..., help="Profile name."),
         limit: int = typer.Option(10, "--limit", min=1, help="At most this many minus-words."),
     ) -> None:
-        """Minus-words learnt from how people triaged the profile's alerts; nothing is changed.
+        """Minus-words learnt from how people triaged the profile's alerts, and words close in meaning
+        to its keywords; nothing is changed.
 
-        A word in at least 3 skipped alerts (and a fifth of them) and in none that someone took.
+        A minus-word is in at least 3 skipped alerts (and a fifth of them) and in none that someone took.
         """
         sourced = {s.profile.name: s for s in sourced_profiles(ctx)}
         if name not in sourced:
@@ -344,8 +345,20 @@ def register(app: typer.Typer) -> None:
         finally:
             engine.dispose()
         _print_suggestions(suggest(sourced[name].profile, triaged, limit=limit), sourced[name].origin)
+        _print_neighbours(keyword_neighbours(sourced[name].profile))
 
     app.add_typer(profiles_app, name="profiles")
+
+
+def _print_neighbours(neighbours: list[tuple[str, list[tuple[str, float]]]]) -> None:
+    if not neighbours:
+        return
+    table = Table(title="words close in meaning to the keywords (keywords to consider)")
+    table.add_column("keyword", no_wrap=True)
+    table.add_column("close words (cosine)", overflow="fold")
+    for keyword, near in neighbours:
+        table.add_row(keyword, ", ".join(f"{word} {sim:.2f}" for word, sim in near))
+    console.print(table)
 
 
 def _print_suggestions(found: Suggestions, origin: str) -> None:

@@ -1,4 +1,4 @@
-"""``tenderwatch report matches|pipeline|deadlines|crawls|market|segments|backtest`` and
+"""``tenderwatch report matches|near-misses|pipeline|deadlines|crawls|market|segments|backtest`` and
 ``tenderwatch export``.
 
 The rows come from ``bidder.reports``; this module only turns options into report arguments,
@@ -158,6 +158,26 @@ def register(app: typer.Typer) -> None:
         )
         run_report(
             ctx, query, reports.MatchReportRow, fmt=fmt, csv_dialect=csv_dialect, out=out, title="Совпадения"
+        )
+
+    @report_app.command("near-misses")
+    def near_misses(
+        ctx: typer.Context,
+        since: datetime | None = SINCE_OPTION,
+        until: datetime | None = UNTIL_OPTION,
+        days: int | None = DAYS_OPTION,
+        profile: str | None = typer.Option(None, "--profile", help="Only this profile (by name)."),
+        fmt: OutputFormat = FORMAT_OPTION,
+        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
+        out: Path | None = OUT_OPTION,
+    ) -> None:
+        """Notices a profile nearly matched by meaning (a title word close to a keyword), not matches."""
+        now = datetime.now(UTC)
+        period = _period(since, until, days, now)
+        query = partial(reports.near_misses_report, period=period, profile=profile, now=now)
+        title = "Возможно, интересно"
+        run_report(
+            ctx, query, reports.NearMissReportRow, fmt=fmt, csv_dialect=csv_dialect, out=out, title=title
         )
 
     @report_app.command("pipeline")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -9,11 +11,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
 
+from bidder.embeddings import EmbeddingError
 from bidder.profiles import parse_profiles
 from data.db import make_engine, session_scope, upgrade
-from data.models import CrawlState, MatchRow, NoticeRow, ProfileRow
+from data.models import CrawlState, MatchRow, NearMissRow, NoticeRow, ProfileRow
 from data.store import upsert_notices
+from tenderwatch.cli import app
 from tenderwatch.matching import _complete_up_to, run_match
 from tests.bidder.match_table import NOW, PROFILES, notice
 
@@ -176,3 +181,74 @@ def test_mark_stays_below_a_group_split_by_a_batch() -> None:
     changed = [(1, LAPTOPS, t1), (2, COPIES, t2), (3, ROADS, t2)]
     assert [_complete_up_to(changed, done) for done in (1, 2, 3)] == [t1, t1, t2]
     assert _complete_up_to([(1, LAPTOPS, t1), (2, COPIES, t1)], 1) is None
+
+
+TABLETS = notice("Поставка планшетов", reg_number="0373200000125000004", nmck=Decimal("900000"), version=1)
+
+
+def near_misses(engine: Engine) -> list[tuple[str, str, str, str]]:
+    query = (
+        sa.select(NoticeRow.reg_number, ProfileRow.name, NearMissRow.keyword, NearMissRow.word)
+        .join(ProfileRow, ProfileRow.id == NearMissRow.profile_id)
+        .join(NoticeRow, NoticeRow.id == NearMissRow.notice_id)
+        .order_by(NoticeRow.reg_number, ProfileRow.name)
+    )
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(query)]
+
+
+def test_near_misses_are_stored_apart_from_matches_once_and_dropped_when_the_words_match(
+    engine: Engine,
+) -> None:
+    store(engine, LAPTOPS, TABLETS)
+    first = run_match(engine, PROFILES_PARSED, now=NOW, near_miss_threshold=0.55)
+    assert (first.new, first.near_misses) == (1, 1)
+    assert "1 new match(es)" in first.summary() and "1 new near miss(es)" in first.summary()
+    assert near_misses(engine) == [("0373200000125000004", "it", "ноутбук", "планшетов")]
+    assert [reg for reg, *_ in matches(engine)] == ["0373200000125000001"]  # the near miss is no match
+    again = run_match(engine, PROFILES_PARSED, now=NOW, near_miss_threshold=0.55, rematch_all=True)
+    assert again.near_misses == 0 and len(near_misses(engine)) == 1
+    # the customer now writes the word the profile knows: a match, and no longer a near miss
+    store(
+        engine,
+        notice("Поставка планшетов и ноутбуков", reg_number=TABLETS.reg_number, nmck=TABLETS.nmck, version=2),
+    )
+    run_match(engine, PROFILES_PARSED, now=NOW + timedelta(minutes=20), near_miss_threshold=0.55)
+    assert near_misses(engine) == []
+
+
+def test_without_the_word_vectors_a_run_matches_by_its_rules_and_says_why(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def missing(*_args, **_kwargs):
+        raise EmbeddingError("cannot load the word vectors natasha/data/emb/…: no such file")
+
+    monkeypatch.setattr("tenderwatch.matching.NearMissFinder", missing)
+    store(engine, LAPTOPS, TABLETS)
+    report = run_match(engine, PROFILES_PARSED, now=NOW, near_miss_threshold=0.55)
+    assert (report.new, report.near_misses) == (1, 0)
+    assert "near misses skipped in this run: cannot load the word vectors" in caplog.text
+
+
+def test_report_near_misses_lists_them_with_their_reason(engine: Engine, tmp_path: Path) -> None:
+    store(engine, LAPTOPS, TABLETS)
+    run_match(engine, PROFILES_PARSED, now=NOW, near_miss_threshold=0.55)
+    settings = tmp_path / "settings.toml"
+    settings.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "tw.db"}"\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        ["--settings", str(settings), "report", "near-misses", "--since", "2025-01-01", "--format", "csv"],
+    )
+    assert result.exit_code == 0, result.output
+    [row] = list(csv.DictReader(io.StringIO(result.output)))
+    assert (row["profile"], row["reg_number"], row["title"]) == (
+        "it",
+        TABLETS.reg_number,
+        "Поставка планшетов",
+    )
+    assert row["reason"].startswith("«планшетов» по смыслу близко к «ноутбук» (0,7")
+    assert 0.7 < float(row["similarity"]) < 0.76
+    unknown = CliRunner().invoke(
+        app, ["--settings", str(settings), "report", "near-misses", "--profile", "x"]
+    )
+    assert unknown.exit_code != 0 and "--profile 'x' is not a stored profile" in unknown.output

@@ -264,7 +264,10 @@ def test_suggest_shows_minus_words_from_triage_and_changes_nothing(
     lines = [" ".join(line.replace("│", " ").split()) for line in suggested.stdout.splitlines()]
     assert lines[0] == "«bot-laptops»: 10 alert(s) decided (7 skipped, 3 taken)"
     assert "ремонт 4 of 7 Ремонт ноутбуков и компьютерной техники" in lines
-    assert lines[-1] == "Nothing was changed: add the words you agree with to /filter in the bot."
+    assert "Nothing was changed: add the words you agree with to /filter in the bot." in lines
+    # and the words the vectors put next to its keywords, keywords to consider
+    assert "words close in meaning to the keywords (keywords to consider)" in suggested.stdout
+    assert any(line.startswith("ноутбук планшет 0.73") for line in lines)
     quiet = run(settings_file, "profiles", "suggest", "it")
     assert quiet.exit_code == 0, quiet.output
     assert "«it»: 0 alert(s) decided (0 skipped, 0 taken)" in quiet.stdout
