@@ -361,7 +361,8 @@ def run(profiles: list[Profile], notices: list[Notice], naive_sample: int) -> No
         f"({compiled.cpu / n * 1e6:.0f} µs CPU/notice), reasons included"
     )
     print(
-        f"with the near-miss pass (word vectors, threshold {finder.threshold}): {with_near_misses.cpu:.2f} s CPU "
+        f"with the near-miss pass (word vectors, threshold {finder.threshold}): "
+        f"{with_near_misses.cpu:.2f} s CPU "
         f"({with_near_misses.cpu / n * 1e6:.0f} µs CPU/notice; the pass adds "
         f"{with_near_misses.cpu / compiled.cpu - 1:+.0%}); {near_total:,} near misses; vectors loaded and "
         f"{len(finder.keywords)} keywords embedded in {loading.wall:.2f} s (once per process and run)"
