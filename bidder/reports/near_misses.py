@@ -12,7 +12,7 @@ from sqlmodel import Session
 from bidder.near_miss import NearMiss
 from bidder.reports.common import Period, _now, notice_columns, region_columns
 from bidder.reports.matches import check_profile
-from data.store.near_misses import near_misses_found
+from data.store.reports import near_misses_found
 
 
 @dataclass(frozen=True)

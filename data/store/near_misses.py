@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
 
-from data.models import MATCHES, NEAR_MISSES, NOTICES, PROFILES, NearMissRow, NoticeRow, ProfileRow
+from data.models import NEAR_MISSES
 
 
 @dataclass(frozen=True)
@@ -53,33 +52,3 @@ def replace_near_misses(
                 NEAR_MISSES.update().where(NEAR_MISSES.c.id == row.id).values(updated_at=now, **values)
             )
     return new
-
-
-def near_misses_found(
-    session: Session, *, start: datetime | None, end: datetime | None, profile: str | None
-) -> list[tuple[NearMissRow, NoticeRow, str]]:
-    """Near misses found in [``start``, ``end``) of active profiles (of ``profile`` alone when
-    given), closest first within each day found, none that the profile matches by its rules."""
-    matched = (
-        sa.select(MATCHES.c.id)
-        .where(
-            MATCHES.c.notice_id == NEAR_MISSES.c.notice_id,
-            MATCHES.c.profile_id == NEAR_MISSES.c.profile_id,
-            MATCHES.c.matched == sa.true(),
-        )
-        .exists()
-    )
-    query = (
-        select(NearMissRow, NoticeRow, PROFILES.c.name)
-        .join(NoticeRow, NOTICES.c.id == NEAR_MISSES.c.notice_id)
-        .join(ProfileRow, PROFILES.c.id == NEAR_MISSES.c.profile_id)
-        .where(PROFILES.c.active == sa.true(), ~matched)
-        .order_by(NEAR_MISSES.c.created_at.desc(), NEAR_MISSES.c.similarity.desc(), NEAR_MISSES.c.id)
-    )
-    if start is not None:
-        query = query.where(NEAR_MISSES.c.created_at >= start)
-    if end is not None:
-        query = query.where(NEAR_MISSES.c.created_at < end)
-    if profile is not None:
-        query = query.where(PROFILES.c.name == profile)
-    return list(session.exec(query))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -18,11 +19,13 @@ from data.models import (
     CRAWL_RUNS,
     DECISIONS,
     MATCHES,
+    NEAR_MISSES,
     NOTICES,
     PROFILES,
     CrawlRun,
     DecisionRow,
     MatchRow,
+    NearMissRow,
     NoticeRow,
     ProfileRow,
 )
@@ -111,16 +114,52 @@ def matches_found(
         select(MatchRow, NoticeRow, PROFILES.c.name)
         .join(NoticeRow, NOTICES.c.id == MATCHES.c.notice_id)
         .join(ProfileRow, PROFILES.c.id == MATCHES.c.profile_id)
-        .where(MATCHES.c.matched == sa.true())
+        .where(MATCHES.c.matched == sa.true(), *_found_in(MATCHES.c.created_at, start, end, profile))
         .order_by(MATCHES.c.created_at.desc(), MATCHES.c.id.desc())
     )
-    if start is not None:
-        query = query.where(MATCHES.c.created_at >= start)
-    if end is not None:
-        query = query.where(MATCHES.c.created_at < end)
-    if profile is not None:
-        query = query.where(PROFILES.c.name == profile)
     return list(session.exec(query))
+
+
+def near_misses_found(
+    session: Session, *, start: datetime | None, end: datetime | None, profile: str | None
+) -> list[tuple[NearMissRow, NoticeRow, str]]:
+    """Near misses found in [``start``, ``end``) of active profiles (of ``profile`` alone when
+    given), closest first within each day found, none that the profile matches by its rules."""
+    matched = (
+        sa.select(MATCHES.c.id)
+        .where(
+            MATCHES.c.notice_id == NEAR_MISSES.c.notice_id,
+            MATCHES.c.profile_id == NEAR_MISSES.c.profile_id,
+            MATCHES.c.matched == sa.true(),
+        )
+        .exists()
+    )
+    query = (
+        select(NearMissRow, NoticeRow, PROFILES.c.name)
+        .join(NoticeRow, NOTICES.c.id == NEAR_MISSES.c.notice_id)
+        .join(ProfileRow, PROFILES.c.id == NEAR_MISSES.c.profile_id)
+        .where(
+            PROFILES.c.active == sa.true(),
+            ~matched,
+            *_found_in(NEAR_MISSES.c.created_at, start, end, profile),
+        )
+        .order_by(NEAR_MISSES.c.created_at.desc(), NEAR_MISSES.c.similarity.desc(), NEAR_MISSES.c.id)
+    )
+    return list(session.exec(query))
+
+
+def _found_in(
+    found: sa.ColumnElement[Any], start: datetime | None, end: datetime | None, profile: str | None
+) -> list[sa.ColumnElement[bool]]:
+    """Conditions: ``found`` in [``start``, ``end``), the profile named ``profile`` (``None``: any)."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if start is not None:
+        conditions.append(found >= start)
+    if end is not None:
+        conditions.append(found < end)
+    if profile is not None:
+        conditions.append(PROFILES.c.name == profile)
+    return conditions
 
 
 def latest_crawl_runs(session: Session, *, last: int, source: str | None) -> list[CrawlRun]:
