@@ -22,7 +22,7 @@ import numpy as np
 
 from bidder import text
 from bidder.embeddings import DIMENSIONS, Vector, mean_vector, word_vector
-from bidder.keywords import KeywordPattern
+from bidder.keywords import KeywordPart, KeywordPattern, part_holds
 from bidder.matcher import CompiledMatcher, NoticeView
 from bidder.matcher.rules import holds_but_capability
 
@@ -79,6 +79,7 @@ class NearMissFinder:
         index: dict[str, int] = {}
         vectors: list[Vector] = []
         self.keywords: list[str] = []
+        self._parts: list[tuple[KeywordPart, ...]] = []
         profile_ids: list[int] = []
         indices: list[int] = []
         starts: list[int] = []
@@ -95,6 +96,7 @@ class NearMissFinder:
                     at = index[pattern.key] = len(vectors)
                     vectors.append(vector)
                     self.keywords.append(pattern.text)
+                    self._parts.append(pattern.parts)
                 own.append(at)
             if own:
                 profile_ids.append(pid)
@@ -115,14 +117,20 @@ class NearMissFinder:
         found = self._by_word.get(word)
         if found is None:
             vector = word_vector(word)
-            found = () if vector is None else self._close_to(vector)
+            found = () if vector is None else self._close_to(word, vector)
             if len(self._by_word) >= MAX_CACHED_WORDS:
                 self._by_word.clear()
             self._by_word[word] = found
         return found
 
-    def _close_to(self, vector: Vector) -> tuple[tuple[int, float, int], ...]:
+    def _close_to(self, word: str, vector: Vector) -> tuple[tuple[int, float, int], ...]:
         similarity = self.matrix @ vector  # one per keyword
+        # a word of the keyword itself is the rules' business: «помещений» half-matches the phrase
+        # «содержание помещений», it does not mean it
+        forms = text.lemma_set(word)
+        for k, parts in enumerate(self._parts):
+            if any(part_holds(part, word, forms) for part in parts):
+                similarity[k] = -1.0
         per_profile = np.maximum.reduceat(similarity[self._indices], self._starts)
         found = []
         for i in np.flatnonzero(per_profile >= self.threshold):

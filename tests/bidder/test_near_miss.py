@@ -68,3 +68,22 @@ def test_words_that_carry_no_meaning_are_left_out() -> None:
     assert content_words("Поставка и закупка для нужд ГБОУ № 5, 2026 год") == ("гбоу",)
     assert word_vector("zzzzqqq") is None
     assert [w for w, _ in nearest_words("ноутбук", limit=2)] == ["планшет", "компьютер"]
+
+
+def test_a_word_of_the_keyword_itself_is_the_rules_business_not_a_near_miss() -> None:
+    matcher = compile_profiles(
+        parse_profiles(
+            [
+                {"name": "clean", "keywords": ["содержание помещений", "уборка"]},
+                {"name": "med", "keywords": ["медицинское изделие"]},
+            ]
+        )
+    )
+    finder = NearMissFinder(matcher)
+
+    def found(title: str) -> list[str]:
+        return [m.reason for m in finder.find(analyze(notice(title)), now=NOW)]
+
+    assert found("Выполнение работ по текущему ремонту помещений") == []  # half of a phrase
+    assert found("Поставка хлебобулочных изделий") == []
+    assert found("Очистка кровли от снега") == ["«очистка» по смыслу близко к «уборка» (0,60)"]
