@@ -52,6 +52,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bidder.near_miss import NearMiss
 from bot.database import in_session
 from bot.ratelimit import ChatRateLimiter, OnWire, retry_after_seconds
 from bot.render import (
@@ -61,6 +62,7 @@ from bot.render import (
     html_to_console,
     render_alert,
     render_change,
+    render_near_misses,
     render_reminder,
 )
 from data.db import session_scope
@@ -70,12 +72,13 @@ from data.notice import deadline_order
 from data.store import notice_from_row, outbox
 from data.store.chats import match_reasons, migrate_chat
 from data.store.customers import CustomerFigures, customers_year
+from data.store.near_misses import near_misses_of
 
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
-KIND_ORDER = {"change": 0, "reminder": 1, "alert": 2, "digest": 3}
+KIND_ORDER = {"change": 0, "reminder": 1, "alert": 2, "digest": 3, "near_miss": 4}
 
 
 class Sender(Protocol):
@@ -336,7 +339,8 @@ class Notifier:
         now = self.clock()
         rows = sorted(rows, key=lambda r: (KIND_ORDER.get(r.kind, 9), r.id or 0))
         alerts = [r for r in rows if r.kind == "alert"]
-        others = [r for r in rows if r.kind != "alert"]
+        near = [r for r in rows if r.kind == "near_miss"]
+        others = [r for r in rows if r.kind not in ("alert", "near_miss")]
         messages: list[Message] = []
         for row in others:
             notice = notice_from_row(session.get_one(NoticeRow, row.notice_id))
@@ -364,6 +368,29 @@ class Notifier:
                 view = AlertView(reasons=reasons, customer=customers.get(notice.customer_inn or ""))
                 text = render_alert(notice, view, now=now)
                 messages.append(Message([row.id or 0], text, alert_keyboard(row.id or 0)))
+        if near:
+            messages += self._near_miss_messages(session, near, now)
+        return messages
+
+    @staticmethod
+    def _near_miss_messages(session: Session, rows: Sequence[OutboxRow], now: datetime) -> list[Message]:
+        """The «Возможно, интересно» digest: each notice with why it came close, for the profiles
+        of that chat; no buttons (they are no alerts: /tender N opens one)."""
+        entries = []
+        for row in rows:
+            notice = notice_from_row(session.get_one(NoticeRow, row.notice_id))
+            profiles = set(row.payload.get("profiles") or [])
+            reasons: dict[str, list[object]] = {}
+            for profile, similarity, keyword, word in near_misses_of(session, notice_id=row.notice_id):
+                if profile in profiles:
+                    reasons.setdefault(profile, []).append(
+                        NearMiss(profile, similarity, keyword, word).reason
+                    )
+            entries.append((notice, reasons))
+        messages, shown = [], 0
+        for text, count in render_near_misses(entries, now=now):
+            messages.append(Message([r.id or 0 for r in rows[shown : shown + count]], text, digest=True))
+            shown += count
         return messages
 
     @staticmethod

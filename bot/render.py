@@ -375,6 +375,17 @@ def render_digest(
     ]
 
 
+NEAR_MISS_TITLE = "🤔 Возможно, интересно"
+
+
+def render_near_misses(
+    entries: Sequence[tuple[Notice, dict[str, list[object]]]], *, now: datetime
+) -> list[tuple[str, int]]:
+    """The daily digest of near misses: tenders whose titles mean what a profile's keywords say in
+    words no rule knows, each with why (««планшетов» по смыслу близко к «ноутбук» (0,73)»)."""
+    return render_digest(entries, now=now, title=NEAR_MISS_TITLE, counted=("закупка", "закупки", "закупок"))
+
+
 def part_marker(index: int, total: int) -> str:
     """« (часть i/n)»: a long digest is several messages, and each must say where it stands."""
     return f" (часть {index}/{total})"

@@ -25,7 +25,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-OUTBOX_KINDS = ("alert", "change", "reminder", "digest")
+OUTBOX_KINDS = ("alert", "change", "reminder", "digest", "near_miss")
 OUTBOX_STATUSES = ("pending", "claimed", "sent", "failed", "parked")
 CRAWL_OUTCOMES = ("running", "ok", "partial", "failed")
 DECISION_ACTIONS = ("take", "skip")

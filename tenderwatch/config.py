@@ -159,6 +159,8 @@ class SchedulerSettings(_Section):
     reminders_interval_minutes: float = Field(15, gt=0)
     drain_interval_seconds: float = Field(10, gt=0)
     alert_on_first_run: bool = False
+    near_miss_digest_hour: int | None = Field(9, ge=0, le=23)
+    """Moscow hour of the daily «Возможно, интересно» digest of near misses; None: no digest."""
     sources: list[str] = Field(default_factory=lambda: ["eis"])
     intervals: dict[str, float] = Field(default_factory=lambda: {"eis_follow": 360.0})
     """Minutes between crawls of the sources named here, instead of ``crawl_interval_minutes``."""

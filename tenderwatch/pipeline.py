@@ -45,6 +45,8 @@ from tenderwatch.seeding import SEED_STATE_SOURCE, SEEDED_KEY, first_run_pending
 
 log = logging.getLogger(__name__)
 
+NEAR_MISS_WINDOW = timedelta(hours=26)
+"""How far back the daily digest looks: a day, and two hours for a job that ran late yesterday."""
 ENQUEUE_OVERLAP = timedelta(hours=1)
 """Incremental enqueues re-scan this much before the last cycle (enqueueing twice inserts nothing)."""
 
@@ -397,6 +399,34 @@ class Pipeline:
         )
         created = await in_session(self.engine, enqueue)  # off the loop that also serves the bot
         self.totals.alerts["reminders"] += created
+        if created:
+            await self.drain()
+        return created
+
+    async def scheduled_near_misses(self) -> None:
+        """The daily «Возможно, интересно» job: like the reminders, a failing database is reported
+        and the next day tries again."""
+        try:
+            await self.near_misses()
+        except StoreError as exc:
+            await self.report_database_failure(str(exc))
+        except Exception:
+            log.exception("near-miss digest failed; retrying tomorrow")
+
+    async def near_misses(self) -> int:
+        """Queue the near misses of the last day (a day's window with margin: the outbox takes each
+        (notice, chat) once) and send them, one digest per chat."""
+        if self._stopping:
+            return 0
+        now = self.clock()
+        enqueue = partial(
+            outbox.enqueue_near_misses,
+            default_chats=self.telegram.alert_chats,
+            since=now - NEAR_MISS_WINDOW,
+            now=now,
+        )
+        created = await in_session(self.engine, enqueue)
+        self.totals.alerts["near misses"] += created
         if created:
             await self.drain()
         return created

@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from crawler.runner import SOURCES
 from crawler.spiders.eis_export import EXPORT_SOURCE
 from crawler.spiders.eis_results import RESULTS_SOURCE
+from data.notice import MOSCOW
 from tenderwatch.config import SchedulerSettings
 from tenderwatch.pipeline import Pipeline
 
@@ -95,7 +96,24 @@ def build_scheduler(
         **options,
         next_run_time=now + timedelta(seconds=min(60.0, settings.reminders_interval_minutes * 60)),
     )
+    if settings.near_miss_digest_hour is not None:
+        scheduler.add_job(
+            pipeline.scheduled_near_misses,
+            "interval",
+            days=1,
+            id="near-misses",
+            name="near-miss digest",
+            **options,
+            next_run_time=next_moscow_hour(now, settings.near_miss_digest_hour),
+        )
     return scheduler
+
+
+def next_moscow_hour(now: datetime, hour: int) -> datetime:
+    """The next ``hour``:00 on the Moscow clock after ``now`` (the team's working day starts there)."""
+    local = now.astimezone(MOSCOW)
+    at = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return at if at > local else at + timedelta(days=1)
 
 
 def describe_schedule(settings: SchedulerSettings, *, export: bool = False) -> list[str]:
@@ -107,6 +125,10 @@ def describe_schedule(settings: SchedulerSettings, *, export: bool = False) -> l
         for source in scheduled_sources(settings, export=export)
     ]
     lines.append(f"deadline reminders: every {_duration(settings.reminders_interval_minutes)}")
+    if settings.near_miss_digest_hour is not None:
+        lines.append(
+            f"near-miss digest: daily at {settings.near_miss_digest_hour:02d}:00 Moscow time"
+        )
     first = "alerted" if settings.alert_on_first_run else "recorded without alerting"
     lines.append(f"first crawl into an empty database: existing matching notices are {first}")
     return lines

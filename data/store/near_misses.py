@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
-from data.models import NEAR_MISSES
+from data.models import NEAR_MISSES, PROFILES
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,14 @@ def replace_near_misses(
                 NEAR_MISSES.update().where(NEAR_MISSES.c.id == row.id).values(updated_at=now, **values)
             )
     return new
+
+
+def near_misses_of(session: Session, *, notice_id: int) -> list[tuple[str, float, str, str]]:
+    """(profile, similarity, keyword, title word) of the notice's near misses, closest first."""
+    query = (
+        sa.select(PROFILES.c.name, NEAR_MISSES.c.similarity, NEAR_MISSES.c.keyword, NEAR_MISSES.c.word)
+        .join(PROFILES, PROFILES.c.id == NEAR_MISSES.c.profile_id)
+        .where(NEAR_MISSES.c.notice_id == notice_id)
+        .order_by(NEAR_MISSES.c.similarity.desc(), PROFILES.c.name)
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in session.execute(query)]

@@ -36,6 +36,7 @@ from data.models import (
     CHATS,
     DECISIONS,
     MATCHES,
+    NEAR_MISSES,
     NOTICE_CHANGES,
     NOTICES,
     OUTBOX,
@@ -175,9 +176,57 @@ def enqueue_matches(
     )
     if since is not None:
         query = query.where(MATCHES.c.updated_at >= since)
+    targets = _routes(session, session.execute(query).all(), default_chats, now)
+    rows = [_outbox_values(n, c, "alert", "", {"profiles": p}) for (n, c), p in targets.items()]
+    created = _insert_ignoring_duplicates(session, rows)
+    _log_enqueued(created, "new alerts", candidates=len(rows))
+    return created
+
+
+def enqueue_near_misses(
+    session: Session, *, default_chats: Sequence[int] = (), since: datetime, now: datetime | None = None
+) -> int:
+    """Near misses found since ``since`` (``near_misses``) -> one «Возможно, интересно» row per
+    (notice, chat), routed like alerts; none for a notice a profile of that chat now matches."""
+    now = now or utcnow()
+    matched = (
+        sa.select(MATCHES.c.id)
+        .where(
+            MATCHES.c.notice_id == NEAR_MISSES.c.notice_id,
+            MATCHES.c.profile_id == NEAR_MISSES.c.profile_id,
+            MATCHES.c.matched == sa.true(),
+        )
+        .exists()
+    )
+    query = (
+        sa.select(
+            NEAR_MISSES.c.notice_id,
+            PROFILES.c.name,
+            PROFILES.c.spec,
+            NOTICES.c.submission_deadline,
+            NOTICES.c.status,
+        )
+        .join(PROFILES, PROFILES.c.id == NEAR_MISSES.c.profile_id)
+        .join(NOTICES, NOTICES.c.id == NEAR_MISSES.c.notice_id)
+        .where(PROFILES.c.active == sa.true(), NEAR_MISSES.c.updated_at >= since, ~matched)
+        .order_by(NEAR_MISSES.c.notice_id, PROFILES.c.name)
+    )
+    targets = _routes(session, session.execute(query).all(), default_chats, now)
+    rows = [_outbox_values(n, c, "near_miss", "", {"profiles": p}) for (n, c), p in targets.items()]
+    created = _insert_ignoring_duplicates(session, rows)
+    _log_enqueued(created, "near misses", candidates=len(rows))
+    return created
+
+
+def _routes(
+    session: Session, found: Sequence[Any], default_chats: Sequence[int], now: datetime
+) -> dict[tuple[int, int], list[str]]:
+    """(notice, chat row) -> profiles, for rows of (notice id, profile, spec, deadline, status): a
+    profile's ``chats`` or ``default_chats``; not muted or inactive chats, not profiles paused in
+    the chat, not tenders past their deadline or cancelled."""
     targets: dict[tuple[int, int], list[str]] = {}
     chats: dict[int, ChatRow] = {}
-    for notice_id, profile, spec, deadline, status in session.execute(query).all():
+    for notice_id, profile, spec, deadline, status in found:
         if (deadline is not None and deadline <= now) or stage_of(status) is Stage.CANCELLED:
             continue
         for chat_id in (spec or {}).get("chats") or default_chats:
@@ -185,10 +234,7 @@ def enqueue_matches(
             chats[chat_id] = chat
             if _deliverable(chat) and profile not in (chat.paused_profiles or []):
                 targets.setdefault((notice_id, chat.id or 0), []).append(profile)
-    rows = [_outbox_values(n, c, "alert", "", {"profiles": p}) for (n, c), p in targets.items()]
-    created = _insert_ignoring_duplicates(session, rows)
-    _log_enqueued(created, "new alerts", candidates=len(rows))
-    return created
+    return targets
 
 
 def _log_enqueued(created: int, what: str, *, candidates: int | None = None) -> None:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
+from bidder.profiles import parse_profiles
 from bot.render import failure_message, recovery_message
 from crawler.errors import CrawlProcessError
 from crawler.replay import build_snapshot
@@ -208,7 +209,7 @@ def test_schedule_has_one_crawl_job_per_source_and_the_reminders():
     pipeline = make_pipeline(make_engine("sqlite://"), FakeCrawl(make_engine("sqlite://")), RecordingSender())
     scheduler = build_scheduler(pipeline, settings, now=now)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert sorted(jobs) == ["crawl:eis", "crawl:eis_rss", "reminders"]
+    assert sorted(jobs) == ["crawl:eis", "crawl:eis_rss", "near-misses", "reminders"]
     crawl = jobs["crawl:eis_rss"]
     assert isinstance(crawl.trigger, IntervalTrigger)
     assert (crawl.trigger.interval.total_seconds(), crawl.trigger.jitter) == (1800, 60)
@@ -216,6 +217,13 @@ def test_schedule_has_one_crawl_job_per_source_and_the_reminders():
     assert crawl.args == ("eis_rss",) and crawl.func == pipeline.crawl_cycle
     assert crawl.next_run_time == now
     assert jobs["reminders"].trigger.interval.total_seconds() == 900
+    # the near-miss digest: daily, first at the next 09:00 Moscow (06:00 UTC) after 09:00 UTC
+    digest = jobs["near-misses"]
+    assert (digest.trigger.interval.total_seconds(), digest.func) == (86400, pipeline.scheduled_near_misses)
+    assert digest.next_run_time == datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    assert "near-miss digest: daily at 09:00 Moscow time" in describe_schedule(settings)
+    off = SchedulerSettings(sources=["eis"], near_miss_digest_hour=None)
+    assert "near-misses" not in {job.id for job in build_scheduler(pipeline, off, now=now).get_jobs()}
     assert describe_schedule(settings)[0] == (
         "crawl eis: now, then every 30 min, jitter up to 60 s (late runs kept for 300 s; never two at once)"
     )
@@ -412,3 +420,32 @@ async def test_a_bounded_run_out_of_time_still_matches_and_sends_its_last_crawl(
         assert set(alerted(sender, expected).values()) == {1}  # each match alerted once
     else:
         assert sender.sent == []  # a signal stops the service: the next start sends them
+
+
+async def test_the_daily_digest_sends_each_near_miss_once_apart_from_the_alerts(engine):
+    sender = RecordingSender()
+    pipeline = make_pipeline(engine, FakeCrawl(engine), sender)
+    pipeline.profiles = parse_profiles([{"name": "laptops", "keywords": ["ноутбук"]}])
+    pipeline.near_miss_threshold = 0.55
+    now = datetime.now(UTC)
+    common = {"law": "44-FZ", "kind": "auction", "submission_deadline": now + timedelta(days=5), "version": 1}
+    with session_scope(engine) as session:
+        upsert_notices(
+            session,
+            [
+                Notice(reg_number="0373200000126000001", title="Поставка ноутбуков", **common),
+                Notice(reg_number="0373200000126000002", title="Поставка планшетов для школы", **common),
+            ],
+        )
+    report = await asyncio.to_thread(pipeline._match, now)
+    assert (report.new, report.near_misses) == (1, 1)
+
+    assert await pipeline.near_misses() == 1
+    [digest] = sender.to(CHAT)
+    assert digest.startswith(
+        "<b>🤔 Возможно, интересно: 1 закупка</b>\n\n1. <b>Поставка планшетов для школы</b>"
+    )
+    assert "Профиль «laptops»: «планшетов» по смыслу близко к «ноутбук» (0,73)" in digest
+    assert "ноутбуков" not in digest  # the rule match is an alert, not part of this digest
+    assert await pipeline.near_misses() == 0  # the next day's run does not repeat it
+    assert len(sender.to(CHAT)) == 1
