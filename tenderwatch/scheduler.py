@@ -126,9 +126,7 @@ def describe_schedule(settings: SchedulerSettings, *, export: bool = False) -> l
     ]
     lines.append(f"deadline reminders: every {_duration(settings.reminders_interval_minutes)}")
     if settings.near_miss_digest_hour is not None:
-        lines.append(
-            f"near-miss digest: daily at {settings.near_miss_digest_hour:02d}:00 Moscow time"
-        )
+        lines.append(f"near-miss digest: daily at {settings.near_miss_digest_hour:02d}:00 Moscow time")
     first = "alerted" if settings.alert_on_first_run else "recorded without alerting"
     lines.append(f"first crawl into an empty database: existing matching notices are {first}")
     return lines
