@@ -16,7 +16,7 @@ import logging
 import os
 import signal
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -380,14 +380,18 @@ class Pipeline:
     # --- reminders -------------------------------------------------------------------------------
 
     async def scheduled_reminders(self) -> None:
-        """The reminder job of the schedule: a failing database is reported, anything else logged,
-        and the next interval tries again (an exception would only reach APScheduler's log)."""
+        """The reminder job of the schedule."""
+        await self._scheduled(self.reminders, "reminder check failed; retrying on the next interval")
+
+    async def _scheduled(self, job: Callable[[], Awaitable[int]], failed: str) -> None:
+        """Run a job of the schedule: a failing database is reported, anything else logged, and the
+        next run tries again (an exception would only reach APScheduler's log)."""
         try:
-            await self.reminders()
+            await job()
         except StoreError as exc:
             await self.report_database_failure(str(exc))
         except Exception:
-            log.exception("reminder check failed; retrying on the next interval")
+            log.exception(failed)
 
     async def reminders(self) -> int:
         """Queue the deadline reminders that are due and send them."""
@@ -404,14 +408,8 @@ class Pipeline:
         return created
 
     async def scheduled_near_misses(self) -> None:
-        """The daily «Возможно, интересно» job: like the reminders, a failing database is reported
-        and the next day tries again."""
-        try:
-            await self.near_misses()
-        except StoreError as exc:
-            await self.report_database_failure(str(exc))
-        except Exception:
-            log.exception("near-miss digest failed; retrying tomorrow")
+        """The daily «Возможно, интересно» job of the schedule."""
+        await self._scheduled(self.near_misses, "near-miss digest failed; retrying tomorrow")
 
     async def near_misses(self) -> int:
         """Queue the near misses of the last day (a day's window with margin: the outbox takes each

@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from data.models import NEAR_MISSES, PROFILES
+from data.models import MATCHES, NEAR_MISSES, PROFILES
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,20 @@ def replace_near_misses(
                 NEAR_MISSES.update().where(NEAR_MISSES.c.id == row.id).values(updated_at=now, **values)
             )
     return new
+
+
+def matched_by_rules() -> sa.Exists:
+    """Whether the near miss's profile matches its notice by the rules after all (a correlated
+    ``EXISTS`` on ``matches``): such a row is no near miss to show or send."""
+    return (
+        sa.select(MATCHES.c.id)
+        .where(
+            MATCHES.c.notice_id == NEAR_MISSES.c.notice_id,
+            MATCHES.c.profile_id == NEAR_MISSES.c.profile_id,
+            MATCHES.c.matched == sa.true(),
+        )
+        .exists()
+    )
 
 
 def near_misses_of(session: Session, *, notice_id: int) -> list[tuple[str, float, str, str]]:

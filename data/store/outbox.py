@@ -44,14 +44,13 @@ from data.models import (
     ChatRow,
     DecisionRow,
     NoticeChange,
-    NoticeRow,
     OutboxRow,
-    ProfileRow,
     utcnow,
 )
 from data.notice import Stage, stage_of
 from data.process import is_gone, this_process
 from data.store.chats import ensure_chat
+from data.store.near_misses import matched_by_rules
 
 log = logging.getLogger(__name__)
 
@@ -161,26 +160,10 @@ def enqueue_matches(
     that are cancelled. Idempotent: re-running (or a concurrent run) inserts nothing twice.
     """
     now = now or utcnow()
-    query = (
-        sa.select(
-            MATCHES.c.notice_id,
-            PROFILES.c.name,
-            PROFILES.c.spec,
-            NOTICES.c.submission_deadline,
-            NOTICES.c.status,
-        )
-        .join(ProfileRow, PROFILES.c.id == MATCHES.c.profile_id)
-        .join(NoticeRow, NOTICES.c.id == MATCHES.c.notice_id)
-        .where(MATCHES.c.matched == sa.true(), PROFILES.c.active == sa.true())
-        .order_by(MATCHES.c.notice_id, PROFILES.c.name)
-    )
+    query = _routed(MATCHES).where(MATCHES.c.matched == sa.true())
     if since is not None:
         query = query.where(MATCHES.c.updated_at >= since)
-    targets = _routes(session, session.execute(query).all(), default_chats, now)
-    rows = [_outbox_values(n, c, "alert", "", {"profiles": p}) for (n, c), p in targets.items()]
-    created = _insert_ignoring_duplicates(session, rows)
-    _log_enqueued(created, "new alerts", candidates=len(rows))
-    return created
+    return _enqueue_routed(session, query, "alert", default_chats, now, "new alerts")
 
 
 def enqueue_near_misses(
@@ -189,32 +172,35 @@ def enqueue_near_misses(
     """Near misses found since ``since`` (``near_misses``) -> one «Возможно, интересно» row per
     (notice, chat), routed like alerts; none for a notice a profile of that chat now matches."""
     now = now or utcnow()
-    matched = (
-        sa.select(MATCHES.c.id)
-        .where(
-            MATCHES.c.notice_id == NEAR_MISSES.c.notice_id,
-            MATCHES.c.profile_id == NEAR_MISSES.c.profile_id,
-            MATCHES.c.matched == sa.true(),
-        )
-        .exists()
-    )
-    query = (
+    query = _routed(NEAR_MISSES).where(NEAR_MISSES.c.updated_at >= since, ~matched_by_rules())
+    return _enqueue_routed(session, query, "near_miss", default_chats, now, "near misses")
+
+
+def _routed(table: sa.Table) -> sa.Select[Any]:
+    """(notice id, profile, spec, deadline, status) of ``table``'s (notice, profile) rows of active
+    profiles: what ``_routes`` reads."""
+    return (
         sa.select(
-            NEAR_MISSES.c.notice_id,
+            table.c.notice_id,
             PROFILES.c.name,
             PROFILES.c.spec,
             NOTICES.c.submission_deadline,
             NOTICES.c.status,
         )
-        .join(PROFILES, PROFILES.c.id == NEAR_MISSES.c.profile_id)
-        .join(NOTICES, NOTICES.c.id == NEAR_MISSES.c.notice_id)
-        .where(PROFILES.c.active == sa.true(), NEAR_MISSES.c.updated_at >= since, ~matched)
-        .order_by(NEAR_MISSES.c.notice_id, PROFILES.c.name)
+        .join(PROFILES, PROFILES.c.id == table.c.profile_id)
+        .join(NOTICES, NOTICES.c.id == table.c.notice_id)
+        .where(PROFILES.c.active == sa.true())
+        .order_by(table.c.notice_id, PROFILES.c.name)
     )
+
+
+def _enqueue_routed(
+    session: Session, query: sa.Select[Any], kind: str, default_chats: Sequence[int], now: datetime, what: str
+) -> int:
     targets = _routes(session, session.execute(query).all(), default_chats, now)
-    rows = [_outbox_values(n, c, "near_miss", "", {"profiles": p}) for (n, c), p in targets.items()]
+    rows = [_outbox_values(n, c, kind, "", {"profiles": p}) for (n, c), p in targets.items()]
     created = _insert_ignoring_duplicates(session, rows)
-    _log_enqueued(created, "near misses", candidates=len(rows))
+    _log_enqueued(created, what, candidates=len(rows))
     return created
 
 

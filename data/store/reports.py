@@ -29,6 +29,7 @@ from data.models import (
     NoticeRow,
     ProfileRow,
 )
+from data.store.near_misses import matched_by_rules
 from data.store.rows import _chunks
 
 
@@ -125,22 +126,13 @@ def near_misses_found(
 ) -> list[tuple[NearMissRow, NoticeRow, str]]:
     """Near misses found in [``start``, ``end``) of active profiles (of ``profile`` alone when
     given), closest first within each day found, none that the profile matches by its rules."""
-    matched = (
-        sa.select(MATCHES.c.id)
-        .where(
-            MATCHES.c.notice_id == NEAR_MISSES.c.notice_id,
-            MATCHES.c.profile_id == NEAR_MISSES.c.profile_id,
-            MATCHES.c.matched == sa.true(),
-        )
-        .exists()
-    )
     query = (
         select(NearMissRow, NoticeRow, PROFILES.c.name)
         .join(NoticeRow, NOTICES.c.id == NEAR_MISSES.c.notice_id)
         .join(ProfileRow, PROFILES.c.id == NEAR_MISSES.c.profile_id)
         .where(
             PROFILES.c.active == sa.true(),
-            ~matched,
+            ~matched_by_rules(),
             *_found_in(NEAR_MISSES.c.created_at, start, end, profile),
         )
         .order_by(NEAR_MISSES.c.created_at.desc(), NEAR_MISSES.c.similarity.desc(), NEAR_MISSES.c.id)
