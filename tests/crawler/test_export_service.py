@@ -144,7 +144,7 @@ def test_the_fake_refuses_a_wrong_token_and_reads_only_documented_questions():
 @pytest.fixture(scope="module")
 def snap():
     """Four days of notices up to today's Moscow midnight: every one lies in a whole past day."""
-    return build_snapshot(seed=5, count=48, days=4, now=moscow_now_floor(None))
+    return build_snapshot(seed=5, count=16, days=4, now=moscow_now_floor(None))
 
 
 def _config(db_url: str, server, snap, **changes):
