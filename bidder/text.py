@@ -70,6 +70,12 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
 
+def tokens_as_written(text: str) -> list[str]:
+    """The words of ``tokens`` as the text writes them (case and ё kept), position for position:
+    for showing a reader what was found («Смоленской», not «смоленской»)."""
+    return _WORD_AS_WRITTEN.findall(text)
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def lemma_set(word: str) -> frozenset[str]:
     """Every normal form of a normalized word (all parses), for matching notice text with recall."""

@@ -64,8 +64,13 @@ class Condition:
         raise NotImplementedError
 
 
-def _delivery_reason(code: str, fallback: bool) -> str:
-    suffix = " (место поставки не указано, взят регион заказчика)" if fallback else ""
+def _delivery_reason(code: str, view: NoticeView) -> str:
+    if view.delivery_fallback:
+        suffix = " (место поставки не указано, взят регион заказчика)"
+    elif code in view.delivery_named:
+        suffix = f" (из названия: «{view.delivery_named[code]}»)"
+    else:
+        suffix = ""
     return f"регион поставки {_region_label(code)}{suffix}"
 
 
@@ -75,7 +80,7 @@ def _wanted(codes: frozenset[str]) -> str:
 
 def _first_delivery(view: NoticeView, allowed: frozenset[str]) -> str:
     region = next(d for d in view.delivery_regions if d in allowed)
-    return _delivery_reason(region, view.delivery_fallback)
+    return _delivery_reason(region, view)
 
 
 class Inactive(Condition):

@@ -12,6 +12,7 @@ from typing import Any
 from bidder import text
 from bidder.keywords import MIN_PREFIX_LETTERS, KeywordPart, KeywordPattern, part_holds
 from bidder.matcher.reasons import _Hit, _region_label
+from bidder.places import places_in
 from bidder.profiles import code_key
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money
 from data.notice import Notice, days_left
@@ -50,6 +51,9 @@ class NoticeView:
     customer_region: str | None
     delivery_regions: list[str]
     delivery_fallback: bool
+    delivery_named: dict[str, str] = field(default_factory=dict)
+    """Delivery regions read from the title or a position's name (``bidder.places``): code -> the
+    words that name it. Set when they replace the card's (none, or only the customer's own)."""
     okpd2_keys: list[str] = field(default_factory=list)
     ktru_keys: list[str] = field(default_factory=list)
     segments: list[tuple[int, str]] = field(default_factory=list)
@@ -212,6 +216,15 @@ def _prefix_scan(segment: str) -> tuple[str, dict[int, int]]:
     return "\0" + "\0".join(chunks), positions
 
 
+def _named_places(notice: Notice) -> dict[str, str]:
+    """Subjects the title and the positions' names name: code -> the words (first mention)."""
+    found: dict[str, str] = {}
+    for value in (notice.title, *(item.name for item in notice.items)):
+        for place in places_in(value):
+            found.setdefault(place.code, place.found)
+    return found
+
+
 def analyze(notice: Notice) -> NoticeView:
     """Everything the rules need from a notice, computed once however many profiles look at it."""
     title_words, title_forms = text.word_forms(notice.title)
@@ -244,6 +257,11 @@ def analyze(notice: Notice) -> NoticeView:
     ]
     customer = _region_code(notice.customer_region) if notice.customer_region else None
     delivery = list(dict.fromkeys(c for c in map(_region_code, notice.delivery_regions) if c))
+    named = _named_places(notice)
+    if named and delivery in ([], [customer]) and set(named) != {customer}:
+        delivery = list(named)  # a head office buying for a branch: the words say where
+    else:
+        named = {}
     fallback = not delivery and customer is not None
     okpd2, ktru = _codes(okpd2_values), _codes(ktru_values)
     return NoticeView(
@@ -256,6 +274,7 @@ def analyze(notice: Notice) -> NoticeView:
         customer_region=customer,
         delivery_regions=delivery or ([customer] if customer else []),
         delivery_fallback=fallback,
+        delivery_named=named,
         okpd2_keys=[key for _, key in okpd2],
         ktru_keys=[key for _, key in ktru],
         segments=segments,
