@@ -6,6 +6,7 @@ The syntax is in docs/profiles.md ("Keywords and minus-words").
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -82,3 +83,13 @@ def part_holds(part: KeywordPart, word: str, forms: frozenset[str]) -> bool:
     if not part.prefix:
         return part.value in forms
     return word.startswith(part.value) or any(f.startswith(part.value) for f in forms)
+
+
+def occurs_in(pattern: KeywordPattern, words: Sequence[str], forms: Sequence[frozenset[str]]) -> bool:
+    """Whether the pattern's parts meet consecutive words of a short text (a synonym, a code's name),
+    as a notice's text is searched."""
+    parts = pattern.parts
+    for start in range(len(words) - len(parts) + 1):
+        if all(part_holds(part, words[start + i], forms[start + i]) for i, part in enumerate(parts)):
+            return True
+    return False

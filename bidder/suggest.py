@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from bidder import text
 from bidder.embeddings import EmbeddingError, nearest_words
-from bidder.keywords import parse_keyword, part_holds
-from bidder.profiles import Profile
+from bidder.keywords import occurs_in, parse_keyword, part_holds
+from bidder.profiles import Profile, code_key
 from data.notice import Notice
+from data.reference.okpd2 import okpd2_name, okpd2_names
 
 MIN_SKIPPED = 3
 """A word must be in at least this many skipped alerts: two could be chance."""
@@ -125,3 +126,53 @@ def keyword_neighbours(
     except EmbeddingError:
         return []
     return found
+
+
+CODES = 5
+_CLASSIFIER_WORDS = text.GENERIC_WORDS | frozenset(
+    "прочий прочее включенный включить другой группировка аналогичный подобный связанный услуга".split()
+)
+"""Words of the classifier's own phrasing («прочие, не включенные в другие группировки»)."""
+
+
+@dataclass(frozen=True)
+class CodeSuggestions:
+    """OKPD2 prefixes whose names carry a keyword, and words the names of the profile's codes use."""
+
+    codes_for_keywords: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    """keyword -> (code, name) of the subclasses and groups whose names carry it."""
+    words_for_codes: tuple[tuple[str, str, tuple[str, ...]], ...]
+    """(profile prefix, the name it is read from, its words the profile lacks)."""
+
+
+def code_suggestions(profile: Profile, *, limit: int = CODES) -> CodeSuggestions:
+    """From the OKPD2 names (``data.reference.okpd2``): prefixes for the profile's keywords it does
+    not cover yet, and keywords for its codes. Only shown: nothing changes the profile."""
+    names = okpd2_names()
+    analysed = {code: text.word_forms(text.without_exceptions(name)) for code, name in names.items()}
+    covered = tuple(code_key(c) for c in profile.okpd2)
+    for_keywords = []
+    for raw in profile.keywords:
+        pattern = parse_keyword(raw)
+        codes = [
+            (code, names[code])
+            for code, (words, forms) in sorted(analysed.items(), key=lambda item: (-len(item[0]), item[0]))
+            if occurs_in(pattern, words, forms) and not code_key(code).startswith(covered or ("\0",))
+        ]
+        if codes:
+            for_keywords.append((raw, tuple(codes[:limit])))
+    for_codes = []
+    for prefix in profile.okpd2:
+        named = okpd2_name(prefix)
+        if named is None:
+            continue
+        words = tuple(
+            dict.fromkeys(
+                w
+                for w in text.lemmas(text.without_exceptions(named[1]))
+                if len(w) >= 4 and w.isalpha() and w not in _CLASSIFIER_WORDS and not _is_own(w, profile)
+            )
+        )
+        if words:
+            for_codes.append((prefix, f"{named[0]} «{named[1]}»", words))
+    return CodeSuggestions(tuple(for_keywords), tuple(for_codes))

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bidder import text
 from bidder.errors import BidderError
-from bidder.keywords import KeywordPart, KeywordPattern, parse_keyword, part_holds
+from bidder.keywords import KeywordPart, KeywordPattern, occurs_in, parse_keyword
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "reference" / "synonyms.txt"
 SEPARATOR = "="
@@ -140,7 +140,7 @@ class SynonymBook:
     def _find(self, pattern: KeywordPattern) -> Iterable[Alternative]:
         seen = {pattern.key}
         for group in self.groups:
-            via = next((m for m in group if _occurs(pattern, m)), None)
+            via = next((m for m in group if occurs_in(pattern, m.words, m.forms)), None)
             if via is None:
                 continue
             for other in group:
@@ -149,15 +149,6 @@ class SynonymBook:
                     yield Alternative(
                         other.pattern.key, other.pattern, f"«{other.written}» → «{via.written}»"
                     )
-
-
-def _occurs(pattern: KeywordPattern, member: Member) -> bool:
-    """Whether the keyword's parts meet consecutive words of the member (as a notice would be searched)."""
-    parts, words, forms = pattern.parts, member.words, member.forms
-    for start in range(len(words) - len(parts) + 1):
-        if all(part_holds(part, words[start + i], forms[start + i]) for i, part in enumerate(parts)):
-            return True
-    return False
 
 
 @cache

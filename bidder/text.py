@@ -130,6 +130,15 @@ def part_of_speech(word: str) -> str | None:
     return str(parses[0].tag.POS) if parses and parses[0].tag.POS else None
 
 
+_EXCEPT = re.compile(r"\bкроме\b[^,;)]*", re.IGNORECASE)
+
+
+def without_exceptions(text: str) -> str:
+    """The text with its «кроме …» clauses dropped: «Машины офисные и оборудование, кроме
+    компьютеров» names no computers, and a search of it must not find any."""
+    return _EXCEPT.sub("", text)
+
+
 def lemmas(text: str) -> list[str]:
     """One lemma per word of ``text``: the compact form for reports, search keys and keywords."""
     return [lemma(w) for w in tokens(text)]

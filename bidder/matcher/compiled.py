@@ -96,6 +96,12 @@ class CompiledProfile:
     exclude_synonyms: tuple[tuple[Alternative, ...], ...] = ()
     """The synonyms of each of ``exclude``, in its order."""
     synonym_keywords: tuple[tuple[str, KeywordPattern], ...] = ()
+    own_lemmas: frozenset[str] = frozenset()
+    """The profile's own one-word exact keywords (no synonyms): looked up in the notice's code names."""
+    own_prefixes: tuple[str, ...] = ()
+    """Its one-word families («компьютер*»): a substring test on the names' words and lemmas."""
+    own_phrases: tuple[KeywordPattern, ...] = ()
+    """Its phrases, searched in the code names word by word."""
     """Every synonym of every keyword, once (the index selects the profile by them too)."""
     conditions: tuple[Condition, ...] = ()
     """The conditions this profile sets, in the order their reasons are written."""
@@ -152,6 +158,11 @@ class CompiledProfile:
             ),
             exclude_synonyms=exclude_alts,
             synonym_keywords=keyword_synonyms,
+            own_lemmas=frozenset(p.parts[0].value for _, p in keywords if _is_lemma(p)),
+            own_prefixes=tuple(
+                "\0" + p.parts[0].value for _, p in keywords if len(p.parts) == 1 and p.parts[0].prefix
+            ),
+            own_phrases=tuple(p for _, p in keywords if len(p.parts) > 1),
         )
         conditions, checks = conditions_of(compiled)
         return replace(compiled, conditions=conditions, checks=checks)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from bidder.keywords import KeywordPattern
+from bidder.keywords import KeywordPattern, occurs_in
 from bidder.matcher.reasons import (
     _MAX_LISTED,
     SCORE_CODE,
@@ -217,6 +217,36 @@ def _keyword_reasons(cp: CompiledProfile, view: NoticeView) -> list[tuple[str, f
     return found
 
 
+def _named_by_codes(cp: CompiledProfile, view: NoticeView) -> bool:
+    """``_in_code_names`` as a yes/no, a set lookup per one-word keyword."""
+    if not view.code_names:
+        return False
+    if not cp.own_lemmas.isdisjoint(view.name_lemmas):
+        return True
+    scan = view.name_scan
+    if any(prefix in scan for prefix in cp.own_prefixes):
+        return True
+    lemmas = view.name_lemmas
+    return any(
+        all(part.prefix or part.value in lemmas for part in p.parts)  # cheap: most phrases stop here
+        and any(occurs_in(p, n.words, n.forms) for n in view.code_names)
+        for p in cp.own_phrases
+    )
+
+
+def _in_code_names(cp: CompiledProfile, view: NoticeView) -> list[tuple[str, float]]:
+    """(reason, score) of each keyword found in the name of one of the notice's OKPD2 subclasses or
+    groups: what makes «Поставка товара» with code 26.20.11.110 a match of «компьютер*». Asked only
+    when no code of the profile and no keyword in the text (or through a synonym) matched."""
+    found = []
+    for _, pattern, gain, _ in cp.scored:
+        named = next((n for n in view.code_names if occurs_in(pattern, n.words, n.forms)), None)
+        if named is not None:
+            noun = "фраза" if pattern.is_phrase else "ключевое слово"
+            found.append((f"{noun} «{pattern.text}» — в названии ОКПД2 {named.code} «{named.name}»", gain))
+    return found
+
+
 def _found(
     view: NoticeView, key: str, pattern: KeywordPattern, synonyms: tuple[Alternative, ...], *, veto: bool
 ) -> str | None:
@@ -251,13 +281,15 @@ class Capability(Condition):
             or any(lemma in by_lemma for lemma in cp.keyword_lemmas)
             or any(word in view.capitals for word in cp.keyword_capitals)
             or any(view.find(pattern, key) for key, pattern in cp.keyword_others)
+            or _named_by_codes(cp, view)
         )
 
     def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
         codes = _code_reasons(cp, view)
         out += codes[:_MAX_LISTED]
         score = 0.0
-        for reason, gain in _keyword_reasons(cp, view):
+        found = _keyword_reasons(cp, view) or ([] if codes else _in_code_names(cp, view))
+        for reason, gain in found:
             out.append(reason)
             score += gain
         return score + SCORE_CODE if codes else score

@@ -16,7 +16,7 @@ from bidder.places import places_in
 from bidder.profiles import code_key
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money
 from data.notice import Notice, days_left
-from data.reference.okpd2 import normalize_okpd2
+from data.reference.okpd2 import normalize_okpd2, okpd2_name
 from data.reference.regions import resolve_region
 
 _UNSEEN: Any = object()
@@ -32,6 +32,25 @@ class _Notes:
     kind: str
     security: str
     customer_inn: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeName:
+    """An OKPD2 subclass or group with its name, analysed like a notice's text."""
+
+    code: str
+    name: str
+    words: tuple[str, ...]
+    forms: tuple[frozenset[str], ...]
+
+
+@lru_cache(maxsize=4096)
+def _code_name(code: str) -> CodeName | None:
+    named = okpd2_name(code)
+    if named is None:
+        return None
+    words, forms = text.word_forms(text.without_exceptions(named[1]))
+    return CodeName(named[0], named[1], words, forms)
 
 
 @dataclass(slots=True)
@@ -58,6 +77,13 @@ class NoticeView:
     ktru_keys: list[str] = field(default_factory=list)
     segments: list[tuple[int, str]] = field(default_factory=list)
     """(first position, text) of the title and of each item name."""
+    code_names: tuple[CodeName, ...] = ()
+    name_lemmas: frozenset[str] = frozenset()
+    """Every lemma of ``code_names``: a one-word keyword is in them by one set lookup."""
+    name_scan: str = ""
+    """Their words and lemmas each behind a NUL: a word family is in them when «\\0prefix» is."""
+    """The names of the notice's OKPD2 subclasses or groups (``data.reference.okpd2``): what its
+    codes say it buys when its title does not («Поставка товара», code 26.20.11.110)."""
     capitals: dict[str, list[int]] = field(default_factory=dict)
     """Word -> positions where it is written in capitals (``text.capitals``): where an
     abbreviation of the synonym dictionary («ПК») may be found."""
@@ -264,6 +290,7 @@ def analyze(notice: Notice) -> NoticeView:
         named = {}
     fallback = not delivery and customer is not None
     okpd2, ktru = _codes(okpd2_values), _codes(ktru_values)
+    names = tuple({n.code: n for n in map(_code_name, (code for code, _ in okpd2)) if n}.values())
     return NoticeView(
         notice=notice,
         words=words,
@@ -279,4 +306,9 @@ def analyze(notice: Notice) -> NoticeView:
         ktru_keys=[key for _, key in ktru],
         segments=segments,
         capitals=capitals,
+        code_names=names,
+        name_lemmas=frozenset(lemma for name in names for forms in name.forms for lemma in forms),
+        name_scan="".join(
+            "\0" + "\0".join((*n.words, *(f for forms in n.forms for f in forms))) for n in names
+        ),
     )

@@ -32,6 +32,12 @@ from pathlib import Path
 from data.reference import ReferenceDataError
 
 OKPD2_CSV = Path(__file__).with_name("okpd2_classes.csv")
+NAMES_CSV = Path(__file__).with_name("okpd2_names.csv")
+"""Names of OKPD2 subclasses (XX.X) and groups (XX.XX), as ОК 034-2014 publishes them: 755 of
+them, not every group (26.20 is missing; its subclass 26.2 «Компьютеры и периферийное
+оборудование» is there). Source: rexologue/evo-ai-agents-labs, ``okpd2.csv`` at commit
+4fec7bb2abec8ce462a9bb332508cd0a1440cf47 (columns code, category), whitespace folded; checked by
+hand against the classifier for the classes the example profiles use (26, 32, 58, 62, 81, 82)."""
 
 _DOTTED = re.compile(r"\d{2}(?:\.\d(?:\d(?:\.\d(?:\d(?:\.\d{3})?)?)?)?)?")
 """XX, XX.X, XX.XX, XX.XX.X, XX.XX.XX or XX.XX.XX.XXX: exactly the OKPD2 levels."""
@@ -142,3 +148,38 @@ def is_within(code: str | None, prefix: str | None) -> bool:
     if len(outer) == 9 and outer.endswith("0"):
         return inner[:8] == outer[:8]
     return inner.startswith(outer)
+
+
+@cache
+def _names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    with NAMES_CSV.open(encoding="utf-8", newline="") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            code, name = (row.get(k, "").strip() for k in ("code", "name"))
+            if not re.fullmatch(r"\d{2}\.\d{1,2}", code) or not name or code in names:
+                raise ReferenceDataError(
+                    f"{NAMES_CSV.name}:{line}: needs a new subclass or group code, a name"
+                )
+            names[code] = name
+    return names
+
+
+def okpd2_name(code: str | None) -> tuple[str, str] | None:
+    """(group or subclass, its name) of the most specific named level at or above ``code``, from
+    the group (XX.XX) up to the subclass (XX.X); ``None`` when neither is named (a class name is
+    too broad to say what a position is)."""
+    digits = _digits(code)
+    if digits is None:
+        return None
+    names = _names()
+    for size in (4, 3):
+        if len(digits) >= size:
+            prefix = _dotted(digits[:size])
+            if prefix in names:
+                return prefix, names[prefix]
+    return None
+
+
+def okpd2_names() -> dict[str, str]:
+    """Every named subclass and group: code -> name (for looking a word up across the classifier)."""
+    return dict(_names())

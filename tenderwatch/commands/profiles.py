@@ -35,7 +35,15 @@ from bidder.profiles import (
     parse_profiles,
     profile_warnings,
 )
-from bidder.suggest import MIN_SHARE, MIN_SKIPPED, Suggestions, keyword_neighbours, suggest
+from bidder.suggest import (
+    MIN_SHARE,
+    MIN_SKIPPED,
+    CodeSuggestions,
+    Suggestions,
+    code_suggestions,
+    keyword_neighbours,
+    suggest,
+)
 from data.db import make_engine, session_scope, sqlite_file, upgrade
 from data.errors import StoreError
 from data.formatting import format_money
@@ -346,8 +354,27 @@ def register(app: typer.Typer) -> None:
             engine.dispose()
         _print_suggestions(suggest(sourced[name].profile, triaged, limit=limit), sourced[name].origin)
         _print_neighbours(keyword_neighbours(sourced[name].profile))
+        _print_codes(code_suggestions(sourced[name].profile))
 
     app.add_typer(profiles_app, name="profiles")
+
+
+def _print_codes(found: CodeSuggestions) -> None:
+    if found.codes_for_keywords:
+        table = Table(title="OKPD2 subclasses and groups whose names carry a keyword (prefixes to consider)")
+        table.add_column("keyword", no_wrap=True)
+        table.add_column("OKPD2", overflow="fold")
+        for keyword, codes in found.codes_for_keywords:
+            table.add_row(keyword, "\n".join(f"{code} {name}" for code, name in codes))
+        console.print(table)
+    if found.words_for_codes:
+        table = Table(title="words of the names of the profile's codes (keywords to consider)")
+        table.add_column("okpd2", no_wrap=True)
+        table.add_column("read from", overflow="fold")
+        table.add_column("words", overflow="fold")
+        for prefix, source, words in found.words_for_codes:
+            table.add_row(prefix, source, ", ".join(words))
+        console.print(table)
 
 
 def _print_neighbours(neighbours: list[tuple[str, list[tuple[str, float]]]]) -> None:

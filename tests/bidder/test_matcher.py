@@ -236,6 +236,7 @@ def test_ambiguous_words_recall_without_false_alarms() -> None:
         (["26.20.11.110"], ["codes"]),
         (["04.11"], []),  # no such class
         (["26.201", "26.20.11.110"], ["codes"]),
+        (["26.2"], []),  # the parent subclass is not within 26.20
     ],
 )
 def test_notice_codes_compare_on_the_hierarchy(okpd2: list[str], matched: list[str]) -> None:
