@@ -300,9 +300,10 @@ async def test_rate_limits_hold_at_the_server(engine, fake):
 
     assert report.sent == 16
     slack = 0.8  # the fake stamps arrival, a few ms after the limiter let the request go
+    # the limits are ceilings: how close a loaded machine comes to them is timing, not a claim
     for chat_id in private_chats:
-        assert fake.max_in_window(limits.private[1] * slack, chat_id) == 1
-    assert fake.max_in_window(limits.group[1] * slack, GROUP) == 3
+        assert fake.max_in_window(limits.private[1] * slack, chat_id) <= 1
+    assert fake.max_in_window(limits.group[1] * slack, GROUP) <= 3
     assert fake.max_in_window(limits.overall[1] * slack) <= 5
 
 
