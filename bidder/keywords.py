@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from bidder import text
@@ -49,8 +50,12 @@ class KeywordPattern:
         return written + "^" if self.caps else written
 
 
+@lru_cache(maxsize=8192)
 def parse_keyword(raw: str) -> KeywordPattern:
-    """Turn «поставка компьютер* техники» into lemma/prefix parts; raise ``ValueError`` if unusable."""
+    """Turn «поставка компьютер* техники» into lemma/prefix parts; raise ``ValueError`` if unusable.
+
+    Cached (a pattern is immutable): the same keyword is parsed by validation, by every compile of
+    the matcher and by each suggestion that asks whether a word is the profile's own."""
     written = " ".join(raw.split())
     parts: list[KeywordPart] = []
     for chunk in written.split(" "):

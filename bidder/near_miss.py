@@ -8,7 +8,8 @@ bot's «Возможно, интересно» digest) and never alert as matche
 
 How a notice is compared: each content word of its title (not in every title, three letters or
 more) against each keyword of the active profiles (a phrase by the mean of its words); the
-similarity is the best cosine, and the reason names both («нетбуков» ≈ «ноутбук», 0,74).
+similarity is the best cosine, and the reason names both («планшетов» по смыслу близко к «ноутбук»
+(0,73)).
 """
 
 from __future__ import annotations

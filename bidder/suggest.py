@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from bidder import text
 from bidder.embeddings import EmbeddingError, nearest_words
 from bidder.keywords import occurs_in, parse_keyword, part_holds
+from bidder.matcher.view import code_name
 from bidder.profiles import Profile, code_key
 from data.notice import Notice
-from data.reference.okpd2 import okpd2_name, okpd2_names
+from data.reference.okpd2 import okpd2_names
 
 MIN_SKIPPED = 3
 """A word must be in at least this many skipped alerts: two could be chance."""
@@ -149,30 +150,32 @@ def code_suggestions(profile: Profile, *, limit: int = CODES) -> CodeSuggestions
     """From the OKPD2 names (``data.reference.okpd2``): prefixes for the profile's keywords it does
     not cover yet, and keywords for its codes. Only shown: nothing changes the profile."""
     names = okpd2_names()
-    analysed = {code: text.word_forms(text.without_exceptions(name)) for code, name in names.items()}
+    analysed = {code: code_name(code) for code in sorted(names, key=lambda code: (-len(code), code))}
     covered = tuple(code_key(c) for c in profile.okpd2)
     for_keywords = []
     for raw in profile.keywords:
         pattern = parse_keyword(raw)
         codes = [
             (code, names[code])
-            for code, (words, forms) in sorted(analysed.items(), key=lambda item: (-len(item[0]), item[0]))
-            if occurs_in(pattern, words, forms) and not code_key(code).startswith(covered or ("\0",))
+            for code, named in analysed.items()
+            if named is not None
+            and occurs_in(pattern, named.words, named.forms)
+            and not code_key(code).startswith(covered or ("\0",))
         ]
         if codes:
             for_keywords.append((raw, tuple(codes[:limit])))
     for_codes = []
     for prefix in profile.okpd2:
-        named = okpd2_name(prefix)
+        named = code_name(prefix)
         if named is None:
             continue
         words = tuple(
             dict.fromkeys(
                 w
-                for w in text.lemmas(text.without_exceptions(named[1]))
+                for w in map(text.lemma, named.words)
                 if len(w) >= 4 and w.isalpha() and w not in _CLASSIFIER_WORDS and not _is_own(w, profile)
             )
         )
         if words:
-            for_codes.append((prefix, f"{named[0]} «{named[1]}»", words))
+            for_codes.append((prefix, f"{named.code} «{named.name}»", words))
     return CodeSuggestions(tuple(for_keywords), tuple(for_codes))

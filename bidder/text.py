@@ -116,7 +116,7 @@ def capitals(text: str) -> tuple[int, ...]:
         return ()
     return tuple(
         pos
-        for pos, word in enumerate(_WORD_AS_WRITTEN.findall(text))
+        for pos, word in enumerate(tokens_as_written(text))
         if word.isupper() and sum(c.isalpha() for c in word) >= 2
     )
 

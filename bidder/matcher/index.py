@@ -131,12 +131,11 @@ class CompiledMatcher:
                     pids = word_pids[word] = self._remember(word_pids, self._by_prefix(word, lemma=False))
                 if pids:
                     found |= pids
-        for name in view.code_names:  # a keyword in the name of one of its codes (``rules.Capability``)
-            for lemma in {lemma for forms in name.forms for lemma in forms}:
-                pids = lemma_pids.get(lemma)
-                if pids is None:
-                    pids = lemma_pids[lemma] = self._remember(lemma_pids, self._by_prefix(lemma, lemma=True))
-                found |= pids
+        for lemma in view.name_lemmas:  # a keyword in the name of one of its codes (``rules.Capability``)
+            pids = lemma_pids.get(lemma)
+            if pids is None:
+                pids = lemma_pids[lemma] = self._remember(lemma_pids, self._by_prefix(lemma, lemma=True))
+            found |= pids
         for codes, index, cache in (
             (view.okpd2, self._code_index, self._code_pids),
             (view.ktru, self._ktru_index, self._ktru_pids),

@@ -42,15 +42,23 @@ class CodeName:
     name: str
     words: tuple[str, ...]
     forms: tuple[frozenset[str], ...]
+    lemmas: frozenset[str]
+    """Every lemma of ``forms``: a one-word keyword is in the name by one set lookup."""
+    scan: str
+    """The words and lemmas each behind a NUL: a word family is in the name when «\\0prefix» is."""
 
 
 @lru_cache(maxsize=4096)
-def _code_name(code: str) -> CodeName | None:
+def code_name(code: str) -> CodeName | None:
+    """The analysed name of the most specific named level of ``code`` (``okpd2_name``), what it
+    excepts («кроме …») left out; built once per code, however many notices carry it."""
     named = okpd2_name(code)
     if named is None:
         return None
     words, forms = text.word_forms(text.without_exceptions(named[1]))
-    return CodeName(named[0], named[1], words, forms)
+    lemmas = frozenset(lemma for word_forms in forms for lemma in word_forms)
+    scan = "\0" + "\0".join((*words, *(f for word_forms in forms for f in word_forms)))
+    return CodeName(named[0], named[1], words, forms, lemmas, scan)
 
 
 @dataclass(slots=True)
@@ -290,7 +298,7 @@ def analyze(notice: Notice) -> NoticeView:
         named = {}
     fallback = not delivery and customer is not None
     okpd2, ktru = _codes(okpd2_values), _codes(ktru_values)
-    names = tuple({n.code: n for n in map(_code_name, (code for code, _ in okpd2)) if n}.values())
+    names = tuple({n.code: n for n in map(code_name, (code for code, _ in okpd2)) if n}.values())
     return NoticeView(
         notice=notice,
         words=words,
@@ -307,8 +315,6 @@ def analyze(notice: Notice) -> NoticeView:
         segments=segments,
         capitals=capitals,
         code_names=names,
-        name_lemmas=frozenset(lemma for name in names for forms in name.forms for lemma in forms),
-        name_scan="".join(
-            "\0" + "\0".join((*n.words, *(f for forms in n.forms for f in forms))) for n in names
-        ),
+        name_lemmas=frozenset().union(*(n.lemmas for n in names)),
+        name_scan="".join(n.scan for n in names),
     )
