@@ -27,6 +27,8 @@ from data.process import this_process
 log = logging.getLogger(__name__)
 
 RUN_ID_SETTING = "TENDERWATCH_RUN_ID"
+SHARED_REQUESTS_STAT = "tenderwatch/requests/shared"
+"""Requests a worker of a shared crawl took from the shared queue (its retries not counted)."""
 HEARTBEAT_SECONDS = 10.0
 """How often the run row hears from a live crawl (figures so far); see ``data.store.ABANDONED_AFTER``."""
 _PROGRESS_LINE = re.compile(
@@ -82,9 +84,10 @@ class CrawlFigures:
             unchanged=int(stats.get("tenderwatch/notices/unchanged", 0)),
             errors=sum(errors.values()),
         )
-        logical = int(stats.get("tenderwatch/requests/list", 0)) + int(
-            stats.get("tenderwatch/requests/card", 0)
-        )
+        # A worker of a shared crawl answers for the requests it took from the shared queue, not
+        # for the cards its listing queued (other workers fetched most of those).
+        cards = stats.get(SHARED_REQUESTS_STAT, stats.get("tenderwatch/requests/card", 0))
+        logical = int(stats.get("tenderwatch/requests/list", 0)) + int(cards)
         return cls(progress=progress, logical_requests=logical, errors_by_kind=errors)
 
     @property
@@ -101,12 +104,14 @@ def judge(
     stopped: str = "",
     listing_complete: bool = True,
     idle: bool = False,
+    lists: bool = True,
 ) -> tuple[str, str]:
     """(outcome, reason): ``failed`` if the crawl ended early, stored nothing it should, or read no
     listing, or its error rate is above ``failed_rate``; ``partial`` above ``partial_rate`` or when
     the listing was not read to its end (a page lost loses every entry after it, however low the
     error rate looks); else ``ok``. ``idle``: the spider had nothing to ask (``ok``, not "nothing
-    was requested")."""
+    was requested"). ``lists``: False for a worker of a shared crawl that only fetched cards while
+    another listed (judged on its cards alone)."""
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(figures.errors_by_kind.items()))
     rate = figures.errors / figures.logical_requests if figures.logical_requests else 0.0
     errors = f"{figures.errors} errors in {figures.logical_requests} requests ({rate:.0%})" + (
@@ -121,8 +126,8 @@ def judge(
     if figures.errors_by_kind.get("store"):
         return "failed", f"storing notices failed; {errors}"
     if figures.logical_requests == 0:
-        return ("ok", stopped) if idle else ("failed", "nothing was requested")
-    if figures.progress.pages == 0:
+        return ("ok", stopped) if idle or not lists else ("failed", "nothing was requested")
+    if figures.progress.pages == 0 and lists:
         return "failed", f"no listing page could be read: {stopped or 'no reason recorded'}; {errors}"
     summary = f"{stopped}; {errors}" if stopped else errors
     if rate > failed_rate:
@@ -189,7 +194,8 @@ class CrawlRunRecorder:
         if self.database is None or self.run_id is None:
             return
         figures = CrawlFigures.from_stats(self.crawler.stats.get_stats())
-        listing_complete = bool(getattr(spider, "listing_complete", True))
+        lists = bool(getattr(spider, "lists", True))
+        listing_complete = bool(getattr(spider, "listing_complete", True)) or not lists
         outcome, why = judge(
             figures,
             finish_reason=reason,
@@ -198,6 +204,7 @@ class CrawlRunRecorder:
             stopped=getattr(spider, "stop_reason", ""),
             listing_complete=listing_complete or getattr(spider, "sample", None) is not None,
             idle=bool(getattr(spider, "idle", False)),
+            lists=lists,
         )
         try:
             # The notice counts are not passed: each stored batch counted itself into the row.

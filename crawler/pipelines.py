@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
@@ -26,6 +27,9 @@ Counted = UpsertResult | ResultsStored
 """What storing a batch says it did: new, changed, unchanged."""
 
 BATCH_SIZE_SETTING = "TENDERWATCH_BATCH_SIZE"
+ITEMS_STORED = object()
+"""Signal sent with ``items=`` once a batch is stored (or its storing failed and was counted), and
+for an item dropped: what a shared frontier waits for before it lets go of a request's lease."""
 
 
 class StorePipeline:
@@ -41,7 +45,11 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        return cls(crawler)
+        pipeline = cls(crawler)
+        # An idle crawl stores what it holds: a worker of a shared crawl waits for its peers with
+        # its last items stored, and their requests' leases let go.
+        crawler.signals.connect(pipeline.flush, signal=signals.spider_idle)
+        return pipeline
 
     def open_spider(self) -> None:
         self.database = crawl_database(self.crawler)
@@ -52,6 +60,7 @@ class StorePipeline:
         elif isinstance(item, ProtocolResult | ContractRecord):
             self.results.append(item)
         else:
+            self._stored([item])
             raise DropItem(f"not a notice, protocol or contract: {type(item).__name__}")
         if len(self.buffer) + len(self.results) >= self.batch_size:
             self.flush()
@@ -98,7 +107,9 @@ class StorePipeline:
         except StoreError as exc:
             stats.inc_value("tenderwatch/errors/store", len(batch))
             log.error("storing a batch of %d %s failed: %s", len(batch), what, exc)
+            self._stored(batch)
             return
+        self._stored(batch)
         stats.inc_value("tenderwatch/batches")
         for name in ("new", "changed", "unchanged"):
             stats.inc_value(f"tenderwatch/{what}/{name}", getattr(done, name))
@@ -110,3 +121,6 @@ class StorePipeline:
             done.changed,
             done.unchanged,
         )
+
+    def _stored(self, items: Sequence[object]) -> None:
+        self.crawler.signals.send_catch_log(signal=ITEMS_STORED, items=items)

@@ -20,7 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,9 @@ from crawler.database import CrawlDatabase, read_run
 from crawler.errors import CrawlProcessError, CrawlSettingsError, SourcePaused, SpiderArgumentError
 from crawler.export_service import TOKEN_ENV
 from crawler.extensions import RUN_ID_SETTING, CrawlProgress
+from crawler.frontier import FRONTIER_SOURCES, FRONTIER_URL_ENV
+from crawler.frontier import SCHEDULER as FRONTIER_SCHEDULER
+from crawler.frontier.politeness import GATE_DELAY_SETTING
 from crawler.middlewares import BROWSER_HEADERS, BROWSER_USER_AGENT, PROXY_ENV
 from crawler.spiders import source_names, sources_taking, spider_classes
 from crawler.spiders.base import BLOCK_KINDS, check_spider_arguments
@@ -80,8 +83,18 @@ class CrawlConfig:
     """The export service's token: in the crawl's environment only, like the proxy."""
     export_regions: tuple[str, ...] | list[str] = ()
     export_days: int = 3
+    frontier_url: str | None = None
+    """A Redis URL: the search crawls join a frontier shared with other workers (``crawler.frontier``);
+    in the crawl's environment only, like the proxy (it may carry a password)."""
     extra_settings: Mapping[str, Any] = field(default_factory=dict)
     """Further Scrapy settings (``-s``), e.g. retry counts in tests."""
+
+    def for_source(self, source: str) -> CrawlConfig:
+        """The configuration a crawl of ``source`` runs with: a shared frontier takes the search
+        crawls only (the others ask a few dozen requests a day and run alone)."""
+        if self.frontier_url and source not in FRONTIER_SOURCES:
+            return replace(self, frontier_url=None)
+        return self
 
     def trusted_bundle(self) -> str | None:
         """The CA bundle added to the system roots: the configured one, else for an https site the
@@ -118,6 +131,13 @@ class CrawlConfig:
         settings["TENDERWATCH_EXPORT_DAYS"] = self.export_days
         if self.max_requests:
             settings["TENDERWATCH_MAX_REQUESTS"] = self.max_requests
+        if self.frontier_url:
+            # The site's politeness moves from each process to the shared gate: the same spacing
+            # for all workers together (AutoThrottle's per-process delay would stack on it).
+            settings["SCHEDULER"] = FRONTIER_SCHEDULER
+            settings[GATE_DELAY_SETTING] = self.download_delay
+            settings["DOWNLOAD_DELAY"] = 0
+            settings["AUTOTHROTTLE_ENABLED"] = False
         if self.browser_headers:
             settings["USER_AGENT"] = BROWSER_USER_AGENT
             settings["DEFAULT_REQUEST_HEADERS"] = json.dumps(BROWSER_HEADERS)
@@ -237,6 +257,9 @@ def crawl_environment(config: CrawlConfig) -> dict[str, str]:
         env[PROXY_ENV] = config.proxy
     if config.export_token:
         env[TOKEN_ENV] = config.export_token
+    env.pop(FRONTIER_URL_ENV, None)
+    if config.frontier_url:
+        env[FRONTIER_URL_ENV] = config.frontier_url
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
@@ -299,6 +322,7 @@ def run_crawl(
     closes the run and raises ``CrawlInterrupted`` with the summary: the crawl runs in its own
     session, so nothing else would ever stop it.
     """
+    config = config.for_source(source)
     arguments = validate(
         source,
         config,

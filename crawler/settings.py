@@ -84,6 +84,9 @@ if TENDERWATCH_CA_BUNDLE:
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ProxyMiddleware": 110,
     "crawler.middlewares.DelayedRequestMiddleware": 540,
+    # Only with a shared frontier (TENDERWATCH_CRAWLER__FRONTIER_URL and TENDERWATCH_FRONTIER_DELAY,
+    # set by the runner): each request waits for its turn at the site, whichever worker sends it.
+    "crawler.frontier.politeness.SiteGateMiddleware": 545,
     "crawler.middlewares.RetryAfterMiddleware": 560,
     "crawler.middlewares.ErrorPageMiddleware": 570,
 }

@@ -77,6 +77,9 @@ class CrawlerSettings(_Section):
     export_token: SecretStr = SecretStr("")
     """The export service's personal token; with one set, ``serve`` also reads whole days from it."""
     export_regions: list[str] = Field(default_factory=list)
+    frontier_url: SecretStr = SecretStr("")
+    """A Redis URL (``redis://host:6379/0``): the search crawls of every worker configured with it
+    share one frontier (docs/scaling.md); empty: each crawl is one process, alone."""
     export_days: int = Field(3, ge=1, le=60)
     """How many whole days back the first ``eis_export`` crawl reads (later crawls: since the mark)."""
 
@@ -239,6 +242,7 @@ class Settings(BaseSettings):
         data["telegram"]["token"] = "***" if token else ""
         data["crawler"]["export_token"] = "***" if self.crawler.export_token.get_secret_value() else ""
         data["database"]["url"] = mask_url(self.database.url)
+        data["crawler"]["frontier_url"] = mask_url(self.crawler.frontier_url.get_secret_value())
         data["settings_file"] = self.settings_file
         return data
 

@@ -427,6 +427,11 @@ class ListingSpider(BaseSpider):
         """Keys of the entries this crawl has handled: a later part lists some again."""
         self.stop_reason = "not started"
         self.page_size = self.default_page_size
+        self.lists = True
+        """Whether this process reads the listing; a worker of a shared crawl whose peer lists
+        only fetches cards (``crawler.frontier``)."""
+        self.on_card_failed: Callable[[datetime], None] | None = None
+        """Told of each card that failed for good, when the mark is kept elsewhere (a shared crawl)."""
 
     def configure(self, crawler: Crawler) -> None:
         super().configure(crawler)
@@ -487,6 +492,17 @@ class ListingSpider(BaseSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.database = crawl_database(self.crawler)
+        if self.lists:
+            yield self.begin_listing()
+        else:
+            self.stop_reason = "fetched cards for a shared crawl that another worker lists"
+
+    def begin_listing(self) -> scrapy.Request:
+        """The first listing request, the mark read (also when a worker takes a shared crawl's
+        listing over from a lister that stopped)."""
+        self.lists = True
+        if self.database is None:
+            self.database = crawl_database(self.crawler)
         if self.from_date is None:  # an explicit window is crawled whole; otherwise resume at the mark
             mark = self.database.high_water(source=self.name, search_key=self.search_key)
             self.cutoff = mark - self.overlap if mark else None
@@ -498,7 +514,7 @@ class ListingSpider(BaseSpider):
             self.max_pages,
             self.sample,
         )
-        yield self.list_request(1)
+        return self.list_request(1)
 
     def _spend(self) -> bool:
         """One request from the crawl's budget; False when it is spent (and the listing is then
@@ -696,8 +712,10 @@ class ListingSpider(BaseSpider):
     def _card_failed(self, listing: Notice, *, fallback: bool = True) -> Iterable[Notice | scrapy.Request]:
         """Keep what the listing showed, or what its fallback page shows (the store never lets
         either overwrite a card); the mark stays below it, so the next crawl retries the card."""
-        if listing.updated_at and (self.oldest_failed is None or listing.updated_at < self.oldest_failed):
-            self.oldest_failed = listing.updated_at
+        if listing.updated_at:
+            self.note_oldest_failed(listing.updated_at)
+            if self.on_card_failed is not None:
+                self.on_card_failed(listing.updated_at)
         url = self.fallback_url(listing) if fallback else None
         if url is None:
             yield self.as_item(listing)
@@ -721,6 +739,11 @@ class ListingSpider(BaseSpider):
         yield from self.errback(failure)
         yield from self._card_failed(failed_request(failure).meta["listing"], fallback=False)
 
+    def note_oldest_failed(self, updated_at: datetime | None) -> None:
+        """A card that failed for good (here or, in a shared crawl, in another worker)."""
+        if updated_at is not None and (self.oldest_failed is None or updated_at < self.oldest_failed):
+            self.oldest_failed = updated_at
+
     # --- for the run recorder -------------------------------------------------------------------
 
     def crawl_mark(self) -> datetime | None:
@@ -731,7 +754,9 @@ class ListingSpider(BaseSpider):
         listed by the next crawl. It stops just below the oldest entry whose card failed, so the
         next crawl lists it again.
         """
-        if self.sample is not None or not self.listing_complete or self.newest_seen is None:
+        if self.sample is not None or not self.lists or not self.listing_complete:
+            return None
+        if self.newest_seen is None:
             return None
         if self.oldest_failed is not None:
             return min(self.newest_seen, self.oldest_failed - timedelta(microseconds=1))

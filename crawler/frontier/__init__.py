@@ -1,0 +1,31 @@
+"""A crawl frontier shared by several ``tenderwatch crawl`` workers, on Redis.
+
+One machine crawling politely cannot read a day of all of Russia; several can, if they never ask
+the site the same thing twice and keep the site's politeness between them. With
+``crawler.frontier_url`` set, every search crawl (``eis``, ``eis_rss``) of the same search joins
+one *job* on that Redis:
+
+* one worker, the *lister*, reads the listing (its pages and the parts of a split search) as a
+  single crawl would, and keeps the high-water mark; its card requests go to the shared queue;
+* every worker, the lister too, takes card requests from the queue (``queue.LeasedQueue``): a
+  taken request is *leased* to its worker until what it produced is stored, so a worker killed
+  mid-crawl loses nothing (its leases go back to the queue once its heartbeat stops) and a card is
+  fetched once across the workers (scrapy-redis's duplicate filter, shared);
+* every request to a site waits for its turn at that site's gate (``politeness.SiteGate``), one
+  turn per ``crawler.download_delay`` whatever the number of workers;
+* when the lister dies, another worker takes the listing over from the top (what is queued or
+  stored is not asked again); the job ends when the listing is done, the queue is empty and no
+  lease is left, and the lister then moves the mark and clears the job's keys.
+
+Without ``crawler.frontier_url`` nothing here is loaded: one crawl is one process, as before.
+docs/scaling.md has the figures and how to run the workers.
+"""
+
+from __future__ import annotations
+
+FRONTIER_URL_ENV = "TENDERWATCH_CRAWLER__FRONTIER_URL"
+"""The Redis URL reaches the crawl process in the environment (it may carry a password)."""
+FRONTIER_SOURCES = ("eis", "eis_rss")
+"""The crawls a shared frontier takes: the search crawls, whose cards are the many requests."""
+SCHEDULER = "crawler.frontier.scheduler.FrontierScheduler"
+GATE_MIDDLEWARE = "crawler.frontier.politeness.SiteGateMiddleware"

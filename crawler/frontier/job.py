@@ -1,0 +1,195 @@
+"""One shared crawl (a *job*) on Redis: its keys, the workers' heartbeats, who lists, when it is done.
+
+A job is named by the source and its search (``job_name``): workers started for the same search
+on any machine meet in it; a different search is a different job. Every key lives below
+``tenderwatch:frontier:<job>:`` and expires ``JOB_TTL_SECONDS`` after the last heartbeat, so a job
+every worker of which died does not stay in Redis for ever (its next crawl re-lists from the mark).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from redis import Redis
+
+HEARTBEAT_SECONDS = 2.0
+"""How often a worker says it is alive, returns dead workers' leases and checks the listing."""
+WORKER_TTL_SECONDS = 10.0
+"""A worker not heard from for this long is dead: its leases go back to the queue, and if it was
+the lister, another worker takes the listing over."""
+JOB_TTL_SECONDS = 2 * 24 * 3600
+
+
+def job_name(source: str, search_key: str) -> str:
+    """The job of a source's search: workers with the same ``[crawler.search]`` share it."""
+    digest = hashlib.sha1(search_key.encode("utf-8")).hexdigest()[:12]
+    return f"{source}:{digest}"
+
+
+def new_worker_id() -> str:
+    """Unique across machines and restarts; no ``|`` (the lease records use it as a separator)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}".replace("|", "-")
+
+
+@dataclass(frozen=True)
+class JobKeys:
+    prefix: str
+
+    @classmethod
+    def of(cls, job: str) -> JobKeys:
+        return cls(f"tenderwatch:frontier:{job}:")
+
+    @property
+    def queue(self) -> str:
+        """Sorted set of waiting requests (score: minus the priority)."""
+        return self.prefix + "queue"
+
+    @property
+    def leases(self) -> str:
+        """Hash lease id -> the taken request, as it was queued."""
+        return self.prefix + "leases"
+
+    @property
+    def owners(self) -> str:
+        """Hash lease id -> ``worker|score``: who holds it, and where it goes back in the queue."""
+        return self.prefix + "owners"
+
+    @property
+    def sequence(self) -> str:
+        return self.prefix + "sequence"
+
+    @property
+    def seen(self) -> str:
+        """scrapy-redis's duplicate filter: fingerprints of every request queued in this job."""
+        return self.prefix + "seen"
+
+    @property
+    def run(self) -> str:
+        """The id of the job's current run: workers that joined a run that has ended leave."""
+        return self.prefix + "run"
+
+    @property
+    def lister(self) -> str:
+        return self.prefix + "lister"
+
+    @property
+    def listed(self) -> str:
+        return self.prefix + "listed"
+
+    @property
+    def oldest_failed(self) -> str:
+        return self.prefix + "oldest_failed"
+
+    @property
+    def workers(self) -> str:
+        """Prefix of the workers' heartbeat keys (``workers:<id>``, expiring)."""
+        return self.prefix + "workers:"
+
+    def lasting(self) -> list[str]:
+        """The keys that live as long as the job (not the lister's claim, which expires with it)."""
+        fixed = [self.queue, self.leases, self.owners, self.sequence, self.seen]
+        return [*fixed, self.run, self.listed, self.oldest_failed]
+
+
+_KEEP_IF_MINE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_DROP_IF_MINE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+_KEEP_OLDEST = """
+local held = redis.call('GET', KEYS[1])
+if (not held) or tonumber(ARGV[1]) < tonumber(held) then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+"""
+
+
+class Job:
+    """This worker's view of a job: its heartbeat, its claim on the listing, the job's end."""
+
+    def __init__(self, server: Redis, keys: JobKeys, worker: str) -> None:
+        self.server = server
+        self.keys = keys
+        self.worker = worker
+        self.lists = False
+        self.run = self._join()
+        self._keep_if_mine = server.register_script(_KEEP_IF_MINE)
+        self._keep_oldest = server.register_script(_KEEP_OLDEST)
+        self._drop_if_mine = server.register_script(_DROP_IF_MINE)
+
+    def _join(self) -> str:
+        """The job's run: the one under way, or a new one this worker starts."""
+        self.server.set(self.keys.run, uuid.uuid4().hex, nx=True, ex=JOB_TTL_SECONDS)
+        held: Any = self.server.get(self.keys.run)
+        return held.decode() if isinstance(held, bytes) else str(held)
+
+    def ended(self) -> bool:
+        """The run this worker joined is over (its lister removed it, or a new one began)."""
+        held: Any = self.server.get(self.keys.run)
+        return held is None or held.decode() != self.run
+
+    def beat(self) -> None:
+        """Alive for ``WORKER_TTL_SECONDS`` more; the listing stays this worker's if it lists."""
+        ttl_ms = int(WORKER_TTL_SECONDS * 1000)
+        pipe = self.server.pipeline()
+        pipe.set(self.keys.workers + self.worker, "1", px=ttl_ms)
+        for key in self.keys.lasting():
+            pipe.expire(key, JOB_TTL_SECONDS)
+        pipe.execute()
+        if self.lists:
+            self._keep_if_mine(keys=[self.keys.lister], args=[self.worker, ttl_ms])
+
+    def claim_listing(self) -> bool:
+        """Become the lister if the listing is neither done nor held by a live worker."""
+        if self.server.exists(self.keys.listed) or self.ended():
+            return False
+        claimed = self.server.set(self.keys.lister, self.worker, nx=True, px=int(WORKER_TTL_SECONDS * 1000))
+        self.lists = bool(claimed)
+        return self.lists
+
+    def listing_done(self) -> None:
+        self.server.set(self.keys.listed, self.worker, ex=JOB_TTL_SECONDS)
+
+    def is_done(self) -> bool:
+        """The listing is done, nothing waits and nothing is leased: every card is stored (or the
+        run this worker joined was ended by its lister)."""
+        if self.ended():
+            return True
+        pipe = self.server.pipeline()
+        pipe.exists(self.keys.listed)
+        pipe.zcard(self.keys.queue)
+        pipe.hlen(self.keys.leases)
+        listed, waiting, leased = pipe.execute()
+        return bool(listed) and waiting == 0 and leased == 0
+
+    def note_failed(self, updated_at: datetime) -> None:
+        """A card that failed for good: the mark must stay below it, whoever lists (see
+        ``ListingSpider.crawl_mark``)."""
+        self._keep_oldest(keys=[self.keys.oldest_failed], args=[repr(updated_at.timestamp())])
+
+    def oldest_failed(self) -> datetime | None:
+        held: Any = self.server.get(self.keys.oldest_failed)
+        return datetime.fromtimestamp(float(held), UTC) if held is not None else None
+
+    def leave(self) -> None:
+        self.server.delete(self.keys.workers + self.worker)
+        if self.lists:
+            self._drop_if_mine(keys=[self.keys.lister], args=[self.worker])
+
+    def remove(self) -> None:
+        """The job is over: its keys go (the next crawl of the search is a new job)."""
+        self.server.delete(*self.keys.lasting(), self.keys.lister)
