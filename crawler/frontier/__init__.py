@@ -27,5 +27,8 @@ FRONTIER_URL_ENV = "TENDERWATCH_CRAWLER__FRONTIER_URL"
 """The Redis URL reaches the crawl process in the environment (it may carry a password)."""
 FRONTIER_SOURCES = ("eis", "eis_rss")
 """The crawls a shared frontier takes: the search crawls, whose cards are the many requests."""
+NAMESPACE_SETTING = "TENDERWATCH_FRONTIER_NAMESPACE"
+"""The first part of every Redis key (default ``tenderwatch``): installations (or tests) sharing
+one Redis keep apart by it."""
 SCHEDULER = "crawler.frontier.scheduler.FrontierScheduler"
 GATE_MIDDLEWARE = "crawler.frontier.politeness.SiteGateMiddleware"

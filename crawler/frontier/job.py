@@ -22,7 +22,10 @@ HEARTBEAT_SECONDS = 2.0
 """How often a worker says it is alive, returns dead workers' leases and checks the listing."""
 WORKER_TTL_SECONDS = 10.0
 """A worker not heard from for this long is dead: its leases go back to the queue, and if it was
-the lister, another worker takes the listing over."""
+the lister, another worker takes the listing over (``TENDERWATCH_FRONTIER_WORKER_TTL``: shorter
+returns a dead worker's work sooner, but a worker stalled that long by its machine is then taken
+for dead and what it was fetching is fetched twice)."""
+WORKER_TTL_SETTING = "TENDERWATCH_FRONTIER_WORKER_TTL"
 JOB_TTL_SECONDS = 2 * 24 * 3600
 
 
@@ -42,8 +45,8 @@ class JobKeys:
     prefix: str
 
     @classmethod
-    def of(cls, job: str) -> JobKeys:
-        return cls(f"tenderwatch:frontier:{job}:")
+    def of(cls, job: str, namespace: str = "tenderwatch") -> JobKeys:
+        return cls(f"{namespace}:frontier:{job}:")
 
     @property
     def queue(self) -> str:
@@ -121,8 +124,11 @@ return 1
 class Job:
     """This worker's view of a job: its heartbeat, its claim on the listing, the job's end."""
 
-    def __init__(self, server: Redis, keys: JobKeys, worker: str) -> None:
+    def __init__(
+        self, server: Redis, keys: JobKeys, worker: str, ttl_seconds: float = WORKER_TTL_SECONDS
+    ) -> None:
         self.server = server
+        self.ttl_ms = int(ttl_seconds * 1000)
         self.keys = keys
         self.worker = worker
         self.lists = False
@@ -144,7 +150,7 @@ class Job:
 
     def beat(self) -> None:
         """Alive for ``WORKER_TTL_SECONDS`` more; the listing stays this worker's if it lists."""
-        ttl_ms = int(WORKER_TTL_SECONDS * 1000)
+        ttl_ms = self.ttl_ms
         pipe = self.server.pipeline()
         pipe.set(self.keys.workers + self.worker, "1", px=ttl_ms)
         for key in self.keys.lasting():
@@ -157,7 +163,7 @@ class Job:
         """Become the lister if the listing is neither done nor held by a live worker."""
         if self.server.exists(self.keys.listed) or self.ended():
             return False
-        claimed = self.server.set(self.keys.lister, self.worker, nx=True, px=int(WORKER_TTL_SECONDS * 1000))
+        claimed = self.server.set(self.keys.lister, self.worker, nx=True, px=self.ttl_ms)
         self.lists = bool(claimed)
         return self.lists
 

@@ -20,7 +20,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import sleep
 
-from crawler.frontier import FRONTIER_URL_ENV
+from crawler.frontier import FRONTIER_URL_ENV, NAMESPACE_SETTING
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +49,17 @@ return string.format('%.6f', turn - now)
 class SiteGate:
     """Turns at one site for every worker that shares the Redis."""
 
-    def __init__(self, server: Redis, delay: float, *, jitter: bool = True) -> None:
+    def __init__(
+        self, server: Redis, delay: float, *, jitter: bool = True, namespace: str = "tenderwatch"
+    ) -> None:
         self.server = server
+        self.namespace = namespace
         self.delay = max(0.0, delay)
         self.jitter = jitter
         self._reserve = server.register_script(_RESERVE)
 
-    @staticmethod
-    def key(host: str) -> str:
-        return f"tenderwatch:politeness:{host}"
+    def key(self, host: str) -> str:
+        return f"{self.namespace}:politeness:{host}"
 
     def reserve(self, host: str, *, now: float | None = None) -> float:
         """Seconds to wait for this request's turn at ``host`` (0 when its turn is now)."""
@@ -72,7 +74,8 @@ class SiteGateMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         url = os.environ.get(FRONTIER_URL_ENV, "")
         delay = crawler.settings.getfloat(GATE_DELAY_SETTING, 0.0)
-        self.gate = SiteGate(Redis.from_url(url), delay) if url and delay > 0 else None
+        namespace = crawler.settings.get(NAMESPACE_SETTING) or "tenderwatch"
+        self.gate = SiteGate(Redis.from_url(url), delay, namespace=namespace) if url and delay > 0 else None
         self.crawler = crawler
 
     @classmethod

@@ -29,8 +29,16 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 
 from crawler.errors import CrawlSettingsError
 from crawler.extensions import SHARED_REQUESTS_STAT
-from crawler.frontier import FRONTIER_URL_ENV
-from crawler.frontier.job import HEARTBEAT_SECONDS, Job, JobKeys, job_name, new_worker_id
+from crawler.frontier import FRONTIER_URL_ENV, NAMESPACE_SETTING
+from crawler.frontier.job import (
+    HEARTBEAT_SECONDS,
+    WORKER_TTL_SECONDS,
+    WORKER_TTL_SETTING,
+    Job,
+    JobKeys,
+    job_name,
+    new_worker_id,
+)
 from crawler.frontier.queue import LeasedQueue
 from crawler.pipelines import ITEMS_STORED
 from crawler.spiders.base import ListingSpider
@@ -130,8 +138,10 @@ class FrontierScheduler(BaseScheduler):
         if not isinstance(spider, ListingSpider):
             raise CrawlSettingsError(f"a shared frontier takes the listing crawls, not {spider.name}")
         self.spider = spider
-        keys = JobKeys.of(job_name(spider.name, getattr(spider, "search_key", "")))
-        self.job = Job(self.server, keys, self.worker)
+        namespace = self.crawler.settings.get(NAMESPACE_SETTING) or "tenderwatch"
+        keys = JobKeys.of(job_name(spider.name, spider.search_key), namespace)
+        ttl = self.crawler.settings.getfloat(WORKER_TTL_SETTING, WORKER_TTL_SECONDS)
+        self.job = Job(self.server, keys, self.worker, ttl)
         self.queue = LeasedQueue(self.server, spider, keys, self.worker)
         self.seen = RFPDupeFilter(self.server, key=keys.seen)
         self.job.beat()
@@ -146,7 +156,7 @@ class FrontierScheduler(BaseScheduler):
             len(self.queue),
         )
         self._heartbeat = create_looping_call(self._beat)
-        self._heartbeat.start(HEARTBEAT_SECONDS, now=False)
+        self._heartbeat.start(min(HEARTBEAT_SECONDS, ttl / 3), now=False)
 
     def close(self, reason: str) -> None:
         if self._heartbeat is not None and self._heartbeat.running:

@@ -140,11 +140,15 @@ class ReplayServer:
         publish_rate: float | None,
         tls: ssl.SSLContext | None = None,
         export_token: str = REPLAY_EXPORT_TOKEN,
+        latency: float = 0.0,
     ) -> None:
         if publish_rate is not None and not publish_rate > 0:
             raise ReplayServerError(f"publish_rate={publish_rate!r} must be a positive number per minute")
         self.snapshot = snapshot
         self.publish_rate = publish_rate
+        self.latency = max(0.0, latency)
+        """Seconds every counted answer waits: the network and the site's own time, which a local
+        replay lacks and which decide how many requests one worker keeps in flight."""
         self.injector = FaultInjector(faults)
         self.export = ExportFake(snapshot, token=export_token)
         self._stats_lock = threading.Lock()
@@ -291,6 +295,7 @@ class ReplayServer:
         with self._stats_lock:
             self._requests: defaultdict[str, Counter[int]] = defaultdict(Counter)
             self._faulted: Counter[str] = Counter()
+            self._served: Counter[tuple[str, str]] = Counter()
             self._total = 0
 
     def reset_stats(self) -> None:
@@ -298,8 +303,10 @@ class ReplayServer:
         they are the snapshot's history)."""
         self._reset_counters()
 
-    def record(self, kind: str, status: int, fault: str | None) -> None:
+    def record(self, kind: str, status: int, fault: str | None, target: str = "") -> None:
         with self._stats_lock:
+            if status == 200 and target:
+                self._served[(kind, target)] += 1
             self._requests[kind][status] += 1
             self._total += 1
             if fault:
@@ -314,11 +321,15 @@ class ReplayServer:
             }
             faults = {kind: self._faulted[kind] for kind in FAULT_KINDS}
             total = self._total
+            repeated: Counter[str] = Counter()
+            for (kind, _), times in self._served.items():
+                repeated[kind] += times - 1
         with self._publish_lock:
             live = {kind: list(entries) for kind, entries in self._live.items()}
         return {
             "total": total,
             "requests": requests,
+            "repeated": {kind: n for kind, n in sorted(repeated.items()) if n},
             "faults": faults,
             "faults_total": sum(faults.values()),
             "fault_plan": self.faults.to_dict(),
@@ -520,7 +531,9 @@ class _Handler(BaseHTTPRequestHandler):
         reply = self._faulted(fault, replay.injector.plan) or produce()
         if fault == "truncate":
             reply.body = reply.body[: int(len(reply.body) * replay.injector.plan.cut)]
-        replay.record(kind, reply.status, fault)
+        replay.record(kind, reply.status, fault, self.path)
+        if replay.latency:
+            time.sleep(replay.latency)
         if fault == "slow":
             time.sleep(replay.injector.plan.delay)
         self._send(reply)
@@ -594,14 +607,22 @@ def start_replay(
     faults: FaultPlan | str | None = None,
     publish_rate: float | None = None,
     tls: ssl.SSLContext | None = None,
+    latency: float = 0.0,
 ) -> ReplayServer:
     """Serve ``snapshot`` on a background thread; ``port=0`` picks a free port (see ``.url``).
 
     ``faults`` is a ``FaultPlan`` or a spec string (grammar in ``crawler.replay.faults``);
-    ``publish_rate`` is new notices per minute; ``tls`` a server context to serve https with.
+    ``publish_rate`` is new notices per minute; ``tls`` a server context to serve https with;
+    ``latency`` seconds each answer waits (the benchmarks' stand-in for the network).
     """
     return ReplayServer(
-        snapshot, host=host, port=port, faults=FaultPlan.coerce(faults), publish_rate=publish_rate, tls=tls
+        snapshot,
+        host=host,
+        port=port,
+        faults=FaultPlan.coerce(faults),
+        publish_rate=publish_rate,
+        tls=tls,
+        latency=latency,
     )
 
 
