@@ -29,6 +29,7 @@ from crawler.errors import CrawlProcessError, CrawlSettingsError, SourcePaused, 
 from crawler.export_service import TOKEN_ENV
 from crawler.extensions import RUN_ID_SETTING, CrawlProgress
 from crawler.frontier import FRONTIER_SOURCES, FRONTIER_URL_ENV
+from crawler.frontier import connect as connect_frontier
 from crawler.frontier import SCHEDULER as FRONTIER_SCHEDULER
 from crawler.frontier.politeness import GATE_DELAY_SETTING
 from crawler.middlewares import BROWSER_HEADERS, BROWSER_USER_AGENT, PROXY_ENV
@@ -193,6 +194,8 @@ def validate(source: str, config: CrawlConfig, arguments: Mapping[str, Any]) -> 
         raise CrawlSettingsError(f"crawler.base_url={config.base_url!r}: not an http(s) URL")
     if config.ca_bundle:
         _check_ca_bundle(config.ca_bundle)
+    if config.frontier_url:  # before a process starts: inside Scrapy it would be one more failed run
+        connect_frontier(config.frontier_url)
     accepted = spider_classes()[source].arguments_accepted
     given = sorted(name for name, value in checked.items() if value is not None and name not in accepted)
     if given:

@@ -23,6 +23,12 @@ docs/scaling.md has the figures and how to run the workers.
 
 from __future__ import annotations
 
+from redis import Redis
+from redis.exceptions import RedisError
+
+from crawler.errors import CrawlSettingsError
+from data.db import mask_url
+
 FRONTIER_URL_ENV = "TENDERWATCH_CRAWLER__FRONTIER_URL"
 """The Redis URL reaches the crawl process in the environment (it may carry a password)."""
 FRONTIER_SOURCES = ("eis", "eis_rss")
@@ -32,3 +38,15 @@ NAMESPACE_SETTING = "TENDERWATCH_FRONTIER_NAMESPACE"
 one Redis keep apart by it."""
 SCHEDULER = "crawler.frontier.scheduler.FrontierScheduler"
 GATE_MIDDLEWARE = "crawler.frontier.politeness.SiteGateMiddleware"
+
+
+def connect(url: str) -> Redis:
+    """The frontier's Redis, answering; else a ``CrawlSettingsError`` naming it (password masked)."""
+    try:
+        server = Redis.from_url(url)
+        server.ping()
+    except (RedisError, ValueError) as exc:
+        raise CrawlSettingsError(
+            f"crawler.frontier_url {mask_url(url)}: Redis does not answer ({exc})"
+        ) from None
+    return server

@@ -100,6 +100,17 @@ class JobKeys:
         return [*fixed, self.run, self.listed, self.oldest_failed]
 
 
+_BEAT = """
+-- KEYS[1]: this worker's heartbeat; KEYS[2..]: the job's lasting keys. ARGV: worker TTL in ms, job TTL in s.
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+for i = 2, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+return 1
+"""
+_STATE = """
+-- KEYS: listed, queue, leases, lister. Returns {listed, waiting, leased, lister held}.
+return {redis.call('EXISTS', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('HLEN', KEYS[3]),
+        redis.call('EXISTS', KEYS[4])}
+"""
 _KEEP_IF_MINE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -132,16 +143,40 @@ class Job:
         self.keys = keys
         self.worker = worker
         self.lists = False
-        self.run = self._join()
         self._keep_if_mine = server.register_script(_KEEP_IF_MINE)
         self._keep_oldest = server.register_script(_KEEP_OLDEST)
         self._drop_if_mine = server.register_script(_DROP_IF_MINE)
+        self._beat = server.register_script(_BEAT)
+        self._state = server.register_script(_STATE)
+        self.run = self._join()
 
     def _join(self) -> str:
-        """The job's run: the one under way, or a new one this worker starts."""
+        """The job's run: the one under way, or a new one this worker starts. A run whose work is
+        all done but that no lister closed (it died after its listing, or every worker stopped at
+        a block page) is closed here, without moving the mark: the new run lists from the mark."""
         self.server.set(self.keys.run, uuid.uuid4().hex, nx=True, ex=JOB_TTL_SECONDS)
+        if self._over_without_lister():
+            self.remove()
+            self.server.set(self.keys.run, uuid.uuid4().hex, nx=True, ex=JOB_TTL_SECONDS)
         held: Any = self.server.get(self.keys.run)
         return held.decode() if isinstance(held, bytes) else str(held)
+
+    def _work_left(self) -> tuple[bool, bool]:
+        """(all done: listed, nothing waiting, nothing leased; a lister holds the listing)."""
+        keys = [self.keys.listed, self.keys.queue, self.keys.leases, self.keys.lister]
+        listed, waiting, leased, lister = self._state(keys=keys)
+        return bool(listed) and waiting == 0 and leased == 0, bool(lister)
+
+    def _over_without_lister(self) -> bool:
+        done, lister = self._work_left()
+        return done and not lister
+
+    def close_if_orphaned(self) -> bool:
+        """Remove the job when its work is done and no lister is left to (see ``_join``)."""
+        if self.ended() or not self._over_without_lister():
+            return False
+        self.remove()
+        return True
 
     def ended(self) -> bool:
         """The run this worker joined is over (its lister removed it, or a new one began)."""
@@ -150,14 +185,10 @@ class Job:
 
     def beat(self) -> None:
         """Alive for ``WORKER_TTL_SECONDS`` more; the listing stays this worker's if it lists."""
-        ttl_ms = self.ttl_ms
-        pipe = self.server.pipeline()
-        pipe.set(self.keys.workers + self.worker, "1", px=ttl_ms)
-        for key in self.keys.lasting():
-            pipe.expire(key, JOB_TTL_SECONDS)
-        pipe.execute()
+        keys = [self.keys.workers + self.worker, *self.keys.lasting()]
+        self._beat(keys=keys, args=[self.ttl_ms, JOB_TTL_SECONDS])
         if self.lists:
-            self._keep_if_mine(keys=[self.keys.lister], args=[self.worker, ttl_ms])
+            self._keep_if_mine(keys=[self.keys.lister], args=[self.worker, self.ttl_ms])
 
     def claim_listing(self) -> bool:
         """Become the lister if the listing is neither done nor held by a live worker."""
@@ -173,14 +204,7 @@ class Job:
     def is_done(self) -> bool:
         """The listing is done, nothing waits and nothing is leased: every card is stored (or the
         run this worker joined was ended by its lister)."""
-        if self.ended():
-            return True
-        pipe = self.server.pipeline()
-        pipe.exists(self.keys.listed)
-        pipe.zcard(self.keys.queue)
-        pipe.hlen(self.keys.leases)
-        listed, waiting, leased = pipe.execute()
-        return bool(listed) and waiting == 0 and leased == 0
+        return self.ended() or self._work_left()[0]
 
     def note_failed(self, updated_at: datetime) -> None:
         """A card that failed for good: the mark must stay below it, whoever lists (see

@@ -29,7 +29,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 
 from crawler.errors import CrawlSettingsError
 from crawler.extensions import SHARED_REQUESTS_STAT
-from crawler.frontier import FRONTIER_URL_ENV, NAMESPACE_SETTING
+from crawler.frontier import FRONTIER_URL_ENV, NAMESPACE_SETTING, connect
 from crawler.frontier.job import (
     HEARTBEAT_SECONDS,
     WORKER_TTL_SECONDS,
@@ -99,12 +99,7 @@ def redis_from_environment() -> Redis:
     url = os.environ.get(FRONTIER_URL_ENV, "")
     if not url:
         raise CrawlSettingsError(f"{FRONTIER_URL_ENV} is not set: a shared frontier needs a Redis URL")
-    server = Redis.from_url(url)
-    try:
-        server.ping()
-    except RedisError as exc:
-        raise CrawlSettingsError(f"the shared frontier's Redis does not answer: {exc}") from None
-    return server
+    return connect(url)
 
 
 class FrontierScheduler(BaseScheduler):
@@ -170,6 +165,8 @@ class FrontierScheduler(BaseScheduler):
             self.spider.note_oldest_failed(self.job.oldest_failed())
             self.job.remove()
             log.info("the shared crawl is done: its keys are removed")
+        elif self.job.close_if_orphaned():
+            log.info("the shared crawl is done and its lister is gone: its keys are removed, the mark stays")
         self.job.leave()
 
     def has_pending_requests(self) -> bool:

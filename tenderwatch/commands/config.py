@@ -28,8 +28,24 @@ def register(app: typer.Typer) -> None:
         console.print(f"[green]settings OK[/] from {source}", highlight=False)
         console.print_json(json.dumps(settings.masked(), ensure_ascii=False, default=str))
         _try_database(settings)
+        _try_frontier(settings)
 
     app.add_typer(config_app, name="config")
+
+
+def _try_frontier(settings: Settings) -> None:
+    """A shared frontier that does not answer would fail every search crawl: say so now."""
+    url = settings.crawler.frontier_url.get_secret_value()
+    if not url:
+        return
+    from crawler.errors import CrawlSettingsError
+    from crawler.frontier import connect
+
+    try:
+        connect(url)
+    except CrawlSettingsError as exc:
+        fail(str(exc), code=1)
+    console.print(f"shared crawl frontier {mask_url(url)}: reachable", highlight=False, markup=False)
 
 
 def _try_database(settings: Settings) -> None:

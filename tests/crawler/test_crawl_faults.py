@@ -95,9 +95,9 @@ def test_429_waits_the_retry_after_before_asking_again(replay, db_url, monkeypat
     seen: list[tuple[float, str, int]] = []
     record = replay.record
 
-    def timed_record(kind, status, fault):
+    def timed_record(kind, status, fault, *target):
         seen.append((time.monotonic(), kind, status))
-        record(kind, status, fault)
+        record(kind, status, fault, *target)
 
     monkeypatch.setattr(replay, "record", timed_record)
     replay.set_faults("429=2,retry-after=1,only=list")

@@ -19,6 +19,7 @@ import pytest
 import scrapy
 from scrapy.utils.request import request_from_dict
 
+from crawler.errors import CrawlSettingsError
 from crawler.frontier import codec
 from crawler.frontier.job import Job, JobKeys
 from crawler.frontier.politeness import SiteGate
@@ -163,6 +164,23 @@ def test_a_retry_replaces_its_lease_in_one_step(redis_url, namespace):
     assert server.hlen(keys.leases) == 0 and len(queue) == 1
 
 
+def test_a_run_left_done_by_a_dead_lister_is_closed_by_the_next_worker(redis_url, namespace):
+    from redis import Redis
+
+    server = Redis.from_url(redis_url)
+    keys = JobKeys.of("eis:test", namespace)
+    lister = Job(server, keys, "lister", 5)
+    assert lister.claim_listing()
+    lister.listing_done()
+    joined_while_it_lives = Job(server, keys, "second", 5)
+    assert joined_while_it_lives.run == lister.run and not joined_while_it_lives.claim_listing()
+    assert not joined_while_it_lives.close_if_orphaned()  # the lister is alive: it closes the run
+    server.delete(keys.lister)  # the lister died after its listing, before it closed the run
+    later = Job(server, keys, "later", 5)
+    assert later.run != lister.run and later.claim_listing()  # a new run, listed from the mark
+    assert joined_while_it_lives.is_done()  # the old run's workers see it ended
+
+
 def test_the_site_gate_spaces_every_workers_turns(redis_url, namespace):
     from redis import Redis
 
@@ -174,6 +192,26 @@ def test_the_site_gate_spaces_every_workers_turns(redis_url, namespace):
 
 
 # --- workers ---------------------------------------------------------------------------------------
+
+
+def test_a_frontier_that_does_not_answer_stops_the_crawl_before_it_starts(tmp_path):
+    config = replace(
+        fast_config(f"sqlite:///{tmp_path / 'x.db'}", "http://127.0.0.1:9"),
+        frontier_url="redis://:secret@127.0.0.1:9/0",
+    )
+    with pytest.raises(CrawlSettingsError, match=r"redis://:\*\*\*@127.0.0.1:9/0: Redis does not answer"):
+        run_crawl("eis", config=config)
+    assert not (tmp_path / "x.db").exists()  # not even a run row: nothing started
+
+
+def test_only_the_search_crawls_share_a_frontier():
+    config = replace(fast_config("sqlite://", "http://x"), frontier_url="redis://127.0.0.1:6379/0")
+    assert config.for_source("eis").frontier_url and config.for_source("eis_rss").frontier_url
+    assert config.for_source("eis_follow").frontier_url is None
+    settings = config.scrapy_settings()
+    assert settings["DOWNLOAD_DELAY"] == 0 and settings["AUTOTHROTTLE_ENABLED"] is False
+    assert settings["TENDERWATCH_FRONTIER_DELAY"] == config.download_delay
+    assert "FrontierScheduler" in settings["SCHEDULER"]
 
 
 def _workers(config, count: int, *, stagger: float = 0.0, **callbacks) -> list[CrawlSummary]:
