@@ -29,8 +29,8 @@ from crawler.errors import CrawlProcessError, CrawlSettingsError, SourcePaused, 
 from crawler.export_service import TOKEN_ENV
 from crawler.extensions import RUN_ID_SETTING, CrawlProgress
 from crawler.frontier import FRONTIER_SOURCES, FRONTIER_URL_ENV
-from crawler.frontier import connect as connect_frontier
 from crawler.frontier import SCHEDULER as FRONTIER_SCHEDULER
+from crawler.frontier import connect as connect_frontier
 from crawler.frontier.politeness import GATE_DELAY_SETTING
 from crawler.middlewares import BROWSER_HEADERS, BROWSER_USER_AGENT, PROXY_ENV
 from crawler.spiders import source_names, sources_taking, spider_classes
