@@ -11,6 +11,8 @@ Printed, measured in the same run:
 * 1, 2, 4 workers on the frontier (Redis): wall time from the first start to the last end,
   notices/s, list requests and parts, card requests, cards fetched twice (aim: 0), notices
   stored and stored twice (aim: 0);
+* 3 workers of which one is killed (SIGKILL) a tenth of the way in: every notice stored once,
+  and how many cards were fetched twice (what the dead worker had fetched but not stored);
 * by calculation: how long a day takes at the real site's politeness, and how many workers fit
   the 6-hour aim.
 
@@ -25,6 +27,7 @@ import argparse
 import math
 import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -38,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from redis import Redis
 
 from benchmarks.databases import POSTGRES_ENV, postgres_db, sqlite_db
+from crawler.extensions import CrawlProgress
 from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
 from crawler.replay.snapshot import Snapshot
@@ -91,18 +95,32 @@ def stored_counts(db_url: str) -> tuple[int, int]:
 
 
 def crawl(
-    label: str, snapshot: Snapshot, config: CrawlConfig, workers: int, args: argparse.Namespace
+    label: str,
+    snapshot: Snapshot,
+    config: CrawlConfig,
+    workers: int,
+    args: argparse.Namespace,
+    *,
+    kill_third_at: int | None = None,
 ) -> Outcome:
+    """``workers`` crawls of ``snapshot``; ``kill_third_at``: SIGKILL the third worker once it
+    has fetched that many cards (its run is then expected to fail, the others not)."""
     database: AbstractContextManager[str] = postgres_db() if os.environ.get(POSTGRES_ENV) else sqlite_db()
     with database as db_url, start_replay(snapshot, latency=args.latency) as server:
         config = replace(config, database_url=db_url, base_url=server.url)
         runs: list[CrawlSummary] = []
         started = time.perf_counter()
 
-        def work() -> None:
-            runs.append(run_crawl("eis", config=config))
+        def work(i: int) -> None:
+            pid: list[int] = []
 
-        threads = [threading.Thread(target=work) for _ in range(workers)]
+            def kill(progress: CrawlProgress) -> None:
+                if i == 2 and kill_third_at is not None and progress.cards >= kill_third_at and pid:
+                    os.kill(pid.pop(), signal.SIGKILL)
+
+            runs.append(run_crawl("eis", config=config, on_start=pid.append, on_progress=kill))
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
         for thread in threads:
             thread.start()
             time.sleep(0.2)
@@ -112,8 +130,34 @@ def crawl(
         stats = server.stats()
         stored, distinct = stored_counts(db_url)
     bad = [r for r in runs if r.outcome != "ok"]
-    assert not bad, [r.reason for r in bad]
+    assert len(bad) == (1 if kill_third_at else 0), [r.reason for r in bad]
     return Outcome(label, workers, seconds, runs, stats, stored, distinct)
+
+
+def shared_crawl(
+    label: str,
+    snapshot: Snapshot,
+    base: CrawlConfig,
+    workers: int,
+    args: argparse.Namespace,
+    redis_url: str,
+    *,
+    kill_third_at: int | None = None,
+) -> Outcome:
+    """A crawl on a frontier of its own (a fresh Redis namespace, removed afterwards)."""
+    namespace = f"bench-{uuid.uuid4().hex[:8]}"
+    shared = replace(
+        base,
+        frontier_url=redis_url,
+        extra_settings={**base.extra_settings, "TENDERWATCH_FRONTIER_NAMESPACE": namespace},
+    )
+    try:
+        return crawl(label, snapshot, shared, workers, args, kill_third_at=kill_third_at)
+    finally:
+        server = Redis.from_url(redis_url)
+        leftover = list(server.scan_iter(f"{namespace}:*"))
+        if leftover:
+            server.delete(*leftover)
 
 
 def main() -> None:
@@ -145,19 +189,12 @@ def main() -> None:
     )
     outcomes = [crawl("baseline: one process, no frontier", snapshot, base, 1, args)]
     for workers in (1, 2, 4):
-        namespace = f"bench-{uuid.uuid4().hex[:8]}"
-        shared = replace(
-            base,
-            frontier_url=redis_url,
-            extra_settings={**base.extra_settings, "TENDERWATCH_FRONTIER_NAMESPACE": namespace},
+        outcomes.append(
+            shared_crawl(f"shared frontier, {workers} worker(s)", snapshot, base, workers, args, redis_url)
         )
-        try:
-            outcomes.append(crawl(f"shared frontier, {workers} worker(s)", snapshot, shared, workers, args))
-        finally:
-            server = Redis.from_url(redis_url)
-            leftover = list(server.scan_iter(f"{namespace}:*"))
-            if leftover:
-                server.delete(*leftover)
+    killed = shared_crawl(
+        "3 workers, the third killed (kill -9)", snapshot, base, 3, args, redis_url, kill_third_at=count // 10
+    )
     print(
         f"{'':38} {'wall s':>8} {'notices/s':>9} {'lists':>6} {'parts':>6} {'cards':>6} "
         f"{'twice':>5} {'stored':>7} {'dup':>4}"
@@ -168,6 +205,13 @@ def main() -> None:
             f"{o.fetched_twice:5d} {o.stored:7d} {o.stored - o.distinct:4d}"
         )
         assert o.distinct == count and o.stored == o.distinct and o.fetched_twice == 0
+    o = killed
+    print(
+        f"{o.label:38} {o.seconds:8.1f} {count / o.seconds:9.1f} {o.lists:6d} {o.parts:>6} {o.cards:6d} "
+        f"{o.fetched_twice:5d} {o.stored:7d} {o.stored - o.distinct:4d}   (cards fetched twice: what the "
+        f"killed worker had fetched and not stored)"
+    )
+    assert o.distinct == count and o.stored == o.distinct
     requests_a_day = outcomes[-1].lists + count
     real_seconds = requests_a_day * REAL_DELAY
     print(
