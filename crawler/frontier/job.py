@@ -183,12 +183,17 @@ class Job:
         held: Any = self.server.get(self.keys.run)
         return held is None or held.decode() != self.run
 
-    def beat(self) -> None:
-        """Alive for ``WORKER_TTL_SECONDS`` more; the listing stays this worker's if it lists."""
+    def beat(self) -> bool:
+        """Alive for ``WORKER_TTL_SECONDS`` more; the listing stays this worker's if it lists.
+        False when it listed and lost the listing: it was silent so long that it was taken for
+        dead, and another worker may list now (this one must then neither move the mark nor
+        remove the job)."""
         keys = [self.keys.workers + self.worker, *self.keys.lasting()]
         self._beat(keys=keys, args=[self.ttl_ms, JOB_TTL_SECONDS])
-        if self.lists:
-            self._keep_if_mine(keys=[self.keys.lister], args=[self.worker, self.ttl_ms])
+        if self.lists and not self._keep_if_mine(keys=[self.keys.lister], args=[self.worker, self.ttl_ms]):
+            self.lists = False
+            return False
+        return True
 
     def claim_listing(self) -> bool:
         """Become the lister if the listing is neither done nor held by a live worker."""

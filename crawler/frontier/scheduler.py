@@ -254,7 +254,9 @@ class FrontierScheduler(BaseScheduler):
     def _beat(self) -> None:
         assert self.job is not None and self.queue is not None  # opened
         try:
-            self.job.beat()
+            if not self.job.beat() and self.spider is not None:
+                log.error("this worker was taken for dead and lost the listing: it will not move the mark")
+                self.spider.lists = False
             back = self.queue.requeue_dead()
             if back:
                 log.warning("%d requests of a worker that stopped went back to the shared queue", back)

@@ -181,6 +181,18 @@ def test_a_run_left_done_by_a_dead_lister_is_closed_by_the_next_worker(redis_url
     assert joined_while_it_lives.is_done()  # the old run's workers see it ended
 
 
+def test_a_lister_taken_for_dead_knows_it_lost_the_listing(redis_url, namespace):
+    from redis import Redis
+
+    server = Redis.from_url(redis_url)
+    keys = JobKeys.of("eis:test", namespace)
+    stalled = Job(server, keys, "stalled", 5)
+    assert stalled.claim_listing() and stalled.beat()
+    server.delete(keys.lister)  # silent past its TTL
+    assert Job(server, keys, "other", 5).claim_listing()
+    assert stalled.beat() is False and not stalled.lists
+
+
 def test_the_site_gate_spaces_every_workers_turns(redis_url, namespace):
     from redis import Redis
 
@@ -270,40 +282,49 @@ def test_three_workers_store_every_notice_once_and_fetch_each_card_once(tmp_path
 
 
 def test_a_worker_killed_mid_crawl_loses_nothing(tmp_path, redis_url, namespace):
-    snapshot = build_snapshot(seed=12, count=240)
+    count = 600
+    snapshot = build_snapshot(seed=12, count=count)
     db_url = f"sqlite:///{tmp_path / 'kill.db'}"
     pids: list[list[int]] = [[], [], []]
-    killed_at: list[int] = []
+    crawling = [False, False, False]
+    killed: list[int] = []
 
-    def kill_when_busy(progress) -> None:
-        if progress.cards >= 15 and pids[2]:
-            os.kill(pids[2].pop(), signal.SIGKILL)
-            killed_at.append(progress.cards)
+    def kill_once_all_crawl(i: int):
+        """Once the three crawl, the first of them with 15 cards is killed (the lister or not)."""
 
-    with start_replay(snapshot, latency=0.03) as server:
+        def heard(progress) -> None:
+            crawling[i] = True
+            if all(crawling) and not killed and progress.cards >= 15 and pids[i]:
+                killed.append(i)
+                os.kill(pids[i].pop(), signal.SIGKILL)
+
+        return heard
+
+    with start_replay(snapshot, latency=0.05) as server:
         config = _shared(db_url, server, redis_url, namespace)
         runs = _workers(
             config,
             3,
-            stagger=1.0,
+            stagger=0.5,
             on_start=[pids[0].append, pids[1].append, pids[2].append],
-            on_progress=[None, None, kill_when_busy],
+            on_progress=[kill_once_all_crawl(i) for i in range(3)],
         )
         stats = replay_stats(server)
-    assert killed_at, "the third worker finished before it could be killed"
-    assert runs[2].outcome == "failed" and runs[2].returncode == -signal.SIGKILL
-    assert [r.outcome for r in runs[:2]] == ["ok", "ok"], [r.reason for r in runs]
+    assert killed, "the crawl ended before the three workers crawled together"
+    dead = killed[0]
+    assert runs[dead].outcome == "failed" and runs[dead].returncode == -signal.SIGKILL
+    survivors = [r for i, r in enumerate(runs) if i != dead]
+    assert [r.outcome for r in survivors] == ["ok", "ok"], [r.reason for r in runs]
     assert mismatches(db_url, snapshot) == []
     stored = len(stored_rows(db_url))
-    fetched_twice = sum(stats["repeated"].values())
+    fetched_twice = _cards_fetched(stats) - count
     # Only what the dead worker had taken and not stored is fetched again: its requests in flight
     # (2) and its unstored batch (fewer than 10).
-    assert fetched_twice <= 2 + 10, stats["repeated"]
+    assert 0 <= fetched_twice <= 2 + 10, stats["repeated"]
     case = record(
-        4, "shared frontier: kill -9 of one of three workers", unit="notices", tried=240, survived=stored
+        4, "shared frontier: kill -9 of one of three workers", unit="notices", tried=count, survived=stored
     )
     assert (case.lost, case.duplicated) == (0, 0)
-    assert _cards_fetched(stats) == 240 + fetched_twice
 
 
 def test_when_the_lister_dies_another_worker_lists_and_moves_the_mark(tmp_path, redis_url, namespace):
