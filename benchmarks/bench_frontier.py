@@ -167,6 +167,9 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.02, help="seconds each answer waits")
     parser.add_argument("--delay", type=float, default=0.004, help="seconds between requests to the site")
     parser.add_argument("--concurrency", type=int, default=2, help="requests in flight per worker")
+    parser.add_argument(
+        "--batch", type=int, default=100, help="notices per stored batch (crawler.batch_size)"
+    )
     args = parser.parse_args()
     count = 4_000 if args.quick else args.notices
     redis_url = os.environ.get(REDIS_ENV, "redis://127.0.0.1:6379/15")
@@ -179,6 +182,7 @@ def main() -> None:
         max_requests=None,
         max_pages=10_000,
         timeout_seconds=7200,
+        batch_size=args.batch,
         extra_settings={"TENDERWATCH_PROGRESS_INTERVAL": 5},
     )
     print(

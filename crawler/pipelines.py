@@ -9,6 +9,7 @@ is counted in the crawl stats (``tenderwatch/notices/{new,changed,unchanged}``) 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 
 from scrapy import signals
@@ -27,18 +28,26 @@ Counted = UpsertResult | ResultsStored
 """What storing a batch says it did: new, changed, unchanged."""
 
 BATCH_SIZE_SETTING = "TENDERWATCH_BATCH_SIZE"
+BATCH_SECONDS_SETTING = "TENDERWATCH_BATCH_SECONDS"
 ITEMS_STORED = object()
 """Signal sent with ``items=`` once a batch is stored (or its storing failed and was counted), and
 for an item dropped: what a shared frontier waits for before it lets go of a request's lease."""
 
 
 class StorePipeline:
-    """Buffers notices and result documents and upserts them every ``TENDERWATCH_BATCH_SIZE`` items
-    and when the spider closes."""
+    """Buffers notices and result documents and upserts them every ``TENDERWATCH_BATCH_SIZE`` items,
+    or once the oldest has waited ``TENDERWATCH_BATCH_SECONDS``, and when the spider is idle or closes.
+
+    The time bound is for the real site's pace: at one card per 3.5 s a batch of 100 would hold
+    six minutes of crawling, all of which a killed process loses and the next crawl (or, on a
+    shared frontier, another worker) fetches again.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.batch_size = max(1, crawler.settings.getint(BATCH_SIZE_SETTING, 100))
+        self.batch_seconds = crawler.settings.getfloat(BATCH_SECONDS_SETTING, 5.0)
+        self.oldest_at: float | None = None
         self.buffer: list[Notice] = []
         self.results: list[ResultDocument] = []
         self.database: CrawlDatabase | None = None
@@ -62,7 +71,13 @@ class StorePipeline:
         else:
             self._stored([item])
             raise DropItem(f"not a notice, protocol or contract: {type(item).__name__}")
-        if len(self.buffer) + len(self.results) >= self.batch_size:
+        now = time.monotonic()
+        if self.oldest_at is None:
+            self.oldest_at = now
+        if (
+            len(self.buffer) + len(self.results) >= self.batch_size
+            or now - self.oldest_at >= self.batch_seconds
+        ):
             self.flush()
         return item
 
@@ -71,6 +86,7 @@ class StorePipeline:
 
     def flush(self) -> None:
         """Notices first: a result stored in the same flush is then summed up with its notice."""
+        self.oldest_at = None
         self.flush_notices()
         self.flush_results()
 

@@ -23,6 +23,8 @@ TENDERWATCH_SEARCH = os.environ.get("TENDERWATCH_CRAWLER__SEARCH", "{}")  # JSON
 TENDERWATCH_MAX_PAGES = 50
 TENDERWATCH_OVERLAP_MINUTES = 60
 TENDERWATCH_BATCH_SIZE = 100  # notices per transaction: small enough that a killed crawl loses little
+# ... and no batch waits longer than this (seconds): at the real site's pace 100 cards take minutes.
+TENDERWATCH_BATCH_SECONDS = 5.0
 TENDERWATCH_ERROR_RATE_PARTIAL = 0.05
 TENDERWATCH_ERROR_RATE_FAILED = 0.5
 TENDERWATCH_BAD_PAGE_RETRY_TIMES = 2  # maintenance/captcha/truncated pages are fetched again this often
