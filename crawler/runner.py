@@ -130,8 +130,9 @@ class CrawlConfig:
         if self.export_regions:
             settings["TENDERWATCH_EXPORT_REGIONS"] = ",".join(self.export_regions)
         settings["TENDERWATCH_EXPORT_DAYS"] = self.export_days
-        if self.max_requests:
-            settings["TENDERWATCH_MAX_REQUESTS"] = self.max_requests
+        # Always sent: 0 (or None) means no budget, and left out the crawler's own default of 3,000
+        # would apply instead (`max_requests = 0` in settings.toml once meant a budget of 3,000).
+        settings["TENDERWATCH_MAX_REQUESTS"] = self.max_requests or 0
         if self.frontier_url:
             # The site's politeness moves from each process to the shared gate: the same spacing
             # for all workers together (AutoThrottle's per-process delay would stack on it).

@@ -617,3 +617,13 @@ def test_223_card_dated_by_the_rss_keeps_its_exact_time_unmarked(snap):
 def test_scrapy_download_errors_have_stable_kinds(exc, kind):
     failure = Failure(exc)
     assert error_kind(failure) == kind
+
+
+def test_no_request_budget_reaches_the_crawl_as_none():
+    """``max_requests = 0`` (settings.toml: "0 = no budget") must not fall back to the crawler's
+    own default of 3,000, as it did while the runner left the setting out."""
+    for unset in (0, None):
+        config = CrawlConfig(database_url="sqlite://", base_url="http://127.0.0.1:1", max_requests=unset)
+        assert config.scrapy_settings()["TENDERWATCH_MAX_REQUESTS"] == 0
+    budget = CrawlConfig(database_url="sqlite://", base_url="http://127.0.0.1:1", max_requests=50)
+    assert budget.scrapy_settings()["TENDERWATCH_MAX_REQUESTS"] == 50
