@@ -23,8 +23,11 @@ docs/scaling.md has the figures and how to run the workers.
 
 from __future__ import annotations
 
+import os
+
 from redis import Redis
 from redis.exceptions import RedisError
+from scrapy.settings import BaseSettings
 
 from crawler.errors import CrawlSettingsError
 from data.db import mask_url
@@ -36,8 +39,12 @@ FRONTIER_SOURCES = ("eis", "eis_rss")
 NAMESPACE_SETTING = "TENDERWATCH_FRONTIER_NAMESPACE"
 """The first part of every Redis key (default ``tenderwatch``): installations (or tests) sharing
 one Redis keep apart by it."""
+DEFAULT_NAMESPACE = "tenderwatch"
 SCHEDULER = "crawler.frontier.scheduler.FrontierScheduler"
-GATE_MIDDLEWARE = "crawler.frontier.politeness.SiteGateMiddleware"
+
+
+def namespace_of(settings: BaseSettings) -> str:
+    return settings.get(NAMESPACE_SETTING) or DEFAULT_NAMESPACE
 
 
 def connect(url: str) -> Redis:
@@ -50,3 +57,11 @@ def connect(url: str) -> Redis:
             f"crawler.frontier_url {mask_url(url)}: Redis does not answer ({exc})"
         ) from None
     return server
+
+
+def redis_from_environment() -> Redis:
+    """The Redis of a crawl process (the runner passes its URL in the environment), answering."""
+    url = os.environ.get(FRONTIER_URL_ENV, "")
+    if not url:
+        raise CrawlSettingsError(f"{FRONTIER_URL_ENV} is not set: a shared frontier needs a Redis URL")
+    return connect(url)

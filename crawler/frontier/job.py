@@ -18,6 +18,8 @@ from typing import Any
 
 from redis import Redis
 
+from crawler.frontier import DEFAULT_NAMESPACE
+
 HEARTBEAT_SECONDS = 2.0
 """How often a worker says it is alive, returns dead workers' leases and checks the listing."""
 WORKER_TTL_SECONDS = 10.0
@@ -45,7 +47,7 @@ class JobKeys:
     prefix: str
 
     @classmethod
-    def of(cls, job: str, namespace: str = "tenderwatch") -> JobKeys:
+    def of(cls, job: str, namespace: str = DEFAULT_NAMESPACE) -> JobKeys:
         return cls(f"{namespace}:frontier:{job}:")
 
     @property

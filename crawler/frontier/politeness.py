@@ -20,7 +20,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import sleep
 
-from crawler.frontier import FRONTIER_URL_ENV, NAMESPACE_SETTING
+from crawler.frontier import DEFAULT_NAMESPACE, FRONTIER_URL_ENV, namespace_of, redis_from_environment
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class SiteGate:
     """Turns at one site for every worker that shares the Redis."""
 
     def __init__(
-        self, server: Redis, delay: float, *, jitter: bool = True, namespace: str = "tenderwatch"
+        self, server: Redis, delay: float, *, jitter: bool = True, namespace: str = DEFAULT_NAMESPACE
     ) -> None:
         self.server = server
         self.namespace = namespace
@@ -72,10 +72,10 @@ class SiteGateMiddleware:
     """Holds each request until its site's turn (without blocking the reactor)."""
 
     def __init__(self, crawler: Crawler) -> None:
-        url = os.environ.get(FRONTIER_URL_ENV, "")
         delay = crawler.settings.getfloat(GATE_DELAY_SETTING, 0.0)
-        namespace = crawler.settings.get(NAMESPACE_SETTING) or "tenderwatch"
-        self.gate = SiteGate(Redis.from_url(url), delay, namespace=namespace) if url and delay > 0 else None
+        shared = bool(os.environ.get(FRONTIER_URL_ENV)) and delay > 0
+        namespace = namespace_of(crawler.settings)
+        self.gate = SiteGate(redis_from_environment(), delay, namespace=namespace) if shared else None
         self.crawler = crawler
 
     @classmethod

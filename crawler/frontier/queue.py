@@ -9,8 +9,6 @@ stored, ``push`` of the same request again (a retry) replaces its lease in the s
 
 from __future__ import annotations
 
-from typing import Any
-
 import scrapy
 from redis import Redis
 from scrapy_redis.queue import Base
@@ -102,10 +100,6 @@ class LeasedQueue(Base):
         request: scrapy.Request = self._decode_request(data)
         return lease, request
 
-    def pop(self, timeout: int = 0) -> Any:
-        taken = self.take()
-        return taken[1] if taken else None
-
     def ack(self, lease: str) -> None:
         self._ack(keys=self._keys(), args=[lease])
 
@@ -120,6 +114,3 @@ class LeasedQueue(Base):
     def requeue_dead(self) -> int:
         """The leases of workers whose heartbeat stopped back to the queue."""
         return int(self._requeue(keys=self._keys(), args=[self.keys.workers, "", ""]))
-
-    def clear(self) -> None:
-        self.server.delete(self.keys.queue, self.keys.leases, self.keys.owners)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -29,7 +28,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 
 from crawler.errors import CrawlSettingsError
 from crawler.extensions import SHARED_REQUESTS_STAT
-from crawler.frontier import FRONTIER_URL_ENV, NAMESPACE_SETTING, connect
+from crawler.frontier import namespace_of, redis_from_environment
 from crawler.frontier.job import (
     HEARTBEAT_SECONDS,
     WORKER_TTL_SECONDS,
@@ -95,13 +94,6 @@ class WorkInProgress:
         return len(self._ran) + len(self._open_items)
 
 
-def redis_from_environment() -> Redis:
-    url = os.environ.get(FRONTIER_URL_ENV, "")
-    if not url:
-        raise CrawlSettingsError(f"{FRONTIER_URL_ENV} is not set: a shared frontier needs a Redis URL")
-    return connect(url)
-
-
 class FrontierScheduler(BaseScheduler):
     def __init__(self, crawler: Crawler, server: Redis) -> None:
         self.crawler = crawler
@@ -133,8 +125,7 @@ class FrontierScheduler(BaseScheduler):
         if not isinstance(spider, ListingSpider):
             raise CrawlSettingsError(f"a shared frontier takes the listing crawls, not {spider.name}")
         self.spider = spider
-        namespace = self.crawler.settings.get(NAMESPACE_SETTING) or "tenderwatch"
-        keys = JobKeys.of(job_name(spider.name, spider.search_key), namespace)
+        keys = JobKeys.of(job_name(spider.name, spider.search_key), namespace_of(self.crawler.settings))
         ttl = self.crawler.settings.getfloat(WORKER_TTL_SETTING, WORKER_TTL_SECONDS)
         self.job = Job(self.server, keys, self.worker, ttl)
         self.queue = LeasedQueue(self.server, spider, keys, self.worker)
@@ -275,7 +266,6 @@ class FrontierScheduler(BaseScheduler):
             return
         if self.spider is not None and self.job.claim_listing():
             log.warning("the lister stopped before its listing was done: this worker lists from the top")
-            self.spider.lists = True
             self.crawler.engine.crawl(self.spider.begin_listing())
 
     def _idle(self) -> None:
