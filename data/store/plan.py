@@ -174,3 +174,9 @@ def _same_day_listing(incoming: Notice, stored: Notice) -> bool:
 def changed_fields(old: Notice, new: Notice) -> list[str]:
     """Tracked fields whose values differ (aware datetimes compare as instants, Decimals as numbers)."""
     return [name for name in TRACKED_FIELDS if getattr(old, name) != getattr(new, name)]
+
+
+def differing_columns(old: Notice, new: Notice) -> list[str]:
+    """Stored columns (bookkeeping too) whose values differ: what an update has to write."""
+    before, after = old.__dict__, new.__dict__  # a pydantic model's field values, read without getattr
+    return [name for name in NOTICE_COLUMNS if before[name] != after[name]]

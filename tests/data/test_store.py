@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -34,6 +35,7 @@ from data.store import (
     stored_versions,
     upsert_notices,
 )
+from data.store.batch import run_batch
 
 MSK = timezone(timedelta(hours=3))
 REG = "0373200138225001206"
@@ -170,6 +172,29 @@ def test_higher_version_replaces_and_records_each_changed_field(session: Session
         ("submission_deadline", "2025-03-11T06:00:00Z", "2025-03-14T06:00:00Z", 1, 2),
     ]
     assert {c.source for c in notice_changes(session, law="44-FZ", reg_number=REG)} == {"import"}
+
+
+def test_a_revision_of_the_positions_alone_is_a_change_of_the_row(session: Session) -> None:
+    upsert_notices(session, [card()])
+    row = session.connection().execute(sa.select(NoticeRow.changed_at, NoticeRow.first_seen_at)).one()
+    v2 = card(version=2, items=[NoticeItem(name="Моноблок", quantity=Decimal("3"))])
+    result = upsert_notices(session, [v2])
+    assert (result.changed, result.changed_keys) == (1, [KEY])
+    after = session.connection().execute(sa.select(NoticeRow.changed_at, NoticeRow.first_seen_at)).one()
+    assert after.changed_at > row.changed_at and after.first_seen_at == row.first_seen_at
+    assert get_notice(session, reg_number=REG) == v2
+    assert [c[0] for c in changes(session)] == ["items"]
+
+
+def test_a_revision_with_the_same_instant_in_another_offset_changes_nothing(session: Session) -> None:
+    upsert_notices(session, [card()])
+    deadline = card().submission_deadline
+    assert deadline is not None
+    moved = card(version=2, submission_deadline=deadline.astimezone(timezone(timedelta(hours=7))))
+    result = upsert_notices(session, [moved])
+    assert (result.changed, result.unchanged) == (0, 1)
+    assert get_notice(session, reg_number=REG).submission_deadline == deadline
+    assert count(session, NoticeChange) == 0
 
 
 @pytest.mark.parametrize("version", [1, 0])
@@ -325,6 +350,24 @@ def test_a_failing_batch_stores_nothing(session: Session) -> None:
     assert count(session, NoticeChange) == 0
     # the session is usable again afterwards
     assert upsert_notices(session, [card("0000000000000000001")]).new == 1
+
+
+def test_a_batch_pauses_the_cyclic_collector_and_gives_it_back_as_it_found_it(session: Session) -> None:
+    seen: list[bool] = []
+
+    def apply(conn: sa.Connection) -> None:
+        seen.append(gc.isenabled())
+        raise sa.exc.IntegrityError("INSERT", {}, Exception("CHECK constraint failed"))
+
+    with pytest.raises(BatchFailed, match="CHECK constraint failed"):
+        run_batch(session, "a test batch", apply)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        run_batch(session, "a test batch", lambda conn: None)
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
 
 
 def test_empty_batch_does_nothing(session: Session) -> None:
