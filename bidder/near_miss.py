@@ -157,6 +157,7 @@ class NearMissFinder:
         for i, (score, k, word) in closest.items():
             pid = self._profile_ids[i]
             cp = self.matcher.profiles[pid]
-            if pid in accepting and cp.profile.name not in matched and holds_but_capability(cp, view, now):
+            accepted = accepting >> pid & 1 and cp.profile.name not in matched
+            if accepted and holds_but_capability(cp, view, now):
                 found.append(NearMiss(cp.profile.name, round(score, 2), self.keywords[k], word, cp.chats))
         return sorted(found, key=lambda m: (-m.similarity, m.profile))

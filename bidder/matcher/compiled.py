@@ -107,6 +107,9 @@ class CompiledProfile:
     """The conditions this profile sets, in the order their reasons are written."""
     checks: tuple[Check, ...] = ()
     """Their ``holds``, cheapest first: the whole of ``passes``."""
+    text_checks: tuple[Check, ...] = ()
+    """``checks`` but the ``ValueCondition``s, which the compiled matcher settles for a whole group
+    of profiles at once (``index``): what is left to ask of each candidate (``passes_the_rest``)."""
 
     @classmethod
     def of(cls, profile: Profile, synonyms: SynonymBook | None = None) -> CompiledProfile:
@@ -164,8 +167,8 @@ class CompiledProfile:
             ),
             own_phrases=tuple(p for _, p in keywords if len(p.parts) > 1),
         )
-        conditions, checks = conditions_of(compiled)
-        return replace(compiled, conditions=conditions, checks=checks)
+        conditions, checks, text_checks = conditions_of(compiled)
+        return replace(compiled, conditions=conditions, checks=checks, text_checks=text_checks)
 
     @property
     def name(self) -> str:

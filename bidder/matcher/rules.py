@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from bidder.keywords import KeywordPattern, occurs_in
+from bidder.keywords import KeywordPattern
 from bidder.matcher.reasons import (
     _MAX_LISTED,
     SCORE_CODE,
@@ -62,6 +63,33 @@ class Condition:
 
     def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
         raise NotImplementedError
+
+
+class ValueCondition(Condition):
+    """A condition on one value of the notice, not on its text (law, method, SMP, price, security,
+    days left). ``value`` reads it, ``accepts`` judges it, and ``holds`` is the two together.
+
+    The compiled matcher sorts all profiles by such a value at once, with bit masks, before any
+    ``holds`` runs (``bidder.matcher.index``): a notice's value lands in a class, and every value of
+    a class gets the same verdict from every profile. For a condition on an ``ordered`` value the
+    classes are its places among every profile's ``bounds`` (below, at or above each threshold);
+    otherwise they are the values themselves, so those must be few (a law, a method, a flag).
+    """
+
+    ordered: ClassVar[bool] = False
+
+    def value(self, view: NoticeView, now: datetime) -> Any:
+        raise NotImplementedError
+
+    def accepts(self, cp: CompiledProfile, value: Any) -> bool:
+        raise NotImplementedError
+
+    def bounds(self, cp: CompiledProfile) -> tuple[Any, ...]:
+        """The thresholds ``accepts`` compares an ordered value with (none for the others)."""
+        return ()
+
+    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+        return self.accepts(cp, self.value(view, now))
 
 
 def _delivery_reason(code: str, view: NoticeView) -> str:
@@ -229,7 +257,7 @@ def _named_by_codes(cp: CompiledProfile, view: NoticeView) -> bool:
     lemmas = view.name_lemmas
     return any(
         all(part.prefix or part.value in lemmas for part in p.parts)  # cheap: most phrases stop here
-        and any(occurs_in(p, n.words, n.forms) for n in view.code_names)
+        and any(n.carries(p) for n in view.code_names)
         for p in cp.own_phrases
     )
 
@@ -240,7 +268,7 @@ def _in_code_names(cp: CompiledProfile, view: NoticeView) -> list[tuple[str, flo
     when no code of the profile and no keyword in the text (or through a synonym) matched."""
     found = []
     for _, pattern, gain, _ in cp.scored:
-        named = next((n for n in view.code_names if occurs_in(pattern, n.words, n.forms)), None)
+        named = next((n for n in view.code_names if n.carries(pattern)), None)
         if named is not None:
             noun = "фраза" if pattern.is_phrase else "ключевое слово"
             found.append((f"{noun} «{pattern.text}» — в названии ОКПД2 {named.code} «{named.name}»", gain))
@@ -333,17 +361,24 @@ class Exclude(Condition):
         return vetoes
 
 
-class Price(Condition):
+class Price(ValueCondition):
     """``price_min``/``price_max``: the NMCK within the band, both ends included; no NMCK fails."""
+
+    ordered = True
 
     def applies(self, cp: CompiledProfile) -> bool:
         return cp.priced
 
-    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
-        nmck = view.notice.nmck
-        if nmck is None or (cp.price_min is not None and nmck < cp.price_min):
+    def value(self, view: NoticeView, now: datetime) -> Decimal | None:
+        return view.notice.nmck
+
+    def accepts(self, cp: CompiledProfile, value: Decimal | None) -> bool:
+        if value is None or (cp.price_min is not None and value < cp.price_min):
             return False
-        return cp.price_max is None or nmck <= cp.price_max
+        return cp.price_max is None or value <= cp.price_max
+
+    def bounds(self, cp: CompiledProfile) -> tuple[Decimal, ...]:
+        return tuple(b for b in (cp.price_min, cp.price_max) if b is not None)
 
     def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
         out.append(view.notes().price)
@@ -359,14 +394,17 @@ class Price(Condition):
         return (f"НМЦК {nmck} больше максимума {format_money(cp.price_max)}",)
 
 
-class Law(Condition):
+class Law(ValueCondition):
     """``laws``: 44-FZ or 223-FZ."""
 
     def applies(self, cp: CompiledProfile) -> bool:
         return bool(cp.laws)
 
-    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
-        return view.notice.law in cp.laws
+    def value(self, view: NoticeView, now: datetime) -> str:
+        return view.notice.law
+
+    def accepts(self, cp: CompiledProfile, value: str) -> bool:
+        return value in cp.laws
 
     def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
         out.append(view.notes().law)
@@ -377,14 +415,17 @@ class Law(Condition):
         return (f"закон {LAW_LABELS[view.notice.law]} не входит в профиль ({wanted})",)
 
 
-class Kind(Condition):
+class Kind(ValueCondition):
     """``kinds``: the procurement method (auction, competition, quotation, ...)."""
 
     def applies(self, cp: CompiledProfile) -> bool:
         return bool(cp.kinds)
 
-    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
-        return view.notice.kind in cp.kinds
+    def value(self, view: NoticeView, now: datetime) -> str:
+        return view.notice.kind
+
+    def accepts(self, cp: CompiledProfile, value: str) -> bool:
+        return value in cp.kinds
 
     def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
         out.append(view.notes().kind)
@@ -395,14 +436,17 @@ class Kind(Condition):
         return (f"способ «{KIND_LABELS[view.notice.kind]}» не входит в профиль ({wanted})",)
 
 
-class Smp(Condition):
+class Smp(ValueCondition):
     """``smp``: only purchases reserved for small business (``only``), or none of them (``exclude``)."""
 
     def applies(self, cp: CompiledProfile) -> bool:
         return cp.smp_only or cp.smp_excluded
 
-    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
-        return view.notice.smp_only if cp.smp_only else not view.notice.smp_only
+    def value(self, view: NoticeView, now: datetime) -> bool:
+        return view.notice.smp_only
+
+    def accepts(self, cp: CompiledProfile, value: bool) -> bool:
+        return value if cp.smp_only else not value
 
     def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
         if cp.smp_only:
@@ -415,17 +459,23 @@ class Smp(Condition):
         return ("закупка только для СМП, а профиль их исключает",)
 
 
-class DaysLeft(Condition):
+class DaysLeft(ValueCondition):
     """``min_days_left``: full 24-hour days to the submission deadline (``data.notice.days_left``)."""
 
     cost = 2
+    ordered = True
 
     def applies(self, cp: CompiledProfile) -> bool:
         return cp.min_days_left is not None
 
-    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
-        days = view.days_left(now)
-        return days is not None and days >= (cp.min_days_left or 0)
+    def value(self, view: NoticeView, now: datetime) -> int | None:
+        return view.days_left(now)
+
+    def accepts(self, cp: CompiledProfile, value: int | None) -> bool:
+        return value is not None and value >= (cp.min_days_left or 0)
+
+    def bounds(self, cp: CompiledProfile) -> tuple[int, ...]:
+        return (cp.min_days_left or 0,)
 
     def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
         out.append(f"до окончания подачи заявок {view.days_left(now)} полн. дн.")
@@ -441,15 +491,23 @@ class DaysLeft(Condition):
         return (f"до окончания подачи заявок {days} полн. дн., нужно не менее {cp.min_days_left}",)
 
 
-class BidSecurity(Condition):
+class BidSecurity(ValueCondition):
     """``max_bid_security``: the application security within the cap; a notice without one passes."""
+
+    ordered = True
 
     def applies(self, cp: CompiledProfile) -> bool:
         return cp.max_bid_security is not None
 
-    def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
-        security, cap = view.notice.bid_security, cp.max_bid_security
-        return security is None or cap is None or security <= cap
+    def value(self, view: NoticeView, now: datetime) -> Decimal | None:
+        return view.notice.bid_security
+
+    def accepts(self, cp: CompiledProfile, value: Decimal | None) -> bool:
+        cap = cp.max_bid_security
+        return value is None or cap is None or value <= cap
+
+    def bounds(self, cp: CompiledProfile) -> tuple[Decimal, ...]:
+        return () if cp.max_bid_security is None else (cp.max_bid_security,)
 
     def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
         if view.notice.bid_security is not None:
@@ -513,10 +571,16 @@ CONDITIONS: tuple[Condition, ...] = (
 """Every condition, in the order reasons and failures are written."""
 
 
-def conditions_of(cp: CompiledProfile) -> tuple[tuple[Condition, ...], tuple[Check, ...]]:
-    """The conditions a profile sets, in the declared order, and their ``holds`` cheapest first."""
+def conditions_of(cp: CompiledProfile) -> tuple[tuple[Condition, ...], tuple[Check, ...], tuple[Check, ...]]:
+    """The conditions a profile sets, in the declared order; their ``holds`` cheapest first; and the
+    same without the ``ValueCondition``s."""
     applied = tuple(c for c in CONDITIONS if c.applies(cp))
-    return applied, tuple(c.holds for c in sorted(applied, key=lambda c: c.cost))
+    cheapest_first = sorted(applied, key=lambda c: c.cost)
+    return (
+        applied,
+        tuple(c.holds for c in cheapest_first),
+        tuple(c.holds for c in cheapest_first if not isinstance(c, ValueCondition)),
+    )
 
 
 def holds_but_capability(cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
@@ -529,7 +593,17 @@ def passes(cp: CompiledProfile, view: NoticeView, *, now: datetime) -> bool:
 
     The hot path: ``match`` runs it on every candidate and explains only the ones that pass.
     """
-    for holds in cp.checks:
+    return _all_hold(cp.checks, cp, view, now)
+
+
+def passes_the_rest(cp: CompiledProfile, view: NoticeView, *, now: datetime) -> bool:
+    """``passes`` for a profile whose ``ValueCondition``s are known to hold (the compiled matcher
+    sorts profiles by them before it asks this)."""
+    return _all_hold(cp.text_checks, cp, view, now)
+
+
+def _all_hold(checks: tuple[Check, ...], cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
+    for holds in checks:
         if not holds(cp, view, now):
             return False
     return True

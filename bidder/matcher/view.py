@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from bidder import text
-from bidder.keywords import MIN_PREFIX_LETTERS, KeywordPart, KeywordPattern, part_holds
+from bidder.keywords import MIN_PREFIX_LETTERS, KeywordPart, KeywordPattern, occurs_in, part_holds
 from bidder.matcher.reasons import _Hit, _region_label
 from bidder.places import places_in
 from bidder.profiles import code_key
@@ -46,6 +46,17 @@ class CodeName:
     """Every lemma of ``forms``: a one-word keyword is in the name by one set lookup."""
     scan: str
     """The words and lemmas each behind a NUL: a word family is in the name when «\\0prefix» is."""
+
+    def carries(self, pattern: KeywordPattern) -> bool:
+        """Whether the keyword is in the name, as ``occurs_in`` finds it: one word by a set lookup or
+        one C-level scan, a phrase searched only when each of its exact words is there."""
+        parts = pattern.parts
+        if len(parts) == 1:
+            part = parts[0]
+            return "\0" + part.value in self.scan if part.prefix else part.value in self.lemmas
+        if not all(p.prefix or p.value in self.lemmas for p in parts):
+            return False
+        return occurs_in(pattern, self.words, self.forms)
 
 
 @lru_cache(maxsize=4096)

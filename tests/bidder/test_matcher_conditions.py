@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from bidder.matcher import CompiledProfile, NoticeView, compile_profiles
+from bidder.matcher import CompiledProfile, NoticeView, compile_profiles, match_naive
 from bidder.matcher import rules as rules_module
 from bidder.matcher.rules import (
     CONDITIONS,
@@ -27,6 +29,7 @@ from bidder.matcher.rules import (
     Price,
     Region,
     Smp,
+    ValueCondition,
 )
 from bidder.profiles import parse_profiles
 from tests.bidder.match_table import NOW, notice
@@ -109,3 +112,68 @@ def test_a_new_condition_is_one_object_that_match_and_explain_both_follow(
     assert matcher.match(long, now=NOW) == []
     explained = matcher.explain(long, now=NOW)["p"]
     assert (explained.matched, explained.failures) == (False, ("в названии 5 слов",))
+
+
+class InRoubles(ValueCondition):
+    """A made-up condition on a value: the NMCK is in roubles (a notice without a currency is)."""
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return True
+
+    def value(self, view: NoticeView, now: datetime) -> str | None:
+        return view.notice.currency
+
+    def accepts(self, cp: CompiledProfile, value: str | None) -> bool:
+        return value in (None, "RUB")
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        return (f"валюта {view.notice.currency}",)
+
+
+def test_a_new_value_condition_sorts_the_profiles_in_the_index_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules_module, "CONDITIONS", (*CONDITIONS, InRoubles()))
+    matcher = compile_profiles(parse_profiles([BASE]))
+    roubles, dollars = (
+        notice("Поставка ноутбуков", currency="RUB"),
+        notice("Поставка ноутбуков", currency="USD"),
+    )
+    assert [m.profile for m in matcher.match(roubles, now=NOW)] == ["p"]
+    assert matcher.match(dollars, now=NOW) == []
+    assert matcher.explain(dollars, now=NOW)["p"].failures == ("валюта USD",)
+    cp = matcher.profiles[0]
+    assert InRoubles().holds not in cp.text_checks and len(cp.checks) == len(cp.text_checks) + 1
+
+
+BOUNDS = [
+    {**BASE, "name": "band", "price_min": 100_000, "price_max": 300_000},
+    {**BASE, "name": "from", "price_min": 300_000},
+    {**BASE, "name": "cheap-security", "max_bid_security": 3_000},
+    {**BASE, "name": "three-days", "min_days_left": 3},
+    {**BASE, "name": "five-days", "min_days_left": 5, "laws": ["223-FZ"]},
+    {**BASE, "name": "smp-no", "smp": "exclude", "kinds": ["competition", "auction"]},
+    {**BASE, "name": "all"},
+]
+
+
+def test_values_at_and_around_every_bound_get_the_naive_verdict() -> None:
+    """One matcher for every notice: a value class remembered from one notice must be right for the next."""
+    matcher = compile_profiles(parse_profiles(BOUNDS))
+    prices = [None, "99999.99", "100000", "100000.00", "100000.01", "300000", "300000.01", "1"]
+    securities = [None, "2999.99", "3000", "3000.01"]
+    hours = [-1, 47, 72, 72.01, 119.99, 120, 400]
+    kinds = [("44-FZ", True, "auction"), ("223-FZ", False, "auction"), ("223-FZ", False, "other")]
+    seen = set()
+    for nmck, security, hour, (law, smp, kind) in itertools.product(prices, securities, hours, kinds):
+        n = notice(
+            "Поставка ноутбуков",
+            law=law,
+            kind=kind,
+            smp_only=smp,
+            nmck=None if nmck is None else Decimal(nmck),
+            bid_security=None if security is None else Decimal(security),
+            submission_deadline=NOW + timedelta(hours=hour),
+        )
+        compiled_names = sorted(m.profile for m in matcher.match(n, now=NOW))
+        assert compiled_names == sorted(match_naive(matcher.profiles, n, now=NOW)), n
+        seen.add(tuple(compiled_names))
+    assert len(seen) > 20  # the bounds do split the profiles
