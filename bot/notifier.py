@@ -73,6 +73,7 @@ from data.store import notice_from_row, outbox
 from data.store.chats import match_reasons, migrate_chat
 from data.store.customers import CustomerFigures, customers_year
 from data.store.near_misses import near_misses_of
+from data.store.places import places_of
 
 T = TypeVar("T")
 
@@ -364,8 +365,10 @@ class Notifier:
             rows, items = [a for a, _ in ordered], [e for _, e in ordered]
             messages += self._digest_messages(rows, items, now, customers)
         else:
+            places = places_of(session.connection(), (r.notice_id for r in alerts))
             for row, (notice, reasons) in zip(alerts, entries, strict=True):
-                view = AlertView(reasons=reasons, customer=customers.get(notice.customer_inn or ""))
+                customer = customers.get(notice.customer_inn or "")
+                view = AlertView(reasons=reasons, customer=customer, places=places[row.notice_id])
                 text = render_alert(notice, view, now=now)
                 messages.append(Message([row.id or 0], text, alert_keyboard(row.id or 0)))
         if near:

@@ -24,6 +24,7 @@ from data.notice import MOSCOW, Notice, time_left
 from data.reference.regions import region_name
 from data.store.chats import Decision
 from data.store.customers import CompetitorRow, CustomerFigures
+from data.store.places import PlaceFound
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
 DIGEST_BUDGET = 4000
@@ -83,16 +84,29 @@ def _security(amount: Decimal | None, percent: Decimal | None) -> str | None:
     return None
 
 
-def _region_line(notice: Notice) -> str | None:
+def _region_label(code: str) -> str:
+    name = region_name(code)
+    return f"{esc(code)} {esc(name)}" if name else esc(code)
+
+
+def _read_where(place: PlaceFound) -> str:
+    where = "названии" if place.source == "title" else "названии позиции"
+    return f"«{esc(place.words, 60)}» в {where}"
+
+
+def _region_line(notice: Notice, places: Sequence[PlaceFound] = ()) -> str | None:
+    """The customer's and the card's delivery regions; then the places read from the notice's words
+    that stand in for them (a head office buying for a branch), with where they were read."""
     codes = [notice.customer_region] if notice.customer_region else []
     codes += [c for c in notice.delivery_regions if c not in codes]
-    if not codes:
+    named = [p for p in places if p.region not in codes]
+    if not codes and not named:
         return None
-    names = []
-    for code in codes[:3]:
-        name = region_name(code)
-        names.append(f"{esc(code)} {esc(name)}" if name else esc(code))
-    return "Регион: " + "; ".join(names)
+    line = "Регион: " + "; ".join(_region_label(code) for code in codes[:3]) if codes else "Регион:"
+    if named:
+        shown = ", ".join(f"{_region_label(p.region)} ({_read_where(p)})" for p in named[:3])
+        line += ("; поставка: " if codes else " поставка: ") + shown
+    return line
 
 
 @dataclass(frozen=True)
@@ -104,14 +118,17 @@ class AlertView:
     header: str = "🔔 Новая закупка"
     customer: CustomerFigures | None = None
     """The customer's last year, from the stored results (``customer_line``)."""
+    places: Sequence[PlaceFound] = ()
+    """Delivery regions the match run read from the notice's words (``data.store.places``)."""
 
 
-def notice_lines(notice: Notice, now: datetime) -> list[str]:
-    """The card of a notice, one HTML line per fact that the source gave."""
+def notice_lines(notice: Notice, now: datetime, places: Sequence[PlaceFound] = ()) -> list[str]:
+    """The card of a notice, one HTML line per fact that the source gave (and the places read from
+    its words)."""
     lines = [f"<b>{esc(notice.title or 'Без названия', TITLE_CHARS)}</b>"]
     if notice.customer_name:
         lines.append(f"Заказчик: {esc(notice.customer_name, CUSTOMER_CHARS)}")
-    region = _region_line(notice)
+    region = _region_line(notice, places)
     if region:
         lines.append(region)
     lines.append(f"НМЦК: <b>{esc(format_money(notice.nmck, notice.currency))}</b>")
@@ -228,7 +245,7 @@ def eis_link(notice: Notice) -> str | None:
 
 def render_alert(notice: Notice, view: AlertView, *, now: datetime) -> str:
     """A single alert (or a /tender card): the notice, why it matched, decisions, the EIS link."""
-    parts = [f"<b>{esc(view.header, 120)}</b>", *notice_lines(notice, now)]
+    parts = [f"<b>{esc(view.header, 120)}</b>", *notice_lines(notice, now, view.places)]
     customer = customer_line(view.customer) if view.customer is not None else None
     if customer:
         parts.append(f"<i>{customer}</i>")

@@ -248,6 +248,25 @@ class NearMissRow(SQLModel, table=True):
     updated_at: datetime = _when(nullable=False)
 
 
+class NoticePlaceRow(SQLModel, table=True):
+    """A delivery region read from a notice's words (``bidder.places``): where a head office buys for
+    a branch («для филиала … в г. Новосибирске», «Смоленской АЭС»). Written by the match run for the
+    regions that replaced the card's (none, or only the customer's own); the card's own
+    ``delivery_regions`` stay as published."""
+
+    __tablename__ = "notice_places"
+    __table_args__ = (sa.UniqueConstraint("notice_id", "region"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = _fk("notices.id")
+    region: str = Field(max_length=2)
+    source: str = Field(max_length=16)
+    """Where the words stand: ``title`` or ``position`` (a position's name)."""
+    words: str = Field(max_length=256)
+    """The words that name the place, as the notice writes them («Новосибирске»)."""
+    found_at: datetime = _when(nullable=False)
+
+
 CONSOLE_CHAT = 0
 """The chat id of alerts printed to the console: without a Telegram token and without default
 chats, a profile's alerts go there (no Telegram chat has id 0)."""
@@ -489,6 +508,7 @@ CRAWL_STATE = table_of(CrawlState)
 PROFILES = table_of(ProfileRow)
 MATCHES = table_of(MatchRow)
 NEAR_MISSES = table_of(NearMissRow)
+NOTICE_PLACES = table_of(NoticePlaceRow)
 CHATS = table_of(ChatRow)
 ALLOWED_USERS = table_of(AllowedUser)
 OUTBOX = table_of(OutboxRow)

@@ -96,7 +96,9 @@ def _delivery_reason(code: str, view: NoticeView) -> str:
     if view.delivery_fallback:
         suffix = " (место поставки не указано, взят регион заказчика)"
     elif code in view.delivery_named:
-        suffix = f" (из названия: «{view.delivery_named[code]}»)"
+        named = view.delivery_named[code]
+        where = "названия" if named.source == "title" else "названия позиции"
+        suffix = f" (из {where}: «{named.words}»)"
     else:
         suffix = ""
     return f"регион поставки {_region_label(code)}{suffix}"
@@ -302,12 +304,11 @@ class Capability(Condition):
         return True
 
     def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
-        by_lemma = view.by_lemma
         return (
             _any_code(view.okpd2_keys, cp.okpd2_keys)
             or _any_code(view.ktru_keys, cp.ktru_keys)
-            or any(lemma in by_lemma for lemma in cp.keyword_lemmas)
-            or any(word in view.capitals for word in cp.keyword_capitals)
+            or not view.by_lemma.keys().isdisjoint(cp.keyword_lemmas)
+            or not view.capitals.keys().isdisjoint(cp.keyword_capitals)
             or any(view.find(pattern, key) for key, pattern in cp.keyword_others)
             or _named_by_codes(cp, view)
         )
@@ -345,10 +346,9 @@ class Exclude(Condition):
         return bool(cp.exclude)
 
     def holds(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> bool:
-        by_lemma = view.by_lemma
         return not (
-            any(lemma in by_lemma for lemma in cp.exclude_lemmas)
-            or any(word in view.capitals for word in cp.exclude_capitals)
+            not view.by_lemma.keys().isdisjoint(cp.exclude_lemmas)
+            or not view.capitals.keys().isdisjoint(cp.exclude_capitals)
             or any(view.find(pattern, key) for key, pattern in cp.exclude_others)
         )
 

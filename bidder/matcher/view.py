@@ -35,6 +35,16 @@ class _Notes:
 
 
 @dataclass(frozen=True, slots=True)
+class NamedPlace:
+    """A delivery region as the notice's words name it."""
+
+    words: str
+    """As written («Новосибирске»)."""
+    source: str
+    """``title``, or ``position`` for a position's name (``data.store.places.PLACE_SOURCES``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class CodeName:
     """An OKPD2 subclass or group with its name, analysed like a notice's text."""
 
@@ -89,9 +99,9 @@ class NoticeView:
     customer_region: str | None
     delivery_regions: list[str]
     delivery_fallback: bool
-    delivery_named: dict[str, str] = field(default_factory=dict)
-    """Delivery regions read from the title or a position's name (``bidder.places``): code -> the
-    words that name it. Set when they replace the card's (none, or only the customer's own)."""
+    delivery_named: dict[str, NamedPlace] = field(default_factory=dict)
+    """Delivery regions read from the title or a position's name (``bidder.places``): code -> where.
+    Set when they replace the card's (none, or only the customer's own)."""
     okpd2_keys: list[str] = field(default_factory=list)
     ktru_keys: list[str] = field(default_factory=list)
     segments: list[tuple[int, str]] = field(default_factory=list)
@@ -261,12 +271,13 @@ def _prefix_scan(segment: str) -> tuple[str, dict[int, int]]:
     return "\0" + "\0".join(chunks), positions
 
 
-def _named_places(notice: Notice) -> dict[str, str]:
-    """Subjects the title and the positions' names name: code -> the words (first mention)."""
-    found: dict[str, str] = {}
-    for value in (notice.title, *(item.name for item in notice.items)):
+def _named_places(notice: Notice) -> dict[str, NamedPlace]:
+    """Subjects the title and the positions' names name: code -> where (first mention)."""
+    found: dict[str, NamedPlace] = {}
+    for source, value in (("title", notice.title), *(("position", item.name) for item in notice.items)):
         for place in places_in(value):
-            found.setdefault(place.code, place.found)
+            if place.code not in found:
+                found[place.code] = NamedPlace(place.found, source)
     return found
 
 

@@ -43,6 +43,7 @@ from data.notice import Notice
 from data.store import chats, notice_from_row
 from data.store.customers import customers_year
 from data.store.outbox import ensure_alert_row
+from data.store.places import places_of
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ def full_card(session: Session, row: NoticeRow, chat: ChatRow, *, now: datetime)
         decisions=chats.decisions_for(session, notice_id=row.id or 0, chat_row_id=chat.id or 0),
         header="📄 Закупка",
         customer=customers_year(session, [row.customer_inn], now=now).get(row.customer_inn or ""),
+        places=places_of(session.connection(), [row.id or 0])[row.id or 0],
     )
     return render_alert(notice_from_row(row), view, now=now)
 
@@ -218,6 +220,7 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: P
             decisions=chats.decisions_for(
                 session, notice_id=pressed.notice.id or 0, chat_row_id=pressed.chat.id or 0
             ),
+            places=places_of(session.connection(), [pressed.notice.id or 0])[pressed.notice.id or 0],
         )
         return changed, render_alert(notice_from_row(pressed.notice), view, now=now)
 

@@ -24,6 +24,7 @@ from bot.render import (
 from data.notice import deadline_order
 from data.store.chats import Decision
 from data.store.customers import CustomerFigures, Winner
+from data.store.places import PlaceFound
 from tests.bot.factories import NOW, make_notice
 
 
@@ -232,3 +233,18 @@ def test_an_alert_carries_the_customer_line() -> None:
     text = render_alert(make_notice(), AlertView(customer=_figures()), now=NOW)
     assert "<i>У заказчика 14 закупок за год, средняя скидка 12,5 %, обычно 3 участника</i>" in text
     assert "У заказчика" not in render_alert(make_notice(), AlertView(), now=NOW)
+
+
+def test_the_region_line_shows_the_places_read_from_the_words_escaped():
+    notice = make_notice(customer_region="77", delivery_regions=[])
+    places = [PlaceFound("54", "title", "Новосибирске"), PlaceFound("67", "position", "<Смоленской>")]
+    lines = render_alert(notice, AlertView(places=places), now=NOW).split("\n")
+    assert lines[3] == (
+        "Регион: 77 Москва; поставка: 54 Новосибирская область («Новосибирске» в названии), "
+        "67 Смоленская область («&lt;Смоленской&gt;» в названии позиции)"
+    )
+    # a place the card names already is not said twice
+    card = make_notice(customer_region="77", delivery_regions=["54"])
+    assert render_alert(card, AlertView(places=places[:1]), now=NOW).split("\n")[3] == (
+        "Регион: 77 Москва; 54 Новосибирская область"
+    )

@@ -14,10 +14,12 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from bidder.embeddings import EmbeddingError
+from bidder.matcher import compile_profiles
 from bidder.profiles import parse_profiles
 from data.db import make_engine, session_scope, upgrade
 from data.models import CrawlState, MatchRow, NearMissRow, NoticeRow, ProfileRow
 from data.store import upsert_notices
+from data.store.places import PlaceFound, places_of
 from tenderwatch.cli import app
 from tenderwatch.matching import _complete_up_to, run_match
 from tests.bidder.match_table import NOW, PROFILES, notice
@@ -252,3 +254,43 @@ def test_report_near_misses_lists_them_with_their_reason(engine: Engine, tmp_pat
         app, ["--settings", str(settings), "report", "near-misses", "--profile", "x"]
     )
     assert unknown.exit_code != 0 and "--profile 'x' is not a stored profile" in unknown.output
+
+
+def stored_places(engine: Engine) -> dict[str, list[PlaceFound]]:
+    with engine.connect() as conn:
+        ids = dict(conn.execute(sa.select(NoticeRow.id, NoticeRow.reg_number)).all())
+        return {ids[notice_id]: found for notice_id, found in places_of(conn, ids).items() if found}
+
+
+BRANCH = notice(
+    "Поставка оборудования для филиала в г. Новосибирске",
+    reg_number="0373200000125000009",
+    customer_region="77",
+    version=1,
+    items=["Трансформатор для Смоленской АЭС"],
+)
+
+
+def test_a_place_read_from_the_words_is_stored_with_where_it_was_read(engine: Engine) -> None:
+    store(engine, BRANCH, LAPTOPS)
+    run_match(engine, PROFILES_PARSED, now=NOW)
+    assert stored_places(engine) == {
+        "0373200000125000009": [
+            PlaceFound("54", "title", "Новосибирске"),
+            PlaceFound("67", "position", "Смоленской"),
+        ]
+    }
+    run_match(engine, PROFILES_PARSED, now=NOW, rematch_all=True)  # the same words: the same rows
+    assert len(stored_places(engine)["0373200000125000009"]) == 2
+    # a revision whose card names the place of delivery: the card decides, the rows go
+    store(engine, BRANCH.model_copy(update={"version": 2, "delivery_regions": ["54", "50"]}))
+    run_match(engine, PROFILES_PARSED, now=NOW + timedelta(minutes=5))
+    assert stored_places(engine) == {}
+
+
+def test_a_place_from_a_position_says_so_in_the_reason() -> None:
+    matcher = compile_profiles(
+        parse_profiles([{"name": "smolensk", "keywords": ["трансформатор"], "delivery_regions": ["67"]}])
+    )
+    [match] = matcher.match(BRANCH.model_copy(update={"title": "Поставка оборудования"}), now=NOW)
+    assert match.reasons[0] == "регион поставки 67 — Смоленская область (из названия позиции: «Смоленской»)"
