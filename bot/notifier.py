@@ -31,7 +31,7 @@ import html
 import logging
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -73,7 +73,7 @@ from data.store import notice_from_row, outbox
 from data.store.chats import match_reasons, migrate_chat
 from data.store.customers import CustomerFigures, customers_year
 from data.store.near_misses import near_misses_of
-from data.store.places import places_of
+from data.store.places import PlaceFound, places_of
 
 T = TypeVar("T")
 
@@ -360,12 +360,13 @@ class Notifier:
         ]
         # each customer of the batch read once, however many of its tenders the batch holds
         customers = customers_year(session, (notice.customer_inn for notice, _ in entries), now=now)
+        places = places_of(session.connection(), (r.notice_id for r in alerts))
         if len(alerts) > self.digest_threshold:
             ordered = sorted(zip(alerts, entries, strict=True), key=lambda pair: deadline_order(pair[1][0]))
             rows, items = [a for a, _ in ordered], [e for _, e in ordered]
-            messages += self._digest_messages(rows, items, now, customers)
+            named = {notice.key: places[row.notice_id] for row, (notice, _) in ordered}
+            messages += self._digest_messages(rows, items, now, customers, named)
         else:
-            places = places_of(session.connection(), (r.notice_id for r in alerts))
             for row, (notice, reasons) in zip(alerts, entries, strict=True):
                 customer = customers.get(notice.customer_inn or "")
                 view = AlertView(reasons=reasons, customer=customer, places=places[row.notice_id])
@@ -398,15 +399,17 @@ class Notifier:
 
     @staticmethod
     def _digest_messages(
-        alerts: Sequence[OutboxRow], entries: list, now: datetime, customers: dict[str, CustomerFigures]
+        alerts: Sequence[OutboxRow],
+        entries: list,
+        now: datetime,
+        customers: dict[str, CustomerFigures],
+        places: Mapping[tuple[str, str], Sequence[PlaceFound]],
     ) -> list[Message]:
         """Split the digest and map each part back to the rows whose tenders it lists; each part gets
         the «N ▸» buttons of its tenders."""
         row_ids = [r.id or 0 for r in alerts]
-        return [
-            Message(ids, text, keyboard, digest=True)
-            for text, keyboard, ids in digest_messages(entries, row_ids, now=now, customers=customers)
-        ]
+        parts = digest_messages(entries, row_ids, now=now, customers=customers, places=places)
+        return [Message(ids, text, keyboard, digest=True) for text, keyboard, ids in parts]
 
     # --- delivering ----------------------------------------------------------------------------
 

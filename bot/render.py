@@ -283,12 +283,13 @@ def digest_block(
     reasons: dict[str, list[object]],
     now: datetime,
     customer: CustomerFigures | None = None,
+    places: Sequence[PlaceFound] = (),
 ) -> str:
     """One tender inside a digest: enough to decide whether to open it (where, what kind, why it
     matched), with its number on the digest's «N ▸» button that opens the full alert."""
     deadline = format_deadline(notice.submission_deadline, now)
     method = notice.method or KIND_LABELS.get(notice.kind, notice.kind)
-    region = _region_line(notice)
+    region = _region_line(notice, places)
     lines = [
         f"{index}. <b>{esc(notice.title or 'Без названия', 300)}</b>",
         f"   {esc(format_money(notice.nmck, notice.currency))} · до {deadline}",
@@ -319,12 +320,16 @@ def digest_messages(
     title: str | None = None,
     customers: Mapping[str, CustomerFigures] | None = None,
     counted: tuple[str, str, str] = ("новая", "новые", "новых"),
+    places: Mapping[tuple[str, str], Sequence[PlaceFound]] | None = None,
 ) -> list[tuple[str, InlineKeyboardMarkup, list[int]]]:
     """``render_digest`` with each message's «N ▸» buttons: (text, keyboard, the alert row ids of
     the tenders it lists), ``row_ids`` being the entries' rows in the same order."""
     messages = []
     shown = 0
-    for text, count in render_digest(entries, now=now, title=title, customers=customers, counted=counted):
+    rendered = render_digest(
+        entries, now=now, title=title, customers=customers, counted=counted, places=places
+    )
+    for text, count in rendered:
         ids = list(row_ids[shown : shown + count])
         messages.append((text, digest_keyboard(shown + 1, ids), ids))
         shown += count
@@ -368,17 +373,20 @@ def render_digest(
     title: str | None = None,
     customers: Mapping[str, CustomerFigures] | None = None,
     counted: tuple[str, str, str] = ("новая", "новые", "новых"),
+    places: Mapping[tuple[str, str], Sequence[PlaceFound]] | None = None,
 ) -> list[tuple[str, int]]:
     """Several tenders as one message, or several when they do not fit (split at tender boundaries).
 
-    ``customers`` (by INN) adds each tender's customer line. Returns (text, how many of
-    ``entries`` it lists) per message, in order.
+    ``customers`` (by INN) adds each tender's customer line; ``places`` (by notice key) the places
+    read from its words to its region. Returns (text, how many of ``entries`` it lists) per
+    message, in order.
     """
     known = customers or {}
+    named = places or {}
     count = len(entries)
     heading = f"{esc(title or 'Подборка закупок')}: {count} {plural(count, *counted)}"
     blocks = [
-        digest_block(i, notice, reasons, now, known.get(notice.customer_inn or ""))
+        digest_block(i, notice, reasons, now, known.get(notice.customer_inn or ""), named.get(notice.key, ()))
         for i, (notice, reasons) in enumerate(entries, 1)
     ]
     header = f"<b>{heading}</b>"

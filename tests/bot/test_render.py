@@ -248,3 +248,12 @@ def test_the_region_line_shows_the_places_read_from_the_words_escaped():
     assert render_alert(card, AlertView(places=places[:1]), now=NOW).split("\n")[3] == (
         "Регион: 77 Москва; 54 Новосибирская область"
     )
+
+
+def test_a_digest_item_shows_the_places_read_from_the_words():
+    notice = make_notice(customer_region="77", delivery_regions=[])
+    places = {notice.key: [PlaceFound("54", "title", "Новосибирске")]}
+    [(text, _)] = render_digest([(notice, {})], now=NOW, places=places)
+    assert "· 77 Москва; поставка: 54 Новосибирская область («Новосибирске» в названии)" in text
+    [(plain, _)] = render_digest([(notice, {})], now=NOW)
+    assert "поставка:" not in plain
