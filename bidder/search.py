@@ -21,12 +21,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bidder.matcher import Match, compile_profiles
+from bidder.matcher import Match, analyze, compile_profiles
 from bidder.profiles import Profile, ProfileError, parse_profiles
-from bidder.reports.common import region_columns
+from bidder.reports.common import delivery_column, region_columns
 from data.formatting import KIND_LABELS
 from data.notice import Notice, deadline_order
 from data.store import open_notices
+from data.store.places import PlaceFound
 
 SEARCH_PROFILE = "поиск"
 DEFAULT_LIMIT = 20
@@ -37,6 +38,8 @@ class Found:
     row_id: int
     notice: Notice
     match: Match
+    places: tuple[PlaceFound, ...] = ()
+    """The delivery regions read from its words that the match used (a head office's branch)."""
 
 
 def parse_query(query: str) -> tuple[list[str], list[str]]:
@@ -67,9 +70,9 @@ def search(
     """The notices the profile matches, best first (more of the query matched, then soonest deadline)."""
     matcher = compile_profiles([profile])
     found = [
-        Found(row_id, notice, matches[0])
+        Found(row_id, notice, matches[0], tuple(view.places_found()))
         for row_id, notice in notices
-        if (matches := matcher.match(notice, now=now))
+        if (matches := matcher.match_view(view := analyze(notice), now=now))
     ]
     found.sort(key=lambda f: (-f.match.score, deadline_order(f.notice)))
     return found[:limit]
@@ -93,6 +96,7 @@ class SearchRow:
     title: str
     customer: str
     region: str
+    delivery: str
     nmck: Decimal | None
     deadline: datetime | None
     url: str
@@ -115,6 +119,7 @@ def _row(found: Found) -> SearchRow:
         title=n.title or "",
         customer=n.customer_name or "",
         region=region_columns(n)["region_name"] or n.customer_region or "",
+        delivery=delivery_column(n, found.places),
         nmck=n.nmck,
         deadline=n.submission_deadline,
         url=n.url or "",

@@ -19,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 
 from bidder.suggest import MIN_SHARE, MIN_SKIPPED, Suggestions
-from data.formatting import KIND_LABELS, LAW_LABELS, format_money, reason_text
+from data.formatting import KIND_LABELS, LAW_LABELS, format_money, read_from, reason_text
 from data.notice import MOSCOW, Notice, time_left
 from data.reference.regions import region_name
 from data.store.chats import Decision
@@ -89,11 +89,6 @@ def _region_label(code: str) -> str:
     return f"{esc(code)} {esc(name)}" if name else esc(code)
 
 
-def _read_where(place: PlaceFound) -> str:
-    where = "названии" if place.source == "title" else "названии позиции"
-    return f"«{esc(place.words, 60)}» в {where}"
-
-
 def _region_line(notice: Notice, places: Sequence[PlaceFound] = ()) -> str | None:
     """The customer's and the card's delivery regions; then the places read from the notice's words
     that stand in for them (a head office buying for a branch), with where they were read."""
@@ -104,7 +99,9 @@ def _region_line(notice: Notice, places: Sequence[PlaceFound] = ()) -> str | Non
         return None
     line = "Регион: " + "; ".join(_region_label(code) for code in codes[:3]) if codes else "Регион:"
     if named:
-        shown = ", ".join(f"{_region_label(p.region)} ({_read_where(p)})" for p in named[:3])
+        shown = ", ".join(
+            f"{_region_label(p.region)} ({esc(read_from(p.source, p.words[:60]))})" for p in named[:3]
+        )
         line += ("; поставка: " if codes else " поставка: ") + shown
     return line
 

@@ -54,3 +54,10 @@ def reason_text(reason: object) -> str:
     if isinstance(reason, dict):
         return str(reason.get("text") or reason.get("reason") or reason)
     return str(reason)
+
+
+def read_from(source: str, words: str) -> str:
+    """Where a delivery place was read from a notice's words, as every reason, message and report
+    says it: «из названия: «Новосибирске»» (``source``: ``title``, or ``position`` for a position)."""
+    where = "названия" if source == "title" else "названия позиции"
+    return f"из {where}: «{words}»"

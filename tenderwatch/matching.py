@@ -45,7 +45,7 @@ from data.store import advance_high_water, get_high_water, notices_changed_since
 from data.store import profiles as stored_profiles
 from data.store.matches import Verdict, stored_verdicts, write_verdict
 from data.store.near_misses import NearMissFound, replace_near_misses
-from data.store.places import PlaceFound, places_of, replace_notice_places
+from data.store.places import places_of, replace_notice_places
 
 log = logging.getLogger(__name__)
 
@@ -245,9 +245,8 @@ def run_match(
             places = places_of(conn, [notice_id for notice_id, _, _ in batch])
             for offset, (notice_id, notice, _) in enumerate(batch):
                 view = analyze(notice)
-                named = [PlaceFound(code, p.source, p.words) for code, p in view.delivery_named.items()]
                 replace_notice_places(
-                    conn, notice_id=notice_id, found=named, stored=places[notice_id], now=now
+                    conn, notice_id=notice_id, found=view.places_found(), stored=places[notice_id], now=now
                 )
                 verdicts = _verdicts(matcher, view, existing[notice_id], now)
                 if finder is not None:

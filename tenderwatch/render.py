@@ -95,6 +95,7 @@ HEADERS: dict[str, str] = {
     "days_left": "Дней",
     "days_to_auction": "Дней до аукц.",
     "deadline": "Срок подачи (МСК)",
+    "delivery": "Поставка",
     "delivery_regions": "Регионы поставки",
     "dimension": "Разрез",
     "discount_mean": "Скидка средняя",

@@ -31,7 +31,7 @@ from bidder.matcher.reasons import (
 )
 from bidder.matcher.view import _UNSEEN, NoticeView
 from bidder.synonyms import Alternative
-from data.formatting import KIND_LABELS, LAW_LABELS, format_money
+from data.formatting import KIND_LABELS, LAW_LABELS, format_money, read_from
 
 if TYPE_CHECKING:
     from bidder.matcher.compiled import CompiledProfile
@@ -97,8 +97,7 @@ def _delivery_reason(code: str, view: NoticeView) -> str:
         suffix = " (место поставки не указано, взят регион заказчика)"
     elif code in view.delivery_named:
         named = view.delivery_named[code]
-        where = "названия" if named.source == "title" else "названия позиции"
-        suffix = f" (из {where}: «{named.words}»)"
+        suffix = f" ({read_from(named.source, named.words)})"
     else:
         suffix = ""
     return f"регион поставки {_region_label(code)}{suffix}"

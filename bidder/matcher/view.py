@@ -18,6 +18,7 @@ from data.formatting import KIND_LABELS, LAW_LABELS, format_money
 from data.notice import Notice, days_left
 from data.reference.okpd2 import normalize_okpd2, okpd2_name
 from data.reference.regions import resolve_region
+from data.store.places import PlaceFound
 
 _UNSEEN: Any = object()
 
@@ -122,6 +123,10 @@ class NoticeView:
     _notes: _Notes | None = None
     _said: dict[str, str | None] = field(default_factory=dict)
     """Keyword text -> its reason in this notice (or ``None``): many matched profiles share keywords."""
+
+    def places_found(self) -> list[PlaceFound]:
+        """``delivery_named`` as stored and shown (``data.store.places``)."""
+        return [PlaceFound(code, p.source, p.words) for code, p in self.delivery_named.items()]
 
     def notes(self) -> _Notes:
         """The reasons that depend on the notice alone, built once however many profiles it matches."""

@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Literal, TypedDict, get_args
 
+from sqlmodel import Session
+
 from bidder.errors import BidderError
-from data.formatting import person_label
+from data.formatting import person_label, read_from
 from data.models import (
     DecisionRow,
     NoticeRow,
@@ -17,6 +19,7 @@ from data.models import (
 from data.notice import MOSCOW, Notice
 from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import region_name, resolve_region
+from data.store.places import PlaceFound, notices_placed_in
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -58,6 +61,15 @@ def region_columns(notice: NoticeRow | Notice) -> RegionColumns:
     """The customer's region code and its name (codes alone mean nothing to most readers)."""
     region = notice.customer_region or ""
     return RegionColumns(region=region, region_name=(region_name(region) or "") if region else "")
+
+
+def delivery_column(notice: NoticeRow | Notice, places: Sequence[PlaceFound] = ()) -> str:
+    """Where the tender delivers, in one cell: the card's delivery regions, then the places the
+    match run read from its words with where it read them («54 (из названия: «Новосибирске»)»),
+    so a sheet shows the branch a head office buys for, as the alert does."""
+    codes = list(notice.delivery_regions or [])
+    read = [f"{p.region} ({read_from(p.source, p.words)})" for p in places if p.region not in codes]
+    return ", ".join([*codes, *read])
 
 
 class ReportError(BidderError):
@@ -120,9 +132,30 @@ def okpd2_prefix(text: str) -> str:
     return code
 
 
-def in_region(row: NoticeRow, code: str) -> bool:
-    """A notice is in a region when its customer is there or it delivers there."""
-    return row.customer_region == code or code in (row.delivery_regions or [])
+@dataclass(frozen=True)
+class RegionFilter:
+    """A report's ``--region``: a notice is in when its customer is there, its card delivers
+    there, or its words name it as the place of delivery (``notice_places``, what the matcher read:
+    a head office in Moscow buying for its Novosibirsk branch is in 54)."""
+
+    code: str
+    placed: frozenset[int]
+    """The notices whose words name ``code``."""
+
+    def holds(self, row: NoticeRow) -> bool:
+        return (
+            row.customer_region == self.code
+            or self.code in (row.delivery_regions or [])
+            or row.id in self.placed
+        )
+
+
+def region_filter(session: Session, text: str | None) -> RegionFilter | None:
+    """The filter for what a user typed (code, name, alias, capital); None when nothing was."""
+    if text is None:
+        return None
+    code = region_code(text)
+    return RegionFilter(code, frozenset(notices_placed_in(session.connection(), code)))
 
 
 def _require_aware(now: datetime) -> None:

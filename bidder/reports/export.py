@@ -8,12 +8,13 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from bidder.reports.common import Period, notice_columns, region_columns
+from bidder.reports.common import Period, delivery_column, notice_columns, region_columns
 from bidder.reports.matches import MatchReportRow, matches_report
 from data.models import (
     NoticeRow,
 )
 from data.store import reports as reads
+from data.store.places import PlaceFound, places_of
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class NoticeExportRow:
     region: str
     region_name: str
     delivery_regions: str
+    """The card's, then the places read from the words (``delivery_column``)."""
     nmck: Decimal | None
     currency: str
     okpd2: str
@@ -43,10 +45,12 @@ class NoticeExportRow:
 
 def notices_export(session: Session, *, period: Period) -> list[NoticeExportRow]:
     """Notices published in ``period``, oldest first: the flat sheet Excel users filter themselves."""
-    return [_export_row(n) for n in reads.notices_published(session, start=period.start, end=period.end)]
+    notices = reads.notices_published(session, start=period.start, end=period.end)
+    places = places_of(session.connection(), (n.id or 0 for n in notices))
+    return [_export_row(n, places[n.id or 0]) for n in notices]
 
 
-def _export_row(n: NoticeRow) -> NoticeExportRow:
+def _export_row(n: NoticeRow, places: list[PlaceFound]) -> NoticeExportRow:
     return NoticeExportRow(
         **notice_columns(n),
         **region_columns(n),
@@ -54,7 +58,7 @@ def _export_row(n: NoticeRow) -> NoticeExportRow:
         method=n.method or "",
         status=n.status or "",
         customer_inn=n.customer_inn or "",
-        delivery_regions=", ".join(n.delivery_regions or []),
+        delivery_regions=delivery_column(n, places),
         currency=n.currency or "",
         okpd2=", ".join(n.okpd2 or []),
         published_at=n.published_at,
@@ -80,6 +84,7 @@ class MatchExportRow:
     customer_inn: str
     region: str
     region_name: str
+    delivery_regions: str
     nmck: Decimal | None
     deadline: datetime | None
     bid_security: Decimal | None
@@ -107,6 +112,7 @@ def _match_export_row(n: NoticeRow, matches: list[MatchReportRow]) -> MatchExpor
     return MatchExportRow(
         **notice_columns(n),
         **region_columns(n),
+        delivery_regions=matches[0].delivery,
         method=n.method or "",
         platform=n.etp_name or "",
         customer_inn=n.customer_inn or "",

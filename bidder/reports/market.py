@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from bidder.reports.common import Period, _now, in_region, moscow_date, okpd2_prefix, region_code
+from bidder.reports.common import Period, _now, moscow_date, okpd2_prefix, region_filter
 from data.formatting import to_kopeck
 from data.models import (
     NoticeRow,
@@ -48,19 +48,20 @@ def market_report(
     """Count, total and median NMCK of published notices, overall, by method and by ISO week.
 
     ``okpd2`` is a prefix on the classifier hierarchy (a notice is in when any of its codes is);
-    ``region`` is a code or name (customer or delivery region); ``period`` filters on
+    ``region`` is a code or name (customer or delivery region, the places read from the words
+    included: ``RegionFilter``); ``period`` filters on
     publication. Cancelled notices are left out: their prices never met the market. Weeks with
     no notices between the first and the last are listed with zeros so a trend has no gaps.
     """
     _now(now)
     period = period or Period()
     prefix = okpd2_prefix(okpd2) if okpd2 is not None else None
-    code = region_code(region) if region is not None else None
+    where = region_filter(session, region)
     chosen = [
         n
         for n in reads.notices_published(session, start=period.start, end=period.end)
         if not _cancelled(n)
-        and (code is None or in_region(n, code))
+        and (where is None or where.holds(n))
         and (prefix is None or any(is_within(c, prefix) for c in n.okpd2 or []))
     ]
     rows = [_market_row("total", "all", None, chosen)]

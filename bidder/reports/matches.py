@@ -15,10 +15,10 @@ from bidder.reports.common import (
     ReportError,
     _now,
     _takers,
-    in_region,
+    delivery_column,
     notice_columns,
-    region_code,
     region_columns,
+    region_filter,
     status_of,
 )
 from data.formatting import reason_text
@@ -28,6 +28,7 @@ from data.models import (
     NoticeRow,
 )
 from data.store import reports as reads
+from data.store.places import PlaceFound, places_of
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class MatchReportRow:
     customer: str
     region: str
     region_name: str
+    delivery: str
+    """The card's delivery regions and the places read from the words (``delivery_column``)."""
     nmck: Decimal | None
     deadline: datetime | None
     url: str
@@ -66,30 +69,38 @@ def matches_report(
 ) -> list[MatchReportRow]:
     """Matches found in ``period`` (by when the matcher found them), newest first, with reasons.
 
-    ``region`` is a code or name (customer or delivery region); ``status`` is new, taken or skipped.
+    ``region`` is a code or name (customer or delivery region, the places read from the words
+    included: ``RegionFilter``); ``status`` is new, taken or skipped.
     """
     _now(now)
     period = period or Period()
     if status is not None and status not in STATUSES:
         raise ReportError(f"--status {status!r} is not one of {', '.join(STATUSES)}")
-    code = region_code(region) if region is not None else None
+    where = region_filter(session, region)
     if profile is not None:
         check_profile(session, profile)
     matches = reads.matches_found(session, start=period.start, end=period.end, profile=profile)
-    found = [(m, n, p) for m, n, p in matches if code is None or in_region(n, code)]
-    decisions = reads.decisions_of(session, (n.id for _, n, _ in found if n.id is not None))
+    found = [(m, n, p) for m, n, p in matches if where is None or where.holds(n)]
+    ids = [n.id or 0 for _, n, _ in found]
+    decisions = reads.decisions_of(session, ids)
+    places = places_of(session.connection(), ids)
     rows = []
     for match, notice, profile_name in found:
         decided = decisions.get(notice.id or 0, [])
         row_status = status_of(decided)
         if status is not None and row_status != status:
             continue
-        rows.append(_match_row(match, notice, profile_name, row_status, decided))
+        rows.append(_match_row(match, notice, profile_name, row_status, decided, places[notice.id or 0]))
     return rows
 
 
 def _match_row(
-    match: MatchRow, notice: NoticeRow, profile: str, status: str, decided: Sequence[DecisionRow]
+    match: MatchRow,
+    notice: NoticeRow,
+    profile: str,
+    status: str,
+    decided: Sequence[DecisionRow],
+    places: Sequence[PlaceFound],
 ) -> MatchReportRow:
     return MatchReportRow(
         matched_at=match.created_at,
@@ -98,6 +109,7 @@ def _match_row(
         taken_by=_takers(decided),
         **notice_columns(notice),
         **region_columns(notice),
+        delivery=delivery_column(notice, places),
         deadline=notice.submission_deadline,
         reasons="; ".join(reason_text(r) for r in match.reasons or []),
     )

@@ -36,8 +36,20 @@ from data.store import chats, notice_from_row
 from data.store import profiles as stored_profiles
 from data.store.customers import CustomerFigures, customers_year
 from data.store.outbox import alert_row_ids
+from data.store.places import PlaceFound, places_of
 
 DigestEntry = tuple[Notice, dict[str, list[object]]]
+
+
+@dataclass(frozen=True)
+class _Today:
+    """What /digest shows: today's matches with their reasons, alert rows, customers and places."""
+
+    entries: list[DigestEntry]
+    alert_ids: list[int]
+    customers: dict[str, CustomerFigures]
+    places: dict[tuple[str, str], list[PlaceFound]]
+
 
 log = logging.getLogger(__name__)
 
@@ -182,22 +194,34 @@ async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     midnight = now.astimezone(MOSCOW).replace(hour=0, minute=0, second=0, microsecond=0)
     chat_id = chat_of(update).id
 
-    def todays(session: Session) -> tuple[list[DigestEntry], list[int], dict[str, CustomerFigures]]:
+    def todays(session: Session) -> _Today:
         """Today's matches by deadline, each with its alert row in this chat (the «N ▸» buttons
         are bound to it, as an alert's are)."""
         found = [(r.id or 0, notice_from_row(r)) for r in chats.matches_since(session, since=midnight)]
         found.sort(key=lambda pair: deadline_order(pair[1]))
         ids = [row_id for row_id, _ in found]
         entries = [(notice, chats.match_reasons(session, notice_id=row_id)) for row_id, notice in found]
-        customers = customers_year(session, (notice.customer_inn for notice, _ in entries), now=now)
-        return entries, alert_row_ids(session, chat_id=chat_id, notice_ids=ids, now=now), customers
+        places = places_of(session.connection(), ids)
+        return _Today(
+            entries=entries,
+            alert_ids=alert_row_ids(session, chat_id=chat_id, notice_ids=ids, now=now),
+            customers=customers_year(session, (notice.customer_inn for notice, _ in entries), now=now),
+            places={notice.key: places[row_id] for row_id, notice in found},
+        )
 
-    entries, alert_ids, customers = await in_session(ctx.engine, todays)
-    if not entries:
+    today = await in_session(ctx.engine, todays)
+    if not today.entries:
         await message_of(update).reply_html("Сегодня совпадений пока нет.")
         return
-    title = "Совпадения за сегодня"
-    for text, keyboard, _ in digest_messages(entries, alert_ids, now=now, title=title, customers=customers):
+    parts = digest_messages(
+        today.entries,
+        today.alert_ids,
+        now=now,
+        title="Совпадения за сегодня",
+        customers=today.customers,
+        places=today.places,
+    )
+    for text, keyboard, _ in parts:
         await message_of(update).reply_html(text, reply_markup=keyboard)
 
 

@@ -56,7 +56,9 @@ async def _search(update: Update, context: ContextTypes.DEFAULT_TYPE, query: str
     entries: list[tuple[Notice, dict[str, list[object]]]] = [
         (f.notice, {"поиск": list(f.match.reasons)}) for f in found
     ]
+    places = {f.notice.key: f.places for f in found}
     title = f"Поиск «{query.strip()[:80]}»"
     counted = ("закупка", "закупки", "закупок")
-    for text, keyboard, _ in digest_messages(entries, alert_ids, now=now, title=title, counted=counted):
+    parts = digest_messages(entries, alert_ids, now=now, title=title, counted=counted, places=places)
+    for text, keyboard, _ in parts:
         await message_of(update).reply_html(text, reply_markup=keyboard)

@@ -69,3 +69,10 @@ def replace_notice_places(
     if rows:
         conn.execute(sa.insert(NOTICE_PLACES), rows)
     return True
+
+
+def notices_placed_in(conn: sa.Connection, region: str) -> set[int]:
+    """The notices whose words name ``region`` as where they deliver: a report's region filter
+    counts them in, as the matcher did."""
+    query = sa.select(NOTICE_PLACES.c.notice_id).where(NOTICE_PLACES.c.region == region)
+    return set(conn.execute(query).scalars())

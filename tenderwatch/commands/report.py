@@ -31,12 +31,12 @@ from tenderwatch.config import mask_url
 from tenderwatch.render import STDOUT, CsvDialect, OutputFormat, RenderError, emit
 
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
-WIDE_COLUMNS = ("url", "reasons", "customer", "reason", "region_name")
+WIDE_COLUMNS = ("url", "reasons", "customer", "reason", "region_name", "delivery")
 """Long text a narrow table (the demo's) leaves out; every file format keeps them."""
 TABLE_COLUMNS: dict[type, tuple[str, ...]] = {
     reports.MatchReportRow: (
-        "reg_number", "title", "nmck", "deadline", "profile", "status", "taken_by", "region", "matched_at",
-        "reasons", "law", "customer",
+        "reg_number", "title", "nmck", "deadline", "profile", "status", "taken_by", "region", "delivery",
+        "matched_at", "reasons", "law", "customer",
     ),
     reports.PipelineRow: (
         "person", "reg_number", "title", "nmck", "deadline", "days_left", "auction_date",

@@ -17,6 +17,7 @@ from bot.app import build_application, redact_secrets_in_logs, run_bot, telegram
 from data.db import session_scope
 from data.models import AllowedUser, ChatRow, DecisionRow, NoticeChange, OutboxRow, ProfileRow
 from data.store import outbox
+from data.store.places import PlaceFound, replace_notice_places
 from tests.bot.conftest import FAST_LIMITS, TOKEN
 from tests.bot.factories import NOW, make_notice, seed_matches, store_past_auction
 from tests.bot.live import ADMIN, ALICE, BOB, GROUP, STRANGER, private, replies_to, wait
@@ -255,12 +256,21 @@ async def test_mine_lists_taken_tenders_and_changes_reach_the_taker(engine, fake
 
 
 async def test_digest_lists_todays_matches(engine, fake, running):
-    seed_matches(engine, [GROUP["id"]], 3)
+    first, *_ = seed_matches(engine, [GROUP["id"]], 3)
+    with session_scope(engine) as session:  # what a match run read from the first one's words
+        replace_notice_places(
+            session.connection(),
+            notice_id=first,
+            found=[PlaceFound("54", "title", "Новосибирске")],
+            stored=[],
+            now=NOW,
+        )
     fake.user_message(chat=GROUP, user=BOB, text="/digest")  # anyone inside an allowed group may ask
     await wait(fake, lambda: fake.sends_to(GROUP["id"]))
 
     [digest] = fake.sends_to(GROUP["id"])
     assert digest.text.startswith("<b>Совпадения за сегодня: 3 новые</b>\n\n1. <b>Поставка ноутбуков, лот ")
+    assert digest.text.count("поставка: 54 Новосибирская область (из названия: «Новосибирске»)") == 1
     assert "/tender" not in digest.text  # no command a tap cannot send whole: buttons instead
     assert digest.text.count("44-ФЗ · ") == 3 and digest.text.count("Профиль «Ноутбуки»") == 3
     buttons = [b for line in digest.reply_markup["inline_keyboard"] for b in line]
@@ -443,11 +453,13 @@ async def test_the_bot_answers_while_a_crawl_holds_the_database_write_lock(engin
 
 
 async def test_plain_text_in_a_private_chat_is_a_search_and_a_hit_opens_its_alert(engine, fake, running):
-    seed_matches(engine, [GROUP["id"]], 3)
+    seed_matches(engine, [GROUP["id"]], 3, title="Поставка ноутбуков для филиала в г. Новосибирске, лот {i}")
     fake.user_message(chat=private(ALICE), user=ALICE, text="ноутбуки -ремонт")
     await wait(fake, lambda: fake.sends_to(ALICE["id"]))
     [reply] = fake.sends_to(ALICE["id"])
     assert reply.text.startswith("<b>Поиск «ноутбуки -ремонт»: 3 закупки</b>")
+    # a Moscow customer buying for its branch: the search read the place as the matcher does
+    assert reply.text.count("· 77 Москва; поставка: 54 Новосибирская область (из названия:") == 3
     buttons = [b for line in reply.reply_markup["inline_keyboard"] for b in line]
     assert [b["text"] for b in buttons] == ["1 ▸", "2 ▸", "3 ▸"]
     fake.press_button(

@@ -240,8 +240,8 @@ def test_the_region_line_shows_the_places_read_from_the_words_escaped():
     places = [PlaceFound("54", "title", "Новосибирске"), PlaceFound("67", "position", "<Смоленской>")]
     lines = render_alert(notice, AlertView(places=places), now=NOW).split("\n")
     assert lines[3] == (
-        "Регион: 77 Москва; поставка: 54 Новосибирская область («Новосибирске» в названии), "
-        "67 Смоленская область («&lt;Смоленской&gt;» в названии позиции)"
+        "Регион: 77 Москва; поставка: 54 Новосибирская область (из названия: «Новосибирске»), "
+        "67 Смоленская область (из названия позиции: «&lt;Смоленской&gt;»)"
     )
     # a place the card names already is not said twice
     card = make_notice(customer_region="77", delivery_regions=["54"])
@@ -254,6 +254,6 @@ def test_a_digest_item_shows_the_places_read_from_the_words():
     notice = make_notice(customer_region="77", delivery_regions=[])
     places = {notice.key: [PlaceFound("54", "title", "Новосибирске")]}
     [(text, _)] = render_digest([(notice, {})], now=NOW, places=places)
-    assert "· 77 Москва; поставка: 54 Новосибирская область («Новосибирске» в названии)" in text
+    assert "· 77 Москва; поставка: 54 Новосибирская область (из названия: «Новосибирске»)" in text
     [(plain, _)] = render_digest([(notice, {})], now=NOW)
     assert "поставка:" not in plain

@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 from bidder.embeddings import EmbeddingError
 from bidder.matcher import compile_profiles
 from bidder.profiles import parse_profiles
+from bidder.reports import Period, market_report, matches_export, matches_report, notices_export
+from bidder.search import query_profile, search_rows
 from data.db import make_engine, session_scope, upgrade
 from data.models import CrawlState, MatchRow, NearMissRow, NoticeRow, ProfileRow
 from data.store import upsert_notices
@@ -294,3 +296,25 @@ def test_a_place_from_a_position_says_so_in_the_reason() -> None:
     )
     [match] = matcher.match(BRANCH.model_copy(update={"title": "Поставка оборудования"}), now=NOW)
     assert match.reasons[0] == "регион поставки 67 — Смоленская область (из названия позиции: «Смоленской»)"
+
+
+def test_reports_exports_and_search_place_a_tender_where_its_words_say_it_delivers(engine: Engine) -> None:
+    """A Moscow head office buying for its Novosibirsk branch is in 54 for every region filter and
+    shows the place in every sheet, as the matcher and the alert read it."""
+    grid = parse_profiles([{"name": "grid", "keywords": ["трансформатор"]}])
+    store(engine, BRANCH, LAPTOPS)
+    run_match(engine, grid, now=NOW)
+    read = "54 (из названия: «Новосибирске»), 67 (из названия позиции: «Смоленской»)"
+    with session_scope(engine) as session:
+        [row] = matches_report(session, region="Новосибирская область", now=NOW)
+        assert (row.reg_number, row.region, row.delivery) == (BRANCH.reg_number, "77", read)
+        assert [r.reg_number for r in matches_report(session, region="77", now=NOW)] == [BRANCH.reg_number]
+        assert matches_report(session, region="50", now=NOW) == []
+        [total] = [r for r in market_report(session, region="54", now=NOW) if r.dimension == "total"]
+        assert total.notices == 1  # LAPTOPS, a Moscow notice that names no place, is not in 54
+        exported = {r.reg_number: r.delivery_regions for r in notices_export(session, period=Period())}
+        assert exported == {BRANCH.reg_number: read, LAPTOPS.reg_number: ""}
+        [match_row] = matches_export(session, period=Period(), now=NOW)
+        assert match_row.delivery_regions == read
+        [hit] = search_rows(session, query_profile("трансформатор", {"regions": ["67"]}), now=NOW)
+        assert hit.delivery == read
