@@ -14,7 +14,7 @@ similarity is the best cosine, and the reason names both («планшетов»
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -47,8 +47,27 @@ class NearMiss:
 
     @property
     def reason(self) -> str:
-        shown = f"{self.similarity:.2f}".replace(".", ",")
-        return f"«{self.word}» по смыслу близко к «{self.keyword}» ({shown})"
+        return f"«{self.word}» {closeness(self.keyword, self.similarity)}"
+
+
+def near_miss_reasons(
+    stored: Iterable[tuple[str, float, str, str]], profiles: Iterable[str]
+) -> dict[str, list[object]]:
+    """Profile -> why the notice came close, from the stored (profile, similarity, keyword, word)
+    rows, for ``profiles`` only (a chat sees the near misses of its own profiles): what the
+    «Возможно, интересно» digest and the card its «N ▸» opens show."""
+    wanted = set(profiles)
+    reasons: dict[str, list[object]] = {}
+    for profile, similarity, keyword, word in stored:
+        if profile in wanted:
+            reasons.setdefault(profile, []).append(NearMiss(profile, similarity, keyword, word).reason)
+    return reasons
+
+
+def closeness(keyword: str, similarity: float) -> str:
+    """«по смыслу близко к «ноутбук» (0,73)»: how every reason and suggestion words a near miss."""
+    shown = f"{similarity:.2f}".replace(".", ",")
+    return f"по смыслу близко к «{keyword}» ({shown})"
 
 
 @lru_cache(maxsize=50_000)

@@ -1,10 +1,12 @@
-"""Suggestions that make a profile better: learnt from how people triaged its alerts, and from
-the word vectors around its keywords.
+"""Suggestions that make a profile better: learnt from how people triaged its alerts and near
+misses, and from the word vectors around its keywords.
 
 Words common in the alerts people skipped («не интересно») and absent from every alert someone took
 are proposed as minus-words: «ремонт» in 7 of 10 skipped alerts and in none of 4 taken is what a
-sales person would have excluded had they thought of it. A suggestion is only shown: nothing
-changes a profile without a person (``exclude`` in settings.toml, or /filter for one's own).
+sales person would have excluded had they thought of it. The words that brought a near miss people
+took («планшетов», close to «ноутбук») are proposed as keywords: a person said the rules should
+have caught it. A suggestion is only shown: nothing changes a profile without a person
+(``keywords``/``exclude`` in settings.toml, or /filter for one's own).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bidder.matcher.view import code_name
 from bidder.profiles import Profile, code_key
 from data.notice import Notice
 from data.reference.okpd2 import okpd2_names
+from data.store.triage import TakenNearMiss
 
 MIN_SKIPPED = 3
 """A word must be in at least this many skipped alerts: two could be chance."""
@@ -39,6 +42,19 @@ class MinusWord:
 
 
 @dataclass(frozen=True)
+class NewKeyword:
+    """A proposed keyword: the lemma of a word that brought near misses people took."""
+
+    word: str
+    taken: int
+    """Tenders taken that it brought."""
+    close_to: str
+    """The profile's keyword it came closest to, and how close."""
+    similarity: float
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Suggestions:
     """What a profile's triage suggests, with the figures it rests on."""
 
@@ -46,6 +62,8 @@ class Suggestions:
     skipped: int
     taken: int
     minus_words: tuple[MinusWord, ...]
+    near_misses_taken: int = 0
+    keywords: tuple[NewKeyword, ...] = ()
 
 
 def _words(notice: Notice) -> set[str]:
@@ -73,11 +91,12 @@ def suggest(
     profile: Profile,
     triaged: Sequence[tuple[Notice, str]],
     *,
+    taken_near: Sequence[TakenNearMiss] = (),
     limit: int = 10,
     min_skipped: int = MIN_SKIPPED,
 ) -> Suggestions:
-    """Minus-words from ``triaged`` (each alert of the profile with ``take`` or ``skip``), most
-    telling first."""
+    """Minus-words from ``triaged`` (each alert of the profile with ``take`` or ``skip``), and
+    keywords from ``taken_near`` (its near misses somebody took), most telling first."""
     skipped = [notice for notice, action in triaged if action == "skip"]
     taken = [notice for notice, action in triaged if action == "take"]
     in_taken: set[str] = set().union(*(_words(n) for n in taken)) if taken else set()
@@ -99,7 +118,29 @@ def suggest(
         skipped=len(skipped),
         taken=len(taken),
         minus_words=tuple(MinusWord(w, counts[w], tuple(examples[w])) for w in chosen),
+        near_misses_taken=len({near.notice.key for near in taken_near}),
+        keywords=_new_keywords(profile, taken_near, limit),
     )
+
+
+def _new_keywords(
+    profile: Profile, taken_near: Sequence[TakenNearMiss], limit: int
+) -> tuple[NewKeyword, ...]:
+    """One taken tender is enough to propose a word (a person chose it; the proposal changes
+    nothing), the words that brought more of them first."""
+    by_word: dict[str, list[TakenNearMiss]] = {}
+    for near in taken_near:
+        word = text.lemma(text.normalize(near.word))
+        if not _is_own(word, profile):
+            by_word.setdefault(word, []).append(near)
+    found = []
+    for word, nears in by_word.items():
+        best = max(nears, key=lambda n: n.similarity)
+        titles = tuple(dict.fromkeys(n.notice.title for n in nears))[:EXAMPLES]
+        taken = len({n.notice.key for n in nears})
+        found.append(NewKeyword(word, taken, best.keyword, best.similarity, titles))
+    found.sort(key=lambda k: (-k.taken, -k.similarity, k.word))
+    return tuple(found[:limit])
 
 
 NEIGHBOURS = 5

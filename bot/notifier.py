@@ -52,17 +52,17 @@ from telegram.error import (
     TimedOut,
 )
 
-from bidder.near_miss import NearMiss
 from bot.database import in_session
 from bot.ratelimit import ChatRateLimiter, OnWire, retry_after_seconds
+from bot.reasons import reasons_for
 from bot.render import (
     AlertView,
     alert_keyboard,
     digest_messages,
     html_to_console,
+    near_miss_digest,
     render_alert,
     render_change,
-    render_near_misses,
     render_reminder,
 )
 from data.db import session_scope
@@ -72,7 +72,6 @@ from data.notice import deadline_order
 from data.store import notice_from_row, outbox
 from data.store.chats import match_reasons, migrate_chat
 from data.store.customers import CustomerFigures, customers_year
-from data.store.near_misses import near_misses_of
 from data.store.places import PlaceFound, places_of
 
 T = TypeVar("T")
@@ -379,23 +378,13 @@ class Notifier:
     @staticmethod
     def _near_miss_messages(session: Session, rows: Sequence[OutboxRow], now: datetime) -> list[Message]:
         """The «Возможно, интересно» digest: each notice with why it came close, for the profiles
-        of that chat; no buttons (they are no alerts: /tender N opens one)."""
-        entries = []
-        for row in rows:
-            notice = notice_from_row(session.get_one(NoticeRow, row.notice_id))
-            profiles = set(row.payload.get("profiles") or [])
-            reasons: dict[str, list[object]] = {}
-            for profile, similarity, keyword, word in near_misses_of(session, notice_id=row.notice_id):
-                if profile in profiles:
-                    reasons.setdefault(profile, []).append(
-                        NearMiss(profile, similarity, keyword, word).reason
-                    )
-            entries.append((notice, reasons))
-        messages, shown = [], 0
-        for text, count in render_near_misses(entries, now=now):
-            messages.append(Message([r.id or 0 for r in rows[shown : shown + count]], text, digest=True))
-            shown += count
-        return messages
+        of that chat; its «N ▸» buttons open the tender with take/skip, so what people take
+        teaches the profile keywords (``bidder.suggest``)."""
+        entries = [
+            (notice_from_row(session.get_one(NoticeRow, r.notice_id)), reasons_for(session, r)) for r in rows
+        ]
+        parts = near_miss_digest(entries, [r.id or 0 for r in rows], now=now)
+        return [Message(ids, text, keyboard, digest=True) for text, keyboard, ids in parts]
 
     @staticmethod
     def _digest_messages(

@@ -18,6 +18,7 @@ from decimal import Decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 
+from bidder.near_miss import closeness
 from bidder.suggest import MIN_SHARE, MIN_SKIPPED, Suggestions
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money, read_from, reason_text
 from data.notice import MOSCOW, Notice, time_left
@@ -400,12 +401,14 @@ def render_digest(
 NEAR_MISS_TITLE = "🤔 Возможно, интересно"
 
 
-def render_near_misses(
-    entries: Sequence[tuple[Notice, dict[str, list[object]]]], *, now: datetime
-) -> list[tuple[str, int]]:
+def near_miss_digest(
+    entries: Sequence[tuple[Notice, dict[str, list[object]]]], row_ids: Sequence[int], *, now: datetime
+) -> list[tuple[str, InlineKeyboardMarkup, list[int]]]:
     """The daily digest of near misses: tenders whose titles mean what a profile's keywords say in
-    words no rule knows, each with why (««планшетов» по смыслу близко к «ноутбук» (0,73)»)."""
-    return render_digest(entries, now=now, title=NEAR_MISS_TITLE, counted=("закупка", "закупки", "закупок"))
+    words no rule knows, each with why (««планшетов» по смыслу близко к «ноутбук» (0,73)»), and the
+    «N ▸» buttons of ``digest_messages`` bound to their rows (``row_ids``, in order)."""
+    counted = ("закупка", "закупки", "закупок")
+    return digest_messages(entries, row_ids, now=now, title=NEAR_MISS_TITLE, counted=counted)
 
 
 def part_marker(index: int, total: int) -> str:
@@ -586,17 +589,34 @@ def suggestions_text(found: Suggestions) -> str:
         f"По {decided} {plural(decided, 'решению', 'решениям', 'решениям')}: "
         f"не интересно — {found.skipped}, взято — {found.taken}."
     )
-    if not found.minus_words:
-        return (
-            f"{head}\nМинус-слов пока не видно: слово должно встретиться хотя бы в {MIN_SKIPPED} "
+    lines = [head]
+    if found.minus_words:
+        lines.append("Минус-слова, которые напрашиваются:")
+    else:
+        lines.append(
+            f"Минус-слов пока не видно: слово должно встретиться хотя бы в {MIN_SKIPPED} "
             f"пропущенных закупках (и в {MIN_SHARE:.0%} из них) и ни в одной взятой."
         )
-    lines = [head, "Минус-слова, которые напрашиваются:"]
     for word in found.minus_words:
         example = f" — напр. «{esc(word.examples[0], 120)}»" if word.examples else ""
         lines.append(f"• <b>{esc(word.word)}</b>: в {word.skipped} из {found.skipped} пропущенных{example}")
+    if found.keywords:
+        taken = found.near_misses_taken
+        lines.append(
+            "Ключевые слова из «Возможно, интересно»: правила пропустили, а люди взяли "
+            f"{taken} {plural(taken, 'закупку', 'закупки', 'закупок')}:"
+        )
+    for keyword in found.keywords:
+        example = f" — напр. «{esc(keyword.examples[0], 120)}»" if keyword.examples else ""
+        lines.append(
+            f"• <b>{esc(keyword.word)}</b>: взято {keyword.taken}, "
+            f"{esc(closeness(keyword.close_to, keyword.similarity))}{example}"
+        )
+    if not (found.minus_words or found.keywords):
+        return "\n".join(lines)
+    where = "в keywords или exclude" if found.keywords else "в exclude"
     lines.append(
-        "Профиль не меняется сам: согласные слова добавьте в exclude профиля в settings.toml "
+        f"Профиль не меняется сам: согласные слова добавьте {where} профиля в settings.toml "
         "(или в свой фильтр через /filter)."
     )
     return "\n".join(lines)

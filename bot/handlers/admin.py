@@ -23,7 +23,7 @@ from bot.render import (
 )
 from data.models import ChatRow
 from data.store import chats, outbox, profiles
-from data.store.triage import triaged_notices
+from data.store.triage import taken_near_misses, triaged_notices
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ async def cmd_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def cmd_suggest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Minus-words learnt from how the profile's alerts were triaged (``bidder.suggest``)."""
+    """Minus-words and keywords learnt from how the profile's alerts and near misses were triaged
+    (``bidder.suggest``)."""
     if not await require_admin(update, context):
         return
     name = " ".join(context.args or []).strip()
@@ -65,7 +66,8 @@ async def cmd_suggest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         valid, _ = validate_profiles([{**(row["spec"] or {}), "name": name}])
         if not valid:
             return None
-        return suggest(valid[0], triaged_notices(session, profile=name))
+        taken_near = taken_near_misses(session, profile=name)
+        return suggest(valid[0], triaged_notices(session, profile=name), taken_near=taken_near)
 
     found = await in_session(tw(context).engine, suggestions)
     if found is None:

@@ -29,6 +29,7 @@ from bot.handlers.context import (
     refuse_button,
     tw,
 )
+from bot.reasons import reasons_for
 from bot.render import (
     AlertView,
     alert_keyboard,
@@ -80,11 +81,14 @@ async def cmd_tender(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await message_of(update).reply_html(text, reply_markup=alert_keyboard(alert_id))
 
 
-def full_card(session: Session, row: NoticeRow, chat: ChatRow, *, now: datetime) -> str:
+def full_card(
+    session: Session, row: NoticeRow, chat: ChatRow, *, now: datetime, why: OutboxRow | None = None
+) -> str:
     """A tender's whole alert as this chat sees it (why it matched, who decided, the customer):
-    what /tender shows and what a digest's «N ▸» opens."""
+    what /tender shows and what a digest's «N ▸» opens (``why``: that digest's row, whose reasons
+    it shows: the near misses for a «Возможно, интересно» one)."""
     view = AlertView(
-        reasons=chats.match_reasons(session, notice_id=row.id or 0),
+        reasons=reasons_for(session, why) if why else chats.match_reasons(session, notice_id=row.id or 0),
         decisions=chats.decisions_for(session, notice_id=row.id or 0, chat_row_id=chat.id or 0),
         header="📄 Закупка",
         customer=customers_year(session, [row.customer_inn], now=now).get(row.customer_inn or ""),
@@ -149,6 +153,11 @@ async def cmd_sim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message_of(update).reply_html(await simulation_text(ctx, notice, cost))
 
 
+BUTTON_KINDS = ("alert", "near_miss")
+"""Outbox rows whose messages carry buttons: alerts, and the near misses' digest (take/skip there
+is what ``profiles suggest`` learns keywords from)."""
+
+
 @dataclass(frozen=True)
 class Pressed:
     outbox: OutboxRow
@@ -164,7 +173,7 @@ def resolve_callback(session: Session, *, data: str | None, chat_id: int) -> tup
     outbox_id, action = decoded
     row = session.get(OutboxRow, outbox_id)
     chat = chats.get_chat(session, chat_id=chat_id)
-    if row is None or chat is None or row.chat_id != chat.id or row.kind != "alert":
+    if row is None or chat is None or row.chat_id != chat.id or row.kind not in BUTTON_KINDS:
         raise CallbackDataError(f"callback data {data!r} names no alert of chat {chat_id}")
     return Pressed(row, chat, session.get_one(NoticeRow, row.notice_id)), action
 
@@ -190,7 +199,7 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         now = ctx.clock()
         text = await in_session(
             ctx.engine,
-            lambda session: full_card(session, pressed.notice, pressed.chat, now=now),
+            lambda session: full_card(session, pressed.notice, pressed.chat, now=now, why=pressed.outbox),
         )
         await query.answer()
         await message_of(update).reply_html(text, reply_markup=alert_keyboard(pressed.outbox.id or 0))
@@ -216,7 +225,7 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: P
             now=now,
         )
         view = AlertView(
-            reasons=chats.match_reasons(session, notice_id=pressed.notice.id or 0),
+            reasons=reasons_for(session, pressed.outbox),
             decisions=chats.decisions_for(
                 session, notice_id=pressed.notice.id or 0, chat_row_id=pressed.chat.id or 0
             ),

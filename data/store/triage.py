@@ -1,11 +1,14 @@
-"""What people decided on a profile's alerts: the take/skip history that profile suggestions learn from."""
+"""What people decided on a profile's alerts and near misses: the take/skip history that profile
+suggestions learn from."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from data.models import DECISIONS, MATCHES, PROFILES
+from data.models import DECISIONS, MATCHES, NEAR_MISSES, PROFILES
 from data.notice import Notice
 from data.store.readers import notices_by_id
 
@@ -30,3 +33,40 @@ def triaged_notices(session: Session, *, profile: str) -> list[tuple[Notice, str
     ]
     notices = notices_by_id(session, [notice_id for notice_id, _ in decided])
     return [(notices[notice_id], action) for notice_id, action in decided if notice_id in notices]
+
+
+@dataclass(frozen=True)
+class TakenNearMiss:
+    """A near miss of a profile whose tender somebody took: a person confirmed that a word no rule
+    knows (``word``, close to ``keyword``) names what the profile is for."""
+
+    notice: Notice
+    word: str
+    """The title's word as written («планшетов»)."""
+    keyword: str
+    similarity: float
+
+
+def taken_near_misses(session: Session, *, profile: str) -> list[TakenNearMiss]:
+    """The profile's near misses (``near_misses``) whose tender anyone took, in any chat, oldest
+    notice first."""
+    taken = (
+        sa.select(DECISIONS.c.id)
+        .where(DECISIONS.c.notice_id == NEAR_MISSES.c.notice_id, DECISIONS.c.action == "take")
+        .exists()
+    )
+    query = (
+        sa.select(
+            NEAR_MISSES.c.notice_id, NEAR_MISSES.c.word, NEAR_MISSES.c.keyword, NEAR_MISSES.c.similarity
+        )
+        .join(PROFILES, PROFILES.c.id == NEAR_MISSES.c.profile_id)
+        .where(PROFILES.c.name == profile, taken)
+        .order_by(NEAR_MISSES.c.notice_id)
+    )
+    found = list(session.connection().execute(query))
+    notices = notices_by_id(session, [row.notice_id for row in found])
+    return [
+        TakenNearMiss(notices[row.notice_id], row.word, row.keyword, row.similarity)
+        for row in found
+        if row.notice_id in notices
+    ]

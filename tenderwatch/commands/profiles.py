@@ -27,6 +27,7 @@ from bidder.matcher import (
     Explanation,
     compile_profiles,
 )
+from bidder.near_miss import closeness
 from bidder.profiles import (
     Profile,
     ProfileError,
@@ -51,7 +52,7 @@ from data.notice import Notice, is_inn
 from data.reference.okpd2 import normalize_okpd2
 from data.reference.regions import region_name, resolve_region
 from data.store import get_notice
-from data.store.triage import triaged_notices
+from data.store.triage import taken_near_misses, triaged_notices
 from tenderwatch.clikit import console, err_console, fail, parse_moment, settings_of
 from tenderwatch.commands.storage import open_database
 from tenderwatch.config import mask_url
@@ -338,10 +339,11 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Argument(..., help="Profile name."),
         limit: int = typer.Option(10, "--limit", min=1, help="At most this many minus-words."),
     ) -> None:
-        """Minus-words learnt from how people triaged the profile's alerts, and words close in meaning
-        to its keywords; nothing is changed.
+        """Minus-words learnt from how people triaged the profile's alerts, keywords from the near
+        misses they took, words close in meaning to its keywords and OKPD2 codes; nothing is changed.
 
         A minus-word is in at least 3 skipped alerts (and a fifth of them) and in none that someone took.
+        A keyword is the word that brought a near miss («возможно, интересно») somebody took.
         """
         sourced = {s.profile.name: s for s in sourced_profiles(ctx)}
         if name not in sourced:
@@ -350,9 +352,11 @@ def register(app: typer.Typer) -> None:
         try:
             with session_scope(engine) as session:
                 triaged = triaged_notices(session, profile=name)
+                taken_near = taken_near_misses(session, profile=name)
         finally:
             engine.dispose()
-        _print_suggestions(suggest(sourced[name].profile, triaged, limit=limit), sourced[name].origin)
+        found = suggest(sourced[name].profile, triaged, taken_near=taken_near, limit=limit)
+        _print_suggestions(found, sourced[name].origin)
         _print_neighbours(keyword_neighbours(sourced[name].profile))
         _print_codes(code_suggestions(sourced[name].profile))
 
@@ -394,21 +398,34 @@ def _print_suggestions(found: Suggestions, origin: str) -> None:
         f"({found.skipped} skipped, {found.taken} taken)",
         highlight=False,
     )
-    if not found.minus_words:
+    if found.minus_words:
+        table = Table(title="minus-words the triage suggests")
+        table.add_column("word", no_wrap=True)
+        table.add_column("in skipped alerts", justify="right")
+        table.add_column("for example", overflow="fold")
+        for word in found.minus_words:
+            table.add_row(word.word, f"{word.skipped} of {found.skipped}", "\n".join(word.examples))
+        console.print(table)
+    else:
         console.print(
             f"no minus-word stands out yet: a word must be in at least {MIN_SKIPPED} skipped alerts "
             f"(and {MIN_SHARE:.0%} of them) and in none that someone took",
             highlight=False,
         )
+    if found.keywords:
+        table = Table(title=f"keywords from the {found.near_misses_taken} near miss(es) people took")
+        table.add_column("word", no_wrap=True)
+        table.add_column("taken", justify="right")
+        table.add_column("close to", overflow="fold")
+        table.add_column("for example", overflow="fold")
+        for keyword in found.keywords:
+            close = closeness(keyword.close_to, keyword.similarity)
+            table.add_row(keyword.word, str(keyword.taken), close, "\n".join(keyword.examples))
+        console.print(table)
+    if not (found.minus_words or found.keywords):
         return
-    table = Table(title="minus-words the triage suggests")
-    table.add_column("word", no_wrap=True)
-    table.add_column("in skipped alerts", justify="right")
-    table.add_column("for example", overflow="fold")
-    for word in found.minus_words:
-        table.add_row(word.word, f"{word.skipped} of {found.skipped}", "\n".join(word.examples))
-    console.print(table)
-    where = "/filter in the bot" if origin == "bot" else "`exclude` of the profile in settings.toml"
+    keys = "`keywords` or `exclude`" if found.keywords else "`exclude`"
+    where = "/filter in the bot" if origin == "bot" else f"{keys} of the profile in settings.toml"
     console.print(f"Nothing was changed: add the words you agree with to {where}.", highlight=False)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bidder.profiles import parse_profiles
-from bidder.suggest import MinusWord, suggest
+from bidder.suggest import MinusWord, NewKeyword, suggest
+from data.store.triage import TakenNearMiss
 from tests.bidder.match_table import notice
 
 [PROFILE] = parse_profiles([{"name": "it", "keywords": ["ноутбук", "компьютер*"], "exclude": ["б/у"]}])
@@ -53,3 +54,26 @@ def test_a_word_in_a_taken_alert_is_never_a_minus_word() -> None:
 
 def test_nothing_decided_suggests_nothing() -> None:
     assert suggest(PROFILE, []).minus_words == ()
+
+
+def near(number: int, title: str, word: str, similarity: float) -> TakenNearMiss:
+    return TakenNearMiss(notice(title, reg_number=f"03732000001250{number:05d}"), word, "ноутбук", similarity)
+
+
+def test_the_word_that_brought_a_taken_near_miss_is_proposed_as_a_keyword() -> None:
+    taken_near = [
+        near(1, "Поставка планшетов для школы", "планшетов", 0.73),
+        near(2, "Планшеты для библиотеки", "Планшеты", 0.71),
+        near(3, "Поставка смартфонов", "смартфонов", 0.60),
+        near(4, "Поставка компьютеров-моноблоков", "компьютеров", 0.68),  # the profile's own «компьютер*»
+    ]
+    found = suggest(PROFILE, TRIAGED, taken_near=taken_near)
+    assert found.near_misses_taken == 4
+    assert found.keywords == (
+        NewKeyword(
+            "планшет", 2, "ноутбук", 0.73, ("Поставка планшетов для школы", "Планшеты для библиотеки")
+        ),
+        NewKeyword("смартфон", 1, "ноутбук", 0.60, ("Поставка смартфонов",)),
+    )
+    assert found.minus_words == suggest(PROFILE, TRIAGED).minus_words  # the alerts' lesson is unchanged
+    assert suggest(PROFILE, TRIAGED).keywords == ()

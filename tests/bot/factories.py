@@ -15,6 +15,7 @@ from data.models import MatchRow, ProfileRow
 from data.notice import Notice
 from data.results import Bid, ProtocolResult
 from data.store import chats, notice_id_of, upsert_notices, upsert_results
+from data.store.near_misses import NearMissFound, replace_near_misses
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -122,25 +123,39 @@ def store_past_auction(
 
 
 def seed_triage(
-    engine: Engine, profile: dict[str, Any], decided: Sequence[tuple[str, Sequence[str]]]
+    engine: Engine,
+    profile: dict[str, Any],
+    decided: Sequence[tuple[str, Sequence[str]]],
+    *,
+    taken_near: Sequence[tuple[str, str, str, float]] = (),
 ) -> None:
     """A stored profile (``origin = "db"``) whose alerts were decided: each (title, actions) is a
-    notice it matched and the take/skip of one person per action, in one group chat."""
+    notice it matched and the take/skip of one person per action, in one group chat; each
+    (title, word, keyword, similarity) of ``taken_near`` is a near miss of it that one person took."""
     with session_scope(engine) as session:
         row = ProfileRow(name=profile["name"], spec=profile, origin="db")
         session.add(row)
         session.flush()
         chat = chats.ensure_chat(session, chat_id=-100777, type="supergroup", title="Продажи")
+
+        def decide(notice_id: int, user: int, action: str, minute: int) -> None:
+            chats.record_decision(
+                session,
+                notice_id=notice_id,
+                chat_row_id=chat.id or 0,
+                user_id=user,
+                user_name=f"user {user}",
+                action=action,
+                now=NOW + timedelta(minutes=minute),
+            )
+
         for i, (title, actions) in enumerate(decided):
             notice_id = store(session, make_notice(f"03732001382260{i:05d}", title=title))
             add_match(session, notice_id, row, ())
             for user, action in enumerate(actions, start=1):
-                chats.record_decision(
-                    session,
-                    notice_id=notice_id,
-                    chat_row_id=chat.id or 0,
-                    user_id=user,
-                    user_name=f"user {user}",
-                    action=action,
-                    now=NOW + timedelta(minutes=i),
-                )
+                decide(notice_id, user, action, i)
+        for i, (title, word, keyword, similarity) in enumerate(taken_near):
+            notice_id = store(session, make_notice(f"03732001382261{i:05d}", title=title))
+            found = [NearMissFound(row.id or 0, similarity, keyword, word)]
+            replace_near_misses(session.connection(), notice_id=notice_id, found=found, now=NOW)
+            decide(notice_id, 1, "take", len(decided) + i)

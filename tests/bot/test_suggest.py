@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlmodel import select
+
 from data.db import session_scope
-from data.store.triage import triaged_notices
+from data.models import DecisionRow, ProfileRow
+from data.store import outbox
+from data.store.near_misses import NearMissFound, replace_near_misses
+from data.store.triage import taken_near_misses, triaged_notices
 from tests.bidder.test_suggest import SKIPPED, TAKEN
-from tests.bot.factories import seed_triage
-from tests.bot.live import ADMIN, ALICE, private, replies_to, wait
+from tests.bot.factories import NOW, make_notice, seed_triage, store
+from tests.bot.live import ADMIN, ALICE, BOB, GROUP, private, replies_to, wait
 
 PROFILE = {"name": "it", "keywords": ["ноутбук", "компьютер*"]}
 
@@ -51,3 +58,61 @@ async def test_an_admin_asks_for_suggestions_and_others_may_not(engine, fake, ru
     )
     assert "Профиля «нет такого» нет" in missing
     assert replies_to(fake, ALICE["id"]) == ["Эта команда доступна только администраторам."]
+
+
+def seed_near_miss(engine) -> int:
+    """A tender the «it» profile's rules missed but whose title is close to «ноутбук», queued for
+    the group's «Возможно, интересно» digest; returns the notice id."""
+    with session_scope(engine) as session:
+        profile = ProfileRow(name="it", spec={**PROFILE, "chats": [GROUP["id"]]}, origin="db")
+        session.add(profile)
+        session.flush()
+        notice_id = store(session, make_notice("0373200138226099001", title="Поставка планшетов для школы"))
+        found = [NearMissFound(profile.id or 0, 0.73, "ноутбук", "планшетов")]
+        replace_near_misses(session.connection(), notice_id=notice_id, found=found, now=NOW)
+        assert outbox.enqueue_near_misses(session, since=NOW - timedelta(days=1), now=NOW) == 1
+    return notice_id
+
+
+async def test_a_near_miss_taken_from_its_digest_is_proposed_as_a_keyword(engine, fake, running) -> None:
+    """Issue 14 item 5: the «Возможно, интересно» digest's «N ▸» opens the tender with take/skip;
+    what people take there, /suggest and `profiles suggest` propose as keywords."""
+    notice_id = seed_near_miss(engine)
+    await wait(fake, lambda: fake.sends_to(GROUP["id"]))
+    [digest] = fake.sends_to(GROUP["id"])
+    assert digest.text.startswith("<b>🤔 Возможно, интересно: 1 закупка</b>")
+    [[button]] = digest.reply_markup["inline_keyboard"]
+    assert button["text"] == "1 ▸"
+
+    fake.press_button(chat=GROUP, user=BOB, message_id=digest.message_id, data=button["callback_data"])
+    await wait(fake, lambda: len(fake.sends_to(GROUP["id"])) == 2)
+    card = fake.sends_to(GROUP["id"])[1]
+    assert card.text.startswith("<b>📄 Закупка</b>\n<b>Поставка планшетов для школы</b>")
+    assert "«планшетов» по смыслу близко к «ноутбук» (0,73)" in card.text  # why it is in front of them
+    take = card.reply_markup["inline_keyboard"][0][0]
+    assert take["text"] == "Беру"
+    fake.press_button(chat=GROUP, user=BOB, message_id=card.message_id, data=take["callback_data"])
+    await wait(fake, lambda: fake.calls_of("editMessageText"))
+    edited = fake.calls_of("editMessageText")[0].params["text"]
+    assert "«планшетов» по смыслу близко к «ноутбук» (0,73)" in edited and "Борис" in edited
+
+    with session_scope(engine) as session:
+        [taken] = taken_near_misses(session, profile="it")
+        assert (taken.notice.reg_number, taken.word, taken.keyword) == (
+            "0373200138226099001",
+            "планшетов",
+            "ноутбук",
+        )
+        assert taken_near_misses(session, profile="nobody") == []
+        decided = session.exec(select(DecisionRow)).one()
+        assert (decided.notice_id, decided.action) == (notice_id, "take")
+
+    fake.user_message(chat=private(ADMIN), user=ADMIN, text="/suggest it")
+    await wait(fake, lambda: fake.sends_to(ADMIN["id"]))
+    [answer] = replies_to(fake, ADMIN["id"])
+    assert (
+        "Ключевые слова из «Возможно, интересно»: правила пропустили, а люди взяли 1 закупку:\n"
+        "• <b>планшет</b>: взято 1, по смыслу близко к «ноутбук» (0,73)"
+        " — напр. «Поставка планшетов для школы»\n"
+        "Профиль не меняется сам: согласные слова добавьте в keywords или exclude профиля"
+    ) in answer

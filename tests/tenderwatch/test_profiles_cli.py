@@ -248,7 +248,7 @@ def test_dates_are_read_in_both_spellings():
     assert parse_moment("10.03.2025", "--since") == datetime(2025, 3, 10, 0, 0, tzinfo=MOSCOW)
 
 
-def test_suggest_shows_minus_words_from_triage_and_changes_nothing(
+def test_suggest_shows_minus_words_and_keywords_from_triage_and_changes_nothing(
     settings_file: Path, tmp_path: Path
 ) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'tw.db'}")
@@ -257,6 +257,10 @@ def test_suggest_shows_minus_words_from_triage_and_changes_nothing(
         engine,
         {"name": "bot-laptops", "keywords": ["ноутбук", "компьютер*"]},
         [(t, ["skip"]) for t in SKIPPED] + [(t, ["take"]) for t in TAKEN],
+        taken_near=[
+            ("Поставка планшетов для школы", "планшетов", "ноутбук", 0.73),
+            ("Планшеты для библиотеки", "Планшеты", "ноутбук", 0.71),
+        ],
     )
     engine.dispose()
     suggested = run(settings_file, "profiles", "suggest", "bot-laptops")
@@ -264,6 +268,9 @@ def test_suggest_shows_minus_words_from_triage_and_changes_nothing(
     lines = [" ".join(line.replace("│", " ").split()) for line in suggested.stdout.splitlines()]
     assert lines[0] == "«bot-laptops»: 10 alert(s) decided (7 skipped, 3 taken)"
     assert "ремонт 4 of 7 Ремонт ноутбуков и компьютерной техники" in lines
+    # the word that brought the near misses people took, a keyword to consider
+    assert "keywords from the 2 near miss(es) people took" in suggested.stdout
+    assert "планшет 2 по смыслу близко к «ноутбук» (0,73) Поставка планшетов для школы" in lines
     assert "Nothing was changed: add the words you agree with to /filter in the bot." in lines
     # and the words the vectors put next to its keywords, keywords to consider
     assert "words close in meaning to the keywords (keywords to consider)" in suggested.stdout
