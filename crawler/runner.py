@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from crawler.certs import CONTEXT_FACTORY, SHIPPED_CA_BUNDLE
 from crawler.database import CrawlDatabase, read_run
 from crawler.errors import CrawlProcessError, CrawlSettingsError, SourcePaused, SpiderArgumentError
 from crawler.export_service import TOKEN_ENV
@@ -37,7 +38,6 @@ from crawler.spiders import source_names, sources_taking, spider_classes
 from crawler.spiders.base import BLOCK_KINDS, check_spider_arguments
 from crawler.spiders.eis import search_filters
 from crawler.spiders.eis_export import EisExportSpider, token_missing
-from crawler.tls import CONTEXT_FACTORY, SHIPPED_CA_BUNDLE
 from data.notice import MOSCOW
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from crawler import tls  # lowercase: Scrapy reads only UPPERCASE names as settings
+from crawler import certs  # lowercase: Scrapy reads only UPPERCASE names as settings
 
 BOT_NAME = "tenderwatch"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -81,7 +81,7 @@ DOWNLOAD_VERIFY_CERTIFICATES = True
 # Scrapy 2.19 deprecates this setting but has no other hook for an extra trust root: it is set
 # only when a bundle is configured (the runner passes both), so the default crawl stays warning-free.
 if TENDERWATCH_CA_BUNDLE:
-    DOWNLOADER_CLIENTCONTEXTFACTORY = tls.CONTEXT_FACTORY
+    DOWNLOADER_CLIENTCONTEXTFACTORY = certs.CONTEXT_FACTORY
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ProxyMiddleware": 110,

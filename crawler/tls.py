@@ -5,7 +5,7 @@ zakupki.gov.ru serves a certificate issued by the Russian Ministry of Digital De
 roots only or not at all; ``TENDERWATCH_CA_BUNDLE`` (a PEM file) adds those roots. The project
 ships the Минцифры root and its sub-CA (``SHIPPED_CA_BUNDLE``; Twisted does not fetch a missing
 intermediate, so the sub-CA is in it too) and uses them for every https crawl unless
-``crawler.ca_bundle`` names another file.
+``crawler.ca_bundle`` names another file (the names that say so are in ``crawler.certs``).
 """
 
 from __future__ import annotations
@@ -21,14 +21,8 @@ from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 from twisted.internet.ssl import optionsForClientTLS
 from zope.interface import implementer
 
+from crawler.certs import CA_BUNDLE_SETTING
 from crawler.errors import CrawlSettingsError
-
-SHIPPED_CA_BUNDLE = Path(__file__).parent / "certs" / "russian_trusted_ca.pem"
-"""Russian Trusted Root CA + Russian Trusted Sub CA (sources and fingerprints in the file and in
-docs/eis-site.md)."""
-CA_BUNDLE_SETTING = "TENDERWATCH_CA_BUNDLE"
-CONTEXT_FACTORY = "crawler.tls.CaBundleContextFactory"
-"""The value of Scrapy's DOWNLOADER_CLIENTCONTEXTFACTORY when a CA bundle is configured."""
 
 
 @implementer(IOpenSSLTrustRoot)

@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from OpenSSL import crypto
 
+from crawler.certs import SHIPPED_CA_BUNDLE
 from crawler.replay.server import start_replay
 from crawler.replay.snapshot import build_snapshot
 from crawler.runner import CrawlConfig, run_crawl
-from crawler.tls import SHIPPED_CA_BUNDLE
 from tests.crawler.crawl_helpers import NOW, fast_config, mismatches
 
 pytestmark = pytest.mark.slow
