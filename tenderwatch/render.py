@@ -30,19 +30,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 from rich.cells import cell_len
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from data.formatting import KIND_LABELS, LAW_LABELS, format_money, to_kopeck
 from data.notice import MOSCOW
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 Kind = Literal["money", "datetime", "date", "int", "rate", "bool", "text"]
 
@@ -410,6 +409,12 @@ def to_json(rows: Sequence[Any], columns: Sequence[Column]) -> str:
 
 def to_xlsx(rows: Sequence[Any], columns: Sequence[Column], *, title: str) -> bytes:
     """One sheet: bold frozen header with a filter, typed cells, widths fitted to the shown text."""
+    # openpyxl takes 0.4 s to import: every command renders through this module, few write XLSX.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
+
     workbook = Workbook()
     sheet = workbook.active
     assert isinstance(sheet, Worksheet)  # a new workbook's one sheet (openpyxl types it loosely)
