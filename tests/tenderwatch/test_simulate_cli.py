@@ -217,3 +217,25 @@ def test_help_lists_flags_without_a_type(command: list[str]) -> None:
     assert result.exit_code == 0, result.output
     assert "--" in result.output and "<bool>" not in result.output
     assert "<int>" in CliRunner().invoke(app, ["simulate", "--help"], terminal_width=200).output
+
+
+def test_the_console_script_loads_the_module_of_the_command_it_runs_and_all_for_help() -> None:
+    """`tenderwatch config check` should not wait seconds for Scrapy and Telegram to import: the
+    console script registers one module's commands; the map must name every command of each."""
+    import typer
+
+    from tenderwatch.cli import COMMANDS, MODULES, build_app, modules_for
+
+    for module in MODULES:
+        alone = build_app([module])
+        names = {c.name for c in alone.registered_commands} | {g.name for g in alone.registered_groups}
+        assert names == {name for name, home in COMMANDS.items() if home == module}, module
+    assert modules_for(["config", "check"]) == ("config",)
+    assert modules_for(["--settings", "report", "report", "matches"]) == ("report",)
+    assert modules_for(["--settings=x.toml", "-v", "import", "a.zip"]) == ("storage",)
+    assert modules_for([]) == modules_for(["--help"]) == modules_for(["nosuch"]) == MODULES
+    result = CliRunner().invoke(build_app(modules_for(["config", "check"])), ["config", "--help"])
+    assert result.exit_code == 0 and "check" in result.output
+    assert isinstance(app, typer.Typer) and len(app.registered_commands) + len(app.registered_groups) == len(
+        COMMANDS
+    )
