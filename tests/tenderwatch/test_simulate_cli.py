@@ -224,7 +224,12 @@ def test_the_console_script_loads_the_module_of_the_command_it_runs_and_all_for_
     console script registers one module's commands; the map must name every command of each."""
     import typer
 
-    from tenderwatch.cli import COMMANDS, MODULES, build_app, modules_for
+    from tenderwatch.cli import COMMANDS, MODULES, ROOT_FLAGS, ROOT_OPTIONS_WITH_VALUE, build_app, modules_for
+
+    # modules_for skips the root options by name: the names must be the ones the root declares
+    root = typer.main.get_command(build_app(()))
+    declared = {name for param in root.params for name in getattr(param, "opts", [])} - {"--help"}
+    assert declared == {*ROOT_OPTIONS_WITH_VALUE, *ROOT_FLAGS}
 
     for module in MODULES:
         alone = build_app([module])
