@@ -43,7 +43,8 @@ def parse_notices(data: bytes, *, url: str | None = None) -> list[Notice]:
 
 def parse_document(data: bytes, *, url: str | None = None) -> list[Document]:
     """What ``data`` holds: one notice for an XML card, several for a search page or an RSS feed;
-    the protocols of a protocol document; the contracts of a contract record.
+    the protocols of a protocol document or of a protocol's bid list page; the contracts of a
+    contract record.
 
     ``url`` is where the bytes came from (fetch URL or file path); errors name it, and parsers
     fall back to the registry number it carries when the document lacks one.
@@ -56,6 +57,14 @@ def parse_document(data: bytes, *, url: str | None = None) -> list[Document]:
 
         return list(parse_json223(data, source))
     if fmt == "html":
+        from crawler.parsers.result_pages import RESULTS_TAB_MARKER, is_result_page, parse_bid_list
+
+        if is_result_page(data):
+            if RESULTS_TAB_MARKER in data:
+                raise NotANotice(
+                    source, "a purchase's results tab: it links the protocol, whose bid list holds the result"
+                )
+            return list(parse_bid_list(data, source, url))
         from crawler.parsers.html import parse_html
 
         try:

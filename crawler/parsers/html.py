@@ -63,7 +63,7 @@ _HTML_PARSER = lxml.html.HTMLParser(  # type: ignore[call-arg]  # lxml-stubs lac
 log = logging.getLogger(__name__)
 
 
-class _Elements:
+class Elements:
     """A compiled XPath that selects elements. lxml types any XPath result as any XPath value
     (booleans, numbers, strings, nodes); these expressions only ever select HTML elements."""
 
@@ -84,39 +84,39 @@ class _Strings:
         return [str(value) for value in cast(list[str], self._xpath(node))]
 
 
-def _cls(name: str) -> str:
+def has_class(name: str) -> str:
     """XPath predicate for one CSS class token (``contains(@class)`` alone would match prefixes)."""
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
-_X_CARDS = _Elements(f"//div[{_cls('search-registry-entry-block')}]")
-_X_HEADER_TITLE = _Elements(f".//div[{_cls('registry-entry__header-top__title')}]")
-_X_NUMBER_LINK = _Elements(f".//div[{_cls('registry-entry__header-mid__number')}]//a")
-_X_STATUS = _Elements(f".//div[{_cls('registry-entry__header-mid__title')}]")
-_X_BODY_BLOCKS = _Elements(f".//div[{_cls('registry-entry__body-block')}]")
-_X_BODY_TITLE = _Elements(f".//div[{_cls('registry-entry__body-title')}]")
-_X_BODY_VALUE = _Elements(f".//div[{_cls('registry-entry__body-value')}]")
-_X_BODY_LINK = _Elements(f".//div[{_cls('registry-entry__body-href')}]//a")
-_X_RIGHT_BLOCK = _Elements(f".//div[{_cls('registry-entry__right-block')}]")
-_X_PRICE = _Elements(f".//div[{_cls('price-block__value')}]")
-_X_DATA_TITLES = _Elements(f".//div[{_cls('data-block__title')}]")
-_X_NEXT_DATA_VALUE = _Elements(f"following-sibling::div[1][{_cls('data-block__value')}]")
+_X_CARDS = Elements(f"//div[{has_class('search-registry-entry-block')}]")
+_X_HEADER_TITLE = Elements(f".//div[{has_class('registry-entry__header-top__title')}]")
+_X_NUMBER_LINK = Elements(f".//div[{has_class('registry-entry__header-mid__number')}]//a")
+_X_STATUS = Elements(f".//div[{has_class('registry-entry__header-mid__title')}]")
+_X_BODY_BLOCKS = Elements(f".//div[{has_class('registry-entry__body-block')}]")
+_X_BODY_TITLE = Elements(f".//div[{has_class('registry-entry__body-title')}]")
+_X_BODY_VALUE = Elements(f".//div[{has_class('registry-entry__body-value')}]")
+_X_BODY_LINK = Elements(f".//div[{has_class('registry-entry__body-href')}]//a")
+_X_RIGHT_BLOCK = Elements(f".//div[{has_class('registry-entry__right-block')}]")
+_X_PRICE = Elements(f".//div[{has_class('price-block__value')}]")
+_X_DATA_TITLES = Elements(f".//div[{has_class('data-block__title')}]")
+_X_NEXT_DATA_VALUE = Elements(f"following-sibling::div[1][{has_class('data-block__value')}]")
 _X_ONCLICK = _Strings(".//@onclick")
-_X_TOTAL = _Elements(f"//div[{_cls('search-results__total')}]")
+_X_TOTAL = Elements(f"//div[{has_class('search-results__total')}]")
 
-_X_SECTIONS = _Elements(f"//section[{_cls('blockInfo__section')}]")
-_X_SECTION_TITLE = _Elements(f"./span[{_cls('section__title')}]")
-_X_SECTION_INFO = _Elements(f"./span[{_cls('section__info')}]")
-_X_MAIN_INFO = _Elements(f"//div[{_cls('cardMainInfo')}]")
-_X_MAIN_TITLE = _Elements(f"//div[{_cls('cardMainInfo__title')}]")
-_X_MAIN_NUMBER = _Elements(f"//span[{_cls('cardMainInfo__purchaseLink')}]//a")
-_X_MAIN_STATE = _Elements(f"//span[{_cls('cardMainInfo__state')}]")
-_X_MAIN_SECTIONS = _Elements(f"//*[{_cls('cardMainInfo__section')} or {_cls('price')}]")
-_X_MAIN_SECTION_TITLE = _Elements(f"./span[{_cls('cardMainInfo__title')}]")
-_X_MAIN_SECTION_CONTENT = _Elements(f"./span[{_cls('cardMainInfo__content')}]")
+_X_SECTIONS = Elements(f"//section[{has_class('blockInfo__section')}]")
+_X_SECTION_TITLE = Elements(f"./span[{has_class('section__title')}]")
+_X_SECTION_INFO = Elements(f"./span[{has_class('section__info')}]")
+_X_MAIN_INFO = Elements(f"//div[{has_class('cardMainInfo')}]")
+_X_MAIN_TITLE = Elements(f"//div[{has_class('cardMainInfo__title')}]")
+_X_MAIN_NUMBER = Elements(f"//span[{has_class('cardMainInfo__purchaseLink')}]//a")
+_X_MAIN_STATE = Elements(f"//span[{has_class('cardMainInfo__state')}]")
+_X_MAIN_SECTIONS = Elements(f"//*[{has_class('cardMainInfo__section')} or {has_class('price')}]")
+_X_MAIN_SECTION_TITLE = Elements(f"./span[{has_class('cardMainInfo__title')}]")
+_X_MAIN_SECTION_CONTENT = Elements(f"./span[{has_class('cardMainInfo__content')}]")
 
-_X_ATTACHMENTS = _Elements(
-    f"//div[{_cls('attachment')}]"
+_X_ATTACHMENTS = Elements(
+    f"//div[{has_class('attachment')}]"
     " | //a[contains(@href, '/filestore/public/') and contains(@href, 'download')]"
 )
 
@@ -173,7 +173,7 @@ def looks_like_error_page(data: bytes) -> str | None:
 
 def parse_html(data: bytes, source: str, url: str | None) -> list[Notice]:
     """Notices on an EIS HTML page; ``url`` supplies the card's registry number when the page lacks it."""
-    root = _checked_root(data, source)
+    root = checked_root(data, source)
     try:
         cards = _X_CARDS(root)
         if cards:
@@ -189,7 +189,7 @@ def parse_html(data: bytes, source: str, url: str | None) -> list[Notice]:
     raise ParseError(source, "not a recognised EIS page (no search cards, notice card or documents tab)")
 
 
-def _checked_root(data: bytes, source: str) -> lxml.html.HtmlElement:
+def checked_root(data: bytes, source: str) -> lxml.html.HtmlElement:
     check_size(data, source)
     problem = looks_like_error_page(data)
     if problem:
@@ -273,13 +273,13 @@ class SearchPage:
 
 _CSV_TOTAL = re.compile(r"downloadCsv\(\s*'[^']*'\s*,\s*'(\d+)'\s*\)")
 _CLOSED = re.compile(rb"</html>\s*$", re.IGNORECASE)
-_X_NEXT_PAGE = _Elements(f"//a[{_cls('paginator-button-next')}]")
-_X_CSV_LINK = _Strings(f"//a[{_cls('downLoad-search')}]/@onclick")
+_X_NEXT_PAGE = Elements(f"//a[{has_class('paginator-button-next')}]")
+_X_CSV_LINK = _Strings(f"//a[{has_class('downLoad-search')}]/@onclick")
 
 
 def read_search_page(data: bytes, source: str) -> SearchPage:
     """A search results page with its self-description; ``ParseError`` if it is no results page."""
-    root = _checked_root(data, source)
+    root = checked_root(data, source)
     cards = _X_CARDS(root)
     if not cards and not _X_TOTAL(root):
         raise ParseError(source, "not an EIS search results page (no search cards, no record counter)")
@@ -300,7 +300,7 @@ def _stated_total(root: etree._Element) -> tuple[int | None, bool]:
         m = _CSV_TOTAL.search(onclick)
         if m:
             return int(m.group(1)), False
-    counter = _first_text(_X_TOTAL(root)) or ""
+    counter = first_text(_X_TOTAL(root)) or ""
     m = _TOTAL_COUNT.search(counter)
     if m is None:
         return None, False
@@ -333,12 +333,12 @@ def _html_root(data: bytes, source: str) -> lxml.html.HtmlElement:
     return root
 
 
-def _text(el: lxml.html.HtmlElement | None) -> str | None:
+def node_text(el: lxml.html.HtmlElement | None) -> str | None:
     return clean(el.text_content()) if el is not None else None
 
 
-def _first_text(nodes: list[lxml.html.HtmlElement]) -> str | None:
-    return _text(nodes[0]) if nodes else None
+def first_text(nodes: list[lxml.html.HtmlElement]) -> str | None:
+    return node_text(nodes[0]) if nodes else None
 
 
 # --- search results ----------------------------------------------------------------------------
@@ -348,7 +348,7 @@ def _search_card(card: etree._Element, index: int, total: int, source: str) -> N
     where = f"search card {index} of {total}"
     links = _X_NUMBER_LINK(card)
     href = _absolute(links[0].get("href")) if links else None
-    number_text = _text(links[0]) if links else None
+    number_text = node_text(links[0]) if links else None
     m = _REG_NUMBER_TEXT.search(number_text or "")
     reg_number = m.group(1) if m else reg_number_from_url(href)
     if reg_number is None:
@@ -357,7 +357,7 @@ def _search_card(card: etree._Element, index: int, total: int, source: str) -> N
         raise ParseError(
             source, f"{where} (№ {reg_number}) is cut short: no price/date block (truncated page?)"
         )
-    header = _first_text(_X_HEADER_TITLE(card))
+    header = first_text(_X_HEADER_TITLE(card))
     law, method = _law_and_method(header)
     law = law or law_from_reg_number(reg_number)
     if law is None:
@@ -369,7 +369,7 @@ def _search_card(card: etree._Element, index: int, total: int, source: str) -> N
     ikz = _plan_ikz(card)
     customer = blocks.get("Заказчик")
     inn, kpp = _customer_codes(customer, ikz)
-    price_text = _first_text(_X_PRICE(card))
+    price_text = first_text(_X_PRICE(card))
     dates = _data_blocks(card)
     notes = [DATE_ONLY_NOTE]  # the search page shows days: updated_day_only below
     if customer is None and "Организация, осуществляющая размещение" in blocks:
@@ -381,7 +381,7 @@ def _search_card(card: etree._Element, index: int, total: int, source: str) -> N
         method=method,
         kind=kind_for(method),
         title=blocks.get("Объект закупки", ("", None))[0] or "",
-        status=_first_text(_X_STATUS(card)),
+        status=first_text(_X_STATUS(card)),
         customer_name=customer[0] if customer else None,
         customer_inn=inn,
         customer_region=_region(inn=inn, kpp=kpp),
@@ -412,11 +412,11 @@ def _body_blocks(card: etree._Element) -> dict[str, tuple[str, str | None]]:
     """Body title -> (value text, link href) for «Объект закупки», «Заказчик», ..."""
     blocks: dict[str, tuple[str, str | None]] = {}
     for block in _X_BODY_BLOCKS(card):
-        title = _first_text(_X_BODY_TITLE(block))
+        title = first_text(_X_BODY_TITLE(block))
         if not title:
             continue
         links = _X_BODY_LINK(block)
-        value = _text(links[0]) if links else _first_text(_X_BODY_VALUE(block))
+        value = node_text(links[0]) if links else first_text(_X_BODY_VALUE(block))
         if value:
             blocks[title] = (value, links[0].get("href") if links else None)
     return blocks
@@ -427,7 +427,7 @@ def _data_blocks(card: etree._Element) -> dict[str, str]:
     pairs = {}
     for title_el in _X_DATA_TITLES(card):
         values = _X_NEXT_DATA_VALUE(title_el)
-        title, value = _text(title_el), _first_text(values)
+        title, value = node_text(title_el), first_text(values)
         if title and value:
             pairs[title] = value
     return pairs
@@ -464,7 +464,7 @@ def _currency_from_price(text: str | None) -> str | None:
 
 def _empty_results(root: etree._Element, source: str) -> list[Notice]:
     """A results page without cards is fine when the counter says 0; otherwise it was cut off."""
-    total = _first_text(_X_TOTAL(root)) or ""
+    total = first_text(_X_TOTAL(root)) or ""
     m = _TOTAL_COUNT.search(total)
     if m and int(re.sub(r"\D", "", m.group())) > 0:
         raise ParseError(source, f"results page says «{total}» but holds no search cards (truncated page?)")
@@ -475,9 +475,9 @@ def _empty_results(root: etree._Element, source: str) -> list[Notice]:
 
 
 def _notice_card(root: etree._Element, source: str, url: str | None) -> Notice:
-    fields = _sections(root)
+    fields = section_fields(root)
     header = _main_info(root)
-    number_text = _first_text(_X_MAIN_NUMBER(root))
+    number_text = first_text(_X_MAIN_NUMBER(root))
     m = _REG_NUMBER_TEXT.search(number_text or "")
     reg_number = m.group(1) if m else reg_number_from_url(url) or _reg_number_from_file_name(url, source)
     if reg_number is None:
@@ -486,7 +486,7 @@ def _notice_card(root: etree._Element, source: str, url: str | None) -> Notice:
             "notice card without a registry number: pass the card URL with regNumber=... "
             "or name the file after the registry number (e.g. 0338300004726000162.html)",
         )
-    law, method = _law_and_method(_first_text(_X_MAIN_TITLE(root)))
+    law, method = _law_and_method(first_text(_X_MAIN_TITLE(root)))
     law = law or _law_from_url(url) or law_from_reg_number(reg_number)
     if law is None:
         raise ParseError(source, f"notice card № {reg_number}: cannot tell 44-FZ from 223-FZ")
@@ -497,7 +497,7 @@ def _notice_card(root: etree._Element, source: str, url: str | None) -> Notice:
     named_region = resolve_region(region_name) if region_name else None
     customer_region = named_region.code if named_region else _region(inn=inn, kpp=kpp)
     places = [p for p in (fields.get("Место поставки товара, выполнения работы или оказания услуги"),) if p]
-    deadline, assumed = _card_datetime(fields.get("Дата и время окончания срока подачи заявок"))
+    deadline, assumed = card_datetime(fields.get("Дата и время окончания срока подачи заявок"))
     bid_security, bid_security_percent = _security(fields.get("Размер обеспечения заявки"))
     contract_security, contract_security_percent = _security(
         fields.get("Размер обеспечения исполнения контракта")
@@ -511,7 +511,7 @@ def _notice_card(root: etree._Element, source: str, url: str | None) -> Notice:
         method=method,
         kind=kind_for(method),
         title=fields.get("Наименование объекта закупки") or header.get("Объект закупки") or "",
-        status=_first_text(_X_MAIN_STATE(root)) or fields.get("Этап закупки"),
+        status=first_text(_X_MAIN_STATE(root)) or fields.get("Этап закупки"),
         customer_name=header.get("Заказчик") or fields.get("Наименование организации"),
         customer_inn=inn,
         customer_region=customer_region,
@@ -542,11 +542,11 @@ def _notice_card(root: etree._Element, source: str, url: str | None) -> Notice:
     )
 
 
-def _sections(root: etree._Element) -> dict[str, str]:
+def section_fields(root: etree._Element) -> dict[str, str]:
     """``blockInfo__section`` title -> info text; the first occurrence of a title wins."""
     fields: dict[str, str] = {}
     for section in _X_SECTIONS(root):
-        title, info = _first_text(_X_SECTION_TITLE(section)), _first_text(_X_SECTION_INFO(section))
+        title, info = first_text(_X_SECTION_TITLE(section)), first_text(_X_SECTION_INFO(section))
         if title and info and title not in fields:
             fields[title] = info
     return fields
@@ -556,8 +556,8 @@ def _main_info(root: etree._Element) -> dict[str, str]:
     """The card header's ``cardMainInfo__title`` -> ``cardMainInfo__content`` pairs."""
     pairs: dict[str, str] = {}
     for section in _X_MAIN_SECTIONS(root):
-        title = _first_text(_X_MAIN_SECTION_TITLE(section))
-        content = _first_text(_X_MAIN_SECTION_CONTENT(section))
+        title = first_text(_X_MAIN_SECTION_TITLE(section))
+        content = first_text(_X_MAIN_SECTION_CONTENT(section))
         if title and content and title not in pairs:
             pairs[title] = content
     return pairs
@@ -579,7 +579,7 @@ def _security(text: str | None) -> tuple[Decimal | None, Decimal | None]:
     return (parse_money(m.group()) if m else None), None
 
 
-def _card_datetime(text: str | None) -> tuple[datetime | None, bool]:
+def card_datetime(text: str | None) -> tuple[datetime | None, bool]:
     """«03.08.2026 09:00 (МСК+7)»: the card writes local time relative to Moscow (UTC+3)."""
     value, assumed = parse_datetime(text)
     if value is None or not text:

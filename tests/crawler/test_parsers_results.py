@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from crawler.parsers import NotANotice, ParseError, parse_document, parse_notices
+from crawler.parsers.result_pages import read_results_tab
 from data.results import ContractRecord, ProtocolResult
 
 RESULTS = Path(__file__).parent / "eis_results"
@@ -232,3 +233,103 @@ def test_a_protocol_kind_without_prices_is_skipped_not_an_error() -> None:
     doc = b'<ns2:export xmlns:ns2="http://zakupki.gov.ru/oos/export/1"><ns2:fcsProtocolEF1/></ns2:export>'
     with pytest.raises(NotANotice, match="fcsProtocolEF1"):
         parse_document(doc, url="ef1.xml")
+
+
+# --- the EIS site's result pages (no token): real pages saved in September 2026 ---------------
+
+QUOTATION_BID_LIST = "44fz_protocol-bid-list_0172200004526000010.html"
+FAILED_AUCTION_BID_LIST = "44fz_protocol-bid-list_0373100073126000016.html"
+RESULTS_TAB = "44fz_supplier-results_0172200004526000010.html"
+BID_LIST_URL = (
+    "https://zakupki.gov.ru/epz/order/notice/zk20/view/protocol/protocol-bid-list.html"
+    "?regNumber=0172200004526000010&type=izk&version=1"
+)
+
+
+def test_a_quotations_bid_list_ranks_all_five_applications() -> None:
+    raw = (RESULTS / QUOTATION_BID_LIST).read_bytes()
+    (result,) = parse_document(raw, url=BID_LIST_URL)
+    assert isinstance(result, ProtocolResult)
+    assert (result.law, result.purchase_number, result.document, result.version) == (
+        "44-FZ",
+        "0172200004526000010",
+        "eisPage:izk",
+        1,
+    )
+    assert result.outcome == "winner" and result.url == BID_LIST_URL
+    assert [(b.app_number, b.rank, b.price, b.admitted) for b in result.bids] == [
+        ("ZK-420728", 1, Decimal("1070000.00"), True),
+        ("ZK-421419", 2, Decimal("1148700.00"), True),
+        ("ZK-421463", 3, Decimal("1200000.00"), True),
+        ("ZK-421116", 4, Decimal("1370000.00"), True),
+        ("ZK-421394", 5, Decimal("1777000.00"), True),
+    ]
+    assert result.winner is not None and result.winner.app_number == "ZK-420728"
+    assert result.notes == []
+
+
+def test_a_saved_bid_list_without_its_address_is_read_from_its_own_links() -> None:
+    result = protocol(QUOTATION_BID_LIST)
+    assert (result.purchase_number, result.document, result.version, result.url) == (
+        "0172200004526000010",
+        "eisPage:izk",
+        1,
+        None,
+    )
+    assert len(result.bids) == 5
+
+
+def test_a_failed_auction_keeps_its_rejected_application_and_the_reason() -> None:
+    result = protocol(FAILED_AUCTION_BID_LIST)
+    assert (result.purchase_number, result.document) == ("0373100073126000016", "eisPage:iea")
+    assert result.outcome == "single_application"
+    assert result.reason is not None and "только одной заявки соответствующей требованиям" in result.reason
+    assert [(b.app_number, b.rank, b.price, b.admitted) for b in result.bids] == [
+        ("127", 1, Decimal("978544.50"), True),
+        ("211", None, None, False),
+    ]
+    assert result.winner is not None and result.winner.app_number == "127"
+
+
+def test_applications_past_the_first_page_are_counted_without_numbers() -> None:
+    raw = (RESULTS / QUOTATION_BID_LIST).read_bytes()
+    counted_more = raw.replace(
+        "5(из них соответствует требованиям: 5 ; отклонено: 0 )".encode(),
+        "14(из них соответствует требованиям: 12 ; отклонено: 2 )".encode(),
+    )
+    assert counted_more != raw
+    result = protocol_of(counted_more)
+    assert len(result.bids) == 14
+    assert sum(1 for b in result.bids if b.admitted) == 12
+    assert [b.app_number for b in result.bids[5:]] == [None] * 9
+    assert result.notes == [
+        "the page lists 5 of 14 applications (the EIS pages the list by 10): 9 are counted without "
+        "their number and price"
+    ]
+
+
+def test_the_results_tab_links_the_deciding_protocol_and_is_not_stored_itself() -> None:
+    raw = (RESULTS / RESULTS_TAB).read_bytes()
+    tab = read_results_tab(raw, RESULTS_TAB)
+    assert tab.purchase_number == "0172200004526000010"
+    assert tab.deciding is not None
+    assert tab.deciding.bid_list_url == BID_LIST_URL
+    assert (tab.deciding.kind, tab.deciding.version) == ("izk", 1)
+    assert tab.deciding.name.startswith("Протокол подведения итогов")
+    assert tab.formed_at == datetime(2026, 9, 14, 17, 25, tzinfo=MSK)
+    assert [(b.app_number, b.rank, b.price) for b in tab.winners] == [("ZK-420728", 1, Decimal("1070000.00"))]
+    with pytest.raises(NotANotice, match="results tab"):
+        parse_document(raw, url=RESULTS_TAB)
+
+
+@pytest.mark.parametrize("name", [QUOTATION_BID_LIST, FAILED_AUCTION_BID_LIST])
+def test_a_cut_result_page_is_an_error_not_fewer_applications(name: str) -> None:
+    raw = (RESULTS / name).read_bytes()
+    with pytest.raises(ParseError, match="cut off"):
+        parse_document(raw[: len(raw) * 2 // 3], url=name)
+
+
+def protocol_of(raw: bytes) -> ProtocolResult:
+    (result,) = parse_document(raw, url="page.html")
+    assert isinstance(result, ProtocolResult)
+    return result
