@@ -9,7 +9,7 @@ subprocess, and each call is one short transaction, so blocking the reactor for 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -58,9 +58,18 @@ class CrawlDatabase:
         with session_scope(self.engine) as session:
             return store.notices_to_follow(session, published_since=published_since, limit=limit)
 
-    def awaiting_results(self, *, since: datetime, until: datetime, limit: int) -> list[str]:
+    def awaiting_results(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        limit: int,
+        wanted: Collection[str] = ("protocol", "contract"),
+    ) -> list[str]:
         with session_scope(self.engine) as session:
-            return store.purchases_awaiting_results(session, since=since, until=until, limit=limit)
+            return store.purchases_awaiting_results(
+                session, since=since, until=until, limit=limit, wanted=wanted
+            )
 
     def upsert(
         self, notices: list[Notice], *, source: str | None, requests: int = 0, pages: int = 0

@@ -98,7 +98,8 @@ class ResultsTab:
     def deciding(self) -> ProtocolLink | None:
         """The summary protocol («подведения итогов») when the tab links several, else the last one."""
         summaries = [p for p in self.protocols if "итог" in p.name.lower()]
-        return (summaries or list(self.protocols) or [None])[-1]
+        chosen = summaries or list(self.protocols)
+        return chosen[-1] if chosen else None
 
 
 def is_result_page(data: bytes) -> bool:

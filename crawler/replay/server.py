@@ -54,9 +54,12 @@ from crawler.replay.cardpage import render_card_page
 from crawler.replay.export_service import ARCHIVE_PATH, REPLAY_EXPORT_TOKEN, SOAP_XML, ExportFake
 from crawler.replay.faults import FAULT_KINDS, FaultInjector, FaultPlan, FaultSpecError
 from crawler.replay.generate import CHANGES
-from crawler.replay.model import Purchase, ReplayError, SnapshotError
+from crawler.replay.market import results_of
+from crawler.replay.model import Purchase, ReplayError, SnapshotError, ru_money
+from crawler.replay.result_pages import PROTOCOL_TYPE, bid_list_page, results_tab_page
 from crawler.replay.snapshot import QueryError, SearchQuery, Snapshot
 from data.notice import Notice
+from data.results import ProtocolResult
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,8 @@ LIVE_KINDS = ("published", "revised", "cancelled")
 """What the server can do to the snapshot while it runs; each has its list in ``stats()``."""
 MAX_LIVE_COUNT = 1000
 _PAGE44 = re.compile(r"^/epz/order/notice/([A-Za-z0-9]+)/view/common-info\.html$")
+_RESULTS_TAB = re.compile(r"^/epz/order/notice/([A-Za-z0-9]+)/view/supplier-results\.html$")
+_BID_LIST = re.compile(r"^/epz/order/notice/([A-Za-z0-9]+)/view/protocol/protocol-bid-list\.html$")
 
 HTML = "text/html; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
@@ -121,6 +126,13 @@ class Reply:
 
 def _text(status: int, message: str) -> Reply:
     return Reply(status, (message + "\n").encode("utf-8"), TEXT)
+
+
+def _with_slug(
+    page: Callable[[dict[str, str], str], Reply], slug: str
+) -> Callable[[dict[str, str], str], Reply]:
+    """A 44-FZ page handler bound to the path's procedure slug (``ea20`` of ``/notice/ea20/view/``)."""
+    return lambda params, qs: page(params, slug)
 
 
 def _json(data: object, status: int = 200) -> Reply:
@@ -356,10 +368,14 @@ class ReplayServer:
             return "json", self._json223_wrapped
         if path == PAGE223_PATH:
             return "page", self._page223
-        m = _PAGE44.match(path)
-        if m:
-            slug = m.group(1)
-            return "page", lambda params, qs: self._page44(params, slug)
+        for pattern, page in (
+            (_PAGE44, self._page44),
+            (_RESULTS_TAB, self._results_tab),
+            (_BID_LIST, self._bid_list),
+        ):
+            m = pattern.match(path)
+            if m:
+                return "page", _with_slug(page, m.group(1))
         if path == SERVICE_PATH:
             return "control", lambda params, qs: Reply(200, self.export.wsdl(params.get("xsd")), XML)
         if path.startswith("/_replay/"):
@@ -392,13 +408,36 @@ class ReplayServer:
         return Reply(200, render_card_page(self.snapshot.listing(purchase)), HTML)
 
     def _page44(self, params: dict[str, str], slug: str) -> Reply:
+        purchase = self._purchase44(params, slug)
+        return Reply(200, render_card_page(self.snapshot.listing(purchase)), HTML)
+
+    def _results_tab(self, params: dict[str, str], slug: str) -> Reply:
+        purchase = self._purchase44(params, slug)
+        protocol = self._protocol_of(purchase)
+        page = results_tab_page(slug, purchase.reg_number, protocol, purchase.customer.name)
+        return Reply(200, page, HTML)
+
+    def _bid_list(self, params: dict[str, str], slug: str) -> Reply:
+        purchase = self._purchase44(params, slug)
+        protocol = self._protocol_of(purchase)
+        if protocol is None or params.get("type") != PROTOCOL_TYPE:
+            raise SnapshotError(f"{purchase.reg_number} has no protocol of type {params.get('type')!r}")
+        page = bid_list_page(slug, protocol, purchase.title, ru_money(purchase.latest.nmck))
+        return Reply(200, page, HTML)
+
+    def _protocol_of(self, purchase: Purchase) -> ProtocolResult | None:
+        """The auction's summary protocol once its review is over (the one the export service serves)."""
+        found = results_of([purchase.latest.notice], now=self.snapshot.now, seed=self.snapshot.seed)
+        return found[0] if found else None
+
+    def _purchase44(self, params: dict[str, str], slug: str) -> Purchase:
         purchase = self._purchase(params, "44-FZ")
         if purchase.method.slug != slug:
             raise SnapshotError(
                 f"registry number {purchase.reg_number} is a «{purchase.method.name}» card "
                 f"(/{purchase.method.slug}/), not /{slug}/"
             )
-        return Reply(200, render_card_page(self.snapshot.listing(purchase)), HTML)
+        return purchase
 
     def _purchase(self, params: dict[str, str], law: str) -> Purchase:
         reg = params.get("regNumber", "").strip()

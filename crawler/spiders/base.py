@@ -26,7 +26,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable, Generator, Iterable
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import scrapy
@@ -74,8 +74,9 @@ TOKEN_REFUSED = "token_refused"
 """Close reason of a crawl whose access token the source refused (the export service)."""
 SITE_STOPPED = (SITE_BLOCKED, SITE_MAINTENANCE, TOKEN_REFUSED)
 """Close reasons of a crawl the site stopped (see ``BaseSpider.stop_if_site_down``)."""
-RETRYING: list[Notice] = []
-"""What ``parsed`` returns when it scheduled a retry: no notices, and no error either (yet)."""
+RETRYING: list[Any] = []
+"""What ``parsed`` returns when it scheduled a retry: nothing read, and no error either (yet)."""
+Read = TypeVar("Read")
 BAD_PAGE_RETRIES_SETTING = "TENDERWATCH_BAD_PAGE_RETRY_TIMES"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _RU_DATE = re.compile(r"^\d{2}\.\d{2}\.\d{4}$")
@@ -336,9 +337,9 @@ class BaseSpider(scrapy.Spider):
             raise CloseSpider(SITE_MAINTENANCE)
 
     def parsed(
-        self, response: Response, read: Callable[[Response], list[Notice]] | None = None
-    ) -> Generator[scrapy.Request, None, list[Notice] | None]:
-        """The notices in a response (``read``, default ``parse_notices``); on a ParseError, a
+        self, response: Response, read: Callable[[Response], list[Read]]
+    ) -> Generator[scrapy.Request, None, list[Read] | None]:
+        """What ``read`` finds in a response (``read_document``: its notices); on a ParseError, a
         retry (yielded; returns ``RETRYING``) or, once the retries ran out, a recorded error
         (returns None, and the problem is kept in ``last_problem``).
 
@@ -346,7 +347,7 @@ class BaseSpider(scrapy.Spider):
         few times before it counts as an error for that URL.
         """
         try:
-            return (read or read_document)(response)
+            return read(response)
         except ParseError as exc:
             if response.request is None:  # a response built without its request (tests): no retry
                 raise
@@ -665,7 +666,7 @@ class ListingSpider(BaseSpider):
 
     def parse_card(self, response: Response) -> Generator[Any, None, None]:
         listing: Notice = response.meta["listing"]
-        notices = yield from self.parsed(response)
+        notices = yield from self.parsed(response, read_document)
         if notices is RETRYING:
             return
         if notices is None:
@@ -725,7 +726,7 @@ class ListingSpider(BaseSpider):
 
     def parse_fallback(self, response: Response) -> Generator[Any, None, None]:
         listing: Notice = response.meta["listing"]
-        notices = yield from self.parsed(response)
+        notices = yield from self.parsed(response, read_document)
         if notices is RETRYING:
             return
         pages = [n for n in notices or [] if n.key == listing.key]

@@ -62,21 +62,23 @@ class StoredVersion:
     completeness: str
     updated_day_only: bool = False
     notes: tuple[str, ...] = ()
+    url: str | None = None
+    """The notice's card on the EIS: where its other tabs (results) are."""
 
 
 def stored_versions(session: Session, *, keys: Iterable[Key]) -> dict[Key, StoredVersion]:
     """What is stored for each known key, so the crawler can skip fetching unchanged cards."""
     wanted = sorted(set(keys))
-    names = ("law", "reg_number", "version", "updated_at", "completeness", "updated_day_only", "notes")
+    names = ("law", "reg_number", "version", "updated_at", "completeness", "updated_day_only", "notes", "url")
     cols = [NOTICES.c[name] for name in names]
     found: dict[Key, StoredVersion] = {}
     conn = session.connection()
     for chunk in _chunks(wanted):
-        for law, reg_number, version, updated_at, completeness, day_only, notes in conn.execute(
+        for law, reg_number, version, updated_at, completeness, day_only, notes, url in conn.execute(
             sa.select(*cols).where(_key_filter(chunk))
         ):
             found[(law, reg_number)] = StoredVersion(
-                version, updated_at, completeness, bool(day_only), tuple(notes or ())
+                version, updated_at, completeness, bool(day_only), tuple(notes or ()), url
             )
     return found
 

@@ -13,7 +13,7 @@ notice's columns and completed when the notice is stored (``link_results``, whic
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -352,11 +352,17 @@ milestone once, and the result crawl asks for those that crossed one since its l
 
 
 def purchases_awaiting_results(
-    session: Session, *, since: datetime, until: datetime, limit: int
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    limit: int,
+    wanted: Collection[str] = ("protocol", "contract"),
 ) -> list[str]:
     """Registry numbers of stored 44-FZ purchases that crossed a milestone in (since, until] and
     still lack what it is for (no protocol stored; no contract stored), not cancelled; those a
-    profile matched or a person took first, then by deadline; at most ``limit``."""
+    profile matched or a person took first, then by deadline; at most ``limit``. ``wanted``: the
+    milestones' kinds the caller can fetch (the site's pages bring protocols only)."""
     deadline = NOTICES.c.submission_deadline
     number = NOTICES.c.reg_number
     no_protocol = ~sa.exists().where(PROTOCOLS.c.law == "44-FZ", PROTOCOLS.c.purchase_number == number)
@@ -365,9 +371,10 @@ def purchases_awaiting_results(
         sa.and_(
             deadline > since - timedelta(days=days),
             deadline <= until - timedelta(days=days),
-            no_protocol if wanted == "protocol" else no_contract,
+            no_protocol if kind == "protocol" else no_contract,
         )
-        for days, wanted in RESULT_MILESTONES
+        for days, kind in RESULT_MILESTONES
+        if kind in wanted
     ]
     ours = our_notice_ids()
     query = (
