@@ -95,6 +95,8 @@ class CycleReport:
         crawl = f"crawl of {self.source}: {self.outcome}"
         if self.crawl is not None:
             crawl += f", {self.crawl.counts_line()}"
+            if not (self.crawl.new or self.crawl.changed or self.crawl.unchanged) and self.crawl.reason:
+                crawl += f" ({self.crawl.reason})"  # a result crawl stores no notices: say what it did
         alerts = f"{self.enqueued} alerts queued" + (
             f", {self.seeded} recorded (first run)" if self.seeded else ""
         )

@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from crawler.runner import SOURCES
 from crawler.spiders.eis_export import EXPORT_SOURCE
 from crawler.spiders.eis_results import RESULTS_SOURCE
+from crawler.spiders.eis_site_results import SITE_RESULTS_SOURCE
 from data.notice import MOSCOW
 from tenderwatch.config import SchedulerSettings
 from tenderwatch.pipeline import Pipeline
@@ -26,21 +27,28 @@ class SchedulerError(Exception):
 
 
 EXPORT_SOURCES = (EXPORT_SOURCE, RESULTS_SOURCE)
-EXPORT_INTERVAL_MINUTES = 24 * 60.0
-"""The export service answers whole days: once a day is enough (``scheduler.intervals`` may say otherwise)."""
+DAILY_MINUTES = 24 * 60.0
+"""The export service answers whole days, and results come out days after a deadline: the daily
+crawls (``daily_sources``) run once a day unless ``scheduler.intervals`` says otherwise."""
+
+
+def daily_sources(*, export: bool) -> tuple[str, ...]:
+    """With the export service's token, ``eis_export`` brings each whole day in bulk once it is over
+    and ``eis_results`` the protocols and contracts of the stored purchases; without it,
+    ``eis_site_results`` reads their protocols from the site's result pages."""
+    return EXPORT_SOURCES if export else (SITE_RESULTS_SOURCE,)
 
 
 def scheduled_sources(settings: SchedulerSettings, *, export: bool) -> list[str]:
-    """``scheduler.sources``, plus the export service's daily crawls when it has a token: the search
-    keeps the fresh hour, ``eis_export`` brings each whole day in bulk once it is over, and
-    ``eis_results`` the protocols and contracts of the stored purchases."""
-    added = [s for s in EXPORT_SOURCES if s not in settings.sources] if export else []
+    """``scheduler.sources`` (the search keeps the fresh hour), plus the daily crawls."""
+    added = [s for s in daily_sources(export=export) if s not in settings.sources]
     return [*settings.sources, *added]
 
 
 def interval_minutes(settings: SchedulerSettings, source: str) -> float:
-    if source in EXPORT_SOURCES and source not in settings.intervals:
-        return EXPORT_INTERVAL_MINUTES
+    daily = (*EXPORT_SOURCES, SITE_RESULTS_SOURCE)
+    if source in daily and source not in settings.intervals:
+        return DAILY_MINUTES
     return settings.interval_minutes(source)
 
 

@@ -62,6 +62,8 @@ class EisSiteResultsSpider(BaseSpider):
         self.milestones = ResultWindow.for_budget(0)
         self.search_key = MILESTONES_KEY
         self.failures = 0
+        self.read = 0
+        self.asked_reason = ""
         self.listing_complete = True
         self.idle = False
         self.stop_reason = ""
@@ -75,13 +77,14 @@ class EisSiteResultsSpider(BaseSpider):
         assert self.database is not None  # configure() opened it
         if self.reg_numbers:
             numbers = list(self.reg_numbers)
-            self.stop_reason = f"asked for the results of {len(numbers)} purchase(s) by number"
+            self.asked_reason = f"asked for the results of {len(numbers)} purchase(s) by number"
         else:
             since = datetime.combine(self.from_date, time(), MOSCOW) if self.from_date else None
             numbers = self.milestones.choose(
                 self.database, source=self.name, days_back=FIRST_CRAWL_DAYS, since=since, wanted=("protocol",)
             )
-            self.stop_reason = self.milestones.stop_reason()
+            self.asked_reason = self.milestones.stop_reason()
+        self.stop_reason = self.asked_reason
         self.idle = not numbers
         stored = self.database.stored(("44-FZ", number) for number in numbers)
         for number in numbers:
@@ -134,6 +137,8 @@ class EisSiteResultsSpider(BaseSpider):
                 self.failures += 1
                 continue
             formed: datetime | None = response.meta.get("formed_at")
+            self.read += 1
+            self.stop_reason = f"{self.asked_reason}; {self.read} protocol(s) read"
             yield protocol.model_copy(update={"published_at": protocol.published_at or formed})
 
     def request_failed(self, failure: Failure) -> Iterable[Any]:

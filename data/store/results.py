@@ -351,6 +351,10 @@ not every day, bounds the cost without remembering who was asked: a purchase cro
 milestone once, and the result crawl asks for those that crossed one since its last run."""
 
 
+LATE_RESULT_DAYS = 2 * max(days for days, _ in RESULT_MILESTONES)
+"""How far past its deadline a purchase first stored late is still asked for its results (62 days)."""
+
+
 def purchases_awaiting_results(
     session: Session,
     *,
@@ -359,17 +363,24 @@ def purchases_awaiting_results(
     limit: int,
     wanted: Collection[str] = ("protocol", "contract"),
 ) -> list[str]:
-    """Registry numbers of stored 44-FZ purchases that crossed a milestone in (since, until] and
-    still lack what it is for (no protocol stored; no contract stored), not cancelled; those a
-    profile matched or a person took first, then by deadline; at most ``limit``. ``wanted``: the
-    milestones' kinds the caller can fetch (the site's pages bring protocols only)."""
+    """Registry numbers of stored 44-FZ purchases that crossed a milestone in (since, until], or
+    were first stored in it with a milestone already behind them, and still lack what it is for
+    (no protocol stored; no contract stored), not cancelled; those a profile matched or a person
+    took first, then by deadline; at most ``limit``. ``wanted``: the milestones' kinds the caller
+    can fetch (the site's pages bring protocols only)."""
     deadline = NOTICES.c.submission_deadline
     number = NOTICES.c.reg_number
     no_protocol = ~sa.exists().where(PROTOCOLS.c.law == "44-FZ", PROTOCOLS.c.purchase_number == number)
     no_contract = ~sa.exists().where(CONTRACTS.c.law == "44-FZ", CONTRACTS.c.purchase_number == number)
+    # A purchase first stored inside the window whose milestone passed before it (a first crawl,
+    # an import) is asked too: no later window would see that milestone cross. Not an old one:
+    # results of a purchase more than LATE_RESULT_DAYS past its deadline come with its import.
+    stored_late = sa.and_(
+        NOTICES.c.first_seen_at > since, deadline > until - timedelta(days=LATE_RESULT_DAYS)
+    )
     crossed = [
         sa.and_(
-            deadline > since - timedelta(days=days),
+            sa.or_(deadline > since - timedelta(days=days), stored_late),
             deadline <= until - timedelta(days=days),
             no_protocol if kind == "protocol" else no_contract,
         )

@@ -42,6 +42,8 @@ DEMO_CHAT = 100_500
 """The chat the demo alerts go to (printed, never sent: the demo has no token)."""
 DEMO_MARK = ("demo", "database")
 """A ``crawl_state`` row (source, key) that says a database file was made by the demo."""
+RESULTS_INTERVAL_SECONDS = 20
+"""The demo's result crawl (``eis_site_results``): every 20 s instead of daily, so the minute shows it."""
 CRAWL_INTERVAL_SECONDS = 10.0
 """Short enough that several scheduled crawls pick up new notices during a one-minute run."""
 
@@ -110,6 +112,10 @@ def demo_settings(settings: Settings, db: Path, replay_url: str) -> Settings:
             "search": {},
         }
     )
+    from tenderwatch.scheduler import daily_sources
+
+    # The daily result crawl runs again once the first search stored the purchases it asks about.
+    results = dict.fromkeys(daily_sources(export=False), RESULTS_INTERVAL_SECONDS / 60)
     scheduler = settings.scheduler.model_copy(
         update={
             "crawl_interval_minutes": CRAWL_INTERVAL_SECONDS / 60,
@@ -117,6 +123,7 @@ def demo_settings(settings: Settings, db: Path, replay_url: str) -> Settings:
             "misfire_grace_seconds": 30,
             "alert_on_first_run": True,
             "sources": ["eis"],
+            "intervals": results,
         }
     )
     telegram = settings.telegram.model_copy(update={"token": type(settings.telegram.token)(""), "admins": []})

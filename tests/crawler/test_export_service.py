@@ -340,6 +340,8 @@ def test_purchases_awaiting_results_follow_the_milestones_and_put_ours_first(tmp
     _store(db_url, notices)
     engine = make_engine(db_url)
     with session_scope(engine) as session:
+        seen = now - timedelta(days=60)  # stored long ago: only the milestones decide
+        session.connection().execute(sa.update(NOTICES).values(first_seen_at=seen))
         # a day's window: only the purchase 3.5 days past its deadline crossed a milestone (3 days)
         day = purchases_awaiting_results(session, since=now - timedelta(days=1), until=now, limit=10)
         assert day == [notices[0].reg_number]
@@ -368,4 +370,14 @@ def test_purchases_awaiting_results_follow_the_milestones_and_put_ours_first(tmp
         upsert_results(session, protocol)
         after = purchases_awaiting_results(session, since=now - timedelta(days=1), until=now, limit=10)
         assert after == []  # it has its protocol: its 3-day milestone asks nothing more
+        # stored within the window with every milestone behind it (a first crawl, an import): asked
+        late = notices[3].reg_number
+        session.connection().execute(
+            sa.update(NOTICES)
+            .where(NOTICES.c.reg_number == late)
+            .values(first_seen_at=now - timedelta(hours=12))
+        )
+        assert purchases_awaiting_results(session, since=now - timedelta(days=1), until=now, limit=10) == [
+            late
+        ]
     engine.dispose()

@@ -209,7 +209,13 @@ def test_schedule_has_one_crawl_job_per_source_and_the_reminders():
     pipeline = make_pipeline(make_engine("sqlite://"), FakeCrawl(make_engine("sqlite://")), RecordingSender())
     scheduler = build_scheduler(pipeline, settings, now=now)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert sorted(jobs) == ["crawl:eis", "crawl:eis_rss", "near-misses", "reminders"]
+    assert sorted(jobs) == [
+        "crawl:eis",
+        "crawl:eis_rss",
+        "crawl:eis_site_results",
+        "near-misses",
+        "reminders",
+    ]
     crawl = jobs["crawl:eis_rss"]
     assert isinstance(crawl.trigger, IntervalTrigger)
     assert (crawl.trigger.interval.total_seconds(), crawl.trigger.jitter) == (1800, 60)
@@ -242,11 +248,14 @@ def test_a_source_with_an_interval_of_its_own_is_crawled_at_that_interval():
 def test_with_an_export_token_the_export_service_is_read_once_a_day_beside_the_search():
     settings = SchedulerSettings(sources=["eis", "eis_follow"], crawl_interval_minutes=30)
     pipeline = make_pipeline(make_engine("sqlite://"), FakeCrawl(make_engine("sqlite://")), RecordingSender())
-    without = {job.id for job in build_scheduler(pipeline, settings).get_jobs()}
-    assert "crawl:eis_export" not in without
+    without = {job.id: job for job in build_scheduler(pipeline, settings).get_jobs()}
+    assert "crawl:eis_export" not in without and "crawl:eis_results" not in without
+    # without the token, the protocols come from the site's result pages, once a day
+    assert without["crawl:eis_site_results"].trigger.interval.total_seconds() == 24 * 3600
     jobs = {job.id: job for job in build_scheduler(pipeline, settings, export=True).get_jobs()}
     assert jobs["crawl:eis_export"].trigger.interval.total_seconds() == 24 * 3600
     assert jobs["crawl:eis_results"].trigger.interval.total_seconds() == 24 * 3600
+    assert "crawl:eis_site_results" not in jobs  # the export service brings the same protocols as XML
     assert jobs["crawl:eis"].trigger.interval.total_seconds() == 1800  # the fresh hour stays the search's
     assert describe_schedule(settings, export=True)[2].startswith("crawl eis_export: now, then every 24 h")
     hourly = SchedulerSettings(sources=["eis"], intervals={"eis_export": 60})
@@ -254,7 +263,7 @@ def test_with_an_export_token_the_export_service_is_read_once_a_day_beside_the_s
     assert jobs["crawl:eis_export"].trigger.interval.total_seconds() == 3600
 
 
-KNOWN = "eis, eis_export, eis_follow, eis_results, eis_rss"
+KNOWN = "eis, eis_export, eis_follow, eis_results, eis_rss, eis_site_results"
 
 
 @pytest.mark.parametrize(
