@@ -9,8 +9,8 @@ what the parsers produce from real documents (``Notice`` and ``ProtocolResult`` 
 ``epProtocolEF2020Final``), so they are stored through the same ``upsert_notices`` and
 ``upsert_results`` as imported ones, or written as ``epProtocolEF2020Final`` XML
 (``write_protocols``, ``render_results``) for ``tenderwatch import``. ``results_of`` gives the
-auctions of a replay snapshot their results (the demo's market history). The replay server does
-not serve protocols yet (issue 10 item 3).
+auctions of a replay snapshot their results (the demo's market history, and what the replay
+serves: the export service's protocol XML, the site's results tab and bid list).
 """
 
 from __future__ import annotations

@@ -4,7 +4,11 @@
   changed notice's XML card (44-FZ) or mobile JSON (223-FZ);
 * ``eis_rss``: the RSS feed of the same search, for cheap frequent polling, then the same cards;
 * ``eis_follow``: the stored notices a profile matched or a person took, looked up one by one by
-  registry number, to see their stage move (the EIS does not list that as an update).
+  registry number, to see their stage move (the EIS does not list that as an update);
+* ``eis_site_results``: the protocols of stored purchases past their deadline, from the site's
+  results tab and the protocol's bid list;
+* ``eis_export`` and ``eis_results``: the export service (needs a token): whole days of documents,
+  and the protocols and contracts of stored purchases.
 
 A new source is a new module here: ``source_names()`` finds its spider, so the CLI, the
 scheduler and the reports know it without a list to update (docs/sources.md walks through it).

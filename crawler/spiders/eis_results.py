@@ -12,9 +12,8 @@ milestone once, however often the crawl runs; a crawl with a failed request or w
 than its budget keeps the mark, and the next crawl asks that window again (upserts make asking
 twice harmless).
 
-Caveats: 223-FZ purchases are not asked (no 223-FZ protocol is parsed: no public sample, issue 10);
-the HTML results pages of the EIS site are not read (the export service delivers the same
-documents as XML).
+Caveats: 223-FZ purchases are not asked (no 223-FZ protocol is parsed: no public sample, issue 10).
+Without a token, ``eis_site_results`` reads the protocols from the site's result pages instead.
 
 Spider arguments: none.
 """

@@ -74,3 +74,15 @@ def mismatches(db_url: str, snapshot) -> list[str]:
             if stored[key][name] != value:
                 problems.append(f"{key} {name}: expected {value!r}, stored {stored[key][name]!r}")
     return problems
+
+
+def store_notices(db_url: str, notices) -> None:
+    """Notices stored directly (migrated first), as a crawl would have left them."""
+    from data.db import session_scope, upgrade
+    from data.store import upsert_notices
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        upsert_notices(session, notices, source="test")
+    engine.dispose()

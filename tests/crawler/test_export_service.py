@@ -31,7 +31,7 @@ from crawler.replay.snapshot import build_snapshot
 from crawler.runner import crawl_command, crawl_environment, run_crawl
 from data.db import make_engine
 from data.models import PROTOCOLS
-from tests.crawler.crawl_helpers import fast_config, replay_stats, stored_rows
+from tests.crawler.crawl_helpers import fast_config, replay_stats, store_notices, stored_rows
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 WS = "http://zakupki.gov.ru/fz44/get-docs-ip/ws"
@@ -278,24 +278,13 @@ def test_yesterday_is_the_last_day_asked_and_the_mark_moves_to_the_end_of_the_la
 # --- the result crawl -------------------------------------------------------------------------
 
 
-def _store(db_url: str, notices) -> None:
-    from data.db import session_scope, upgrade
-    from data.store import upsert_notices
-
-    engine = make_engine(db_url)
-    upgrade(engine)
-    with session_scope(engine) as session:
-        upsert_notices(session, notices, source="test")
-    engine.dispose()
-
-
 @pytest.mark.slow
 def test_the_result_crawl_asks_each_purchase_past_a_milestone_once_and_stores_its_protocol(tmp_path):
     # Purchases of 40 to 70 days ago, seen today: every deadline is weeks behind, every review over.
     snap = build_snapshot(seed=8, count=60, days=30, now=moscow_now_floor(None) - timedelta(days=40))
     snap.now += timedelta(days=40)
     db_url = f"sqlite:///{tmp_path / 'results.db'}"
-    _store(db_url, [p.latest.notice for p in snap.purchases])
+    store_notices(db_url, [p.latest.notice for p in snap.purchases])
     notices = [p.latest.notice for p in snap.purchases]
     now = datetime.now(pages.MOSCOW)
     awaiting = {
@@ -337,7 +326,7 @@ def test_purchases_awaiting_results_follow_the_milestones_and_put_ours_first(tmp
         for n, a in zip(base, ages, strict=True)
     ]
     db_url = f"sqlite:///{tmp_path / 'awaiting.db'}"
-    _store(db_url, notices)
+    store_notices(db_url, notices)
     engine = make_engine(db_url)
     with session_scope(engine) as session:
         seen = now - timedelta(days=60)  # stored long ago: only the milestones decide

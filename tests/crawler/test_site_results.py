@@ -17,11 +17,10 @@ from crawler.replay.result_pages import bid_list_page, results_tab_page
 from crawler.replay.server import start_replay
 from crawler.replay.snapshot import build_snapshot
 from crawler.runner import run_crawl
-from data.db import make_engine, session_scope, upgrade
+from data.db import make_engine
 from data.models import PROTOCOLS
 from data.results import Bid, ProtocolResult
-from data.store import upsert_notices
-from tests.crawler.crawl_helpers import fast_config, replay_stats
+from tests.crawler.crawl_helpers import fast_config, replay_stats, store_notices
 
 NOW = datetime(2026, 9, 14, 17, 25, tzinfo=pages.MOSCOW)
 
@@ -64,14 +63,6 @@ def test_a_tab_before_the_result_links_no_protocol() -> None:
     assert tab.deciding is None and tab.winners == ()
 
 
-def _store(db_url: str, notices) -> None:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    with session_scope(engine) as session:
-        upsert_notices(session, notices, source="test")
-    engine.dispose()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("faults", [None, "5xx=2,truncate=2,cut=0.5,only=page"])
 def test_the_site_result_crawl_stores_the_protocol_of_every_decided_purchase_without_a_token(
@@ -82,7 +73,7 @@ def test_the_site_result_crawl_stores_the_protocol_of_every_decided_purchase_wit
     snap.now += timedelta(days=40)
     notices = [p.latest.notice for p in snap.purchases]
     db_url = f"sqlite:///{tmp_path / 'site-results.db'}"
-    _store(db_url, notices)
+    store_notices(db_url, notices)
     decided = {r.purchase_number: r for r in results_of(notices, now=snap.now, seed=snap.seed)}
     since = (datetime.now(pages.MOSCOW) - timedelta(days=100)).date().isoformat()
     with start_replay(snap, faults=faults) as server:

@@ -260,8 +260,9 @@ def test_listing_never_overwrites_a_card_but_fills_gaps_and_status(session: Sess
     assert stored == card(etp_url="https://www.rts-tender.ru", status="Определение поставщика отменено")
     assert stored.cancelled
     assert stored_versions(session, keys=[KEY])[KEY] == StoredVersion(
-        1, datetime(2025, 3, 1, 7, 0, tzinfo=UTC), "card"
+        1, datetime(2025, 3, 1, 7, 0, tzinfo=UTC), "card", url=stored.url
     )
+    assert stored.url is not None and "/ea20/view/common-info.html" in stored.url  # where its tabs are
     assert sorted(c[:3] for c in changes(session)) == [
         ("etp_url", None, "https://www.rts-tender.ru"),
         ("status", None, "Определение поставщика отменено"),
