@@ -89,6 +89,7 @@ def main() -> None:
     print(f"ratio parse+extract / raw parse throughput: {ratio:.2f} ({verdict} the >= {AIM} aim)")
     print(f"extraction overhead per notice: {(full_s - raw_s) / notices * 1e6:.0f} us")
     listing_page(rounds=max(5, rounds // 6))
+    bid_lists(rounds=max(5, rounds // 3), repeats=repeats)
 
 
 def listing_page(rounds: int) -> None:
@@ -129,6 +130,35 @@ def listing_page(rounds: int) -> None:
     for label, name in (("parse_document (entries)", "entries"), ("read_search_page + gap (whole)", "whole")):
         print(f"{label:34}{1 / best[name]:8.1f} pages/s = {500 / best[name]:,.0f} entries/s")
     print(f"wholeness check overhead: {(best['whole'] / best['entries'] - 1) * 100:+.1f} % per page")
+
+
+def bid_lists(rounds: int, repeats: int) -> None:
+    """The three real result pages of the site (tests/crawler/eis_results): what ``eis_site_results``
+    pays per purchase (a results tab and a bid list). Baseline ``lxml.html.fromstring``."""
+    import lxml.html
+
+    from crawler.parsers.result_pages import parse_bid_list, read_results_tab
+
+    folder = PROJECT_ROOT / "tests" / "crawler" / "eis_results"
+    lists = [p.read_bytes() for p in sorted(folder.glob("44fz_protocol-bid-list_*.html"))] * repeats
+    tabs = [p.read_bytes() for p in sorted(folder.glob("44fz_supplier-results_*.html"))] * repeats
+
+    def raw() -> int:
+        for page in lists + tabs:
+            lxml.html.fromstring(page.decode("utf-8"))
+        return len(lists) + len(tabs)
+
+    def read() -> int:
+        bids = sum(len(parse_bid_list(page, "bid-list.html")[0].bids) for page in lists)
+        return bids + sum(read_results_tab(page, "tab.html").deciding is not None for page in tabs)
+
+    best = {name: min(timed(step)[0] for _ in range(rounds)) for name, step in (("raw", raw), ("read", read))}
+    pages = len(lists) + len(tabs)
+    kinds = f"{len(lists) // repeats} bid lists + {len(tabs) // repeats} tab"
+    print(f"\nresult pages: {kinds}, x{repeats}, best of {rounds}")
+    print(f"{'baseline lxml.html.fromstring':34}{pages / best['raw']:8,.0f} pages/s")
+    print(f"{'parse_bid_list + read_results_tab':34}{pages / best['read']:8,.0f} pages/s")
+    print(f"ratio read / raw parse throughput: {best['raw'] / best['read']:.2f}")
 
 
 if __name__ == "__main__":
