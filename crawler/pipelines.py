@@ -19,7 +19,7 @@ from scrapy.exceptions import DropItem
 from crawler.database import CrawlDatabase, crawl_database
 from data.errors import StoreError
 from data.notice import Notice
-from data.results import ContractRecord, ProtocolResult
+from data.results import ContractRecord, ProtocolResult, UnfairSupplierCheck, UnfairSupplierEntry
 from data.store import ResultDocument, ResultsStored, UpsertResult
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class StorePipeline:
     def process_item(self, item: object) -> Notice | ResultDocument:
         if isinstance(item, Notice):
             self.buffer.append(item)
-        elif isinstance(item, ProtocolResult | ContractRecord):
+        elif isinstance(item, ProtocolResult | ContractRecord | UnfairSupplierEntry | UnfairSupplierCheck):
             self.results.append(item)
         else:
             self._stored([item])

@@ -443,6 +443,40 @@ class SupplierRow(SQLModel, table=True):
     updated_at: datetime = _when(nullable=False)
 
 
+class UnfairSupplierRow(SQLModel, table=True):
+    """An entry of the register of unfair suppliers (РНП), as last read (``UnfairSupplierEntry``)."""
+
+    __tablename__ = "unfair_suppliers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    registry_number: str = Field(max_length=32, sa_column_kwargs={"unique": True})
+    listed_under: str = Field(max_length=32)
+    inn: str = Field(max_length=12, index=True)
+    name: str | None = Field(default=None, sa_type=sa.Text)
+    included_on: date | None = None
+    updated_on: date | None = None
+    exclusion_planned_on: date | None = None
+    status: str | None = Field(default=None, max_length=32)
+    eruz_number: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    url: str | None = Field(default=None, sa_type=sa.Text)
+    source: str | None = Field(default=None, max_length=32)
+    first_seen_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+
+class UnfairCheckRow(SQLModel, table=True):
+    """When an INN was last looked up in the register of unfair suppliers, and how many entries in
+    force it had then (0: not in it)."""
+
+    __tablename__ = "unfair_checks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    inn: str = Field(max_length=12, sa_column_kwargs={"unique": True})
+    checked_at: datetime = _when(nullable=False)
+    entries: int = 0
+
+
 class PurchaseResultRow(SQLModel, table=True):
     """How one purchase ended, summed up from its protocols, its contract and its notice.
 
@@ -517,4 +551,6 @@ PROTOCOLS = table_of(ProtocolRow)
 PROTOCOL_BIDS = table_of(BidRow)
 CONTRACTS = table_of(ContractRow)
 SUPPLIERS = table_of(SupplierRow)
+UNFAIR_SUPPLIERS = table_of(UnfairSupplierRow)
+UNFAIR_CHECKS = table_of(UnfairCheckRow)
 PURCHASE_RESULTS = table_of(PurchaseResultRow)

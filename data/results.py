@@ -108,6 +108,48 @@ class ContractRecord(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class UnfairSupplierEntry(BaseModel):
+    """An entry of the register of unfair suppliers (РНП) as the EIS's search of the register lists it.
+
+    One company may have several entries (one per breach: the real feed lists «ГАРАНТ СТРОЙ»
+    twice under two registry numbers). The search's feed gives no reason for the inclusion.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    registry_number: str = Field(min_length=1, max_length=32)
+    listed_under: str = Field(min_length=1, max_length=32)
+    """The register it is in («Относится к»), as the EIS says it: «44-ФЗ», «223-ФЗ» or «ПП РФ 615»."""
+    inn: str = Field(min_length=1, max_length=12)
+    name: str | None = None
+    included_on: date | None = None
+    updated_on: date | None = None
+    exclusion_planned_on: date | None = None
+    status: str | None = None
+    """«Размещено» (in force) or «Исключено» (taken out)."""
+    eruz_number: str | None = None
+    """The supplier's entry in the single register of participants (ЕРУЗ)."""
+    reason: str | None = None
+    url: str | None = None
+
+    def in_force(self, today: date) -> bool:
+        """In the register on ``today``: placed, and its planned exclusion not yet passed."""
+        placed = (self.status or "").lower().startswith("размещ")
+        return placed and (self.exclusion_planned_on is None or self.exclusion_planned_on >= today)
+
+
+class UnfairSupplierCheck(BaseModel):
+    """One INN looked up in the register, and the entries of that INN the register listed (none:
+    not in it). Recorded, so a report can say «not in РНП, checked on …» and the next look-ups
+    go to the INNs checked longest ago."""
+
+    model_config = ConfigDict(frozen=True)
+
+    inn: str = Field(min_length=1, max_length=12)
+    checked_at: AwareDatetime
+    entries: list[UnfairSupplierEntry] = Field(default_factory=list)
+
+
 BASIS_POINTS = Decimal(10000)
 """Discounts are stored in hundredths of a percent (12.34 % -> 1234): an integer sorts and
 aggregates the same on SQLite (where exact decimals are TEXT) and PostgreSQL."""

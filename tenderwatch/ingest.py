@@ -82,8 +82,8 @@ class IngestReport:
             return None
         r = self.stored_results
         return (
-            f"results (protocols, contracts): {r.new} new, {r.changed} changed, {r.unchanged} unchanged; "
-            f"{r.purchases} purchase outcome(s) updated"
+            f"results (protocols, contracts, РНП entries): {r.new} new, {r.changed} changed, "
+            f"{r.unchanged} unchanged; {r.purchases} purchase outcome(s) updated"
         )
 
 

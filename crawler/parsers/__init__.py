@@ -2,8 +2,9 @@
 
 ``parse_document`` is the one entry point: it sniffs the format (``detect_format``), parses XML
 once with the hardened ``safe_xml_root`` and hands the result to the family's parser: notices
-(``Notice``), 44-FZ protocols (``ProtocolResult``), 44-FZ and 223-FZ contracts
-(``ContractRecord``). ``parse_notices`` is the same for a caller that wants notices only (a
+(``Notice``), 44-FZ protocols (``ProtocolResult``, also from the site's bid list page), 44-FZ
+and 223-FZ contracts (``ContractRecord``), the register of unfair suppliers' search feed
+(``UnfairSupplierEntry``). ``parse_notices`` is the same for a caller that wants notices only (a
 spider fetching a card). Every failure is a ``ParseError`` naming the input (the ``url``
 argument) and the problem.
 """
@@ -15,7 +16,7 @@ from lxml import etree
 from crawler.parsers.common import NotANotice, ParseError, local, safe_xml_root
 from crawler.parsers.detect import FORMATS, detect_format, looks_like_html
 from data.notice import Notice
-from data.results import ContractRecord, ProtocolResult
+from data.results import ContractRecord, ProtocolResult, UnfairSupplierEntry
 
 __all__ = [
     "FORMATS",
@@ -27,8 +28,9 @@ __all__ = [
     "parse_notices",
 ]
 
-Document = Notice | ProtocolResult | ContractRecord
-"""What a document holds: notices, the protocols of a purchase, or contracts."""
+Document = Notice | ProtocolResult | ContractRecord | UnfairSupplierEntry
+"""What a document holds: notices, the protocols of a purchase, contracts, or entries of the
+register of unfair suppliers."""
 
 
 def parse_notices(data: bytes, *, url: str | None = None) -> list[Notice]:
@@ -82,6 +84,10 @@ def parse_document(data: bytes, *, url: str | None = None) -> list[Document]:
         from crawler.parsers.eis223 import parse_xml223
 
         return list(parse_xml223(root, source))
+    from crawler.parsers.rnp import is_register_feed, parse_rnp_rss
+
+    if is_register_feed(root):
+        return list(parse_rnp_rss(root, source))
     from crawler.parsers.rss import parse_rss  # the one format left: "rss"
 
     return list(parse_rss(root, source))

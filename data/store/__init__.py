@@ -6,7 +6,8 @@ all, so callers never see a half-written batch. Readers leave the session as it 
 
 Layout: ``plan`` (how a stored notice is updated: pure), ``rows`` (notices to rows and back),
 ``batch`` (one batch, one transaction, retried on a race), ``upsert`` (the batched notice upsert
-with its change history), ``results`` (protocols, contracts and purchase summaries),
+with its change history), ``results`` (protocols, contracts and purchase summaries; the register
+of unfair suppliers' entries through ``unfair``),
 ``readers`` (the reads), ``runs`` (crawl runs and high-water marks). This package exports them
 all by name.
 """

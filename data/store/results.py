@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,7 +31,7 @@ from data.models import (
     SUPPLIERS,
     utcnow,
 )
-from data.notice import Stage, stage_of
+from data.notice import MOSCOW, Stage, stage_of
 from data.reference.regions import region_from_inn
 from data.results import (
     Bid,
@@ -39,6 +39,8 @@ from data.results import (
     NoticeFacts,
     ProtocolResult,
     PurchaseSummary,
+    UnfairSupplierCheck,
+    UnfairSupplierEntry,
     nmck_band,
     summarize,
 )
@@ -46,8 +48,11 @@ from data.store.batch import run_batch
 from data.store.plan import Key
 from data.store.readers import our_notice_ids
 from data.store.rows import _chunks
+from data.store.unfair import record_unfair_check, store_unfair_entry
 
-ResultDocument = ProtocolResult | ContractRecord
+ResultDocument = ProtocolResult | ContractRecord | UnfairSupplierEntry | UnfairSupplierCheck
+"""What ``upsert_results`` stores: protocols, contracts, and the register of unfair suppliers'
+entries (read from its feed) and look-ups of one INN (a crawl's)."""
 
 _PROTOCOL_COLUMNS = ("doc_id", "version", "published_at", "outcome", "reason", "url", "notes")
 _CONTRACT_COLUMNS = tuple(name for name in ContractRecord.model_fields if name not in ("law", "reg_number"))
@@ -74,17 +79,26 @@ class ResultsStored:
 def upsert_results(
     session: Session, documents: Iterable[ResultDocument], *, source: str | None = None
 ) -> ResultsStored:
-    """Store protocols and contracts in one transaction (committed here); see the module docstring."""
+    """Store protocols, contracts and register entries in one transaction (committed here); see the
+    module docstring."""
     batch = list(documents)
     if not batch:
         return ResultsStored()
-    first = batch[0]
-    label = first.purchase_number if isinstance(first, ProtocolResult) else first.reg_number
     return run_batch(
         session,
-        f"batch of {len(batch)} result documents (first {first.law} {label})",
+        f"batch of {len(batch)} result documents (first {_label(batch[0])})",
         lambda c: _apply(c, batch, source),
     )
+
+
+def _label(document: ResultDocument) -> str:
+    if isinstance(document, ProtocolResult):
+        return f"{document.law} {document.purchase_number}"
+    if isinstance(document, ContractRecord):
+        return f"{document.law} {document.reg_number}"
+    if isinstance(document, UnfairSupplierEntry):
+        return f"РНП {document.registry_number}"
+    return f"РНП check of {document.inn}"
 
 
 def link_results(conn: sa.Connection, keys: Sequence[Key]) -> int:
@@ -118,6 +132,15 @@ def _apply(conn: sa.Connection, batch: list[ResultDocument], source: str | None)
             touched.add((contract.law, contract.purchase_number))
     _store_suppliers(conn, protocols, contracts, now)
     stored.purchases = _recompute(conn, sorted(touched), now)
+    checks = [d for d in batch if isinstance(d, UnfairSupplierCheck)]
+    entries = [d for d in batch if isinstance(d, UnfairSupplierEntry)] + [
+        e for c in checks for e in c.entries
+    ]
+    newest = {e.registry_number: e for e in sorted(entries, key=lambda e: e.updated_on or date.min)}
+    for entry in newest.values():
+        _count(stored, store_unfair_entry(conn, entry, source, now))
+    for check in checks:
+        record_unfair_check(conn, check, today=now.astimezone(MOSCOW).date())
     return stored
 
 

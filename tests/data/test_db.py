@@ -74,10 +74,10 @@ def test_sqlite_engine_creates_folder_and_sets_pragmas(tmp_path: Path) -> None:
 def test_upgrade_from_url_works_from_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 'elsewhere' / 'tw.db'}"
-    assert upgrade(url) == head_revision() == "0009"
-    assert upgrade(url) == "0009"
+    assert upgrade(url) == head_revision() == "0010"
+    assert upgrade(url) == "0010"
     engine = make_engine(url)
-    assert current_revision(engine) == "0009"
+    assert current_revision(engine) == "0010"
     assert set(sa.inspect(engine).get_table_names()) == {t.name for t in SQLModel.metadata.sorted_tables} | {
         "alembic_version"
     }
@@ -88,7 +88,7 @@ def test_upgrade_from_url_works_from_any_directory(tmp_path: Path, monkeypatch: 
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
-    assert upgrade(engine) == "0009"  # idempotent on an up-to-date database
+    assert upgrade(engine) == "0010"  # idempotent on an up-to-date database
     with engine.connect() as conn:
         diffs = compare_metadata(
             MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata

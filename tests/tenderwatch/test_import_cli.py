@@ -236,11 +236,14 @@ def test_protocols_and_contracts_in_a_zip_are_stored_as_results(invoke, tmp_path
     assert first.exit_code == 0, first.output
     assert first.output.splitlines() == [
         "1 new, 0 changed, 0 unchanged, 0 errors",
-        "results (protocols, contracts): 11 new, 0 changed, 0 unchanged; 11 purchase outcome(s) updated",
+        # 11 protocols and contracts, and the 10 entries of the register of unfair suppliers' feed
+        "results (protocols, contracts, РНП entries): 21 new, 0 changed, 0 unchanged; "
+        "11 purchase outcome(s) updated",
     ]
     again = invoke("import", str(archive))
     assert again.output.splitlines()[1] == (
-        "results (protocols, contracts): 0 new, 0 changed, 11 unchanged; 0 purchase outcome(s) updated"
+        "results (protocols, contracts, РНП entries): 0 new, 0 changed, 21 unchanged; "
+        "0 purchase outcome(s) updated"
     )
 
 
