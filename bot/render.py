@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -159,6 +159,8 @@ def ru_percent(fraction: float) -> str:
 USUAL_WINNER_SHARE = 0.5
 USUAL_WINNER_MIN_WINS = 3
 """One supplier winning at least half of at least three purchases is worth a warning."""
+USUAL_WINNERS = 3
+"""A customer's usual winners: its three most frequent ones (a warning when one is in РНП)."""
 
 
 def customer_line(figures: CustomerFigures) -> str | None:
@@ -178,6 +180,10 @@ def customer_line(figures: CustomerFigures) -> str | None:
     if share is not None and share >= USUAL_WINNER_SHARE and figures.winners[0].wins >= USUAL_WINNER_MIN_WINS:
         top = figures.winners[0]
         line += f"\n⚠️ {share:.0%} побед у одного поставщика: {esc(top.name or top.inn, 100)}"
+    unfair = [w for w in figures.winners[:USUAL_WINNERS] if w.unfair]
+    if unfair:
+        names = ", ".join(f"{esc(w.name or 'ИНН', 80)} (ИНН {esc(w.inn)})" for w in unfair)
+        line += f"\n⚠️ В РНП: {names}, из обычных победителей заказчика"
     return line
 
 
@@ -192,7 +198,10 @@ def render_customer(figures: CustomerFigures) -> str:
         lines.append(f"Заявок в среднем: {ru_number(figures.participants_mean)}")
     if figures.winners:
         lines.append("Чаще всего побеждают:")
-        lines += [f"• {esc(w.name or '—', 100)} (ИНН {esc(w.inn)}): {w.wins}" for w in figures.winners[:5]]
+        lines += [
+            f"• {esc(w.name or '—', 100)} (ИНН {esc(w.inn)}): {w.wins}" + (" ⚠️ в РНП" if w.unfair else "")
+            for w in figures.winners[:5]
+        ]
     if figures.top_winner_share is not None and figures.top_winner_share >= USUAL_WINNER_SHARE:
         lines.append(f"⚠️ Один поставщик выигрывает {figures.top_winner_share:.0%} закупок")
     if not figures.purchases and not figures.finished:
@@ -212,8 +221,18 @@ def render_competitor(inn: str, row: CompetitorRow | None) -> str:
         lines.append(f"Доля побед: {row.win_rate:.0%}")
     if row.discount_median is not None:
         lines.append(f"Медианная скидка в победах: {ru_percent(row.discount_median)} %")
-    lines.append("Реестр недобросовестных поставщиков пока не загружается: проверьте на zakupki.gov.ru.")
+    lines.append(register_line(row.register_entries, row.register_until, row.register_checked))
     return "\n".join(lines)
+
+
+def register_line(entries: int | None, until: date | None, checked: date | None) -> str:
+    """What the register of unfair suppliers says of a supplier, as far as it was read."""
+    if entries:
+        end = f" до {until:%d.%m.%Y}" if until else ""
+        return f"⚠️ В РНП{end}: {entries} {plural(entries, 'запись', 'записи', 'записей')}"
+    if checked is not None:
+        return f"В РНП не найден (проверено {checked:%d.%m.%Y})"
+    return "В РНП не проверялся: сведения появятся после обхода реестра (eis_rnp)"
 
 
 def reason_lines(reasons: dict[str, list[object]]) -> list[str]:

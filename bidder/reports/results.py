@@ -12,7 +12,7 @@ from sqlmodel import Session
 from bidder.market import backtest_stored
 from bidder.reports.common import ReportError
 from data.notice import is_inn
-from data.store.customers import CompetitorRow, competitors, customer_figures
+from data.store.customers import CompetitorRow, Winner, competitors, customer_figures
 from data.store.segments import MIN_SEGMENT_PURCHASES, SegmentStats, all_segment_stats
 
 
@@ -109,10 +109,18 @@ def customer_report(session: Session, *, inn: str, now: datetime, days: int = 36
         ),
     ]
     rows += [
-        CustomerRow(f"winner #{place}", f"{w.name or '?'} (INN {w.inn}): {w.wins} win(s)")
+        CustomerRow(f"winner #{place}", f"{w.name or '?'} (INN {w.inn}): {w.wins} win(s){_register_note(w)}")
         for place, w in enumerate(figures.winners[:5], start=1)
     ]
     return rows
+
+
+def _register_note(winner: Winner) -> str:
+    status = winner.register
+    if status is None or not status.entries:
+        return ""
+    until = f" until {status.until:%d.%m.%Y}" if status.until else ""
+    return f"; in the register of unfair suppliers (РНП){until}"
 
 
 def competitors_report(
@@ -124,5 +132,6 @@ def competitors_report(
     days: int = 365,
     top: int = 30,
 ) -> list[CompetitorRow]:
-    """Who wins the finished purchases of an OKPD2 prefix and a customer region, how often, how deep."""
+    """Who wins the finished purchases of an OKPD2 prefix and a customer region, how often, how deep,
+    and whether the register of unfair suppliers lists it (as far as it was read)."""
     return competitors(session, okpd2=okpd2, region=region, since=now - timedelta(days=days), top=top)

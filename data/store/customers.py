@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from data.models import NOTICES, PROTOCOL_BIDS, PROTOCOLS, PURCHASE_RESULTS, SUPPLIERS
-from data.notice import Stage, stage_of
+from data.notice import MOSCOW, Stage, stage_of
 from data.store.segments import Segment, conditions, nearest_rank, ranked
+from data.store.unfair import RegisterStatus, register_status
 
 R = PURCHASE_RESULTS.c
 WON = ("winner", "single_application")
@@ -25,6 +26,12 @@ class Winner:
     inn: str
     name: str | None
     wins: int
+    register: RegisterStatus | None = None
+    """What the register of unfair suppliers says of it (None: never seen there nor looked up)."""
+
+    @property
+    def unfair(self) -> bool:
+        return self.register is not None and self.register.entries > 0
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ def customer_figures(session: Session, inn: str, *, since: datetime) -> Customer
         .group_by(R.winner_inn)
         .order_by(sa.desc("wins"), R.winner_inn)
     ).all()
+    registered = register_status(session, [row[0] for row in winners], today=_today())
     return CustomerFigures(
         inn=inn,
         purchases=len(stages),
@@ -74,7 +82,10 @@ def customer_figures(session: Session, inn: str, *, since: datetime) -> Customer
         finished=finished,
         discount_mean=None if discount is None else (Decimal(str(discount)) / 100).quantize(Decimal("0.1")),
         participants_mean=None if participants is None else round(float(participants), 1),
-        winners=[Winner(inn=w_inn, name=name, wins=wins) for w_inn, name, wins in winners],
+        winners=[
+            Winner(inn=w_inn, name=name, wins=wins, register=registered.get(w_inn))
+            for w_inn, name, wins in winners
+        ],
     )
 
 
@@ -107,6 +118,22 @@ class CompetitorRow:
     """Wins per named application; None without any."""
     discount_median: float | None
     """Median discount of its wins as a fraction of the NMCK (0.12 is 12 %), like the segments'."""
+    register_entries: int | None = None
+    """Its entries in force in the register of unfair suppliers; None: never seen there nor looked up."""
+    register_until: date | None = None
+    """The latest planned exclusion among them."""
+    register_checked: date | None = None
+    """When a crawl last looked it up in the register."""
+
+    def with_register(self, status: RegisterStatus | None) -> CompetitorRow:
+        if status is None:
+            return self
+        return replace(
+            self,
+            register_entries=status.entries,
+            register_until=status.until,
+            register_checked=status.checked_on,
+        )
 
 
 def competitors(
@@ -159,6 +186,7 @@ def competitors(
     )
     rows = session.connection().execute(query).all()
     medians = _win_discount_medians(session, [row[0] for row in rows], scope)
+    registered = register_status(session, [row[0] for row in rows], today=_today())
     return [
         CompetitorRow(
             inn=inn,
@@ -168,9 +196,14 @@ def competitors(
             wins=won,
             win_rate=round(won / applications, 3) if applications else None,
             discount_median=medians.get(inn),
-        )
+        ).with_register(registered.get(inn))
         for inn, name, supplier_region, applications, won in rows
     ]
+
+
+def _today() -> date:
+    """The Moscow day an entry's planned exclusion is compared with."""
+    return datetime.now(MOSCOW).date()
 
 
 def _win_discount_medians(

@@ -8,12 +8,14 @@ stored from elsewhere survives a read without one (the register's search feed gi
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from data.models import PURCHASE_RESULTS, UNFAIR_CHECKS, UNFAIR_SUPPLIERS
+from data.notice import MOSCOW
 from data.results import UnfairSupplierCheck, UnfairSupplierEntry
 
 U = UNFAIR_SUPPLIERS.c
@@ -113,3 +115,37 @@ def suppliers_to_check(
         if inn not in ordered and len(ordered) < limit:
             ordered.append(inn)
     return ordered
+
+
+@dataclass(frozen=True)
+class RegisterStatus:
+    """What is known of one INN in the register: its entries in force and when it was last looked up."""
+
+    entries: int = 0
+    """Entries in force (0: none stored)."""
+    until: date | None = None
+    """The latest planned exclusion among them."""
+    checked_on: date | None = None
+    """When a crawl last looked it up (None: never; an imported feed is no look-up)."""
+
+
+def register_status(session: Session, inns: Iterable[str], *, today: date) -> dict[str, RegisterStatus]:
+    """The status of every INN given that is in the register or was looked up."""
+    wanted = sorted({inn for inn in inns if inn})
+    entries = unfair_entries(session, wanted, today=today)
+    checks: dict[str, datetime] = {}
+    if wanted:
+        query = sa.select(C.inn, C.checked_at).where(C.inn.in_(wanted))
+        checks = {inn: at for inn, at in session.connection().execute(query)}
+    found: dict[str, RegisterStatus] = {}
+    for inn in wanted:
+        listed, checked = entries.get(inn, []), checks.get(inn)
+        if not listed and checked is None:
+            continue
+        ends = [e.exclusion_planned_on for e in listed if e.exclusion_planned_on is not None]
+        found[inn] = RegisterStatus(
+            entries=len(listed),
+            until=max(ends) if ends else None,
+            checked_on=checked.astimezone(MOSCOW).date() if checked is not None else None,
+        )
+    return found
