@@ -159,7 +159,7 @@ def test_crawl_fetches_notices_by_registry_number_into_an_empty_database(replay,
         (["crawl", "--reg-number", "12345"], "registry number '12345': expected 19 digits (44-FZ) or 11"),
         (
             ["crawl", "eis_rss", "--reg-number", "32109998392"],
-            "looked up by eis_export, eis_follow, not by eis_rss",
+            "looked up by eis_export, eis_follow, eis_site_results, not by eis_rss",
         ),
     ],
 )
