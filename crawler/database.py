@@ -23,6 +23,7 @@ from data.errors import DatabaseUrlError
 from data.models import CrawlRun
 from data.notice import Notice
 from data.store import Key, ResultDocument, ResultsStored, RunProgress, StoredVersion, UpsertResult
+from data.store.unfair import suppliers_to_check
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,10 @@ class CrawlDatabase:
     def to_follow(self, *, published_since: datetime, limit: int) -> list[Key]:
         with session_scope(self.engine) as session:
             return store.notices_to_follow(session, published_since=published_since, limit=limit)
+
+    def suppliers_to_check(self, *, first: Iterable[str], checked_before: datetime, limit: int) -> list[str]:
+        with session_scope(self.engine) as session:
+            return suppliers_to_check(session, first=first, checked_before=checked_before, limit=limit)
 
     def awaiting_results(
         self,

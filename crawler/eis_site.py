@@ -20,6 +20,12 @@ from __future__ import annotations
 
 RESULT_CAP = 1000
 
+REGISTER_SEARCH_PATH = "/epz/dishonestsupplier/search/results.html"
+REGISTER_FEED_PATH = "/epz/dishonestsupplier/search/rss"
+"""The register of unfair suppliers' search page and its feed: the feed answers a bare 404
+without the session cookie the page hands out and without a browser's User-Agent (a public
+project's live captures of 13 August 2026, crawler.spiders.eis_rnp)."""
+
 SUBJECT_IDS: dict[str, str] = {
     "01": "5277349",  # Adygea: customerPlace=5277349,…&customerPlaceCodes=01000000000,… (a PHP RSS scraper)
     "14": "5277400",  # Sakha (Yakutia): customerPlace=5277400&customerPlaceCodes=14000000000 (a plan scraper)

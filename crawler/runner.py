@@ -87,6 +87,8 @@ class CrawlConfig:
     frontier_url: str | None = None
     """A Redis URL: the search crawls join a frontier shared with other workers (``crawler.frontier``);
     in the crawl's environment only, like the proxy (it may carry a password)."""
+    company_inn: str | None = None
+    """Our own company's INN, looked up first in the register of unfair suppliers (``eis_rnp``)."""
     extra_settings: Mapping[str, Any] = field(default_factory=dict)
     """Further Scrapy settings (``-s``), e.g. retry counts in tests."""
 
@@ -130,6 +132,8 @@ class CrawlConfig:
         if self.export_regions:
             settings["TENDERWATCH_EXPORT_REGIONS"] = ",".join(self.export_regions)
         settings["TENDERWATCH_EXPORT_DAYS"] = self.export_days
+        if self.company_inn:
+            settings["TENDERWATCH_COMPANY_INN"] = self.company_inn
         # Always sent: 0 (or None) means no budget, and left out the crawler's own default of 3,000
         # would apply instead (`max_requests = 0` in settings.toml once meant a budget of 3,000).
         settings["TENDERWATCH_MAX_REQUESTS"] = self.max_requests or 0

@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bidder.profiles import validate_profiles
 from data.db import mask_url
 from data.models import CONSOLE_CHAT
+from data.notice import is_inn
 
 DEFAULT_SETTINGS_FILE = "settings.toml"
 
@@ -172,6 +173,20 @@ class SchedulerSettings(_Section):
         return self.intervals.get(source, self.crawl_interval_minutes)
 
 
+class CompanySettings(_Section):
+    inn: str = ""
+    """Our own company's INN: looked up in the register of unfair suppliers first by every
+    ``eis_rnp`` crawl, and what ``serve`` reports at start. Blank: none."""
+
+    @field_validator("inn")
+    @classmethod
+    def _inn_digits(cls, value: str) -> str:
+        value = value.strip()
+        if value and not is_inn(value):
+            raise ValueError(f"{value!r} is not an INN (10 digits, 12 for a person)")
+        return value
+
+
 class Settings(BaseSettings):
     """Everything configurable. See settings.toml for what each key means."""
 
@@ -186,6 +201,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
+    company: CompanySettings = Field(default_factory=CompanySettings)
     profiles: list[dict[str, Any]] = Field(default_factory=list)
     settings_file: str | None = Field(default=None, exclude=True)
 

@@ -40,7 +40,7 @@ from typing import Any
 from crawler.replay.model import ReplayError
 
 FAULT_KINDS = ("5xx", "429", "403", "434", "maintenance", "captcha", "truncate", "slow")
-PATH_KINDS = ("list", "rss", "card", "json", "page", "export", "archive", "other")
+PATH_KINDS = ("list", "rss", "card", "json", "page", "export", "archive", "register", "other")
 _ALIASES = {"503": "5xx", "retry_after": "retry-after"}
 
 

@@ -49,6 +49,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from crawler.eis_site import REGISTER_FEED_PATH, REGISTER_SEARCH_PATH
 from crawler.export_service import SERVICE_PATH, TOKEN_HEADER
 from crawler.replay.cardpage import render_card_page
 from crawler.replay.export_service import ARCHIVE_PATH, REPLAY_EXPORT_TOKEN, SOAP_XML, ExportFake
@@ -56,9 +57,10 @@ from crawler.replay.faults import FAULT_KINDS, FaultInjector, FaultPlan, FaultSp
 from crawler.replay.generate import CHANGES
 from crawler.replay.market import results_of
 from crawler.replay.model import Purchase, ReplayError, SnapshotError, ru_money
+from crawler.replay.register import NOT_FOUND_PAGE, SEARCH_PAGE, SESSION_COOKIE, entries_for, render_feed
 from crawler.replay.result_pages import PROTOCOL_TYPE, bid_list_page, results_tab_page
 from crawler.replay.snapshot import QueryError, SearchQuery, Snapshot
-from data.notice import Notice
+from data.notice import MOSCOW, Notice
 from data.results import ProtocolResult
 
 log = logging.getLogger(__name__)
@@ -550,6 +552,11 @@ class _Handler(BaseHTTPRequestHandler):
         kind, handler = replay.route(url.path)
         if url.path.startswith(ARCHIVE_PATH):  # the export service's links: the token travels as a header
             kind, handler = "archive", self._archive
+        if url.path in (
+            REGISTER_SEARCH_PATH,
+            REGISTER_FEED_PATH,
+        ):  # the register wants a cookie and a browser
+            kind, handler = "register", self._register
         if kind == "control":
             self._send(handler(params, query_string))
             return
@@ -566,6 +573,19 @@ class _Handler(BaseHTTPRequestHandler):
         key = urlsplit(self.path).path[len(ARCHIVE_PATH) :]
         status, body = self.server.replay.export.archive(key, self.headers.get(TOKEN_HEADER))
         return Reply(status, body, ZIP if status == 200 else TEXT)
+
+    def _register(self, params: dict[str, str], query_string: str) -> Reply:
+        """The register of unfair suppliers: its search page hands out the session cookie; its feed
+        answers a bare 404 without that cookie or without a browser's User-Agent, as the real one."""
+        if urlsplit(self.path).path == REGISTER_SEARCH_PATH:
+            return Reply(200, SEARCH_PAGE, HTML, (("Set-Cookie", f"{SESSION_COOKIE}=replay; Path=/"),))
+        browser = "Mozilla/" in (self.headers.get("User-Agent") or "")
+        if f"{SESSION_COOKIE}=" not in (self.headers.get("Cookie") or "") or not browser:
+            return Reply(404, NOT_FOUND_PAGE, HTML)
+        search = params.get("searchString", "").strip()
+        today = self.server.replay.snapshot.now.astimezone(MOSCOW).date()
+        rest = urlencode([(k, v) for k, v in parse_qsl(query_string) if k != "searchString"])
+        return Reply(200, render_feed(search, rest, entries_for(search, today)), RSS)
 
     def _answer(self, kind: str, fault: str | None, produce: Callable[[], Reply]) -> None:
         """The faulted or produced reply of a counted request, recorded and sent."""
