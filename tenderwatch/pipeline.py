@@ -32,13 +32,17 @@ from bot.render import (
     database_recovery_message,
     failure_message,
     recovery_message,
+    register_line,
 )
 from crawler.errors import CrawlerError
 from crawler.runner import KILL_GRACE_SECONDS, CrawlConfig, CrawlSummary, run_crawl
+from crawler.spiders.eis_rnp import RNP_SOURCE
 from data.db import session_scope
 from data.errors import StoreError
 from data.models import utcnow
+from data.notice import MOSCOW
 from data.store import advance_high_water, outbox
+from data.store.unfair import RegisterStatus, register_status
 from tenderwatch.config import SchedulerSettings, TelegramSettings
 from tenderwatch.matching import MatchRunReport, run_match
 from tenderwatch.seeding import SEED_STATE_SOURCE, SEEDED_KEY, first_run_pending
@@ -157,6 +161,15 @@ class Outage:
     told: datetime
 
 
+def company_status(status: RegisterStatus | None) -> str:
+    if status is None:
+        return "not looked up yet (eis_rnp looks it up first)"
+    if status.entries:
+        until = f" until {status.until:%d.%m.%Y}" if status.until else ""
+        return f"LISTED, {status.entries} entr{'y' if status.entries == 1 else 'ies'} in force{until}"
+    return f"not listed (looked up {status.checked_on:%d.%m.%Y})"
+
+
 class Pipeline:
     """Crawl -> match -> enqueue -> drain for one source at a time; reminders; a clean stop."""
 
@@ -219,6 +232,8 @@ class Pipeline:
             self.cycles.append(cycle)
             self.totals.add(cycle)
             await self._fall_back(source, cycle)
+            if source == RNP_SOURCE and cycle.outcome != "failed":
+                await self.report_company()
             return cycle
         except StoreError as exc:  # the database refuses writes: the admins must hear of it
             await self.report_database_failure(str(exc))
@@ -325,6 +340,24 @@ class Pipeline:
         if outage is not None:
             self.announce("database writes work again")
             await self._tell_admins(database_recovery_message(outage.since), "the database")
+
+    async def report_company(self) -> None:
+        """Our own company in the register of unfair suppliers, as last looked up: said at start and
+        after every look-up; admins are told whenever the register lists it."""
+        inn = self.crawl_config.company_inn
+        if not inn:
+            return
+        today = self.clock().astimezone(MOSCOW).date()
+        statuses = await in_session(self.engine, partial(register_status, inns=[inn], today=today))
+        status = statuses.get(inn)
+        self.announce(
+            f"our company (INN {inn}) in the register of unfair suppliers: {company_status(status)}"
+        )
+        if status is not None and status.entries:
+            text = f"⚠️ Наша компания (ИНН {inn}): " + register_line(
+                status.entries, status.until, status.checked_on
+            )
+            await self._tell_admins(text, "our company in the register of unfair suppliers")
 
     async def _tell_admins(self, text: str, what: str) -> None:
         await tell_admins(self.notifier.sender, self.telegram.admins, text, what=what)

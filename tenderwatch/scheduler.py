@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from crawler.runner import SOURCES
 from crawler.spiders.eis_export import EXPORT_SOURCE
 from crawler.spiders.eis_results import RESULTS_SOURCE
+from crawler.spiders.eis_rnp import RNP_SOURCE
 from crawler.spiders.eis_site_results import SITE_RESULTS_SOURCE
 from data.notice import MOSCOW
 from tenderwatch.config import SchedulerSettings
@@ -35,8 +36,9 @@ crawls (``daily_sources``) run once a day unless ``scheduler.intervals`` says ot
 def daily_sources(*, export: bool) -> tuple[str, ...]:
     """With the export service's token, ``eis_export`` brings each whole day in bulk once it is over
     and ``eis_results`` the protocols and contracts of the stored purchases; without it,
-    ``eis_site_results`` reads their protocols from the site's result pages."""
-    return EXPORT_SOURCES if export else (SITE_RESULTS_SOURCE,)
+    ``eis_site_results`` reads their protocols from the site's result pages. ``eis_rnp`` looks our
+    company and the winners up in the register of unfair suppliers either way."""
+    return (*(EXPORT_SOURCES if export else (SITE_RESULTS_SOURCE,)), RNP_SOURCE)
 
 
 def scheduled_sources(settings: SchedulerSettings, *, export: bool) -> list[str]:
@@ -46,7 +48,7 @@ def scheduled_sources(settings: SchedulerSettings, *, export: bool) -> list[str]
 
 
 def interval_minutes(settings: SchedulerSettings, source: str) -> float:
-    daily = (*EXPORT_SOURCES, SITE_RESULTS_SOURCE)
+    daily = (*EXPORT_SOURCES, SITE_RESULTS_SOURCE, RNP_SOURCE)
     if source in daily and source not in settings.intervals:
         return DAILY_MINUTES
     return settings.interval_minutes(source)

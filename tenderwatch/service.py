@@ -118,6 +118,7 @@ async def serve(
         try:
             scheduler.start()
             _announce_start(announce, settings, application, duration, len(profiles))
+            await pipeline.report_company()
             if duration is not None:
                 loop.call_later(duration, _set_both, timed_out, stop)
             delivery_failed = await _wait_for_stop(stop, delivery)

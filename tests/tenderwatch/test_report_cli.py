@@ -212,7 +212,7 @@ def test_export_notices_xlsx_and_matches_csv(invoke, tmp_path: Path) -> None:
         (
             ("report", "crawls", "--source", "nosuch"),
             "--source 'nosuch' is not a crawl source "
-            "(known: eis, eis-rss, eis-search, eis_export, eis_follow, eis_results, eis_rss, "
+            "(known: eis, eis-rss, eis-search, eis_export, eis_follow, eis_results, eis_rnp, eis_rss, "
             "eis_site_results)",
         ),
         (("report", "market", "--okpd2", "01.11", "--chart", "x.png"), "no dated notices for OKPD2 01.11"),

@@ -211,6 +211,7 @@ def test_schedule_has_one_crawl_job_per_source_and_the_reminders():
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert sorted(jobs) == [
         "crawl:eis",
+        "crawl:eis_rnp",  # the register of unfair suppliers, daily
         "crawl:eis_rss",
         "crawl:eis_site_results",
         "near-misses",
@@ -256,6 +257,7 @@ def test_with_an_export_token_the_export_service_is_read_once_a_day_beside_the_s
     assert jobs["crawl:eis_export"].trigger.interval.total_seconds() == 24 * 3600
     assert jobs["crawl:eis_results"].trigger.interval.total_seconds() == 24 * 3600
     assert "crawl:eis_site_results" not in jobs  # the export service brings the same protocols as XML
+    assert jobs["crawl:eis_rnp"].trigger.interval.total_seconds() == 24 * 3600
     assert jobs["crawl:eis"].trigger.interval.total_seconds() == 1800  # the fresh hour stays the search's
     assert describe_schedule(settings, export=True)[2].startswith("crawl eis_export: now, then every 24 h")
     hourly = SchedulerSettings(sources=["eis"], intervals={"eis_export": 60})
@@ -263,7 +265,7 @@ def test_with_an_export_token_the_export_service_is_read_once_a_day_beside_the_s
     assert jobs["crawl:eis_export"].trigger.interval.total_seconds() == 3600
 
 
-KNOWN = "eis, eis_export, eis_follow, eis_results, eis_rss, eis_site_results"
+KNOWN = "eis, eis_export, eis_follow, eis_results, eis_rnp, eis_rss, eis_site_results"
 
 
 @pytest.mark.parametrize(
