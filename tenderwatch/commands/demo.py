@@ -42,8 +42,10 @@ DEMO_CHAT = 100_500
 """The chat the demo alerts go to (printed, never sent: the demo has no token)."""
 DEMO_MARK = ("demo", "database")
 """A ``crawl_state`` row (source, key) that says a database file was made by the demo."""
+DEMO_COMPANY_INN = "7701000002"
+"""Our company in the demo (when company.inn is blank): made up, not in the replay's register."""
 RESULTS_INTERVAL_SECONDS = 20
-"""The demo's result crawl (``eis_site_results``): every 20 s instead of daily, so the minute shows it."""
+"""The demo's daily crawls (results, the register of unfair suppliers) run every 20 s instead."""
 CRAWL_INTERVAL_SECONDS = 10.0
 """Short enough that several scheduled crawls pick up new notices during a one-minute run."""
 
@@ -129,8 +131,15 @@ def demo_settings(settings: Settings, db: Path, replay_url: str) -> Settings:
     telegram = settings.telegram.model_copy(update={"token": type(settings.telegram.token)(""), "admins": []})
     telegram = telegram.model_copy(update={"default_chats": [DEMO_CHAT]})
     database = settings.database.model_copy(update={"url": sqlite_url(db), "echo": False})
+    company = settings.company.model_copy(update={"inn": settings.company.inn or DEMO_COMPANY_INN})
     return settings.model_copy(
-        update={"database": database, "crawler": crawler, "scheduler": scheduler, "telegram": telegram}
+        update={
+            "database": database,
+            "crawler": crawler,
+            "scheduler": scheduler,
+            "telegram": telegram,
+            "company": company,
+        }
     )
 
 
