@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,7 @@ from bot.render import (
     format_deadline,
     format_money,
     plural,
+    register_line,
     render_alert,
     render_change,
     render_digest,
@@ -25,6 +26,7 @@ from data.notice import deadline_order
 from data.store.chats import Decision
 from data.store.customers import CustomerFigures, Winner
 from data.store.places import PlaceFound
+from data.store.unfair import RegisterStatus
 from tests.bot.factories import NOW, make_notice
 
 
@@ -227,6 +229,26 @@ def test_a_customer_whose_purchases_one_supplier_wins_gets_a_warning_with_the_na
     assert line.endswith("\n⚠️ 75% побед у одного поставщика: ООО &lt;Ромашка&gt;")
     two_wins = _figures(winners=[Winner("7700000001", "ООО", 2)])
     assert "⚠️" not in (customer_line(two_wins) or "")  # too few to say «usually»
+
+
+def test_a_usual_winner_in_the_register_of_unfair_suppliers_is_a_warning_in_the_customer_line() -> None:
+    listed = RegisterStatus(entries=1, until=date(2028, 8, 14), checked_on=date(2026, 12, 4))
+    looked_up = RegisterStatus(entries=0, checked_on=date(2026, 12, 4))
+    winners = [
+        Winner("7700000001", "ООО <Ромашка>", 3, register=looked_up),
+        Winner("7700000002", "ООО «Лютик»", 2, register=listed),
+        Winner("7700000003", "ООО «Мак»", 1),
+        Winner("7700000004", "ООО «Далеко»", 1, register=listed),  # not one of the usual three
+    ]
+    line = customer_line(_figures(winners=winners)) or ""
+    assert line.endswith("\n⚠️ В РНП: ООО «Лютик» (ИНН 7700000002), из обычных победителей заказчика")
+    assert "Далеко" not in line and "Ромашка" not in line
+
+
+def test_a_competitor_says_what_the_register_says_of_it() -> None:
+    assert register_line(2, date(2028, 8, 14), date(2026, 12, 4)) == "⚠️ В РНП до 14.08.2028: 2 записи"
+    assert register_line(0, None, date(2026, 12, 4)) == "В РНП не найден (проверено 04.12.2026)"
+    assert register_line(None, None, None).startswith("В РНП не проверялся")
 
 
 def test_an_alert_carries_the_customer_line() -> None:
