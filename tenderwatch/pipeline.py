@@ -354,7 +354,7 @@ class Pipeline:
             f"our company (INN {inn}) in the register of unfair suppliers: {company_status(status)}"
         )
         if status is not None and status.entries:
-            text = f"⚠️ Наша компания (ИНН {inn}): " + register_line(
+            text = f"Наша компания (ИНН {inn}): " + register_line(
                 status.entries, status.until, status.checked_on
             )
             await self._tell_admins(text, "our company in the register of unfair suppliers")
