@@ -7,6 +7,7 @@
   registry number, to see their stage move (the EIS does not list that as an update);
 * ``eis_site_results``: the protocols of stored purchases past their deadline, from the site's
   results tab and the protocol's bid list;
+* ``eis_rnp``: our company and the winners looked up in the register of unfair suppliers;
 * ``eis_export`` and ``eis_results``: the export service (needs a token): whole days of documents,
   and the protocols and contracts of stored purchases.
 
