@@ -159,6 +159,27 @@ def bid_lists(rounds: int, repeats: int) -> None:
     print(f"{'baseline lxml.html.fromstring':34}{pages / best['raw']:8,.0f} pages/s")
     print(f"{'parse_bid_list + read_results_tab':34}{pages / best['read']:8,.0f} pages/s")
     print(f"ratio read / raw parse throughput: {best['raw'] / best['read']:.2f}")
+    register_feed(rounds, repeats * 5)
+
+
+def register_feed(rounds: int, repeats: int) -> None:
+    """The register of unfair suppliers' real feed (10 entries): what ``eis_rnp`` pays per INN.
+    Baseline ``lxml.etree.fromstring``."""
+    feed = (PROJECT_ROOT / "tests" / "crawler" / "eis_results" / "rnp_rss_search_STROY.xml").read_bytes()
+
+    def raw() -> int:
+        for _ in range(repeats):
+            etree.fromstring(feed)
+        return repeats
+
+    def read() -> int:
+        return sum(len(parse_document(feed, url="rss")) for _ in range(repeats))
+
+    best = {name: min(timed(step)[0] for _ in range(rounds)) for name, step in (("raw", raw), ("read", read))}
+    print(f"\nregister feed: 10 entries, {len(feed) / 1e3:.0f} KB, x{repeats}, best of {rounds}")
+    print(f"{'baseline lxml.etree.fromstring':34}{repeats / best['raw']:8,.0f} feeds/s")
+    print(f"{'parse_document (entries)':34}{repeats / best['read']:8,.0f} feeds/s")
+    print(f"ratio read / raw parse throughput: {best['raw'] / best['read']:.2f}")
 
 
 if __name__ == "__main__":

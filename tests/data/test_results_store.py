@@ -27,7 +27,8 @@ def results(*names: str) -> list[ProtocolResult | ContractRecord]:
 
 
 def every_result() -> list[ProtocolResult | ContractRecord]:
-    return results(*sorted(p.name for p in RESULTS.glob("*.xml")))
+    """The real protocols and contracts (44-FZ and 223-FZ XML; not the register's feed)."""
+    return results(*sorted(p.name for p in RESULTS.glob("*fz_*.xml")))
 
 
 def summary(session: Session, number: str) -> sa.RowMapping:
