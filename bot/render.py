@@ -26,6 +26,7 @@ from data.reference.regions import region_name
 from data.store.chats import Decision
 from data.store.customers import CompetitorRow, CustomerFigures
 from data.store.places import PlaceFound
+from data.store.unfair import RegisterStatus
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
 DIGEST_BUDGET = 4000
@@ -209,10 +210,14 @@ def render_customer(figures: CustomerFigures) -> str:
     return "\n".join(lines)
 
 
-def render_competitor(inn: str, row: CompetitorRow | None) -> str:
-    """/competitor: a supplier's last year in the stored protocols and contracts."""
+def render_competitor(inn: str, row: CompetitorRow | None, register: RegisterStatus | None = None) -> str:
+    """/competitor: a supplier's last year in the stored protocols and contracts, and what the
+    register of unfair suppliers says of it (``register``: for a supplier without any result)."""
     if row is None:
-        return f"Поставщик ИНН {esc(inn)}: за год нет ни заявок, ни побед в сохранённых протоколах."
+        none = f"Поставщик ИНН {esc(inn)}: за год нет ни заявок, ни побед в сохранённых протоколах."
+        if register is None:
+            return none + "\n" + register_line(None, None, None)
+        return none + "\n" + register_line(register.entries, register.until, register.checked_on)
     lines = [f"<b>{esc(row.name or 'Поставщик', 150)}</b> — ИНН {esc(row.inn)}"]
     if row.region:
         lines.append(f"ИНН выдан в регионе {esc(row.region)}")

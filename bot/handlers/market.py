@@ -12,8 +12,9 @@ from bot.database import in_session
 from bot.errors import UsageError
 from bot.handlers.context import message_of, tw
 from bot.render import render_competitor, render_customer
-from data.notice import is_inn
+from data.notice import MOSCOW, is_inn
 from data.store.customers import competitors, customer_figures
+from data.store.unfair import register_status
 
 YEAR = timedelta(days=365)
 
@@ -39,4 +40,9 @@ async def cmd_competitor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     rows = await in_session(
         ctx.engine, partial(competitors, okpd2=None, region=None, since=since, inn=inn, top=1)
     )
-    await message_of(update).reply_html(render_competitor(inn, rows[0] if rows else None))
+    if rows:
+        await message_of(update).reply_html(render_competitor(inn, rows[0]))
+        return
+    today = ctx.clock().astimezone(MOSCOW).date()
+    register = await in_session(ctx.engine, partial(register_status, inns=[inn], today=today))
+    await message_of(update).reply_html(render_competitor(inn, None, register.get(inn)))

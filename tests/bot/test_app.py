@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sqlite3
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlmodel import select
@@ -16,7 +16,9 @@ from bot.access import AccessPolicy
 from bot.app import build_application, redact_secrets_in_logs, run_bot, telegram_notifier
 from data.db import session_scope
 from data.models import AllowedUser, ChatRow, DecisionRow, NoticeChange, OutboxRow, ProfileRow
-from data.store import outbox
+from data.notice import MOSCOW
+from data.results import UnfairSupplierCheck, UnfairSupplierEntry
+from data.store import outbox, upsert_results
 from data.store.places import PlaceFound, replace_notice_places
 from tests.bot.conftest import FAST_LIMITS, TOKEN
 from tests.bot.factories import NOW, make_notice, seed_matches, store_past_auction
@@ -146,6 +148,22 @@ async def test_the_tender_card_and_the_digest_say_how_the_customers_auctions_end
 
 async def test_customer_and_competitor_commands(engine, fake, running):
     store_past_auction(engine, winner_inn="7725000001", winner_name="ООО <Альфа>")
+    listed = UnfairSupplierEntry(
+        registry_number="26000001",
+        listed_under="44-ФЗ",
+        inn="7725000001",
+        status="Размещено",
+        included_on=date(2026, 1, 1),
+        exclusion_planned_on=date(2099, 1, 1),
+    )
+    with session_scope(engine) as session:  # what eis_rnp would have stored
+        upsert_results(
+            session,
+            [
+                UnfairSupplierCheck(inn="7725000001", checked_at=NOW, entries=[listed]),
+                UnfairSupplierCheck(inn="7725009999", checked_at=NOW),
+            ],
+        )
     for text in ("/customer 7701234567", "/competitor 7725000001", "/competitor 7725009999", "/customer 12"):
         count = len(fake.sends_to(ALICE["id"]))
         fake.user_message(chat=private(ALICE), user=ALICE, text=text)
@@ -153,10 +171,15 @@ async def test_customer_and_competitor_commands(engine, fake, running):
     customer, competitor, unknown, bad = replies_to(fake, ALICE["id"])
     assert customer.startswith("<b>Заказчик ИНН 7701234567</b> — за год")
     assert "Средняя скидка от НМЦК: 12,0 %" in customer
-    assert "• ООО &lt;Альфа&gt; (ИНН 7725000001): 1" in customer
+    assert "• ООО &lt;Альфа&gt; (ИНН 7725000001): 1 ⚠️ в РНП" in customer
     assert competitor.startswith("<b>ООО &lt;Альфа&gt;</b> — ИНН 7725000001")
     assert "За год: заявок 1, побед 1" in competitor and "Медианная скидка в победах: 12 %" in competitor
-    assert unknown == "Поставщик ИНН 7725009999: за год нет ни заявок, ни побед в сохранённых протоколах."
+    assert competitor.endswith("\n⚠️ В РНП до 01.01.2099: 1 запись")
+    checked = NOW.astimezone(MOSCOW).strftime("%d.%m.%Y")
+    assert unknown == (
+        "Поставщик ИНН 7725009999: за год нет ни заявок, ни побед в сохранённых протоколах.\n"
+        f"В РНП не найден (проверено {checked})"
+    )
     assert bad == "Использование: /customer ИНН (ИНН: 10 цифр, у ИП 12)"
 
 
