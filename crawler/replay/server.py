@@ -77,9 +77,10 @@ _POLL_SECONDS = 0.05
 LIVE_KINDS = ("published", "revised", "cancelled")
 """What the server can do to the snapshot while it runs; each has its list in ``stats()``."""
 MAX_LIVE_COUNT = 1000
-_PAGE44 = re.compile(r"^/epz/order/notice/([A-Za-z0-9]+)/view/common-info\.html$")
-_RESULTS_TAB = re.compile(r"^/epz/order/notice/([A-Za-z0-9]+)/view/supplier-results\.html$")
-_BID_LIST = re.compile(r"^/epz/order/notice/([A-Za-z0-9]+)/view/protocol/protocol-bid-list\.html$")
+_NOTICE_PAGE = re.compile(
+    r"^/epz/order/notice/([A-Za-z0-9]+)/view/(common-info|supplier-results|protocol/protocol-bid-list)\.html$"
+)
+"""A 44-FZ notice's card, its results tab and its protocol's bid list, below its procedure's slug."""
 
 HTML = "text/html; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
@@ -358,26 +359,24 @@ class ReplayServer:
 
     def route(self, path: str) -> tuple[str, Callable[[dict[str, str], str], Reply]]:
         """(path kind, handler) for a GET path; control paths have kind ``control``."""
-        if path == LIST_PATH:
-            return "list", self._search_page
-        if path == RSS_PATH:
-            return "rss", self._rss
-        if path == CARD44_PATH:
-            return "card", self._card44
-        if path == JSON223_PATH:
-            return "json", self._json223
-        if path == JSON223_PATH_917:
-            return "json", self._json223_wrapped
-        if path == PAGE223_PATH:
-            return "page", self._page223
-        for pattern, page in (
-            (_PAGE44, self._page44),
-            (_RESULTS_TAB, self._results_tab),
-            (_BID_LIST, self._bid_list),
-        ):
-            m = pattern.match(path)
-            if m:
-                return "page", _with_slug(page, m.group(1))
+        exact: dict[str, tuple[str, Callable[[dict[str, str], str], Reply]]] = {
+            LIST_PATH: ("list", self._search_page),
+            RSS_PATH: ("rss", self._rss),
+            CARD44_PATH: ("card", self._card44),
+            JSON223_PATH: ("json", self._json223),
+            JSON223_PATH_917: ("json", self._json223_wrapped),
+            PAGE223_PATH: ("page", self._page223),
+        }
+        if path in exact:
+            return exact[path]
+        m = _NOTICE_PAGE.match(path)
+        if m:
+            pages = {
+                "common-info": self._page44,
+                "supplier-results": self._results_tab,
+                "protocol/protocol-bid-list": self._bid_list,
+            }
+            return "page", _with_slug(pages[m.group(2)], m.group(1))
         if path == SERVICE_PATH:
             return "control", lambda params, qs: Reply(200, self.export.wsdl(params.get("xsd")), XML)
         if path.startswith("/_replay/"):
