@@ -79,13 +79,7 @@ def crawl_run_alive(
     The crawl subprocess takes over a run its runner opened, so that the run is closed only when
     the process doing the work is gone, not the one that merely started it.
     """
-    values: dict[str, Any] = {"heartbeat_at": utcnow()}
-    if owner is not None:
-        values["owner"] = owner
-    if requests is not None:
-        values["requests"] = requests
-    if pages is not None:
-        values["pages"] = pages
+    values = {"heartbeat_at": utcnow(), **_given(owner=owner, requests=requests, pages=pages)}
     session.execute(
         CRAWL_RUNS.update().where(CRAWL_RUNS.c.id == run_id, CRAWL_RUNS.c.outcome == "running").values(values)
     )
@@ -141,13 +135,8 @@ def finish_crawl_run(
         "reason": reason,
         "finished_at": finished_at or utcnow(),
         "listing_complete": listing_complete,
+        **_given(requests=requests, logical_requests=logical_requests, pages=pages),
     }
-    if requests is not None:
-        values["requests"] = requests
-    if logical_requests is not None:
-        values["logical_requests"] = logical_requests
-    if pages is not None:
-        values["pages"] = pages
     if result is not None:
         values.update(
             notices_new=result.new, notices_changed=result.changed, notices_unchanged=result.unchanged
@@ -159,6 +148,11 @@ def finish_crawl_run(
     session.add(run)
     session.commit()
     return run
+
+
+def _given(**figures: Any) -> dict[str, Any]:
+    """The figures a caller gave: one left out (None) keeps what the row says."""
+    return {name: value for name, value in figures.items() if value is not None}
 
 
 def close_abandoned_runs(session: Session, *, now: datetime | None = None) -> list[CrawlRun]:
