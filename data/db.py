@@ -19,6 +19,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session
@@ -149,6 +150,13 @@ def rows_changed(result: sa.Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed (SQLModel types ``Session.execute`` as returning a
     plain ``Result``; for these statements it is a ``CursorResult``, which counts them)."""
     return cast("sa.CursorResult[Any]", result).rowcount or 0
+
+
+def upsert_into(bind: sa.Connection | Session, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT of the bind's dialect, which has ``on_conflict_do_nothing`` / ``_do_update``: the
+    one way a row keyed by a unique column is written when another process may write it too."""
+    dialect = bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 def where(engine: Engine) -> str:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from data.db import upsert_into
 from data.formatting import person_label
 from data.models import (
     ALLOWED_USERS,
@@ -90,10 +90,10 @@ def ensure_chat(
     if chat is None:
         # INSERT ... ON CONFLICT DO NOTHING: another process may be creating the same chat right now.
         row = ChatRow(chat_id=chat_id, type=type or chat_type_of(chat_id), title=title)
-        dialect = session.get_bind().dialect.name
-        insert = (postgresql if dialect == "postgresql" else sqlite).insert
         values = row.model_dump(exclude={"id"})
-        session.execute(insert(CHATS).values(values).on_conflict_do_nothing(index_elements=["chat_id"]))
+        session.execute(
+            upsert_into(session, CHATS).values(values).on_conflict_do_nothing(index_elements=["chat_id"])
+        )
         chat = get_chat(session, chat_id=chat_id)
         assert chat is not None
         return chat

@@ -28,10 +28,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from data.db import rows_changed
+from data.db import rows_changed, upsert_into
 from data.models import (
     CHATS,
     DECISIONS,
@@ -77,10 +76,8 @@ def _insert_ignoring_duplicates(session: Session, rows: Sequence[dict[str, Any]]
     """INSERT … ON CONFLICT DO NOTHING on the outbox key; returns how many rows were new."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert
     statement = (
-        insert(OUTBOX)
+        upsert_into(session, OUTBOX)
         .values(list(rows))
         .on_conflict_do_nothing(index_elements=["notice_id", "chat_id", "kind", "event_key"])
         .returning(OUTBOX.c.id)

@@ -19,9 +19,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from data.db import upsert_into
 from data.models import (
     CONTRACTS,
     NOTICES,
@@ -238,8 +238,7 @@ def _store_suppliers(
     ]
     if not rows:
         return
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(SUPPLIERS)
+    statement = upsert_into(conn, SUPPLIERS)
     conn.execute(
         statement.on_conflict_do_update(
             index_elements=["inn"],
@@ -266,8 +265,7 @@ def _recompute(conn: sa.Connection, keys: Sequence[Key], now: datetime) -> int:
         if summary is not None:
             rows.append(_summary_row(key, summary, now))
     if rows:
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(PURCHASE_RESULTS)
+        statement = upsert_into(conn, PURCHASE_RESULTS)
         updated = {
             name: statement.excluded[name] for name in rows[0] if name not in ("law", "purchase_number")
         }

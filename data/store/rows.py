@@ -6,8 +6,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from data.db import upsert_into
 from data.models import NOTICE_ITEMS, NOTICES, NoticeRow
 from data.notice import Notice, NoticeItem
 from data.store.plan import ITEM_FIELDS, KEYS_PER_QUERY, NOTICE_COLUMNS, Key
@@ -81,8 +81,7 @@ def _load_stored(conn: sa.Connection, keys: Sequence[Key], *, lock: bool) -> dic
 
 
 def _insert_ignoring_conflicts(conn: sa.Connection) -> Any:
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    return insert(NOTICES).on_conflict_do_nothing(index_elements=["law", "reg_number"])
+    return upsert_into(conn, NOTICES).on_conflict_do_nothing(index_elements=["law", "reg_number"])
 
 
 def _insert_returning_ids(conn: sa.Connection, rows: list[dict[str, Any]]) -> dict[Key, int]:

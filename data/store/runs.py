@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from data.db import upsert_into
 from data.errors import StoreError
 from data.models import (
     CRAWL_OUTCOMES,
@@ -206,9 +206,8 @@ def advance_high_water(session: Session, *, source: str, search_key: str = "", s
     conn = session.connection()
     table = CRAWL_STATE
     now = utcnow()
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     conn.execute(
-        insert(table)
+        upsert_into(conn, table)
         .values(source=source, search_key=search_key, high_water=seen, updated_at=now)
         .on_conflict_do_nothing(index_elements=["source", "search_key"])
     )

@@ -14,6 +14,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from data.db import upsert_into
 from data.models import PURCHASE_RESULTS, UNFAIR_CHECKS, UNFAIR_SUPPLIERS
 from data.notice import MOSCOW
 from data.results import UnfairSupplierCheck, UnfairSupplierEntry
@@ -77,17 +78,15 @@ def unfair_entries(
 def record_unfair_check(conn: sa.Connection, check: UnfairSupplierCheck, today: date) -> None:
     """When ``check.inn`` was looked up and how many entries in force it had (one row per INN)."""
     found = sum(1 for entry in check.entries if entry.inn == check.inn and entry.in_force(today))
-    updated = conn.execute(
-        UNFAIR_CHECKS.update().where(C.inn == check.inn).values(checked_at=check.checked_at, entries=found)
+    statement = upsert_into(conn, UNFAIR_CHECKS).values(
+        inn=check.inn, checked_at=check.checked_at, entries=found
     )
-    if not updated.rowcount:
-        conn.execute(
-            sa.insert(UNFAIR_CHECKS).values(inn=check.inn, checked_at=check.checked_at, entries=found)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["inn"],
+            set_={"checked_at": statement.excluded.checked_at, "entries": statement.excluded.entries},
         )
-
-
-def last_unfair_check(session: Session, inn: str) -> datetime | None:
-    return session.connection().execute(sa.select(C.checked_at).where(C.inn == inn)).scalar_one_or_none()
+    )
 
 
 def suppliers_to_check(
