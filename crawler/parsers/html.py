@@ -291,8 +291,13 @@ def read_search_page(data: bytes, source: str) -> SearchPage:
         total=total,
         total_is_minimum=minimum,
         has_next=bool(_X_NEXT_PAGE(root)),
-        closed=bool(_CLOSED.search(data[-4096:])),
+        closed=reaches_html_end(data),
     )
+
+
+def reaches_html_end(data: bytes) -> bool:
+    """Whether a page's body ends with ``</html>``: a page the connection cut short does not."""
+    return bool(_CLOSED.search(data[-4096:]))
 
 
 def _stated_total(root: etree._Element) -> tuple[int | None, bool]:

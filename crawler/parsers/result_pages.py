@@ -44,6 +44,7 @@ from crawler.parsers.html import (
     checked_root,
     has_class,
     node_text,
+    reaches_html_end,
     section_fields,
 )
 from data.results import Bid, Outcome, ProtocolResult
@@ -66,7 +67,6 @@ _X_TAB_PARTICIPANTS = Elements("//div[starts-with(@id, 'supplier-def-result-part
 
 _TOTALS = re.compile(r"(\d+)\s*\(\s*из них соответствует требованиям:\s*(\d+)\s*;\s*отклонено:\s*(\d+)")
 _RANK = re.compile(r"^\s*(\d+)")
-_CLOSED = re.compile(r"</html>\s*$", re.IGNORECASE)
 _FAILED_TITLE = "признан несостоявш"
 
 
@@ -159,7 +159,7 @@ def _whole_page(data: bytes, source: str) -> lxml.html.HtmlElement:
     """The page's tree; an error page, a block page or a page cut before ``</html>`` is a
     ``ParseError`` (a cut list would lose applications without a trace)."""
     root = checked_root(data, source)
-    if not _CLOSED.search(data[-256:].decode("utf-8", errors="replace")):
+    if not reaches_html_end(data):
         raise ParseError(source, "result page cut off before </html>")
     return root
 
