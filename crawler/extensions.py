@@ -20,7 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import create_looping_call
 
 from crawler.database import CrawlDatabase, crawl_database
-from crawler.spiders.base import SITE_STOPPED
+from crawler.spiders.base import SITE_STOPPED, errors_by_kind
 from data.errors import StoreError
 from data.process import this_process
 
@@ -73,8 +73,7 @@ class CrawlFigures:
 
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any]) -> CrawlFigures:
-        prefix = "tenderwatch/errors/"
-        errors = {k[len(prefix) :]: int(v) for k, v in stats.items() if k.startswith(prefix) and v}
+        errors = errors_by_kind(stats)
         progress = CrawlProgress(
             requests=int(stats.get("downloader/request_count", 0)),
             pages=int(stats.get("tenderwatch/pages", 0)),

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Generator, Iterable
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlencode, urlsplit
@@ -148,6 +148,12 @@ def check_spider_arguments(
         "sample": parse_count_argument("sample", sample),
         "reg_numbers": parse_reg_numbers(reg_numbers),
     }
+
+
+def errors_by_kind(stats: Mapping[str, Any]) -> dict[str, int]:
+    """The crawl's error counts by kind, from its stats (``tenderwatch/errors/<kind>``)."""
+    prefix = f"{STAT}/errors/"
+    return {key[len(prefix) :]: int(n) for key, n in stats.items() if key.startswith(prefix) and n}
 
 
 def failed_request(failure: Failure) -> scrapy.Request:
@@ -316,6 +322,19 @@ class BaseSpider(scrapy.Spider):
         """One failed URL (after its retries): counted by kind and logged with a stable shape."""
         self.count(f"errors/{kind}")
         self.logger.error("request failed [%s] %s: %s", kind, url, problem)
+
+    @property
+    def errors_so_far(self) -> int:
+        """Errors this crawl recorded until now (``record_error``, failed stores)."""
+        return sum(errors_by_kind(self.crawler.stats.get_stats()).values())
+
+    def step_failed(self, failure: Failure, second_step: Callable[..., Any]) -> Iterable[Any]:
+        """A request of a two-step source failed for good: counted as its answer would have been
+        (``requests/card`` for a request to ``second_step``, else ``requests/list``), then recorded
+        (``errback``)."""
+        asked = failed_request(failure)
+        self.count("requests/card" if asked.callback == second_step else "requests/list")
+        return self.errback(failure)
 
     def errback(self, failure: Failure) -> Iterable[Any]:
         kind, words = describe_failure(failure)

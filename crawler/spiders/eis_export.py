@@ -230,10 +230,8 @@ class EisExportSpider(BaseSpider):
                 yield self.as_item(document) if isinstance(document, Notice) else document
 
     def request_failed(self, failure: Failure) -> Iterable[Any]:
-        request = failed_request(failure)
-        self.count("requests/card" if request.callback == self.parse_archive else "requests/list")
-        self.failed_days.add(request.meta.get("day") or date.max)
-        return self.errback(failure)
+        self.failed_days.add(failed_request(failure).meta.get("day") or date.max)
+        return self.step_failed(failure, self.parse_archive)
 
     def failed(self, meta: dict[str, Any], kind: str, url: str, problem: str) -> None:
         """One question or document lost: counted, and its day is asked again by the next crawl."""

@@ -43,7 +43,7 @@ from crawler.eis_site import REGISTER_FEED_PATH, REGISTER_SEARCH_PATH
 from crawler.middlewares import BROWSER_HEADERS, BROWSER_USER_AGENT
 from crawler.parsers.common import ParseError, safe_xml_root
 from crawler.parsers.rnp import entries_of, is_register_feed, parse_rnp_rss
-from crawler.spiders.base import RETRYING, BaseSpider, failed_request
+from crawler.spiders.base import RETRYING, BaseSpider
 from data.results import UnfairSupplierCheck, UnfairSupplierEntry
 
 RNP_SOURCE = "eis_rnp"
@@ -138,9 +138,7 @@ class EisRnpSpider(BaseSpider):
         yield UnfairSupplierCheck(inn=inn, checked_at=datetime.now(UTC), entries=mine)
 
     def request_failed(self, failure: Failure) -> Iterable[Any]:
-        asked = failed_request(failure)
-        self.count("requests/card" if asked.callback == self.parse_feed else "requests/list")
-        return self.errback(failure)
+        return self.step_failed(failure, self.parse_feed)
 
     def crawl_mark(self) -> datetime | None:
         return None

@@ -40,7 +40,7 @@ from twisted.python.failure import Failure
 
 from crawler.database import CrawlDatabase, crawl_database
 from crawler.parsers.result_pages import ResultsTab, parse_bid_list, read_results_tab
-from crawler.spiders.base import BaseSpider, failed_request
+from crawler.spiders.base import BaseSpider
 from crawler.spiders.eis_results import MILESTONES_KEY, ResultWindow
 from data.notice import MOSCOW
 from data.results import ProtocolResult
@@ -61,7 +61,6 @@ class EisSiteResultsSpider(BaseSpider):
         self.database: CrawlDatabase | None = None
         self.milestones = ResultWindow.for_budget(0)
         self.search_key = MILESTONES_KEY
-        self.failures = 0
         self.read = 0
         self.asked_reason = ""
         self.listing_complete = True
@@ -108,8 +107,7 @@ class EisSiteResultsSpider(BaseSpider):
     def parse_tab(self, response: Response) -> Generator[scrapy.Request, None, None]:
         self.count("requests/list")  # counted when answered: Scrapy drains start() ahead of the downloads
         found = yield from self.parsed(response, _read_tab)
-        if not found:  # None: an error recorded; []: fetched again
-            self.failures += 1 if found is None else 0
+        if not found:  # an error recorded, or fetched again
             return
         self.count("pages")
         link = found[0].deciding
@@ -128,13 +126,11 @@ class EisSiteResultsSpider(BaseSpider):
         self.count("requests/card")
         found = yield from self.parsed(response, _read_bid_list)
         if not found:
-            self.failures += 1 if found is None else 0
             return
         self.count("cards")
         for protocol in found:
             if protocol.purchase_number != response.meta["number"]:
                 self.record_error("parse", response.url, f"the bid list is of {protocol.purchase_number}")
-                self.failures += 1
                 continue
             formed: datetime | None = response.meta.get("formed_at")
             self.read += 1
@@ -142,15 +138,12 @@ class EisSiteResultsSpider(BaseSpider):
             yield protocol.model_copy(update={"published_at": protocol.published_at or formed})
 
     def request_failed(self, failure: Failure) -> Iterable[Any]:
-        asked = failed_request(failure)
-        self.count("requests/card" if asked.callback == self.parse_bid_list else "requests/list")
-        self.failures += 1
-        return self.errback(failure)
+        return self.step_failed(failure, self.parse_bid_list)
 
     def crawl_mark(self) -> datetime | None:
         if self.reg_numbers or self.from_date:  # a window of the caller's: the mark stays
             return None
-        return self.milestones.mark(failed=self.failures > 0)
+        return self.milestones.mark(failed=self.errors_so_far > 0)
 
 
 def _read_tab(response: Response) -> list[ResultsTab]:
