@@ -13,7 +13,7 @@ protocol link as «no result yet».
 
 from __future__ import annotations
 
-import html
+from html import escape
 
 from crawler.parsers.result_pages import BID_LIST_PAGE_SIZE
 from crawler.replay.model import ru_money
@@ -44,10 +44,10 @@ def results_tab_page(slug: str, number: str, protocol: ProtocolResult | None, cu
     body = (
         _section(
             "Наименование протокола определения поставщика (подрядчика, исполнителя)",
-            f'<a href="{_e(link)}" target="_blank">{_e(name)}</a>',
+            f'<a href="{escape(link)}" target="_blank">{escape(name)}</a>',
         )
         + '<div id="supplier-def-result-customer-table-">'
-        + _table(["Заказчик(и), с которыми планируется заключить контракт"], [[_e(customer)]])
+        + _table(["Заказчик(и), с которыми планируется заключить контракт"], [[escape(customer)]])
         + "</div>\n"
         + '<div id="supplier-def-result-participant-table-">'
         + _section("Участники, с которыми планируется заключить контракт", None)
@@ -77,7 +77,7 @@ def bid_list_page(slug: str, protocol: ProtocolResult, title: str, nmck_text: st
     counts = f"соответствует требованиям: {len(admitted)} ; отклонено: {len(rejected)}"
     totals = f"{len(protocol.bids)}(из них {counts} )"
     head = (
-        _section("Наименование объекта закупки", _e(title))
+        _section("Наименование объекта закупки", escape(title))
         + _section("Начальная (максимальная) цена контракта", f"{nmck_text} РОССИЙСКИЙ РУБЛЬ")
         + _section("Подано заявок", totals)
     )
@@ -94,12 +94,13 @@ def bid_list_page(slug: str, protocol: ProtocolResult, title: str, nmck_text: st
     )
     if protocol.outcome != "winner":
         body += _section(
-            "Электронный аукцион признан несостоявшимся", _e(protocol.reason or "Подана только одна заявка")
+            "Электронный аукцион признан несостоявшимся",
+            escape(protocol.reason or "Подана только одна заявка"),
         )
     if rejected:
         reject_columns = ["", "Идентификационный номер участника", "Результат рассмотрения заявки"]
         rows = [
-            [_arrow(slug, number, bid), _e(bid.app_number or ""), "Отклонена"]
+            [_arrow(slug, number, bid), escape(bid.app_number or ""), "Отклонена"]
             for bid in rejected[:BID_LIST_PAGE_SIZE]
         ]
         body += _block("Отклоненные заявки", _table(reject_columns, rows))
@@ -107,14 +108,18 @@ def bid_list_page(slug: str, protocol: ProtocolResult, title: str, nmck_text: st
 
 
 def _tab_row(bid: Bid) -> list[str]:
-    return [_e(bid.app_number or ""), f"{bid.rank or 1}{_WINNER_WORDS.get(bid.rank or 1, '')}", _money(bid)]
+    return [
+        escape(bid.app_number or ""),
+        f"{bid.rank or 1}{_WINNER_WORDS.get(bid.rank or 1, '')}",
+        _money(bid),
+    ]
 
 
 def _bid_row(slug: str, number: str, bid: Bid) -> list[str]:
     rank = f"{bid.rank}{_WINNER_WORDS.get(bid.rank, '')}" if bid.rank else ""
     return [
         _arrow(slug, number, bid),
-        _e(bid.app_number or ""),
+        escape(bid.app_number or ""),
         "Соответствует требованиям",
         rank,
         f"{_money(bid)} ₽",
@@ -123,21 +128,17 @@ def _bid_row(slug: str, number: str, bid: Bid) -> list[str]:
 
 def _arrow(slug: str, number: str, bid: Bid) -> str:
     link = protocol_url(slug, number, "protocol-bid-review.html") + f"&bidNumber={bid.app_number}"
-    number_id = _e(bid.app_number or "")
-    return f'<span class="chevronRight draftArrow" data-id="{number_id}" data-link="{_e(link)}"></span>'
+    number_id = escape(bid.app_number or "")
+    return f'<span class="chevronRight draftArrow" data-id="{number_id}" data-link="{escape(link)}"></span>'
 
 
 def _money(bid: Bid) -> str:
     return ru_money(bid.price) if bid.price is not None else ""
 
 
-def _e(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
 def _section(title: str, info: str | None) -> str:
     shown = f'<span class="section__info">{info}</span>' if info is not None else ""
-    heading = f'<span class="section__title">{_e(title)}</span>'
+    heading = f'<span class="section__title">{escape(title)}</span>'
     return f'<section class="blockInfo__section section">{heading}{shown}</section>\n'
 
 
@@ -161,7 +162,7 @@ def _table(columns: list[str], rows: list[list[str]]) -> str:
 def _block(title: str, content: str) -> str:
     return (
         f'<div class="container"><div class="row blockInfo"><div class="col">'
-        f'<h2 class="blockInfo__title">{_e(title)}</h2>\n{content}</div></div></div>\n'
+        f'<h2 class="blockInfo__title">{escape(title)}</h2>\n{content}</div></div></div>\n'
     )
 
 
