@@ -50,6 +50,11 @@ def timed(step: Callable[[], int]) -> tuple[float, int]:
     return time.process_time() - started, count
 
 
+def best_of(rounds: int, **steps: Callable[[], int]) -> dict[str, float]:
+    """The best round of each step (CPU seconds), each run ``rounds`` times."""
+    return {name: min(timed(step)[0] for _ in range(rounds)) for name, step in steps.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -121,10 +126,7 @@ def listing_page(rounds: int) -> None:
         assert listing.gap(page=1, page_size=500) is None
         return len(listing.entries)
 
-    best = {
-        name: min(timed(step)[0] for _ in range(rounds))
-        for name, step in (("raw", raw), ("entries", entries), ("whole", whole))
-    }
+    best = best_of(rounds, raw=raw, entries=entries, whole=whole)
     print(f"\nresults page: 500 entries, {len(page) / 1e3:.0f} KB, best of {rounds} rounds")
     print(f"{'baseline lxml.html.fromstring':34}{1 / best['raw']:8.1f} pages/s")
     for label, name in (("parse_document (entries)", "entries"), ("read_search_page + gap (whole)", "whole")):
@@ -152,7 +154,7 @@ def bid_lists(rounds: int, repeats: int) -> None:
         bids = sum(len(parse_bid_list(page, "bid-list.html")[0].bids) for page in lists)
         return bids + sum(read_results_tab(page, "tab.html").deciding is not None for page in tabs)
 
-    best = {name: min(timed(step)[0] for _ in range(rounds)) for name, step in (("raw", raw), ("read", read))}
+    best = best_of(rounds, raw=raw, read=read)
     pages = len(lists) + len(tabs)
     kinds = f"{len(lists) // repeats} bid lists + {len(tabs) // repeats} tab"
     print(f"\nresult pages: {kinds}, x{repeats}, best of {rounds}")
@@ -175,7 +177,7 @@ def register_feed(rounds: int, repeats: int) -> None:
     def read() -> int:
         return sum(len(parse_document(feed, url="rss")) for _ in range(repeats))
 
-    best = {name: min(timed(step)[0] for _ in range(rounds)) for name, step in (("raw", raw), ("read", read))}
+    best = best_of(rounds, raw=raw, read=read)
     print(f"\nregister feed: 10 entries, {len(feed) / 1e3:.0f} KB, x{repeats}, best of {rounds}")
     print(f"{'baseline lxml.etree.fromstring':34}{repeats / best['raw']:8,.0f} feeds/s")
     print(f"{'parse_document (entries)':34}{repeats / best['read']:8,.0f} feeds/s")
