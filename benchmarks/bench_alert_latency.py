@@ -24,7 +24,8 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,10 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from telegram.ext import ExtBot
 
 from bidder.profiles import parse_profiles
-from bot.notifier import Notifier, TelegramSender
+from bot.notifier import Notifier
+from bot.notifier import TelegramSender
 from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
-from data.db import make_engine, upgrade
+from data.db import make_engine
+from data.db import upgrade
 from tenderwatch.commands.crawl import crawl_config
 from tenderwatch.config import Settings
 from tenderwatch.pipeline import Pipeline

@@ -18,9 +18,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bidder.auction import AuctionRules, CompetitorModel, SimulationParams, run_auctions, simulate
+from bidder.auction import AuctionRules
+from bidder.auction import CompetitorModel
+from bidder.auction import SimulationParams
+from bidder.auction import run_auctions
+from bidder.auction import simulate
 from bidder.auction.money import to_kopecks
-from bidder.auction.montecarlo import AGGRESSIVE, SNIPER
+from bidder.auction.montecarlo import AGGRESSIVE
+from bidder.auction.montecarlo import SNIPER
 
 NMCK = Decimal("1000000.00")
 

@@ -28,11 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlmodel import Session
 
-from benchmarks.databases import POSTGRES_ENV, postgres_db, sqlite_db
+from benchmarks.databases import POSTGRES_ENV
+from benchmarks.databases import postgres_db
+from benchmarks.databases import sqlite_db
 from bidder.market import backtest_stored
 from crawler.replay.market import simulated_auctions
-from data.db import make_engine, upgrade
-from data.store import upsert_notices, upsert_results
+from data.db import make_engine
+from data.db import upgrade
+from data.store import upsert_notices
+from data.store import upsert_results
 
 
 def run_backend(

@@ -29,13 +29,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler.export_service import NOTICE_TYPES_44, NOTICE_TYPES_223, SERVICE_PATH
+from crawler.export_service import NOTICE_TYPES_44
+from crawler.export_service import NOTICE_TYPES_223
+from crawler.export_service import SERVICE_PATH
 from crawler.replay import build_snapshot
 from crawler.replay.export_service import REPLAY_EXPORT_TOKEN
 from crawler.replay.generate import moscow_now_floor
 from crawler.replay.server import start_replay
-from crawler.runner import CrawlConfig, run_crawl
-from crawler.spiders.eis import CARD_PATHS, SEARCH_PATH
+from crawler.runner import CrawlConfig
+from crawler.runner import run_crawl
+from crawler.spiders.eis import CARD_PATHS
+from crawler.spiders.eis import SEARCH_PATH
 
 
 def baseline(server, snapshot) -> tuple[int, float]:

@@ -33,19 +33,24 @@ import threading
 import time
 import uuid
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from redis import Redis
 
-from benchmarks.databases import POSTGRES_ENV, postgres_db, sqlite_db
+from benchmarks.databases import POSTGRES_ENV
+from benchmarks.databases import postgres_db
+from benchmarks.databases import sqlite_db
 from crawler.extensions import CrawlProgress
 from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
 from crawler.replay.snapshot import Snapshot
-from crawler.runner import CrawlConfig, CrawlSummary, run_crawl
+from crawler.runner import CrawlConfig
+from crawler.runner import CrawlSummary
+from crawler.runner import run_crawl
 from crawler.settings import DOWNLOAD_DELAY as REAL_DELAY
 from data.db import make_engine
 

@@ -31,18 +31,25 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bidder.matcher import analyze, compile_profiles, evaluate, match_naive
+from bidder.matcher import analyze
+from bidder.matcher import compile_profiles
+from bidder.matcher import evaluate
+from bidder.matcher import match_naive
 from bidder.near_miss import NearMissFinder
-from bidder.profiles import Profile, parse_profiles
+from bidder.profiles import Profile
+from bidder.profiles import parse_profiles
 from bidder.synonyms import NO_SYNONYMS
-from data.notice import Notice, NoticeItem
+from data.notice import Notice
+from data.notice import NoticeItem
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 

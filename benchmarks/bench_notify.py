@@ -17,7 +17,9 @@ import math
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,12 +30,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.notifier import Notifier, TelegramSender
-from bot.ratelimit import ChatRateLimiter, RateLimits
-from data.db import make_engine, session_scope, upgrade
-from data.models import MatchRow, OutboxRow, ProfileRow
+from bot.notifier import Notifier
+from bot.notifier import TelegramSender
+from bot.ratelimit import ChatRateLimiter
+from bot.ratelimit import RateLimits
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
+from data.models import MatchRow
+from data.models import OutboxRow
+from data.models import ProfileRow
 from data.notice import Notice
-from data.store import outbox, upsert_notices
+from data.store import outbox
+from data.store import upsert_notices
 from tests.bot.fake_telegram import FakeTelegram
 
 TOKEN = "1:BENCH"

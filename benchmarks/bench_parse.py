@@ -104,12 +104,14 @@ def listing_page(rounds: int) -> None:
     ``read_search_page`` + ``gap`` (the entries plus the proof that the page is whole, which the
     eis spider needs before it may treat a page as the last one).
     """
-    from datetime import UTC, datetime
+    from datetime import UTC
+    from datetime import datetime
 
     import lxml.html
 
     from crawler.parsers.html import read_search_page
-    from crawler.replay import SearchQuery, build_snapshot
+    from crawler.replay import SearchQuery
+    from crawler.replay import build_snapshot
 
     snapshot = build_snapshot(seed=13, count=500, now=datetime(2026, 11, 22, 9, tzinfo=UTC))
     page = snapshot.render_search_page(SearchQuery(per_page=500, page=1), query_string="fz44=on")
@@ -139,7 +141,8 @@ def bid_lists(rounds: int, repeats: int) -> None:
     pays per purchase (a results tab and a bid list). Baseline ``lxml.html.fromstring``."""
     import lxml.html
 
-    from crawler.parsers.result_pages import parse_bid_list, read_results_tab
+    from crawler.parsers.result_pages import parse_bid_list
+    from crawler.parsers.result_pages import read_results_tab
 
     folder = PROJECT_ROOT / "tests" / "crawler" / "eis_results"
     lists = [p.read_bytes() for p in sorted(folder.glob("44fz_protocol-bid-list_*.html"))] * repeats

@@ -22,7 +22,8 @@ import os
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from benchmarks.databases import POSTGRES_ENV, postgres_db, sqlite_db
-from data.db import make_engine, upgrade
-from data.models import PURCHASE_RESULTS, utcnow
-from data.store.segments import Segment, all_segment_stats, segment_stats, stats_with_backoff
+from benchmarks.databases import POSTGRES_ENV
+from benchmarks.databases import postgres_db
+from benchmarks.databases import sqlite_db
+from data.db import make_engine
+from data.db import upgrade
+from data.models import PURCHASE_RESULTS
+from data.models import utcnow
+from data.store.segments import Segment
+from data.store.segments import all_segment_stats
+from data.store.segments import segment_stats
+from data.store.segments import stats_with_backoff
 
 KINDS = ("auction", "quotation", "competition")
 OUTCOMES = ("winner",) * 80 + ("single_application",) * 14 + ("no_applications",) * 4 + ("all_rejected",) * 2

@@ -20,8 +20,11 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,10 +34,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from benchmarks.databases import POSTGRES_ENV, postgres_db, sqlite_db
-from data.db import make_engine, normalize_url, upgrade
-from data.models import NoticeItemRow, NoticeRow, utcnow
-from data.notice import Notice, NoticeItem
+from benchmarks.databases import POSTGRES_ENV
+from benchmarks.databases import postgres_db
+from benchmarks.databases import sqlite_db
+from data.db import make_engine
+from data.db import normalize_url
+from data.db import upgrade
+from data.models import NoticeItemRow
+from data.models import NoticeRow
+from data.models import utcnow
+from data.notice import Notice
+from data.notice import NoticeItem
 from data.store import upsert_notices
 
 REGIONS = ["77", "50", "78", "16", "66", "02", "23", "54"]

@@ -13,20 +13,23 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from bidder.auction import MIN_CALIBRATION_AUCTIONS, CompetitorModel, EmpiricalPrior, Strategy
-from bidder.auction.backtest import BacktestFigures, PastAuction, backtest
+from bidder.auction import MIN_CALIBRATION_AUCTIONS
+from bidder.auction import CompetitorModel
+from bidder.auction import EmpiricalPrior
+from bidder.auction import Strategy
+from bidder.auction.backtest import BacktestFigures
+from bidder.auction.backtest import PastAuction
+from bidder.auction.backtest import backtest
 from bidder.auction.simulation import first_okpd2
 from data.notice import Notice
 from data.results import BASIS_POINTS
-from data.store.segments import (
-    MIN_SEGMENT_PURCHASES,
-    Segment,
-    SegmentStats,
-    decided_auctions,
-    segment_of,
-    segment_sample,
-    stats_with_backoff,
-)
+from data.store.segments import MIN_SEGMENT_PURCHASES
+from data.store.segments import Segment
+from data.store.segments import SegmentStats
+from data.store.segments import decided_auctions
+from data.store.segments import segment_of
+from data.store.segments import segment_sample
+from data.store.segments import stats_with_backoff
 
 MAX_CALIBRATED_COMPETITORS = 20
 """More columns than this cost time and change nothing: so many bidders are rare."""

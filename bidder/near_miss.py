@@ -14,7 +14,8 @@ similarity is the best cosine, and the reason names both («планшетов»
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -22,9 +23,15 @@ from functools import lru_cache
 import numpy as np
 
 from bidder import text
-from bidder.embeddings import DIMENSIONS, Vector, mean_vector, word_vector
-from bidder.keywords import KeywordPart, KeywordPattern, part_holds
-from bidder.matcher import CompiledMatcher, NoticeView
+from bidder.embeddings import DIMENSIONS
+from bidder.embeddings import Vector
+from bidder.embeddings import mean_vector
+from bidder.embeddings import word_vector
+from bidder.keywords import KeywordPart
+from bidder.keywords import KeywordPattern
+from bidder.keywords import part_holds
+from bidder.matcher import CompiledMatcher
+from bidder.matcher import NoticeView
 from bidder.matcher.rules import holds_but_capability
 
 MAX_CACHED_WORDS = 50_000

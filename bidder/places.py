@@ -18,7 +18,8 @@ district named after a place («Кировский район» of any city, «�
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
+from functools import lru_cache
 
 from bidder import text
 from data.reference.regions import all_regions

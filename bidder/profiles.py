@@ -11,18 +11,29 @@ The matching semantics are in docs/profiles.md; this module only validates and n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Literal, get_args
+from typing import Any
+from typing import Literal
+from typing import get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import ValidationError
+from pydantic import field_validator
+from pydantic import model_validator
 
 from bidder import text
 from bidder.auction.money import MAX_RUB
 from bidder.errors import BidderError
-from bidder.keywords import KeywordPattern, parse_keyword
+from bidder.keywords import KeywordPattern
+from bidder.keywords import parse_keyword
 from bidder.synonyms import parse_line
-from data.notice import Kind, Law, is_inn
+from data.notice import Kind
+from data.notice import Law
+from data.notice import is_inn
 from data.reference.regions import resolve_region
 
 Smp = Literal["only", "exclude", "any"]

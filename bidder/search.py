@@ -13,7 +13,8 @@ the soonest deadline.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,11 +22,17 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bidder.matcher import Match, analyze, compile_profiles
-from bidder.profiles import Profile, ProfileError, parse_profiles
-from bidder.reports.common import delivery_column, region_columns
+from bidder.matcher import Match
+from bidder.matcher import analyze
+from bidder.matcher import compile_profiles
+from bidder.profiles import Profile
+from bidder.profiles import ProfileError
+from bidder.profiles import parse_profiles
+from bidder.reports.common import delivery_column
+from bidder.reports.common import region_columns
 from data.formatting import KIND_LABELS
-from data.notice import Notice, deadline_order
+from data.notice import Notice
+from data.notice import deadline_order
 from data.store import open_notices
 from data.store.places import PlaceFound
 

@@ -16,10 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bidder import text
-from bidder.embeddings import EmbeddingError, nearest_words
-from bidder.keywords import occurs_in, parse_keyword, part_holds
+from bidder.embeddings import EmbeddingError
+from bidder.embeddings import nearest_words
+from bidder.keywords import occurs_in
+from bidder.keywords import parse_keyword
+from bidder.keywords import part_holds
 from bidder.matcher.view import code_name
-from bidder.profiles import Profile, code_key
+from bidder.profiles import Profile
+from bidder.profiles import code_key
 from data.notice import Notice
 from data.reference.okpd2 import okpd2_names
 from data.store.triage import TakenNearMiss

@@ -21,14 +21,18 @@ of its own (``synonyms_extra``, same line format).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from bidder import text
 from bidder.errors import BidderError
-from bidder.keywords import KeywordPart, KeywordPattern, occurs_in, parse_keyword
+from bidder.keywords import KeywordPart
+from bidder.keywords import KeywordPattern
+from bidder.keywords import occurs_in
+from bidder.keywords import parse_keyword
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "reference" / "synonyms.txt"
 SEPARATOR = "="

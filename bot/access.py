@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from data.store.chats import allowed_chat_ids, allowed_user_ids
+from data.store.chats import allowed_chat_ids
+from data.store.chats import allowed_user_ids
 
 
 @dataclass(frozen=True)

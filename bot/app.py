@@ -12,31 +12,38 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand
+from telegram import LinkPreviewOptions
+from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import Conflict, InvalidToken, TelegramError
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    ChatMemberHandler,
-    CommandHandler,
-    ContextTypes,
-    Defaults,
-    MessageHandler,
-    TypeHandler,
-    filters,
-)
+from telegram.error import Conflict
+from telegram.error import InvalidToken
+from telegram.error import TelegramError
+from telegram.ext import Application
+from telegram.ext import CallbackQueryHandler
+from telegram.ext import ChatMemberHandler
+from telegram.ext import CommandHandler
+from telegram.ext import ContextTypes
+from telegram.ext import Defaults
+from telegram.ext import MessageHandler
+from telegram.ext import TypeHandler
+from telegram.ext import filters
 
 from bot import handlers
 from bot.access import AccessPolicy
-from bot.errors import BotError, ConfigurationError, TokenRejected
-from bot.notifier import Notifier, TelegramSender
-from bot.ratelimit import ChatRateLimiter, RateLimits
+from bot.errors import BotError
+from bot.errors import ConfigurationError
+from bot.errors import TokenRejected
+from bot.notifier import Notifier
+from bot.notifier import TelegramSender
+from bot.ratelimit import ChatRateLimiter
+from bot.ratelimit import RateLimits
 from bot.render import MOSCOW
 from data.db import mask_url
 from data.models import utcnow

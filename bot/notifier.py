@@ -31,48 +31,64 @@ import html
 import logging
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 from functools import partial
-from typing import Any, NoReturn, Protocol, TextIO, TypeVar
+from typing import Any
+from typing import NoReturn
+from typing import Protocol
+from typing import TextIO
+from typing import TypeVar
 
 import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot
+from telegram import InlineKeyboardMarkup
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
+from telegram.error import BadRequest
+from telegram.error import ChatMigrated
+from telegram.error import Forbidden
+from telegram.error import NetworkError
+from telegram.error import RetryAfter
+from telegram.error import TelegramError
+from telegram.error import TimedOut
 
 from bot.database import in_session
-from bot.ratelimit import ChatRateLimiter, OnWire, retry_after_seconds
+from bot.ratelimit import ChatRateLimiter
+from bot.ratelimit import OnWire
+from bot.ratelimit import retry_after_seconds
 from bot.reasons import reasons_for
-from bot.render import (
-    AlertView,
-    alert_keyboard,
-    digest_messages,
-    html_to_console,
-    near_miss_digest,
-    render_alert,
-    render_change,
-    render_reminder,
-)
+from bot.render import AlertView
+from bot.render import alert_keyboard
+from bot.render import digest_messages
+from bot.render import html_to_console
+from bot.render import near_miss_digest
+from bot.render import render_alert
+from bot.render import render_change
+from bot.render import render_reminder
 from data.db import session_scope
 from data.errors import StoreError
-from data.models import CONSOLE_CHAT, ChatRow, NoticeRow, OutboxRow, utcnow
+from data.models import CONSOLE_CHAT
+from data.models import ChatRow
+from data.models import NoticeRow
+from data.models import OutboxRow
+from data.models import utcnow
 from data.notice import deadline_order
-from data.store import notice_from_row, outbox
-from data.store.chats import match_reasons, migrate_chat
-from data.store.customers import CustomerFigures, customers_year
-from data.store.places import PlaceFound, places_of
+from data.store import notice_from_row
+from data.store import outbox
+from data.store.chats import match_reasons
+from data.store.chats import migrate_chat
+from data.store.customers import CustomerFigures
+from data.store.customers import customers_year
+from data.store.places import PlaceFound
+from data.store.places import places_of
 
 T = TypeVar("T")
 

@@ -10,21 +10,35 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton
+from telegram import InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 
 from bidder.near_miss import closeness
-from bidder.suggest import MIN_SHARE, MIN_SKIPPED, Suggestions
-from data.formatting import KIND_LABELS, LAW_LABELS, format_money, read_from, reason_text
-from data.notice import MOSCOW, Notice, time_left
+from bidder.suggest import MIN_SHARE
+from bidder.suggest import MIN_SKIPPED
+from bidder.suggest import Suggestions
+from data.formatting import KIND_LABELS
+from data.formatting import LAW_LABELS
+from data.formatting import format_money
+from data.formatting import read_from
+from data.formatting import reason_text
+from data.notice import MOSCOW
+from data.notice import Notice
+from data.notice import time_left
 from data.reference.regions import region_name
 from data.store.chats import Decision
-from data.store.customers import CompetitorRow, CustomerFigures
+from data.store.customers import CompetitorRow
+from data.store.customers import CustomerFigures
 from data.store.places import PlaceFound
 from data.store.unfair import RegisterStatus
 

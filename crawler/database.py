@@ -9,7 +9,9 @@ subprocess, and each call is one short transaction, so blocking the reactor for 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection
+from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,11 +20,18 @@ from sqlalchemy.engine import Engine
 
 from crawler.errors import CrawlSettingsError
 from data import store
-from data.db import make_engine, session_scope, upgrade
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
 from data.errors import DatabaseUrlError
 from data.models import CrawlRun
 from data.notice import Notice
-from data.store import Key, ResultDocument, ResultsStored, RunProgress, StoredVersion, UpsertResult
+from data.store import Key
+from data.store import ResultDocument
+from data.store import ResultsStored
+from data.store import RunProgress
+from data.store import StoredVersion
+from data.store import UpsertResult
 from data.store.unfair import suppliers_to_check
 
 log = logging.getLogger(__name__)

@@ -12,15 +12,19 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
-from scrapy import Spider, signals
+from scrapy import Spider
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import create_looping_call
 
-from crawler.database import CrawlDatabase, crawl_database
-from crawler.spiders.base import SITE_STOPPED, errors_by_kind
+from crawler.database import CrawlDatabase
+from crawler.database import crawl_database
+from crawler.spiders.base import SITE_STOPPED
+from crawler.spiders.base import errors_by_kind
 from data.errors import StoreError
 from data.process import this_process
 

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from scrapy import Request, Spider
+from scrapy import Request
+from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
 from scrapy.utils.asyncio import sleep
 
 from crawler.errors import BadPage
-from crawler.parsers import ParseError, detect_format
+from crawler.parsers import ParseError
+from crawler.parsers import detect_format
 from crawler.parsers.html import looks_like_error_page
 
 log = logging.getLogger(__name__)

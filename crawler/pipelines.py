@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.database import CrawlDatabase, crawl_database
+from crawler.database import CrawlDatabase
+from crawler.database import crawl_database
 from data.errors import StoreError
 from data.notice import Notice
-from data.results import ContractRecord, ProtocolResult, UnfairSupplierCheck, UnfairSupplierEntry
-from data.store import ResultDocument, ResultsStored, UpsertResult
+from data.results import ContractRecord
+from data.results import ProtocolResult
+from data.results import UnfairSupplierCheck
+from data.results import UnfairSupplierEntry
+from data.store import ResultDocument
+from data.store import ResultsStored
+from data.store import UpsertResult
 
 log = logging.getLogger(__name__)
 

@@ -19,25 +19,43 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from crawler.certs import CONTEXT_FACTORY, SHIPPED_CA_BUNDLE
-from crawler.database import CrawlDatabase, read_run
-from crawler.errors import CrawlProcessError, CrawlSettingsError, SourcePaused, SpiderArgumentError
+from crawler.certs import CONTEXT_FACTORY
+from crawler.certs import SHIPPED_CA_BUNDLE
+from crawler.database import CrawlDatabase
+from crawler.database import read_run
+from crawler.errors import CrawlProcessError
+from crawler.errors import CrawlSettingsError
+from crawler.errors import SourcePaused
+from crawler.errors import SpiderArgumentError
 from crawler.export_service import TOKEN_ENV
-from crawler.extensions import RUN_ID_SETTING, CrawlProgress
-from crawler.frontier import FRONTIER_SOURCES, FRONTIER_URL_ENV
+from crawler.extensions import RUN_ID_SETTING
+from crawler.extensions import CrawlProgress
+from crawler.frontier import FRONTIER_SOURCES
+from crawler.frontier import FRONTIER_URL_ENV
 from crawler.frontier import SCHEDULER as FRONTIER_SCHEDULER
 from crawler.frontier import connect as connect_frontier
 from crawler.frontier.politeness import GATE_DELAY_SETTING
-from crawler.middlewares import BROWSER_HEADERS, BROWSER_USER_AGENT, PROXY_ENV
-from crawler.spiders import source_names, sources_taking, spider_classes
-from crawler.spiders.base import BLOCK_KINDS, check_spider_arguments
+from crawler.middlewares import BROWSER_HEADERS
+from crawler.middlewares import BROWSER_USER_AGENT
+from crawler.middlewares import PROXY_ENV
+from crawler.spiders import source_names
+from crawler.spiders import sources_taking
+from crawler.spiders import spider_classes
+from crawler.spiders.base import BLOCK_KINDS
+from crawler.spiders.base import check_spider_arguments
 from crawler.spiders.eis import search_filters
-from crawler.spiders.eis_export import EisExportSpider, token_missing
+from crawler.spiders.eis_export import EisExportSpider
+from crawler.spiders.eis_export import token_missing
 from data.notice import MOSCOW
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,8 @@ intermediate, so the sub-CA is in it too) and uses them for every https crawl un
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
 from OpenSSL import SSL
 from scrapy.core.downloader.contextfactory import _ScrapyClientContextFactory

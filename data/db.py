@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
 import sqlalchemy as sa
 from alembic import command
@@ -19,12 +20,17 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from data.errors import DatabaseError, DatabaseUrlError, MigrationError
+from data.errors import DatabaseError
+from data.errors import DatabaseUrlError
+from data.errors import MigrationError
 from data.types import DecimalSum
 
 log = logging.getLogger(__name__)

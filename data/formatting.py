@@ -3,7 +3,8 @@ same figure for the same Decimal (and neither ever goes through float)."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 from functools import lru_cache
 
 KOPECK = Decimal("0.01")

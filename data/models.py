@@ -8,14 +8,19 @@ Telegram ids are BIGINT (supergroup ids exceed 32 bits).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
+from sqlmodel import SQLModel
 
-from data.types import ExactDecimal, JSONData, UTCDateTime
+from data.types import ExactDecimal
+from data.types import JSONData
+from data.types import UTCDateTime
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

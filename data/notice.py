@@ -7,13 +7,18 @@ reports all read it; the crawler only produces it.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 """The EIS's own clock: naive times, date-only values and day counts are read on it."""

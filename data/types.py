@@ -7,8 +7,10 @@ code only ever sees ``Decimal`` and aware ``datetime`` values.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import UTC
+from datetime import datetime
+from decimal import Decimal
+from decimal import InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa

@@ -9,7 +9,9 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Engine
 
-from bidder.auction import CompetitorModel, SimulationParams, simulate
+from bidder.auction import CompetitorModel
+from bidder.auction import SimulationParams
+from bidder.auction import simulate
 from bidder.auction.securities import antidumping_threshold
 from bidder.errors import BidderError
 from bidder.market import calibrate_notice

@@ -20,7 +20,8 @@ from typer.core import TyperOption
 
 from data.db import database_failure
 from data.errors import StoreError
-from tenderwatch.clikit import fail_quietly, state
+from tenderwatch.clikit import fail_quietly
+from tenderwatch.clikit import state
 
 
 def _flags_without_a_type() -> None:

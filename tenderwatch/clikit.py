@@ -10,10 +10,13 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, time
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -21,7 +24,9 @@ from rich.markup import escape
 
 from crawler.parsers.common import parse_datetime
 from data.db import sqlite_file
-from tenderwatch.config import ConfigError, Settings, load_settings
+from tenderwatch.config import ConfigError
+from tenderwatch.config import Settings
+from tenderwatch.config import load_settings
 
 NO_TERMINAL_WIDTH = 160
 """Tables written where no terminal is at all (a file from cron, a CI log): wide, not Rich's 80."""

@@ -11,27 +11,35 @@ from __future__ import annotations
 
 import logging
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from crawler.archives import (
-    DOCUMENT_SUFFIXES,
-    GZIP_MAGIC,
-    MAX_MEMBER_BYTES,
-    ZIP_MAGIC,
-    DocumentError,
-    gzip_documents,
-    wanted_member,
-    zip_documents,
-)
-from crawler.parsers import Document, NotANotice, ParseError, parse_document
-from data.errors import DatabaseError, StoreError
+from crawler.archives import DOCUMENT_SUFFIXES
+from crawler.archives import GZIP_MAGIC
+from crawler.archives import MAX_MEMBER_BYTES
+from crawler.archives import ZIP_MAGIC
+from crawler.archives import DocumentError
+from crawler.archives import gzip_documents
+from crawler.archives import wanted_member
+from crawler.archives import zip_documents
+from crawler.parsers import Document
+from crawler.parsers import NotANotice
+from crawler.parsers import ParseError
+from crawler.parsers import parse_document
+from data.errors import DatabaseError
+from data.errors import StoreError
 from data.notice import Notice
-from data.store import ResultsStored, UpsertResult, upsert_notices, upsert_results
+from data.store import ResultsStored
+from data.store import UpsertResult
+from data.store import upsert_notices
+from data.store import upsert_results
 
 log = logging.getLogger(__name__)
 

@@ -28,24 +28,37 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bidder.embeddings import EmbeddingError
-from bidder.matcher import CompiledMatcher, Explanation, NoticeView, analyze, compile_profiles
+from bidder.matcher import CompiledMatcher
+from bidder.matcher import Explanation
+from bidder.matcher import NoticeView
+from bidder.matcher import analyze
+from bidder.matcher import compile_profiles
 from bidder.near_miss import NearMissFinder
-from bidder.profiles import Profile, validate_profiles
+from bidder.profiles import Profile
+from bidder.profiles import validate_profiles
 from data.db import session_scope
 from data.notice import Notice
-from data.store import advance_high_water, get_high_water, notices_changed_since
+from data.store import advance_high_water
+from data.store import get_high_water
+from data.store import notices_changed_since
 from data.store import profiles as stored_profiles
-from data.store.matches import Verdict, stored_verdicts, write_verdict
-from data.store.near_misses import NearMissFound, replace_near_misses
-from data.store.places import places_of, replace_notice_places
+from data.store.matches import Verdict
+from data.store.matches import stored_verdicts
+from data.store.matches import write_verdict
+from data.store.near_misses import NearMissFound
+from data.store.near_misses import replace_near_misses
+from data.store.places import places_of
+from data.store.places import replace_notice_places
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,12 @@ import logging
 import os
 import signal
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Awaitable
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 from functools import partial
 from typing import Literal
 
@@ -26,26 +29,35 @@ from sqlalchemy.engine import Engine
 
 from bidder.profiles import Profile
 from bot.database import in_session
-from bot.notifier import DrainReport, Notifier, tell_admins
-from bot.render import (
-    database_failure_message,
-    database_recovery_message,
-    failure_message,
-    recovery_message,
-    register_line,
-)
+from bot.notifier import DrainReport
+from bot.notifier import Notifier
+from bot.notifier import tell_admins
+from bot.render import database_failure_message
+from bot.render import database_recovery_message
+from bot.render import failure_message
+from bot.render import recovery_message
+from bot.render import register_line
 from crawler.errors import CrawlerError
-from crawler.runner import KILL_GRACE_SECONDS, CrawlConfig, CrawlSummary, run_crawl
+from crawler.runner import KILL_GRACE_SECONDS
+from crawler.runner import CrawlConfig
+from crawler.runner import CrawlSummary
+from crawler.runner import run_crawl
 from crawler.spiders.eis_rnp import RNP_SOURCE
 from data.db import session_scope
 from data.errors import StoreError
 from data.models import utcnow
 from data.notice import MOSCOW
-from data.store import advance_high_water, outbox
-from data.store.unfair import RegisterStatus, register_status
-from tenderwatch.config import SchedulerSettings, TelegramSettings
-from tenderwatch.matching import MatchRunReport, run_match
-from tenderwatch.seeding import SEED_STATE_SOURCE, SEEDED_KEY, first_run_pending
+from data.store import advance_high_water
+from data.store import outbox
+from data.store.unfair import RegisterStatus
+from data.store.unfair import register_status
+from tenderwatch.config import SchedulerSettings
+from tenderwatch.config import TelegramSettings
+from tenderwatch.matching import MatchRunReport
+from tenderwatch.matching import run_match
+from tenderwatch.seeding import SEED_STATE_SOURCE
+from tenderwatch.seeding import SEEDED_KEY
+from tenderwatch.seeding import first_run_pending
 
 log = logging.getLogger(__name__)
 

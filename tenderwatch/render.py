@@ -24,20 +24,30 @@ import tempfile
 import textwrap
 import types
 import typing
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, datetime
+from collections.abc import Collection
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import fields
+from dataclasses import is_dataclass
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Literal
 
 import typer
 from rich.cells import cell_len
-from rich.console import Console, JustifyMethod
+from rich.console import Console
+from rich.console import JustifyMethod
 from rich.table import Table
 
-from data.formatting import KIND_LABELS, LAW_LABELS, format_money, to_kopeck
+from data.formatting import KIND_LABELS
+from data.formatting import LAW_LABELS
+from data.formatting import format_money
+from data.formatting import to_kopeck
 from data.notice import MOSCOW
 
 if TYPE_CHECKING:

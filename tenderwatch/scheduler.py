@@ -7,7 +7,9 @@ The jobs are the pipeline's own bound coroutines: APScheduler's memory job store
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 

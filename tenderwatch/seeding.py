@@ -19,7 +19,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from data.store import advance_high_water, get_high_water, has_notices
+from data.store import advance_high_water
+from data.store import get_high_water
+from data.store import has_notices
 
 log = logging.getLogger(__name__)
 

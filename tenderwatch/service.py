@@ -24,21 +24,33 @@ from sqlalchemy.engine import Engine
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bidder.profiles import ProfileError, parse_profiles
-from bot.app import build_application, redact, run_bot, telegram_failure, telegram_notifier
-from bot.notifier import ConsoleSender, Notifier
-from crawler.runner import KILL_GRACE_SECONDS, run_crawl
-from data.db import check_writable, make_engine, upgrade
+from bidder.profiles import ProfileError
+from bidder.profiles import parse_profiles
+from bot.app import build_application
+from bot.app import redact
+from bot.app import run_bot
+from bot.app import telegram_failure
+from bot.app import telegram_notifier
+from bot.notifier import ConsoleSender
+from bot.notifier import Notifier
+from crawler.runner import KILL_GRACE_SECONDS
+from crawler.runner import run_crawl
+from data.db import check_writable
+from data.db import make_engine
+from data.db import upgrade
 from data.errors import StoreError
-from tenderwatch.bot_setup import access_policy, auction_summarizer
-from tenderwatch.config import Settings, mask_url
+from tenderwatch.bot_setup import access_policy
+from tenderwatch.bot_setup import auction_summarizer
+from tenderwatch.config import Settings
+from tenderwatch.config import mask_url
 from tenderwatch.crawling import crawl_config
-from tenderwatch.pipeline import Announce, CrawlFunction, Pipeline, Totals
-from tenderwatch.scheduler import (
-    SchedulerError,
-    build_scheduler,
-    describe_schedule,
-)
+from tenderwatch.pipeline import Announce
+from tenderwatch.pipeline import CrawlFunction
+from tenderwatch.pipeline import Pipeline
+from tenderwatch.pipeline import Totals
+from tenderwatch.scheduler import SchedulerError
+from tenderwatch.scheduler import build_scheduler
+from tenderwatch.scheduler import describe_schedule
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from bidder.auction.money import HUNDRED, KOPECK, money
+from bidder.auction.money import HUNDRED
+from bidder.auction.money import KOPECK
+from bidder.auction.money import money
 from bidder.auction.rules import AuctionRules
-from bidder.auction.securities import antidumping_applies, antidumping_threshold
+from bidder.auction.securities import antidumping_applies
+from bidder.auction.securities import antidumping_threshold
 from bidder.errors import InvalidInput
 
 

@@ -31,8 +31,10 @@ Two competitor priors (``CompetitorPrior``):
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Literal
+from typing import Protocol
 
 import numpy as np
 

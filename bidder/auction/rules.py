@@ -21,14 +21,23 @@ to the 100 mln RUB cap and the bidder's approved maximum deal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
-from bidder.auction.money import KOPECK, as_decimal, fmt, money, percent_of
-from bidder.errors import BidderError, InvalidInput
+from bidder.auction.money import KOPECK
+from bidder.auction.money import as_decimal
+from bidder.auction.money import fmt
+from bidder.auction.money import money
+from bidder.auction.money import percent_of
+from bidder.errors import BidderError
+from bidder.errors import InvalidInput
 from data.notice import Law
 
 Mode = Literal["descending", "right_to_conclude"]

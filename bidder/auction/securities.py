@@ -25,18 +25,17 @@ from decimal import Decimal
 
 import numpy as np
 
-from bidder.auction.money import (
-    half_up_div,
-    money,
-    percent_of,
-    percent_of_kopecks,
-    ratio_parts,
-    round_down,
-    round_half_up,
-    to_kopecks,
-)
+from bidder.auction.money import half_up_div
+from bidder.auction.money import money
+from bidder.auction.money import percent_of
+from bidder.auction.money import percent_of_kopecks
+from bidder.auction.money import ratio_parts
+from bidder.auction.money import round_down
+from bidder.auction.money import round_half_up
+from bidder.auction.money import to_kopecks
 from bidder.errors import InvalidInput
-from data.notice import Kind, Law
+from data.notice import Kind
+from data.notice import Law
 
 ANTIDUMPING_PRICE_RATIO = Decimal("0.75")
 ANTIDUMPING_NMCK_LIMIT = Decimal("15000000")

@@ -9,42 +9,42 @@ triggers it, so the recommended walk-away price weighs a deeper price against th
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from bidder.auction.ladder import Ladder, build_ladder
-from bidder.auction.money import (
-    HUNDRED,
-    as_decimal,
-    exact_mean,
-    fmt,
-    from_kopecks,
-    money,
-    round_up,
-    to_kopecks,
-)
-from bidder.auction.montecarlo import (
-    CompetitorModel,
-    CompetitorPrior,
-    Outcomes,
-    Strategy,
-    run_auctions,
-)
-from bidder.auction.rules import TIMER, AuctionRules
-from bidder.auction.securities import (
-    BidSecurity,
-    ContractSecurity,
-    SecurityTerms,
-    antidumping_threshold,
-    bid_security,
-    contract_security,
-    extra_guarantee_cost_kopecks,
-)
-from bidder.errors import InvalidInput, NoAuctionHeld
-from data.notice import Kind, Law, Notice
+from bidder.auction.ladder import Ladder
+from bidder.auction.ladder import build_ladder
+from bidder.auction.money import HUNDRED
+from bidder.auction.money import as_decimal
+from bidder.auction.money import exact_mean
+from bidder.auction.money import fmt
+from bidder.auction.money import from_kopecks
+from bidder.auction.money import money
+from bidder.auction.money import round_up
+from bidder.auction.money import to_kopecks
+from bidder.auction.montecarlo import CompetitorModel
+from bidder.auction.montecarlo import CompetitorPrior
+from bidder.auction.montecarlo import Outcomes
+from bidder.auction.montecarlo import Strategy
+from bidder.auction.montecarlo import run_auctions
+from bidder.auction.rules import TIMER
+from bidder.auction.rules import AuctionRules
+from bidder.auction.securities import BidSecurity
+from bidder.auction.securities import ContractSecurity
+from bidder.auction.securities import SecurityTerms
+from bidder.auction.securities import antidumping_threshold
+from bidder.auction.securities import bid_security
+from bidder.auction.securities import contract_security
+from bidder.auction.securities import extra_guarantee_cost_kopecks
+from bidder.errors import InvalidInput
+from bidder.errors import NoAuctionHeld
+from data.notice import Kind
+from data.notice import Law
+from data.notice import Notice
 
 log = logging.getLogger(__name__)
 

@@ -23,17 +23,19 @@ share), ``index`` (the matcher that finds the candidate profiles).
 from __future__ import annotations
 
 from bidder.matcher.compiled import CompiledProfile
-from bidder.matcher.index import CompiledMatcher, compile_profiles, match_naive
-from bidder.matcher.reasons import (
-    SCORE_CODE,
-    SCORE_KEYWORD,
-    SCORE_PHRASE,
-    Explanation,
-    Match,
-    MatcherError,
-)
-from bidder.matcher.rules import evaluate, passes
-from bidder.matcher.view import NoticeView, analyze
+from bidder.matcher.index import CompiledMatcher
+from bidder.matcher.index import compile_profiles
+from bidder.matcher.index import match_naive
+from bidder.matcher.reasons import SCORE_CODE
+from bidder.matcher.reasons import SCORE_KEYWORD
+from bidder.matcher.reasons import SCORE_PHRASE
+from bidder.matcher.reasons import Explanation
+from bidder.matcher.reasons import Match
+from bidder.matcher.reasons import MatcherError
+from bidder.matcher.rules import evaluate
+from bidder.matcher.rules import passes
+from bidder.matcher.view import NoticeView
+from bidder.matcher.view import analyze
 
 __all__ = [
     "SCORE_CODE",

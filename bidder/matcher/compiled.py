@@ -4,14 +4,23 @@ sets), once, when the matcher is built."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import replace
 from decimal import Decimal
 
 from bidder.keywords import KeywordPattern
-from bidder.matcher.reasons import SCORE_KEYWORD, SCORE_PHRASE
-from bidder.matcher.rules import Check, Condition, conditions_of
-from bidder.profiles import Profile, code_key
-from bidder.synonyms import NO_SYNONYMS, Alternative, SynonymBook, parse_groups, shipped_book
+from bidder.matcher.reasons import SCORE_KEYWORD
+from bidder.matcher.reasons import SCORE_PHRASE
+from bidder.matcher.rules import Check
+from bidder.matcher.rules import Condition
+from bidder.matcher.rules import conditions_of
+from bidder.profiles import Profile
+from bidder.profiles import code_key
+from bidder.synonyms import NO_SYNONYMS
+from bidder.synonyms import Alternative
+from bidder.synonyms import SynonymBook
+from bidder.synonyms import parse_groups
+from bidder.synonyms import shipped_book
 
 
 def _distinct(patterns: list[KeywordPattern]) -> tuple[tuple[str, KeywordPattern], ...]:

@@ -10,15 +10,25 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
 from datetime import datetime
 
 from bidder import text
-from bidder.keywords import MIN_PREFIX_LETTERS, KeywordPattern
+from bidder.keywords import MIN_PREFIX_LETTERS
+from bidder.keywords import KeywordPattern
 from bidder.matcher.compiled import CompiledProfile
-from bidder.matcher.reasons import Explanation, Match, MatcherError
-from bidder.matcher.rules import ValueCondition, evaluate, match_reasons, passes, passes_the_rest
-from bidder.matcher.view import NoticeView, analyze
+from bidder.matcher.reasons import Explanation
+from bidder.matcher.reasons import Match
+from bidder.matcher.reasons import MatcherError
+from bidder.matcher.rules import ValueCondition
+from bidder.matcher.rules import evaluate
+from bidder.matcher.rules import match_reasons
+from bidder.matcher.rules import passes
+from bidder.matcher.rules import passes_the_rest
+from bidder.matcher.view import NoticeView
+from bidder.matcher.view import analyze
 from bidder.profiles import Profile
 from bidder.synonyms import SynonymBook
 from data.notice import Notice

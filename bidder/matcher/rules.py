@@ -15,23 +15,28 @@ A new condition is one subclass here, added to ``CONDITIONS``, plus its profile 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import ClassVar
 
 from bidder.keywords import KeywordPattern
-from bidder.matcher.reasons import (
-    _MAX_LISTED,
-    SCORE_CODE,
-    Explanation,
-    _keyword_reason,
-    _listed,
-    _region_label,
-)
-from bidder.matcher.view import _UNSEEN, NoticeView
+from bidder.matcher.reasons import _MAX_LISTED
+from bidder.matcher.reasons import SCORE_CODE
+from bidder.matcher.reasons import Explanation
+from bidder.matcher.reasons import _keyword_reason
+from bidder.matcher.reasons import _listed
+from bidder.matcher.reasons import _region_label
+from bidder.matcher.view import _UNSEEN
+from bidder.matcher.view import NoticeView
 from bidder.synonyms import Alternative
-from data.formatting import KIND_LABELS, LAW_LABELS, format_money, read_from
+from data.formatting import KIND_LABELS
+from data.formatting import LAW_LABELS
+from data.formatting import format_money
+from data.formatting import read_from
 
 if TYPE_CHECKING:
     from bidder.matcher.compiled import CompiledProfile

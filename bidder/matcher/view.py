@@ -4,19 +4,29 @@ every profile reads the same analysis however many look at it."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from bidder import text
-from bidder.keywords import MIN_PREFIX_LETTERS, KeywordPart, KeywordPattern, occurs_in, part_holds
-from bidder.matcher.reasons import _Hit, _region_label
+from bidder.keywords import MIN_PREFIX_LETTERS
+from bidder.keywords import KeywordPart
+from bidder.keywords import KeywordPattern
+from bidder.keywords import occurs_in
+from bidder.keywords import part_holds
+from bidder.matcher.reasons import _Hit
+from bidder.matcher.reasons import _region_label
 from bidder.places import places_in
 from bidder.profiles import code_key
-from data.formatting import KIND_LABELS, LAW_LABELS, format_money
-from data.notice import Notice, days_left
-from data.reference.okpd2 import normalize_okpd2, okpd2_name
+from data.formatting import KIND_LABELS
+from data.formatting import LAW_LABELS
+from data.formatting import format_money
+from data.notice import Notice
+from data.notice import days_left
+from data.reference.okpd2 import normalize_okpd2
+from data.reference.okpd2 import okpd2_name
 from data.reference.regions import resolve_region
 from data.store.places import PlaceFound
 

@@ -14,70 +14,52 @@ One module per report (``matches``, ``near_misses``, ``pipeline``, ``deadlines``
 
 from __future__ import annotations
 
-from bidder.reports.common import (
-    DAY,
-    HOUR,
-    STATUSES,
-    Period,
-    RegionFilter,
-    ReportError,
-    Status,
-    make_period,
-    moscow_date,
-    moscow_midnight,
-    okpd2_prefix,
-    person_of,
-    region_code,
-    region_filter,
-    status_of,
-)
-from bidder.reports.crawls import (
-    CrawlRunRow,
-    crawls_report,
-)
-from bidder.reports.deadlines import (
-    DeadlineRow,
-    deadlines_report,
-)
-from bidder.reports.export import (
-    MatchExportRow,
-    NoticeExportRow,
-    matches_export,
-    notices_export,
-)
-from bidder.reports.market import (
-    MarketRow,
-    iso_week,
-    market_report,
-)
-from bidder.reports.matches import (
-    MatchReportRow,
-    matches_report,
-)
-from bidder.reports.near_misses import (
-    NearMissReportRow,
-    near_misses_report,
-)
-from bidder.reports.pipeline import (
-    MIN_STEP_PERCENT,
-    ONE_KOPECK,
-    OUTLOOK_RUNS,
-    OUTLOOK_SEED,
-    AuctionOutlook,
-    BidOutline,
-    PipelineRow,
-    auction_outlook,
-    bid_outline,
-    pipeline_report,
-)
-from bidder.reports.results import (
-    BacktestRow,
-    CustomerRow,
-    backtest_report,
-    competitors_report,
-    customer_report,
-    segments_report,
-)
+from bidder.reports.common import DAY
+from bidder.reports.common import HOUR
+from bidder.reports.common import STATUSES
+from bidder.reports.common import Period
+from bidder.reports.common import RegionFilter
+from bidder.reports.common import ReportError
+from bidder.reports.common import Status
+from bidder.reports.common import make_period
+from bidder.reports.common import moscow_date
+from bidder.reports.common import moscow_midnight
+from bidder.reports.common import okpd2_prefix
+from bidder.reports.common import person_of
+from bidder.reports.common import region_code
+from bidder.reports.common import region_filter
+from bidder.reports.common import status_of
+from bidder.reports.crawls import CrawlRunRow
+from bidder.reports.crawls import crawls_report
+from bidder.reports.deadlines import DeadlineRow
+from bidder.reports.deadlines import deadlines_report
+from bidder.reports.export import MatchExportRow
+from bidder.reports.export import NoticeExportRow
+from bidder.reports.export import matches_export
+from bidder.reports.export import notices_export
+from bidder.reports.market import MarketRow
+from bidder.reports.market import iso_week
+from bidder.reports.market import market_report
+from bidder.reports.matches import MatchReportRow
+from bidder.reports.matches import matches_report
+from bidder.reports.near_misses import NearMissReportRow
+from bidder.reports.near_misses import near_misses_report
+from bidder.reports.pipeline import MIN_STEP_PERCENT
+from bidder.reports.pipeline import ONE_KOPECK
+from bidder.reports.pipeline import OUTLOOK_RUNS
+from bidder.reports.pipeline import OUTLOOK_SEED
+from bidder.reports.pipeline import AuctionOutlook
+from bidder.reports.pipeline import BidOutline
+from bidder.reports.pipeline import PipelineRow
+from bidder.reports.pipeline import auction_outlook
+from bidder.reports.pipeline import bid_outline
+from bidder.reports.pipeline import pipeline_report
+from bidder.reports.results import BacktestRow
+from bidder.reports.results import CustomerRow
+from bidder.reports.results import backtest_report
+from bidder.reports.results import competitors_report
+from bidder.reports.results import customer_report
+from bidder.reports.results import segments_report
 
 __all__ = [
     "DAY",

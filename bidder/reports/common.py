@@ -4,22 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from decimal import Decimal
-from typing import Literal, TypedDict, get_args
+from typing import Literal
+from typing import TypedDict
+from typing import get_args
 
 from sqlmodel import Session
 
 from bidder.errors import BidderError
-from data.formatting import person_label, read_from
-from data.models import (
-    DecisionRow,
-    NoticeRow,
-)
-from data.notice import MOSCOW, Notice
+from data.formatting import person_label
+from data.formatting import read_from
+from data.models import DecisionRow
+from data.models import NoticeRow
+from data.notice import MOSCOW
+from data.notice import Notice
 from data.reference.okpd2 import normalize_okpd2
-from data.reference.regions import region_name, resolve_region
-from data.store.places import PlaceFound, notices_placed_in
+from data.reference.regions import region_name
+from data.reference.regions import resolve_region
+from data.store.places import PlaceFound
+from data.store.places import notices_placed_in
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)

@@ -9,9 +9,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bidder.reports.common import ReportError
-from data.models import (
-    CrawlRun,
-)
+from data.models import CrawlRun
 from data.store import reports as reads
 
 

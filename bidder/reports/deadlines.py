@@ -9,18 +9,14 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from bidder.reports.common import (
-    DAY,
-    ReportError,
-    _now,
-    _takers,
-    notice_columns,
-    status_of,
-)
-from data.models import (
-    DecisionRow,
-    NoticeRow,
-)
+from bidder.reports.common import DAY
+from bidder.reports.common import ReportError
+from bidder.reports.common import _now
+from bidder.reports.common import _takers
+from bidder.reports.common import notice_columns
+from bidder.reports.common import status_of
+from data.models import DecisionRow
+from data.models import NoticeRow
 from data.notice import time_left
 from data.store import reports as reads
 

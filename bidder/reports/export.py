@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel import Session
 
-from bidder.reports.common import Period, delivery_column, notice_columns, region_columns
-from bidder.reports.matches import MatchReportRow, matches_report
-from data.models import (
-    NoticeRow,
-)
+from bidder.reports.common import Period
+from bidder.reports.common import delivery_column
+from bidder.reports.common import notice_columns
+from bidder.reports.common import region_columns
+from bidder.reports.matches import MatchReportRow
+from bidder.reports.matches import matches_report
+from data.models import NoticeRow
 from data.store import reports as reads
-from data.store.places import PlaceFound, places_of
+from data.store.places import PlaceFound
+from data.store.places import places_of
 
 
 @dataclass(frozen=True)

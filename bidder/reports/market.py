@@ -6,17 +6,22 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlmodel import Session
 
-from bidder.reports.common import Period, _now, moscow_date, okpd2_prefix, region_filter
+from bidder.reports.common import Period
+from bidder.reports.common import _now
+from bidder.reports.common import moscow_date
+from bidder.reports.common import okpd2_prefix
+from bidder.reports.common import region_filter
 from data.formatting import to_kopeck
-from data.models import (
-    NoticeRow,
-)
-from data.notice import Stage, stage_of
+from data.models import NoticeRow
+from data.notice import Stage
+from data.notice import stage_of
 from data.reference.okpd2 import is_within
 from data.store import reports as reads
 

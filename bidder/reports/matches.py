@@ -9,26 +9,23 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from bidder.reports.common import (
-    STATUSES,
-    Period,
-    ReportError,
-    _now,
-    _takers,
-    delivery_column,
-    notice_columns,
-    region_columns,
-    region_filter,
-    status_of,
-)
+from bidder.reports.common import STATUSES
+from bidder.reports.common import Period
+from bidder.reports.common import ReportError
+from bidder.reports.common import _now
+from bidder.reports.common import _takers
+from bidder.reports.common import delivery_column
+from bidder.reports.common import notice_columns
+from bidder.reports.common import region_columns
+from bidder.reports.common import region_filter
+from bidder.reports.common import status_of
 from data.formatting import reason_text
-from data.models import (
-    DecisionRow,
-    MatchRow,
-    NoticeRow,
-)
+from data.models import DecisionRow
+from data.models import MatchRow
+from data.models import NoticeRow
 from data.store import reports as reads
-from data.store.places import PlaceFound, places_of
+from data.store.places import PlaceFound
+from data.store.places import places_of
 
 
 @dataclass(frozen=True)

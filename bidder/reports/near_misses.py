@@ -10,7 +10,10 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from bidder.near_miss import NearMiss
-from bidder.reports.common import Period, _now, notice_columns, region_columns
+from bidder.reports.common import Period
+from bidder.reports.common import _now
+from bidder.reports.common import notice_columns
+from bidder.reports.common import region_columns
 from bidder.reports.matches import check_profile
 from data.store.reports import near_misses_found
 

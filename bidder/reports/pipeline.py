@@ -6,37 +6,35 @@ from __future__ import annotations
 import logging
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 
 import numpy as np
 from sqlmodel import Session
 
-from bidder.auction import (
-    CompetitorModel,
-    SimulationParams,
-    antidumping_applies,
-    antidumping_threshold,
-    bid_security,
-    build_ladder,
-    contract_security,
-    run_auctions,
-)
-from bidder.auction.money import exact_mean, to_kopecks
+from bidder.auction import CompetitorModel
+from bidder.auction import SimulationParams
+from bidder.auction import antidumping_applies
+from bidder.auction import antidumping_threshold
+from bidder.auction import bid_security
+from bidder.auction import build_ladder
+from bidder.auction import contract_security
+from bidder.auction import run_auctions
+from bidder.auction.money import exact_mean
+from bidder.auction.money import to_kopecks
 from bidder.errors import BidderError
 from bidder.market import competitors_for
-from bidder.reports.common import (
-    ReportError,
-    _now,
-    moscow_date,
-    notice_columns,
-    person_of,
-)
-from data.models import (
-    DecisionRow,
-    NoticeRow,
-)
-from data.notice import Notice, days_left
+from bidder.reports.common import ReportError
+from bidder.reports.common import _now
+from bidder.reports.common import moscow_date
+from bidder.reports.common import notice_columns
+from bidder.reports.common import person_of
+from data.models import DecisionRow
+from data.models import NoticeRow
+from data.notice import Notice
+from data.notice import days_left
 from data.store import notice_from_row
 from data.store import reports as reads
 

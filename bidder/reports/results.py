@@ -5,15 +5,21 @@ market (``report competitors``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 from sqlmodel import Session
 
 from bidder.market import backtest_stored
 from bidder.reports.common import ReportError
 from data.notice import is_inn
-from data.store.customers import CompetitorRow, Winner, competitors, customer_figures
-from data.store.segments import MIN_SEGMENT_PURCHASES, SegmentStats, all_segment_stats
+from data.store.customers import CompetitorRow
+from data.store.customers import Winner
+from data.store.customers import competitors
+from data.store.customers import customer_figures
+from data.store.segments import MIN_SEGMENT_PURCHASES
+from data.store.segments import SegmentStats
+from data.store.segments import all_segment_stats
 
 
 def segments_report(

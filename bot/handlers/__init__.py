@@ -12,57 +12,51 @@ admins' commands).
 
 from __future__ import annotations
 
-from bot.handlers.admin import (
-    cmd_allow,
-    cmd_requeue,
-    cmd_status,
-    cmd_suggest,
-)
-from bot.handlers.commands import (
-    COMMANDS,
-    HELP,
-    PROFILE_CALLBACK_RE,
-    cmd_digest,
-    cmd_help,
-    cmd_mine,
-    cmd_mute,
-    cmd_profiles,
-    cmd_start,
-    cmd_unmute,
-    on_profile_button,
-)
-from bot.handlers.context import (
-    BotContext,
-    SimulateSummary,
-    chat_of,
-    display_name,
-    message_of,
-    on_error,
-    query_chat_id,
-    query_of,
-    refuse_button,
-    require_admin,
-    tw,
-    user_of,
-)
-from bot.handlers.filters import cmd_filter, cmd_filters, on_filter_button
-from bot.handlers.gate import (
-    gatekeeper,
-    track_membership,
-)
-from bot.handlers.market import cmd_competitor, cmd_customer
-from bot.handlers.search import cmd_search, on_text
-from bot.handlers.tenders import (
-    MAX_COST,
-    Pressed,
-    cmd_sim,
-    cmd_tender,
-    esc_block,
-    on_alert_button,
-    parse_cost,
-    resolve_callback,
-    simulation_text,
-)
+from bot.handlers.admin import cmd_allow
+from bot.handlers.admin import cmd_requeue
+from bot.handlers.admin import cmd_status
+from bot.handlers.admin import cmd_suggest
+from bot.handlers.commands import COMMANDS
+from bot.handlers.commands import HELP
+from bot.handlers.commands import PROFILE_CALLBACK_RE
+from bot.handlers.commands import cmd_digest
+from bot.handlers.commands import cmd_help
+from bot.handlers.commands import cmd_mine
+from bot.handlers.commands import cmd_mute
+from bot.handlers.commands import cmd_profiles
+from bot.handlers.commands import cmd_start
+from bot.handlers.commands import cmd_unmute
+from bot.handlers.commands import on_profile_button
+from bot.handlers.context import BotContext
+from bot.handlers.context import SimulateSummary
+from bot.handlers.context import chat_of
+from bot.handlers.context import display_name
+from bot.handlers.context import message_of
+from bot.handlers.context import on_error
+from bot.handlers.context import query_chat_id
+from bot.handlers.context import query_of
+from bot.handlers.context import refuse_button
+from bot.handlers.context import require_admin
+from bot.handlers.context import tw
+from bot.handlers.context import user_of
+from bot.handlers.filters import cmd_filter
+from bot.handlers.filters import cmd_filters
+from bot.handlers.filters import on_filter_button
+from bot.handlers.gate import gatekeeper
+from bot.handlers.gate import track_membership
+from bot.handlers.market import cmd_competitor
+from bot.handlers.market import cmd_customer
+from bot.handlers.search import cmd_search
+from bot.handlers.search import on_text
+from bot.handlers.tenders import MAX_COST
+from bot.handlers.tenders import Pressed
+from bot.handlers.tenders import cmd_sim
+from bot.handlers.tenders import cmd_tender
+from bot.handlers.tenders import esc_block
+from bot.handlers.tenders import on_alert_button
+from bot.handlers.tenders import parse_cost
+from bot.handlers.tenders import resolve_callback
+from bot.handlers.tenders import simulation_text
 
 __all__ = [
     "COMMANDS",

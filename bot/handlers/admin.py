@@ -11,19 +11,25 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bidder.profiles import validate_profiles
-from bidder.suggest import Suggestions, suggest
+from bidder.suggest import Suggestions
+from bidder.suggest import suggest
 from bot.database import in_session
 from bot.errors import UsageError
-from bot.handlers.context import chat_of, message_of, require_admin, tw, user_of
-from bot.render import (
-    MOSCOW,
-    esc,
-    plural,
-    suggestions_text,
-)
+from bot.handlers.context import chat_of
+from bot.handlers.context import message_of
+from bot.handlers.context import require_admin
+from bot.handlers.context import tw
+from bot.handlers.context import user_of
+from bot.render import MOSCOW
+from bot.render import esc
+from bot.render import plural
+from bot.render import suggestions_text
 from data.models import ChatRow
-from data.store import chats, outbox, profiles
-from data.store.triage import taken_near_misses, triaged_notices
+from data.store import chats
+from data.store import outbox
+from data.store import profiles
+from data.store.triage import taken_near_misses
+from data.store.triage import triaged_notices
 
 log = logging.getLogger(__name__)
 

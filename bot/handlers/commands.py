@@ -8,35 +8,38 @@ from dataclasses import dataclass
 from functools import partial
 
 from sqlmodel import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton
+from telegram import InlineKeyboardMarkup
+from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.database import in_session
-from bot.handlers.context import (
-    chat_of,
-    edit_quietly,
-    message_of,
-    query_chat_id,
-    query_of,
-    refuse_button,
-    tw,
-    user_of,
-)
-from bot.render import (
-    MOSCOW,
-    digest_messages,
-    esc,
-    format_deadline,
-    format_money,
-    split_blocks,
-)
-from data.models import ChatRow, ProfileRow
-from data.notice import Notice, deadline_order
-from data.store import chats, notice_from_row
+from bot.handlers.context import chat_of
+from bot.handlers.context import edit_quietly
+from bot.handlers.context import message_of
+from bot.handlers.context import query_chat_id
+from bot.handlers.context import query_of
+from bot.handlers.context import refuse_button
+from bot.handlers.context import tw
+from bot.handlers.context import user_of
+from bot.render import MOSCOW
+from bot.render import digest_messages
+from bot.render import esc
+from bot.render import format_deadline
+from bot.render import format_money
+from bot.render import split_blocks
+from data.models import ChatRow
+from data.models import ProfileRow
+from data.notice import Notice
+from data.notice import deadline_order
+from data.store import chats
+from data.store import notice_from_row
 from data.store import profiles as stored_profiles
-from data.store.customers import CustomerFigures, customers_year
+from data.store.customers import CustomerFigures
+from data.store.customers import customers_year
 from data.store.outbox import alert_row_ids
-from data.store.places import PlaceFound, places_of
+from data.store.places import PlaceFound
+from data.store.places import places_of
 
 DigestEntry = tuple[Notice, dict[str, list[object]]]
 

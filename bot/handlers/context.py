@@ -4,22 +4,27 @@ the parts of an update a handler needs, and the error handler."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
-from telegram import CallbackQuery, Chat, Message, Update, User
+from telegram import CallbackQuery
+from telegram import Chat
+from telegram import Message
+from telegram import Update
+from telegram import User
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.access import AccessPolicy
-from bot.errors import BotError, CallbackDataError
-from bot.render import (
-    esc,
-)
+from bot.errors import BotError
+from bot.errors import CallbackDataError
+from bot.render import esc
 from data.models import utcnow
 from data.notice import Notice
 

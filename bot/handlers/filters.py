@@ -12,14 +12,22 @@ from __future__ import annotations
 import re
 
 from sqlmodel import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton
+from telegram import InlineKeyboardMarkup
+from telegram import Update
 from telegram.ext import ContextTypes
 
 from bidder.profiles import ProfileError
-from bidder.search import FILTER_USAGE, filter_profile
+from bidder.search import FILTER_USAGE
+from bidder.search import filter_profile
 from bot.database import in_session
 from bot.errors import UsageError
-from bot.handlers.context import edit_quietly, message_of, query_of, refuse_button, tw, user_of
+from bot.handlers.context import edit_quietly
+from bot.handlers.context import message_of
+from bot.handlers.context import query_of
+from bot.handlers.context import refuse_button
+from bot.handlers.context import tw
+from bot.handlers.context import user_of
 from bot.render import esc
 from data.models import ProfileRow
 from data.store import profiles

@@ -9,13 +9,16 @@ import re
 
 from sqlmodel import Session
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
+from telegram.ext import ContextTypes
 
 from bot.access import refusal
 from bot.database import in_session
-from bot.handlers.context import message_of, tw
+from bot.handlers.context import message_of
+from bot.handlers.context import tw
 from data.models import ChatRow
-from data.store import chats, outbox
+from data.store import chats
+from data.store import outbox
 
 log = logging.getLogger(__name__)
 

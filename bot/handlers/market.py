@@ -10,10 +10,14 @@ from telegram.ext import ContextTypes
 
 from bot.database import in_session
 from bot.errors import UsageError
-from bot.handlers.context import message_of, tw
-from bot.render import render_competitor, render_customer
-from data.notice import MOSCOW, is_inn
-from data.store.customers import competitors, customer_figures
+from bot.handlers.context import message_of
+from bot.handlers.context import tw
+from bot.render import render_competitor
+from bot.render import render_customer
+from data.notice import MOSCOW
+from data.notice import is_inn
+from data.store.customers import competitors
+from data.store.customers import customer_figures
 from data.store.unfair import register_status
 
 YEAR = timedelta(days=365)

@@ -12,11 +12,16 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bidder.profiles import ProfileError
-from bidder.search import Found, query_profile, search_stored
+from bidder.search import Found
+from bidder.search import query_profile
+from bidder.search import search_stored
 from bot.database import in_session
 from bot.errors import UsageError
-from bot.handlers.context import chat_of, message_of, tw
-from bot.render import digest_messages, esc
+from bot.handlers.context import chat_of
+from bot.handlers.context import message_of
+from bot.handlers.context import tw
+from bot.render import digest_messages
+from bot.render import esc
 from data.notice import Notice
 from data.store.outbox import alert_row_ids
 

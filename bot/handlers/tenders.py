@@ -9,7 +9,8 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 from functools import partial
 
 from sqlmodel import Session
@@ -17,31 +18,32 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.database import in_session
-from bot.errors import CallbackDataError, NotFound, UsageError
-from bot.handlers.context import (
-    BotContext,
-    chat_of,
-    display_name,
-    edit_quietly,
-    message_of,
-    query_chat_id,
-    query_of,
-    refuse_button,
-    tw,
-)
+from bot.errors import CallbackDataError
+from bot.errors import NotFound
+from bot.errors import UsageError
+from bot.handlers.context import BotContext
+from bot.handlers.context import chat_of
+from bot.handlers.context import display_name
+from bot.handlers.context import edit_quietly
+from bot.handlers.context import message_of
+from bot.handlers.context import query_chat_id
+from bot.handlers.context import query_of
+from bot.handlers.context import refuse_button
+from bot.handlers.context import tw
 from bot.reasons import reasons_for
-from bot.render import (
-    AlertView,
-    alert_keyboard,
-    decode_callback,
-    esc,
-    format_money,
-    render_alert,
-    render_details,
-)
-from data.models import ChatRow, NoticeRow, OutboxRow
+from bot.render import AlertView
+from bot.render import alert_keyboard
+from bot.render import decode_callback
+from bot.render import esc
+from bot.render import format_money
+from bot.render import render_alert
+from bot.render import render_details
+from data.models import ChatRow
+from data.models import NoticeRow
+from data.models import OutboxRow
 from data.notice import Notice
-from data.store import chats, notice_from_row
+from data.store import chats
+from data.store import notice_from_row
 from data.store.customers import customers_year
 from data.store.outbox import ensure_alert_row
 from data.store.places import places_of

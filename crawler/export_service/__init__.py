@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,9 @@ from lxml import etree
 from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import Fault
 
-from crawler.parsers.common import ParseError, law_from_reg_number, safe_xml_root
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import law_from_reg_number
+from crawler.parsers.common import safe_xml_root
 
 HERE = Path(__file__).parent
 WSDL = HERE / "getDocsIP.wsdl"

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 

@@ -20,7 +20,10 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import sleep
 
-from crawler.frontier import DEFAULT_NAMESPACE, FRONTIER_URL_ENV, namespace_of, redis_from_environment
+from crawler.frontier import DEFAULT_NAMESPACE
+from crawler.frontier import FRONTIER_URL_ENV
+from crawler.frontier import namespace_of
+from crawler.frontier import redis_from_environment
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
 from typing import Any
 
 import scrapy
@@ -28,16 +30,15 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 
 from crawler.errors import CrawlSettingsError
 from crawler.extensions import SHARED_REQUESTS_STAT
-from crawler.frontier import namespace_of, redis_from_environment
-from crawler.frontier.job import (
-    HEARTBEAT_SECONDS,
-    WORKER_TTL_SECONDS,
-    WORKER_TTL_SETTING,
-    Job,
-    JobKeys,
-    job_name,
-    new_worker_id,
-)
+from crawler.frontier import namespace_of
+from crawler.frontier import redis_from_environment
+from crawler.frontier.job import HEARTBEAT_SECONDS
+from crawler.frontier.job import WORKER_TTL_SECONDS
+from crawler.frontier.job import WORKER_TTL_SETTING
+from crawler.frontier.job import Job
+from crawler.frontier.job import JobKeys
+from crawler.frontier.job import job_name
+from crawler.frontier.job import new_worker_id
 from crawler.frontier.queue import LeasedQueue
 from crawler.pipelines import ITEMS_STORED
 from crawler.spiders.base import ListingSpider

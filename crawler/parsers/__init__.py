@@ -13,10 +13,17 @@ from __future__ import annotations
 
 from lxml import etree
 
-from crawler.parsers.common import NotANotice, ParseError, local, safe_xml_root
-from crawler.parsers.detect import FORMATS, detect_format, looks_like_html
+from crawler.parsers.common import NotANotice
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import local
+from crawler.parsers.common import safe_xml_root
+from crawler.parsers.detect import FORMATS
+from crawler.parsers.detect import detect_format
+from crawler.parsers.detect import looks_like_html
 from data.notice import Notice
-from data.results import ContractRecord, ProtocolResult, UnfairSupplierEntry
+from data.results import ContractRecord
+from data.results import ProtocolResult
+from data.results import UnfairSupplierEntry
 
 __all__ = [
     "FORMATS",
@@ -59,7 +66,9 @@ def parse_document(data: bytes, *, url: str | None = None) -> list[Document]:
 
         return list(parse_json223(data, source))
     if fmt == "html":
-        from crawler.parsers.result_pages import RESULTS_TAB_MARKER, is_result_page, parse_bid_list
+        from crawler.parsers.result_pages import RESULTS_TAB_MARKER
+        from crawler.parsers.result_pages import is_result_page
+        from crawler.parsers.result_pages import parse_bid_list
 
         if is_result_page(data):
             if RESULTS_TAB_MARKER in data:
@@ -84,7 +93,8 @@ def parse_document(data: bytes, *, url: str | None = None) -> list[Document]:
         from crawler.parsers.eis223 import parse_xml223
 
         return list(parse_xml223(root, source))
-    from crawler.parsers.rnp import is_register_feed, parse_rnp_rss
+    from crawler.parsers.rnp import is_register_feed
+    from crawler.parsers.rnp import parse_rnp_rss
 
     if is_register_feed(root):
         return list(parse_rnp_rss(root, source))

@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from datetime import datetime
+from datetime import time
+from decimal import Decimal
+from decimal import InvalidOperation
 from functools import lru_cache
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from data.notice import MOSCOW, Law
+from data.notice import MOSCOW
+from data.notice import Law
 
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
 """Larger than any real notice (2020-format cards reach ~1.1 MB with signatures)."""

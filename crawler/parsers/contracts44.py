@@ -16,18 +16,16 @@ from __future__ import annotations
 from lxml import etree
 from pydantic import ValidationError
 
-from crawler.parsers.common import (
-    ASSUMED_MOSCOW_NOTE,
-    Clock,
-    ParseError,
-    XmlView,
-    currency_code,
-    local,
-    parse_count,
-    parse_date,
-    parse_decimal,
-    party_of,
-)
+from crawler.parsers.common import ASSUMED_MOSCOW_NOTE
+from crawler.parsers.common import Clock
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import XmlView
+from crawler.parsers.common import currency_code
+from crawler.parsers.common import local
+from crawler.parsers.common import parse_count
+from crawler.parsers.common import parse_date
+from crawler.parsers.common import parse_decimal
+from crawler.parsers.common import party_of
 from data.results import ContractRecord
 
 SOURCE_ID = "contract44"

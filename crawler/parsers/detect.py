@@ -23,7 +23,8 @@ from __future__ import annotations
 import codecs
 import re
 
-from crawler.parsers.common import ParseError, check_size
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import check_size
 
 FORMATS = ("xml44", "xml223", "json223", "html", "rss")
 

@@ -17,22 +17,22 @@ from decimal import Decimal
 from lxml import etree
 from pydantic import ValidationError
 
-from crawler.parsers.common import (
-    ASSUMED_MOSCOW_NOTE,
-    Clock,
-    ParseError,
-    any_ns,
-    clean,
-    currency_code,
-    find_text,
-    local,
-    parse_date,
-    parse_decimal,
-    parse_money,
-    unique,
-)
-from crawler.parsers.methods import kind_for, smp_only_method
-from data.notice import Notice, NoticeItem
+from crawler.parsers.common import ASSUMED_MOSCOW_NOTE
+from crawler.parsers.common import Clock
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import any_ns
+from crawler.parsers.common import clean
+from crawler.parsers.common import currency_code
+from crawler.parsers.common import find_text
+from crawler.parsers.common import local
+from crawler.parsers.common import parse_date
+from crawler.parsers.common import parse_decimal
+from crawler.parsers.common import parse_money
+from crawler.parsers.common import unique
+from crawler.parsers.methods import kind_for
+from crawler.parsers.methods import smp_only_method
+from data.notice import Notice
+from data.notice import NoticeItem
 from data.reference.regions import derive_regions
 
 SOURCE_ID = "xml223"

@@ -50,25 +50,28 @@ from decimal import Decimal
 from lxml import etree
 from pydantic import ValidationError
 
-from crawler.parsers.common import (
-    ASSUMED_MOSCOW_NOTE,
-    Clock,
-    NotANotice,
-    ParseError,
-    XmlView,
-    clean,
-    currency_code,
-    inn_kpp_from_ikz,
-    local,
-    parse_date,
-    parse_decimal,
-    reg_number_from_url,
-    text_of,
-    unique,
-)
+from crawler.parsers.common import ASSUMED_MOSCOW_NOTE
+from crawler.parsers.common import Clock
+from crawler.parsers.common import NotANotice
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import XmlView
+from crawler.parsers.common import clean
+from crawler.parsers.common import currency_code
+from crawler.parsers.common import inn_kpp_from_ikz
+from crawler.parsers.common import local
+from crawler.parsers.common import parse_date
+from crawler.parsers.common import parse_decimal
+from crawler.parsers.common import reg_number_from_url
+from crawler.parsers.common import text_of
+from crawler.parsers.common import unique
 from crawler.parsers.methods import kind_for
-from data.notice import Notice, NoticeItem, title_from_positions
-from data.reference.regions import derive_regions, region_from_address, region_from_inn, region_from_kpp
+from data.notice import Notice
+from data.notice import NoticeItem
+from data.notice import title_from_positions
+from data.reference.regions import derive_regions
+from data.reference.regions import region_from_address
+from data.reference.regions import region_from_inn
+from data.reference.regions import region_from_kpp
 
 SOURCE_ID = "xml44"
 

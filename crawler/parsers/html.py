@@ -22,35 +22,40 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from decimal import Decimal
-from typing import ClassVar, cast
-from urllib.parse import parse_qs, urljoin, urlsplit
+from typing import ClassVar
+from typing import cast
+from urllib.parse import parse_qs
+from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
 from pydantic import ValidationError
 
-from crawler.parsers.common import (
-    ASSUMED_MOSCOW_NOTE,
-    DATE_ONLY_NOTE,
-    ParseError,
-    check_size,
-    clean,
-    currency_code,
-    date_start,
-    inn_kpp_from_ikz,
-    law_from_label,
-    law_from_reg_number,
-    parse_date,
-    parse_datetime,
-    parse_money,
-    reg_number_from_url,
-)
+from crawler.parsers.common import ASSUMED_MOSCOW_NOTE
+from crawler.parsers.common import DATE_ONLY_NOTE
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import check_size
+from crawler.parsers.common import clean
+from crawler.parsers.common import currency_code
+from crawler.parsers.common import date_start
+from crawler.parsers.common import inn_kpp_from_ikz
+from crawler.parsers.common import law_from_label
+from crawler.parsers.common import law_from_reg_number
+from crawler.parsers.common import parse_date
+from crawler.parsers.common import parse_datetime
+from crawler.parsers.common import parse_money
+from crawler.parsers.common import reg_number_from_url
 from crawler.parsers.eis223 import CARD_URL as CARD_URL_223
 from crawler.parsers.methods import kind_for
-from data.notice import Law, Notice
-from data.reference.regions import derive_regions, resolve_region
+from data.notice import Law
+from data.notice import Notice
+from data.reference.regions import derive_regions
+from data.reference.regions import resolve_region
 
 SEARCH_SOURCE = "html_search"
 CARD_SOURCE = "html_card"

@@ -15,18 +15,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from crawler.parsers.common import (
-    ParseError,
-    check_size,
-    clean,
-    currency_code,
-    datetime_from_epoch_ms,
-    reg_number_from_url,
-    unique,
-)
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import check_size
+from crawler.parsers.common import clean
+from crawler.parsers.common import currency_code
+from crawler.parsers.common import datetime_from_epoch_ms
+from crawler.parsers.common import reg_number_from_url
+from crawler.parsers.common import unique
 from crawler.parsers.eis223 import CARD_URL
-from crawler.parsers.methods import kind_for, smp_only_method
-from data.notice import Notice, NoticeItem
+from crawler.parsers.methods import kind_for
+from crawler.parsers.methods import smp_only_method
+from data.notice import Notice
+from data.notice import NoticeItem
 from data.reference.regions import derive_regions
 
 SOURCE_ID = "json223"

@@ -36,19 +36,19 @@ from decimal import Decimal
 from lxml import etree
 from pydantic import ValidationError
 
-from crawler.parsers.common import (
-    ASSUMED_MOSCOW_NOTE,
-    Clock,
-    NotANotice,
-    ParseError,
-    XmlView,
-    clean,
-    local,
-    parse_count,
-    parse_decimal,
-    party_of,
-)
-from data.results import Bid, Outcome, ProtocolResult
+from crawler.parsers.common import ASSUMED_MOSCOW_NOTE
+from crawler.parsers.common import Clock
+from crawler.parsers.common import NotANotice
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import XmlView
+from crawler.parsers.common import clean
+from crawler.parsers.common import local
+from crawler.parsers.common import parse_count
+from crawler.parsers.common import parse_decimal
+from crawler.parsers.common import party_of
+from data.results import Bid
+from data.results import Outcome
+from data.results import ProtocolResult
 
 SOURCE_ID = "protocol44"
 

@@ -31,23 +31,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
 import lxml.html
 from pydantic import ValidationError
 
-from crawler.parsers.common import ParseError, parse_count, parse_money, reg_number_from_url
-from crawler.parsers.html import (
-    EIS_BASE,
-    Elements,
-    card_datetime,
-    checked_root,
-    has_class,
-    node_text,
-    reaches_html_end,
-    section_fields,
-)
-from data.results import Bid, Outcome, ProtocolResult
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import parse_count
+from crawler.parsers.common import parse_money
+from crawler.parsers.common import reg_number_from_url
+from crawler.parsers.html import EIS_BASE
+from crawler.parsers.html import Elements
+from crawler.parsers.html import card_datetime
+from crawler.parsers.html import checked_root
+from crawler.parsers.html import has_class
+from crawler.parsers.html import node_text
+from crawler.parsers.html import reaches_html_end
+from crawler.parsers.html import section_fields
+from data.results import Bid
+from data.results import Outcome
+from data.results import ProtocolResult
 
 RESULTS_TAB_MARKER = b"supplier-def-result-"
 BID_LIST_MARKER = b"bidsListInnerHtml"

@@ -18,8 +18,12 @@ from __future__ import annotations
 from lxml import etree
 from pydantic import ValidationError
 
-from crawler.parsers.common import ParseError, clean, local, parse_date
-from crawler.parsers.rss import EIS_BASE, description_fields
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import clean
+from crawler.parsers.common import local
+from crawler.parsers.common import parse_date
+from crawler.parsers.rss import EIS_BASE
+from crawler.parsers.rss import description_fields
 from data.results import UnfairSupplierEntry
 
 REGISTER_PATH = "/epz/dishonestsupplier/"

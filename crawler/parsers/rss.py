@@ -18,21 +18,19 @@ from email.utils import parsedate_to_datetime
 from lxml import etree
 from pydantic import ValidationError
 
-from crawler.parsers.common import (
-    DATE_ONLY_NOTE,
-    MOSCOW,
-    ParseError,
-    clean,
-    currency_code,
-    date_start,
-    inn_kpp_from_ikz,
-    law_from_label,
-    law_from_reg_number,
-    local,
-    parse_date,
-    parse_money,
-    reg_number_from_url,
-)
+from crawler.parsers.common import DATE_ONLY_NOTE
+from crawler.parsers.common import MOSCOW
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import clean
+from crawler.parsers.common import currency_code
+from crawler.parsers.common import date_start
+from crawler.parsers.common import inn_kpp_from_ikz
+from crawler.parsers.common import law_from_label
+from crawler.parsers.common import law_from_reg_number
+from crawler.parsers.common import local
+from crawler.parsers.common import parse_date
+from crawler.parsers.common import parse_money
+from crawler.parsers.common import reg_number_from_url
 from crawler.parsers.methods import kind_for
 from data.notice import Notice
 from data.reference.regions import derive_regions

@@ -10,8 +10,15 @@ The snapshot is generated from the project's own templates following the real EI
 copies of real documents); the server (``crawler.replay.server``) serves it under the EIS URL paths.
 """
 
-from crawler.replay.model import NoticeVersion, Purchase, ReplayError, SnapshotError
-from crawler.replay.snapshot import QueryError, SearchQuery, Snapshot, build_snapshot, iter_documents
+from crawler.replay.model import NoticeVersion
+from crawler.replay.model import Purchase
+from crawler.replay.model import ReplayError
+from crawler.replay.model import SnapshotError
+from crawler.replay.snapshot import QueryError
+from crawler.replay.snapshot import SearchQuery
+from crawler.replay.snapshot import Snapshot
+from crawler.replay.snapshot import build_snapshot
+from crawler.replay.snapshot import iter_documents
 
 __all__ = [
     "NoticeVersion",

@@ -10,7 +10,9 @@ from __future__ import annotations
 import html
 
 from crawler.replay.model import ru_money
-from crawler.replay.pages import LAW_TITLE, Listing, ru_date
+from crawler.replay.pages import LAW_TITLE
+from crawler.replay.pages import Listing
+from crawler.replay.pages import ru_date
 
 
 def _e(text: str) -> str:

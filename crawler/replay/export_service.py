@@ -24,11 +24,18 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from crawler.export_service import SUBSYSTEM, TOKEN_HEADER, WSDL
-from crawler.parsers.common import ParseError, safe_xml_root
-from crawler.replay import pages, render44, render223
-from crawler.replay.market import protocol_document, results_of
-from crawler.replay.model import NoticeVersion, SnapshotError
+from crawler.export_service import SUBSYSTEM
+from crawler.export_service import TOKEN_HEADER
+from crawler.export_service import WSDL
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import safe_xml_root
+from crawler.replay import pages
+from crawler.replay import render44
+from crawler.replay import render223
+from crawler.replay.market import protocol_document
+from crawler.replay.market import results_of
+from crawler.replay.model import NoticeVersion
+from crawler.replay.model import SnapshotError
 from crawler.replay.snapshot import Snapshot
 
 ARCHIVE_PATH = "/eis-integration/archives/"

@@ -33,8 +33,11 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import fields
 from typing import Any
 
 from crawler.replay.model import ReplayError

@@ -11,26 +11,30 @@ import math
 import random
 import uuid
 import zlib
-from datetime import datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 
 from crawler.replay import catalog
-from crawler.replay.catalog import Category, Region
-from crawler.replay.model import (
-    CURRENCIES,
-    Currency,
-    NoticeVersion,
-    Organization,
-    Place,
-    Position,
-    Purchase,
-    Security,
-    SnapshotError,
-    inn_check,
-    local_tz,
-    ogrn_check,
-)
-from data.notice import Notice, NoticeItem, title_from_positions
+from crawler.replay.catalog import Category
+from crawler.replay.catalog import Region
+from crawler.replay.model import CURRENCIES
+from crawler.replay.model import Currency
+from crawler.replay.model import NoticeVersion
+from crawler.replay.model import Organization
+from crawler.replay.model import Place
+from crawler.replay.model import Position
+from crawler.replay.model import Purchase
+from crawler.replay.model import Security
+from crawler.replay.model import SnapshotError
+from crawler.replay.model import inn_check
+from crawler.replay.model import local_tz
+from crawler.replay.model import ogrn_check
+from data.notice import Notice
+from data.notice import NoticeItem
+from data.notice import title_from_positions
 
 CENT = Decimal("0.01")
 SHARE_44 = 0.7

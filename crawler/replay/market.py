@@ -20,12 +20,16 @@ import zipfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import datetime
+from datetime import timedelta
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 from pathlib import Path
 
-from data.notice import MOSCOW, Notice
-from data.results import Bid, ProtocolResult
+from data.notice import MOSCOW
+from data.notice import Notice
+from data.results import Bid
+from data.results import ProtocolResult
 
 STEP = 0.005
 KOPECK = Decimal("0.01")

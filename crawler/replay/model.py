@@ -5,13 +5,23 @@ stays a plain ``Notice``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from decimal import Decimal
 
-from crawler.replay.catalog import Category, Etp, Good, Method, Region, Unit
+from crawler.replay.catalog import Category
+from crawler.replay.catalog import Etp
+from crawler.replay.catalog import Good
+from crawler.replay.catalog import Method
+from crawler.replay.catalog import Region
+from crawler.replay.catalog import Unit
 from data.formatting import format_money
-from data.notice import MOSCOW, Notice
+from data.notice import MOSCOW
+from data.notice import Notice
 
 EIS = "https://zakupki.gov.ru"
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 from email.utils import format_datetime
 
 from lxml import etree
 
-from crawler.replay.model import Purchase, ru_money
+from crawler.replay.model import Purchase
+from crawler.replay.model import ru_money
 from data.notice import MOSCOW
 
 LAW_TITLE = {"44-FZ": "44-ФЗ", "223-FZ": "223-ФЗ"}

@@ -17,7 +17,11 @@ from __future__ import annotations
 
 import html
 import zlib
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from email.utils import format_datetime
 from urllib.parse import quote
 

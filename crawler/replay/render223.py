@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
 from lxml import etree
 
-from crawler.replay.model import EIS, MOSCOW, NoticeVersion, Organization, Purchase, plain_decimal
-from crawler.replay.xmlkit import Builder, nsmap, serialize
+from crawler.replay.model import EIS
+from crawler.replay.model import MOSCOW
+from crawler.replay.model import NoticeVersion
+from crawler.replay.model import Organization
+from crawler.replay.model import Purchase
+from crawler.replay.model import plain_decimal
+from crawler.replay.xmlkit import Builder
+from crawler.replay.xmlkit import nsmap
+from crawler.replay.xmlkit import serialize
 
 NS = {
     "T": "http://zakupki.gov.ru/223fz/types/1",

@@ -13,9 +13,17 @@ from decimal import Decimal
 
 from lxml import etree
 
-from crawler.replay.catalog import ATTACHMENT_KINDS, NOTICE_ROOT_44
-from crawler.replay.model import EIS, NoticeVersion, Organization, iso_dt, plain_decimal, xs_date
-from crawler.replay.xmlkit import Builder, nsmap, serialize
+from crawler.replay.catalog import ATTACHMENT_KINDS
+from crawler.replay.catalog import NOTICE_ROOT_44
+from crawler.replay.model import EIS
+from crawler.replay.model import NoticeVersion
+from crawler.replay.model import Organization
+from crawler.replay.model import iso_dt
+from crawler.replay.model import plain_decimal
+from crawler.replay.model import xs_date
+from crawler.replay.xmlkit import Builder
+from crawler.replay.xmlkit import nsmap
+from crawler.replay.xmlkit import serialize
 
 OOS = "http://zakupki.gov.ru/oos"
 NS = {

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from lxml import etree
 
-from crawler.replay.model import iso_dt, plain_decimal
-from crawler.replay.render44 import EXPORT_NSMAP, NS
-from crawler.replay.xmlkit import Builder, serialize
+from crawler.replay.model import iso_dt
+from crawler.replay.model import plain_decimal
+from crawler.replay.render44 import EXPORT_NSMAP
+from crawler.replay.render44 import NS
+from crawler.replay.xmlkit import Builder
+from crawler.replay.xmlkit import serialize
 from data.results import ProtocolResult
 
 SCHEME_VERSION = "16.2"

@@ -17,8 +17,10 @@ from html import escape
 
 from crawler.parsers.result_pages import BID_LIST_PAGE_SIZE
 from crawler.replay.model import ru_money
-from crawler.replay.pages import MOSCOW, ru_date
-from data.results import Bid, ProtocolResult
+from crawler.replay.pages import MOSCOW
+from crawler.replay.pages import ru_date
+from data.results import Bid
+from data.results import ProtocolResult
 
 PROTOCOL_TYPE = "iea"
 """The ``type`` of an e-auction's summary protocol in the site's links (the real ea20 page's)."""

@@ -40,27 +40,54 @@ import ssl
 import sys
 import threading
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections import defaultdict
+from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
-from crawler.eis_site import REGISTER_FEED_PATH, REGISTER_SEARCH_PATH
-from crawler.export_service import SERVICE_PATH, TOKEN_HEADER
+from crawler.eis_site import REGISTER_FEED_PATH
+from crawler.eis_site import REGISTER_SEARCH_PATH
+from crawler.export_service import SERVICE_PATH
+from crawler.export_service import TOKEN_HEADER
 from crawler.replay.cardpage import render_card_page
-from crawler.replay.export_service import ARCHIVE_PATH, REPLAY_EXPORT_TOKEN, SOAP_XML, ExportFake
-from crawler.replay.faults import FAULT_KINDS, FaultInjector, FaultPlan, FaultSpecError
+from crawler.replay.export_service import ARCHIVE_PATH
+from crawler.replay.export_service import REPLAY_EXPORT_TOKEN
+from crawler.replay.export_service import SOAP_XML
+from crawler.replay.export_service import ExportFake
+from crawler.replay.faults import FAULT_KINDS
+from crawler.replay.faults import FaultInjector
+from crawler.replay.faults import FaultPlan
+from crawler.replay.faults import FaultSpecError
 from crawler.replay.generate import CHANGES
 from crawler.replay.market import results_of
-from crawler.replay.model import Purchase, ReplayError, SnapshotError, ru_money
-from crawler.replay.register import NOT_FOUND_PAGE, SEARCH_PAGE, SESSION_COOKIE, entries_for, render_feed
-from crawler.replay.result_pages import PROTOCOL_TYPE, bid_list_page, results_tab_page
-from crawler.replay.snapshot import QueryError, SearchQuery, Snapshot
-from data.notice import MOSCOW, Notice
+from crawler.replay.model import Purchase
+from crawler.replay.model import ReplayError
+from crawler.replay.model import SnapshotError
+from crawler.replay.model import ru_money
+from crawler.replay.register import NOT_FOUND_PAGE
+from crawler.replay.register import SEARCH_PAGE
+from crawler.replay.register import SESSION_COOKIE
+from crawler.replay.register import entries_for
+from crawler.replay.register import render_feed
+from crawler.replay.result_pages import PROTOCOL_TYPE
+from crawler.replay.result_pages import bid_list_page
+from crawler.replay.result_pages import results_tab_page
+from crawler.replay.snapshot import QueryError
+from crawler.replay.snapshot import SearchQuery
+from crawler.replay.snapshot import Snapshot
+from data.notice import MOSCOW
+from data.notice import Notice
 from data.results import ProtocolResult
 
 log = logging.getLogger(__name__)

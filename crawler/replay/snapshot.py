@@ -15,25 +15,37 @@ import random
 import threading
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from decimal import Decimal
+from decimal import InvalidOperation
 from pathlib import Path
 
-from crawler.eis_site import RESULT_CAP, subject_code
-from crawler.replay import pages, render44, render223
-from crawler.replay.generate import (
-    CANCELLED_SHARE,
-    CHANGES,
-    VERSIONED_SHARE,
-    Generator,
-    ground_truth,
-    moscow_now_floor,
-    status_of,
-)
-from crawler.replay.model import NoticeVersion, Purchase, ReplayError, SnapshotError
-from data.notice import Notice, Stage, stage_of
+from crawler.eis_site import RESULT_CAP
+from crawler.eis_site import subject_code
+from crawler.replay import pages
+from crawler.replay import render44
+from crawler.replay import render223
+from crawler.replay.generate import CANCELLED_SHARE
+from crawler.replay.generate import CHANGES
+from crawler.replay.generate import VERSIONED_SHARE
+from crawler.replay.generate import Generator
+from crawler.replay.generate import ground_truth
+from crawler.replay.generate import moscow_now_floor
+from crawler.replay.generate import status_of
+from crawler.replay.model import NoticeVersion
+from crawler.replay.model import Purchase
+from crawler.replay.model import ReplayError
+from crawler.replay.model import SnapshotError
+from data.notice import Notice
+from data.notice import Stage
+from data.notice import stage_of
 
 log = logging.getLogger(__name__)
 

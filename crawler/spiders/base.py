@@ -24,43 +24,53 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Mapping
-from datetime import date, datetime, timedelta
-from typing import Any, ClassVar, TypeVar
-from urllib.parse import urlencode, urlsplit
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Generator
+from collections.abc import Iterable
+from collections.abc import Mapping
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+from typing import ClassVar
+from typing import TypeVar
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 import scrapy
 from OpenSSL import SSL
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    CloseSpider,
-    DownloadConnectionRefusedError,
-    DownloadFailedError,
-    DownloadTimeoutError,
-    ResponseDataLossError,
-)
+from scrapy.exceptions import CannotResolveHostError
+from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import DownloadConnectionRefusedError
+from scrapy.exceptions import DownloadFailedError
+from scrapy.exceptions import DownloadTimeoutError
+from scrapy.exceptions import ResponseDataLossError
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import (
-    ConnectError,
-    ConnectionLost,
-    ConnectionRefusedError,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError,
-)
+from twisted.internet.error import ConnectError
+from twisted.internet.error import ConnectionLost
+from twisted.internet.error import ConnectionRefusedError
+from twisted.internet.error import DNSLookupError
+from twisted.internet.error import TCPTimedOutError
+from twisted.internet.error import TimeoutError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 
-from crawler.database import CrawlDatabase, crawl_database
+from crawler.database import CrawlDatabase
+from crawler.database import crawl_database
 from crawler.eis_site import RESULT_CAP
-from crawler.errors import BadPage, SpiderArgumentError
-from crawler.parsers import ParseError, parse_notices
-from crawler.parsers.common import MOSCOW, law_from_reg_number
+from crawler.errors import BadPage
+from crawler.errors import SpiderArgumentError
+from crawler.parsers import ParseError
+from crawler.parsers import parse_notices
+from crawler.parsers.common import MOSCOW
+from crawler.parsers.common import law_from_reg_number
 from data.notice import Notice
-from data.store import Key, StoredVersion
+from data.store import Key
+from data.store import StoredVersion
 
 log = logging.getLogger(__name__)
 

@@ -20,21 +20,31 @@ Spider arguments: ``from_date``, ``until_date`` (update date window, dd.mm.yyyy 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from decimal import Decimal
+from decimal import InvalidOperation
 from itertools import pairwise
-from typing import Any, ClassVar
+from typing import Any
+from typing import ClassVar
 
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler.eis_site import subject_ids
-from crawler.errors import CrawlSettingsError, SpiderArgumentError
-from crawler.parsers.html import IncompletePage, SearchPage, read_search_page
-from crawler.spiders.base import ListingSpider, parse_date_argument
-from data.notice import MOSCOW, Notice
+from crawler.errors import CrawlSettingsError
+from crawler.errors import SpiderArgumentError
+from crawler.parsers.html import IncompletePage
+from crawler.parsers.html import SearchPage
+from crawler.parsers.html import read_search_page
+from crawler.spiders.base import ListingSpider
+from crawler.spiders.base import parse_date_argument
+from data.notice import MOSCOW
+from data.notice import Notice
 
 SEARCH_SETTING = "TENDERWATCH_SEARCH"
 PAGE223_PATH = "/223/purchase/public/purchase/info/common-info.html"

@@ -22,9 +22,15 @@ Spider arguments: ``from_date``, ``until_date`` (days, Moscow), ``reg_numbers``.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Generator, Iterable
-from datetime import date, datetime, time, timedelta
-from typing import Any, ClassVar
+from collections.abc import AsyncIterator
+from collections.abc import Generator
+from collections.abc import Iterable
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from typing import Any
+from typing import ClassVar
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -32,27 +38,33 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.archives import DocumentError, archive_documents_of_bytes
-from crawler.database import CrawlDatabase, crawl_database
+from crawler.archives import DocumentError
+from crawler.archives import archive_documents_of_bytes
+from crawler.database import CrawlDatabase
+from crawler.database import crawl_database
 from crawler.errors import CrawlSettingsError
-from crawler.export_service import (
-    NOTICE_TYPES_44,
-    NOTICE_TYPES_223,
-    SERVICE_URL,
-    TOKEN_ENV,
-    TOKEN_HEADER,
-    ExportServiceError,
-    NotAReply,
-    RegionDay,
-    archive_urls,
-    reg_number_request,
-    region_day_request,
-)
-from crawler.parsers import Document, NotANotice, ParseError, parse_document
+from crawler.export_service import NOTICE_TYPES_44
+from crawler.export_service import NOTICE_TYPES_223
+from crawler.export_service import SERVICE_URL
+from crawler.export_service import TOKEN_ENV
+from crawler.export_service import TOKEN_HEADER
+from crawler.export_service import ExportServiceError
+from crawler.export_service import NotAReply
+from crawler.export_service import RegionDay
+from crawler.export_service import archive_urls
+from crawler.export_service import reg_number_request
+from crawler.export_service import region_day_request
+from crawler.parsers import Document
+from crawler.parsers import NotANotice
+from crawler.parsers import ParseError
+from crawler.parsers import parse_document
 from crawler.parsers.common import MOSCOW
-from crawler.spiders.base import TOKEN_REFUSED, BaseSpider, failed_request
+from crawler.spiders.base import TOKEN_REFUSED
+from crawler.spiders.base import BaseSpider
+from crawler.spiders.base import failed_request
 from data.notice import Notice
-from data.reference.regions import all_regions, subject_codes
+from data.reference.regions import all_regions
+from data.reference.regions import subject_codes
 
 EXPORT_SOURCE = "eis_export"
 EXPORT_URL_SETTING = "TENDERWATCH_EXPORT_URL"

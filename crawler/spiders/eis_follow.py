@@ -28,8 +28,11 @@ stored or not: ``tenderwatch crawl --reg-number N``), ``max_pages``, ``sample`` 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+from typing import ClassVar
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -37,7 +40,8 @@ from scrapy.http import Response
 
 from crawler.database import crawl_database
 from crawler.parsers.common import law_from_reg_number
-from crawler.spiders.eis import LAW_FLAGS, EisSpider
+from crawler.spiders.eis import LAW_FLAGS
+from crawler.spiders.eis import EisSpider
 from data.notice import Notice
 from data.store import Key
 

@@ -20,10 +20,15 @@ Spider arguments: none.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from collections.abc import AsyncIterator
+from collections.abc import Collection
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+from typing import ClassVar
 
 import scrapy
 from scrapy.crawler import Crawler

@@ -28,9 +28,14 @@ Spider arguments: none.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterable
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from collections.abc import AsyncIterator
+from collections.abc import Generator
+from collections.abc import Iterable
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+from typing import ClassVar
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -38,13 +43,21 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from crawler.database import CrawlDatabase, crawl_database
-from crawler.eis_site import REGISTER_FEED_PATH, REGISTER_SEARCH_PATH
-from crawler.middlewares import BROWSER_HEADERS, BROWSER_USER_AGENT
-from crawler.parsers.common import ParseError, safe_xml_root
-from crawler.parsers.rnp import entries_of, is_register_feed, parse_rnp_rss
-from crawler.spiders.base import RETRYING, BaseSpider
-from data.results import UnfairSupplierCheck, UnfairSupplierEntry
+from crawler.database import CrawlDatabase
+from crawler.database import crawl_database
+from crawler.eis_site import REGISTER_FEED_PATH
+from crawler.eis_site import REGISTER_SEARCH_PATH
+from crawler.middlewares import BROWSER_HEADERS
+from crawler.middlewares import BROWSER_USER_AGENT
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import safe_xml_root
+from crawler.parsers.rnp import entries_of
+from crawler.parsers.rnp import is_register_feed
+from crawler.parsers.rnp import parse_rnp_rss
+from crawler.spiders.base import RETRYING
+from crawler.spiders.base import BaseSpider
+from data.results import UnfairSupplierCheck
+from data.results import UnfairSupplierEntry
 
 RNP_SOURCE = "eis_rnp"
 COMPANY_INN_SETTING = "TENDERWATCH_COMPANY_INN"

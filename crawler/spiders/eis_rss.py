@@ -15,12 +15,14 @@ Spider arguments: ``from_date``, ``until_date``, ``max_pages``, ``sample``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
+from typing import ClassVar
 
 from scrapy.http import Response
 
 from crawler.spiders.base import read_document
-from crawler.spiders.eis import RSS_PATH, EisSearchSpider
+from crawler.spiders.eis import RSS_PATH
+from crawler.spiders.eis import EisSearchSpider
 from data.notice import Notice
 
 

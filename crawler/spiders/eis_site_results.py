@@ -28,20 +28,29 @@ only: the tab's address comes from the stored card).
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Generator, Iterable
-from datetime import datetime, time
-from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urlsplit
+from collections.abc import AsyncIterator
+from collections.abc import Generator
+from collections.abc import Iterable
+from datetime import datetime
+from datetime import time
+from typing import Any
+from typing import ClassVar
+from urllib.parse import parse_qsl
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.database import CrawlDatabase, crawl_database
-from crawler.parsers.result_pages import ResultsTab, parse_bid_list, read_results_tab
+from crawler.database import CrawlDatabase
+from crawler.database import crawl_database
+from crawler.parsers.result_pages import ResultsTab
+from crawler.parsers.result_pages import parse_bid_list
+from crawler.parsers.result_pages import read_results_tab
 from crawler.spiders.base import BaseSpider
-from crawler.spiders.eis_results import MILESTONES_KEY, ResultWindow
+from crawler.spiders.eis_results import MILESTONES_KEY
+from crawler.spiders.eis_results import ResultWindow
 from data.notice import MOSCOW
 from data.results import ProtocolResult
 from data.store import StoredVersion

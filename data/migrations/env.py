@@ -8,7 +8,8 @@ autogenerate a revision without any extra configuration.
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
 from alembic import context
 from sqlalchemy.engine import Connection

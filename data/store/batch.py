@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from data.db import database_error, database_unavailable
+from data.db import database_error
+from data.db import database_unavailable
 from data.errors import BatchFailed
-from data.store.plan import MAX_BATCH_ATTEMPTS, TRANSIENT_SQLSTATES
+from data.store.plan import MAX_BATCH_ATTEMPTS
+from data.store.plan import TRANSIENT_SQLSTATES
 
 log = logging.getLogger(__name__)
 

@@ -12,29 +12,28 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
 from data.db import upsert_into
 from data.formatting import person_label
-from data.models import (
-    ALLOWED_USERS,
-    CHATS,
-    CRAWL_RUNS,
-    DECISIONS,
-    MATCHES,
-    NOTICES,
-    OUTBOX,
-    PROFILES,
-    AllowedUser,
-    ChatRow,
-    CrawlRun,
-    DecisionRow,
-    MatchRow,
-    NoticeRow,
-    OutboxRow,
-    ProfileRow,
-    utcnow,
-)
+from data.models import ALLOWED_USERS
+from data.models import CHATS
+from data.models import CRAWL_RUNS
+from data.models import DECISIONS
+from data.models import MATCHES
+from data.models import NOTICES
+from data.models import OUTBOX
+from data.models import PROFILES
+from data.models import AllowedUser
+from data.models import ChatRow
+from data.models import CrawlRun
+from data.models import DecisionRow
+from data.models import MatchRow
+from data.models import NoticeRow
+from data.models import OutboxRow
+from data.models import ProfileRow
+from data.models import utcnow
 
 
 @dataclass(frozen=True)

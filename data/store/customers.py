@@ -5,17 +5,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import replace
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from data.models import NOTICES, PROTOCOL_BIDS, PROTOCOLS, PURCHASE_RESULTS, SUPPLIERS
-from data.notice import MOSCOW, Stage, stage_of
-from data.store.segments import Segment, conditions, nearest_rank, ranked
-from data.store.unfair import RegisterStatus, register_status
+from data.models import NOTICES
+from data.models import PROTOCOL_BIDS
+from data.models import PROTOCOLS
+from data.models import PURCHASE_RESULTS
+from data.models import SUPPLIERS
+from data.notice import MOSCOW
+from data.notice import Stage
+from data.notice import stage_of
+from data.store.segments import Segment
+from data.store.segments import conditions
+from data.store.segments import nearest_rank
+from data.store.segments import ranked
+from data.store.unfair import RegisterStatus
+from data.store.unfair import register_status
 
 R = PURCHASE_RESULTS.c
 WON = ("winner", "single_application")

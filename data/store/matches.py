@@ -7,9 +7,11 @@ judged, so re-running on an unchanged notice writes nothing and alerts are not r
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
 import sqlalchemy as sa
 

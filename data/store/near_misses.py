@@ -14,7 +14,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from data.models import MATCHES, NEAR_MISSES, PROFILES
+from data.models import MATCHES
+from data.models import NEAR_MISSES
+from data.models import PROFILES
 
 
 @dataclass(frozen=True)

@@ -23,31 +23,35 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from collections.abc import Sequence
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
-from data.db import rows_changed, upsert_into
-from data.models import (
-    CHATS,
-    DECISIONS,
-    MATCHES,
-    NEAR_MISSES,
-    NOTICE_CHANGES,
-    NOTICES,
-    OUTBOX,
-    PROFILES,
-    ChatRow,
-    DecisionRow,
-    NoticeChange,
-    OutboxRow,
-    utcnow,
-)
-from data.notice import Stage, stage_of
-from data.process import is_gone, this_process
+from data.db import rows_changed
+from data.db import upsert_into
+from data.models import CHATS
+from data.models import DECISIONS
+from data.models import MATCHES
+from data.models import NEAR_MISSES
+from data.models import NOTICE_CHANGES
+from data.models import NOTICES
+from data.models import OUTBOX
+from data.models import PROFILES
+from data.models import ChatRow
+from data.models import DecisionRow
+from data.models import NoticeChange
+from data.models import OutboxRow
+from data.models import utcnow
+from data.notice import Stage
+from data.notice import stage_of
+from data.process import is_gone
+from data.process import this_process
 from data.store.chats import ensure_chat
 from data.store.near_misses import matched_by_rules
 

@@ -12,11 +12,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, time
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import time
 from typing import Any
 
-from data.notice import MOSCOW, Notice, NoticeItem
+from data.notice import MOSCOW
+from data.notice import Notice
+from data.notice import NoticeItem
 
 Key = tuple[str, str]
 

@@ -7,15 +7,20 @@ does not validate them (``bidder.profiles`` does, above the data layer), it only
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
-from data.models import MATCHES, PROFILES, ProfileRow, utcnow
+from data.models import MATCHES
+from data.models import PROFILES
+from data.models import ProfileRow
+from data.models import utcnow
 
 
 def sync_profiles(session: Session, specs: Sequence[Mapping[str, Any]]) -> None:

@@ -3,7 +3,9 @@ what changed since a moment."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -12,16 +14,18 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from data.errors import StoreError
-from data.models import (
-    DECISIONS,
-    MATCHES,
-    NOTICE_CHANGES,
-    NOTICES,
-    NoticeChange,
-)
-from data.notice import Notice, stage_of
+from data.models import DECISIONS
+from data.models import MATCHES
+from data.models import NOTICE_CHANGES
+from data.models import NOTICES
+from data.models import NoticeChange
+from data.notice import Notice
+from data.notice import stage_of
 from data.store.plan import Key
-from data.store.rows import _chunks, _key_filter, _load_items, notice_from_row
+from data.store.rows import _chunks
+from data.store.rows import _key_filter
+from data.store.rows import _load_items
+from data.store.rows import notice_from_row
 from data.types import money_sum
 
 

@@ -8,27 +8,27 @@ parameters are limited on both backends).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
-from data.models import (
-    CRAWL_RUNS,
-    DECISIONS,
-    MATCHES,
-    NEAR_MISSES,
-    NOTICES,
-    PROFILES,
-    CrawlRun,
-    DecisionRow,
-    MatchRow,
-    NearMissRow,
-    NoticeRow,
-    ProfileRow,
-)
+from data.models import CRAWL_RUNS
+from data.models import DECISIONS
+from data.models import MATCHES
+from data.models import NEAR_MISSES
+from data.models import NOTICES
+from data.models import PROFILES
+from data.models import CrawlRun
+from data.models import DecisionRow
+from data.models import MatchRow
+from data.models import NearMissRow
+from data.models import NoticeRow
+from data.models import ProfileRow
 from data.store.near_misses import matched_by_rules
 from data.store.rows import _chunks
 

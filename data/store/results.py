@@ -13,42 +13,45 @@ notice's columns and completed when the notice is stored (``link_results``, whic
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection
+from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from data.db import upsert_into
-from data.models import (
-    CONTRACTS,
-    NOTICES,
-    PROTOCOL_BIDS,
-    PROTOCOLS,
-    PURCHASE_RESULTS,
-    SUPPLIERS,
-    utcnow,
-)
-from data.notice import MOSCOW, Stage, stage_of
+from data.models import CONTRACTS
+from data.models import NOTICES
+from data.models import PROTOCOL_BIDS
+from data.models import PROTOCOLS
+from data.models import PURCHASE_RESULTS
+from data.models import SUPPLIERS
+from data.models import utcnow
+from data.notice import MOSCOW
+from data.notice import Stage
+from data.notice import stage_of
 from data.reference.regions import region_from_inn
-from data.results import (
-    Bid,
-    ContractRecord,
-    NoticeFacts,
-    ProtocolResult,
-    PurchaseSummary,
-    UnfairSupplierCheck,
-    UnfairSupplierEntry,
-    nmck_band,
-    summarize,
-)
+from data.results import Bid
+from data.results import ContractRecord
+from data.results import NoticeFacts
+from data.results import ProtocolResult
+from data.results import PurchaseSummary
+from data.results import UnfairSupplierCheck
+from data.results import UnfairSupplierEntry
+from data.results import nmck_band
+from data.results import summarize
 from data.store.batch import run_batch
 from data.store.plan import Key
 from data.store.readers import our_notice_ids
 from data.store.rows import _chunks
-from data.store.unfair import record_unfair_check, store_unfair_entry
+from data.store.unfair import record_unfair_check
+from data.store.unfair import store_unfair_entry
 
 ResultDocument = ProtocolResult | ContractRecord | UnfairSupplierEntry | UnfairSupplierCheck
 """What ``upsert_results`` stores: protocols, contracts, and the register of unfair suppliers'

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from data.db import upsert_into
-from data.models import NOTICE_ITEMS, NOTICES, NoticeRow
-from data.notice import Notice, NoticeItem
-from data.store.plan import ITEM_FIELDS, KEYS_PER_QUERY, NOTICE_COLUMNS, Key
+from data.models import NOTICE_ITEMS
+from data.models import NOTICES
+from data.models import NoticeRow
+from data.notice import Notice
+from data.notice import NoticeItem
+from data.store.plan import ITEM_FIELDS
+from data.store.plan import KEYS_PER_QUERY
+from data.store.plan import NOTICE_COLUMNS
+from data.store.plan import Key
 
 
 def _notice_values(notice: Notice) -> dict[str, Any]:

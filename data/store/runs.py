@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,14 +14,13 @@ from sqlmodel import Session
 
 from data.db import upsert_into
 from data.errors import StoreError
-from data.models import (
-    CRAWL_OUTCOMES,
-    CRAWL_RUNS,
-    CRAWL_STATE,
-    CrawlRun,
-    utcnow,
-)
-from data.process import is_gone, this_process
+from data.models import CRAWL_OUTCOMES
+from data.models import CRAWL_RUNS
+from data.models import CRAWL_STATE
+from data.models import CrawlRun
+from data.models import utcnow
+from data.process import is_gone
+from data.process import this_process
 from data.store.plan import UpsertResult
 
 log = logging.getLogger(__name__)

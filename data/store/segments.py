@@ -14,8 +14,11 @@ purchases, and says which segment it used.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -24,7 +27,10 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from data.models import PURCHASE_RESULTS
-from data.results import FAILED_OUTCOMES, FINAL_OUTCOMES, band_label, nmck_band
+from data.results import FAILED_OUTCOMES
+from data.results import FINAL_OUTCOMES
+from data.results import band_label
+from data.results import nmck_band
 
 MIN_SEGMENT_PURCHASES = 20
 """Below this many finished purchases a segment's quartiles are noise: widen it."""

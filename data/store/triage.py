@@ -8,7 +8,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from data.models import DECISIONS, MATCHES, NEAR_MISSES, PROFILES
+from data.models import DECISIONS
+from data.models import MATCHES
+from data.models import NEAR_MISSES
+from data.models import PROFILES
 from data.notice import Notice
 from data.store.readers import notices_by_id
 

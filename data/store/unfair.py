@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from data.db import upsert_into
-from data.models import PURCHASE_RESULTS, UNFAIR_CHECKS, UNFAIR_SUPPLIERS
+from data.models import PURCHASE_RESULTS
+from data.models import UNFAIR_CHECKS
+from data.models import UNFAIR_SUPPLIERS
 from data.notice import MOSCOW
-from data.results import UnfairSupplierCheck, UnfairSupplierEntry
+from data.results import UnfairSupplierCheck
+from data.results import UnfairSupplierEntry
 
 U = UNFAIR_SUPPLIERS.c
 C = UNFAIR_CHECKS.c

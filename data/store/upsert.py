@@ -7,20 +7,33 @@ A newer version with the same content only refreshes the bookkeeping and counts 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic_core import to_jsonable_python
 from sqlmodel import Session
 
-from data.models import NOTICE_CHANGES, NOTICE_ITEMS, NOTICES, utcnow
+from data.models import NOTICE_CHANGES
+from data.models import NOTICE_ITEMS
+from data.models import NOTICES
+from data.models import utcnow
 from data.notice import Notice
 from data.store.batch import run_batch
-from data.store.plan import Key, UpsertResult, changed_fields, dedupe, differing_columns, plan_update
+from data.store.plan import Key
+from data.store.plan import UpsertResult
+from data.store.plan import changed_fields
+from data.store.plan import dedupe
+from data.store.plan import differing_columns
+from data.store.plan import plan_update
 from data.store.results import link_results
-from data.store.rows import _insert_returning_ids, _item_values, _load_stored, _notice_values
-from data.store.runs import RunProgress, _count_into_run
+from data.store.rows import _insert_returning_ids
+from data.store.rows import _item_values
+from data.store.rows import _load_stored
+from data.store.rows import _notice_values
+from data.store.runs import RunProgress
+from data.store.runs import _count_into_run
 
 
 def upsert_notices(

@@ -9,23 +9,37 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from typing import NoReturn
 
 import typer
 from sqlalchemy.engine import Engine
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken
+from telegram.error import TelegramError
 
-from bot.app import build_application, redact_secrets_in_logs, run_bot, telegram_failure, telegram_notifier
+from bot.app import build_application
+from bot.app import redact_secrets_in_logs
+from bot.app import run_bot
+from bot.app import telegram_failure
+from bot.app import telegram_notifier
 from bot.errors import BotError
-from bot.notifier import ConsoleSender, DrainReport, Notifier
+from bot.notifier import ConsoleSender
+from bot.notifier import DrainReport
+from bot.notifier import Notifier
 from bot.render import html_to_console
-from data.db import make_engine, session_scope
+from data.db import make_engine
+from data.db import session_scope
 from data.errors import StoreError
 from data.models import utcnow
 from data.store import outbox
-from tenderwatch.bot_setup import access_policy, auction_summarizer
-from tenderwatch.clikit import console, fail, require_database, settings_of, warn_unrouted
+from tenderwatch.bot_setup import access_policy
+from tenderwatch.bot_setup import auction_summarizer
+from tenderwatch.clikit import console
+from tenderwatch.clikit import fail
+from tenderwatch.clikit import require_database
+from tenderwatch.clikit import settings_of
+from tenderwatch.clikit import warn_unrouted
 from tenderwatch.config import Settings
 
 log = logging.getLogger(__name__)

@@ -7,10 +7,17 @@ import json
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from data.db import current_revision, database_failure, head_revision, make_engine
+from data.db import current_revision
+from data.db import database_failure
+from data.db import head_revision
+from data.db import make_engine
 from data.errors import DatabaseUrlError
-from tenderwatch.clikit import console, fail, missing_database, settings_of
-from tenderwatch.config import Settings, mask_url
+from tenderwatch.clikit import console
+from tenderwatch.clikit import fail
+from tenderwatch.clikit import missing_database
+from tenderwatch.clikit import settings_of
+from tenderwatch.config import Settings
+from tenderwatch.config import mask_url
 
 
 def register(app: typer.Typer) -> None:

@@ -5,23 +5,27 @@ from __future__ import annotations
 import contextlib
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 
 import typer
 from rich.live import Live
 from rich.text import Text
 
-from crawler.errors import CrawlerError, CrawlSettingsError, SpiderArgumentError
+from crawler.errors import CrawlerError
+from crawler.errors import CrawlSettingsError
+from crawler.errors import SpiderArgumentError
 from crawler.extensions import CrawlProgress
-from crawler.runner import (
-    SOURCES,
-    CrawlInterrupted,
-    CrawlSummary,
-    StopRequested,
-    run_crawl,
-)
+from crawler.runner import SOURCES
+from crawler.runner import CrawlInterrupted
+from crawler.runner import CrawlSummary
+from crawler.runner import StopRequested
+from crawler.runner import run_crawl
 from data.errors import StoreError
-from tenderwatch.clikit import console, fail, require_database, settings_of
+from tenderwatch.clikit import console
+from tenderwatch.clikit import fail
+from tenderwatch.clikit import require_database
+from tenderwatch.clikit import settings_of
 from tenderwatch.crawling import crawl_config
 
 EXIT_CODES = {"ok": 0, "partial": 3, "failed": 1}

@@ -13,30 +13,45 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import typer
 
 from bidder import reports
-from bidder.auction import SimulationParams, simulate
+from bidder.auction import SimulationParams
+from bidder.auction import simulate
 from bidder.errors import BidderError
 from bidder.market import competitors_for
-from crawler.replay import NoticeVersion, ReplayError, build_snapshot
-from crawler.replay.market import results_of, write_protocols
+from crawler.replay import NoticeVersion
+from crawler.replay import ReplayError
+from crawler.replay import build_snapshot
+from crawler.replay.market import results_of
+from crawler.replay.market import write_protocols
 from crawler.replay.server import start_replay
-from data.db import make_engine, session_scope, upgrade
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
 from data.formatting import format_money
 from data.notice import MOSCOW
-from data.store import advance_high_water, get_notice
+from data.store import advance_high_water
+from data.store import get_notice
 from data.store.segments import SegmentStats
-from tenderwatch.clikit import console, fail, say, settings_of
-from tenderwatch.commands.report import WIDE_COLUMNS, save_market_chart
+from tenderwatch.clikit import console
+from tenderwatch.clikit import fail
+from tenderwatch.clikit import say
+from tenderwatch.clikit import settings_of
+from tenderwatch.commands.report import WIDE_COLUMNS
+from tenderwatch.commands.report import save_market_chart
 from tenderwatch.config import Settings
-from tenderwatch.ingest import IngestReport, ingest_paths
-from tenderwatch.render import OutputFormat, emit
-from tenderwatch.service import ServiceError, serve
+from tenderwatch.ingest import IngestReport
+from tenderwatch.ingest import ingest_paths
+from tenderwatch.render import OutputFormat
+from tenderwatch.render import emit
+from tenderwatch.service import ServiceError
+from tenderwatch.service import serve
 
 DEMO_CHAT = 100_500
 """The chat the demo alerts go to (printed, never sent: the demo has no token)."""

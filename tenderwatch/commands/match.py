@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 import typer
 
 from data.errors import StoreError
-from tenderwatch.clikit import DATE_HINT, console, err_console, fail, parse_moment, settings_of, warn_unrouted
+from tenderwatch.clikit import DATE_HINT
+from tenderwatch.clikit import console
+from tenderwatch.clikit import err_console
+from tenderwatch.clikit import fail
+from tenderwatch.clikit import parse_moment
+from tenderwatch.clikit import settings_of
+from tenderwatch.clikit import warn_unrouted
 from tenderwatch.commands.profiles import load_profiles
 from tenderwatch.commands.storage import open_database
 from tenderwatch.matching import run_match

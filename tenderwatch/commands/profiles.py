@@ -11,52 +11,60 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, time
-from decimal import Decimal, InvalidOperation
+from datetime import UTC
+from datetime import datetime
+from datetime import time
+from decimal import Decimal
+from decimal import InvalidOperation
 
 import typer
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from bidder.auction.money import MAX_RUB
-from bidder.matcher import (
-    SCORE_CODE,
-    SCORE_KEYWORD,
-    SCORE_PHRASE,
-    CompiledMatcher,
-    Explanation,
-    compile_profiles,
-)
+from bidder.matcher import SCORE_CODE
+from bidder.matcher import SCORE_KEYWORD
+from bidder.matcher import SCORE_PHRASE
+from bidder.matcher import CompiledMatcher
+from bidder.matcher import Explanation
+from bidder.matcher import compile_profiles
 from bidder.near_miss import closeness
-from bidder.profiles import (
-    Profile,
-    ProfileError,
-    kind_of,
-    law_of,
-    parse_profiles,
-    profile_warnings,
-)
-from bidder.suggest import (
-    MIN_SHARE,
-    MIN_SKIPPED,
-    CodeSuggestions,
-    Suggestions,
-    code_suggestions,
-    keyword_neighbours,
-    suggest,
-)
-from data.db import make_engine, session_scope, sqlite_file, upgrade
+from bidder.profiles import Profile
+from bidder.profiles import ProfileError
+from bidder.profiles import kind_of
+from bidder.profiles import law_of
+from bidder.profiles import parse_profiles
+from bidder.profiles import profile_warnings
+from bidder.suggest import MIN_SHARE
+from bidder.suggest import MIN_SKIPPED
+from bidder.suggest import CodeSuggestions
+from bidder.suggest import Suggestions
+from bidder.suggest import code_suggestions
+from bidder.suggest import keyword_neighbours
+from bidder.suggest import suggest
+from data.db import make_engine
+from data.db import session_scope
+from data.db import sqlite_file
+from data.db import upgrade
 from data.errors import StoreError
 from data.formatting import format_money
-from data.notice import Notice, is_inn
+from data.notice import Notice
+from data.notice import is_inn
 from data.reference.okpd2 import normalize_okpd2
-from data.reference.regions import region_name, resolve_region
+from data.reference.regions import region_name
+from data.reference.regions import resolve_region
 from data.store import get_notice
-from data.store.triage import taken_near_misses, triaged_notices
-from tenderwatch.clikit import console, err_console, fail, parse_moment, settings_of
+from data.store.triage import taken_near_misses
+from data.store.triage import triaged_notices
+from tenderwatch.clikit import console
+from tenderwatch.clikit import err_console
+from tenderwatch.clikit import fail
+from tenderwatch.clikit import parse_moment
+from tenderwatch.clikit import settings_of
 from tenderwatch.commands.storage import open_database
 from tenderwatch.config import mask_url
-from tenderwatch.matching import SourcedProfile, profiles_with_origin
+from tenderwatch.matching import SourcedProfile
+from tenderwatch.matching import profiles_with_origin
 
 DEFAULT_DEADLINE_TIME = time(9, 0)
 """A deadline given as a date means 09:00 Moscow time, the usual EIS submission cut-off."""

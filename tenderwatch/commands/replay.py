@@ -13,9 +13,12 @@ from types import FrameType
 
 import typer
 
-from crawler.replay import ReplayError, build_snapshot
-from crawler.replay.server import ReplayServer, start_replay
-from tenderwatch.clikit import console, fail
+from crawler.replay import ReplayError
+from crawler.replay import build_snapshot
+from crawler.replay.server import ReplayServer
+from crawler.replay.server import start_replay
+from tenderwatch.clikit import console
+from tenderwatch.clikit import fail
 
 
 def register(app: typer.Typer) -> None:

@@ -7,8 +7,11 @@ reports bad options through ``fail`` and hands the rows to ``tenderwatch.render`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from collections.abc import Sequence
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -21,14 +24,24 @@ from sqlmodel import Session
 from bidder import reports
 from bidder.errors import BidderError
 from crawler.runner import SOURCES
-from data.db import database_failure, session_scope
+from data.db import database_failure
+from data.db import session_scope
 from data.errors import StoreError
 from data.store.customers import CompetitorRow
 from data.store.segments import SegmentStats
-from tenderwatch.clikit import console, fail, legend_of, money_axis, png_figure, settings_of
+from tenderwatch.clikit import console
+from tenderwatch.clikit import fail
+from tenderwatch.clikit import legend_of
+from tenderwatch.clikit import money_axis
+from tenderwatch.clikit import png_figure
+from tenderwatch.clikit import settings_of
 from tenderwatch.commands.storage import open_database
 from tenderwatch.config import mask_url
-from tenderwatch.render import STDOUT, CsvDialect, OutputFormat, RenderError, emit
+from tenderwatch.render import STDOUT
+from tenderwatch.render import CsvDialect
+from tenderwatch.render import OutputFormat
+from tenderwatch.render import RenderError
+from tenderwatch.render import emit
 
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 WIDE_COLUMNS = ("url", "reasons", "customer", "reason", "region_name", "delivery")

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import typer
 
 from bidder.profiles import ProfileError
-from bidder.search import DEFAULT_LIMIT, SEARCH_PROFILE, SearchRow, query_profile, search_rows
+from bidder.search import DEFAULT_LIMIT
+from bidder.search import SEARCH_PROFILE
+from bidder.search import SearchRow
+from bidder.search import query_profile
+from bidder.search import search_rows
 from tenderwatch.clikit import fail
-from tenderwatch.commands.report import CSV_DIALECT_OPTION, FORMAT_OPTION, OUT_OPTION, run_report
-from tenderwatch.render import CsvDialect, OutputFormat
+from tenderwatch.commands.report import CSV_DIALECT_OPTION
+from tenderwatch.commands.report import FORMAT_OPTION
+from tenderwatch.commands.report import OUT_OPTION
+from tenderwatch.commands.report import run_report
+from tenderwatch.render import CsvDialect
+from tenderwatch.render import OutputFormat
 
 
 def register(app: typer.Typer) -> None:

@@ -6,8 +6,13 @@ import asyncio
 
 import typer
 
-from tenderwatch.clikit import fail, require_database, say, settings_of, warn_unrouted
-from tenderwatch.service import ServiceError, serve
+from tenderwatch.clikit import fail
+from tenderwatch.clikit import require_database
+from tenderwatch.clikit import say
+from tenderwatch.clikit import settings_of
+from tenderwatch.clikit import warn_unrouted
+from tenderwatch.service import ServiceError
+from tenderwatch.service import serve
 
 
 def register(app: typer.Typer) -> None:

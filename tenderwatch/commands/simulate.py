@@ -15,19 +15,31 @@ from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from bidder.auction import CompetitorModel, SecurityTerms, SimulationParams, SimulationResult, simulate
+from bidder.auction import CompetitorModel
+from bidder.auction import SecurityTerms
+from bidder.auction import SimulationParams
+from bidder.auction import SimulationResult
+from bidder.auction import simulate
 from bidder.auction.money import as_decimal
 from bidder.auction.montecarlo import Strategy
-from bidder.auction.securities import DEFAULT_GUARANTEE_DAYS, DEFAULT_GUARANTEE_RATE_PERCENT
+from bidder.auction.securities import DEFAULT_GUARANTEE_DAYS
+from bidder.auction.securities import DEFAULT_GUARANTEE_RATE_PERCENT
 from bidder.errors import BidderError
 from data.formatting import format_money
 from data.notice import Notice
-from tenderwatch.clikit import console, fail, legend_of, money_axis, png_figure, require_database, settings_of
+from tenderwatch.clikit import console
+from tenderwatch.clikit import fail
+from tenderwatch.clikit import legend_of
+from tenderwatch.clikit import money_axis
+from tenderwatch.clikit import png_figure
+from tenderwatch.clikit import require_database
+from tenderwatch.clikit import settings_of
 
 if TYPE_CHECKING:  # the database stack is imported only when a stored notice is simulated
     from bidder.market import Calibration
@@ -207,7 +219,8 @@ def _stored_notice(
     from sqlalchemy.exc import SQLAlchemyError
 
     from bidder.market import calibrate_notice
-    from data.db import make_engine, session_scope
+    from data.db import make_engine
+    from data.db import session_scope
     from data.errors import StoreError
     from data.store import get_notice
 

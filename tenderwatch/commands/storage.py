@@ -5,14 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn
+from rich.progress import MofNCompleteColumn
+from rich.progress import Progress
+from rich.progress import TextColumn
+from rich.progress import TimeElapsedColumn
 from sqlalchemy.engine import Engine
 
-from data.db import check_writable, make_engine, upgrade
-from data.errors import DatabaseUrlError, StoreError
-from tenderwatch.clikit import console, err_console, fail, require_database, settings_of
-from tenderwatch.config import Settings, mask_url
-from tenderwatch.ingest import ARCHIVE_SUFFIXES, DOCUMENT_SUFFIXES, InputNotFound, ingest_paths
+from data.db import check_writable
+from data.db import make_engine
+from data.db import upgrade
+from data.errors import DatabaseUrlError
+from data.errors import StoreError
+from tenderwatch.clikit import console
+from tenderwatch.clikit import err_console
+from tenderwatch.clikit import fail
+from tenderwatch.clikit import require_database
+from tenderwatch.clikit import settings_of
+from tenderwatch.config import Settings
+from tenderwatch.config import mask_url
+from tenderwatch.ingest import ARCHIVE_SUFFIXES
+from tenderwatch.ingest import DOCUMENT_SUFFIXES
+from tenderwatch.ingest import InputNotFound
+from tenderwatch.ingest import ingest_paths
 
 IMPORTABLE = ", ".join(sorted(DOCUMENT_SUFFIXES | ARCHIVE_SUFFIXES))
 

@@ -8,12 +8,17 @@ false alarm alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from decimal import Decimal
 from typing import Any
 
-from data.notice import Notice, NoticeItem
+from data.notice import Notice
+from data.notice import NoticeItem
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # 12:00 Moscow, Monday
 VLADIVOSTOK = timezone(timedelta(hours=10))

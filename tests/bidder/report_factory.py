@@ -18,16 +18,24 @@ Decisions: Anna takes A (in two chats) and D; Boris takes C and skips B.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from data.models import ChatRow, CrawlRun, DecisionRow, MatchRow, ProfileRow
+from data.models import ChatRow
+from data.models import CrawlRun
+from data.models import DecisionRow
+from data.models import MatchRow
+from data.models import ProfileRow
 from data.notice import Notice
-from data.store import notice_id_of, upsert_notices
+from data.store import notice_id_of
+from data.store import upsert_notices
 
 MSK = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=MSK)

@@ -3,16 +3,23 @@ and every simulated final price and winner is what the rules give."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from bidder.auction import AuctionRules, AuctionState, CompetitorModel, WalkAwayPrior, run_auctions
-from bidder.auction.money import from_kopecks, to_kopecks
+from bidder.auction import AuctionRules
+from bidder.auction import AuctionState
+from bidder.auction import CompetitorModel
+from bidder.auction import WalkAwayPrior
+from bidder.auction import run_auctions
+from bidder.auction.money import from_kopecks
+from bidder.auction.money import to_kopecks
 from bidder.auction.montecarlo import SNIPER
 
 T0 = datetime(2025, 3, 10, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bidder.auction import AuctionRules, AuctionState, OfferRefused, Refusal
+from bidder.auction import AuctionRules
+from bidder.auction import AuctionState
+from bidder.auction import OfferRefused
+from bidder.auction import Refusal
 from bidder.errors import InvalidInput
 
 T0 = datetime(2025, 3, 10, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))

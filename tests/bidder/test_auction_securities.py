@@ -6,18 +6,18 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from bidder.auction import (
-    SecurityTerms,
-    antidumping_applies,
-    antidumping_threshold,
-    bid_security,
-    contract_security,
-    guarantee_cost,
-)
-from bidder.auction.money import percent_of, to_kopecks
+from bidder.auction import SecurityTerms
+from bidder.auction import antidumping_applies
+from bidder.auction import antidumping_threshold
+from bidder.auction import bid_security
+from bidder.auction import contract_security
+from bidder.auction import guarantee_cost
+from bidder.auction.money import percent_of
+from bidder.auction.money import to_kopecks
 from bidder.auction.securities import extra_guarantee_cost_kopecks
 from bidder.errors import InvalidInput
 

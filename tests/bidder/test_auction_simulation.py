@@ -8,19 +8,20 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from bidder.auction import (
-    DEFAULT_PRIOR,
-    AuctionRules,
-    CompetitorModel,
-    EmpiricalPrior,
-    SecurityTerms,
-    SimulationParams,
-    build_ladder,
-    run_auctions,
-    simulate,
-)
-from bidder.auction.montecarlo import AGGRESSIVE, MIN_STEP, SNIPER
-from bidder.errors import InvalidInput, NoAuctionHeld
+from bidder.auction import DEFAULT_PRIOR
+from bidder.auction import AuctionRules
+from bidder.auction import CompetitorModel
+from bidder.auction import EmpiricalPrior
+from bidder.auction import SecurityTerms
+from bidder.auction import SimulationParams
+from bidder.auction import build_ladder
+from bidder.auction import run_auctions
+from bidder.auction import simulate
+from bidder.auction.montecarlo import AGGRESSIVE
+from bidder.auction.montecarlo import MIN_STEP
+from bidder.auction.montecarlo import SNIPER
+from bidder.errors import InvalidInput
+from bidder.errors import NoAuctionHeld
 
 D = Decimal
 NMCK = D("1000000.00")

@@ -6,12 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from bidder.matcher import compile_profiles, match_naive
+from bidder.matcher import compile_profiles
+from bidder.matcher import match_naive
 from bidder.profiles import parse_profiles
 from bidder.suggest import code_suggestions
-from data.reference import ReferenceDataError, okpd2
+from data.reference import ReferenceDataError
+from data.reference import okpd2
 from data.reference.okpd2 import okpd2_name
-from tests.bidder.match_table import NOW, notice
+from tests.bidder.match_table import NOW
+from tests.bidder.match_table import notice
 
 LAPTOPS = {"name": "laptops", "keywords": ["компьютер*"]}
 

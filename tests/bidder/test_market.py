@@ -3,18 +3,30 @@ is known (crawler.replay.market), stored through the same upserts as imported re
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlmodel import Session
 
-from bidder.auction import DEFAULT_PRIOR, EmpiricalPrior
-from bidder.market import backtest_stored, calibrate
-from bidder.reports import ReportError, backtest_report, customer_report, segments_report
-from crawler.replay.market import TRUTH, customer_of, simulated_auctions, supplier_of
-from data.store import upsert_notices, upsert_results
-from data.store.customers import competitors, customer_figures
+from bidder.auction import DEFAULT_PRIOR
+from bidder.auction import EmpiricalPrior
+from bidder.market import backtest_stored
+from bidder.market import calibrate
+from bidder.reports import ReportError
+from bidder.reports import backtest_report
+from bidder.reports import customer_report
+from bidder.reports import segments_report
+from crawler.replay.market import TRUTH
+from crawler.replay.market import customer_of
+from crawler.replay.market import simulated_auctions
+from crawler.replay.market import supplier_of
+from data.store import upsert_notices
+from data.store import upsert_results
+from data.store.customers import competitors
+from data.store.customers import customer_figures
 
 
 @pytest.fixture

@@ -8,16 +8,18 @@ from decimal import Decimal
 
 import pytest
 
-from bidder.matcher import (
-    Explanation,
-    Match,
-    MatcherError,
-    compile_profiles,
-    match_naive,
-)
+from bidder.matcher import Explanation
+from bidder.matcher import Match
+from bidder.matcher import MatcherError
+from bidder.matcher import compile_profiles
+from bidder.matcher import match_naive
 from bidder.profiles import parse_profiles
 from data.formatting import format_money
-from tests.bidder.match_table import CASES, NOW, PROFILES, Case, notice
+from tests.bidder.match_table import CASES
+from tests.bidder.match_table import NOW
+from tests.bidder.match_table import PROFILES
+from tests.bidder.match_table import Case
+from tests.bidder.match_table import notice
 
 PARSED = parse_profiles(PROFILES)
 MATCHER = compile_profiles(PARSED)

@@ -4,35 +4,38 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from bidder.matcher import CompiledProfile, NoticeView, compile_profiles, match_naive
+from bidder.matcher import CompiledProfile
+from bidder.matcher import NoticeView
+from bidder.matcher import compile_profiles
+from bidder.matcher import match_naive
 from bidder.matcher import rules as rules_module
-from bidder.matcher.rules import (
-    CONDITIONS,
-    BidSecurity,
-    Capability,
-    Condition,
-    CustomerRegion,
-    CustomersExclude,
-    CustomersInclude,
-    DaysLeft,
-    DeliveryRegion,
-    Exclude,
-    Inactive,
-    Kind,
-    Law,
-    Price,
-    Region,
-    Smp,
-    ValueCondition,
-)
+from bidder.matcher.rules import CONDITIONS
+from bidder.matcher.rules import BidSecurity
+from bidder.matcher.rules import Capability
+from bidder.matcher.rules import Condition
+from bidder.matcher.rules import CustomerRegion
+from bidder.matcher.rules import CustomersExclude
+from bidder.matcher.rules import CustomersInclude
+from bidder.matcher.rules import DaysLeft
+from bidder.matcher.rules import DeliveryRegion
+from bidder.matcher.rules import Exclude
+from bidder.matcher.rules import Inactive
+from bidder.matcher.rules import Kind
+from bidder.matcher.rules import Law
+from bidder.matcher.rules import Price
+from bidder.matcher.rules import Region
+from bidder.matcher.rules import Smp
+from bidder.matcher.rules import ValueCondition
 from bidder.profiles import parse_profiles
-from tests.bidder.match_table import NOW, notice
+from tests.bidder.match_table import NOW
+from tests.bidder.match_table import notice
 
 BASE: dict[str, Any] = {"name": "p", "keywords": ["ноутбук"]}
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from bidder.embeddings import nearest_words, word_vector
-from bidder.matcher import analyze, compile_profiles
-from bidder.near_miss import DEFAULT_THRESHOLD, NearMiss, NearMissFinder, content_words
+from bidder.embeddings import nearest_words
+from bidder.embeddings import word_vector
+from bidder.matcher import analyze
+from bidder.matcher import compile_profiles
+from bidder.near_miss import DEFAULT_THRESHOLD
+from bidder.near_miss import NearMiss
+from bidder.near_miss import NearMissFinder
+from bidder.near_miss import content_words
 from bidder.profiles import parse_profiles
-from tests.bidder.match_table import NOW, notice
+from tests.bidder.match_table import NOW
+from tests.bidder.match_table import notice
 
 PROFILES = [
     {"name": "it", "keywords": ["ноутбук"], "regions": ["77"], "exclude": ["ремонт"]},

@@ -7,7 +7,8 @@ import pytest
 from bidder.matcher import compile_profiles
 from bidder.places import places_in
 from bidder.profiles import parse_profiles
-from tests.bidder.match_table import NOW, notice
+from tests.bidder.match_table import NOW
+from tests.bidder.match_table import notice
 
 # (EIS): copied by hand from ../shared/eis_samples (purchaseObjectInfo, search pages, RSS); the rest
 # are the examples, written the way state companies write them.

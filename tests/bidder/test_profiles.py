@@ -6,15 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from bidder.keywords import KeywordPart, parse_keyword
-from bidder.profiles import (
-    Profile,
-    ProfileError,
-    code_key,
-    parse_profiles,
-    profile_warnings,
-    validate_profiles,
-)
+from bidder.keywords import KeywordPart
+from bidder.keywords import parse_keyword
+from bidder.profiles import Profile
+from bidder.profiles import ProfileError
+from bidder.profiles import code_key
+from bidder.profiles import parse_profiles
+from bidder.profiles import profile_warnings
+from bidder.profiles import validate_profiles
 
 
 def one(**spec: object) -> Profile:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,11 +14,15 @@ import pytest
 from sqlmodel import Session
 
 from bidder import reports
-from bidder.reports import Period, ReportError
-from data.db import make_engine, upgrade
+from bidder.reports import Period
+from bidder.reports import ReportError
+from data.db import make_engine
+from data.db import upgrade
 from data.notice import Notice
 from tests.bidder import report_factory as f
-from tests.bidder.report_factory import MSK, NOW, REG
+from tests.bidder.report_factory import MSK
+from tests.bidder.report_factory import NOW
+from tests.bidder.report_factory import REG
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,17 @@ import pytest
 from typer.testing import CliRunner
 
 from bidder.profiles import ProfileError
-from bidder.search import filter_profile, parse_query, query_profile, search
-from data.db import make_engine, session_scope, upgrade
+from bidder.search import filter_profile
+from bidder.search import parse_query
+from bidder.search import query_profile
+from bidder.search import search
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
 from data.store import upsert_notices
 from tenderwatch.cli import app
-from tests.bot.factories import NOW, make_notice
+from tests.bot.factories import NOW
+from tests.bot.factories import make_notice
 
 NOTICES = [
     make_notice(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from bidder.profiles import parse_profiles
-from bidder.suggest import MinusWord, NewKeyword, suggest
+from bidder.suggest import MinusWord
+from bidder.suggest import NewKeyword
+from bidder.suggest import suggest
 from data.store.triage import TakenNearMiss
 from tests.bidder.match_table import notice
 

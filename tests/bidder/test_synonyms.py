@@ -7,10 +7,18 @@ from pathlib import Path
 import pytest
 
 from bidder.keywords import parse_keyword
-from bidder.matcher import compile_profiles, match_naive
-from bidder.profiles import ProfileError, parse_profiles
-from bidder.synonyms import SHIPPED, SynonymBook, SynonymError, load_groups, parse_groups, shipped_book
-from tests.bidder.match_table import NOW, notice
+from bidder.matcher import compile_profiles
+from bidder.matcher import match_naive
+from bidder.profiles import ProfileError
+from bidder.profiles import parse_profiles
+from bidder.synonyms import SHIPPED
+from bidder.synonyms import SynonymBook
+from bidder.synonyms import SynonymError
+from bidder.synonyms import load_groups
+from bidder.synonyms import parse_groups
+from bidder.synonyms import shipped_book
+from tests.bidder.match_table import NOW
+from tests.bidder.match_table import notice
 
 IT = {"name": "it", "keywords": ["компьютер*"]}
 SERVICE = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,19 @@ from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.access import AccessPolicy
-from bot.app import build_application, run_bot, telegram_notifier
-from bot.ratelimit import ChatRateLimiter, RateLimits
-from data.db import make_engine, upgrade
+from bot.app import build_application
+from bot.app import run_bot
+from bot.app import telegram_notifier
+from bot.ratelimit import ChatRateLimiter
+from bot.ratelimit import RateLimits
+from data.db import make_engine
+from data.db import upgrade
 from tests.bot.factories import NOW
 from tests.bot.fake_telegram import FakeTelegram
-from tests.bot.live import ADMIN, ALICE, GROUP, Simulations
+from tests.bot.live import ADMIN
+from tests.bot.live import ALICE
+from tests.bot.live import GROUP
+from tests.bot.live import Simulations
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as timedelta, no warning
 

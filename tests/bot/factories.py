@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,11 +13,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from data.db import session_scope
-from data.models import MatchRow, ProfileRow
+from data.models import MatchRow
+from data.models import ProfileRow
 from data.notice import Notice
-from data.results import Bid, ProtocolResult
-from data.store import chats, notice_id_of, upsert_notices, upsert_results
-from data.store.near_misses import NearMissFound, replace_near_misses
+from data.results import Bid
+from data.results import ProtocolResult
+from data.store import chats
+from data.store import notice_id_of
+from data.store import upsert_notices
+from data.store import upsert_results
+from data.store.near_misses import NearMissFound
+from data.store.near_misses import replace_near_misses
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 

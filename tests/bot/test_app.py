@@ -6,23 +6,46 @@ import asyncio
 import logging
 import sqlite3
 import time
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlmodel import select
 from telegram.error import Conflict
 
 from bot.access import AccessPolicy
-from bot.app import build_application, redact_secrets_in_logs, run_bot, telegram_notifier
+from bot.app import build_application
+from bot.app import redact_secrets_in_logs
+from bot.app import run_bot
+from bot.app import telegram_notifier
 from data.db import session_scope
-from data.models import AllowedUser, ChatRow, DecisionRow, NoticeChange, OutboxRow, ProfileRow
+from data.models import AllowedUser
+from data.models import ChatRow
+from data.models import DecisionRow
+from data.models import NoticeChange
+from data.models import OutboxRow
+from data.models import ProfileRow
 from data.notice import MOSCOW
-from data.results import UnfairSupplierCheck, UnfairSupplierEntry
-from data.store import outbox, upsert_results
-from data.store.places import PlaceFound, replace_notice_places
-from tests.bot.conftest import FAST_LIMITS, TOKEN
-from tests.bot.factories import NOW, make_notice, seed_matches, store_past_auction
-from tests.bot.live import ADMIN, ALICE, BOB, GROUP, STRANGER, private, replies_to, wait
+from data.results import UnfairSupplierCheck
+from data.results import UnfairSupplierEntry
+from data.store import outbox
+from data.store import upsert_results
+from data.store.places import PlaceFound
+from data.store.places import replace_notice_places
+from tests.bot.conftest import FAST_LIMITS
+from tests.bot.conftest import TOKEN
+from tests.bot.factories import NOW
+from tests.bot.factories import make_notice
+from tests.bot.factories import seed_matches
+from tests.bot.factories import store_past_auction
+from tests.bot.live import ADMIN
+from tests.bot.live import ALICE
+from tests.bot.live import BOB
+from tests.bot.live import GROUP
+from tests.bot.live import STRANGER
+from tests.bot.live import private
+from tests.bot.live import replies_to
+from tests.bot.live import wait
 
 
 async def test_stranger_gets_a_polite_refusal_with_ids_and_nothing_else(engine, fake, running):

@@ -10,12 +10,16 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.notifier import Notifier, TelegramSender
+from bot.notifier import Notifier
+from bot.notifier import TelegramSender
 from data.db import session_scope
-from data.models import OutboxRow, utcnow
+from data.models import OutboxRow
+from data.models import utcnow
 from data.store import outbox
-from tests.bot.conftest import PROJECT_ROOT, make_bot
-from tests.bot.factories import NOW, seed_matches
+from tests.bot.conftest import PROJECT_ROOT
+from tests.bot.conftest import make_bot
+from tests.bot.factories import NOW
+from tests.bot.factories import seed_matches
 
 CHAT = 5005
 

@@ -8,23 +8,27 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlmodel import select
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError
+from telegram.error import TimedOut
 
-from bot.notifier import ConsoleSender, Notifier, TelegramSender, maybe_delivered
+from bot.notifier import ConsoleSender
+from bot.notifier import Notifier
+from bot.notifier import TelegramSender
+from bot.notifier import maybe_delivered
 from bot.ratelimit import RateLimits
 from data.db import session_scope
-from data.models import ChatRow, OutboxRow
-from data.store import chats, outbox
+from data.models import ChatRow
+from data.models import OutboxRow
+from data.store import chats
+from data.store import outbox
 from tests.bot.conftest import make_bot
-from tests.bot.factories import (
-    NOW,
-    add_match,
-    add_profile,
-    make_notice,
-    seed_matches,
-    store,
-    store_past_auction,
-)
+from tests.bot.factories import NOW
+from tests.bot.factories import add_match
+from tests.bot.factories import add_profile
+from tests.bot.factories import make_notice
+from tests.bot.factories import seed_matches
+from tests.bot.factories import store
+from tests.bot.factories import store_past_auction
 
 PRIVATE = 1001
 GROUP = -1002003004

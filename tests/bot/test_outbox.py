@@ -7,13 +7,16 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.ratelimit import SlidingWindow, chat_kind
+from bot.ratelimit import SlidingWindow
+from bot.ratelimit import chat_kind
 from data.db import session_scope
-from data.models import NoticeChange, OutboxRow
+from data.models import NoticeChange
+from data.models import OutboxRow
 from data.process import this_process
 from data.store import chats as stored_chats
 from data.store import outbox
-from tests.bot.factories import NOW, seed_matches
+from tests.bot.factories import NOW
+from tests.bot.factories import seed_matches
 
 TAKER = 77
 GROUP = -100900

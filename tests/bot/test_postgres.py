@@ -12,10 +12,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.notifier import ConsoleSender, Notifier
-from data.db import make_engine, session_scope, upgrade
+from bot.notifier import ConsoleSender
+from bot.notifier import Notifier
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
 from data.store import outbox
-from tests.bot.factories import NOW, seed_matches
+from tests.bot.factories import NOW
+from tests.bot.factories import seed_matches
 
 PG_URL = os.environ.get("TENDERWATCH_TEST_POSTGRES_URL")
 

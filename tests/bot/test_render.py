@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from bot.render import (
-    AlertView,
-    alert_keyboard,
-    customer_line,
-    decode_callback,
-    digest_keyboard,
-    encode_callback,
-    format_deadline,
-    format_money,
-    plural,
-    register_line,
-    render_alert,
-    render_change,
-    render_digest,
-)
+from bot.render import AlertView
+from bot.render import alert_keyboard
+from bot.render import customer_line
+from bot.render import decode_callback
+from bot.render import digest_keyboard
+from bot.render import encode_callback
+from bot.render import format_deadline
+from bot.render import format_money
+from bot.render import plural
+from bot.render import register_line
+from bot.render import render_alert
+from bot.render import render_change
+from bot.render import render_digest
 from data.notice import deadline_order
 from data.store.chats import Decision
-from data.store.customers import CustomerFigures, Winner
+from data.store.customers import CustomerFigures
+from data.store.customers import Winner
 from data.store.places import PlaceFound
 from data.store.unfair import RegisterStatus
-from tests.bot.factories import NOW, make_notice
+from tests.bot.factories import NOW
+from tests.bot.factories import make_notice
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,26 @@ from datetime import timedelta
 from sqlmodel import select
 
 from data.db import session_scope
-from data.models import DecisionRow, ProfileRow
+from data.models import DecisionRow
+from data.models import ProfileRow
 from data.store import outbox
-from data.store.near_misses import NearMissFound, replace_near_misses
-from data.store.triage import taken_near_misses, triaged_notices
-from tests.bidder.test_suggest import SKIPPED, TAKEN
-from tests.bot.factories import NOW, make_notice, seed_triage, store
-from tests.bot.live import ADMIN, ALICE, BOB, GROUP, private, replies_to, wait
+from data.store.near_misses import NearMissFound
+from data.store.near_misses import replace_near_misses
+from data.store.triage import taken_near_misses
+from data.store.triage import triaged_notices
+from tests.bidder.test_suggest import SKIPPED
+from tests.bidder.test_suggest import TAKEN
+from tests.bot.factories import NOW
+from tests.bot.factories import make_notice
+from tests.bot.factories import seed_triage
+from tests.bot.factories import store
+from tests.bot.live import ADMIN
+from tests.bot.live import ALICE
+from tests.bot.live import BOB
+from tests.bot.live import GROUP
+from tests.bot.live import private
+from tests.bot.live import replies_to
+from tests.bot.live import wait
 
 PROFILE = {"name": "it", "keywords": ["ноутбук", "компьютер*"]}
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -78,7 +79,8 @@ def mismatches(db_url: str, snapshot) -> list[str]:
 
 def store_notices(db_url: str, notices) -> None:
     """Notices stored directly (migrated first), as a crawl would have left them."""
-    from data.db import session_scope, upgrade
+    from data.db import session_scope
+    from data.db import upgrade
     from data.store import upsert_notices
 
     engine = make_engine(db_url)

@@ -8,22 +8,29 @@ costs one list page and 3 cards, and records 5 changed notices.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from crawler.parsers import parse_document
 from crawler.replay import build_snapshot
-from crawler.replay.catalog import STATUS_CANCELLED_44, STATUS_CANCELLED_223
+from crawler.replay.catalog import STATUS_CANCELLED_44
+from crawler.replay.catalog import STATUS_CANCELLED_223
 from crawler.replay.generate import moscow_now_floor
 from crawler.replay.server import start_replay
 from crawler.runner import run_crawl
 from crawler.spiders.eis import CARD_PATHS
-from data.db import make_engine, session_scope
+from data.db import make_engine
+from data.db import session_scope
 from data.notice import Notice
-from data.store import changed_fields, notice_changes
-from tests.crawler.crawl_helpers import fast_config, mismatches, replay_stats, stored_rows
+from data.store import changed_fields
+from data.store import notice_changes
+from tests.crawler.crawl_helpers import fast_config
+from tests.crawler.crawl_helpers import mismatches
+from tests.crawler.crawl_helpers import replay_stats
+from tests.crawler.crawl_helpers import stored_rows
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,11 @@ from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
 from crawler.runner import run_crawl
 from data.db import make_engine
-from tests.crawler.crawl_helpers import NOW, fast_config, mismatches, replay_stats, stored_rows
+from tests.crawler.crawl_helpers import NOW
+from tests.crawler.crawl_helpers import fast_config
+from tests.crawler.crawl_helpers import mismatches
+from tests.crawler.crawl_helpers import replay_stats
+from tests.crawler.crawl_helpers import stored_rows
 
 pytestmark = pytest.mark.slow
 

@@ -4,34 +4,40 @@ crawl against the replay's double of the service, faults included."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from lxml import etree
 
-from crawler.export_service import (
-    NOTICE_TYPES_44,
-    NOTICE_TYPES_223,
-    SERVICE_PATH,
-    TOKEN_ENV,
-    ExportServiceError,
-    NotAReply,
-    RegionDay,
-    archive_urls,
-    reg_number_request,
-    region_day_request,
-)
+from crawler.export_service import NOTICE_TYPES_44
+from crawler.export_service import NOTICE_TYPES_223
+from crawler.export_service import SERVICE_PATH
+from crawler.export_service import TOKEN_ENV
+from crawler.export_service import ExportServiceError
+from crawler.export_service import NotAReply
+from crawler.export_service import RegionDay
+from crawler.export_service import archive_urls
+from crawler.export_service import reg_number_request
+from crawler.export_service import region_day_request
 from crawler.replay import pages
-from crawler.replay.export_service import REPLAY_EXPORT_TOKEN, ExportFake
+from crawler.replay.export_service import REPLAY_EXPORT_TOKEN
+from crawler.replay.export_service import ExportFake
 from crawler.replay.generate import moscow_now_floor
 from crawler.replay.market import results_of
 from crawler.replay.server import start_replay
 from crawler.replay.snapshot import build_snapshot
-from crawler.runner import crawl_command, crawl_environment, run_crawl
+from crawler.runner import crawl_command
+from crawler.runner import crawl_environment
+from crawler.runner import run_crawl
 from data.db import make_engine
 from data.models import PROTOCOLS
-from tests.crawler.crawl_helpers import fast_config, replay_stats, store_notices, stored_rows
+from tests.crawler.crawl_helpers import fast_config
+from tests.crawler.crawl_helpers import replay_stats
+from tests.crawler.crawl_helpers import store_notices
+from tests.crawler.crawl_helpers import stored_rows
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 WS = "http://zakupki.gov.ru/fz44/get-docs-ip/ws"
@@ -260,7 +266,8 @@ def test_without_a_token_the_export_crawls_say_what_to_set(tmp_path, monkeypatch
 
 
 def test_yesterday_is_the_last_day_asked_and_the_mark_moves_to_the_end_of_the_last_whole_day():
-    from crawler.spiders.eis_export import EisExportSpider, end_of_day
+    from crawler.spiders.eis_export import EisExportSpider
+    from crawler.spiders.eis_export import end_of_day
 
     spider = EisExportSpider()
     spider.days_back = 3
@@ -314,8 +321,11 @@ def test_the_result_crawl_asks_each_purchase_past_a_milestone_once_and_stores_it
 
 def test_purchases_awaiting_results_follow_the_milestones_and_put_ours_first(tmp_path):
     from data.db import session_scope
-    from data.models import MATCHES, NOTICES, PROFILES
-    from data.store import purchases_awaiting_results, upsert_results
+    from data.models import MATCHES
+    from data.models import NOTICES
+    from data.models import PROFILES
+    from data.store import purchases_awaiting_results
+    from data.store import upsert_results
 
     now = datetime(2026, 12, 3, 12, 0, tzinfo=pages.MOSCOW)
     snap = build_snapshot(seed=4, count=40)

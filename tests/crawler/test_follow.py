@@ -4,7 +4,9 @@ to «Определение поставщика завершено» three days
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,11 +15,18 @@ from crawler.replay.generate import moscow_now_floor
 from crawler.replay.server import start_replay
 from crawler.replay.snapshot import build_snapshot
 from crawler.runner import run_crawl
-from data.db import make_engine, session_scope
-from data.models import MATCHES, NOTICE_CHANGES, NOTICES, PROFILES
-from data.notice import Stage, stage_of
+from data.db import make_engine
+from data.db import session_scope
+from data.models import MATCHES
+from data.models import NOTICE_CHANGES
+from data.models import NOTICES
+from data.models import PROFILES
+from data.notice import Stage
+from data.notice import stage_of
 from data.store import notices_to_follow
-from tests.crawler.crawl_helpers import fast_config, replay_stats, stored_rows
+from tests.crawler.crawl_helpers import fast_config
+from tests.crawler.crawl_helpers import replay_stats
+from tests.crawler.crawl_helpers import stored_rows
 
 NOW = datetime(2026, 11, 22, 21, 0, tzinfo=UTC)
 

@@ -12,7 +12,8 @@ import threading
 import time
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -21,15 +22,20 @@ from scrapy.utils.request import request_from_dict
 
 from crawler.errors import CrawlSettingsError
 from crawler.frontier import codec
-from crawler.frontier.job import Job, JobKeys
+from crawler.frontier.job import Job
+from crawler.frontier.job import JobKeys
 from crawler.frontier.politeness import SiteGate
 from crawler.frontier.queue import LeasedQueue
 from crawler.frontier.scheduler import WorkInProgress
 from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
-from crawler.runner import CrawlSummary, run_crawl
+from crawler.runner import CrawlSummary
+from crawler.runner import run_crawl
 from data.notice import Notice
-from tests.crawler.crawl_helpers import fast_config, mismatches, replay_stats, stored_rows
+from tests.crawler.crawl_helpers import fast_config
+from tests.crawler.crawl_helpers import mismatches
+from tests.crawler.crawl_helpers import replay_stats
+from tests.crawler.crawl_helpers import stored_rows
 from tests.faults.ledger import record
 
 REDIS_ENV = "TENDERWATCH_TEST_REDIS_URL"

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from crawler.parsers.common import MOSCOW, ParseError, safe_xml_root
+from crawler.parsers.common import MOSCOW
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import safe_xml_root
 from crawler.parsers.eis223 import parse_xml223
 from crawler.parsers.mobile223 import parse_json223
 from data.notice import NoticeItem

@@ -8,14 +8,22 @@ written inline, never copied into the project.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from decimal import Decimal as D
 
 import pytest
 
-from crawler.parsers import NotANotice, ParseError, detect_format, parse_document
-from crawler.parsers.common import ASSUMED_MOSCOW_NOTE, MOSCOW
-from data.notice import Notice, NoticeItem
+from crawler.parsers import NotANotice
+from crawler.parsers import ParseError
+from crawler.parsers import detect_format
+from crawler.parsers import parse_document
+from crawler.parsers.common import ASSUMED_MOSCOW_NOTE
+from crawler.parsers.common import MOSCOW
+from data.notice import Notice
+from data.notice import NoticeItem
 from tests.conftest import sample_bytes
 
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from crawler.parsers import ParseError, parse_document
+from crawler.parsers import ParseError
+from crawler.parsers import parse_document
 from data.notice import Notice
 from tests.conftest import SAMPLES_DIR
 

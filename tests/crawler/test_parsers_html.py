@@ -4,15 +4,24 @@ and the pages that only pretend to be EIS data (maintenance, captcha, empty, tru
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from crawler.parsers.common import DATE_ONLY_NOTE, MOSCOW, ParseError
-from crawler.parsers.html import SearchPage, looks_like_error_page, parse_html, read_search_page
+from crawler.parsers.common import DATE_ONLY_NOTE
+from crawler.parsers.common import MOSCOW
+from crawler.parsers.common import ParseError
+from crawler.parsers.html import SearchPage
+from crawler.parsers.html import looks_like_error_page
+from crawler.parsers.html import parse_html
+from crawler.parsers.html import read_search_page
 from tests.conftest import sample_bytes
 
 LIST_44 = "html_eis_list.html"

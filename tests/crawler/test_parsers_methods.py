@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.parsers.methods import kind_for, smp_only_method
+from crawler.parsers.methods import kind_for
+from crawler.parsers.methods import smp_only_method
 
 
 @pytest.mark.parametrize(

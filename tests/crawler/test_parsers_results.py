@@ -6,15 +6,23 @@ test states the facts of one file.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from crawler.parsers import NotANotice, ParseError, parse_document, parse_notices
+from crawler.parsers import NotANotice
+from crawler.parsers import ParseError
+from crawler.parsers import parse_document
+from crawler.parsers import parse_notices
 from crawler.parsers.result_pages import read_results_tab
-from data.results import ContractRecord, ProtocolResult
+from data.results import ContractRecord
+from data.results import ProtocolResult
 
 RESULTS = Path(__file__).parent / "eis_results"
 MSK = timezone(timedelta(hours=3))

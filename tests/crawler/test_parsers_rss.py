@@ -3,15 +3,22 @@ unclosed highlight spans, RFC 822 dates."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from crawler.parsers.common import DATE_ONLY_NOTE, MOSCOW, ParseError, safe_xml_root
-from crawler.parsers.rss import description_fields, parse_rss
+from crawler.parsers.common import DATE_ONLY_NOTE
+from crawler.parsers.common import MOSCOW
+from crawler.parsers.common import ParseError
+from crawler.parsers.common import safe_xml_root
+from crawler.parsers.rss import description_fields
+from crawler.parsers.rss import parse_rss
 from tests.conftest import sample_bytes
 
 FEED = "rss_extendedsearch_real.xml"

@@ -10,9 +10,14 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from crawler.parsers import FORMATS, ParseError, detect_format, parse_document
-from crawler.parsers.common import MAX_DOCUMENT_BYTES, safe_xml_root
-from tests.conftest import SAMPLES_DIR, sample_bytes
+from crawler.parsers import FORMATS
+from crawler.parsers import ParseError
+from crawler.parsers import detect_format
+from crawler.parsers import parse_document
+from crawler.parsers.common import MAX_DOCUMENT_BYTES
+from crawler.parsers.common import safe_xml_root
+from tests.conftest import SAMPLES_DIR
+from tests.conftest import sample_bytes
 
 URL = "https://zakupki.gov.ru/epz/order/notice/printForm/viewXml.html?regNumber=0373100084625000417"
 

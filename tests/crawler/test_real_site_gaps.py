@@ -11,7 +11,8 @@ import gzip
 import io
 import json
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -24,16 +25,26 @@ from bidder.profiles import Profile
 from crawler.eis_site import RESULT_CAP
 from crawler.errors import SourcePaused
 from crawler.parsers import parse_document
-from crawler.parsers.html import parse_html, read_search_page
-from crawler.replay.server import JSON223_PATH_917, start_replay
-from crawler.replay.snapshot import PP615, SearchQuery, build_snapshot
+from crawler.parsers.html import parse_html
+from crawler.parsers.html import read_search_page
+from crawler.replay.server import JSON223_PATH_917
+from crawler.replay.server import start_replay
+from crawler.replay.snapshot import PP615
+from crawler.replay.snapshot import SearchQuery
+from crawler.replay.snapshot import build_snapshot
 from crawler.runner import run_crawl
 from crawler.spiders.eis import search_filters
-from data.db import make_engine, session_scope, upgrade
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
 from data.models import CRAWL_STATE
 from data.notice import title_from_positions
-from tests.crawler.crawl_helpers import fast_config, mismatches, stored_rows
-from tests.crawler.test_spiders import list_response, make_spider, split
+from tests.crawler.crawl_helpers import fast_config
+from tests.crawler.crawl_helpers import mismatches
+from tests.crawler.crawl_helpers import stored_rows
+from tests.crawler.test_spiders import list_response
+from tests.crawler.test_spiders import make_spider
+from tests.crawler.test_spiders import split
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -276,8 +287,11 @@ def test_the_request_budget_leaves_the_rest_to_the_next_crawl(replay, snap, tmp_
 
 
 def test_politeness_defaults_proxy_and_browser_headers():
-    from crawler.middlewares import BROWSER_USER_AGENT, PROXY_ENV, ProxyMiddleware
-    from crawler.runner import crawl_command, crawl_environment
+    from crawler.middlewares import BROWSER_USER_AGENT
+    from crawler.middlewares import PROXY_ENV
+    from crawler.middlewares import ProxyMiddleware
+    from crawler.runner import crawl_command
+    from crawler.runner import crawl_environment
     from tenderwatch.config import Settings
     from tenderwatch.crawling import crawl_config
 
@@ -399,7 +413,9 @@ def test_the_feed_is_paged_to_its_end_and_max_pages_keeps_the_mark(replay, snap,
 
 
 async def test_a_cut_feed_makes_serve_crawl_the_search_at_once(tmp_path):
-    from tests.tenderwatch.serve_helpers import FakeCrawl, RecordingSender, make_pipeline
+    from tests.tenderwatch.serve_helpers import FakeCrawl
+    from tests.tenderwatch.serve_helpers import RecordingSender
+    from tests.tenderwatch.serve_helpers import make_pipeline
 
     engine = make_engine(f"sqlite:///{tmp_path / 'serve.db'}")
     upgrade(engine)

@@ -4,11 +4,15 @@ every past auction of a snapshot gets one."""
 from __future__ import annotations
 
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 from crawler.parsers import parse_document
 from crawler.replay import build_snapshot
-from crawler.replay.market import results_of, simulated_auctions, write_protocols
+from crawler.replay.market import results_of
+from crawler.replay.market import simulated_auctions
+from crawler.replay.market import write_protocols
 from crawler.replay.render_results import render_protocol
 from data.results import ProtocolResult
 

@@ -16,18 +16,23 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from crawler.parsers import ParseError, parse_document
+from crawler.parsers import ParseError
+from crawler.parsers import parse_document
 from crawler.parsers.html import looks_like_error_page
 from crawler.replay import build_snapshot
-from crawler.replay.faults import FaultPlan, FaultSpecError
+from crawler.replay.faults import FaultPlan
+from crawler.replay.faults import FaultSpecError
 from crawler.replay.generate import moscow_now_floor
 from crawler.replay.pages import ru_date
-from crawler.replay.server import ReplayServerError, start_replay
+from crawler.replay.server import ReplayServerError
+from crawler.replay.server import start_replay
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 COUNT = 40

@@ -7,7 +7,9 @@ the tests lower the cap (and use the site's smallest page sizes) so that a small
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 from itertools import pairwise
 
@@ -15,11 +17,19 @@ import pytest
 
 from crawler.eis_site import RESULT_CAP
 from crawler.replay.server import start_replay
-from crawler.replay.snapshot import SearchQuery, build_snapshot
+from crawler.replay.snapshot import SearchQuery
+from crawler.replay.snapshot import build_snapshot
 from crawler.runner import run_crawl
-from crawler.spiders.eis import SearchPart, halves, price_bands, rest_of_cut_part
-from tests.crawler.crawl_helpers import fast_config, mismatches, replay_stats
-from tests.crawler.test_spiders import list_response, make_spider, split
+from crawler.spiders.eis import SearchPart
+from crawler.spiders.eis import halves
+from crawler.spiders.eis import price_bands
+from crawler.spiders.eis import rest_of_cut_part
+from tests.crawler.crawl_helpers import fast_config
+from tests.crawler.crawl_helpers import mismatches
+from tests.crawler.crawl_helpers import replay_stats
+from tests.crawler.test_spiders import list_response
+from tests.crawler.test_spiders import make_spider
+from tests.crawler.test_spiders import split
 
 NOW = datetime(2026, 11, 22, 21, 0, tzinfo=UTC)  # 23.11 00:00 in Moscow
 D = date(2026, 11, 20)

@@ -6,7 +6,10 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,14 +23,21 @@ from crawler.replay.register import entries_for
 from crawler.replay.server import start_replay
 from crawler.replay.snapshot import build_snapshot
 from crawler.runner import run_crawl
-from data.db import make_engine, session_scope, upgrade
-from data.models import UNFAIR_CHECKS, UNFAIR_SUPPLIERS
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
+from data.models import UNFAIR_CHECKS
+from data.models import UNFAIR_SUPPLIERS
 from data.notice import MOSCOW
-from data.results import UnfairSupplierCheck, UnfairSupplierEntry
-from data.store import upsert_notices, upsert_results
-from data.store.customers import competitors, customer_figures
+from data.results import UnfairSupplierCheck
+from data.results import UnfairSupplierEntry
+from data.store import upsert_notices
+from data.store import upsert_results
+from data.store.customers import competitors
+from data.store.customers import customer_figures
 from data.store.unfair import register_status
-from tests.crawler.crawl_helpers import fast_config, replay_stats
+from tests.crawler.crawl_helpers import fast_config
+from tests.crawler.crawl_helpers import replay_stats
 
 FEED = Path(__file__).parent / "eis_results" / "rnp_rss_search_STROY.xml"
 TODAY = date(2026, 12, 4)

@@ -4,23 +4,29 @@ pages' layout)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from crawler.parsers.result_pages import parse_bid_list, read_results_tab
+from crawler.parsers.result_pages import parse_bid_list
+from crawler.parsers.result_pages import read_results_tab
 from crawler.replay import pages
 from crawler.replay.generate import moscow_now_floor
 from crawler.replay.market import results_of
-from crawler.replay.result_pages import bid_list_page, results_tab_page
+from crawler.replay.result_pages import bid_list_page
+from crawler.replay.result_pages import results_tab_page
 from crawler.replay.server import start_replay
 from crawler.replay.snapshot import build_snapshot
 from crawler.runner import run_crawl
 from data.db import make_engine
 from data.models import PROTOCOLS
-from data.results import Bid, ProtocolResult
-from tests.crawler.crawl_helpers import fast_config, replay_stats, store_notices
+from data.results import Bid
+from data.results import ProtocolResult
+from tests.crawler.crawl_helpers import fast_config
+from tests.crawler.crawl_helpers import replay_stats
+from tests.crawler.crawl_helpers import store_notices
 
 NOW = datetime(2026, 9, 14, 17, 25, tzinfo=pages.MOSCOW)
 

@@ -6,14 +6,23 @@ import hashlib
 import json
 import zipfile
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from lxml import etree
 
-from crawler.replay import QueryError, SearchQuery, SnapshotError, build_snapshot, iter_documents
-from crawler.replay.catalog import METHODS_44, METHODS_223, REGIONS, SMALL_PURCHASE_44
+from crawler.replay import QueryError
+from crawler.replay import SearchQuery
+from crawler.replay import SnapshotError
+from crawler.replay import build_snapshot
+from crawler.replay import iter_documents
+from crawler.replay.catalog import METHODS_44
+from crawler.replay.catalog import METHODS_223
+from crawler.replay.catalog import REGIONS
+from crawler.replay.catalog import SMALL_PURCHASE_44
 from crawler.replay.snapshot import ftp_region_name
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

@@ -9,40 +9,56 @@ from __future__ import annotations
 import os
 import signal
 from collections import deque
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from email.utils import format_datetime
 
 import certifi
 import pytest
 from scrapy import Request
-from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
-from scrapy.http import HtmlResponse, TextResponse, XmlResponse
+from scrapy.exceptions import CannotResolveHostError
+from scrapy.exceptions import DownloadConnectionRefusedError
+from scrapy.exceptions import DownloadTimeoutError
+from scrapy.http import HtmlResponse
+from scrapy.http import TextResponse
+from scrapy.http import XmlResponse
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
-from crawler.database import CrawlDatabase, read_run
-from crawler.errors import BadPage, CrawlSettingsError, SpiderArgumentError
-from crawler.extensions import CrawlFigures, CrawlProgress, judge
-from crawler.middlewares import (
-    WAIT_META,
-    ErrorPageMiddleware,
-    RetryAfterMiddleware,
-    bad_page_kind,
-    retry_after_seconds,
-)
-from crawler.parsers.common import DATE_ONLY_NOTE, MOSCOW
-from crawler.replay import SearchQuery, build_snapshot
-from crawler.runner import (
-    CrawlConfig,
-    _close_abandoned_run,
-    _Exit,
-    crawl_command,
-    crawl_environment,
-    validate,
-)
-from crawler.spiders.base import UPDATE_DAY_ONLY_NOTE, check_spider_arguments, error_kind, needs_card
-from crawler.spiders.eis import EisSpider, LocalFilter, local_filter, search_filters
+from crawler.database import CrawlDatabase
+from crawler.database import read_run
+from crawler.errors import BadPage
+from crawler.errors import CrawlSettingsError
+from crawler.errors import SpiderArgumentError
+from crawler.extensions import CrawlFigures
+from crawler.extensions import CrawlProgress
+from crawler.extensions import judge
+from crawler.middlewares import WAIT_META
+from crawler.middlewares import ErrorPageMiddleware
+from crawler.middlewares import RetryAfterMiddleware
+from crawler.middlewares import bad_page_kind
+from crawler.middlewares import retry_after_seconds
+from crawler.parsers.common import DATE_ONLY_NOTE
+from crawler.parsers.common import MOSCOW
+from crawler.replay import SearchQuery
+from crawler.replay import build_snapshot
+from crawler.runner import CrawlConfig
+from crawler.runner import _close_abandoned_run
+from crawler.runner import _Exit
+from crawler.runner import crawl_command
+from crawler.runner import crawl_environment
+from crawler.runner import validate
+from crawler.spiders.base import UPDATE_DAY_ONLY_NOTE
+from crawler.spiders.base import check_spider_arguments
+from crawler.spiders.base import error_kind
+from crawler.spiders.base import needs_card
+from crawler.spiders.eis import EisSpider
+from crawler.spiders.eis import LocalFilter
+from crawler.spiders.eis import local_filter
+from crawler.spiders.eis import search_filters
 from crawler.spiders.eis_rss import EisRssSpider
 from crawler.tls import CaBundleContextFactory
 from data.notice import Notice

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 import scrapy
 from scrapy.utils.test import get_crawler
 
 from crawler import pipelines
-from crawler.pipelines import ITEMS_STORED, StorePipeline
+from crawler.pipelines import ITEMS_STORED
+from crawler.pipelines import StorePipeline
 from data.notice import Notice
 from tests.crawler.crawl_helpers import stored_rows
 

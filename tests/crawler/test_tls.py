@@ -13,7 +13,8 @@ import ssl
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from OpenSSL import crypto
@@ -21,8 +22,11 @@ from OpenSSL import crypto
 from crawler.certs import SHIPPED_CA_BUNDLE
 from crawler.replay.server import start_replay
 from crawler.replay.snapshot import build_snapshot
-from crawler.runner import CrawlConfig, run_crawl
-from tests.crawler.crawl_helpers import NOW, fast_config, mismatches
+from crawler.runner import CrawlConfig
+from crawler.runner import run_crawl
+from tests.crawler.crawl_helpers import NOW
+from tests.crawler.crawl_helpers import fast_config
+from tests.crawler.crawl_helpers import mismatches
 
 pytestmark = pytest.mark.slow
 

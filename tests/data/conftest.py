@@ -14,10 +14,13 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
+from sqlmodel import SQLModel
 
 import data.models  # noqa: F401 - the metadata must know every table
-from data.db import make_engine, normalize_url, upgrade
+from data.db import make_engine
+from data.db import normalize_url
+from data.db import upgrade
 
 POSTGRES_ENV = "TENDERWATCH_TEST_POSTGRES_URL"
 

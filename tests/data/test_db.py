@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,12 +14,19 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import StatementError
 from sqlmodel import SQLModel
 
-from data.db import current_revision, head_revision, make_engine, normalize_url, session_scope, upgrade
+from data.db import current_revision
+from data.db import head_revision
+from data.db import make_engine
+from data.db import normalize_url
+from data.db import session_scope
+from data.db import upgrade
 from data.errors import DatabaseUrlError
-from data.models import NoticeItemRow, NoticeRow
+from data.models import NoticeItemRow
+from data.models import NoticeRow
 from data.store import notice_id_of
 
 notices = NoticeRow.__table__

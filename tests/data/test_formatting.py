@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from data.formatting import format_money, to_kopeck
+from data.formatting import format_money
+from data.formatting import to_kopeck
 
 
 @pytest.mark.parametrize(

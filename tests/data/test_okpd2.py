@@ -6,7 +6,10 @@ import re
 import pytest
 
 from data.reference import okpd2
-from data.reference.okpd2 import is_within, normalize_okpd2, okpd2_class, okpd2_section
+from data.reference.okpd2 import is_within
+from data.reference.okpd2 import normalize_okpd2
+from data.reference.okpd2 import okpd2_class
+from data.reference.okpd2 import okpd2_section
 from tests.conftest import sample_bytes
 
 SECTION_CLASSES = {

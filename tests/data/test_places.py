@@ -7,11 +7,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from data.db import make_engine, session_scope, upgrade
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
 from data.models import NoticeRow
 from data.store import upsert_notices
-from data.store.places import PlaceFound, places_of, replace_notice_places
-from tests.bot.factories import NOW, make_notice
+from data.store.places import PlaceFound
+from data.store.places import places_of
+from data.store.places import replace_notice_places
+from tests.bot.factories import NOW
+from tests.bot.factories import make_notice
 
 
 def test_a_place_is_stored_once_per_region_and_a_revision_replaces_the_set(tmp_path: Path) -> None:

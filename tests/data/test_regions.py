@@ -4,20 +4,18 @@ import re
 
 import pytest
 
-from data.reference.regions import (
-    Region,
-    all_regions,
-    derive_regions,
-    region_by_code,
-    region_from_address,
-    region_from_inn,
-    region_from_kladr,
-    region_from_kpp,
-    region_from_okato,
-    region_name,
-    regions_from_text,
-    resolve_region,
-)
+from data.reference.regions import Region
+from data.reference.regions import all_regions
+from data.reference.regions import derive_regions
+from data.reference.regions import region_by_code
+from data.reference.regions import region_from_address
+from data.reference.regions import region_from_inn
+from data.reference.regions import region_from_kladr
+from data.reference.regions import region_from_kpp
+from data.reference.regions import region_from_okato
+from data.reference.regions import region_name
+from data.reference.regions import regions_from_text
+from data.reference.regions import resolve_region
 from tests.conftest import sample_bytes
 
 # --------------------------------------------------------------------------- the table

@@ -10,10 +10,16 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from crawler.parsers import parse_document
-from data.models import CONTRACTS, PROTOCOL_BIDS, PROTOCOLS, PURCHASE_RESULTS, SUPPLIERS
+from data.models import CONTRACTS
+from data.models import PROTOCOL_BIDS
+from data.models import PROTOCOLS
+from data.models import PURCHASE_RESULTS
+from data.models import SUPPLIERS
 from data.notice import Notice
-from data.results import ContractRecord, ProtocolResult
-from data.store import upsert_notices, upsert_results
+from data.results import ContractRecord
+from data.results import ProtocolResult
+from data.store import upsert_notices
+from data.store import upsert_results
 from tests.conftest import sample_bytes
 
 RESULTS = Path(__file__).parents[1] / "crawler" / "eis_results"

@@ -11,8 +11,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from data.models import PURCHASE_RESULTS, utcnow
-from data.store.segments import Segment, all_segment_stats, segment_stats, stats_with_backoff
+from data.models import PURCHASE_RESULTS
+from data.models import utcnow
+from data.store.segments import Segment
+from data.store.segments import all_segment_stats
+from data.store.segments import segment_stats
+from data.store.segments import stats_with_backoff
 
 
 def row(number: int, **values: Any) -> dict[str, Any]:

@@ -3,38 +3,46 @@
 from __future__ import annotations
 
 import gc
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
 from data.errors import BatchFailed
-from data.models import CrawlRun, NoticeChange, NoticeItemRow, NoticeRow, utcnow
-from data.notice import Notice, NoticeItem
+from data.models import CrawlRun
+from data.models import NoticeChange
+from data.models import NoticeItemRow
+from data.models import NoticeRow
+from data.models import utcnow
+from data.notice import Notice
+from data.notice import NoticeItem
 from data.process import this_process
-from data.store import (
-    ABANDONED_AFTER,
-    AmbiguousNotice,
-    RunProgress,
-    StoredVersion,
-    SummaryRow,
-    UpsertResult,
-    advance_high_water,
-    close_abandoned_runs,
-    dedupe,
-    finish_crawl_run,
-    get_high_water,
-    get_notice,
-    notice_changes,
-    notice_id_of,
-    notice_summary,
-    plan_update,
-    start_crawl_run,
-    stored_versions,
-    upsert_notices,
-)
+from data.store import ABANDONED_AFTER
+from data.store import AmbiguousNotice
+from data.store import RunProgress
+from data.store import StoredVersion
+from data.store import SummaryRow
+from data.store import UpsertResult
+from data.store import advance_high_water
+from data.store import close_abandoned_runs
+from data.store import dedupe
+from data.store import finish_crawl_run
+from data.store import get_high_water
+from data.store import get_notice
+from data.store import notice_changes
+from data.store import notice_id_of
+from data.store import notice_summary
+from data.store import plan_update
+from data.store import start_crawl_run
+from data.store import stored_versions
+from data.store import upsert_notices
 from data.store.batch import run_batch
 
 MSK = timezone(timedelta(hours=3))

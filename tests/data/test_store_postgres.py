@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -11,8 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from data.db import make_engine
-from data.models import NoticeChange, NoticeItemRow, NoticeRow
-from data.notice import Notice, NoticeItem
+from data.models import NoticeChange
+from data.models import NoticeItemRow
+from data.models import NoticeRow
+from data.notice import Notice
+from data.notice import NoticeItem
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -40,7 +44,8 @@ def import_twice(
     """What one ``tenderwatch import`` does with the same files: version 1 batches, then version 2."""
     from sqlmodel import Session
 
-    from data.store import UpsertResult, upsert_notices
+    from data.store import UpsertResult
+    from data.store import upsert_notices
 
     engine = make_engine(url)
     total = UpsertResult()

@@ -8,7 +8,8 @@ rows for the notifier, command outputs for the token checks, documents for the i
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from dataclasses import dataclass
 from typing import Any
 
 

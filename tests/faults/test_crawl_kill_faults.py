@@ -19,9 +19,11 @@ import sqlalchemy as sa
 from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
 from data.db import make_engine
-from data.models import CrawlRun, NoticeRow
+from data.models import CrawlRun
+from data.models import NoticeRow
 from tests.conftest import PROJECT_ROOT
-from tests.crawler.crawl_helpers import NOW, mismatches
+from tests.crawler.crawl_helpers import NOW
+from tests.crawler.crawl_helpers import mismatches
 from tests.faults.ledger import record
 
 pytestmark = pytest.mark.slow
@@ -54,7 +56,8 @@ def _state(db_url: str) -> tuple[int, list[CrawlRun]]:
     try:
         with engine.connect() as conn:
             stored = int(conn.scalar(sa.select(sa.func.count()).select_from(NoticeRow)) or 0)
-        from sqlmodel import Session, select
+        from sqlmodel import Session
+        from sqlmodel import select
 
         with Session(engine) as session:
             runs = list(session.exec(select(CrawlRun).order_by(CrawlRun.id)).all())

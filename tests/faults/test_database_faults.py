@@ -25,9 +25,14 @@ import sqlalchemy as sa
 
 from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
-from data.db import head_revision, make_engine, normalize_url, upgrade
-from data.models import NoticeRow, OutboxRow
-from tests.conftest import PROJECT_ROOT, SAMPLES_DIR
+from data.db import head_revision
+from data.db import make_engine
+from data.db import normalize_url
+from data.db import upgrade
+from data.models import NoticeRow
+from data.models import OutboxRow
+from tests.conftest import PROJECT_ROOT
+from tests.conftest import SAMPLES_DIR
 from tests.crawler.crawl_helpers import NOW
 from tests.data.conftest import POSTGRES_ENV
 from tests.faults.ledger import record

@@ -9,8 +9,10 @@ import tracemalloc
 import zipfile
 from pathlib import Path
 
-from data.db import make_engine, upgrade
-from tenderwatch.ingest import MAX_MEMBER_BYTES, ingest_paths
+from data.db import make_engine
+from data.db import upgrade
+from tenderwatch.ingest import MAX_MEMBER_BYTES
+from tenderwatch.ingest import ingest_paths
 from tests.conftest import sample_bytes
 from tests.faults.ledger import record
 

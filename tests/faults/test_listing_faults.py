@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.parsers import ParseError, parse_document
+from crawler.parsers import ParseError
+from crawler.parsers import parse_document
 from crawler.parsers.html import read_search_page
-from crawler.replay import SearchQuery, build_snapshot
+from crawler.replay import SearchQuery
+from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
 from crawler.runner import run_crawl
-from data.db import make_engine, session_scope
+from data.db import make_engine
+from data.db import session_scope
 from data.store import get_high_water
-from tests.crawler.crawl_helpers import NOW, fast_config, mismatches, stored_rows
+from tests.crawler.crawl_helpers import NOW
+from tests.crawler.crawl_helpers import fast_config
+from tests.crawler.crawl_helpers import mismatches
+from tests.crawler.crawl_helpers import stored_rows
 from tests.faults.ledger import record
 
 PAGE = 100

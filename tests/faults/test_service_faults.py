@@ -5,7 +5,9 @@ the recovery; the service goes on and what was stored is kept."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,10 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from crawler.replay import build_snapshot
-from data.db import make_engine, upgrade
+from data.db import make_engine
+from data.db import upgrade
 from data.models import NoticeRow
 from tests.faults.ledger import record
-from tests.tenderwatch.serve_helpers import ADMIN, FakeCrawl, RecordingSender, make_pipeline
+from tests.tenderwatch.serve_helpers import ADMIN
+from tests.tenderwatch.serve_helpers import FakeCrawl
+from tests.tenderwatch.serve_helpers import RecordingSender
+from tests.tenderwatch.serve_helpers import make_pipeline
 
 
 @pytest.fixture

@@ -20,16 +20,24 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from bot.access import AccessPolicy
-from bot.app import build_application, run_bot, telegram_notifier
-from data.db import make_engine, session_scope, upgrade
-from data.models import ChatRow, NoticeRow, OutboxRow
+from bot.app import build_application
+from bot.app import run_bot
+from bot.app import telegram_notifier
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
+from data.models import ChatRow
+from data.models import NoticeRow
+from data.models import OutboxRow
 from data.store import outbox
 from tests.bot.conftest import FAST_LIMITS
 from tests.bot.factories import seed_matches

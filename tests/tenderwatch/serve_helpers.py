@@ -4,19 +4,25 @@ and a pipeline whose crawl and Telegram are stand-ins."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Callable
+from collections.abc import Iterable
+from datetime import UTC
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
 from bidder.matcher import compile_profiles
 from bidder.profiles import parse_profiles
 from bot.notifier import Notifier
-from crawler.runner import CrawlConfig, CrawlSummary
+from crawler.runner import CrawlConfig
+from crawler.runner import CrawlSummary
 from data.db import session_scope
 from data.notice import Notice
-from data.store import finish_crawl_run, start_crawl_run, upsert_notices
-from tenderwatch.config import SchedulerSettings, TelegramSettings
+from data.store import finish_crawl_run
+from data.store import start_crawl_run
+from data.store import upsert_notices
+from tenderwatch.config import SchedulerSettings
+from tenderwatch.config import TelegramSettings
 from tenderwatch.pipeline import Pipeline
 
 PROFILES = [

@@ -7,20 +7,26 @@ import signal
 import socket
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from data.db import make_engine, session_scope, upgrade
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
 from data.models import OutboxRow
 from data.store import outbox
 from tenderwatch.bot_setup import auction_summary
 from tenderwatch.cli import app
-from tests.bot.conftest import PROJECT_ROOT, TOKEN
-from tests.bot.factories import make_notice, seed_matches
+from tests.bot.conftest import PROJECT_ROOT
+from tests.bot.conftest import TOKEN
+from tests.bot.factories import make_notice
+from tests.bot.factories import seed_matches
 from tests.bot.fake_telegram import FakeTelegram
 
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 
-from data.db import make_engine, session_scope, upgrade
-from data.results import UnfairSupplierCheck, UnfairSupplierEntry
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
+from data.results import UnfairSupplierCheck
+from data.results import UnfairSupplierEntry
 from data.store import upsert_results
-from tests.tenderwatch.serve_helpers import ADMIN, FakeCrawl, RecordingSender, make_pipeline
+from tests.tenderwatch.serve_helpers import ADMIN
+from tests.tenderwatch.serve_helpers import FakeCrawl
+from tests.tenderwatch.serve_helpers import RecordingSender
+from tests.tenderwatch.serve_helpers import make_pipeline
 
 OURS = "7701000002"
 

@@ -10,7 +10,9 @@ from typer.testing import CliRunner
 
 from data.models import CONSOLE_CHAT
 from tenderwatch.cli import app
-from tenderwatch.config import ConfigError, load_settings, mask_url
+from tenderwatch.config import ConfigError
+from tenderwatch.config import load_settings
+from tenderwatch.config import mask_url
 
 PROJECT_SETTINGS = Path(__file__).resolve().parents[2] / "settings.toml"
 

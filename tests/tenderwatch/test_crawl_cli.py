@@ -16,11 +16,13 @@ from typer.testing import CliRunner
 
 from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
-from data.db import make_engine, upgrade
+from data.db import make_engine
+from data.db import upgrade
 from data.models import CrawlRun
 from tenderwatch.cli import app
 from tenderwatch.commands import crawl as crawl_command
-from tests.crawler.crawl_helpers import NOW, replay_stats
+from tests.crawler.crawl_helpers import NOW
+from tests.crawler.crawl_helpers import replay_stats
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 
 from data.db import upgrade
 from tenderwatch.cli import app
-from tenderwatch.commands.demo import DEMO_CHAT, fresh_database, mark_demo_database
+from tenderwatch.commands.demo import DEMO_CHAT
+from tenderwatch.commands.demo import fresh_database
+from tenderwatch.commands.demo import mark_demo_database
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow

@@ -11,11 +11,15 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from crawler.archives import read_member
-from data.db import head_revision, make_engine
-from data.store import get_notice, stored_versions
+from data.db import head_revision
+from data.db import make_engine
+from data.store import get_notice
+from data.store import stored_versions
 from tenderwatch.cli import app
-from tenderwatch.ingest import IngestError, ingest_paths
-from tests.conftest import sample_bytes, sample_path
+from tenderwatch.ingest import IngestError
+from tenderwatch.ingest import ingest_paths
+from tests.conftest import sample_bytes
+from tests.conftest import sample_path
 from tests.data.conftest import postgres_url  # noqa: F401 - the PostgreSQL fixture
 
 EZK = "44fz_epNotificationEZK2020_0373200624325000142.xml"

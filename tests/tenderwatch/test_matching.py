@@ -16,15 +16,30 @@ from typer.testing import CliRunner
 from bidder.embeddings import EmbeddingError
 from bidder.matcher import compile_profiles
 from bidder.profiles import parse_profiles
-from bidder.reports import Period, market_report, matches_export, matches_report, notices_export
-from bidder.search import query_profile, search_rows
-from data.db import make_engine, session_scope, upgrade
-from data.models import CrawlState, MatchRow, NearMissRow, NoticeRow, ProfileRow
+from bidder.reports import Period
+from bidder.reports import market_report
+from bidder.reports import matches_export
+from bidder.reports import matches_report
+from bidder.reports import notices_export
+from bidder.search import query_profile
+from bidder.search import search_rows
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
+from data.models import CrawlState
+from data.models import MatchRow
+from data.models import NearMissRow
+from data.models import NoticeRow
+from data.models import ProfileRow
 from data.store import upsert_notices
-from data.store.places import PlaceFound, places_of
+from data.store.places import PlaceFound
+from data.store.places import places_of
 from tenderwatch.cli import app
-from tenderwatch.matching import _complete_up_to, run_match
-from tests.bidder.match_table import NOW, PROFILES, notice
+from tenderwatch.matching import _complete_up_to
+from tenderwatch.matching import run_match
+from tests.bidder.match_table import NOW
+from tests.bidder.match_table import PROFILES
+from tests.bidder.match_table import notice
 
 PROFILES_PARSED = parse_profiles(PROFILES)
 

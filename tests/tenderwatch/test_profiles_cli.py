@@ -10,12 +10,16 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from data.db import make_engine, session_scope, upgrade
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
 from data.models import ProfileRow
 from data.store import upsert_notices
 from tenderwatch.cli import app
-from tests.bidder.match_table import NOW, notice
-from tests.bidder.test_suggest import SKIPPED, TAKEN
+from tests.bidder.match_table import NOW
+from tests.bidder.match_table import notice
+from tests.bidder.test_suggest import SKIPPED
+from tests.bidder.test_suggest import TAKEN
 from tests.bot.factories import seed_triage
 
 PROFILES_TOML = """

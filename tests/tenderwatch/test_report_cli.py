@@ -6,7 +6,9 @@ import csv
 import io
 import json
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,22 +19,22 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from bidder import reports
-from bidder.reports import CrawlRunRow, MarketRow
-from data.db import make_engine, upgrade
+from bidder.reports import CrawlRunRow
+from bidder.reports import MarketRow
+from data.db import make_engine
+from data.db import upgrade
 from tenderwatch.cli import app
 from tenderwatch.commands.report import TABLE_COLUMNS
-from tenderwatch.render import (
-    XLSX_MONEY_FORMAT,
-    OutputFormat,
-    RenderError,
-    columns_for,
-    display,
-    emit,
-    to_csv,
-    to_json,
-    to_table,
-    write_output,
-)
+from tenderwatch.render import XLSX_MONEY_FORMAT
+from tenderwatch.render import OutputFormat
+from tenderwatch.render import RenderError
+from tenderwatch.render import columns_for
+from tenderwatch.render import display
+from tenderwatch.render import emit
+from tenderwatch.render import to_csv
+from tenderwatch.render import to_json
+from tenderwatch.render import to_table
+from tenderwatch.render import write_output
 from tests.bidder import report_factory
 from tests.bidder.report_factory import REG
 
@@ -416,7 +418,9 @@ def test_chart_numbers_read_as_russian_text_and_every_line_has_its_legend(tmp_pa
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tenderwatch.clikit import legend_of, money_axis, ru_axis_number
+    from tenderwatch.clikit import legend_of
+    from tenderwatch.clikit import money_axis
+    from tenderwatch.clikit import ru_axis_number
 
     assert ru_axis_number(1250000) == "1\u00a0250\u00a0000"
     assert ru_axis_number(12.5, 1) == "12,5"

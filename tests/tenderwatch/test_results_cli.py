@@ -11,8 +11,10 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from crawler.replay.market import simulated_auctions
-from data.db import make_engine, upgrade
-from data.store import upsert_notices, upsert_results
+from data.db import make_engine
+from data.db import upgrade
+from data.store import upsert_notices
+from data.store import upsert_results
 from tenderwatch.bot_setup import auction_summarizer
 from tenderwatch.cli import app
 

@@ -13,7 +13,8 @@ import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -21,13 +22,18 @@ import sqlalchemy as sa
 from bidder.profiles import parse_profiles
 from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
-from data.db import make_engine, session_scope
-from data.models import MatchRow, NoticeRow, OutboxRow
+from data.db import make_engine
+from data.db import session_scope
+from data.models import MatchRow
+from data.models import NoticeRow
+from data.models import OutboxRow
 from data.store import outbox
 from tenderwatch.matching import run_match
 from tests.conftest import PROJECT_ROOT
-from tests.data.conftest import _truncate_all, postgres_url  # noqa: F401 - the throwaway-database fixture
-from tests.tenderwatch.serve_helpers import PROFILES, alertable
+from tests.data.conftest import _truncate_all
+from tests.data.conftest import postgres_url  # noqa: F401 - the throwaway-database fixture
+from tests.tenderwatch.serve_helpers import PROFILES
+from tests.tenderwatch.serve_helpers import alertable
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

@@ -12,7 +12,9 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,26 +23,34 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
 from bidder.profiles import parse_profiles
-from bot.render import failure_message, recovery_message
+from bot.render import failure_message
+from bot.render import recovery_message
 from crawler.errors import CrawlProcessError
 from crawler.replay import build_snapshot
-from crawler.runner import CrawlConfig, CrawlSummary
-from data.db import make_engine, session_scope, upgrade
+from crawler.runner import CrawlConfig
+from crawler.runner import CrawlSummary
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
 from data.models import OutboxRow
 from data.notice import Notice
-from data.store import get_high_water, upsert_notices
+from data.store import get_high_water
+from data.store import upsert_notices
 from tenderwatch.config import SchedulerSettings
 from tenderwatch.pipeline import FAILURE_REPEAT_INTERVAL
-from tenderwatch.scheduler import SchedulerError, build_scheduler, describe_schedule
-from tenderwatch.seeding import FIRST_RUN_KEY, SEED_STATE_SOURCE, SEEDED_KEY, first_run_pending
-from tests.tenderwatch.serve_helpers import (
-    ADMIN,
-    CHAT,
-    FakeCrawl,
-    RecordingSender,
-    alertable,
-    make_pipeline,
-)
+from tenderwatch.scheduler import SchedulerError
+from tenderwatch.scheduler import build_scheduler
+from tenderwatch.scheduler import describe_schedule
+from tenderwatch.seeding import FIRST_RUN_KEY
+from tenderwatch.seeding import SEED_STATE_SOURCE
+from tenderwatch.seeding import SEEDED_KEY
+from tenderwatch.seeding import first_run_pending
+from tests.tenderwatch.serve_helpers import ADMIN
+from tests.tenderwatch.serve_helpers import CHAT
+from tests.tenderwatch.serve_helpers import FakeCrawl
+from tests.tenderwatch.serve_helpers import RecordingSender
+from tests.tenderwatch.serve_helpers import alertable
+from tests.tenderwatch.serve_helpers import make_pipeline
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -18,12 +19,15 @@ import sqlalchemy as sa
 from crawler.replay import build_snapshot
 from crawler.replay.server import start_replay
 from data.db import make_engine
-from data.models import CrawlRun, OutboxRow
+from data.models import CrawlRun
+from data.models import OutboxRow
 from tenderwatch.config import Settings
 from tenderwatch.pipeline import Totals
 from tenderwatch.service import serve
 from tests.bot.fake_telegram import FakeTelegram
-from tests.tenderwatch.serve_helpers import PROFILES, alertable, until
+from tests.tenderwatch.serve_helpers import PROFILES
+from tests.tenderwatch.serve_helpers import alertable
+from tests.tenderwatch.serve_helpers import until
 
 pytestmark = pytest.mark.slow
 

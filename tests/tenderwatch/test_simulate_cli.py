@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from data.db import make_engine, session_scope, upgrade
+from data.db import make_engine
+from data.db import session_scope
+from data.db import upgrade
 from data.notice import Notice
 from data.store import upsert_notices
 from tenderwatch.cli import app
@@ -224,7 +226,12 @@ def test_the_console_script_loads_the_module_of_the_command_it_runs_and_all_for_
     console script registers one module's commands; the map must name every command of each."""
     import typer
 
-    from tenderwatch.cli import COMMANDS, MODULES, ROOT_FLAGS, ROOT_OPTIONS_WITH_VALUE, build_app, modules_for
+    from tenderwatch.cli import COMMANDS
+    from tenderwatch.cli import MODULES
+    from tenderwatch.cli import ROOT_FLAGS
+    from tenderwatch.cli import ROOT_OPTIONS_WITH_VALUE
+    from tenderwatch.cli import build_app
+    from tenderwatch.cli import modules_for
 
     # modules_for skips the root options by name: the names must be the ones the root declares
     root = typer.main.get_command(build_app(()))
