@@ -7,13 +7,17 @@ reports bad options through ``fail`` and hands the rows to ``tenderwatch.render`
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC
 from datetime import date
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
+from inspect import Parameter
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +92,81 @@ SINCE_OPTION = typer.Option(None, "--since", formats=DATE_FORMATS, help="From th
 UNTIL_OPTION = typer.Option(None, "--until", formats=DATE_FORMATS, help="Up to this day, inclusive.")
 DAYS_OPTION = typer.Option(None, "--days", help="The last N days (instead of --since/--until).")
 REGION_OPTION = typer.Option(None, "--region", help="Region code or name (customer or delivery).")
+PROFILE_OPTION = typer.Option(None, "--profile", help="Only this profile (by name).")
+
+
+@dataclass(frozen=True)
+class ReportOutput:
+    """Where and how a report is written: the same three options on every report command."""
+
+    fmt: OutputFormat
+    csv_dialect: CsvDialect
+    out: Path | None
+
+
+def gathered_options(
+    name: str, parameters: Sequence[Parameter], gather: Callable[..., Any]
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A decorator that gives a command the options ``parameters`` as one argument ``name``, built by
+    ``gather`` from their values: options shared by many commands are declared here once.
+
+    Typer reads a command's options from its signature: the wrapper shows the command's own
+    parameters (without ``name``) followed by ``parameters``.
+    """
+    names = [parameter.name for parameter in parameters]
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command, eval_str=True)
+        own = [parameter for key, parameter in signature.parameters.items() if key != name]
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **values: Any) -> None:
+            shared = {key: values.pop(key) for key in names}
+            command(*args, **{name: gather(**shared)}, **values)
+
+        # mypy knows no such attribute on a function; inspect.signature (and so Typer) reads it first.
+        wrapper.__signature__ = signature.replace(parameters=[*own, *parameters])  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def _keyword(name: str, annotation: Any, option: Any) -> Parameter:
+    return Parameter(name, Parameter.KEYWORD_ONLY, default=option, annotation=annotation)
+
+
+with_output_options = gathered_options(
+    "output",
+    [
+        _keyword("fmt", OutputFormat, FORMAT_OPTION),
+        _keyword("csv_dialect", CsvDialect, CSV_DIALECT_OPTION),
+        _keyword("out", Path | None, OUT_OPTION),
+    ],
+    ReportOutput,
+)
+"""``--format``, ``--csv-dialect`` and ``--out`` as ``output: ReportOutput``."""
+
+
+def _scope(okpd2: str | None, region: str | None) -> str:
+    """The market a report is narrowed to, for its title (empty: every market)."""
+    parts = (f"OKPD2 {okpd2}" if okpd2 else "", f"region {region}" if region else "")
+    return ", ".join(part for part in parts if part)
+
+
+def _period_from_now(since: datetime | None, until: datetime | None, days: int | None) -> reports.Period:
+    return _period(since, until, days, datetime.now(UTC))
+
+
+with_period_options = gathered_options(
+    "period",
+    [
+        _keyword("since", datetime | None, SINCE_OPTION),
+        _keyword("until", datetime | None, UNTIL_OPTION),
+        _keyword("days", int | None, DAYS_OPTION),
+    ],
+    _period_from_now,
+)
+"""``--since``, ``--until`` and ``--days`` as ``period: reports.Period`` (a bad combination fails)."""
 
 
 def _day(value: datetime | None) -> date | None:
@@ -107,11 +186,9 @@ def run_report(
     ctx: typer.Context,
     query: Callable[[Session], Sequence[Any]],
     row_type: type,
+    output: ReportOutput,
     *,
-    fmt: OutputFormat,
-    out: Path | None,
     title: str,
-    csv_dialect: CsvDialect = CsvDialect.plain,
 ) -> Sequence[Any]:
     """Run ``query`` in one read session and render its rows; every failure becomes a clean message."""
     settings = settings_of(ctx)
@@ -131,17 +208,17 @@ def run_report(
         emit(
             rows,
             row_type,
-            fmt=fmt,
+            fmt=output.fmt,
             title=title,
-            out=out,
+            out=output.out,
             console=console,
             table_columns=TABLE_COLUMNS.get(row_type),
-            csv_dialect=csv_dialect,
+            csv_dialect=output.csv_dialect,
         )
     except RenderError as exc:
         fail(str(exc))
-    if out is not None and out != STDOUT:  # with `--out -` stdout carries the report alone
-        console.print(f"{len(rows)} rows written to {out}", highlight=False, soft_wrap=True)
+    if output.out is not None and output.out != STDOUT:  # with `--out -` stdout carries the report alone
+        console.print(f"{len(rows)} rows written to {output.out}", highlight=False, soft_wrap=True)
     return rows
 
 
@@ -150,133 +227,110 @@ def register(app: typer.Typer) -> None:
     app.add_typer(report_app, name="report")
 
     @report_app.command("matches")
+    @with_output_options
+    @with_period_options
     def matches(
         ctx: typer.Context,
-        since: datetime | None = SINCE_OPTION,
-        until: datetime | None = UNTIL_OPTION,
-        days: int | None = DAYS_OPTION,
-        profile: str | None = typer.Option(None, "--profile", help="Only this profile (by name)."),
+        output: ReportOutput,
+        period: reports.Period,
+        profile: str | None = PROFILE_OPTION,
         region: str | None = REGION_OPTION,
         status: StatusOption | None = typer.Option(None, "--status", help="new, taken or skipped."),
-        fmt: OutputFormat = FORMAT_OPTION,
-        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
-        out: Path | None = OUT_OPTION,
     ) -> None:
         """Matches found in a period, with the notice essentials and why each matched."""
         now = datetime.now(UTC)
-        period = _period(since, until, days, now)
         state = status.value if status else None
         query = partial(
             reports.matches_report, period=period, profile=profile, region=region, status=state, now=now
         )
-        run_report(
-            ctx, query, reports.MatchReportRow, fmt=fmt, csv_dialect=csv_dialect, out=out, title="Совпадения"
-        )
+        run_report(ctx, query, reports.MatchReportRow, output, title="Совпадения")
 
     @report_app.command("near-misses")
+    @with_output_options
+    @with_period_options
     def near_misses(
         ctx: typer.Context,
-        since: datetime | None = SINCE_OPTION,
-        until: datetime | None = UNTIL_OPTION,
-        days: int | None = DAYS_OPTION,
-        profile: str | None = typer.Option(None, "--profile", help="Only this profile (by name)."),
-        fmt: OutputFormat = FORMAT_OPTION,
-        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
-        out: Path | None = OUT_OPTION,
+        output: ReportOutput,
+        period: reports.Period,
+        profile: str | None = PROFILE_OPTION,
     ) -> None:
         """Notices a profile nearly matched by meaning (a title word close to a keyword), not matches."""
         now = datetime.now(UTC)
-        period = _period(since, until, days, now)
         query = partial(reports.near_misses_report, period=period, profile=profile, now=now)
         title = "Возможно, интересно"
-        run_report(
-            ctx, query, reports.NearMissReportRow, fmt=fmt, csv_dialect=csv_dialect, out=out, title=title
-        )
+        run_report(ctx, query, reports.NearMissReportRow, output, title=title)
 
     @report_app.command("pipeline")
+    @with_output_options
     def pipeline(
         ctx: typer.Context,
+        output: ReportOutput,
         person: str | None = typer.Option(
             None, "--person", help="Only this person: a name, part of it, @username or Telegram id."
         ),
         include_closed: bool = typer.Option(
             False, "--all", help="Also tenders whose deadline and auction are both past."
         ),
-        fmt: OutputFormat = FORMAT_OPTION,
-        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
-        out: Path | None = OUT_OPTION,
     ) -> None:
         """Taken tenders by person: deadlines, days left, auction dates, anti-dumping line and securities."""
         now = datetime.now(UTC)
         query = partial(reports.pipeline_report, person=person, include_closed=include_closed, now=now)
-        run_report(
-            ctx, query, reports.PipelineRow, fmt=fmt, csv_dialect=csv_dialect, out=out, title="В работе"
-        )
+        run_report(ctx, query, reports.PipelineRow, output, title="В работе")
 
     @report_app.command("deadlines")
+    @with_output_options
     def deadlines(
         ctx: typer.Context,
+        output: ReportOutput,
         days: int = typer.Option(7, "--days", help="Look this many days ahead."),
-        fmt: OutputFormat = FORMAT_OPTION,
-        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
-        out: Path | None = OUT_OPTION,
     ) -> None:
         """Matched and taken tenders whose submission closes in the next N days, soonest first."""
         now = datetime.now(UTC)
         query = partial(reports.deadlines_report, days=days, now=now)
         title = f"Сроки подачи в ближайшие {days} дн."
-        run_report(ctx, query, reports.DeadlineRow, fmt=fmt, csv_dialect=csv_dialect, out=out, title=title)
+        run_report(ctx, query, reports.DeadlineRow, output, title=title)
 
     @report_app.command("crawls")
+    @with_output_options
     def crawls(
         ctx: typer.Context,
+        output: ReportOutput,
         last: int = typer.Option(10, "--last", help="Runs per source."),
         source: str | None = typer.Option(None, "--source", help="Only this source."),
-        fmt: OutputFormat = FORMAT_OPTION,
-        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
-        out: Path | None = OUT_OPTION,
     ) -> None:
         """Crawl health per source: the last runs, their outcome, figures and error rate."""
         query = partial(reports.crawls_report, last=last, source=source, known_sources=SOURCES)
-        run_report(ctx, query, reports.CrawlRunRow, fmt=fmt, csv_dialect=csv_dialect, out=out, title="Обходы")
+        run_report(ctx, query, reports.CrawlRunRow, output, title="Обходы")
 
     @report_app.command("market")
+    @with_output_options
+    @with_period_options
     def market(
         ctx: typer.Context,
+        output: ReportOutput,
+        period: reports.Period,
         okpd2: str | None = typer.Option(None, "--okpd2", help="OKPD2 prefix, e.g. 26.20."),
         region: str | None = REGION_OPTION,
-        since: datetime | None = SINCE_OPTION,
-        until: datetime | None = UNTIL_OPTION,
-        days: int | None = DAYS_OPTION,
         chart: Path | None = typer.Option(None, "--chart", help="Also save the weekly trend as a PNG."),
-        fmt: OutputFormat = FORMAT_OPTION,
-        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
-        out: Path | None = OUT_OPTION,
     ) -> None:
         """Published notices: count, total and median NMCK, overall, by method and by ISO week."""
         now = datetime.now(UTC)
-        period = _period(since, until, days, now)
-        scope = ", ".join(
-            part for part in (f"OKPD2 {okpd2}" if okpd2 else "", f"region {region}" if region else "") if part
-        )
+        scope = _scope(okpd2, region)
         query = partial(reports.market_report, okpd2=okpd2, region=region, period=period, now=now)
         title = f"Рынок: {scope or 'все закупки'}"
-        rows = run_report(
-            ctx, query, reports.MarketRow, fmt=fmt, csv_dialect=csv_dialect, out=out, title=title
-        )
+        rows = run_report(ctx, query, reports.MarketRow, output, title=title)
         if chart is not None:
             save_market_chart(rows, chart, title=scope or "all notices")
             console.print(f"chart saved to {chart}", highlight=False, soft_wrap=True)
 
     @report_app.command("segments")
+    @with_output_options
     def segments(
         ctx: typer.Context,
+        output: ReportOutput,
         okpd2_digits: int = typer.Option(4, "--okpd2-digits", help="Group OKPD2 codes by 4 or 2 digits."),
         min_purchases: int = typer.Option(1, "--min-purchases", help="Leave out smaller segments."),
         top: int | None = typer.Option(None, "--top", help="Only the largest N segments."),
-        fmt: OutputFormat = FORMAT_OPTION,
-        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
-        out: Path | None = OUT_OPTION,
     ) -> None:
         """How purchases ended per OKPD2 group × region × kind × NMCK band: discount quartiles,
         participants, single-application and failed shares (from stored protocols and contracts)."""
@@ -287,24 +341,21 @@ def register(app: typer.Typer) -> None:
             ctx,
             query,
             SegmentStats,
-            fmt=fmt,
-            csv_dialect=csv_dialect,
-            out=out,
+            output,
             title="Сегменты рынка (завершённые закупки)",
         )
 
     @report_app.command("backtest")
+    @with_output_options
     def backtest(
         ctx: typer.Context,
+        output: ReportOutput,
         limit: int = typer.Option(500, "--limit", help="Score the last N finished auctions."),
         min_purchases: int = typer.Option(
             20, "--min-purchases", help="Widen a segment until it holds this many finished purchases."
         ),
         draws: int = typer.Option(2000, "--draws", help="Competitor draws per auction."),
         seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same figures."),
-        fmt: OutputFormat = FORMAT_OPTION,
-        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
-        out: Path | None = OUT_OPTION,
     ) -> None:
         """Calibrated vs assumed competitors on stored auctions that ended: MAE of the predicted
         winning discount and Brier score of the win probability; each auction's calibrated model
@@ -316,20 +367,17 @@ def register(app: typer.Typer) -> None:
             ctx,
             query,
             reports.BacktestRow,
-            fmt=fmt,
-            csv_dialect=csv_dialect,
-            out=out,
+            output,
             title="Проверка моделей конкурентов на итогах",
         )
 
     @report_app.command("customer")
+    @with_output_options
     def customer(
         ctx: typer.Context,
+        output: ReportOutput,
         inn: str = typer.Argument(..., help="The customer's INN."),
         days: int = typer.Option(365, "--days", min=1, help="The last N days."),
-        fmt: OutputFormat = FORMAT_OPTION,
-        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
-        out: Path | None = OUT_OPTION,
     ) -> None:
         """A customer: its notices and cancellations, discounts, applications and usual winners."""
         query = partial(reports.customer_report, inn=inn, now=datetime.now(UTC), days=days)
@@ -337,37 +385,30 @@ def register(app: typer.Typer) -> None:
             ctx,
             query,
             reports.CustomerRow,
-            fmt=fmt,
-            csv_dialect=csv_dialect,
-            out=out,
+            output,
             title=f"Заказчик {inn}",
         )
 
     @report_app.command("competitors")
+    @with_output_options
     def competitors(
         ctx: typer.Context,
+        output: ReportOutput,
         okpd2: str | None = typer.Option(None, "--okpd2", help="OKPD2 prefix, e.g. 26.20."),
         region: str | None = typer.Option(None, "--region", help="Customer region code, e.g. 77."),
         days: int = typer.Option(365, "--days", min=1, help="The last N days."),
         top: int = typer.Option(30, "--top", min=1, help="The N suppliers with most wins."),
-        fmt: OutputFormat = FORMAT_OPTION,
-        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
-        out: Path | None = OUT_OPTION,
     ) -> None:
         """Who wins a market (OKPD2 prefix × customer region): applications, wins, win rate, discount."""
         query = partial(
             reports.competitors_report, okpd2=okpd2, region=region, now=datetime.now(UTC), days=days, top=top
         )
-        scope = ", ".join(
-            p for p in (f"OKPD2 {okpd2}" if okpd2 else "", f"region {region}" if region else "") if p
-        )
+        scope = _scope(okpd2, region)
         run_report(
             ctx,
             query,
             CompetitorRow,
-            fmt=fmt,
-            csv_dialect=csv_dialect,
-            out=out,
+            output,
             title=f"Конкуренты: {scope or 'все рынки'}",
         )
 
@@ -394,9 +435,7 @@ def register(app: typer.Typer) -> None:
             ctx,
             query,
             row_type,
-            fmt=OutputFormat(fmt.value),
-            csv_dialect=csv_dialect,
-            out=out,
+            ReportOutput(OutputFormat(fmt.value), csv_dialect, out),
             title=EXPORT_TITLES[what.value],
         )
 

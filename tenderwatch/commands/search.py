@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
 import typer
 
@@ -16,18 +15,17 @@ from bidder.search import SearchRow
 from bidder.search import query_profile
 from bidder.search import search_rows
 from tenderwatch.clikit import fail
-from tenderwatch.commands.report import CSV_DIALECT_OPTION
-from tenderwatch.commands.report import FORMAT_OPTION
-from tenderwatch.commands.report import OUT_OPTION
+from tenderwatch.commands.report import ReportOutput
 from tenderwatch.commands.report import run_report
-from tenderwatch.render import CsvDialect
-from tenderwatch.render import OutputFormat
+from tenderwatch.commands.report import with_output_options
 
 
 def register(app: typer.Typer) -> None:
     @app.command("search")
+    @with_output_options
     def search_command(
         ctx: typer.Context,
+        output: ReportOutput,
         query: str = typer.Argument(
             "", help='Words or "quoted phrases", any of which may match (with morphology); -word excludes.'
         ),
@@ -43,9 +41,6 @@ def register(app: typer.Typer) -> None:
             None, "--min-days-left", help="At least N full days to bid."
         ),
         limit: int = typer.Option(DEFAULT_LIMIT, "--limit", min=1, max=1000, help="At most this many hits."),
-        fmt: OutputFormat = FORMAT_OPTION,
-        csv_dialect: CsvDialect = CSV_DIALECT_OPTION,
-        out: Path | None = OUT_OPTION,
     ) -> None:
         """Search the stored open notices as a profile would match them: best match, then soonest deadline.
 
@@ -69,12 +64,10 @@ def register(app: typer.Typer) -> None:
             ctx,
             lambda session: search_rows(session, profile, now=now, limit=limit),
             SearchRow,
-            fmt=fmt,
-            csv_dialect=csv_dialect,
-            out=out,
+            output,
             title="Поиск",
         )
-        if not rows and out is None:
+        if not rows and output.out is None:
             typer.echo("nothing found among the stored open notices", err=True)
 
 
