@@ -24,16 +24,17 @@ from datetime import date
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
-import zeep
 from lxml import etree
-from zeep.exceptions import Error as ZeepError
-from zeep.exceptions import Fault
 
 from crawler.parsers.common import ParseError
 from crawler.parsers.common import law_from_reg_number
 from crawler.parsers.common import safe_xml_root
+
+if TYPE_CHECKING:
+    import zeep
 
 HERE = Path(__file__).parent
 WSDL = HERE / "getDocsIP.wsdl"
@@ -113,6 +114,10 @@ def _well_formed(reply: bytes) -> etree._Element:
 
 @cache
 def _client() -> zeep.Client:
+    """Imported here, not at the top: every crawl process loads every spider module, and only
+    the export crawls need zeep (and the requests stack under it)."""
+    import zeep
+
     settings = zeep.Settings(strict=False, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     return zeep.Client(str(WSDL), settings=settings)
 
@@ -154,6 +159,9 @@ def archive_urls(reply: bytes, operation: str) -> list[str]:
     """The archive links of a reply to ``operation`` (``getDocsByOrgRegion``…); none when the
     service has no documents for the question. Raises ``ExportServiceError`` for ``errorInfo``
     or a SOAP fault, ``NotAReply`` for anything that is no SOAP reply."""
+    from zeep.exceptions import Error as ZeepError
+    from zeep.exceptions import Fault
+
     client = _client()
     binding = client.service._binding  # zeep's per-operation reply reader lives on the binding
     doc = _well_formed(reply)
