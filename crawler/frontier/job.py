@@ -43,6 +43,19 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}".replace("|", "-")
 
 
+class _Key:
+    """A key of the job: the job's prefix and the attribute's name (or ``suffix``)."""
+
+    def __init__(self, suffix: str | None = None) -> None:
+        self.suffix = suffix
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.suffix = self.suffix or name
+
+    def __get__(self, keys: JobKeys, owner: type | None = None) -> str:
+        return keys.prefix + (self.suffix or "")
+
+
 @dataclass(frozen=True)
 class JobKeys:
     prefix: str
@@ -51,51 +64,22 @@ class JobKeys:
     def of(cls, job: str, namespace: str = DEFAULT_NAMESPACE) -> JobKeys:
         return cls(f"{namespace}:frontier:{job}:")
 
-    @property
-    def queue(self) -> str:
-        """Sorted set of waiting requests (score: minus the priority)."""
-        return self.prefix + "queue"
-
-    @property
-    def leases(self) -> str:
-        """Hash lease id -> the taken request, as it was queued."""
-        return self.prefix + "leases"
-
-    @property
-    def owners(self) -> str:
-        """Hash lease id -> ``worker|score``: who holds it, and where it goes back in the queue."""
-        return self.prefix + "owners"
-
-    @property
-    def sequence(self) -> str:
-        return self.prefix + "sequence"
-
-    @property
-    def seen(self) -> str:
-        """scrapy-redis's duplicate filter: fingerprints of every request queued in this job."""
-        return self.prefix + "seen"
-
-    @property
-    def run(self) -> str:
-        """The id of the job's current run: workers that joined a run that has ended leave."""
-        return self.prefix + "run"
-
-    @property
-    def lister(self) -> str:
-        return self.prefix + "lister"
-
-    @property
-    def listed(self) -> str:
-        return self.prefix + "listed"
-
-    @property
-    def oldest_failed(self) -> str:
-        return self.prefix + "oldest_failed"
-
-    @property
-    def workers(self) -> str:
-        """Prefix of the workers' heartbeat keys (``workers:<id>``, expiring)."""
-        return self.prefix + "workers:"
+    queue = _Key()
+    """Sorted set of waiting requests (score: minus the priority)."""
+    leases = _Key()
+    """Hash lease id -> the taken request, as it was queued."""
+    owners = _Key()
+    """Hash lease id -> ``worker|score``: who holds it, and where it goes back in the queue."""
+    sequence = _Key()
+    seen = _Key()
+    """scrapy-redis's duplicate filter: fingerprints of every request queued in this job."""
+    run = _Key()
+    """The id of the job's current run: workers that joined a run that has ended leave."""
+    lister = _Key()
+    listed = _Key()
+    oldest_failed = _Key()
+    workers = _Key("workers:")
+    """Prefix of the workers' heartbeat keys (``workers:<id>``, expiring)."""
 
     def lasting(self) -> list[str]:
         """The keys that live as long as the job (not the lister's claim, which expires with it)."""
