@@ -16,6 +16,7 @@ A new condition is one subclass here, added to ``CONDITIONS``, plus its profile 
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -398,46 +399,50 @@ class Price(ValueCondition):
         return (f"НМЦК {nmck} больше максимума {format_money(cp.price_max)}",)
 
 
-class Law(ValueCondition):
+class OneOf(ValueCondition):
+    """A value of the notice that the profile lists the accepted values of: it must be one of them.
+
+    A subclass names the notice's field (also its note in ``NoticeView.notes()``), the profile key
+    (also the compiled set), the labels its values are written with, and the failure's wording.
+    """
+
+    field: ClassVar[str]
+    key: ClassVar[str]
+    labels: ClassVar[Mapping[str, str]]
+    failure: ClassVar[str]
+    """With ``{value}`` (the notice's, labelled) and ``{wanted}`` (the profile's, labelled)."""
+
+    def applies(self, cp: CompiledProfile) -> bool:
+        return bool(getattr(cp, self.key))
+
+    def value(self, view: NoticeView, now: datetime) -> str:
+        value: str = getattr(view.notice, self.field)
+        return value
+
+    def accepts(self, cp: CompiledProfile, value: str) -> bool:
+        return value in getattr(cp, self.key)
+
+    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
+        out.append(getattr(view.notes(), self.field))
+        return 0.0
+
+    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
+        wanted = _listed([self.labels[x] for x in getattr(cp.profile, self.key)])
+        return (self.failure.format(value=self.labels[self.value(view, now)], wanted=wanted),)
+
+
+class Law(OneOf):
     """``laws``: 44-FZ or 223-FZ."""
 
-    def applies(self, cp: CompiledProfile) -> bool:
-        return bool(cp.laws)
-
-    def value(self, view: NoticeView, now: datetime) -> str:
-        return view.notice.law
-
-    def accepts(self, cp: CompiledProfile, value: str) -> bool:
-        return value in cp.laws
-
-    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
-        out.append(view.notes().law)
-        return 0.0
-
-    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
-        wanted = _listed([LAW_LABELS[x] for x in cp.profile.laws])
-        return (f"закон {LAW_LABELS[view.notice.law]} не входит в профиль ({wanted})",)
+    field, key, labels = "law", "laws", LAW_LABELS
+    failure = "закон {value} не входит в профиль ({wanted})"
 
 
-class Kind(ValueCondition):
+class Kind(OneOf):
     """``kinds``: the procurement method (auction, competition, quotation, ...)."""
 
-    def applies(self, cp: CompiledProfile) -> bool:
-        return bool(cp.kinds)
-
-    def value(self, view: NoticeView, now: datetime) -> str:
-        return view.notice.kind
-
-    def accepts(self, cp: CompiledProfile, value: str) -> bool:
-        return value in cp.kinds
-
-    def reasons(self, cp: CompiledProfile, view: NoticeView, now: datetime, out: list[str]) -> float:
-        out.append(view.notes().kind)
-        return 0.0
-
-    def failures(self, cp: CompiledProfile, view: NoticeView, now: datetime) -> Sequence[str]:
-        wanted = _listed([KIND_LABELS[k] for k in cp.profile.kinds])
-        return (f"способ «{KIND_LABELS[view.notice.kind]}» не входит в профиль ({wanted})",)
+    field, key, labels = "kind", "kinds", KIND_LABELS
+    failure = "способ «{value}» не входит в профиль ({wanted})"
 
 
 class Smp(ValueCondition):
