@@ -7,7 +7,7 @@ what a listing-level reader of the card needs. The full facts are in the XML car
 
 from __future__ import annotations
 
-import html
+from html import escape
 
 from crawler.replay.model import ru_money
 from crawler.replay.pages import LAW_TITLE
@@ -15,14 +15,10 @@ from crawler.replay.pages import Listing
 from crawler.replay.pages import ru_date
 
 
-def _e(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
 def _section(title: str, content: str) -> str:
     return (
         '<div class="cardMainInfo__section">'
-        f'<span class="cardMainInfo__title">{_e(title)}</span>'
+        f'<span class="cardMainInfo__title">{escape(title)}</span>'
         f'<span class="cardMainInfo__content">{content}</span></div>\n'
     )
 
@@ -34,7 +30,7 @@ def render_card_page(entry: Listing) -> bytes:
     dates = [("Размещено", entry.published_at), ("Обновлено", entry.updated_at)]
     if entry.has_deadline:
         dates.append(("Окончание подачи заявок", v.deadline))
-    price = _e(ru_money(v.nmck)).replace("\xa0", "&nbsp;")
+    price = escape(ru_money(v.nmck)).replace("\xa0", "&nbsp;")
     date_sections = "".join(_section(title, ru_date(moment)) for title, moment in dates)
     page = f"""<!DOCTYPE html>
 <html lang="ru">
@@ -47,12 +43,13 @@ def render_card_page(entry: Listing) -> bytes:
 <div class="cardHeaderBlock">
 <div class="cardMainInfo row">
 <div class="col-9">
-<div class="cardMainInfo__title d-flex text-truncate">{LAW_TITLE[p.law]} {_e(p.method.name)}</div>
+<div class="cardMainInfo__title d-flex text-truncate">{LAW_TITLE[p.law]} {escape(p.method.name)}</div>
 <div class="cardMainInfo__status">
-<span class="cardMainInfo__purchaseLink distancedText"><a href="{_e(p.card_url)}">№ {p.reg_number}</a></span>
-<span class="cardMainInfo__state distancedText">{_e(entry.status)}</span>
+<span class="cardMainInfo__purchaseLink distancedText">
+<a href="{escape(p.card_url)}">№ {p.reg_number}</a></span>
+<span class="cardMainInfo__state distancedText">{escape(entry.status)}</span>
 </div>
-{_section("Объект закупки", _e(p.title))}{_section("Заказчик", f"<a>{_e(p.customer.name)}</a>")}</div>
+{_section("Объект закупки", escape(p.title))}{_section("Заказчик", f"<a>{escape(p.customer.name)}</a>")}</div>
 <div class="col-3">
 <div class="price"><span class="cardMainInfo__title">Начальная цена</span>
 <span class="cardMainInfo__content cost">{price}&nbsp;{p.currency.sign}</span></div>

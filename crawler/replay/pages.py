@@ -8,13 +8,13 @@ channel link, an HTML description escaped once, an unclosed highlight span, RFC 
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
 from email.utils import format_datetime
+from html import escape
 
 from lxml import etree
 
@@ -97,13 +97,9 @@ def records_phrase(total: int) -> str:
     return f"{number} {word}"
 
 
-def _e(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
 def _nbsp(text: str) -> str:
     """No-break spaces as the EIS writes them in its HTML source."""
-    return _e(text).replace("\xa0", "&nbsp;")
+    return escape(text).replace("\xa0", "&nbsp;")
 
 
 def render_results(
@@ -129,7 +125,7 @@ def render_results(
 
 def _sort_block(query_string: str, total: int, sort_by: str) -> str:
     labels = {"UPDATE_DATE": "Дате обновления", "PUBLISH_DATE": "Дате размещения", "PRICE": "Цене"}
-    qs = _e(query_string)
+    qs = escape(query_string)
     return (
         '<div class="sort-by-block noselect">\n<div class="d-flex align-items-baseline sort-by-list">\n'
         '    <div class="dropdown__text sort-by-list__title">Сортировать по:</div>\n'
@@ -219,14 +215,14 @@ def _listing_parts(entry: Listing) -> dict[str, str]:
         )
     return {
         "law_title": LAW_TITLE[p.law],
-        "method": _e(p.method.name),
+        "method": escape(p.method.name),
         "icons": icons,
-        "card_url": _e(p.card_url),
+        "card_url": escape(p.card_url),
         "reg_number": reg,
-        "status": _e(entry.status),
+        "status": escape(entry.status),
         "object_block": object_block,
         "customer_href": customer_href,
-        "customer": _e(p.customer.name),
+        "customer": escape(p.customer.name),
         "price": f"{_nbsp(ru_money(v.nmck))} {p.currency.sign}",
         "published": ru_date(entry.published_at),
         "updated": ru_date(entry.updated_at),
@@ -241,12 +237,12 @@ def _pp615_parts(entry: Pp615Entry) -> dict[str, str]:
         "law_title": PP615_TITLE,
         "method": PP615_METHOD,
         "icons": "",
-        "card_url": _e(entry.card_url),
+        "card_url": escape(entry.card_url),
         "reg_number": entry.reg_number,
-        "status": _e(entry.status),
+        "status": escape(entry.status),
         "object_block": _object_block(entry.title),
         "customer_href": "",
-        "customer": _e(entry.customer),
+        "customer": escape(entry.customer),
         "price": f"{_nbsp(ru_money(entry.nmck))} ₽",
         "published": ru_date(entry.published_at),
         "updated": ru_date(entry.updated_at),
@@ -259,7 +255,7 @@ def _object_block(title: str) -> str:
     return (
         '                <div class="registry-entry__body-block">\n'
         '                    <div class="registry-entry__body-title">Объект закупки</div>\n'
-        f'                    <div class="registry-entry__body-value">{_e(title)}</div>\n'
+        f'                    <div class="registry-entry__body-value">{escape(title)}</div>\n'
         "                </div>\n"
     )
 
