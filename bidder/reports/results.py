@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from bidder.market import backtest_stored
 from bidder.reports.common import ReportError
+from bidder.reports.common import moscow_date
 from data.notice import is_inn
 from data.store.customers import CompetitorRow
 from data.store.customers import Winner
@@ -97,7 +98,7 @@ def customer_report(session: Session, *, inn: str, now: datetime, days: int = 36
     if not is_inn(inn):
         raise ReportError(f"INN {inn!r}: a customer's INN has 10 digits (12 for a person)")
     inn = inn.strip()  # is_inn allows the spaces a pasted number brings
-    figures = customer_figures(session, inn, since=now - timedelta(days=days))
+    figures = customer_figures(session, inn, since=now - timedelta(days=days), today=moscow_date(now))
     rows = [
         CustomerRow("customer INN", inn),
         CustomerRow(f"notices in the last {days} days", str(figures.purchases)),
@@ -140,4 +141,5 @@ def competitors_report(
 ) -> list[CompetitorRow]:
     """Who wins the finished purchases of an OKPD2 prefix and a customer region, how often, how deep,
     and whether the register of unfair suppliers lists it (as far as it was read)."""
-    return competitors(session, okpd2=okpd2, region=region, since=now - timedelta(days=days), top=top)
+    since = now - timedelta(days=days)
+    return competitors(session, okpd2=okpd2, region=region, since=since, today=moscow_date(now), top=top)

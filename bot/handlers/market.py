@@ -33,20 +33,21 @@ def _inn(context: ContextTypes.DEFAULT_TYPE, usage: str) -> str:
 async def cmd_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     inn = _inn(context, "/customer ИНН")
     ctx = tw(context)
-    figures = await in_session(ctx.engine, partial(customer_figures, inn=inn, since=ctx.clock() - YEAR))
+    now = ctx.clock()
+    today = now.astimezone(MOSCOW).date()
+    figures = await in_session(ctx.engine, partial(customer_figures, inn=inn, since=now - YEAR, today=today))
     await message_of(update).reply_html(render_customer(figures))
 
 
 async def cmd_competitor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     inn = _inn(context, "/competitor ИНН")
     ctx = tw(context)
-    since = ctx.clock() - YEAR
-    rows = await in_session(
-        ctx.engine, partial(competitors, okpd2=None, region=None, since=since, inn=inn, top=1)
-    )
+    now = ctx.clock()
+    today = now.astimezone(MOSCOW).date()
+    one = partial(competitors, okpd2=None, region=None, since=now - YEAR, today=today, inn=inn, top=1)
+    rows = await in_session(ctx.engine, one)
     if rows:
         await message_of(update).reply_html(render_competitor(inn, rows[0]))
         return
-    today = ctx.clock().astimezone(MOSCOW).date()
     register = await in_session(ctx.engine, partial(register_status, inns=[inn], today=today))
     await message_of(update).reply_html(render_competitor(inn, None, register.get(inn)))

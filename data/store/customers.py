@@ -71,7 +71,8 @@ class CustomerFigures:
         return None if not self.won else round(self.winners[0].wins / self.won, 3)
 
 
-def customer_figures(session: Session, inn: str, *, since: datetime) -> CustomerFigures:
+def customer_figures(session: Session, inn: str, *, since: datetime, today: date) -> CustomerFigures:
+    """``today``: the Moscow day a register entry's planned exclusion is compared with."""
     conn = session.connection()
     statuses = conn.execute(
         sa.select(NOTICES.c.status).where(NOTICES.c.customer_inn == inn, NOTICES.c.published_at >= since)
@@ -87,7 +88,7 @@ def customer_figures(session: Session, inn: str, *, since: datetime) -> Customer
         .group_by(R.winner_inn)
         .order_by(sa.desc("wins"), R.winner_inn)
     ).all()
-    registered = register_status(session, [row[0] for row in winners], today=_today())
+    registered = register_status(session, [row[0] for row in winners], today=today)
     return CustomerFigures(
         inn=inn,
         purchases=len(stages),
@@ -111,7 +112,7 @@ def customers_year(
 ) -> dict[str, CustomerFigures]:
     """The last year of each customer INN given (blanks skipped): what alerts, digests and cards show."""
     return {
-        inn: customer_figures(session, inn, since=now - CUSTOMER_YEAR)
+        inn: customer_figures(session, inn, since=now - CUSTOMER_YEAR, today=now.astimezone(MOSCOW).date())
         for inn in sorted({i for i in inns if i})
     }
 
@@ -155,11 +156,13 @@ def competitors(
     okpd2: str | None,
     region: str | None,
     since: datetime,
+    today: date,
     top: int = 30,
     inn: str | None = None,
 ) -> list[CompetitorRow]:
     """The suppliers that won or applied in the finished purchases of an OKPD2 prefix and a
-    customer region since ``since``, most wins first; ``inn``: that supplier only."""
+    customer region since ``since``, most wins first; ``inn``: that supplier only. ``today``: the
+    Moscow day a register entry's planned exclusion is compared with."""
     scope = conditions(Segment(okpd2=okpd2, region=region), since=since)
     purchases = sa.select(R.law, R.purchase_number).where(*scope).subquery()
     applied = (
@@ -199,7 +202,7 @@ def competitors(
     )
     rows = session.connection().execute(query).all()
     medians = _win_discount_medians(session, [row[0] for row in rows], scope)
-    registered = register_status(session, [row[0] for row in rows], today=_today())
+    registered = register_status(session, [row[0] for row in rows], today=today)
     return [
         CompetitorRow(
             inn=inn,
@@ -212,11 +215,6 @@ def competitors(
         ).with_register(registered.get(inn))
         for inn, name, supplier_region, applications, won in rows
     ]
-
-
-def _today() -> date:
-    """The Moscow day an entry's planned exclusion is compared with."""
-    return datetime.now(MOSCOW).date()
 
 
 def _win_discount_medians(

@@ -94,7 +94,7 @@ def test_a_backtest_without_results_says_what_to_do(session: Session) -> None:
 def test_a_customer_report_counts_its_purchases_discounts_and_winners(market: Session) -> None:
     customer_inn, _ = customer_of(TRUTH[1], 0)
     now = datetime(2025, 3, 2, tzinfo=UTC)  # the 60 days of the simulated market are behind it
-    figures = customer_figures(market, customer_inn, since=now - timedelta(days=365))
+    figures = customer_figures(market, customer_inn, since=now - timedelta(days=365), today=now.date())
     assert 0 < figures.purchases < 60 and figures.finished == figures.purchases
     assert figures.cancelled == 0
     assert figures.discount_mean is not None and Decimal(20) < figures.discount_mean < Decimal(45)
@@ -103,12 +103,13 @@ def test_a_customer_report_counts_its_purchases_discounts_and_winners(market: Se
     rows = {row.figure: row.value for row in customer_report(market, inn=customer_inn, now=now)}
     assert rows["notices in the last 365 days"] == str(figures.purchases)
     assert rows["winner #1"].endswith(f"{figures.winners[0].wins} win(s)")
-    assert customer_figures(market, customer_inn, since=now).purchases == 0  # nothing after «now»
+    later = customer_figures(market, customer_inn, since=now, today=now.date())
+    assert later.purchases == 0  # nothing after «now»
 
 
 def test_a_competitors_report_ranks_the_suppliers_of_a_market(market: Session) -> None:
     since = datetime(2024, 1, 1, tzinfo=UTC)
-    rows = competitors(market, okpd2="43.21", region="50", since=since)
+    rows = competitors(market, okpd2="43.21", region="50", since=since, today=since.date())
     inns = {supplier_of(TRUTH[1], i)[0] for i in range(6)}
     assert {row.inn for row in rows} == inns  # only that market's suppliers
     assert sum(row.wins for row in rows) == 60
@@ -117,7 +118,7 @@ def test_a_competitors_report_ranks_the_suppliers_of_a_market(market: Session) -
         assert row.region == "50" and row.name is not None and row.name.startswith("ООО «43.21-поставщик")
         assert row.applications >= row.wins and row.win_rate == round(row.wins / row.applications, 3)
         assert row.discount_median is None or 0 < row.discount_median < 0.8
-    assert competitors(market, okpd2="99", region=None, since=since) == []
+    assert competitors(market, okpd2="99", region=None, since=since, today=since.date()) == []
 
 
 def test_a_wrong_inn_is_a_report_error(session: Session) -> None:

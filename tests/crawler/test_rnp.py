@@ -182,10 +182,15 @@ def test_the_register_crawl_looks_up_our_company_and_the_winners_once_a_week(
     with session_scope(engine) as session:
         status = register_status(session, [ours, *winners], today=today)
         figures = customer_figures(
-            session, _a_customer_of(session), since=datetime.now(UTC) - timedelta(days=365)
+            session, _a_customer_of(session), since=datetime.now(UTC) - timedelta(days=365), today=today
         )
         rows = competitors(
-            session, okpd2=None, region=None, since=datetime.now(UTC) - timedelta(days=365), top=100
+            session,
+            okpd2=None,
+            region=None,
+            since=datetime.now(UTC) - timedelta(days=365),
+            today=today,
+            top=100,
         )
     assert {inn for inn, s in status.items() if s.entries} == listed
     assert all(status[inn].checked_on is not None for inn in [ours, *winners])
