@@ -1,4 +1,5 @@
-"""What every CLI command shares: the consoles, the loaded settings, and clean failure.
+"""What every CLI command shares: the consoles, the loaded settings, clean failure, and options
+declared once for many commands (``gathered_options``).
 
 A user never sees a traceback: commands raise ``typer.Exit`` through ``fail`` with a message
 that names the input and what was wrong.
@@ -6,14 +7,19 @@ that names the input and what was wrong.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
+from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from datetime import time
+from inspect import Parameter
 from pathlib import Path
 from typing import Any
 from typing import NoReturn
@@ -201,3 +207,30 @@ def png_figure(path: Path, *, columns: int = 1, size: tuple[float, float] = (10,
             fail(f"cannot write chart {path}: {exc.strerror or exc}")
     finally:
         plt.close(fig)
+
+
+def gathered_options(
+    name: str, parameters: Sequence[Parameter], gather: Callable[..., Any]
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A decorator that gives a command the options ``parameters`` as one argument ``name``, built by
+    ``gather`` from their values: options shared by many commands are declared here once.
+
+    Typer reads a command's options from its signature: the wrapper shows the command's own
+    parameters (without ``name``) followed by ``parameters``.
+    """
+    names = [parameter.name for parameter in parameters]
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command, eval_str=True)
+        own = [parameter for key, parameter in signature.parameters.items() if key != name]
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **values: Any) -> None:
+            shared = {key: values.pop(key) for key in names}
+            command(*args, **{name: gather(**shared)}, **values)
+
+        # mypy knows no such attribute on a function; inspect.signature (and so Typer) reads it first.
+        wrapper.__signature__ = signature.replace(parameters=[*own, *parameters])  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate

@@ -7,8 +7,6 @@ reports bad options through ``fail`` and hands the rows to ``tenderwatch.render`
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from data.store.customers import CompetitorRow
 from data.store.segments import SegmentStats
 from tenderwatch.clikit import console
 from tenderwatch.clikit import fail
+from tenderwatch.clikit import gathered_options
 from tenderwatch.clikit import legend_of
 from tenderwatch.clikit import money_axis
 from tenderwatch.clikit import png_figure
@@ -102,33 +101,6 @@ class ReportOutput:
     fmt: OutputFormat
     csv_dialect: CsvDialect
     out: Path | None
-
-
-def gathered_options(
-    name: str, parameters: Sequence[Parameter], gather: Callable[..., Any]
-) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """A decorator that gives a command the options ``parameters`` as one argument ``name``, built by
-    ``gather`` from their values: options shared by many commands are declared here once.
-
-    Typer reads a command's options from its signature: the wrapper shows the command's own
-    parameters (without ``name``) followed by ``parameters``.
-    """
-    names = [parameter.name for parameter in parameters]
-
-    def decorate(command: Callable[..., None]) -> Callable[..., None]:
-        signature = inspect.signature(command, eval_str=True)
-        own = [parameter for key, parameter in signature.parameters.items() if key != name]
-
-        @functools.wraps(command)
-        def wrapper(*args: Any, **values: Any) -> None:
-            shared = {key: values.pop(key) for key in names}
-            command(*args, **{name: gather(**shared)}, **values)
-
-        # mypy knows no such attribute on a function; inspect.signature (and so Typer) reads it first.
-        wrapper.__signature__ = signature.replace(parameters=[*own, *parameters])  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorate
 
 
 def _keyword(name: str, annotation: Any, option: Any) -> Parameter:
