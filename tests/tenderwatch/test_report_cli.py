@@ -205,6 +205,11 @@ def test_export_notices_xlsx_and_matches_csv(invoke, tmp_path: Path) -> None:
             "give either --days or --since/--until",
         ),
         (
+            ("report", "market", "--since", "2026-02-01", "--until", "2026-01-01"),
+            "--until 2026-01-01 is before --since 2026-02-01",
+        ),
+        (("report", "near-misses", "--days", "0"), "--days must be a positive number of days, got 0"),
+        (
             ("report", "matches", "--region", "Атлантида"),
             "--region 'Атлантида' is not a known region code or name",
         ),
