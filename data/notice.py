@@ -23,6 +23,12 @@ from pydantic import Field
 MOSCOW = ZoneInfo("Europe/Moscow")
 """The EIS's own clock: naive times, date-only values and day counts are read on it."""
 
+
+def moscow_date(moment: datetime) -> date:
+    """The day on the Moscow clock: the EIS dates everything by it."""
+    return moment.astimezone(MOSCOW).date()
+
+
 Law = Literal["44-FZ", "223-FZ"]
 Kind = Literal["auction", "competition", "quotation", "single_supplier", "other"]
 Completeness = Literal["card", "listing"]

@@ -46,7 +46,7 @@ from crawler.spiders.eis_rnp import RNP_SOURCE
 from data.db import session_scope
 from data.errors import StoreError
 from data.models import utcnow
-from data.notice import MOSCOW
+from data.notice import moscow_date
 from data.store import advance_high_water
 from data.store import outbox
 from data.store.unfair import RegisterStatus
@@ -359,7 +359,7 @@ class Pipeline:
         inn = self.crawl_config.company_inn
         if not inn:
             return
-        today = self.clock().astimezone(MOSCOW).date()
+        today = moscow_date(self.clock())
         statuses = await in_session(self.engine, partial(register_status, inns=[inn], today=today))
         status = statuses.get(inn)
         self.announce(

@@ -22,7 +22,6 @@ from bidder.reports.common import RegionFilter
 from bidder.reports.common import ReportError
 from bidder.reports.common import Status
 from bidder.reports.common import make_period
-from bidder.reports.common import moscow_date
 from bidder.reports.common import moscow_midnight
 from bidder.reports.common import okpd2_prefix
 from bidder.reports.common import person_of
@@ -60,6 +59,7 @@ from bidder.reports.results import backtest_report
 from bidder.reports.results import competitors_report
 from bidder.reports.results import customer_report
 from bidder.reports.results import segments_report
+from data.notice import moscow_date
 
 __all__ = [
     "DAY",

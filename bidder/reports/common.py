@@ -101,10 +101,6 @@ def moscow_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=MOSCOW)
 
 
-def moscow_date(moment: datetime) -> date:
-    return moment.astimezone(MOSCOW).date()
-
-
 def make_period(
     *, since: date | None = None, until: date | None = None, days: int | None = None, now: datetime
 ) -> Period:

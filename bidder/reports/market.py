@@ -15,12 +15,12 @@ from sqlmodel import Session
 
 from bidder.reports.common import Period
 from bidder.reports.common import _now
-from bidder.reports.common import moscow_date
 from bidder.reports.common import okpd2_prefix
 from bidder.reports.common import region_filter
 from data.formatting import to_kopeck
 from data.models import NoticeRow
 from data.notice import Stage
+from data.notice import moscow_date
 from data.notice import stage_of
 from data.reference.okpd2 import is_within
 from data.store import reports as reads

@@ -28,13 +28,13 @@ from bidder.errors import BidderError
 from bidder.market import competitors_for
 from bidder.reports.common import ReportError
 from bidder.reports.common import _now
-from bidder.reports.common import moscow_date
 from bidder.reports.common import notice_columns
 from bidder.reports.common import person_of
 from data.models import DecisionRow
 from data.models import NoticeRow
 from data.notice import Notice
 from data.notice import days_left
+from data.notice import moscow_date
 from data.store import notice_from_row
 from data.store import reports as reads
 

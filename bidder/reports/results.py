@@ -12,8 +12,8 @@ from sqlmodel import Session
 
 from bidder.market import backtest_stored
 from bidder.reports.common import ReportError
-from bidder.reports.common import moscow_date
 from data.notice import is_inn
+from data.notice import moscow_date
 from data.store.customers import CompetitorRow
 from data.store.customers import Winner
 from data.store.customers import competitors

@@ -14,8 +14,8 @@ from bot.handlers.context import message_of
 from bot.handlers.context import tw
 from bot.render import render_competitor
 from bot.render import render_customer
-from data.notice import MOSCOW
 from data.notice import is_inn
+from data.notice import moscow_date
 from data.store.customers import competitors
 from data.store.customers import customer_figures
 from data.store.unfair import register_status
@@ -34,7 +34,7 @@ async def cmd_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     inn = _inn(context, "/customer ИНН")
     ctx = tw(context)
     now = ctx.clock()
-    today = now.astimezone(MOSCOW).date()
+    today = moscow_date(now)
     figures = await in_session(ctx.engine, partial(customer_figures, inn=inn, since=now - YEAR, today=today))
     await message_of(update).reply_html(render_customer(figures))
 
@@ -43,7 +43,7 @@ async def cmd_competitor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     inn = _inn(context, "/competitor ИНН")
     ctx = tw(context)
     now = ctx.clock()
-    today = now.astimezone(MOSCOW).date()
+    today = moscow_date(now)
     one = partial(competitors, okpd2=None, region=None, since=now - YEAR, today=today, inn=inn, top=1)
     rows = await in_session(ctx.engine, one)
     if rows:

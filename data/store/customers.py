@@ -20,8 +20,8 @@ from data.models import PROTOCOL_BIDS
 from data.models import PROTOCOLS
 from data.models import PURCHASE_RESULTS
 from data.models import SUPPLIERS
-from data.notice import MOSCOW
 from data.notice import Stage
+from data.notice import moscow_date
 from data.notice import stage_of
 from data.store.segments import Segment
 from data.store.segments import conditions
@@ -112,7 +112,7 @@ def customers_year(
 ) -> dict[str, CustomerFigures]:
     """The last year of each customer INN given (blanks skipped): what alerts, digests and cards show."""
     return {
-        inn: customer_figures(session, inn, since=now - CUSTOMER_YEAR, today=now.astimezone(MOSCOW).date())
+        inn: customer_figures(session, inn, since=now - CUSTOMER_YEAR, today=moscow_date(now))
         for inn in sorted({i for i in inns if i})
     }
 

@@ -33,8 +33,8 @@ from data.models import PROTOCOLS
 from data.models import PURCHASE_RESULTS
 from data.models import SUPPLIERS
 from data.models import utcnow
-from data.notice import MOSCOW
 from data.notice import Stage
+from data.notice import moscow_date
 from data.notice import stage_of
 from data.reference.regions import region_from_inn
 from data.results import Bid
@@ -143,7 +143,7 @@ def _apply(conn: sa.Connection, batch: list[ResultDocument], source: str | None)
     for entry in newest.values():
         _count(stored, store_unfair_entry(conn, entry, source, now))
     for check in checks:
-        record_unfair_check(conn, check, today=now.astimezone(MOSCOW).date())
+        record_unfair_check(conn, check, today=moscow_date(now))
     return stored
 
 
