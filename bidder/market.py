@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TypedDict
 
 from sqlmodel import Session
 
@@ -108,6 +109,15 @@ class BacktestReport:
     calibrated_auctions: int
     """Of the auctions scored, how many had enough earlier history to calibrate on (the others
     fell back to the assumption model, as ``simulate`` does)."""
+
+
+class BacktestOptions(TypedDict, total=False):
+    """``backtest_stored``'s options, for the callers that pass them through (the report)."""
+
+    limit: int
+    min_purchases: int
+    draws: int
+    seed: int
 
 
 def backtest_stored(

@@ -53,20 +53,26 @@ class NewKeyword:
     taken: int
     """Tenders taken that it brought."""
     close_to: str
-    """The profile's keyword it came closest to, and how close."""
+    """The profile's keyword it came closest to."""
     similarity: float
+    """The best cosine between the word's vector and ``close_to``'s among the near misses it
+    brought: the same figure the near-miss reason shows."""
     examples: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Suggestions:
-    """What a profile's triage suggests, with the figures it rests on."""
+    """What a profile's triage suggests, with the figures it rests on: minus-words from the alerts
+    people skipped, keywords from the near misses they took."""
 
     profile: str
     skipped: int
+    """Alerts of the profile somebody skipped: where minus-words come from."""
     taken: int
+    """Alerts somebody took: their words are never proposed as minus-words."""
     minus_words: tuple[MinusWord, ...]
     near_misses_taken: int = 0
+    """Distinct near misses of the profile somebody took: where new keywords come from."""
     keywords: tuple[NewKeyword, ...] = ()
 
 

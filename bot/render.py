@@ -204,9 +204,11 @@ def customer_line(figures: CustomerFigures) -> str | None:
 
 def render_customer(figures: CustomerFigures) -> str:
     """/customer: a customer's last year as its notices and results show it."""
-    lines = [f"<b>Заказчик ИНН {esc(figures.inn)}</b> — за год"]
-    lines.append(f"Закупок: {figures.purchases}, из них отменено: {figures.cancelled}")
-    lines.append(f"Завершено с известным результатом: {figures.finished}")
+    lines = [
+        f"<b>Заказчик ИНН {esc(figures.inn)}</b> — за год",
+        f"Закупок: {figures.purchases}, из них отменено: {figures.cancelled}",
+        f"Завершено с известным результатом: {figures.finished}",
+    ]
     if figures.discount_mean is not None:
         lines.append(f"Средняя скидка от НМЦК: {ru_number(figures.discount_mean)} %")
     if figures.participants_mean is not None:

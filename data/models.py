@@ -185,7 +185,8 @@ class CrawlRun(SQLModel, table=True):
 
 
 class CrawlState(SQLModel, table=True):
-    """The crawler's high-water mark: newest ``updated_at`` seen per source and search."""
+    """The crawler's high-water mark: newest ``updated_at`` seen per source and search, moved only
+    by a crawl that read its whole listing (a partial crawl leaves it for the next one to redo)."""
 
     __tablename__ = "crawl_state"
     __table_args__ = (sa.UniqueConstraint("source", "search_key"),)
@@ -389,10 +390,13 @@ class ProtocolRow(SQLModel, table=True):
     source: str | None = None
     first_seen_at: datetime = _when(nullable=False)
     changed_at: datetime = _when(nullable=False)
+    """When the stored protocol last changed: its first store, or a newer version of it that
+    replaced the row and its applications."""
 
 
 class BidRow(SQLModel, table=True):
-    """One application of a stored protocol; the set is replaced with its protocol."""
+    """One application of a stored protocol; the set is replaced with its protocol, so a newer
+    version with fewer applications leaves none of the old ones behind."""
 
     __tablename__ = "protocol_bids"
     __table_args__ = (sa.UniqueConstraint("protocol_id", "position"),)
@@ -409,7 +413,10 @@ class BidRow(SQLModel, table=True):
 
 
 class ContractRow(SQLModel, table=True):
-    """A contract from the 44-FZ contract registry or the 223-FZ contract register, as last stored."""
+    """A contract from the 44-FZ contract registry or the 223-FZ contract register, as last stored.
+
+    Linked to its purchase by ``purchase_number``, not by a foreign key: the contract may arrive
+    before the notice, or without one (a purchase from a single supplier publishes none)."""
 
     __tablename__ = "contracts"
     __table_args__ = (sa.UniqueConstraint("law", "reg_number"),)
@@ -423,19 +430,22 @@ class ContractRow(SQLModel, table=True):
     published_at: datetime | None = _when()
     price: Decimal | None = _money()
     currency: str | None = Field(default=None, max_length=8)
+    url: str | None = Field(default=None, sa_type=sa.Text)
     customer_inn: str | None = Field(default=None, max_length=12, index=True)
     customer_name: str | None = Field(default=None, sa_type=sa.Text)
     supplier_inn: str | None = Field(default=None, max_length=12, index=True)
     supplier_name: str | None = Field(default=None, sa_type=sa.Text)
-    url: str | None = Field(default=None, sa_type=sa.Text)
     notes: list[str] = _json_list()
     source: str | None = None
     first_seen_at: datetime = _when(nullable=False)
     changed_at: datetime = _when(nullable=False)
+    """When the stored contract last changed: its first store, or a newer version of it from the
+    registry that replaced it."""
 
 
 class SupplierRow(SQLModel, table=True):
-    """A company or entrepreneur seen in a protocol or a contract: its latest name and its region."""
+    """A company or entrepreneur seen in a protocol or a contract: its latest name and its region,
+    one row per INN whatever names its documents used."""
 
     __tablename__ = "suppliers"
 

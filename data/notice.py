@@ -110,10 +110,15 @@ def title_from_positions(names: list[str]) -> str:
     return f"{shown} и ещё {more} поз." if more > 0 else shown
 
 
-class NoticeItem(BaseModel):
-    """One position of the purchase object (what is bought), as far as the source gives it."""
+class FrozenModel(BaseModel):
+    """A value read from a document: nothing may change it once parsed, so the stores and reports
+    that read it can share one copy."""
 
     model_config = ConfigDict(frozen=True)
+
+
+class NoticeItem(FrozenModel):
+    """One position of the purchase object (what is bought), as far as the source gives it."""
 
     name: str
     okpd2: str | None = None
@@ -122,6 +127,8 @@ class NoticeItem(BaseModel):
     unit: str | None = None
     price: Decimal | None = None
     sum: Decimal | None = None
+    """The position's total as the source publishes it, never ``price`` × ``quantity`` worked out
+    here: sources round them apart, and many positions publish only one of the two."""
 
 
 class Notice(BaseModel):
@@ -154,6 +161,8 @@ class Notice(BaseModel):
     items: list[NoticeItem] = Field(default_factory=list)
     published_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
+    """When the source last changed the notice: what the crawler compares to decide that a stored
+    notice changed (see ``updated_day_only``)."""
     submission_deadline: AwareDatetime | None = None
     auction_date: date | None = None
     bid_security: Decimal | None = None

@@ -13,10 +13,9 @@ from decimal import Decimal
 from typing import Literal
 
 from pydantic import AwareDatetime
-from pydantic import BaseModel
-from pydantic import ConfigDict
 from pydantic import Field
 
+from data.notice import FrozenModel
 from data.notice import Law
 
 Outcome = Literal["winner", "single_application", "no_applications", "all_rejected", "offers"]
@@ -37,10 +36,8 @@ FAILED_OUTCOMES: frozenset[Outcome] = frozenset(("single_application", "no_appli
 """The procedure «не состоялась» (art. 52 of 44-FZ): what the share of failed procedures counts."""
 
 
-class Bid(BaseModel):
+class Bid(FrozenModel):
     """One application in a protocol. 2020-format protocols are anonymous: no INN or name."""
-
-    model_config = ConfigDict(frozen=True)
 
     app_number: str | None = None
     """The application's number (``appNumber``) or its journal number in old protocols."""
@@ -54,10 +51,8 @@ class Bid(BaseModel):
     """1 is the winner (``appRating``; ``WIN_OFFER`` of a quotation is 1, ``SECOND_OFFER`` 2)."""
 
 
-class ProtocolResult(BaseModel):
+class ProtocolResult(FrozenModel):
     """One protocol of one purchase, in the one shape every protocol family is read into."""
-
-    model_config = ConfigDict(frozen=True)
 
     law: Law
     purchase_number: str = Field(min_length=1, max_length=64)
@@ -88,10 +83,8 @@ class ProtocolResult(BaseModel):
         return self.outcome in FINAL_OUTCOMES
 
 
-class ContractRecord(BaseModel):
+class ContractRecord(FrozenModel):
     """A contract as the contract registry publishes it (44-FZ) or the 223-FZ contract register."""
-
-    model_config = ConfigDict(frozen=True)
 
     law: Law
     reg_number: str = Field(min_length=1, max_length=64)
@@ -112,14 +105,12 @@ class ContractRecord(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-class UnfairSupplierEntry(BaseModel):
+class UnfairSupplierEntry(FrozenModel):
     """An entry of the register of unfair suppliers (РНП) as the EIS's search of the register lists it.
 
     One company may have several entries (one per breach: the real feed lists «ГАРАНТ СТРОЙ»
     twice under two registry numbers). The search's feed gives no reason for the inclusion.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     registry_number: str = Field(min_length=1, max_length=32)
     listed_under: str = Field(min_length=1, max_length=32)
@@ -142,12 +133,10 @@ class UnfairSupplierEntry(BaseModel):
         return placed and (self.exclusion_planned_on is None or self.exclusion_planned_on >= today)
 
 
-class UnfairSupplierCheck(BaseModel):
+class UnfairSupplierCheck(FrozenModel):
     """One INN looked up in the register, and the entries of that INN the register listed (none:
     not in it). Recorded, so a report can say «not in РНП, checked on …» and the next look-ups
     go to the INNs checked longest ago."""
-
-    model_config = ConfigDict(frozen=True)
 
     inn: str = Field(min_length=1, max_length=12)
     checked_at: AwareDatetime
@@ -199,28 +188,28 @@ def _mln(value: Decimal) -> str:
     return f"{value / 1_000_000:g}"
 
 
-class NoticeFacts(BaseModel):
+class NoticeFacts(FrozenModel):
     """What a purchase's summary takes from its notice: the segment it belongs to and its start price."""
-
-    model_config = ConfigDict(frozen=True)
 
     nmck: Decimal | None = None
     okpd2: str | None = None
     region: str | None = None
+    """The customer's region code: with ``okpd2`` and ``kind``, the segment whose results calibrate
+    the competitor model."""
     kind: str | None = None
     customer_inn: str | None = None
 
 
-class PurchaseSummary(BaseModel):
+class PurchaseSummary(FrozenModel):
     """How one purchase ended, from all that is stored about it (``summarize``)."""
-
-    model_config = ConfigDict(frozen=True)
 
     outcome: Outcome
     applications: int | None = None
     """How many applications the deciding protocol lists; None when only a contract is known."""
     admitted: int | None = None
     winner_price: Decimal | None = None
+    """The first-ranked application's price; ``final_price`` takes the contract's price instead when
+    a contract is stored, since that is the price that was signed."""
     winner_inn: str | None = None
     winner_name: str | None = None
     runner_up_price: Decimal | None = None

@@ -26,17 +26,24 @@ class LadderStep:
     index: int
     price: Decimal
     reduction_percent: Decimal
+    """Below the NMCK, in percent: what the bid manager compares with the anti-dumping 25."""
     elapsed: timedelta
+    """Auction time at this step if every bid came at the end of its 10-minute window."""
     antidumping: bool
 
 
 @dataclass(frozen=True)
 class Ladder:
+    """Every price the auction passes through from the NMCK down to the floor, one step apart, with
+    the steps where the law starts to bite (anti-dumping, the right to conclude at a loss)."""
+
     nmck: Decimal
     floor: Decimal
     step: Decimal
     steps: tuple[LadderStep, ...]
     antidumping_step: int | None
+    """The first step at or below 25 % under the NMCK, whether the floor lets the ladder reach it or
+    not; None where the law has no anti-dumping rule (223-FZ)."""
     right_to_conclude_step: int | None
     timer: timedelta
 

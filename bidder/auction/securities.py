@@ -144,6 +144,8 @@ class ContractSecurity:
 
     price: Decimal
     antidumping: bool
+    """``price`` is at or below 75 % of the NMCK (Art. 37): the security is one and a half times
+    ``base``, or proof of good faith where ``good_faith_alternative`` allows it."""
     good_faith_alternative: bool
     exempt: bool
     base: Decimal | None
@@ -174,10 +176,10 @@ def contract_security(
         antidumping=triggered,
         good_faith_alternative=alternative,
         exempt=False,
+        guarantee_cost=guarantee_cost(required, terms),
         base=base,
         required=required,
         extra=extra,
-        guarantee_cost=guarantee_cost(required, terms),
         extra_guarantee_cost=guarantee_cost(extra, terms),
     )
 

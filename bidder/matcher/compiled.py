@@ -77,6 +77,8 @@ class CompiledProfile:
     delivery_regions: frozenset[str] | None
     active: bool = True
     priced: bool = False
+    """The profile has a price band: a notice with no NMCK then fails it (the band cannot be checked)
+    instead of passing it."""
     price_min: Decimal | None = None
     price_max: Decimal | None = None
     laws: frozenset[str] = frozenset()

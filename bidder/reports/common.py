@@ -97,6 +97,10 @@ class Period:
         return (self.start is None or moment >= self.start) and (self.end is None or moment < self.end)
 
 
+ALL_TIME = Period()
+"""No bound on either side: what a report covers when it is given no period."""
+
+
 def moscow_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=MOSCOW)
 

@@ -67,8 +67,8 @@ def _crawl_row(run: CrawlRun) -> CrawlRunRow:
         pages=run.pages,
         notices_new=run.notices_new,
         notices_changed=run.notices_changed,
-        errors=run.errors,
         error_rate=_error_rate(run),
+        errors=run.errors,
         reason=run.reason or "",
     )
 

@@ -34,7 +34,8 @@ class NoticeExportRow:
     region: str
     region_name: str
     delivery_regions: str
-    """The card's, then the places read from the words (``delivery_column``)."""
+    """The card's delivery regions, then the places read from the words (``delivery_column``):
+    where the goods go, which is not always the customer's region."""
     nmck: Decimal | None
     currency: str
     okpd2: str
@@ -63,11 +64,11 @@ def _export_row(n: NoticeRow, places: list[PlaceFound]) -> NoticeExportRow:
         status=n.status or "",
         customer_inn=n.customer_inn or "",
         delivery_regions=delivery_column(n, places),
-        currency=n.currency or "",
         okpd2=", ".join(n.okpd2 or []),
         published_at=n.published_at,
         deadline=n.submission_deadline,
         auction_date=n.auction_date,
+        currency=n.currency or "",
         bid_security=n.bid_security,
         contract_security=n.contract_security,
         smp_only=n.smp_only,

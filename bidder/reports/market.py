@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from bidder.reports.common import ALL_TIME
 from bidder.reports.common import Period
 from bidder.reports.common import _now
 from bidder.reports.common import okpd2_prefix
@@ -47,7 +48,7 @@ def market_report(
     *,
     okpd2: str | None = None,
     region: str | None = None,
-    period: Period | None = None,
+    period: Period = ALL_TIME,
     now: datetime | None = None,
 ) -> list[MarketRow]:
     """Count, total and median NMCK of published notices, overall, by method and by ISO week.
@@ -59,7 +60,6 @@ def market_report(
     no notices between the first and the last are listed with zeros so a trend has no gaps.
     """
     _now(now)
-    period = period or Period()
     prefix = okpd2_prefix(okpd2) if okpd2 is not None else None
     where = region_filter(session, region)
     chosen = [

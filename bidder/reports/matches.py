@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from bidder.reports.common import ALL_TIME
 from bidder.reports.common import STATUSES
 from bidder.reports.common import Period
 from bidder.reports.common import ReportError
@@ -36,6 +37,8 @@ class MatchReportRow:
     taken_by: str
     reg_number: str
     law: str
+    """``44-FZ`` or ``223-FZ``: with the number, what names a tender (the two registers number
+    their purchases apart, so a number alone is not a key)."""
     title: str
     customer: str
     region: str
@@ -58,7 +61,7 @@ def check_profile(session: Session, profile: str) -> None:
 def matches_report(
     session: Session,
     *,
-    period: Period | None = None,
+    period: Period = ALL_TIME,
     profile: str | None = None,
     region: str | None = None,
     status: str | None = None,
@@ -70,7 +73,6 @@ def matches_report(
     included: ``RegionFilter``); ``status`` is new, taken or skipped.
     """
     _now(now)
-    period = period or Period()
     if status is not None and status not in STATUSES:
         raise ReportError(f"--status {status!r} is not one of {', '.join(STATUSES)}")
     where = region_filter(session, region)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from bidder.near_miss import NearMiss
+from bidder.reports.common import ALL_TIME
 from bidder.reports.common import Period
 from bidder.reports.common import _now
 from bidder.reports.common import notice_columns
@@ -36,12 +37,11 @@ class NearMissReportRow:
 
 
 def near_misses_report(
-    session: Session, *, period: Period | None = None, profile: str | None = None, now: datetime | None = None
+    session: Session, *, period: Period = ALL_TIME, profile: str | None = None, now: datetime | None = None
 ) -> list[NearMissReportRow]:
     """Near misses found in ``period``, newest first, closest first within a run; none of a profile
     that now matches the notice by its rules, none of an inactive profile."""
     _now(now)
-    period = period or Period()
     if profile is not None:
         check_profile(session, profile)
     return [

@@ -231,15 +231,18 @@ def _pipeline_row(session: Session, decision: DecisionRow, notice: NoticeRow, no
         taken_at=decision.decided_at,
         **notice_columns(notice),
         kind=notice.kind,
+        # What to prepare by the deadline: the securities, and how low the bid may go before
+        # anti-dumping raises the contract security.
         deadline=deadline,
         days_left=days_left(deadline, now) if deadline else None,
-        auction_date=auction,
-        days_to_auction=(auction - moscow_date(now)).days if auction else None,
-        antidumping_threshold=outline.antidumping_threshold,
-        steps_to_antidumping=outline.steps_to_antidumping,
         bid_security=outline.bid_security,
         contract_security=outline.contract_security,
         contract_security_antidumping=outline.contract_security_antidumping,
+        antidumping_threshold=outline.antidumping_threshold,
+        steps_to_antidumping=outline.steps_to_antidumping,
+        # The auction day and what the market says about it.
+        auction_date=auction,
+        days_to_auction=(auction - moscow_date(now)).days if auction else None,
         market_price=outlook.market_price,
         win_probability_at_antidumping=outlook.win_probability_at_antidumping,
     )

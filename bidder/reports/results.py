@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from typing import Unpack
 
 from sqlmodel import Session
 
+from bidder.market import BacktestOptions
 from bidder.market import backtest_stored
 from bidder.reports.common import ReportError
 from data.notice import is_inn
@@ -18,7 +20,6 @@ from data.store.customers import CompetitorRow
 from data.store.customers import Winner
 from data.store.customers import competitors
 from data.store.customers import customer_figures
-from data.store.segments import MIN_SEGMENT_PURCHASES
 from data.store.segments import SegmentStats
 from data.store.segments import all_segment_stats
 
@@ -42,16 +43,9 @@ class BacktestRow:
     assumption: str
 
 
-def backtest_report(
-    session: Session,
-    *,
-    limit: int = 500,
-    min_purchases: int = MIN_SEGMENT_PURCHASES,
-    draws: int = 2000,
-    seed: int = 0,
-) -> list[BacktestRow]:
+def backtest_report(session: Session, **options: Unpack[BacktestOptions]) -> list[BacktestRow]:
     """Calibrated against assumed competitors on the last ``limit`` stored auctions with a winner."""
-    report = backtest_stored(session, limit=limit, min_purchases=min_purchases, draws=draws, seed=seed)
+    report = backtest_stored(session, **options)
     if report is None:
         raise ReportError(
             "no finished auction with a winner, an NMCK and two or more applications is stored: "

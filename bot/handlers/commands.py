@@ -14,11 +14,11 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.database import in_session
+from bot.handlers.context import button_pressed
 from bot.handlers.context import chat_of
 from bot.handlers.context import edit_quietly
 from bot.handlers.context import message_of
 from bot.handlers.context import query_chat_id
-from bot.handlers.context import query_of
 from bot.handlers.context import refuse_button
 from bot.handlers.context import tw
 from bot.handlers.context import user_of
@@ -163,11 +163,10 @@ async def cmd_profiles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def on_profile_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = query_of(update)
-    match = PROFILE_CALLBACK_RE.match(query.data or "")
-    if match is None:
-        await refuse_button(query)
+    button = await button_pressed(update, PROFILE_CALLBACK_RE)
+    if button is None:
         return
+    query, match = button
     pause = match.group(2) == "pause"
     profile_id, chat_id = int(match.group(1)), query_chat_id(query)
 

@@ -4,6 +4,7 @@ the parts of an update a handler needs, and the error handler."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,6 +120,19 @@ STALE_BUTTON = "Кнопка устарела или недействитель�
 async def refuse_button(query: CallbackQuery) -> None:
     """A button whose data is malformed, forged or points at nothing any more: say so, do nothing."""
     await query.answer(STALE_BUTTON, show_alert=True)
+
+
+async def button_pressed(
+    update: Update, pattern: re.Pattern[str]
+) -> tuple[CallbackQuery, re.Match[str]] | None:
+    """The pressed button and its data read by ``pattern``. Callback data comes from the client and
+    can be forged: data that does not fit is refused here, and the handler gets None."""
+    query = query_of(update)
+    match = pattern.match(query.data or "")
+    if match is None:
+        await refuse_button(query)
+        return None
+    return query, match
 
 
 async def edit_quietly(edit: Awaitable[object]) -> None:

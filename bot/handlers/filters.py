@@ -22,10 +22,9 @@ from bidder.search import FILTER_USAGE
 from bidder.search import filter_profile
 from bot.database import in_session
 from bot.errors import UsageError
+from bot.handlers.context import button_pressed
 from bot.handlers.context import edit_quietly
 from bot.handlers.context import message_of
-from bot.handlers.context import query_of
-from bot.handlers.context import refuse_button
 from bot.handlers.context import tw
 from bot.handlers.context import user_of
 from bot.render import esc
@@ -101,11 +100,10 @@ def _summary(row: ProfileRow) -> str:
 
 
 async def on_filter_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = query_of(update)
-    match = FILTER_CALLBACK_RE.match(query.data or "")
-    if match is None:
-        await refuse_button(query)
+    button = await button_pressed(update, FILTER_CALLBACK_RE)
+    if button is None:
         return
+    query, match = button
     profile_id, action, user_id = int(match.group(1)), match.group(2), query.from_user.id
     ctx = tw(context)
     now = ctx.clock()

@@ -46,6 +46,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from lxml import etree
 from pydantic import ValidationError
@@ -130,43 +131,40 @@ class _Layout:
     preference_code: tuple[str, ...]
     preference_name: str
 
+    @classmethod
+    def both(cls, **paths: tuple[Any, Any]) -> tuple[_Layout, _Layout]:
+        """Each field given as its (2020 ``ep``, pre-2020 ``fcs``) pair, so that a reader sees
+        where the two generations of the format keep one thing side by side."""
+        ep = cls(**{name: pair[0] for name, pair in paths.items()})
+        return ep, cls(**{name: pair[1] for name, pair in paths.items()})
 
-_EP = _Layout(
-    responsible="purchaseResponsibleInfo/responsibleOrgInfo",
-    role="purchaseResponsibleInfo/responsibleRole",
-    procedure="notificationInfo/procedureInfo",
-    deadline="collectingInfo/endDT",
-    bidding="biddingDate",
-    price="notificationInfo/contractConditionsInfo/maxPriceInfo",
-    customers="notificationInfo/customerRequirementsInfo/customerRequirementInfo",
-    customer_price="contractConditionsInfo/maxPriceInfo/maxPrice",
-    ikz=("contractConditionsInfo/IKZInfo/purchaseCode", "contractConditionsInfo/purchaseCode"),
-    customer_code="contractConditionsInfo/IKZInfo/customerCode",
-    delivery="contractConditionsInfo/deliveryPlacesInfo/*",
-    objects="notificationInfo/purchaseObjectsInfo",
-    positions=("notDrugPurchaseObjectsInfo/purchaseObject", "purchaseObject"),
-    preferences="notificationInfo/preferensesInfo/preferenseInfo",
-    preference_code=("preferenseRequirementInfo/shortName",),
-    preference_name="preferenseRequirementInfo/name",
-)
 
-_FCS = _Layout(
-    responsible="purchaseResponsible/responsibleOrg",
-    role="purchaseResponsible/responsibleRole",
-    procedure="procedureInfo",
-    deadline="collecting/endDate",
-    bidding="bidding/date",
-    price="lot",
-    customers="lot/customerRequirements/customerRequirement",
-    customer_price="maxPrice",
-    ikz=("purchaseCode", "IKZInfo/purchaseCode"),
-    customer_code="IKZInfo/customerCode",
-    delivery="kladrPlaces/kladrPlace",
-    objects="lot",
-    positions=("purchaseObjects/purchaseObject",),
-    preferences="lot/preferenses/preferense",
-    preference_code=("shortName", "code"),
-    preference_name="name",
+_EP, _FCS = _Layout.both(
+    responsible=("purchaseResponsibleInfo/responsibleOrgInfo", "purchaseResponsible/responsibleOrg"),
+    role=("purchaseResponsibleInfo/responsibleRole", "purchaseResponsible/responsibleRole"),
+    procedure=("notificationInfo/procedureInfo", "procedureInfo"),
+    deadline=("collectingInfo/endDT", "collecting/endDate"),
+    bidding=("biddingDate", "bidding/date"),
+    price=("notificationInfo/contractConditionsInfo/maxPriceInfo", "lot"),
+    customers=(
+        "notificationInfo/customerRequirementsInfo/customerRequirementInfo",
+        "lot/customerRequirements/customerRequirement",
+    ),
+    customer_price=("contractConditionsInfo/maxPriceInfo/maxPrice", "maxPrice"),
+    ikz=(
+        ("contractConditionsInfo/IKZInfo/purchaseCode", "contractConditionsInfo/purchaseCode"),
+        ("purchaseCode", "IKZInfo/purchaseCode"),
+    ),
+    customer_code=("contractConditionsInfo/IKZInfo/customerCode", "IKZInfo/customerCode"),
+    delivery=("contractConditionsInfo/deliveryPlacesInfo/*", "kladrPlaces/kladrPlace"),
+    objects=("notificationInfo/purchaseObjectsInfo", "lot"),
+    positions=(
+        ("notDrugPurchaseObjectsInfo/purchaseObject", "purchaseObject"),
+        ("purchaseObjects/purchaseObject",),
+    ),
+    preferences=("notificationInfo/preferensesInfo/preferenseInfo", "lot/preferenses/preferense"),
+    preference_code=(("preferenseRequirementInfo/shortName",), ("shortName", "code")),
+    preference_name=("preferenseRequirementInfo/name", "name"),
 )
 
 
@@ -258,10 +256,10 @@ class _Reader:
             bid_security_percent=bid_percent,
             contract_security=contract_security,
             contract_security_percent=contract_percent,
-            smp_only=smp_only,
-            preferences=preferences,
             etp_name=x.text(head, "ETP/name"),
             etp_url=x.text(head, "ETP/url"),
+            smp_only=smp_only,
+            preferences=preferences,
             ikz=self._first_text(first, layout.ikz),
             url=x.text(head, "href") or _card_url(reg_number, method_code),
             source=SOURCE_ID,

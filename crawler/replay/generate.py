@@ -319,9 +319,9 @@ class Generator:
         version = NoticeVersion(
             purchase=purchase,
             number=len(purchase.versions) + 1,
-            doc_id=self._next_doc_id(),
             published_at=published_at,
             deadline=deadline,
+            doc_id=self._next_doc_id(),
             positions=positions,
             bid_security=bid,
             contract_security=contract,

@@ -33,26 +33,12 @@ class Listing:
         self.version = purchase.latest
         self.status = status
         self.updated_at = updated_at
-
-    @property
-    def published_at(self) -> datetime:
-        return self.purchase.versions[0].published_at
-
-    @property
-    def has_deadline(self) -> bool:
-        return self.version.has_deadline
-
-    @property
-    def reg_number(self) -> str:
-        return self.purchase.reg_number
-
-    @property
-    def nmck(self) -> Decimal:
-        return self.version.nmck
-
-    @property
-    def card_url(self) -> str:
-        return self.purchase.card_url
+        # The names a Pp615Entry has, so that the page and the feed read either kind of entry alike.
+        self.reg_number = purchase.reg_number
+        self.card_url = purchase.card_url
+        self.published_at = purchase.versions[0].published_at
+        self.nmck = self.version.nmck
+        self.has_deadline = self.version.has_deadline
 
 
 @dataclass(frozen=True)
@@ -288,8 +274,7 @@ def _card(
                            {law_title}
                            {method}
                         </div>
-                        <div class="w-space-nowrap ml-auto registry-entry__header-top__icon">
-{icons}
+                        <div class="w-space-nowrap ml-auto registry-entry__header-top__icon">{icons}
                         </div>
                     </div>
                 </div>

@@ -124,23 +124,11 @@ def render_notice(version: NoticeVersion) -> bytes:
 
 def _organization(parent: etree._Element, org: Organization) -> None:
     info = B.add(parent, "T", "mainInfo")
-    B.leaves(
-        info,
-        "T",
-        [
-            ("fullName", org.name),
-            ("shortName", org.short_name),
-            ("iko", f"{org.level}{org.inn}{org.kpp}"),
-            ("inn", org.inn),
-            ("kpp", org.kpp),
-            ("ogrn", org.ogrn),
-            ("legalAddress", org.post_address.upper()),
-            ("postalAddress", org.post_address),
-            ("phone", org.phone),
-            ("email", org.email),
-            ("okato", org.okato),
-        ],
-    )
+    B.leaves(info, "T", [("fullName", org.name), ("shortName", org.short_name)])
+    B.leaves(info, "T", [("iko", f"{org.level}{org.inn}{org.kpp}"), ("inn", org.inn), ("kpp", org.kpp)])
+    B.leaves(info, "T", [("ogrn", org.ogrn), ("legalAddress", org.post_address.upper())])
+    B.leaves(info, "T", [("postalAddress", org.post_address), ("phone", org.phone), ("email", org.email)])
+    B.leaves(info, "T", [("okato", org.okato)])
 
 
 def _attachments(data: etree._Element, version: NoticeVersion) -> None:

@@ -18,6 +18,7 @@ from crawler.replay.catalog import NOTICE_ROOT_44
 from crawler.replay.model import EIS
 from crawler.replay.model import NoticeVersion
 from crawler.replay.model import Organization
+from crawler.replay.model import Security
 from crawler.replay.model import iso_dt
 from crawler.replay.model import plain_decimal
 from crawler.replay.model import xs_date
@@ -167,20 +168,10 @@ def _common_info(notice: etree._Element, v: NoticeVersion) -> None:
 def _responsible(notice: etree._Element, placer: Organization, role: str) -> None:
     responsible = B.add(notice, "EP", "purchaseResponsibleInfo")
     org = B.add(responsible, "EP", "responsibleOrgInfo")
-    B.leaves(
-        org,
-        "EP",
-        [
-            ("regNum", placer.reg_num),
-            ("consRegistryNum", placer.cons_registry_num),
-            ("fullName", placer.name),
-            ("shortName", placer.short_name),
-            ("postAddress", placer.post_address),
-            ("factAddress", placer.post_address.upper()),
-            ("INN", placer.inn),
-            ("KPP", placer.kpp),
-        ],
-    )
+    B.leaves(org, "EP", [("regNum", placer.reg_num), ("consRegistryNum", placer.cons_registry_num)])
+    B.leaves(org, "EP", [("fullName", placer.name), ("shortName", placer.short_name)])
+    B.leaves(org, "EP", [("postAddress", placer.post_address), ("factAddress", placer.post_address.upper())])
+    B.leaves(org, "EP", [("INN", placer.inn), ("KPP", placer.kpp)])
     B.add(responsible, "EP", "responsibleRole", role)
     info = B.add(responsible, "EP", "responsibleInfo")
     B.leaves(
@@ -237,6 +228,23 @@ def _account(parent: etree._Element, org: Organization) -> None:
     )
 
 
+_BID_TERMS = "В соответствии с правилами и порядком, определенными оператором электронной площадки"
+_CONTRACT_TERMS = "Контракт заключается после предоставления заказчику обеспечения исполнения контракта"
+
+
+def _guarantee(
+    requirement: etree._Element, tag: str, security: Security, customer: Organization, terms: str
+) -> None:
+    """A bid or contract security: the amount (left out when only the share is published), the
+    customer's account to pay it to, the terms, and the share of the NMCK."""
+    guarantee = B.add(requirement, "EP", tag)
+    if security.amount is not None:
+        B.add(guarantee, "EP", "amount", plain_decimal(security.amount))
+    _account(guarantee, customer)
+    B.add(guarantee, "EP", "procedureInfo", terms)
+    B.add(guarantee, "EP", "part", plain_decimal_keep(security.part))
+
+
 def _customer_requirement(parent: etree._Element, v: NoticeVersion) -> None:
     p = v.purchase
     requirement = B.add(parent, "EP", "customerRequirementInfo")
@@ -251,28 +259,9 @@ def _customer_requirement(parent: etree._Element, v: NoticeVersion) -> None:
         ],
     )
     if v.bid_security and v.bid_security.amount is not None:
-        guarantee = B.add(requirement, "EP", "applicationGuarantee")
-        B.add(guarantee, "EP", "amount", plain_decimal(v.bid_security.amount))
-        _account(guarantee, p.customer)
-        B.add(
-            guarantee,
-            "EP",
-            "procedureInfo",
-            "В соответствии с правилами и порядком, определенными оператором электронной площадки",
-        )
-        B.add(guarantee, "EP", "part", plain_decimal_keep(v.bid_security.part))
+        _guarantee(requirement, "applicationGuarantee", v.bid_security, p.customer, _BID_TERMS)
     if v.contract_security:
-        guarantee = B.add(requirement, "EP", "contractGuarantee")
-        if v.contract_security.amount is not None:
-            B.add(guarantee, "EP", "amount", plain_decimal(v.contract_security.amount))
-        _account(guarantee, p.customer)
-        B.add(
-            guarantee,
-            "EP",
-            "procedureInfo",
-            "Контракт заключается после предоставления заказчику обеспечения исполнения контракта",
-        )
-        B.add(guarantee, "EP", "part", plain_decimal_keep(v.contract_security.part))
+        _guarantee(requirement, "contractGuarantee", v.contract_security, p.customer, _CONTRACT_TERMS)
     conditions = B.add(requirement, "EP", "contractConditionsInfo")
     B.add(B.add(conditions, "EP", "maxPriceInfo"), "EP", "maxPrice", plain_decimal(v.nmck))
     B.add(conditions, "EP", "mustPublicDiscussion", "false")

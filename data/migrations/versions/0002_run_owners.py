@@ -11,8 +11,6 @@ Create Date: 2026-12-03 00:00:00
   the claims of a process that is gone instead of waiting for the lease.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,17 +18,15 @@ import data.types
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     with op.batch_alter_table("crawl_runs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("owner", sa.String(160), nullable=True))
-        batch_op.add_column(sa.Column("heartbeat_at", data.types.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("listing_complete", sa.Boolean(), nullable=True))
+        batch_op.add_column(sa.Column("owner", sa.String(160)))
+        batch_op.add_column(sa.Column("heartbeat_at", data.types.UTCDateTime(timezone=True)))
+        batch_op.add_column(sa.Column("listing_complete", sa.Boolean()))
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("claim_owner", sa.String(160), nullable=True))
+        batch_op.add_column(sa.Column("claim_owner", sa.String(160)))
 
 
 def downgrade() -> None:

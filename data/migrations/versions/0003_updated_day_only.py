@@ -8,15 +8,11 @@ The crawler compared updates by day when a stored note said so in words; ``updat
 says it as data. Existing rows get it from those notes.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 DAY_ONLY_NOTES = (
     "updated_at is the listing's update date",

@@ -11,18 +11,18 @@ columns of its notice the segment statistics group by. None refers to ``notices`
 arrive before its notice and is linked by number.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import data.types
 
+# data.types.JSONData (JSON; JSONB on PostgreSQL) as it was when this was written: a migration must not
+# change when the model's type does.
+JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 OUTCOMES = "outcome IN ('winner', 'single_application', 'no_applications', 'all_rejected', 'offers')"
 
@@ -30,13 +30,9 @@ OUTCOMES = "outcome IN ('winner', 'single_application', 'no_applications', 'all_
 def _common(*, table: str) -> list[sa.schema.SchemaItem]:
     """The bookkeeping columns of the stored documents (``protocols`` and ``contracts``)."""
     return [
-        sa.Column("url", sa.Text(), nullable=True),
-        sa.Column(
-            "notes",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column("source", sa.String(), nullable=True),
+        sa.Column("url", sa.Text()),
+        sa.Column("notes", JSON, nullable=False),
+        sa.Column("source", sa.String()),
         sa.Column("first_seen_at", data.types.UTCDateTime(), nullable=False),
         sa.Column("changed_at", data.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
@@ -50,11 +46,11 @@ def upgrade() -> None:
         sa.Column("law", sa.String(length=8), nullable=False),
         sa.Column("purchase_number", sa.String(length=64), nullable=False),
         sa.Column("document", sa.String(length=64), nullable=False),
-        sa.Column("doc_id", sa.String(length=64), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=True),
-        sa.Column("published_at", data.types.UTCDateTime(), nullable=True),
+        sa.Column("doc_id", sa.String(length=64)),
+        sa.Column("version", sa.Integer()),
+        sa.Column("published_at", data.types.UTCDateTime()),
         sa.Column("outcome", sa.String(length=24), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("reason", sa.Text()),
         *_common(table="protocols"),
         sa.CheckConstraint(OUTCOMES, name=op.f("ck_protocols_outcome_allowed")),
         sa.UniqueConstraint(
@@ -66,12 +62,12 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("protocol_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("app_number", sa.String(length=64), nullable=True),
-        sa.Column("participant_inn", sa.String(length=12), nullable=True),
-        sa.Column("participant_name", sa.Text(), nullable=True),
-        sa.Column("price", data.types.ExactDecimal(), nullable=True),
-        sa.Column("admitted", sa.Boolean(), nullable=True),
-        sa.Column("rank", sa.Integer(), nullable=True),
+        sa.Column("app_number", sa.String(length=64)),
+        sa.Column("participant_inn", sa.String(length=12)),
+        sa.Column("participant_name", sa.Text()),
+        sa.Column("price", data.types.ExactDecimal()),
+        sa.Column("admitted", sa.Boolean()),
+        sa.Column("rank", sa.Integer()),
         sa.ForeignKeyConstraint(
             ["protocol_id"],
             ["protocols.id"],
@@ -87,16 +83,16 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("law", sa.String(length=8), nullable=False),
         sa.Column("reg_number", sa.String(length=64), nullable=False),
-        sa.Column("purchase_number", sa.String(length=64), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=True),
-        sa.Column("signed_on", sa.Date(), nullable=True),
-        sa.Column("published_at", data.types.UTCDateTime(), nullable=True),
-        sa.Column("price", data.types.ExactDecimal(), nullable=True),
-        sa.Column("currency", sa.String(length=8), nullable=True),
-        sa.Column("customer_inn", sa.String(length=12), nullable=True),
-        sa.Column("customer_name", sa.Text(), nullable=True),
-        sa.Column("supplier_inn", sa.String(length=12), nullable=True),
-        sa.Column("supplier_name", sa.Text(), nullable=True),
+        sa.Column("purchase_number", sa.String(length=64)),
+        sa.Column("version", sa.Integer()),
+        sa.Column("signed_on", sa.Date()),
+        sa.Column("published_at", data.types.UTCDateTime()),
+        sa.Column("price", data.types.ExactDecimal()),
+        sa.Column("currency", sa.String(length=8)),
+        sa.Column("customer_inn", sa.String(length=12)),
+        sa.Column("customer_name", sa.Text()),
+        sa.Column("supplier_inn", sa.String(length=12)),
+        sa.Column("supplier_name", sa.Text()),
         *_common(table="contracts"),
         sa.UniqueConstraint("law", "reg_number", name=op.f("uq_contracts_law_reg_number")),
     )
@@ -106,8 +102,8 @@ def upgrade() -> None:
         "suppliers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("inn", sa.String(length=12), nullable=False),
-        sa.Column("name", sa.Text(), nullable=True),
-        sa.Column("region", sa.String(length=2), nullable=True),
+        sa.Column("name", sa.Text()),
+        sa.Column("region", sa.String(length=2)),
         sa.Column("first_seen_at", data.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_suppliers")),
@@ -119,23 +115,23 @@ def upgrade() -> None:
         sa.Column("law", sa.String(length=8), nullable=False),
         sa.Column("purchase_number", sa.String(length=64), nullable=False),
         sa.Column("outcome", sa.String(length=24), nullable=False),
-        sa.Column("applications", sa.Integer(), nullable=True),
-        sa.Column("admitted", sa.Integer(), nullable=True),
-        sa.Column("winner_price", data.types.ExactDecimal(), nullable=True),
-        sa.Column("winner_inn", sa.String(length=12), nullable=True),
-        sa.Column("winner_name", sa.Text(), nullable=True),
-        sa.Column("runner_up_price", data.types.ExactDecimal(), nullable=True),
-        sa.Column("contract_reg_number", sa.String(length=64), nullable=True),
-        sa.Column("contract_price", data.types.ExactDecimal(), nullable=True),
-        sa.Column("final_price", data.types.ExactDecimal(), nullable=True),
-        sa.Column("discount_bp", sa.Integer(), nullable=True),
-        sa.Column("decided_at", data.types.UTCDateTime(), nullable=True),
-        sa.Column("nmck", data.types.ExactDecimal(), nullable=True),
-        sa.Column("okpd2", sa.String(length=32), nullable=True),
-        sa.Column("region", sa.String(length=2), nullable=True),
-        sa.Column("kind", sa.String(length=32), nullable=True),
-        sa.Column("nmck_band", sa.Integer(), nullable=True),
-        sa.Column("customer_inn", sa.String(length=12), nullable=True),
+        sa.Column("applications", sa.Integer()),
+        sa.Column("admitted", sa.Integer()),
+        sa.Column("winner_price", data.types.ExactDecimal()),
+        sa.Column("winner_inn", sa.String(length=12)),
+        sa.Column("winner_name", sa.Text()),
+        sa.Column("runner_up_price", data.types.ExactDecimal()),
+        sa.Column("contract_reg_number", sa.String(length=64)),
+        sa.Column("contract_price", data.types.ExactDecimal()),
+        sa.Column("final_price", data.types.ExactDecimal()),
+        sa.Column("discount_bp", sa.Integer()),
+        sa.Column("decided_at", data.types.UTCDateTime()),
+        sa.Column("nmck", data.types.ExactDecimal()),
+        sa.Column("okpd2", sa.String(length=32)),
+        sa.Column("region", sa.String(length=2)),
+        sa.Column("kind", sa.String(length=32)),
+        sa.Column("nmck_band", sa.Integer()),
+        sa.Column("customer_inn", sa.String(length=12)),
         sa.Column("notice_linked", sa.Boolean(), nullable=False),
         sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint(OUTCOMES, name=op.f("ck_purchase_results_outcome_allowed")),

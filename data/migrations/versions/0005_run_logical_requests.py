@@ -9,20 +9,16 @@ only every request sent, retries included, so ``report crawls`` showed a lower r
 crawl's own line (issue 17 item 6). Runs recorded before keep None and are shown as before.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
 down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     with op.batch_alter_table("crawl_runs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("logical_requests", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("logical_requests", sa.Integer()))
 
 
 def downgrade() -> None:

@@ -8,20 +8,16 @@ Personal filters (issue 17 item 2) are ``origin = "db"`` profiles with their Tel
 here; settings profiles and earlier bot profiles keep None (nobody's own, managed by admins).
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
 down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     with op.batch_alter_table("profiles", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("owner_user_id", sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column("owner_user_id", sa.BigInteger()))
 
 
 def downgrade() -> None:

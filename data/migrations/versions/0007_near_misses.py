@@ -9,8 +9,6 @@ every other condition holds. One row per (notice, profile), replaced when the no
 again; a new table only.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -18,8 +16,6 @@ import data.types
 
 revision: str = "0007"
 down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -9,14 +9,10 @@ through the outbox like every other message (exactly once, parked on an unknown 
 CHECK constraint of ``outbox.kind`` changes (SQLite rebuilds the table in batch mode).
 """
 
-from collections.abc import Sequence
-
 from alembic import op
 
 revision: str = "0008"
 down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 BEFORE = "kind IN ('alert', 'change', 'reminder', 'digest')"
 AFTER = "kind IN ('alert', 'change', 'reminder', 'digest', 'near_miss')"

@@ -9,8 +9,6 @@ position («для филиала … в г. Новосибирске»). The ma
 used in place of the card's, one row per (notice, region); a new table only.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -18,8 +16,6 @@ import data.types
 
 revision: str = "0009"
 down_revision: str | None = "0008"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

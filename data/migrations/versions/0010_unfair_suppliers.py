@@ -10,8 +10,6 @@ per entry, so customer and competitor views can say whether a supplier is in it;
 was last looked up (`unfair_checks`). New tables only.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -19,8 +17,6 @@ import data.types
 
 revision: str = "0010"
 down_revision: str | None = "0009"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -30,15 +26,15 @@ def upgrade() -> None:
         sa.Column("registry_number", sa.String(length=32), nullable=False),
         sa.Column("listed_under", sa.String(length=32), nullable=False),
         sa.Column("inn", sa.String(length=12), nullable=False),
-        sa.Column("name", sa.Text(), nullable=True),
-        sa.Column("included_on", sa.Date(), nullable=True),
-        sa.Column("updated_on", sa.Date(), nullable=True),
-        sa.Column("exclusion_planned_on", sa.Date(), nullable=True),
-        sa.Column("status", sa.String(length=32), nullable=True),
-        sa.Column("eruz_number", sa.String(length=32), nullable=True),
-        sa.Column("reason", sa.Text(), nullable=True),
-        sa.Column("url", sa.Text(), nullable=True),
-        sa.Column("source", sa.String(length=32), nullable=True),
+        sa.Column("name", sa.Text()),
+        sa.Column("included_on", sa.Date()),
+        sa.Column("updated_on", sa.Date()),
+        sa.Column("exclusion_planned_on", sa.Date()),
+        sa.Column("status", sa.String(length=32)),
+        sa.Column("eruz_number", sa.String(length=32)),
+        sa.Column("reason", sa.Text()),
+        sa.Column("url", sa.Text()),
+        sa.Column("source", sa.String(length=32)),
         sa.Column("first_seen_at", data.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_unfair_suppliers")),
