@@ -23,7 +23,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	@mkdir -p var; $(BIN)/mypy > var/mypy.log 2>&1 & typing=$$!; \
-	$(BIN)/pytest -n 2 --dist worksteal; tests=$$?; \
+	$(BIN)/pytest -n 3 --dist worksteal; tests=$$?; \
 	wait $$typing; typed=$$?; echo "== mypy"; cat var/mypy.log; \
 	test $$tests -eq 0 && test $$typed -eq 0
 

@@ -4,7 +4,9 @@ A subprocess per crawl keeps the reactor, memory growth and any crash out of the
 (the CLI or the scheduler). The runner validates the arguments first (a typo fails before anything
 starts), opens the crawl-run row itself and hands its id to the crawl, shows progress from the
 crawl's log lines, enforces a hard timeout, and closes the row as ``failed`` when the crawl process
-died before recording its outcome (killed, crashed, timed out).
+died before recording its outcome (killed, crashed, timed out). The process is forked by
+``crawler.launcher``, which has the crawler imported already, or started as a new interpreter
+when there is no launcher: the same ``scrapy crawl`` either way.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import logging
 import os
 import re
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -45,6 +46,8 @@ from crawler.frontier import FRONTIER_URL_ENV
 from crawler.frontier import SCHEDULER as FRONTIER_SCHEDULER
 from crawler.frontier import connect as connect_frontier
 from crawler.frontier.politeness import GATE_DELAY_SETTING
+from crawler.launcher import CrawlProcess
+from crawler.launcher import start_crawl
 from crawler.middlewares import BROWSER_HEADERS
 from crawler.middlewares import BROWSER_USER_AGENT
 from crawler.middlewares import PROXY_ENV
@@ -321,7 +324,7 @@ class _Exit:
     """How the crawl process ended, as the runner saw it."""
 
     returncode: int | None
-    rusage: Any
+    peak_rss_kb: int | None
     tail: deque[str]
     timed_out: bool = False
     stopped_by: int | None = None
@@ -398,7 +401,7 @@ def run_crawl(
         listing_complete=run.listing_complete,
         returncode=ended.returncode,
         seconds=seconds,
-        peak_rss_kb=ended.rusage.ru_maxrss if ended.rusage else None,
+        peak_rss_kb=ended.peak_rss_kb,
         log_tail=list(ended.tail),
     )
     if ended.stopped_by is not None:
@@ -413,14 +416,7 @@ def _run_subprocess(
     on_start: Callable[[int], None] | None,
 ) -> _Exit:
     try:
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=crawl_environment(config),
-            start_new_session=True,  # its own process group: a timeout kills the whole crawl
-        )
+        proc = start_crawl(command, crawl_environment(config))
     except OSError as exc:
         raise CrawlProcessError(f"could not start the crawl ({command[0]}): {exc}") from None
     ended = _Exit(None, None, deque(maxlen=40))
@@ -429,60 +425,56 @@ def _run_subprocess(
     try:
         if on_start is not None:
             on_start(proc.pid)
-        ended.returncode, ended.rusage = _wait(proc, config.timeout_seconds)
+        ended.returncode, ended.peak_rss_kb = _wait(proc, config.timeout_seconds)
     except KeyboardInterrupt as exc:
         ended.stopped_by = getattr(exc, "signum", signal.SIGINT)
         log.warning("%s: stopping the crawl (pid %d)", signal.Signals(ended.stopped_by).name, proc.pid)
-        ended.returncode, ended.rusage = _stop(proc)
+        ended.returncode, ended.peak_rss_kb = _stop(proc)
         reader.join(timeout=5)
         return ended
     ended.timed_out = ended.returncode is None
     if ended.timed_out:
         log.warning("crawl exceeded %s s; stopping it", config.timeout_seconds)
-        ended.returncode, ended.rusage = _stop(proc)
+        ended.returncode, ended.peak_rss_kb = _stop(proc)
     reader.join(timeout=5)
     return ended
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> tuple[int | None, Any]:
+def _stop(proc: CrawlProcess) -> tuple[int | None, int | None]:
     """SIGTERM lets Scrapy close the spider and record the run; SIGKILL after the grace period,
     or at once on a second Ctrl-C (the operator does not want to wait)."""
     _signal_group(proc, signal.SIGTERM)
     try:
-        returncode, rusage = _wait(proc, KILL_GRACE_SECONDS)
+        returncode, peak = _wait(proc, KILL_GRACE_SECONDS)
     except KeyboardInterrupt:
-        returncode, rusage = None, None
+        returncode, peak = None, None
     if returncode is None:
         log.warning("crawl (pid %d) still running; killing it", proc.pid)
         _signal_group(proc, signal.SIGKILL)
-        returncode, rusage = _wait(proc, None)
-    return returncode, rusage
+        returncode, peak = _wait(proc, None)
+    return returncode, peak
 
 
-def _wait(proc: subprocess.Popen[bytes], timeout: float | None) -> tuple[int | None, Any]:
-    """Wait for the child and collect its resource usage (peak memory) via ``wait4``."""
+def _wait(proc: CrawlProcess, timeout: float | None) -> tuple[int | None, int | None]:
+    """(exit code, peak memory in KiB) of the crawl, or (None, None) if it still runs at ``timeout``."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
-        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, rusage
+        ended = proc.reap()
+        if ended is not None:
+            return ended
         if deadline is not None and time.monotonic() >= deadline:
             return None, None
         time.sleep(0.05)
 
 
-def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+def _signal_group(proc: CrawlProcess, sig: signal.Signals) -> None:
     try:
         os.killpg(proc.pid, sig)
     except ProcessLookupError:
         pass
 
 
-def _read_log(
-    proc: subprocess.Popen[bytes], ended: _Exit, on_progress: Callable[[CrawlProgress], None] | None
-) -> None:
-    assert proc.stderr is not None
+def _read_log(proc: CrawlProcess, ended: _Exit, on_progress: Callable[[CrawlProgress], None] | None) -> None:
     for raw in proc.stderr:
         line = raw.decode("utf-8", errors="replace").rstrip()
         ended.tail.append(line)

@@ -114,7 +114,8 @@ def test_stop_signal_stops_the_crawl_process_group_and_closes_the_run(replay, se
     )
     try:
         until(lambda: cards_requested(replay), "the crawl to request cards")
-        (crawl,) = children_of(cli.pid)
+        (launcher,) = children_of(cli.pid)  # crawler.launcher, which forked the crawl
+        (crawl,) = children_of(launcher)
         assert group_alive(crawl)
         cli.send_signal(signum)
         out, err = cli.communicate(timeout=WAIT)
@@ -123,6 +124,7 @@ def test_stop_signal_stops_the_crawl_process_group_and_closes_the_run(replay, se
             cli.kill()
     assert cli.returncode == exit_code, err.decode()
     assert not group_alive(crawl)  # the scrapy process and its whole group are gone
+    until(lambda: not group_alive(launcher), "the launcher to follow the CLI out")
     ((outcome, reason),) = crawl_runs(settings)
     assert outcome == "partial" and reason.startswith("crawl stopped before it finished (shutdown)"), reason
     assert "outcome: partial (crawl stopped before it finished (shutdown)" in out.decode()
