@@ -44,6 +44,7 @@ from tenderwatch.config import Settings
 from tenderwatch.pipeline import Pipeline
 from tenderwatch.service import serve
 from tests.bot.fake_telegram import FakeTelegram
+from tests.tenderwatch.serve_helpers import local_service_settings
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 TOKEN = "1:BENCH-latency"
@@ -58,31 +59,13 @@ def catch_all_profiles() -> list[dict]:
 
 
 def settings_for(db_url: str, replay_url: str, fake: FakeTelegram, interval: float) -> Settings:
-    return Settings(
-        database={"url": db_url},
-        crawler={
-            "base_url": replay_url,
-            "concurrent_requests": 8,
-            "download_delay": 0,
-            "autothrottle": False,
-            "timeout_seconds": 60,
-        },
-        telegram={
-            "token": TOKEN,
-            "base_url": fake.base_url,
-            "default_chats": [CHAT],
-            "digest_threshold": 1000,
-        },
-        scheduler={
-            "crawl_interval_minutes": interval / 60,
-            "jitter_seconds": 0,
-            "misfire_grace_seconds": 60,
-            "alert_on_first_run": False,  # only notices published during the run are timed
-            "drain_interval_seconds": 1,
-            "sources": ["eis"],
-        },
-        profiles=catch_all_profiles(),
-    )
+    telegram = {"token": TOKEN, "base_url": fake.base_url, "default_chats": [CHAT]}
+    scheduler = {
+        "crawl_interval_minutes": interval / 60,
+        "misfire_grace_seconds": 60,
+        "alert_on_first_run": False,  # only notices published during the run are timed
+    }
+    return local_service_settings(db_url, replay_url, telegram, scheduler, catch_all_profiles())
 
 
 def percentile(values: list[float], q: float) -> float:

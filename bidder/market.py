@@ -136,21 +136,22 @@ def backtest_stored(
     auctions: list[PastAuction] = []
     calibrated: list[CompetitorModel] = []
     assumed = CompetitorModel()
-    for nmck, discount, runner_up, okpd2, region, kind, decided in rows:
+    for row in rows:
+        nmck, runner_up = row.nmck, row.runner_up_price
         auctions.append(
             PastAuction(
                 nmck=nmck,
-                winning_discount=discount / 10_000,
+                winning_discount=row.discount_bp / 10_000,
                 runner_up_discount=None if runner_up is None or nmck <= 0 else float(1 - runner_up / nmck),
             )
         )
         fit = calibrate(
             session,
-            okpd2=okpd2,
-            region=region,
-            kind=kind,
+            okpd2=row.okpd2,
+            region=row.region,
+            kind=row.kind,
             nmck=nmck,
-            before=decided,
+            before=row.decided_at,
             min_purchases=min_purchases,
         )
         calibrated.append(fit.competitors if fit is not None else assumed)

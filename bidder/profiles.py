@@ -31,6 +31,7 @@ from bidder.errors import BidderError
 from bidder.keywords import KeywordPattern
 from bidder.keywords import parse_keyword
 from bidder.synonyms import parse_line
+from data.formatting import KIND_LABELS
 from data.notice import Kind
 from data.notice import Law
 from data.notice import is_inn
@@ -45,12 +46,9 @@ _KTRU_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{3}-\d{8}$")
 
 _LAW_ALIASES = {"44": "44-FZ", "223": "223-FZ"}
 _KIND_ALIASES = {
-    "аукцион": "auction",
+    **{label: kind for kind, label in KIND_LABELS.items()},  # what the alerts and reports write
     "электронный аукцион": "auction",
-    "конкурс": "competition",
     "котировки": "quotation",
-    "запрос котировок": "quotation",
-    "единственный поставщик": "single_supplier",
     "прочее": "other",
 }
 

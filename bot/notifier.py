@@ -158,17 +158,20 @@ class ConsoleSender:
 
 @dataclass
 class DrainReport:
-    """What one drain did, in rows (``messages`` counts Telegram messages, a digest being one)."""
+    """What one drain did, in rows (``messages`` counts Telegram messages, a digest being one): what
+    ``notify`` prints and ``serve`` logs."""
 
     sent: int = 0
     messages: int = 0
     digests: int = 0
     retried: int = 0
-    """Rows put back for a later drain (flood wait, network error, a 5xx)."""
+    """Rows put back for a later drain (flood wait, network error, a 5xx): they go out then, with
+    nothing for a person to do."""
     failed: int = 0
     """Rows that used up their attempts: kept in the outbox as failed, for ``/outbox``."""
     parked: int = 0
-    """Rows of a chat that is gone (blocked, kicked, not found): kept until an admin requeues them."""
+    """Rows of a chat that is gone (blocked, kicked, not found): kept until an admin requeues them,
+    since sending again would only fail again."""
     migrated: int = 0
     """Rows moved to a group's new supergroup id."""
     requeued_stale: int = 0

@@ -48,6 +48,8 @@ class CrawlProgress:
 
     requests: int = 0
     pages: int = 0
+    """Listing pages read (search result pages, feed pages): ``cards`` are the notices' own pages
+    and documents."""
     cards: int = 0
     new: int = 0
     changed: int = 0

@@ -20,6 +20,16 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 
 
+def finite_decimal(value: Decimal | int | str) -> Decimal | None:
+    """``value`` as a Decimal; None when it is no finite number ("12,5", "abc", "NaN", "Infinity"):
+    money is never NaN, and a Decimal NaN compares false with everything."""
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
 class ExactDecimal(sa.types.TypeDecorator[Decimal]):
     """A ``Decimal`` stored without any rounding: TEXT on SQLite, unconstrained NUMERIC elsewhere.
 
@@ -41,11 +51,8 @@ class ExactDecimal(sa.types.TypeDecorator[Decimal]):
             return None
         if isinstance(value, float | bool) or not isinstance(value, Decimal | int | str):
             raise TypeError(f"money/quantity must be Decimal, got {type(value).__name__} {value!r}")
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            raise ValueError(f"not a decimal number: {value!r}") from None
-        if not number.is_finite():
+        number = finite_decimal(value)
+        if number is None:
             raise ValueError(f"not a finite decimal number: {value!r}")
         return str(number) if dialect.name == "sqlite" else number
 

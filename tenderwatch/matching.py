@@ -76,6 +76,8 @@ class MatchRunReport:
     scanned: int = 0
     """Notices read, the overlap window included."""
     new: int = 0
+    """Verdicts written for the first time; ``updated``: a stored match that still matches, with
+    other reasons or score; ``unmatched``: a stored match that matches no more."""
     updated: int = 0
     unmatched: int = 0
     unchanged: int = 0

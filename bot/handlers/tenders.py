@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from decimal import InvalidOperation
 from functools import partial
 
 from sqlmodel import Session
@@ -47,6 +46,7 @@ from data.store import notice_from_row
 from data.store.customers import customers_year
 from data.store.outbox import ensure_alert_row
 from data.store.places import places_of
+from data.types import finite_decimal
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +110,8 @@ def parse_cost(raw: str) -> Decimal:
     positivity after it (``1e-5`` rounds to 0.00, which is no cost).
     """
     cleaned = raw.replace("\u00a0", "").replace(" ", "").replace("₽", "").replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise UsageError(f"«{raw}» — не сумма. Пример: /sim 0373200138225001206 850000") from None
-    if not value.is_finite():
+    value = finite_decimal(cleaned)
+    if value is None:
         raise UsageError(f"«{raw}» — не сумма. Пример: /sim 0373200138225001206 850000")
     if value <= 0:
         raise UsageError(f"Себестоимость должна быть положительной, получено «{raw}»")

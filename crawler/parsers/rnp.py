@@ -38,6 +38,8 @@ _UPDATED = "Обновлено"
 _EXCLUSION = "Планируемая дата исключения"
 _STATUS = "Статус записи"
 _ERUZ = "Номер реестровой записи ЕРУЗ"
+"""The labels of the fields of a register item's description (``description_fields``), as the EIS
+writes them."""
 
 
 def is_register_feed(root: etree._Element) -> bool:

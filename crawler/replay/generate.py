@@ -269,12 +269,12 @@ class Generator:
             category=category,
             customer=customer,
             placer=placer,
+            plan_position=f"{rng.randrange(1, 900):04d}",
             places=places,
             etp=etp,
             smp_only=smp_only,
-            preferences=preferences,
-            plan_position=f"{rng.randrange(1, 900):04d}",
             guid=self._uuid(rng),
+            preferences=preferences,
             purchase_id=10_000_000 + rng.randrange(9_000_000),
         )
         if law == "223-FZ":

@@ -140,17 +140,9 @@ def migrate_chat(session: Session, *, old_chat_id: int, new_chat_id: int) -> Cha
         session.flush()
         if old_id != new_chat_id:
             # A retired row keeps the old id answering (settings still name it): see follow_migration.
-            session.add(
-                ChatRow(
-                    chat_id=old_id,
-                    type=old_type,
-                    title=old_title,
-                    active=False,
-                    migrated_to_chat_id=new_chat_id,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            retired = ChatRow(chat_id=old_id, type=old_type, title=old_title, active=False, created_at=now)
+            retired.migrated_to_chat_id, retired.updated_at = new_chat_id, now
+            session.add(retired)
             session.flush()
         return chat
     existing = {

@@ -64,7 +64,8 @@ _BID_COLUMNS = tuple(Bid.model_fields)
 
 @dataclass
 class ResultsStored:
-    """What a batch of result documents did."""
+    """What a batch of result documents did: each document new, changed (a newer version replaced
+    the stored one) or unchanged (the stored version again)."""
 
     new: int = 0
     changed: int = 0

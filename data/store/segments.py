@@ -42,6 +42,9 @@ R = PURCHASE_RESULTS.c
 
 @dataclass(frozen=True)
 class Segment:
+    """The purchases whose results stand for a notice's market: the same OKPD2 group, region, kind
+    and price band; a None leaves that coordinate open, so a segment widens by dropping them."""
+
     okpd2: str | None = None
     """An OKPD2 prefix: «26.20» (4 digits) or «26» (2 digits); None for any."""
     region: str | None = None

@@ -22,8 +22,34 @@ from data.store import finish_crawl_run
 from data.store import start_crawl_run
 from data.store import upsert_notices
 from tenderwatch.config import SchedulerSettings
+from tenderwatch.config import Settings
 from tenderwatch.config import TelegramSettings
 from tenderwatch.pipeline import Pipeline
+
+
+def local_service_settings(
+    db_url: str,
+    replay_url: str,
+    telegram: dict[str, object],
+    scheduler: dict[str, object],
+    profiles: list[dict],
+) -> Settings:
+    """``serve`` against the replay on 127.0.0.1 at full speed (no politeness delay: it is ours)
+    and a fake Bot API; ``telegram`` holds at least the token and the fake's base URL."""
+    return Settings(
+        database={"url": db_url},
+        crawler={
+            "base_url": replay_url,
+            "concurrent_requests": 8,
+            "download_delay": 0,
+            "autothrottle": False,
+            "timeout_seconds": 60,
+        },
+        telegram={"digest_threshold": 1000, **telegram},
+        scheduler={"jitter_seconds": 0, "drain_interval_seconds": 1, "sources": ["eis"], **scheduler},
+        profiles=profiles,
+    )
+
 
 PROFILES = [
     {"name": "it", "regions": "any", "okpd2": ["26.20", "62.01"]},

@@ -27,6 +27,7 @@ from tenderwatch.service import serve
 from tests.bot.fake_telegram import FakeTelegram
 from tests.tenderwatch.serve_helpers import PROFILES
 from tests.tenderwatch.serve_helpers import alertable
+from tests.tenderwatch.serve_helpers import local_service_settings
 from tests.tenderwatch.serve_helpers import until
 
 pytestmark = pytest.mark.slow
@@ -41,32 +42,9 @@ WAIT = 90.0
 
 
 def service_settings(db_url: str, replay_url: str, fake: FakeTelegram) -> Settings:
-    return Settings(
-        database={"url": db_url},
-        crawler={
-            "base_url": replay_url,
-            "concurrent_requests": 8,
-            "download_delay": 0,
-            "autothrottle": False,
-            "timeout_seconds": 60,
-        },
-        telegram={
-            "token": TOKEN,
-            "base_url": fake.base_url,
-            "default_chats": [CHAT],
-            "admins": [ADMIN],
-            "digest_threshold": 1000,
-        },
-        scheduler={
-            "crawl_interval_minutes": 2 / 60,
-            "jitter_seconds": 0,
-            "misfire_grace_seconds": 30,
-            "alert_on_first_run": True,
-            "drain_interval_seconds": 1,
-            "sources": ["eis"],
-        },
-        profiles=PROFILES,
-    )
+    telegram = {"token": TOKEN, "base_url": fake.base_url, "default_chats": [CHAT], "admins": [ADMIN]}
+    scheduler = {"crawl_interval_minutes": 2 / 60, "misfire_grace_seconds": 30, "alert_on_first_run": True}
+    return local_service_settings(db_url, replay_url, telegram, scheduler, PROFILES)
 
 
 class Running:

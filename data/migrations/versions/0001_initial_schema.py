@@ -10,6 +10,10 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import data.types
+from data.migrations.conventions import create_index
+from data.migrations.conventions import create_table
+from data.migrations.conventions import reference
+from data.migrations.conventions import unique
 
 # data.types.JSONData (JSON; JSONB on PostgreSQL) as it was when this was written: a migration must not
 # change when the model's type does.
@@ -20,18 +24,15 @@ down_revision: str | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "allowed_users",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         sa.Column("added_by", sa.BigInteger()),
         sa.Column("added_at", data.types.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_allowed_users")),
-        sa.UniqueConstraint("user_id", name=op.f("uq_allowed_users_user_id")),
+        unique("allowed_users", "user_id"),
     )
-    op.create_table(
+    create_table(
         "chats",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column("type", sa.String(length=16), nullable=False),
         sa.Column("title", sa.String()),
@@ -43,12 +44,10 @@ def upgrade() -> None:
         sa.Column("paused_profiles", JSON, nullable=False),
         sa.Column("created_at", data.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_chats")),
-        sa.UniqueConstraint("chat_id", name=op.f("uq_chats_chat_id")),
+        unique("chats", "chat_id"),
     )
-    op.create_table(
+    create_table(
         "crawl_runs",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=64), nullable=False),
         sa.Column("arguments", JSON, nullable=False),
         sa.Column("started_at", data.types.UTCDateTime(), nullable=False),
@@ -65,25 +64,19 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "outcome IN ('running', 'ok', 'partial', 'failed')", name=op.f("ck_crawl_runs_outcome_allowed")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_crawl_runs")),
     )
-    op.create_index(
-        op.f("ix_crawl_runs_source_started_at"), "crawl_runs", ["source", "started_at"], unique=False
-    )
+    create_index("crawl_runs", "source", "started_at")
 
-    op.create_table(
+    create_table(
         "crawl_state",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=64), nullable=False),
         sa.Column("search_key", sa.String(length=255), nullable=False),
         sa.Column("high_water", data.types.UTCDateTime()),
         sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_crawl_state")),
-        sa.UniqueConstraint("source", "search_key", name=op.f("uq_crawl_state_source_search_key")),
+        unique("crawl_state", "source", "search_key"),
     )
-    op.create_table(
+    create_table(
         "notices",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("law", sa.String(length=8), nullable=False),
         sa.Column("reg_number", sa.String(length=64), nullable=False),
         sa.Column("version", sa.Integer()),
@@ -127,19 +120,17 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "completeness IN ('card', 'listing')", name=op.f("ck_notices_completeness_allowed")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_notices")),
-        sa.UniqueConstraint("law", "reg_number", name=op.f("uq_notices_law_reg_number")),
+        unique("notices", "law", "reg_number"),
     )
-    op.create_index(op.f("ix_notices_customer_inn"), "notices", ["customer_inn"], unique=False)
-    op.create_index(op.f("ix_notices_customer_region"), "notices", ["customer_region"], unique=False)
-    op.create_index(op.f("ix_notices_kind"), "notices", ["kind"], unique=False)
-    op.create_index(op.f("ix_notices_published_at"), "notices", ["published_at"], unique=False)
-    op.create_index(op.f("ix_notices_submission_deadline"), "notices", ["submission_deadline"], unique=False)
-    op.create_index(op.f("ix_notices_updated_at"), "notices", ["updated_at"], unique=False)
+    create_index("notices", "customer_inn")
+    create_index("notices", "customer_region")
+    create_index("notices", "kind")
+    create_index("notices", "published_at")
+    create_index("notices", "submission_deadline")
+    create_index("notices", "updated_at")
 
-    op.create_table(
+    create_table(
         "profiles",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=128), nullable=False),
         sa.Column("spec", JSON, nullable=False),
         sa.Column("origin", sa.String(length=16), nullable=False),
@@ -147,39 +138,25 @@ def upgrade() -> None:
         sa.Column("created_at", data.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint("origin IN ('settings', 'db')", name=op.f("ck_profiles_origin_allowed")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_profiles")),
-        sa.UniqueConstraint("name", name=op.f("uq_profiles_name")),
+        unique("profiles", "name"),
     )
-    op.create_table(
+    create_table(
         "decisions",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("notice_id", sa.Integer(), nullable=False),
-        sa.Column("chat_id", sa.Integer(), nullable=False),
+        *reference("decisions", "notice_id", "notices"),
+        *reference("decisions", "chat_id", "chats"),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         sa.Column("user_name", sa.String()),
         sa.Column("action", sa.String(length=8), nullable=False),
         sa.Column("decided_at", data.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint("action IN ('take', 'skip')", name=op.f("ck_decisions_action_allowed")),
-        sa.ForeignKeyConstraint(
-            ["chat_id"], ["chats.id"], name=op.f("fk_decisions_chat_id_chats"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["notice_id"], ["notices.id"], name=op.f("fk_decisions_notice_id_notices"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
-        sa.UniqueConstraint(
-            "notice_id", "chat_id", "user_id", name=op.f("uq_decisions_notice_id_chat_id_user_id")
-        ),
+        unique("decisions", "notice_id", "chat_id", "user_id"),
     )
-    op.create_index(
-        op.f("ix_decisions_action_decided_at"), "decisions", ["action", "decided_at"], unique=False
-    )
+    create_index("decisions", "action", "decided_at")
 
-    op.create_table(
+    create_table(
         "matches",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("notice_id", sa.Integer(), nullable=False),
-        sa.Column("profile_id", sa.Integer(), nullable=False),
+        *reference("matches", "notice_id", "notices"),
+        *reference("matches", "profile_id", "profiles"),
         sa.Column("matched", sa.Boolean(), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("reasons", JSON, nullable=False),
@@ -187,21 +164,13 @@ def upgrade() -> None:
         sa.Column("notice_version", sa.Integer()),
         sa.Column("created_at", data.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["notice_id"], ["notices.id"], name=op.f("fk_matches_notice_id_notices"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["profile_id"], ["profiles.id"], name=op.f("fk_matches_profile_id_profiles"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_matches")),
-        sa.UniqueConstraint("notice_id", "profile_id", name=op.f("uq_matches_notice_id_profile_id")),
+        unique("matches", "notice_id", "profile_id"),
     )
-    op.create_index(op.f("ix_matches_profile_id_matched"), "matches", ["profile_id", "matched"], unique=False)
+    create_index("matches", "profile_id", "matched")
 
-    op.create_table(
+    create_table(
         "notice_changes",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("notice_id", sa.Integer(), nullable=False),
+        *reference("notice_changes", "notice_id", "notices"),
         sa.Column("field", sa.String(length=64), nullable=False),
         sa.Column("old_value", JSON),
         sa.Column("new_value", JSON),
@@ -209,25 +178,12 @@ def upgrade() -> None:
         sa.Column("new_version", sa.Integer()),
         sa.Column("changed_at", data.types.UTCDateTime(), nullable=False),
         sa.Column("source", sa.String()),
-        sa.ForeignKeyConstraint(
-            ["notice_id"],
-            ["notices.id"],
-            name=op.f("fk_notice_changes_notice_id_notices"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_changes")),
     )
-    op.create_index(
-        op.f("ix_notice_changes_notice_id_changed_at"),
-        "notice_changes",
-        ["notice_id", "changed_at"],
-        unique=False,
-    )
+    create_index("notice_changes", "notice_id", "changed_at")
 
-    op.create_table(
+    create_table(
         "notice_items",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("notice_id", sa.Integer(), nullable=False),
+        *reference("notice_items", "notice_id", "notices"),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("okpd2", sa.String()),
@@ -236,19 +192,14 @@ def upgrade() -> None:
         sa.Column("unit", sa.String()),
         sa.Column("price", data.types.ExactDecimal()),
         sa.Column("sum", data.types.ExactDecimal()),
-        sa.ForeignKeyConstraint(
-            ["notice_id"], ["notices.id"], name=op.f("fk_notice_items_notice_id_notices"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_items")),
-        sa.UniqueConstraint("notice_id", "position", name=op.f("uq_notice_items_notice_id_position")),
+        unique("notice_items", "notice_id", "position"),
     )
-    op.create_index(op.f("ix_notice_items_okpd2"), "notice_items", ["okpd2"], unique=False)
+    create_index("notice_items", "okpd2")
 
-    op.create_table(
+    create_table(
         "outbox",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("notice_id", sa.Integer(), nullable=False),
-        sa.Column("chat_id", sa.Integer(), nullable=False),
+        *reference("outbox", "notice_id", "notices"),
+        *reference("outbox", "chat_id", "chats"),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("event_key", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -269,28 +220,10 @@ def upgrade() -> None:
             "status IN ('pending', 'claimed', 'sent', 'failed', 'parked')",
             name=op.f("ck_outbox_status_allowed"),
         ),
-        sa.ForeignKeyConstraint(
-            ["chat_id"], ["chats.id"], name=op.f("fk_outbox_chat_id_chats"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["notice_id"], ["notices.id"], name=op.f("fk_outbox_notice_id_notices"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
-        sa.UniqueConstraint(
-            "notice_id",
-            "chat_id",
-            "kind",
-            "event_key",
-            name=op.f("uq_outbox_notice_id_chat_id_kind_event_key"),
-        ),
+        unique("outbox", "notice_id", "chat_id", "kind", "event_key"),
     )
-    op.create_index(
-        op.f("ix_outbox_chat_id_status_not_before"),
-        "outbox",
-        ["chat_id", "status", "not_before"],
-        unique=False,
-    )
-    op.create_index(op.f("ix_outbox_status_not_before"), "outbox", ["status", "not_before"], unique=False)
+    create_index("outbox", "chat_id", "status", "not_before")
+    create_index("outbox", "status", "not_before")
 
 
 def downgrade() -> None:

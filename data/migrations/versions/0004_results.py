@@ -16,6 +16,10 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import data.types
+from data.migrations.conventions import create_index
+from data.migrations.conventions import create_table
+from data.migrations.conventions import reference
+from data.migrations.conventions import unique
 
 # data.types.JSONData (JSON; JSONB on PostgreSQL) as it was when this was written: a migration must not
 # change when the model's type does.
@@ -27,7 +31,7 @@ down_revision: str | None = "0003"
 OUTCOMES = "outcome IN ('winner', 'single_application', 'no_applications', 'all_rejected', 'offers')"
 
 
-def _common(*, table: str) -> list[sa.schema.SchemaItem]:
+def _common() -> list[sa.schema.SchemaItem]:
     """The bookkeeping columns of the stored documents (``protocols`` and ``contracts``)."""
     return [
         sa.Column("url", sa.Text()),
@@ -35,115 +39,96 @@ def _common(*, table: str) -> list[sa.schema.SchemaItem]:
         sa.Column("source", sa.String()),
         sa.Column("first_seen_at", data.types.UTCDateTime(), nullable=False),
         sa.Column("changed_at", data.types.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
     ]
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "protocols",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("law", sa.String(length=8), nullable=False),
-        sa.Column("purchase_number", sa.String(length=64), nullable=False),
-        sa.Column("document", sa.String(length=64), nullable=False),
-        sa.Column("doc_id", sa.String(length=64)),
+        sa.Column("law", sa.String(8), nullable=False),
+        sa.Column("purchase_number", sa.String(64), nullable=False),
+        sa.Column("document", sa.String(64), nullable=False),
+        sa.Column("doc_id", sa.String(64)),
         sa.Column("version", sa.Integer()),
         sa.Column("published_at", data.types.UTCDateTime()),
-        sa.Column("outcome", sa.String(length=24), nullable=False),
+        sa.Column("outcome", sa.String(24), nullable=False),
         sa.Column("reason", sa.Text()),
-        *_common(table="protocols"),
+        *_common(),
         sa.CheckConstraint(OUTCOMES, name=op.f("ck_protocols_outcome_allowed")),
-        sa.UniqueConstraint(
-            "law", "purchase_number", "document", name=op.f("uq_protocols_law_purchase_number_document")
-        ),
+        unique("protocols", "law", "purchase_number", "document"),
     )
-    op.create_table(
+    create_table(
         "protocol_bids",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("protocol_id", sa.Integer(), nullable=False),
+        *reference("protocol_bids", "protocol_id", "protocols"),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("app_number", sa.String(length=64)),
-        sa.Column("participant_inn", sa.String(length=12)),
+        sa.Column("app_number", sa.String(64)),
+        sa.Column("participant_inn", sa.String(12)),
         sa.Column("participant_name", sa.Text()),
         sa.Column("price", data.types.ExactDecimal()),
         sa.Column("admitted", sa.Boolean()),
         sa.Column("rank", sa.Integer()),
-        sa.ForeignKeyConstraint(
-            ["protocol_id"],
-            ["protocols.id"],
-            name=op.f("fk_protocol_bids_protocol_id_protocols"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_protocol_bids")),
-        sa.UniqueConstraint("protocol_id", "position", name=op.f("uq_protocol_bids_protocol_id_position")),
+        unique("protocol_bids", "protocol_id", "position"),
     )
-    op.create_index(op.f("ix_protocol_bids_participant_inn"), "protocol_bids", ["participant_inn"])
-    op.create_table(
+    create_index("protocol_bids", "participant_inn")
+    create_table(
         "contracts",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("law", sa.String(length=8), nullable=False),
-        sa.Column("reg_number", sa.String(length=64), nullable=False),
-        sa.Column("purchase_number", sa.String(length=64)),
+        sa.Column("law", sa.String(8), nullable=False),
+        sa.Column("reg_number", sa.String(64), nullable=False),
+        sa.Column("purchase_number", sa.String(64)),
         sa.Column("version", sa.Integer()),
         sa.Column("signed_on", sa.Date()),
         sa.Column("published_at", data.types.UTCDateTime()),
         sa.Column("price", data.types.ExactDecimal()),
-        sa.Column("currency", sa.String(length=8)),
-        sa.Column("customer_inn", sa.String(length=12)),
+        sa.Column("currency", sa.String(8)),
+        sa.Column("customer_inn", sa.String(12)),
         sa.Column("customer_name", sa.Text()),
-        sa.Column("supplier_inn", sa.String(length=12)),
+        sa.Column("supplier_inn", sa.String(12)),
         sa.Column("supplier_name", sa.Text()),
-        *_common(table="contracts"),
-        sa.UniqueConstraint("law", "reg_number", name=op.f("uq_contracts_law_reg_number")),
+        *_common(),
+        unique("contracts", "law", "reg_number"),
     )
     for column in ("customer_inn", "purchase_number", "supplier_inn"):
-        op.create_index(op.f(f"ix_contracts_{column}"), "contracts", [column])
-    op.create_table(
+        create_index("contracts", column)
+    create_table(
         "suppliers",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("inn", sa.String(length=12), nullable=False),
+        sa.Column("inn", sa.String(12), nullable=False),
         sa.Column("name", sa.Text()),
-        sa.Column("region", sa.String(length=2)),
+        sa.Column("region", sa.String(2)),
         sa.Column("first_seen_at", data.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_suppliers")),
-        sa.UniqueConstraint("inn", name=op.f("uq_suppliers_inn")),
+        unique("suppliers", "inn"),
     )
-    op.create_table(
+    create_table(
         "purchase_results",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("law", sa.String(length=8), nullable=False),
-        sa.Column("purchase_number", sa.String(length=64), nullable=False),
-        sa.Column("outcome", sa.String(length=24), nullable=False),
+        sa.Column("law", sa.String(8), nullable=False),
+        sa.Column("purchase_number", sa.String(64), nullable=False),
+        sa.Column("outcome", sa.String(24), nullable=False),
         sa.Column("applications", sa.Integer()),
         sa.Column("admitted", sa.Integer()),
         sa.Column("winner_price", data.types.ExactDecimal()),
-        sa.Column("winner_inn", sa.String(length=12)),
+        sa.Column("winner_inn", sa.String(12)),
         sa.Column("winner_name", sa.Text()),
         sa.Column("runner_up_price", data.types.ExactDecimal()),
-        sa.Column("contract_reg_number", sa.String(length=64)),
+        sa.Column("contract_reg_number", sa.String(64)),
         sa.Column("contract_price", data.types.ExactDecimal()),
         sa.Column("final_price", data.types.ExactDecimal()),
         sa.Column("discount_bp", sa.Integer()),
         sa.Column("decided_at", data.types.UTCDateTime()),
         sa.Column("nmck", data.types.ExactDecimal()),
-        sa.Column("okpd2", sa.String(length=32)),
-        sa.Column("region", sa.String(length=2)),
-        sa.Column("kind", sa.String(length=32)),
+        sa.Column("okpd2", sa.String(32)),
+        sa.Column("region", sa.String(2)),
+        sa.Column("kind", sa.String(32)),
         sa.Column("nmck_band", sa.Integer()),
-        sa.Column("customer_inn", sa.String(length=12)),
+        sa.Column("customer_inn", sa.String(12)),
         sa.Column("notice_linked", sa.Boolean(), nullable=False),
         sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint(OUTCOMES, name=op.f("ck_purchase_results_outcome_allowed")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_purchase_results")),
-        sa.UniqueConstraint("law", "purchase_number", name=op.f("uq_purchase_results_law_purchase_number")),
+        unique("purchase_results", "law", "purchase_number"),
     )
     for column in ("customer_inn", "notice_linked", "winner_inn"):
-        op.create_index(op.f(f"ix_purchase_results_{column}"), "purchase_results", [column])
+        create_index("purchase_results", column)
     # a segment's equality coordinates: the simulator's segment queries read a slice, not the table
-    op.create_index(
-        op.f("ix_purchase_results_kind_nmck_band_region"), "purchase_results", ["kind", "nmck_band", "region"]
-    )
+    create_index("purchase_results", "kind", "nmck_band", "region")
 
 
 def downgrade() -> None:

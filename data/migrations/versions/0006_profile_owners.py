@@ -16,6 +16,8 @@ down_revision: str | None = "0005"
 
 
 def upgrade() -> None:
+    """Nullable: profiles made before this, and every profile of ``settings.toml``, belong to
+    nobody and stay the admins' to change."""
     with op.batch_alter_table("profiles", schema=None) as batch_op:
         batch_op.add_column(sa.Column("owner_user_id", sa.BigInteger()))
 

@@ -13,35 +13,28 @@ import sqlalchemy as sa
 from alembic import op
 
 import data.types
+from data.migrations.conventions import create_index
+from data.migrations.conventions import create_table
+from data.migrations.conventions import reference
+from data.migrations.conventions import unique
 
 revision: str = "0007"
 down_revision: str | None = "0006"
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "near_misses",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("notice_id", sa.Integer(), nullable=False),
-        sa.Column("profile_id", sa.Integer(), nullable=False),
+        *reference("near_misses", "notice_id", "notices"),
+        *reference("near_misses", "profile_id", "profiles"),
         sa.Column("similarity", sa.Float(), nullable=False),
-        sa.Column("keyword", sa.String(length=256), nullable=False),
-        sa.Column("word", sa.String(length=128), nullable=False),
+        sa.Column("keyword", sa.String(256), nullable=False),
+        sa.Column("word", sa.String(128), nullable=False),
         sa.Column("created_at", data.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["notice_id"], ["notices.id"], name=op.f("fk_near_misses_notice_id_notices"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["profile_id"],
-            ["profiles.id"],
-            name=op.f("fk_near_misses_profile_id_profiles"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_near_misses")),
-        sa.UniqueConstraint("notice_id", "profile_id", name=op.f("uq_near_misses_notice_id_profile_id")),
+        unique("near_misses", "notice_id", "profile_id"),
     )
-    op.create_index(op.f("ix_near_misses_created_at"), "near_misses", ["created_at"], unique=False)
+    create_index("near_misses", "created_at")
 
 
 def downgrade() -> None:

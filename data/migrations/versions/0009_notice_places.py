@@ -13,25 +13,23 @@ import sqlalchemy as sa
 from alembic import op
 
 import data.types
+from data.migrations.conventions import create_table
+from data.migrations.conventions import reference
+from data.migrations.conventions import unique
 
 revision: str = "0009"
 down_revision: str | None = "0008"
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "notice_places",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("notice_id", sa.Integer(), nullable=False),
+        *reference("notice_places", "notice_id", "notices"),
         sa.Column("region", sa.String(length=2), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("words", sa.String(length=256), nullable=False),
         sa.Column("found_at", data.types.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["notice_id"], ["notices.id"], name=op.f("fk_notice_places_notice_id_notices"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_places")),
-        sa.UniqueConstraint("notice_id", "region", name=op.f("uq_notice_places_notice_id_region")),
+        unique("notice_places", "notice_id", "region"),
     )
 
 

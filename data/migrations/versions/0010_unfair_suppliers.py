@@ -14,15 +14,19 @@ import sqlalchemy as sa
 from alembic import op
 
 import data.types
+from data.migrations.conventions import create_index
+from data.migrations.conventions import create_table
+from data.migrations.conventions import unique
 
 revision: str = "0010"
 down_revision: str | None = "0009"
 
 
 def upgrade() -> None:
-    op.create_table(
+    """``unfair_checks`` tells an INN looked up and not listed (a check row, no entry) from an INN
+    never looked up (neither)."""
+    create_table(
         "unfair_suppliers",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("registry_number", sa.String(length=32), nullable=False),
         sa.Column("listed_under", sa.String(length=32), nullable=False),
         sa.Column("inn", sa.String(length=12), nullable=False),
@@ -37,18 +41,15 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=32)),
         sa.Column("first_seen_at", data.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", data.types.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_unfair_suppliers")),
-        sa.UniqueConstraint("registry_number", name=op.f("uq_unfair_suppliers_registry_number")),
+        unique("unfair_suppliers", "registry_number"),
     )
-    op.create_index(op.f("ix_unfair_suppliers_inn"), "unfair_suppliers", ["inn"], unique=False)
-    op.create_table(
+    create_index("unfair_suppliers", "inn")
+    create_table(
         "unfair_checks",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("inn", sa.String(length=12), nullable=False),
         sa.Column("checked_at", data.types.UTCDateTime(), nullable=False),
         sa.Column("entries", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_unfair_checks")),
-        sa.UniqueConstraint("inn", name=op.f("uq_unfair_checks_inn")),
+        unique("unfair_checks", "inn"),
     )
 
 
