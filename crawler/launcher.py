@@ -114,13 +114,14 @@ class LaunchedCrawl:
 class Launcher:
     """The runner's end of the socket: starts crawls in the launcher and hears how they end."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: Mapping[str, str]) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with theirs:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "crawler.launcher", str(theirs.fileno())],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
+                env=dict(env),  # a crawl's environment: nothing the crawls may not see either
                 pass_fds=[theirs.fileno()],
                 start_new_session=True,  # a Ctrl-C meant for the runner is not the launcher's
             )
@@ -251,7 +252,7 @@ def _get_launcher(env: Mapping[str, str]) -> Launcher | None:
             if _launcher is not None:
                 return None  # it died once: do not start one per crawl
             try:
-                _launcher = Launcher()
+                _launcher = Launcher(env)
             except OSError as exc:
                 log.warning("the crawl launcher could not start (%s): crawls start as new interpreters", exc)
                 return None

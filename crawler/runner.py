@@ -278,8 +278,12 @@ def crawl_command(source: str, arguments: Mapping[str, str], config: CrawlConfig
     return command
 
 
+BOT_TOKEN_ENV = "TENDERWATCH_TELEGRAM__TOKEN"
+
+
 def crawl_environment(config: CrawlConfig) -> dict[str, str]:
     env = dict(os.environ)
+    env.pop(BOT_TOKEN_ENV, None)  # a crawl never talks to Telegram: the bot's token stays with the bot
     env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"  # found without scrapy.cfg, from any directory
     env["TENDERWATCH_DATABASE__URL"] = config.database_url
     if config.proxy:  # like the database URL, it may hold a password: never on the command line

@@ -562,6 +562,12 @@ def test_command_line_carries_no_database_url_but_the_environment_does():
     assert crawl_environment(config)["TENDERWATCH_DATABASE__URL"] == secret
 
 
+def test_a_crawl_is_not_given_the_bot_token(monkeypatch):
+    monkeypatch.setenv("TENDERWATCH_TELEGRAM__TOKEN", "123:bot-secret")
+    environment = crawl_environment(CrawlConfig(database_url="sqlite://", base_url=BASE))
+    assert "bot-secret" not in repr(environment) and "TENDERWATCH_DATABASE__URL" in environment
+
+
 def test_missing_or_unreadable_ca_bundle_fails_validation(tmp_path):
     def check(bundle):
         validate("eis", CrawlConfig(database_url="sqlite://", base_url=BASE, ca_bundle=bundle), {})
