@@ -141,16 +141,17 @@ class Launcher:
         try:
             with self._lock:
                 pid = self._fork(command, env, write_end)
-                crawl = LaunchedCrawl(pid, os.fdopen(read_end, "rb"))
-                crawl.ended = self._exits.pop(pid, None)  # it may have ended before we knew its pid
-                if crawl.ended is None:
-                    self._crawls[pid] = crawl
-                return crawl
         except BaseException:
             os.close(read_end)
             raise
         finally:
             os.close(write_end)
+        crawl = LaunchedCrawl(pid, os.fdopen(read_end, "rb"))
+        with self._lock:
+            crawl.ended = self._exits.pop(pid, None)  # it may have ended before we knew its pid
+            if crawl.ended is None:
+                self._crawls[pid] = crawl
+        return crawl
 
     def _fork(self, command: list[str], env: Mapping[str, str], stderr: int) -> int:
         if not self.alive:
@@ -248,15 +249,13 @@ def _get_launcher(env: Mapping[str, str]) -> Launcher | None:
     if env.get(LAUNCHER_ENV, "1") == "0":
         return None
     with _launcher_lock:
-        if _launcher is None or not _launcher.alive:
-            if _launcher is not None:
-                return None  # it died once: do not start one per crawl
+        if _launcher is None:
             try:
                 _launcher = Launcher(env)
             except OSError as exc:
                 log.warning("the crawl launcher could not start (%s): crawls start as new interpreters", exc)
                 return None
-        return _launcher
+        return _launcher if _launcher.alive else None  # one that died is not restarted once per crawl
 
 
 # --- the launcher process ------------------------------------------------------------------------
